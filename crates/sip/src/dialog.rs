@@ -1,0 +1,1 @@
+//! dialog (in progress).
