@@ -1,1 +1,52 @@
-//! hotline-routing.
+//! hotline-routing: the call distribution core.
+//!
+//! A pure, deterministic state machine: the server's router task feeds it [`Command`]s and
+//! timeouts with the current time, and carries out the [`RoutingEvent`]s it emits (invite an
+//! agent, cancel an invitation, bridge a call) after writing them to the event log.
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use hotline_routing::*;
+//!
+//! let t0 = Instant::now();
+//! let alice = AgentId::new("alice");
+//! let sales = QueueId::new("sales");
+//! let config = RouterConfig {
+//!     queues: vec![QueueConfig {
+//!         id: sales.clone(),
+//!         members: vec![alice.clone()],
+//!         ring_timeout: Duration::from_secs(15),
+//!         wrap_up: Duration::from_secs(10),
+//!         strategy: Strategy::LongestIdle,
+//!     }],
+//!     agents: vec![alice.clone()],
+//! };
+//! let mut router = Router::new(config, t0).unwrap();
+//! router.handle(t0, Command::ContactsChanged { agent: alice.clone(), count: 1 }).unwrap();
+//! router.handle(t0, Command::Enqueue { call: CallId(7), queue: sales }).unwrap();
+//! let mut offered = None;
+//! while let Some(event) = router.poll_event() {
+//!     if let RoutingEvent::CallOffered { call, agent, .. } = event {
+//!         offered = Some((call, agent));
+//!     }
+//! }
+//! assert_eq!(offered, Some((CallId(7), alice)));
+//! assert!(router.poll_timeout().is_some()); // the ring timeout
+//! ```
+
+mod agent_state;
+mod command;
+mod config;
+mod event;
+mod ids;
+pub mod replay;
+mod router;
+mod timers;
+
+pub use agent_state::{AgentState, NotReadyReason, RequestedState};
+pub use command::{Command, CommandError, OfferFailure};
+pub use config::{ConfigError, QueueConfig, RouterConfig, Strategy};
+pub use event::{RequeueReason, RevokeReason, RoutingEvent};
+pub use ids::{AgentId, CallId, QueueId};
+pub use router::{AgentView, CallStatus, CallView, QueueView, Router};
+pub use timers::TimerReason;

@@ -1,0 +1,120 @@
+//! What the server tells the router, and why the router may refuse it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::agent_state::RequestedState;
+use crate::ids::{AgentId, CallId, QueueId};
+
+/// An input to [`crate::Router::handle`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// A caller entered a queue (from the dialplan's `queue` action).
+    Enqueue {
+        /// The call.
+        call: CallId,
+        /// The queue it waits in.
+        queue: QueueId,
+    },
+    /// The caller hung up while waiting or while an offer rang.
+    ///
+    /// If the call is already connected this is treated as [`Command::CallEnded`].
+    Abandon {
+        /// The call.
+        call: CallId,
+    },
+    /// The agent's phone reports ringing: the agent goes `Reserved -> Ringing`.
+    OfferRinging {
+        /// The offered call.
+        call: CallId,
+        /// The agent it was offered to.
+        agent: AgentId,
+    },
+    /// The agent answered (200 OK): the call is connected.
+    OfferAnswered {
+        /// The offered call.
+        call: CallId,
+        /// The agent it was offered to.
+        agent: AgentId,
+    },
+    /// The offer failed at the agent's side; counts as a missed offer at once.
+    OfferFailed {
+        /// The offered call.
+        call: CallId,
+        /// The agent it was offered to.
+        agent: AgentId,
+        /// What happened.
+        cause: OfferFailure,
+    },
+    /// A connected call is over: the agent goes to wrap-up.
+    ///
+    /// If the call is still waiting this is treated as [`Command::Abandon`].
+    CallEnded {
+        /// The call.
+        call: CallId,
+    },
+    /// The API sets an agent ready or not ready.
+    ///
+    /// An agent holding an offer or on a call that is set not ready finishes that first: it goes
+    /// not ready when the wrap-up after the call ends (a missed offer makes it not ready at once
+    /// anyway). An agent in wrap-up set ready or not ready takes the state at once.
+    SetState {
+        /// The agent.
+        agent: AgentId,
+        /// The state asked for.
+        state: RequestedState,
+    },
+    /// The number of registered SIP contacts of the agent changed.
+    ///
+    /// `0 -> n` makes a logged-out agent ready; `n -> m` (a refresh) never changes the state;
+    /// `n -> 0` logs the agent out, revoking any offer it holds. An agent on a call whose
+    /// registration lapses stays on the call and is logged out when it ends.
+    ContactsChanged {
+        /// The agent.
+        agent: AgentId,
+        /// How many contacts are registered now.
+        count: usize,
+    },
+}
+
+/// Why an offer failed at the agent's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferFailure {
+    /// The agent declined (603, or 486 sent by a decline button).
+    Rejected,
+    /// The agent's phone was busy (486/600).
+    Busy,
+    /// The agent's phone did not answer (408/480, or its own timer).
+    NoAnswer,
+    /// The agent's phone could not be reached (transport error, 404, 5xx).
+    Unreachable,
+}
+
+/// A command the router refused; its state is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// No such queue is configured.
+    #[error("unknown queue {0}")]
+    UnknownQueue(QueueId),
+    /// No such agent is configured.
+    #[error("unknown agent {0}")]
+    UnknownAgent(AgentId),
+    /// The router holds no such call (never queued, or already over).
+    #[error("unknown call {0}")]
+    UnknownCall(CallId),
+    /// The call is already queued or connected.
+    #[error("call {0} is already being routed")]
+    CallAlreadyRouted(CallId),
+    /// The call is not (or no longer) offered to this agent, e.g. the offer was revoked first.
+    /// The server should hang up the agent's leg if it answered.
+    #[error("call {call} is not offered to agent {agent}")]
+    NotOffered {
+        /// The call.
+        call: CallId,
+        /// The agent.
+        agent: AgentId,
+    },
+    /// The agent has no registered contact, so it cannot be set ready or not ready.
+    #[error("agent {0} is logged out")]
+    AgentLoggedOut(AgentId),
+}

@@ -1,0 +1,89 @@
+//! Rebuilding agent state from the event stream alone.
+//!
+//! Recovery and audits fold logged [`RoutingEvent`]s into a [`Replay`]; the result must equal the
+//! router's own agent views, which the property tests check.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use crate::agent_state::AgentState;
+use crate::event::RoutingEvent;
+use crate::ids::{AgentId, CallId};
+
+/// An agent as rebuilt from events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayedAgent {
+    /// Its state.
+    pub state: AgentState,
+    /// When it entered that state.
+    pub since: Instant,
+    /// The call it is offered or connected to.
+    pub current_call: Option<CallId>,
+}
+
+/// A fold of routing events into agent states.
+#[derive(Debug, Clone, Default)]
+pub struct Replay {
+    agents: BTreeMap<AgentId, ReplayedAgent>,
+}
+
+impl Replay {
+    /// Starts from the router's initial state: every agent logged out at `start`.
+    pub fn new(agents: impl IntoIterator<Item = AgentId>, start: Instant) -> Self {
+        let agents = agents
+            .into_iter()
+            .map(|id| {
+                let agent = ReplayedAgent {
+                    state: AgentState::LoggedOut,
+                    since: start,
+                    current_call: None,
+                };
+                (id, agent)
+            })
+            .collect();
+        Self { agents }
+    }
+
+    /// Applies one event; events about agents it does not know add them.
+    pub fn apply(&mut self, event: &RoutingEvent) {
+        match event {
+            RoutingEvent::AgentStateChanged { agent, to, at, .. } => {
+                let entry = self.entry(agent, *at);
+                entry.state = to.clone();
+                entry.since = *at;
+            }
+            RoutingEvent::CallOffered { call, agent, .. } => {
+                if let Some(entry) = self.agents.get_mut(agent) {
+                    entry.current_call = Some(*call);
+                }
+            }
+            RoutingEvent::CallRequeued { call, agent, .. }
+            | RoutingEvent::OfferRevoked { call, agent, .. }
+            | RoutingEvent::CallCompleted { call, agent, .. } => {
+                if let Some(entry) = self.agents.get_mut(agent) {
+                    if entry.current_call == Some(*call) {
+                        entry.current_call = None;
+                    }
+                }
+            }
+            RoutingEvent::CallQueued { .. }
+            | RoutingEvent::CallConnected { .. }
+            | RoutingEvent::CallAbandoned { .. } => {}
+        }
+    }
+
+    /// The rebuilt agents, ordered by id.
+    pub fn agents(&self) -> &BTreeMap<AgentId, ReplayedAgent> {
+        &self.agents
+    }
+
+    fn entry(&mut self, agent: &AgentId, at: Instant) -> &mut ReplayedAgent {
+        self.agents
+            .entry(agent.clone())
+            .or_insert_with(|| ReplayedAgent {
+                state: AgentState::LoggedOut,
+                since: at,
+                current_call: None,
+            })
+    }
+}

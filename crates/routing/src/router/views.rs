@@ -1,0 +1,201 @@
+//! Read-only views of the router for the HTTP API and metrics.
+
+use std::time::Instant;
+
+use super::{Agent, Phase, Router};
+use crate::agent_state::{AgentState, NotReadyReason};
+use crate::config::Strategy;
+use crate::ids::{AgentId, CallId, QueueId};
+
+/// An agent as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentView<'a> {
+    /// The agent.
+    pub id: &'a AgentId,
+    /// Its state.
+    pub state: &'a AgentState,
+    /// When it entered that state.
+    pub since: Instant,
+    /// Since when it has been idle, while `Ready` (the longest-idle rule's key).
+    pub idle_since: Option<Instant>,
+    /// The call it is offered or connected to.
+    pub current_call: Option<CallId>,
+    /// The queues it answers, in configuration order.
+    pub queues: &'a [QueueId],
+    /// How many SIP contacts it has registered.
+    pub contacts: usize,
+    /// A not-ready asked for while busy, applied after the call.
+    pub pending_not_ready: Option<&'a NotReadyReason>,
+}
+
+/// A queue as the API and metrics show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueView<'a> {
+    /// The queue.
+    pub id: &'a QueueId,
+    /// Its strategy.
+    pub strategy: Strategy,
+    /// Calls not yet connected, including those whose offer is ringing.
+    pub waiting: usize,
+    /// Of the waiting calls, how many are being offered right now.
+    pub offering: usize,
+    /// When the oldest waiting call arrived.
+    pub oldest_wait_since: Option<Instant>,
+    /// How many agents are members.
+    pub members: usize,
+    /// Members not logged out.
+    pub agents_logged_in: usize,
+    /// Members ready for a call.
+    pub agents_ready: usize,
+    /// Members reserved, ringing, on a call or in wrap-up.
+    pub agents_busy: usize,
+    /// Members not ready.
+    pub agents_not_ready: usize,
+}
+
+/// A routed call as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallView<'a> {
+    /// The call.
+    pub id: CallId,
+    /// The queue it entered.
+    pub queue: &'a QueueId,
+    /// When it entered the queue.
+    pub enqueued_at: Instant,
+    /// Where it is now.
+    pub status: CallStatus<'a>,
+}
+
+/// Where a routed call is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallStatus<'a> {
+    /// Waiting for an agent, at a 1-based position in its queue.
+    Waiting {
+        /// Its position.
+        position: usize,
+    },
+    /// Offered to an agent, keeping its position.
+    Offered {
+        /// Its position.
+        position: usize,
+        /// The agent whose phone rings.
+        agent: &'a AgentId,
+    },
+    /// Bridged with an agent.
+    Connected {
+        /// The agent.
+        agent: &'a AgentId,
+        /// When it was connected.
+        since: Instant,
+    },
+}
+
+impl Router {
+    /// Every agent, in configuration order.
+    pub fn agents(&self) -> impl Iterator<Item = AgentView<'_>> + '_ {
+        self.agents.iter().map(agent_view)
+    }
+
+    /// One agent, if configured.
+    pub fn agent(&self, id: &AgentId) -> Option<AgentView<'_>> {
+        let &a = self.agent_index.get(id)?;
+        self.agents.get(a).map(agent_view)
+    }
+
+    /// Every queue, in configuration order.
+    pub fn queues(&self) -> impl Iterator<Item = QueueView<'_>> + '_ {
+        self.queues.iter().map(move |queue| {
+            let mut view = QueueView {
+                id: &queue.config.id,
+                strategy: queue.config.strategy,
+                waiting: queue.line.len(),
+                offering: 0,
+                oldest_wait_since: queue
+                    .line
+                    .front()
+                    .and_then(|c| self.calls.get(c))
+                    .map(|c| c.enqueued_at),
+                members: queue.members.len(),
+                agents_logged_in: 0,
+                agents_ready: 0,
+                agents_busy: 0,
+                agents_not_ready: 0,
+            };
+            view.offering = queue
+                .line
+                .iter()
+                .filter_map(|c| self.calls.get(c))
+                .filter(|c| matches!(c.phase, Phase::Offered { .. }))
+                .count();
+            for &a in &queue.members {
+                match self.agents[a].state {
+                    AgentState::LoggedOut => continue,
+                    AgentState::Ready => view.agents_ready += 1,
+                    AgentState::NotReady(_) => view.agents_not_ready += 1,
+                    AgentState::Reserved
+                    | AgentState::Ringing
+                    | AgentState::OnCall
+                    | AgentState::WrapUp => view.agents_busy += 1,
+                }
+                view.agents_logged_in += 1;
+            }
+            view
+        })
+    }
+
+    /// One queue, if configured.
+    pub fn queue(&self, id: &QueueId) -> Option<QueueView<'_>> {
+        let &q = self.queue_index.get(id)?;
+        self.queues().nth(q)
+    }
+
+    /// One routed call (queued, offered or connected), if the router holds it.
+    pub fn call(&self, id: CallId) -> Option<CallView<'_>> {
+        let call = self.calls.get(&id)?;
+        let queue = &self.queues[call.queue];
+        let position = || {
+            queue
+                .line
+                .iter()
+                .position(|c| *c == id)
+                .map_or(0, |i| i + 1)
+        };
+        let status = match call.phase {
+            Phase::Waiting => CallStatus::Waiting {
+                position: position(),
+            },
+            Phase::Offered { agent } => CallStatus::Offered {
+                position: position(),
+                agent: &self.agents[agent].id,
+            },
+            Phase::Connected { agent, at } => CallStatus::Connected {
+                agent: &self.agents[agent].id,
+                since: at,
+            },
+        };
+        Some(CallView {
+            id,
+            queue: &queue.config.id,
+            enqueued_at: call.enqueued_at,
+            status,
+        })
+    }
+
+    /// How many calls the router holds (waiting, offered or connected).
+    pub fn call_count(&self) -> usize {
+        self.calls.len()
+    }
+}
+
+fn agent_view(agent: &Agent) -> AgentView<'_> {
+    AgentView {
+        id: &agent.id,
+        state: &agent.state,
+        since: agent.since,
+        idle_since: (agent.state == AgentState::Ready).then_some(agent.idle_since),
+        current_call: agent.call,
+        queues: &agent.queues,
+        contacts: agent.contacts,
+        pending_not_ready: agent.pending_not_ready.as_ref(),
+    }
+}
