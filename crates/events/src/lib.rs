@@ -1,1 +1,35 @@
-//! hotline-events.
+//! hotline-events: versioned wire events, an fsynced append-only journal (the durable
+//! outbox) and a Redis Streams publisher that tails it.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use hotline_events::{EventDraft, EventKind, EventPipeline, JournalConfig, RedisConfig};
+//!
+//! let (sink, handle) = EventPipeline::start(
+//!     JournalConfig { dir: "/var/lib/hotline".into(), node: "hl-1".into() },
+//!     Some(RedisConfig::new("redis://127.0.0.1:6379")),
+//! )?;
+//! sink.emit(EventDraft::new(EventKind::CallQueued { position: 1 }).queue("support"));
+//! let report = handle.shutdown().await;
+//! assert!(report.journal_flushed);
+//! # Ok(()) }
+//! ```
+
+pub mod error;
+pub mod journal;
+mod pipeline;
+pub mod publisher;
+pub mod schema;
+mod stats;
+pub mod timestamp;
+
+pub use error::{FlushError, JournalOpenError, JournalReadError, PipelineStartError};
+pub use journal::{read_journal, EventSink, JournalConfig, JournalPosition, JournalReader};
+pub use pipeline::{EventPipeline, EventPipelineHandle, ShutdownReport, SHUTDOWN_PUBLISH_DEADLINE};
+pub use publisher::{Cursor, RedisConfig};
+pub use schema::{
+    AgentState, EndReason, Event, EventDraft, EventKind, HungUpBy, OfferFailCause,
+    StateChangeReason, SCHEMA_VERSION,
+};
+pub use stats::{Stats, StatsReader};
+pub use timestamp::Timestamp;

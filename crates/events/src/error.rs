@@ -1,0 +1,78 @@
+//! Error types of this crate, one enum per operation.
+
+use std::path::PathBuf;
+
+/// Opening or recovering the journal failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalOpenError {
+    /// The data directory could not be created.
+    #[error("cannot create data directory {path}: {source}")]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The journal file could not be opened, read or truncated.
+    #[error("cannot recover journal {path}: {source}")]
+    Io {
+        /// The journal file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The writer thread could not be started.
+    #[error("cannot start the journal writer thread: {0}")]
+    Spawn(std::io::Error),
+}
+
+/// Reading events from the journal failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalReadError {
+    /// The journal could not be opened or read.
+    #[error("cannot read journal {path}: {source}")]
+    Io {
+        /// The journal file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A complete line is not a valid event.
+    #[error("invalid event at byte {offset} of the journal: {source}")]
+    Invalid {
+        /// Byte offset of the line's start.
+        offset: u64,
+        /// The parse error.
+        source: serde_json::Error,
+    },
+}
+
+/// Starting the event pipeline failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineStartError {
+    /// The journal could not be opened.
+    #[error(transparent)]
+    Journal(#[from] JournalOpenError),
+    /// The Redis URL is invalid.
+    #[error("invalid Redis URL: {0}")]
+    RedisUrl(#[source] redis::RedisError),
+    /// The Redis cursor file exists but could not be read.
+    #[error("cannot read Redis cursor {path}: {source}")]
+    Cursor {
+        /// The cursor file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Called outside a tokio runtime.
+    #[error("the event pipeline must be started inside a tokio runtime")]
+    NoRuntime,
+}
+
+/// Flushing the journal failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FlushError {
+    /// The journal writer has stopped (after shutdown, or after an I/O error it logged).
+    #[error("the journal writer has stopped")]
+    WriterStopped,
+}

@@ -1,0 +1,167 @@
+//! Wiring: journal writer + optional Redis publisher, started and stopped together.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::warn;
+
+use crate::error::{FlushError, PipelineStartError};
+use crate::journal::{open_journal, EventSink, JournalConfig, JournalHandle, JournalPosition};
+use crate::publisher::{load_cursor, Publisher, RedisConfig, CURSOR_FILE};
+use crate::stats::{Counters, Stats, StatsReader};
+
+/// How long [`EventPipelineHandle::shutdown`] keeps trying to publish the backlog to Redis.
+pub const SHUTDOWN_PUBLISH_DEADLINE: Duration = Duration::from_secs(2);
+
+/// Entry point: starts the event pipeline.
+#[derive(Debug)]
+pub struct EventPipeline;
+
+impl EventPipeline {
+    /// Opens (and recovers) the journal, starts its writer and, if `redis` is given, the
+    /// publisher that tails it. Must be called inside a tokio runtime.
+    pub fn start(
+        journal: JournalConfig,
+        redis: Option<RedisConfig>,
+    ) -> Result<(EventSink, EventPipelineHandle), PipelineStartError> {
+        let runtime =
+            tokio::runtime::Handle::try_current().map_err(|_| PipelineStartError::NoRuntime)?;
+        let counters = Arc::new(Counters::default());
+        // Validate Redis settings before starting anything.
+        let redis = match redis {
+            Some(config) => {
+                let client = redis::Client::open(config.url.as_str())
+                    .map_err(PipelineStartError::RedisUrl)?;
+                Some((config, client))
+            }
+            None => None,
+        };
+        let (sink, journal_handle) = open_journal(&journal, Arc::clone(&counters))?;
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let publisher = match redis {
+            Some((config, client)) => {
+                let cursor_path = journal.dir.join(CURSOR_FILE);
+                let cursor = load_cursor(&cursor_path, &journal_handle.path).map_err(|source| {
+                    PipelineStartError::Cursor {
+                        path: cursor_path.clone(),
+                        source,
+                    }
+                })?;
+                Counters::set(&counters.published_seq, cursor.seq);
+                counters.publisher_enabled.store(true, Ordering::Release);
+                let publisher = Publisher {
+                    client,
+                    config,
+                    journal_path: journal_handle.path.clone(),
+                    cursor_path,
+                    cursor,
+                    position: journal_handle.position.clone(),
+                    shutdown: shutdown_rx,
+                    counters: Arc::clone(&counters),
+                };
+                Some(runtime.spawn(publisher.run()))
+            }
+            None => None,
+        };
+        let handle = EventPipelineHandle {
+            journal: journal_handle,
+            publisher,
+            shutdown_tx,
+            stats: StatsReader { counters },
+        };
+        Ok((sink, handle))
+    }
+}
+
+/// What was durable and published when the pipeline stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// The counters after the final flush and publish attempt.
+    pub stats: Stats,
+    /// False if the journal writer had already stopped (the last events may be lost).
+    pub journal_flushed: bool,
+    /// False if Redis did not receive the whole backlog before the deadline (it is
+    /// published at the next start).
+    pub redis_caught_up: bool,
+}
+
+/// Owner's handle of a running pipeline: watches, counters, flush and shutdown.
+#[derive(Debug)]
+pub struct EventPipelineHandle {
+    journal: JournalHandle,
+    publisher: Option<JoinHandle<()>>,
+    shutdown_tx: watch::Sender<bool>,
+    stats: StatsReader,
+}
+
+impl EventPipelineHandle {
+    /// A watch of the highest fsynced `seq` (0 while the journal is empty).
+    pub fn written_seq(&self) -> watch::Receiver<u64> {
+        self.journal.written_seq.clone()
+    }
+
+    /// A watch of the fsynced end of the journal (seq and byte offset).
+    pub fn written_position(&self) -> watch::Receiver<JournalPosition> {
+        self.journal.position.clone()
+    }
+
+    /// Path of the journal file.
+    pub fn journal_path(&self) -> &std::path::Path {
+        &self.journal.path
+    }
+
+    /// Current counters.
+    pub fn stats(&self) -> Stats {
+        self.stats.snapshot()
+    }
+
+    /// A cloneable counters reader for the metrics endpoint.
+    pub fn stats_reader(&self) -> StatsReader {
+        self.stats.clone()
+    }
+
+    /// Waits until every event emitted before this call is fsynced; returns the written seq.
+    pub async fn flush(&self) -> Result<u64, FlushError> {
+        self.journal.flush().await
+    }
+
+    /// Graceful stop: refuses new events, drains and fsyncs the journal, then gives the
+    /// publisher up to [`SHUTDOWN_PUBLISH_DEADLINE`] to publish the backlog.
+    pub async fn shutdown(self) -> ShutdownReport {
+        self.shutdown_with_deadline(SHUTDOWN_PUBLISH_DEADLINE).await
+    }
+
+    /// [`Self::shutdown`] with an explicit deadline for the final publish.
+    pub async fn shutdown_with_deadline(mut self, deadline: Duration) -> ShutdownReport {
+        let journal_flushed = match self.journal.shutdown().await {
+            Ok(_) => true,
+            Err(err) => {
+                warn!(%err, "event journal was not flushed at shutdown");
+                false
+            }
+        };
+        self.shutdown_tx.send_replace(true);
+        if let Some(mut task) = self.publisher.take() {
+            if tokio::time::timeout(deadline, &mut task).await.is_err() {
+                task.abort();
+                let _ = task.await;
+            }
+        }
+        let stats = self.stats.snapshot();
+        let redis_caught_up = stats.backlog == 0;
+        if !redis_caught_up {
+            warn!(
+                backlog = stats.backlog,
+                "stopping with events not yet in Redis; they are published at the next start"
+            );
+        }
+        ShutdownReport {
+            stats,
+            journal_flushed,
+            redis_caught_up,
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! The Redis Streams publisher: tails the journal (the durable outbox) from a persisted
+//! cursor and `XADD`s each event to the stream, pipelined in batches.
+//!
+//! Delivery is at-least-once and in journal order: the cursor advances only after Redis
+//! acknowledged a whole batch, so a crash or disconnect between `XADD` and the cursor write
+//! re-sends the tail of that batch. Consumers deduplicate by the event's `id` (also sent as
+//! the entry's `id` field). Redis being down or slow only grows the backlog: the journal
+//! writer and the call path never wait for it.
+
+mod cursor;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+use redis::AsyncConnectionConfig;
+use serde::Deserialize;
+use tokio::sync::watch;
+use tracing::{debug, error, info, warn};
+
+pub use cursor::{Cursor, CURSOR_FILE};
+
+use crate::journal::{JournalLine, JournalPosition, JournalReader};
+use crate::stats::Counters;
+
+pub(crate) use cursor::load as load_cursor;
+
+/// Where and how to publish events to Redis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisConfig {
+    /// Redis URL, e.g. `redis://127.0.0.1:6379`.
+    pub url: String,
+    /// Stream key.
+    pub stream: String,
+    /// Approximate stream length cap (`XADD … MAXLEN ~ maxlen`).
+    pub maxlen: u64,
+}
+
+impl RedisConfig {
+    /// Default stream key.
+    pub const DEFAULT_STREAM: &'static str = "hotline:events";
+    /// Default approximate stream length cap.
+    pub const DEFAULT_MAXLEN: u64 = 1_000_000;
+
+    /// The default stream and length cap on the Redis at `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            stream: Self::DEFAULT_STREAM.to_owned(),
+            maxlen: Self::DEFAULT_MAXLEN,
+        }
+    }
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self::new("redis://127.0.0.1:6379")
+    }
+}
+
+/// Largest batch read from the journal and sent in one pipeline.
+const MAX_BATCH_BYTES: usize = 1 << 20;
+/// Reconnect backoff bounds.
+const BACKOFF_MIN: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// A safety net in case a wake-up is missed; normal wake-ups come from the writer's watch.
+const FALLBACK_POLL: Duration = Duration::from_secs(1);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Publishing one batch failed.
+#[derive(Debug, thiserror::Error)]
+enum PublishError {
+    #[error("Redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("reading the journal: {0}")]
+    Read(#[from] crate::error::JournalReadError),
+    #[error("writing the cursor: {0}")]
+    Cursor(#[source] std::io::Error),
+    #[error("journal reader task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// The fields of a journal line the publisher needs besides the raw text.
+#[derive(Deserialize)]
+struct Header<'a> {
+    id: uuid::Uuid,
+    seq: u64,
+    #[serde(rename = "type", borrow)]
+    kind: std::borrow::Cow<'a, str>,
+}
+
+/// The publisher task's state.
+pub(crate) struct Publisher {
+    pub(crate) client: redis::Client,
+    pub(crate) config: RedisConfig,
+    pub(crate) journal_path: PathBuf,
+    pub(crate) cursor_path: PathBuf,
+    pub(crate) cursor: Cursor,
+    pub(crate) position: watch::Receiver<JournalPosition>,
+    pub(crate) shutdown: watch::Receiver<bool>,
+    pub(crate) counters: Arc<Counters>,
+}
+
+impl Publisher {
+    /// Runs until shutdown is requested (or the writer is gone) and everything is published.
+    pub(crate) async fn run(mut self) {
+        let mut conn: Option<MultiplexedConnection> = None;
+        let mut reader: Option<JournalReader> = None;
+        let mut backoff = BACKOFF_MIN;
+        let mut failing = false;
+        let mut writer_gone = false;
+        loop {
+            let end = *self.position.borrow_and_update();
+            if self.cursor.offset >= end.offset {
+                if writer_gone || *self.shutdown.borrow() {
+                    return;
+                }
+                tokio::select! {
+                    changed = self.position.changed() => writer_gone = changed.is_err(),
+                    _ = self.shutdown.changed() => {}
+                    () = tokio::time::sleep(FALLBACK_POLL) => {}
+                }
+                continue;
+            }
+            match self.publish_batch(&mut conn, &mut reader, end.offset).await {
+                Ok(()) => {
+                    if failing {
+                        info!(
+                            backlog = end.seq.saturating_sub(self.cursor.seq),
+                            "Redis publishing resumed"
+                        );
+                    }
+                    failing = false;
+                    backoff = BACKOFF_MIN;
+                }
+                Err(err) => {
+                    Counters::add(&self.counters.publish_errors, 1);
+                    conn = None;
+                    if failing {
+                        debug!(%err, retry_in = ?backoff, "Redis publish failed again");
+                    } else {
+                        warn!(%err, retry_in = ?backoff, "Redis publish failed; events stay in the journal and will be retried");
+                    }
+                    failing = true;
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {}
+                        _ = self.shutdown.changed() => {}
+                    }
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                }
+            }
+        }
+    }
+
+    async fn connect(&self) -> Result<MultiplexedConnection, redis::RedisError> {
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT));
+        self.client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+    }
+
+    /// Publishes the next batch of lines before `end` and advances the cursor past it.
+    async fn publish_batch(
+        &mut self,
+        conn: &mut Option<MultiplexedConnection>,
+        reader: &mut Option<JournalReader>,
+        end: u64,
+    ) -> Result<(), PublishError> {
+        let mut con = match conn.take() {
+            Some(con) => con,
+            None => self.connect().await?,
+        };
+        let path = self.journal_path.clone();
+        let taken = reader.take();
+        let offset = self.cursor.offset;
+        let (lines, back) = tokio::task::spawn_blocking(move || {
+            let mut r = match taken {
+                Some(r) => r,
+                None => JournalReader::open(&path)?,
+            };
+            let lines = r.read_lines(offset, end, MAX_BATCH_BYTES)?;
+            Ok::<_, crate::error::JournalReadError>((lines, r))
+        })
+        .await??;
+        *reader = Some(back);
+        let Some(last) = lines.last() else {
+            *conn = Some(con);
+            return Ok(());
+        };
+        let next = Cursor {
+            offset: last.end,
+            seq: self.cursor.seq,
+        };
+        let (pipe, count, last_seq) = self.build_pipeline(&lines);
+        if count > 0 {
+            let _ids: Vec<String> = pipe.query_async(&mut con).await?;
+        }
+        *conn = Some(con);
+        let next = Cursor {
+            seq: last_seq.unwrap_or(next.seq),
+            ..next
+        };
+        cursor::store(&self.cursor_path, next)
+            .await
+            .map_err(PublishError::Cursor)?;
+        self.cursor = next;
+        Counters::add(&self.counters.published, count);
+        Counters::set(&self.counters.published_seq, next.seq);
+        Ok(())
+    }
+
+    /// One `XADD` per line; unparsable lines (disk corruption) are skipped and logged.
+    fn build_pipeline(&self, lines: &[JournalLine]) -> (redis::Pipeline, u64, Option<u64>) {
+        let mut pipe = redis::pipe();
+        let mut count = 0;
+        let mut last_seq = None;
+        for line in lines {
+            let header: Header<'_> = match serde_json::from_str(&line.text) {
+                Ok(header) => header,
+                Err(err) => {
+                    error!(offset = line.offset, %err, "skipping unreadable journal line; it is not published");
+                    continue;
+                }
+            };
+            pipe.cmd("XADD")
+                .arg(&self.config.stream)
+                .arg("MAXLEN")
+                .arg("~")
+                .arg(self.config.maxlen)
+                .arg("*")
+                .arg("event")
+                .arg(&line.text)
+                .arg("id")
+                .arg(header.id.to_string())
+                .arg("type")
+                .arg(header.kind.as_ref());
+            count += 1;
+            last_seq = Some(header.seq);
+        }
+        (pipe, count, last_seq)
+    }
+}

@@ -1,0 +1,355 @@
+//! The versioned wire schema of hotline events (`"v": 1`).
+//!
+//! One event is one JSON object. Common fields come first, then the `type` tag and the
+//! fields specific to that type, then the optional correlation fields:
+//!
+//! ```json
+//! {"v":1,"id":"…","seq":7,"ts":"2026-11-23T10:15:02.123Z","node":"hl-1",
+//!  "type":"call.queued","position":3,"call_id":"…","queue":"support"}
+//! ```
+//!
+//! Consumers must ignore fields they do not know (new optional fields do not bump `v`),
+//! and must deduplicate by `id`: delivery to Redis is at-least-once.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::timestamp::Timestamp;
+
+/// The schema version written in every event's `v` field.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One event as written to the journal and published to Redis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Schema version, [`SCHEMA_VERSION`] for events written by this crate.
+    pub v: u32,
+    /// Globally unique id (UUID v7, time ordered); consumers deduplicate on it.
+    pub id: Uuid,
+    /// Per-node sequence number, strictly increasing in journal order, starting at 1.
+    pub seq: u64,
+    /// When the event was emitted (wall clock, UTC, milliseconds).
+    pub ts: Timestamp,
+    /// Name of the hotline node that wrote the event.
+    pub node: String,
+    /// The type tag and the fields specific to it.
+    #[serde(flatten)]
+    pub kind: EventKind,
+    /// hotline's own id of the call this event is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<Uuid>,
+    /// SIP Call-IDs of the call's legs (attributes only; omitted when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sip_call_ids: Vec<String>,
+    /// The agent this event is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    /// The queue this event is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+}
+
+impl Event {
+    /// The wire name of this event's type, e.g. `"call.queued"`.
+    pub fn type_name(&self) -> &'static str {
+        self.kind.type_name()
+    }
+}
+
+/// What happened, with the data specific to that type of event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum EventKind {
+    /// A call reached hotline.
+    #[serde(rename = "call.arrived")]
+    CallArrived {
+        /// The caller's number or URI. Personal data: stored as given; the server decides
+        /// whether to redact it before emitting.
+        from: String,
+        /// The dialed number or URI.
+        to: String,
+    },
+    /// hotline answered the call to run its dialplan (IVR).
+    #[serde(rename = "call.answered_by_ivr")]
+    CallAnsweredByIvr,
+    /// The caller pressed a DTMF key in the IVR.
+    #[serde(rename = "ivr.digit")]
+    IvrDigit {
+        /// The key: `0`-`9`, `*`, `#`, `A`-`D`.
+        digit: char,
+        /// The dialplan node collecting the digit. On the wire `dialplan_node`, because the
+        /// event's top-level `node` already names the hotline node.
+        dialplan_node: String,
+    },
+    /// The call entered a queue.
+    #[serde(rename = "call.queued")]
+    CallQueued {
+        /// 1-based position in the queue on entry.
+        position: u32,
+    },
+    /// The call was offered to an agent (the agent's phone rings).
+    #[serde(rename = "call.offered")]
+    CallOffered {
+        /// How long the agent's phone rings before the offer is withdrawn.
+        ring_timeout_ms: u64,
+    },
+    /// An offer to an agent failed; the call stays queued.
+    #[serde(rename = "call.offer_failed")]
+    CallOfferFailed {
+        /// Why the offer failed.
+        cause: OfferFailCause,
+    },
+    /// An agent answered the call.
+    #[serde(rename = "call.answered")]
+    CallAnswered {
+        /// Time the caller waited in queue before an agent answered.
+        wait_ms: u64,
+    },
+    /// The caller hung up while waiting in queue.
+    #[serde(rename = "call.abandoned")]
+    CallAbandoned {
+        /// Time the caller waited in queue.
+        wait_ms: u64,
+        /// The caller's position in queue when they hung up, if known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        position: Option<u32>,
+    },
+    /// The call ended (always the last event of a call).
+    #[serde(rename = "call.ended")]
+    CallEnded {
+        /// Why the call ended.
+        reason: EndReason,
+        /// Which party hung up.
+        hung_up_by: HungUpBy,
+        /// Time from arrival to end.
+        duration_ms: u64,
+    },
+    /// An agent's phone registered (REGISTER accepted).
+    #[serde(rename = "agent.registered")]
+    AgentRegistered {
+        /// The registered contact URIs.
+        contacts: Vec<String>,
+        /// Registration lifetime in seconds.
+        expires: u32,
+    },
+    /// An agent's registration was removed or expired.
+    #[serde(rename = "agent.unregistered")]
+    AgentUnregistered,
+    /// An agent's routing state changed.
+    #[serde(rename = "agent.state_changed")]
+    AgentStateChanged {
+        /// State before the change.
+        from: AgentState,
+        /// State after the change.
+        to: AgentState,
+        /// Why the state changed, if known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<StateChangeReason>,
+    },
+    /// The call was put on hold.
+    #[serde(rename = "call.held")]
+    CallHeld,
+    /// The call was taken off hold.
+    #[serde(rename = "call.resumed")]
+    CallResumed,
+}
+
+impl EventKind {
+    /// The wire name of this type, e.g. `"call.queued"`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::CallArrived { .. } => "call.arrived",
+            Self::CallAnsweredByIvr => "call.answered_by_ivr",
+            Self::IvrDigit { .. } => "ivr.digit",
+            Self::CallQueued { .. } => "call.queued",
+            Self::CallOffered { .. } => "call.offered",
+            Self::CallOfferFailed { .. } => "call.offer_failed",
+            Self::CallAnswered { .. } => "call.answered",
+            Self::CallAbandoned { .. } => "call.abandoned",
+            Self::CallEnded { .. } => "call.ended",
+            Self::AgentRegistered { .. } => "agent.registered",
+            Self::AgentUnregistered => "agent.unregistered",
+            Self::AgentStateChanged { .. } => "agent.state_changed",
+            Self::CallHeld => "call.held",
+            Self::CallResumed => "call.resumed",
+        }
+    }
+}
+
+/// Why an offer to an agent failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferFailCause {
+    /// The agent did not answer before the ring timeout.
+    NoAnswer,
+    /// The agent's phone answered busy (486/600).
+    Busy,
+    /// The agent declined the call (603).
+    Declined,
+    /// No contact of the agent could be reached (transport error, 408, 404).
+    Unreachable,
+    /// The caller hung up while the agent's phone was ringing.
+    CallerHungUp,
+    /// Any other failure response or internal error.
+    Failed,
+}
+
+/// Why a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// A conversation with an agent ended normally.
+    Completed,
+    /// The caller hung up while waiting in queue.
+    Abandoned,
+    /// The caller hung up in the IVR, before being queued.
+    CallerLeftIvr,
+    /// The dialplan finished (message played, callback taken, survey done).
+    DialplanFinished,
+    /// The queue's maximum wait time was reached.
+    MaxWaitExceeded,
+    /// The queue was closed or had no agent logged in.
+    NoAgents,
+    /// The call was transferred out of hotline.
+    Transferred,
+    /// Media stopped flowing (RTP timeout).
+    MediaTimeout,
+    /// hotline is shutting down.
+    Shutdown,
+    /// A signalling or internal error.
+    Error,
+}
+
+/// Which party ended a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HungUpBy {
+    /// The caller hung up.
+    Caller,
+    /// The agent hung up.
+    Agent,
+    /// hotline ended the call.
+    System,
+}
+
+/// An agent's routing state, as seen by the distribution core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentState {
+    /// Not logged in or not registered.
+    Offline,
+    /// Logged in and waiting for a call.
+    Available,
+    /// A call is being offered (phone ringing).
+    Ringing,
+    /// On a call.
+    OnCall,
+    /// After-call work; not offered calls until it ends.
+    WrapUp,
+    /// Logged in but not taking calls (break, missed offer).
+    Away,
+}
+
+/// Why an agent's state changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StateChangeReason {
+    /// The agent logged in or their phone registered.
+    Login,
+    /// The agent logged out or their registration ended.
+    Logout,
+    /// The agent asked for the change (break, back from break).
+    Requested,
+    /// A call was offered to the agent.
+    Offered,
+    /// The agent answered the offered call.
+    Answered,
+    /// The agent missed or declined an offer.
+    OfferFailed,
+    /// The call the agent was on ended.
+    CallEnded,
+    /// The wrap-up time ran out.
+    WrapUpEnded,
+    /// A supervisor changed the agent's state.
+    Supervisor,
+}
+
+/// An event as the emitter describes it; the journal writer stamps `v`, `id`, `seq` and `node`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventDraft {
+    /// What happened.
+    pub kind: EventKind,
+    /// hotline's own id of the call.
+    pub call_id: Option<Uuid>,
+    /// SIP Call-IDs of the call's legs.
+    pub sip_call_ids: Vec<String>,
+    /// The agent concerned.
+    pub agent_id: Option<String>,
+    /// The queue concerned.
+    pub queue: Option<String>,
+    /// When it happened; `None` means "when emitted" (the sink reads the wall clock).
+    pub ts: Option<Timestamp>,
+}
+
+impl EventDraft {
+    /// A draft with no correlation fields set.
+    pub fn new(kind: EventKind) -> Self {
+        Self {
+            kind,
+            call_id: None,
+            sip_call_ids: Vec::new(),
+            agent_id: None,
+            queue: None,
+            ts: None,
+        }
+    }
+
+    /// Sets the call this event is about.
+    pub fn call(mut self, call_id: Uuid) -> Self {
+        self.call_id = Some(call_id);
+        self
+    }
+
+    /// Adds the SIP Call-ID of one of the call's legs.
+    pub fn sip_call_id(mut self, sip_call_id: impl Into<String>) -> Self {
+        self.sip_call_ids.push(sip_call_id.into());
+        self
+    }
+
+    /// Sets the agent this event is about.
+    pub fn agent(mut self, agent_id: impl Into<String>) -> Self {
+        self.agent_id = Some(agent_id.into());
+        self
+    }
+
+    /// Sets the queue this event is about.
+    pub fn queue(mut self, queue: impl Into<String>) -> Self {
+        self.queue = Some(queue.into());
+        self
+    }
+
+    /// Sets when the event happened instead of "when emitted".
+    pub fn at(mut self, ts: Timestamp) -> Self {
+        self.ts = Some(ts);
+        self
+    }
+
+    /// Completes the draft into an event (used by the journal writer).
+    pub fn into_event(self, id: Uuid, seq: u64, ts: Timestamp, node: &str) -> Event {
+        Event {
+            v: SCHEMA_VERSION,
+            id,
+            seq,
+            ts: self.ts.unwrap_or(ts),
+            node: node.to_owned(),
+            kind: self.kind,
+            call_id: self.call_id,
+            sip_call_ids: self.sip_call_ids,
+            agent_id: self.agent_id,
+            queue: self.queue,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,173 @@
+use super::*;
+use proptest::prelude::*;
+use time::macros::datetime;
+
+fn ts() -> Timestamp {
+    Timestamp::from_datetime(datetime!(2026-11-23 10:15:02.123 UTC))
+}
+
+fn all_kinds() -> Vec<EventKind> {
+    vec![
+        EventKind::CallArrived {
+            from: "sip:+33123456789@carrier".into(),
+            to: "sip:support@hotline".into(),
+        },
+        EventKind::CallAnsweredByIvr,
+        EventKind::IvrDigit {
+            digit: '#',
+            dialplan_node: "main_menu".into(),
+        },
+        EventKind::CallQueued { position: 3 },
+        EventKind::CallOffered {
+            ring_timeout_ms: 15_000,
+        },
+        EventKind::CallOfferFailed {
+            cause: OfferFailCause::NoAnswer,
+        },
+        EventKind::CallAnswered { wait_ms: 42_000 },
+        EventKind::CallAbandoned {
+            wait_ms: 61_000,
+            position: Some(2),
+        },
+        EventKind::CallAbandoned {
+            wait_ms: 1,
+            position: None,
+        },
+        EventKind::CallEnded {
+            reason: EndReason::Completed,
+            hung_up_by: HungUpBy::Agent,
+            duration_ms: 300_000,
+        },
+        EventKind::AgentRegistered {
+            contacts: vec!["sip:alice@10.0.0.5:5060".into()],
+            expires: 3600,
+        },
+        EventKind::AgentUnregistered,
+        EventKind::AgentStateChanged {
+            from: AgentState::Available,
+            to: AgentState::Ringing,
+            reason: Some(StateChangeReason::Offered),
+        },
+        EventKind::AgentStateChanged {
+            from: AgentState::WrapUp,
+            to: AgentState::Available,
+            reason: None,
+        },
+        EventKind::CallHeld,
+        EventKind::CallResumed,
+    ]
+}
+
+fn sample(kind: EventKind) -> Event {
+    EventDraft::new(kind)
+        .call(Uuid::from_u128(0x0193_5b7e_1c2d_7abc_8def_0123_4567_89ab))
+        .sip_call_id("a84b4c76e66710@pc33.example.com")
+        .agent("alice")
+        .queue("support")
+        .into_event(
+            Uuid::from_u128(0x0193_5b7e_1c2d_7000_8000_0000_0000_0001),
+            7,
+            ts(),
+            "hl-1",
+        )
+}
+
+#[test]
+fn every_kind_round_trips() {
+    for kind in all_kinds() {
+        let event = sample(kind);
+        let json = serde_json::to_string(&event).unwrap();
+        let back: Event = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, event, "{json}");
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["type"], event.type_name());
+        assert_eq!(value["v"], 1);
+    }
+}
+
+#[test]
+fn json_of_call_queued_is_stable() {
+    let event = sample(EventKind::CallQueued { position: 3 });
+    assert_eq!(
+        serde_json::to_string(&event).unwrap(),
+        r#"{"v":1,"id":"01935b7e-1c2d-7000-8000-000000000001","seq":7,"ts":"2026-11-23T10:15:02.123Z","node":"hl-1","type":"call.queued","position":3,"call_id":"01935b7e-1c2d-7abc-8def-0123456789ab","sip_call_ids":["a84b4c76e66710@pc33.example.com"],"agent_id":"alice","queue":"support"}"#
+    );
+}
+
+#[test]
+fn json_of_call_ended_is_stable() {
+    let event = EventDraft::new(EventKind::CallEnded {
+        reason: EndReason::MaxWaitExceeded,
+        hung_up_by: HungUpBy::System,
+        duration_ms: 600_000,
+    })
+    .into_event(Uuid::nil(), 1, ts(), "n");
+    assert_eq!(
+        serde_json::to_string(&event).unwrap(),
+        r#"{"v":1,"id":"00000000-0000-0000-0000-000000000000","seq":1,"ts":"2026-11-23T10:15:02.123Z","node":"n","type":"call.ended","reason":"max_wait_exceeded","hung_up_by":"system","duration_ms":600000}"#
+    );
+}
+
+#[test]
+fn empty_correlation_fields_are_omitted() {
+    let event = EventDraft::new(EventKind::CallHeld).into_event(Uuid::nil(), 1, ts(), "n");
+    let json = serde_json::to_string(&event).unwrap();
+    for absent in ["call_id", "sip_call_ids", "agent_id", "queue"] {
+        assert!(!json.contains(absent), "{json}");
+    }
+}
+
+#[test]
+fn unknown_fields_are_ignored() {
+    let json = r#"{"v":1,"id":"00000000-0000-0000-0000-000000000000","seq":1,"ts":"2026-11-23T10:15:02.123Z","node":"n","type":"call.held","added_later":true}"#;
+    let event: Event = serde_json::from_str(json).unwrap();
+    assert_eq!(event.kind, EventKind::CallHeld);
+}
+
+#[test]
+fn unknown_type_is_an_error() {
+    let json = r#"{"v":1,"id":"00000000-0000-0000-0000-000000000000","seq":1,"ts":"2026-11-23T10:15:02.123Z","node":"n","type":"call.teleported"}"#;
+    assert!(serde_json::from_str::<Event>(json).is_err());
+}
+
+#[test]
+fn draft_timestamp_overrides_the_write_time() {
+    let at = Timestamp::from_datetime(datetime!(2020-01-01 00:00:00 UTC));
+    let event = EventDraft::new(EventKind::CallHeld)
+        .at(at)
+        .into_event(Uuid::nil(), 1, ts(), "n");
+    assert_eq!(event.ts, at);
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_events_round_trip(
+        idx in 0usize..16,
+        seq in any::<u64>(),
+        millis in 0i64..4_000_000_000_000,
+        call in proptest::option::of(any::<u128>()),
+        sip in proptest::collection::vec("[ -~]{0,20}", 0..3),
+        agent in proptest::option::of("\\PC{0,12}"),
+        queue in proptest::option::of("\\PC{0,12}"),
+        node in "\\PC{0,12}",
+    ) {
+        let kind = all_kinds().swap_remove(idx);
+        let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).unwrap();
+        let event = Event {
+            v: SCHEMA_VERSION,
+            id: Uuid::now_v7(),
+            seq,
+            ts: Timestamp::from_datetime(at),
+            node,
+            kind,
+            call_id: call.map(Uuid::from_u128),
+            sip_call_ids: sip,
+            agent_id: agent,
+            queue,
+        };
+        let json = serde_json::to_string(&event).unwrap();
+        prop_assert!(!json.contains('\n'));
+        let back: Event = serde_json::from_str(&json).unwrap();
+        prop_assert_eq!(back, event);
+    }
+}
