@@ -65,6 +65,12 @@ impl TimerTable {
         Some(reason)
     }
 
+    /// Whether `reason` is armed.
+    #[cfg(test)]
+    pub(crate) fn is_armed(&self, reason: &TimerReason) -> bool {
+        self.by_reason.contains_key(reason)
+    }
+
     /// How many timers are armed.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {

@@ -17,6 +17,8 @@
 //! time limit) until one becomes ready. An agent never holds two offers and a call is never offered
 //! to two agents at once.
 
+#[cfg(test)]
+mod consistency;
 mod dispatch;
 mod views;
 

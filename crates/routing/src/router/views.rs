@@ -104,49 +104,52 @@ impl Router {
 
     /// Every queue, in configuration order.
     pub fn queues(&self) -> impl Iterator<Item = QueueView<'_>> + '_ {
-        self.queues.iter().map(move |queue| {
-            let mut view = QueueView {
-                id: &queue.config.id,
-                strategy: queue.config.strategy,
-                waiting: queue.line.len(),
-                offering: 0,
-                oldest_wait_since: queue
-                    .line
-                    .front()
-                    .and_then(|c| self.calls.get(c))
-                    .map(|c| c.enqueued_at),
-                members: queue.members.len(),
-                agents_logged_in: 0,
-                agents_ready: 0,
-                agents_busy: 0,
-                agents_not_ready: 0,
-            };
-            view.offering = queue
-                .line
-                .iter()
-                .filter_map(|c| self.calls.get(c))
-                .filter(|c| matches!(c.phase, Phase::Offered { .. }))
-                .count();
-            for &a in &queue.members {
-                match self.agents[a].state {
-                    AgentState::LoggedOut => continue,
-                    AgentState::Ready => view.agents_ready += 1,
-                    AgentState::NotReady(_) => view.agents_not_ready += 1,
-                    AgentState::Reserved
-                    | AgentState::Ringing
-                    | AgentState::OnCall
-                    | AgentState::WrapUp => view.agents_busy += 1,
-                }
-                view.agents_logged_in += 1;
-            }
-            view
-        })
+        (0..self.queues.len()).map(move |q| self.queue_view(q))
     }
 
     /// One queue, if configured.
     pub fn queue(&self, id: &QueueId) -> Option<QueueView<'_>> {
         let &q = self.queue_index.get(id)?;
-        self.queues().nth(q)
+        Some(self.queue_view(q))
+    }
+
+    fn queue_view(&self, q: usize) -> QueueView<'_> {
+        let queue = &self.queues[q];
+        let mut view = QueueView {
+            id: &queue.config.id,
+            strategy: queue.config.strategy,
+            waiting: queue.line.len(),
+            offering: 0,
+            oldest_wait_since: queue
+                .line
+                .front()
+                .and_then(|c| self.calls.get(c))
+                .map(|c| c.enqueued_at),
+            members: queue.members.len(),
+            agents_logged_in: 0,
+            agents_ready: 0,
+            agents_busy: 0,
+            agents_not_ready: 0,
+        };
+        view.offering = queue
+            .line
+            .iter()
+            .filter_map(|c| self.calls.get(c))
+            .filter(|c| matches!(c.phase, Phase::Offered { .. }))
+            .count();
+        for &a in &queue.members {
+            match self.agents[a].state {
+                AgentState::LoggedOut => continue,
+                AgentState::Ready => view.agents_ready += 1,
+                AgentState::NotReady(_) => view.agents_not_ready += 1,
+                AgentState::Reserved
+                | AgentState::Ringing
+                | AgentState::OnCall
+                | AgentState::WrapUp => view.agents_busy += 1,
+            }
+            view.agents_logged_in += 1;
+        }
+        view
     }
 
     /// One routed call (queued, offered or connected), if the router holds it.
