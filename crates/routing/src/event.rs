@@ -99,6 +99,22 @@ pub enum RoutingEvent {
     },
 }
 
+impl RoutingEvent {
+    /// The call the event is about, so the server can hand it to that call's task.
+    pub fn call(&self) -> Option<CallId> {
+        match self {
+            RoutingEvent::CallQueued { call, .. }
+            | RoutingEvent::CallOffered { call, .. }
+            | RoutingEvent::OfferRevoked { call, .. }
+            | RoutingEvent::CallRequeued { call, .. }
+            | RoutingEvent::CallConnected { call, .. }
+            | RoutingEvent::CallAbandoned { call, .. }
+            | RoutingEvent::CallCompleted { call, .. } => Some(*call),
+            RoutingEvent::AgentStateChanged { .. } => None,
+        }
+    }
+}
+
 /// Why an offer was revoked (the server cancels the agent's INVITE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

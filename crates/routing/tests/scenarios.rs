@@ -493,3 +493,78 @@ fn stale_offer_responses_are_refused_without_effect() {
         Err(CommandError::UnknownQueue(queue("nope")))
     );
 }
+
+#[test]
+fn zero_wrap_up_makes_the_agent_ready_when_the_call_ends() {
+    let mut q = queue_config("sales", &["alice"]);
+    q.wrap_up = Duration::ZERO;
+    let mut sim = Sim::new(config(vec![q], &["alice"]));
+    sim.login("alice");
+    sim.enqueue(1, "sales");
+    sim.enqueue(2, "sales");
+    sim.answer(1, "alice");
+    sim.take();
+    // A caller hang-up reported as an abandon still completes a connected call.
+    sim.cmd(Command::Abandon { call: CallId(1) });
+    let events = sim.take();
+    assert!(matches!(
+        events[0],
+        RoutingEvent::CallCompleted {
+            call: CallId(1),
+            ..
+        }
+    ));
+    assert!(!events
+        .iter()
+        .any(|e| matches!(e, RoutingEvent::CallAbandoned { .. })));
+    assert!(events.contains(&RoutingEvent::AgentStateChanged {
+        agent: agent("alice"),
+        from: AgentState::OnCall,
+        to: AgentState::Ready,
+        at: sim.t0,
+    }));
+    assert_eq!(events.last().and_then(RoutingEvent::call), Some(CallId(2)));
+    assert_eq!(sim.state("alice"), AgentState::Reserved);
+}
+
+#[test]
+fn abandon_while_ringing_applies_a_pending_not_ready() {
+    let mut sim = Sim::new(config(vec![queue_config("sales", &["alice"])], &["alice"]));
+    sim.login("alice");
+    sim.enqueue(1, "sales");
+    sim.set("alice", lunch());
+    assert_eq!(sim.state("alice"), AgentState::Reserved);
+    sim.cmd(Command::Abandon { call: CallId(1) });
+    assert_eq!(sim.state("alice"), AgentState::from(lunch()));
+}
+
+#[test]
+fn queue_view_counts_calls_and_members() {
+    let agents = ["alice", "bob", "carol", "dave"];
+    let mut sim = Sim::new(config(vec![queue_config("sales", &agents)], &agents));
+    sim.login("alice");
+    sim.login("bob");
+    sim.login("carol");
+    sim.set("carol", lunch());
+    sim.enqueue(1, "sales");
+    sim.answer(1, "alice");
+    sim.advance(Duration::from_secs(1));
+    sim.enqueue(2, "sales");
+    sim.advance(Duration::from_secs(1));
+    sim.enqueue(3, "sales");
+    let view = sim.router.queue(&queue("sales")).expect("sales");
+    assert_eq!(view.waiting, 2);
+    assert_eq!(view.offering, 1, "bob rings for call 2");
+    assert_eq!(view.oldest_wait_since, Some(sim.secs(1)));
+    assert_eq!(view.members, 4);
+    assert_eq!(view.agents_logged_in, 3);
+    assert_eq!(view.agents_ready, 0);
+    assert_eq!(view.agents_busy, 2);
+    assert_eq!(view.agents_not_ready, 1);
+    assert!(matches!(
+        sim.router.call(CallId(3)).map(|c| c.status),
+        Some(CallStatus::Waiting { position: 2 })
+    ));
+    assert_eq!(sim.router.queues().count(), 1);
+    assert_eq!(sim.router.agents().count(), 4);
+}
