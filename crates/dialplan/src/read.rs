@@ -251,13 +251,14 @@ impl Reader<'_, '_> {
         let fields = self.fields(body, &what, MENU_KEYS, "a mapping with `prompt`, `options`, ...")?;
         let prompt = fields.get("prompt").and_then(|(_, v)| self.prompt(read, v));
         let invalid = fields.get("invalid").and_then(|(_, v)| self.prompt(read, v));
+        // Keep reading after a bad value so every error in the menu is reported.
         let timeout = match fields.get("timeout") {
-            None => DEFAULT_MENU_TIMEOUT,
-            Some((_, value)) => self.timeout(value)?,
+            None => Some(DEFAULT_MENU_TIMEOUT),
+            Some((_, value)) => self.timeout(value),
         };
         let retries = match fields.get("retries") {
-            None => DEFAULT_MENU_RETRIES,
-            Some((_, value)) => self.retries(value)?,
+            None => Some(DEFAULT_MENU_RETRIES),
+            Some((_, value)) => self.retries(value),
         };
         let mut options = BTreeMap::new();
         match fields.get("options") {
@@ -292,8 +293,8 @@ impl Reader<'_, '_> {
             .and_then(|(_, v)| self.reference(read, from, Edge::Failure, v));
         Some(Menu {
             prompt,
-            timeout,
-            retries,
+            timeout: timeout?,
+            retries: retries?,
             options,
             invalid,
             on_timeout,

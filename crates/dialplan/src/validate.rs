@@ -122,13 +122,20 @@ fn cycles_without_input(read: &ReadNumber, diags: &mut Diagnostics<'_>) {
         .map(|name| (name.as_str(), Mark::Unseen))
         .collect();
     let no_edges = Vec::new();
-    for root in read.declared.keys() {
-        if marks.get(root.as_str()) != Some(&Mark::Unseen) {
+    // From the start node first, then the rest in source order, so reports read top-down.
+    let mut roots: Vec<(&str, Pos)> = read
+        .declared
+        .iter()
+        .map(|(name, pos)| (name.as_str(), *pos))
+        .collect();
+    roots.sort_by_key(|(name, pos)| (Some(*name) != read.start.as_ref().map(|s| s.value.as_str()), *pos));
+    for (root, _) in roots {
+        if marks.get(root) != Some(&Mark::Unseen) {
             continue;
         }
         // Iterative depth-first search: (node, index of the next edge to follow).
-        let mut path: Vec<(&str, usize)> = vec![(root.as_str(), 0)];
-        marks.insert(root.as_str(), Mark::OnPath);
+        let mut path: Vec<(&str, usize)> = vec![(root, 0)];
+        marks.insert(root, Mark::OnPath);
         while let Some(top) = path.last_mut() {
             let (node, index) = *top;
             top.1 += 1;
