@@ -26,7 +26,7 @@ pub mod timestamp;
 pub use error::{FlushError, JournalOpenError, JournalReadError, PipelineStartError};
 pub use journal::{read_journal, EventSink, JournalConfig, JournalPosition, JournalReader};
 pub use pipeline::{EventPipeline, EventPipelineHandle, ShutdownReport, SHUTDOWN_PUBLISH_DEADLINE};
-pub use publisher::{Cursor, RedisConfig};
+pub use publisher::{Cursor, PublisherStatus, RedisConfig};
 pub use schema::{
     AgentState, EndReason, Event, EventDraft, EventKind, HungUpBy, OfferFailCause,
     StateChangeReason, SCHEMA_VERSION,

@@ -10,7 +10,7 @@ use tracing::warn;
 
 use crate::error::{FlushError, PipelineStartError};
 use crate::journal::{open_journal, EventSink, JournalConfig, JournalHandle, JournalPosition};
-use crate::publisher::{load_cursor, Publisher, RedisConfig, CURSOR_FILE};
+use crate::publisher::{load_cursor, Publisher, PublisherStatus, RedisConfig, CURSOR_FILE};
 use crate::stats::{Counters, Stats, StatsReader};
 
 /// How long [`EventPipelineHandle::shutdown`] keeps trying to publish the backlog to Redis.
@@ -41,6 +41,7 @@ impl EventPipeline {
         };
         let (sink, journal_handle) = open_journal(&journal, Arc::clone(&counters))?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let mut watches = None;
         let publisher = match redis {
             Some((config, client)) => {
                 let cursor_path = journal.dir.join(CURSOR_FILE);
@@ -52,6 +53,12 @@ impl EventPipeline {
                 })?;
                 Counters::set(&counters.published_seq, cursor.seq);
                 counters.publisher_enabled.store(true, Ordering::Release);
+                let (status, status_rx) = watch::channel(PublisherStatus::Starting);
+                let (published, published_rx) = watch::channel(cursor.seq);
+                watches = Some(PublisherWatches {
+                    status: status_rx,
+                    published_seq: published_rx,
+                });
                 let publisher = Publisher {
                     client,
                     config,
@@ -61,6 +68,8 @@ impl EventPipeline {
                     position: journal_handle.position.clone(),
                     shutdown: shutdown_rx,
                     counters: Arc::clone(&counters),
+                    status,
+                    published,
                 };
                 Some(runtime.spawn(publisher.run()))
             }
@@ -70,6 +79,7 @@ impl EventPipeline {
             journal: journal_handle,
             publisher,
             shutdown_tx,
+            watches,
             stats: StatsReader { counters },
         };
         Ok((sink, handle))
@@ -94,7 +104,14 @@ pub struct EventPipelineHandle {
     journal: JournalHandle,
     publisher: Option<JoinHandle<()>>,
     shutdown_tx: watch::Sender<bool>,
+    watches: Option<PublisherWatches>,
     stats: StatsReader,
+}
+
+#[derive(Debug)]
+struct PublisherWatches {
+    status: watch::Receiver<PublisherStatus>,
+    published_seq: watch::Receiver<u64>,
 }
 
 impl EventPipelineHandle {
@@ -106,6 +123,16 @@ impl EventPipelineHandle {
     /// A watch of the fsynced end of the journal (seq and byte offset).
     pub fn written_position(&self) -> watch::Receiver<JournalPosition> {
         self.journal.position.clone()
+    }
+
+    /// A watch of the highest `seq` acknowledged by Redis; `None` without Redis.
+    pub fn published_seq(&self) -> Option<watch::Receiver<u64>> {
+        self.watches.as_ref().map(|w| w.published_seq.clone())
+    }
+
+    /// A watch of the Redis link's health (for `/health` and alerts); `None` without Redis.
+    pub fn publisher_status(&self) -> Option<watch::Receiver<PublisherStatus>> {
+        self.watches.as_ref().map(|w| w.status.clone())
     }
 
     /// Path of the journal file.

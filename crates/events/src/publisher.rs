@@ -59,6 +59,17 @@ impl Default for RedisConfig {
     }
 }
 
+/// Health of the link to Redis, as last observed by the publisher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublisherStatus {
+    /// No batch attempted yet since start.
+    Starting,
+    /// The last batch (or connection) succeeded.
+    Up,
+    /// The last attempt failed; the publisher is backing off and will retry.
+    Down,
+}
+
 /// Largest batch read from the journal and sent in one pipeline.
 const MAX_BATCH_BYTES: usize = 1 << 20;
 /// Reconnect backoff bounds.
@@ -101,6 +112,8 @@ pub(crate) struct Publisher {
     pub(crate) position: watch::Receiver<JournalPosition>,
     pub(crate) shutdown: watch::Receiver<bool>,
     pub(crate) counters: Arc<Counters>,
+    pub(crate) status: watch::Sender<PublisherStatus>,
+    pub(crate) published: watch::Sender<u64>,
 }
 
 impl Publisher {
@@ -126,6 +139,11 @@ impl Publisher {
             }
             match self.publish_batch(&mut conn, &mut reader, end.offset).await {
                 Ok(()) => {
+                    self.status.send_if_modified(|s| {
+                        let changed = *s != PublisherStatus::Up;
+                        *s = PublisherStatus::Up;
+                        changed
+                    });
                     if failing {
                         info!(
                             backlog = end.seq.saturating_sub(self.cursor.seq),
@@ -138,6 +156,7 @@ impl Publisher {
                 Err(err) => {
                     Counters::add(&self.counters.publish_errors, 1);
                     conn = None;
+                    self.status.send_replace(PublisherStatus::Down);
                     if failing {
                         debug!(%err, retry_in = ?backoff, "Redis publish failed again");
                     } else {
@@ -210,6 +229,7 @@ impl Publisher {
         self.cursor = next;
         Counters::add(&self.counters.published, count);
         Counters::set(&self.counters.published_seq, next.seq);
+        self.published.send_replace(next.seq);
         Ok(())
     }
 
