@@ -42,9 +42,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
 /// Prints a duration the way [`parse_duration`] reads it, in the largest exact unit.
 pub fn format_duration(duration: Duration) -> String {
     let millis = duration.as_millis();
-    if millis != 0 && millis % 60_000 == 0 {
+    if millis != 0 && millis.is_multiple_of(60_000) {
         format!("{}m", millis / 60_000)
-    } else if millis % 1_000 == 0 {
+    } else if millis.is_multiple_of(1_000) {
         format!("{}s", millis / 1_000)
     } else {
         format!("{millis}ms")
@@ -68,7 +68,16 @@ mod tests {
             parse_duration("5"),
             Err(DurationError::MissingUnit("5".to_owned()))
         );
-        for bad in ["", "s", "5 s", "1.5s", "-1s", "5h", "fives", "99999999999999999999s"] {
+        for bad in [
+            "",
+            "s",
+            "5 s",
+            "1.5s",
+            "-1s",
+            "5h",
+            "fives",
+            "99999999999999999999s",
+        ] {
             assert!(
                 matches!(parse_duration(bad), Err(DurationError::Malformed(_))),
                 "{bad}"

@@ -198,7 +198,10 @@ mod tests {
             Severity::Error,
             "unknown node `foo`".to_owned(),
         );
-        assert_eq!(error.to_string(), "dialplans/x.yaml:3:7: unknown node `foo`");
+        assert_eq!(
+            error.to_string(),
+            "dialplans/x.yaml:3:7: unknown node `foo`"
+        );
     }
 
     #[test]
@@ -209,6 +212,9 @@ mod tests {
             Severity::Warning,
             "node `a` is unreachable".to_owned(),
         );
-        assert_eq!(warning.to_string(), "x.yaml:1:2: warning: node `a` is unreachable");
+        assert_eq!(
+            warning.to_string(),
+            "x.yaml:1:2: warning: node `a` is unreachable"
+        );
     }
 }

@@ -424,9 +424,12 @@ impl Ivr {
         let node = self.node.clone();
         match self.state.clone() {
             State::Done(_) => {}
-            State::Playing { .. } => self.actions.push_back(IvrAction::DigitIgnored { digit, node }),
+            State::Playing { .. } => self
+                .actions
+                .push_back(IvrAction::DigitIgnored { digit, node }),
             State::Menu { .. } if !is_dtmf(digit) => {
-                self.actions.push_back(IvrAction::DigitIgnored { digit, node });
+                self.actions
+                    .push_back(IvrAction::DigitIgnored { digit, node });
             }
             State::Menu { phase, failures } => {
                 let Some(menu) = self.current_menu() else {

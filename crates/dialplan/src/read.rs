@@ -85,9 +85,12 @@ type Fields<'n> = BTreeMap<&'static str, (&'n Key, &'n yaml::Node)>;
 
 impl Reader<'_, '_> {
     fn file(&mut self, root: &yaml::Node) -> Vec<ReadNumber> {
-        let Some(fields) =
-            self.fields(root, "the dialplan", TOP_KEYS, "a mapping with `version` and `numbers`")
-        else {
+        let Some(fields) = self.fields(
+            root,
+            "the dialplan",
+            TOP_KEYS,
+            "a mapping with `version` and `numbers`",
+        ) else {
             return Vec::new();
         };
         match fields.get("version") {
@@ -102,11 +105,15 @@ impl Reader<'_, '_> {
             },
         }
         let Some((_, numbers)) = fields.get("numbers") else {
-            self.diags.error(root.pos, "missing `numbers`: the numbers callers dial");
+            self.diags
+                .error(root.pos, "missing `numbers`: the numbers callers dial");
             return Vec::new();
         };
         let Value::Map(entries) = &numbers.value else {
-            self.expected(numbers, "a mapping of dialed numbers, e.g. `\"100\": { start: ..., nodes: ... }`");
+            self.expected(
+                numbers,
+                "a mapping of dialed numbers, e.g. `\"100\": { start: ..., nodes: ... }`",
+            );
             return Vec::new();
         };
         if entries.is_empty() {
@@ -129,7 +136,12 @@ impl Reader<'_, '_> {
             );
         }
         let what = format!("number `{}`", key.text);
-        let fields = self.fields(body, &what, NUMBER_KEYS, "a mapping with `start` and `nodes`")?;
+        let fields = self.fields(
+            body,
+            &what,
+            NUMBER_KEYS,
+            "a mapping with `start` and `nodes`",
+        )?;
         let mut read = ReadNumber {
             number: Located {
                 value: key.text.clone(),
@@ -246,11 +258,24 @@ impl Reader<'_, '_> {
         }
     }
 
-    fn menu(&mut self, read: &mut ReadNumber, from: &str, key: &Key, body: &yaml::Node) -> Option<Menu> {
+    fn menu(
+        &mut self,
+        read: &mut ReadNumber,
+        from: &str,
+        key: &Key,
+        body: &yaml::Node,
+    ) -> Option<Menu> {
         let what = format!("menu `{from}`");
-        let fields = self.fields(body, &what, MENU_KEYS, "a mapping with `prompt`, `options`, ...")?;
+        let fields = self.fields(
+            body,
+            &what,
+            MENU_KEYS,
+            "a mapping with `prompt`, `options`, ...",
+        )?;
         let prompt = fields.get("prompt").and_then(|(_, v)| self.prompt(read, v));
-        let invalid = fields.get("invalid").and_then(|(_, v)| self.prompt(read, v));
+        let invalid = fields
+            .get("invalid")
+            .and_then(|(_, v)| self.prompt(read, v));
         // Keep reading after a bad value so every error in the menu is reported.
         let timeout = match fields.get("timeout") {
             None => Some(DEFAULT_MENU_TIMEOUT),
@@ -262,10 +287,13 @@ impl Reader<'_, '_> {
         };
         let mut options = BTreeMap::new();
         match fields.get("options") {
-            None => self.diags.error(key.pos, format!("{what} has no `options`")),
+            None => self
+                .diags
+                .error(key.pos, format!("{what} has no `options`")),
             Some((_, value)) => match &value.value {
                 Value::Map(entries) if entries.is_empty() => {
-                    self.diags.error(value.pos, format!("{what} has no `options`"));
+                    self.diags
+                        .error(value.pos, format!("{what} has no `options`"));
                 }
                 Value::Map(entries) => {
                     for (digit_key, target) in entries {
@@ -273,16 +301,23 @@ impl Reader<'_, '_> {
                         if digit.is_none() {
                             self.diags.error(
                                 digit_key.pos,
-                                format!("bad menu digit `{}`: use a single 0-9, `*` or `#`", digit_key.text),
+                                format!(
+                                    "bad menu digit `{}`: use a single 0-9, `*` or `#`",
+                                    digit_key.text
+                                ),
                             );
                         }
-                        let target = self.reference(read, from, Edge::Digit(digit.unwrap_or('?')), target);
+                        let target =
+                            self.reference(read, from, Edge::Digit(digit.unwrap_or('?')), target);
                         if let (Some(digit), Some(target)) = (digit, target) {
                             options.insert(digit, target);
                         }
                     }
                 }
-                _ => self.expected(value, "a mapping of digits to nodes, e.g. `{ \"1\": support }`"),
+                _ => self.expected(
+                    value,
+                    "a mapping of digits to nodes, e.g. `{ \"1\": support }`",
+                ),
             },
         }
         let on_timeout = fields
@@ -367,12 +402,20 @@ impl Reader<'_, '_> {
             } else {
                 "; the call leaves the dialplan here"
             };
-            self.diags
-                .error(key.pos, format!("`next` is not allowed on a `{kind}` node{instead}"));
+            self.diags.error(
+                key.pos,
+                format!("`next` is not allowed on a `{kind}` node{instead}"),
+            );
         }
     }
 
-    fn reference(&mut self, read: &mut ReadNumber, from: &str, edge: Edge, value: &yaml::Node) -> Option<String> {
+    fn reference(
+        &mut self,
+        read: &mut ReadNumber,
+        from: &str,
+        edge: Edge,
+        value: &yaml::Node,
+    ) -> Option<String> {
         let target = self.node_name(value)?;
         read.refs.push((from.to_owned(), edge, target.clone()));
         Some(target.value)
@@ -426,7 +469,8 @@ impl Reader<'_, '_> {
     /// `answer: true` / `hangup: true`.
     fn flag(&mut self, value: &yaml::Node, kind: &str) {
         if !matches!(scalar(value), Some(text) if text == "true") {
-            self.diags.error(value.pos, format!("`{kind}` must be `true`"));
+            self.diags
+                .error(value.pos, format!("`{kind}` must be `true`"));
         }
     }
 

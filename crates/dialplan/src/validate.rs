@@ -37,7 +37,11 @@ pub(crate) fn validate(
     };
     for read in numbers {
         let number = &read.number.value;
-        let mut targets = read.refs.iter().map(|(_, _, target)| target).collect::<Vec<_>>();
+        let mut targets = read
+            .refs
+            .iter()
+            .map(|(_, _, target)| target)
+            .collect::<Vec<_>>();
         targets.extend(read.start.iter());
         for target in targets {
             if !read.declared.contains_key(&target.value) {
@@ -48,11 +52,25 @@ pub(crate) fn validate(
             }
         }
         for prompt in &read.prompts {
-            known(diags, ctx.prompts.as_ref(), &prompt.value, prompt.pos, "prompt", "known prompts");
+            known(
+                diags,
+                ctx.prompts.as_ref(),
+                &prompt.value,
+                prompt.pos,
+                "prompt",
+                "known prompts",
+            );
             validated.prompts.insert(prompt.value.clone());
         }
         for queue in &read.queues {
-            known(diags, ctx.queues.as_ref(), &queue.value, queue.pos, "queue", "configured queues");
+            known(
+                diags,
+                ctx.queues.as_ref(),
+                &queue.value,
+                queue.pos,
+                "queue",
+                "configured queues",
+            );
             validated.queues.insert(queue.value.clone());
         }
         cycles_without_input(&read, diags);
@@ -128,7 +146,12 @@ fn cycles_without_input(read: &ReadNumber, diags: &mut Diagnostics<'_>) {
         .iter()
         .map(|(name, pos)| (name.as_str(), *pos))
         .collect();
-    roots.sort_by_key(|(name, pos)| (Some(*name) != read.start.as_ref().map(|s| s.value.as_str()), *pos));
+    roots.sort_by_key(|(name, pos)| {
+        (
+            Some(*name) != read.start.as_ref().map(|s| s.value.as_str()),
+            *pos,
+        )
+    });
     for (root, _) in roots {
         if marks.get(root) != Some(&Mark::Unseen) {
             continue;
@@ -152,8 +175,10 @@ fn cycles_without_input(read: &ReadNumber, diags: &mut Diagnostics<'_>) {
                 }
                 Mark::OnPath => {
                     let start = path.iter().position(|(n, _)| *n == target).unwrap_or(0);
-                    let mut names: Vec<String> =
-                        path[start..].iter().map(|(n, _)| format!("`{n}`")).collect();
+                    let mut names: Vec<String> = path[start..]
+                        .iter()
+                        .map(|(n, _)| format!("`{n}`"))
+                        .collect();
                     names.push(format!("`{target}`"));
                     diags.error(
                         pos,

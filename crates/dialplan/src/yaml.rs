@@ -228,7 +228,10 @@ impl<'a> Builder<'a> {
             if let Some(first) = seen.get(&text) {
                 self.problems.push((
                     key.pos,
-                    format!("duplicate key `{text}` (first defined at line {})", first.line),
+                    format!(
+                        "duplicate key `{text}` (first defined at line {})",
+                        first.line
+                    ),
                 ));
                 continue;
             }

@@ -249,7 +249,7 @@ fn timeouts_without_on_timeout_use_up_attempts_then_hang_up() {
         node: "pick".to_owned(),
     };
     ivr.handle_timeout(t0 + Duration::from_secs(2));
-    assert_eq!(drain(&mut ivr), [timed_out.clone()]);
+    assert_eq!(drain(&mut ivr), std::slice::from_ref(&timed_out));
     assert_eq!(ivr.poll_timeout(), Some(t0 + Duration::from_secs(4)));
     ivr.handle_timeout(t0 + Duration::from_secs(4));
     assert_eq!(

@@ -1,0 +1,189 @@
+//! Properties of the IVR executor: whatever the caller and the media do, it never panics, and it
+//! always either finishes (queue or hangup) or waits with a pending timeout, never stuck.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hotline_dialplan::{Dialplan, Ivr, IvrAction, IvrInput, IvrOutcome, ValidationContext};
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+enum Step {
+    Input(IvrInput),
+    /// Let this much virtual time pass, then deliver a due timeout if any.
+    Advance(u64),
+    /// Jump to the pending timeout and fire it.
+    FireTimer,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        3 => Just(Step::Input(IvrInput::PlaybackFinished)),
+        4 => prop::sample::select(vec!['0', '1', '2', '3', '9', '*', '#', 'A', 'x', '\u{0}'])
+            .prop_map(|d| Step::Input(IvrInput::Digit(d))),
+        1 => Just(Step::Input(IvrInput::Hangup)),
+        2 => (0u64..20_000).prop_map(Step::Advance),
+        3 => Just(Step::FireTimer),
+    ]
+}
+
+/// A random plan of up to six nodes; many are invalid (cycles, unreachable targets) and skipped.
+fn random_plan() -> impl Strategy<Value = String> {
+    let node = (
+        0u8..5,
+        0usize..6,
+        0usize..6,
+        prop::collection::vec((0usize..12, 0usize..6), 0..4),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        0u32..3,
+    );
+    prop::collection::vec(node, 1..7).prop_map(|nodes| {
+        let count = nodes.len();
+        let mut yaml = String::from("version: 1\nnumbers:\n  \"1\":\n    start: n0\n    nodes:\n");
+        for (i, (kind, a, b, options, prompt, invalid, on_timeout, on_failure, retries)) in
+            nodes.into_iter().enumerate()
+        {
+            let (a, b) = (a % count, b % count);
+            let _ = match kind {
+                0 => writeln!(yaml, "      n{i}: {{ answer: true, next: n{a} }}"),
+                1 => writeln!(yaml, "      n{i}: {{ play: p{i}, next: n{a} }}"),
+                2 => writeln!(yaml, "      n{i}: {{ queue: q{i} }}"),
+                3 => writeln!(yaml, "      n{i}: {{ hangup: true }}"),
+                _ => {
+                    let mut menu = format!("timeout: 1s, retries: {retries}");
+                    if prompt {
+                        menu.push_str(", prompt: menu");
+                    }
+                    if invalid {
+                        menu.push_str(", invalid: invalid");
+                    }
+                    if on_timeout {
+                        let _ = write!(menu, ", on_timeout: n{a}");
+                    }
+                    if on_failure {
+                        let _ = write!(menu, ", on_failure: n{b}");
+                    }
+                    let keys = "0123456789*#";
+                    let mut opts: Vec<String> = options
+                        .iter()
+                        .map(|(d, t)| format!("\"{}\": n{}", &keys[*d..*d + 1], t % count))
+                        .collect();
+                    opts.sort();
+                    opts.dedup_by(|x, y| x[..3] == y[..3]);
+                    if opts.is_empty() {
+                        opts.push("\"1\": n0".to_owned());
+                    }
+                    writeln!(
+                        yaml,
+                        "      n{i}:\n        menu: {{ {menu}, options: {{ {} }} }}",
+                        opts.join(", ")
+                    )
+                }
+            };
+        }
+        yaml
+    })
+}
+
+const BUNDLED: &str = include_str!("../../../dialplans/default.yaml");
+
+/// Drives `ivr` through `steps`, checking the invariants after each; then fires only timeouts
+/// (a silent caller whose media never reports) and checks the IVR finishes.
+fn check(plan: Arc<Dialplan>, number: &str, steps: &[Step]) -> Result<(), TestCaseError> {
+    let t0 = Instant::now();
+    let mut now = t0;
+    let Some(mut ivr) = Ivr::start(plan, number, now) else {
+        return Err(TestCaseError::fail("number missing"));
+    };
+    let mut ends = 0usize;
+    check_invariants(&mut ivr, &mut ends)?;
+    for step in steps {
+        match step {
+            Step::Input(input) => ivr.handle(now, *input),
+            Step::Advance(ms) => {
+                now += Duration::from_millis(*ms);
+                ivr.handle_timeout(now);
+            }
+            Step::FireTimer => {
+                if let Some(deadline) = ivr.poll_timeout() {
+                    prop_assert!(deadline >= now, "timeout in the past");
+                    now = deadline;
+                    ivr.handle_timeout(now);
+                }
+            }
+        }
+        check_invariants(&mut ivr, &mut ends)?;
+    }
+    for _ in 0..1_000 {
+        let Some(deadline) = ivr.poll_timeout() else {
+            break;
+        };
+        now = now.max(deadline);
+        ivr.handle_timeout(now);
+        check_invariants(&mut ivr, &mut ends)?;
+    }
+    prop_assert!(
+        ivr.is_finished(),
+        "a silent caller never left node {}",
+        ivr.current_node()
+    );
+    Ok(())
+}
+
+fn check_invariants(ivr: &mut Ivr, ends: &mut usize) -> Result<(), TestCaseError> {
+    let was_finished = ivr.is_finished() && *ends > 0;
+    let actions: Vec<IvrAction> = std::iter::from_fn(|| ivr.poll_action()).collect();
+    if was_finished {
+        prop_assert!(actions.is_empty(), "actions after the end: {actions:?}");
+    }
+    for (i, action) in actions.iter().enumerate() {
+        if matches!(action, IvrAction::Queue { .. } | IvrAction::Hangup { .. }) {
+            *ends += 1;
+            prop_assert_eq!(i, actions.len() - 1, "action after the end: {:?}", actions);
+        }
+    }
+    prop_assert!(*ends <= 1, "two ends");
+    // Never stuck: either finished, or a timeout is pending.
+    prop_assert_eq!(ivr.is_finished(), ivr.poll_timeout().is_none());
+    if ivr.is_finished() {
+        let caller_left = ivr.outcome() == Some(&IvrOutcome::CallerHungUp);
+        prop_assert!(
+            caller_left || *ends == 1,
+            "finished without queue or hangup"
+        );
+        if *ends == 0 {
+            *ends = 1;
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn bundled_plan_never_gets_stuck(steps in prop::collection::vec(step(), 0..40), number in prop::sample::select(vec!["100", "200"])) {
+        let plan = match Dialplan::parse(BUNDLED, "default.yaml", &ValidationContext::default()) {
+            Ok(plan) => Arc::new(plan),
+            Err(errors) => return Err(TestCaseError::fail(errors.to_string())),
+        };
+        check(plan, number, &steps)?;
+    }
+
+    #[test]
+    fn any_valid_plan_never_gets_stuck(yaml in random_plan(), steps in prop::collection::vec(step(), 0..40)) {
+        // Plans the validator refuses (cycles without input, ...) are not the executor's problem.
+        if let Ok(plan) = Dialplan::parse(&yaml, "random.yaml", &ValidationContext::default()) {
+            check(Arc::new(plan), "1", &steps)?;
+        }
+    }
+
+    #[test]
+    fn the_loader_never_panics(source in "\\PC{0,200}") {
+        let _ = Dialplan::parse(&source, "fuzz.yaml", &ValidationContext::default());
+    }
+}
