@@ -124,6 +124,9 @@ impl Publisher {
         let mut backoff = BACKOFF_MIN;
         let mut failing = false;
         let mut writer_gone = false;
+        // False once the pipeline handle is dropped without a shutdown: the publisher then
+        // runs until the writer is gone (all sinks dropped) and the journal is published.
+        let mut handle_alive = true;
         loop {
             let end = *self.position.borrow_and_update();
             if self.cursor.offset >= end.offset {
@@ -132,7 +135,9 @@ impl Publisher {
                 }
                 tokio::select! {
                     changed = self.position.changed() => writer_gone = changed.is_err(),
-                    _ = self.shutdown.changed() => {}
+                    changed = self.shutdown.changed(), if handle_alive => {
+                        handle_alive = changed.is_ok();
+                    }
                     () = tokio::time::sleep(FALLBACK_POLL) => {}
                 }
                 continue;
@@ -163,9 +168,12 @@ impl Publisher {
                         warn!(%err, retry_in = ?backoff, "Redis publish failed; events stay in the journal and will be retried");
                     }
                     failing = true;
+                    // A shutdown cuts the pause short: the final publish has a deadline.
                     tokio::select! {
                         () = tokio::time::sleep(backoff) => {}
-                        _ = self.shutdown.changed() => {}
+                        changed = self.shutdown.changed(), if handle_alive => {
+                            handle_alive = changed.is_ok();
+                        }
                     }
                     backoff = (backoff * 2).min(BACKOFF_MAX);
                 }

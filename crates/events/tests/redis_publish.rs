@@ -155,3 +155,55 @@ async fn events_written_while_redis_is_absent_are_published_at_next_start() {
     assert_complete_in_order(&entries, 20);
     handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_stale_cursor_after_a_crash_only_redelivers_consecutively() {
+    let server = RedisServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (sink, handle) = EventPipeline::start(journal(&dir), Some(redis(&server))).unwrap();
+    let mut published = handle.published_seq().unwrap();
+    for n in 1..=10 {
+        sink.emit(draft(n));
+        // One batch per event, so the cursor passes through every line boundary.
+        let reached = tokio::time::timeout(TIMEOUT, published.wait_for(|s| *s >= u64::from(n)));
+        assert!(matches!(reached.await, Ok(Ok(_))));
+    }
+    let journal_path = handle.journal_path().to_path_buf();
+    handle.shutdown().await;
+    // Simulate a crash after XADD but before the cursor write: the cursor is 4 events behind.
+    let lines = hotline_events::JournalReader::open(&journal_path)
+        .unwrap()
+        .read_lines(0, u64::MAX, 1 << 20)
+        .unwrap();
+    let stale = hotline_events::Cursor {
+        offset: lines[5].end,
+        seq: 6,
+    };
+    std::fs::write(
+        dir.path().join("redis.cursor"),
+        serde_json::to_string(&stale).unwrap(),
+    )
+    .unwrap();
+
+    let (sink, handle) = EventPipeline::start(journal(&dir), Some(redis(&server))).unwrap();
+    sink.emit(draft(11));
+    let entries = server.wait_for_len(STREAM, 15, TIMEOUT).await;
+    let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 7, 8, 9, 10, 11]);
+    assert_complete_in_order(&entries, 11);
+    handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn dropping_the_handle_keeps_publishing_while_sinks_live() {
+    let server = RedisServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (sink, handle) = EventPipeline::start(journal(&dir), Some(redis(&server))).unwrap();
+    drop(handle);
+    for n in 1..=5 {
+        sink.emit(draft(n));
+    }
+    let entries = server.wait_for_len(STREAM, 5, TIMEOUT).await;
+    assert_complete_in_order(&entries, 5);
+    drop(sink);
+}

@@ -6,8 +6,6 @@ use std::path::Path;
 
 use tracing::warn;
 
-use crate::schema::Event;
-
 /// What recovery found in an existing journal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recovered {
@@ -17,6 +15,12 @@ pub struct Recovered {
     pub last_seq: u64,
     /// Bytes dropped from the end (a torn or corrupt last line).
     pub truncated: u64,
+}
+
+/// The one field recovery reads from the last line.
+#[derive(serde::Deserialize)]
+struct SeqOnly {
+    seq: u64,
 }
 
 /// Size of the chunks read backwards from the end while looking for the last line.
@@ -47,7 +51,9 @@ pub(crate) fn recover(file: &mut File, path: &Path) -> std::io::Result<Recovered
         let mut line = vec![0; usize_of(line_end - line_start)];
         file.seek(SeekFrom::Start(line_start))?;
         file.read_exact(&mut line)?;
-        match serde_json::from_slice::<Event>(&line) {
+        // Only `seq` is needed; parsing no more keeps lines of a newer schema version (say,
+        // an event type this build does not know) from being mistaken for a torn write.
+        match serde_json::from_slice::<SeqOnly>(&line) {
             Ok(event) => {
                 last_seq = event.seq;
                 break;
@@ -186,6 +192,15 @@ mod tests {
         let (_dir, path) = journal(b"{\"v\":1,\"id\"");
         let r = run(&path);
         assert_eq!((r.len, r.last_seq), (0, 0));
+    }
+
+    #[test]
+    fn a_last_event_of_an_unknown_type_is_kept() {
+        let newer = "{\"v\":1,\"seq\":2,\"type\":\"call.teleported\"}\n";
+        let content = format!("{}{newer}", line(1));
+        let (_dir, path) = journal(content.as_bytes());
+        let r = run(&path);
+        assert_eq!((r.last_seq, r.truncated), (2, 0));
     }
 
     #[test]

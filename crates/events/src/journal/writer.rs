@@ -88,8 +88,10 @@ impl EventSink {
             draft.ts = Some(Timestamp::now());
         }
         if self.closed.load(Ordering::Acquire) || self.tx.send(Msg::Event(draft)).is_err() {
-            Counters::add(&self.counters.dropped, 1);
-            warn!("event dropped: the journal writer has stopped");
+            // Warn once, not once per event: after shutdown every emit lands here.
+            if self.counters.dropped.fetch_add(1, Ordering::Relaxed) == 0 {
+                warn!("event dropped: the journal writer has stopped");
+            }
             return;
         }
         Counters::add(&self.counters.emitted, 1);
