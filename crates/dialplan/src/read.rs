@@ -17,7 +17,36 @@ pub const VERSION: u32 = 1;
 
 const TOP_KEYS: &[&str] = &["version", "numbers"];
 const NUMBER_KEYS: &[&str] = &["start", "nodes", "description"];
-const KIND_KEYS: &[&str] = &["answer", "play", "menu", "queue", "hangup"];
+
+/// The key that says what a node does; exactly one per node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Answer,
+    Play,
+    Menu,
+    Queue,
+    Hangup,
+}
+
+impl Action {
+    const ALL: [Action; 5] = [
+        Action::Answer,
+        Action::Play,
+        Action::Menu,
+        Action::Queue,
+        Action::Hangup,
+    ];
+
+    fn key(self) -> &'static str {
+        match self {
+            Action::Answer => "answer",
+            Action::Play => "play",
+            Action::Menu => "menu",
+            Action::Queue => "queue",
+            Action::Hangup => "hangup",
+        }
+    }
+}
 const NODE_KEYS: &[&str] = &[
     "answer",
     "play",
@@ -63,7 +92,7 @@ pub(crate) struct ReadNumber {
     pub queues: Vec<Located<String>>,
 }
 
-/// Reads a whole dialplan file; `None` if the file is not even a mapping of numbers.
+/// Reads a whole dialplan file into its numbers; what cannot be read is reported and left out.
 pub(crate) fn read(source: &str, diags: &mut Diagnostics<'_>) -> Vec<ReadNumber> {
     let (root, problems) = yaml::parse(source);
     for (pos, message) in problems {
@@ -196,11 +225,15 @@ impl Reader<'_, '_> {
             return;
         };
         let description = self.description(&fields);
-        let kinds: Vec<(&str, &Key, &yaml::Node)> = KIND_KEYS
+        let actions: Vec<(Action, &Key, &yaml::Node)> = Action::ALL
             .iter()
-            .filter_map(|kind| fields.get(kind).map(|(key, value)| (*kind, *key, *value)))
+            .filter_map(|action| {
+                fields
+                    .get(action.key())
+                    .map(|(key, value)| (*action, *key, *value))
+            })
             .collect();
-        let (kind, kind_key, value) = match kinds.as_slice() {
+        let (action, action_key, value) = match actions.as_slice() {
             [] => {
                 self.diags.error(
                     name.pos,
@@ -213,7 +246,11 @@ impl Reader<'_, '_> {
                 for (other, key, _) in rest {
                     self.diags.error(
                         key.pos,
-                        format!("{what} has both `{first}` and `{other}`: a node does one thing; chain nodes with `next`"),
+                        format!(
+                            "{what} has both `{}` and `{}`: a node does one thing; chain nodes with `next`",
+                            first.key(),
+                            other.key()
+                        ),
                     );
                 }
                 return;
@@ -222,31 +259,31 @@ impl Reader<'_, '_> {
         let errors_before = self.diags.error_count();
         let next = fields.get("next");
         let from = name.text.as_str();
-        let kind = match kind {
-            "answer" => {
-                self.flag(value, "answer");
-                self.next(read, from, &what, kind, name.pos, next)
+        let kind = match action {
+            Action::Answer => {
+                self.flag(value, action);
+                self.next(read, from, &what, action, name.pos, next)
                     .map(|next| NodeKind::Answer { next })
             }
-            "play" => {
+            Action::Play => {
                 let prompt = self.prompt(read, value);
-                let next = self.next(read, from, &what, kind, name.pos, next);
+                let next = self.next(read, from, &what, action, name.pos, next);
                 prompt
                     .zip(next)
                     .map(|(prompt, next)| NodeKind::Play { prompt, next })
             }
-            "menu" => {
-                self.no_next(kind, next);
-                self.menu(read, from, kind_key, value).map(NodeKind::Menu)
+            Action::Menu => {
+                self.no_next(action, next);
+                self.menu(read, from, action_key, value).map(NodeKind::Menu)
             }
-            "queue" => {
-                self.no_next(kind, next);
+            Action::Queue => {
+                self.no_next(action, next);
                 self.queue(read, value)
                     .map(|queue| NodeKind::Queue { queue })
             }
-            _ => {
-                self.no_next(kind, next);
-                self.flag(value, "hangup");
+            Action::Hangup => {
+                self.no_next(action, next);
+                self.flag(value, action);
                 Some(NodeKind::Hangup)
             }
         };
@@ -379,7 +416,7 @@ impl Reader<'_, '_> {
         read: &mut ReadNumber,
         from: &str,
         what: &str,
-        kind: &str,
+        action: Action,
         pos: Pos,
         next: Option<&(&Key, &yaml::Node)>,
     ) -> Option<String> {
@@ -387,7 +424,10 @@ impl Reader<'_, '_> {
             None => {
                 self.diags.error(
                     pos,
-                    format!("{what} needs `next`: the node to go to after `{kind}`"),
+                    format!(
+                        "{what} needs `next`: the node to go to after `{}`",
+                        action.key()
+                    ),
                 );
                 None
             }
@@ -395,16 +435,19 @@ impl Reader<'_, '_> {
         }
     }
 
-    fn no_next(&mut self, kind: &str, next: Option<&(&Key, &yaml::Node)>) {
+    fn no_next(&mut self, action: Action, next: Option<&(&Key, &yaml::Node)>) {
         if let Some((key, _)) = next {
-            let instead = if kind == "menu" {
+            let instead = if action == Action::Menu {
                 "; a menu leads on through `options`, `on_timeout` and `on_failure`"
             } else {
                 "; the call leaves the dialplan here"
             };
             self.diags.error(
                 key.pos,
-                format!("`next` is not allowed on a `{kind}` node{instead}"),
+                format!(
+                    "`next` is not allowed on a `{}` node{instead}",
+                    action.key()
+                ),
             );
         }
     }
@@ -467,10 +510,10 @@ impl Reader<'_, '_> {
     }
 
     /// `answer: true` / `hangup: true`.
-    fn flag(&mut self, value: &yaml::Node, kind: &str) {
+    fn flag(&mut self, value: &yaml::Node, action: Action) {
         if !matches!(scalar(value), Some(text) if text == "true") {
             self.diags
-                .error(value.pos, format!("`{kind}` must be `true`"));
+                .error(value.pos, format!("`{}` must be `true`", action.key()));
         }
     }
 

@@ -186,4 +186,25 @@ proptest! {
     fn the_loader_never_panics(source in "\\PC{0,200}") {
         let _ = Dialplan::parse(&source, "fuzz.yaml", &ValidationContext::default());
     }
+
+    #[test]
+    fn the_loader_reports_positions_inside_the_file_for_mangled_dialplans(
+        edits in prop::collection::vec((0usize..2_000, 0usize..12, "[ -~\n\t]{0,6}"), 1..6)
+    ) {
+        let mut source: Vec<char> = BUNDLED.chars().collect();
+        for (at, delete, insert) in edits {
+            let at = at % (source.len() + 1);
+            let end = (at + delete).min(source.len());
+            source.splice(at..end, insert.chars());
+        }
+        let source: String = source.into_iter().collect();
+        let lines = u32::try_from(source.lines().count()).unwrap_or(u32::MAX).max(1) + 1;
+        if let Err(errors) = Dialplan::parse(&source, "mangled.yaml", &ValidationContext::default()) {
+            prop_assert!(!errors.is_empty());
+            for error in errors.errors() {
+                prop_assert!(error.line >= 1 && error.line <= lines, "{error} outside {lines} lines");
+                prop_assert!(error.column >= 1, "{error}");
+            }
+        }
+    }
 }
