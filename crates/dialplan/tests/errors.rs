@@ -45,6 +45,18 @@ fn bundled_dialplan_parses_cleanly() {
 }
 
 #[test]
+fn windows_line_endings_are_fine() {
+    let source = include_str!("../../../dialplans/default.yaml").replace('\n', "\r\n");
+    assert!(Dialplan::parse(&source, FILE, &ValidationContext::default()).is_ok());
+    let broken =
+        "version: 1\r\nnumbers:\r\n  \"1\":\r\n    start: x\r\n    nodes: { q: { queue: s } }\r\n";
+    assert_eq!(
+        errors(broken),
+        ["dialplans/test.yaml:4:12: unknown node `x` in number `1`",]
+    );
+}
+
+#[test]
 fn yaml_syntax_error() {
     assert_eq!(
         errors("version: 1\nnumbers: [\n"),

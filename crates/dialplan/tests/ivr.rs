@@ -289,3 +289,10 @@ fn a_call_keeps_the_plan_it_started_with() {
     ivr.handle(t0, IvrInput::Digit('2'));
     assert!(drain(&mut ivr).contains(&queue("billing")));
 }
+
+#[test]
+fn plans_and_ivrs_can_move_between_tasks() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Dialplan>();
+    send_sync::<Ivr>();
+}
