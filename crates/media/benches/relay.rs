@@ -1,5 +1,8 @@
 //! Per-packet cost of the bridge hot path: parse, rewrite SSRC/seq/ts, transcode, serialise.
 
+// criterion_group! generates an undocumented public function.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use hotline_media::rtp::{RtpHeader, RtpPacket};
 use hotline_media::sdp::Codec;

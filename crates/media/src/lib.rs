@@ -9,6 +9,7 @@
 
 pub mod dtmf;
 pub mod g711;
+pub mod leg;
 pub mod ports;
 pub mod prompt;
 pub mod rtp;
@@ -16,6 +17,7 @@ pub mod sdp;
 pub mod stream;
 
 pub use dtmf::DtmfDetector;
+pub use leg::{LegClosed, LegConfig, LegError, LegEvent, LegStats, RtpLeg, RtpLegHandle};
 pub use ports::{PortLease, PortsExhausted, RtpPortAllocator};
 pub use prompt::{PlayMode, Prompt, PromptError, PromptPlayer};
 pub use sdp::{Capabilities, Codec, Direction, NegotiateError, Negotiated, SdpSession};

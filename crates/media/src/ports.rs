@@ -135,7 +135,7 @@ mod tests {
         let c = ports.allocate().expect("free port");
         assert_eq!([a.port(), b.port(), c.port()], [10002, 10004, 10006]);
         assert_eq!(
-            ports.allocate().unwrap_err(),
+            ports.allocate().expect_err("range exhausted"),
             PortsExhausted { capacity: 3 }
         );
         assert_eq!(ports.in_use(), 3);

@@ -1,0 +1,404 @@
+use super::*;
+use crate::dtmf::TelephoneEvent;
+use crate::g711::{linear_to_alaw, ALAW_TO_ULAW};
+use crate::rtp::{RtpHeader, RtpPacket};
+use crate::sdp::{Codec, Direction};
+use tokio::time::timeout;
+
+const WAIT: Duration = Duration::from_secs(5);
+
+fn ports() -> RtpPortAllocator {
+    // A range away from other tests' ephemeral ports; bind retries skip taken ones.
+    let base = 42000 + (rand::random::<u16>() % 8000) * 2;
+    RtpPortAllocator::new(base..=base + 200)
+}
+
+fn localhost() -> IpAddr {
+    IpAddr::from([127, 0, 0, 1])
+}
+
+fn negotiated(remote: SocketAddr, codec: Codec, dtmf_pt: Option<u8>) -> Negotiated {
+    Negotiated {
+        remote,
+        codec,
+        codec_pt: codec.static_payload_type(),
+        dtmf_pt,
+        direction: Direction::SendRecv,
+        ptime: Some(20),
+    }
+}
+
+async fn phone() -> UdpSocket {
+    UdpSocket::bind((localhost(), 0)).await.expect("bind phone")
+}
+
+fn rtp(ssrc: u32, seq: u16, ts: u32, pt: u8, payload: &[u8]) -> Vec<u8> {
+    let mut buf = vec![0u8; 12 + payload.len()];
+    RtpHeader {
+        marker: false,
+        payload_type: pt,
+        sequence: seq,
+        timestamp: ts,
+        ssrc,
+    }
+    .write_packet(payload, &mut buf)
+    .expect("sized");
+    buf
+}
+
+async fn receive(socket: &UdpSocket) -> Vec<u8> {
+    let mut buf = [0u8; 2048];
+    let (len, _) = timeout(WAIT, socket.recv_from(&mut buf))
+        .await
+        .expect("a packet within the timeout")
+        .expect("recv ok");
+    buf[..len].to_vec()
+}
+
+async fn next_event(events: &mut mpsc::Receiver<LegEvent>) -> LegEvent {
+    timeout(WAIT, events.recv())
+        .await
+        .expect("an event within the timeout")
+        .expect("leg alive")
+}
+
+#[tokio::test]
+async fn bridged_legs_relay_and_transcode_both_ways() {
+    let ports = ports();
+    let (a, _a_events) = RtpLeg::bind(localhost(), &ports, LegConfig::default())
+        .await
+        .expect("leg a");
+    let (b, _b_events) = RtpLeg::bind(localhost(), &ports, LegConfig::default())
+        .await
+        .expect("leg b");
+    let phone_a = phone().await;
+    let phone_b = phone().await;
+    a.set_remote(negotiated(
+        phone_a.local_addr().expect("addr"),
+        Codec::Pcma,
+        Some(96),
+    ))
+    .expect("open");
+    b.set_remote(negotiated(
+        phone_b.local_addr().expect("addr"),
+        Codec::Pcmu,
+        Some(101),
+    ))
+    .expect("open");
+    a.bridge_to(&b).expect("open");
+    a.barrier().await.expect("open");
+    b.barrier().await.expect("open");
+
+    let payload: Vec<u8> = (0..160).map(|i| linear_to_alaw((i * 150) as i16)).collect();
+    let mut relayed = Vec::new();
+    for i in 0..3u16 {
+        phone_a
+            .send_to(
+                &rtp(0xAAAA, 100 + i, 1000 + u32::from(i) * 160, 8, &payload),
+                a.local_addr(),
+            )
+            .await
+            .expect("send");
+        relayed.push(receive(&phone_b).await);
+    }
+    let parsed: Vec<RtpPacket<'_>> = relayed
+        .iter()
+        .map(|d| RtpPacket::parse(d).expect("valid RTP"))
+        .collect();
+    let expected: Vec<u8> = payload.iter().map(|x| ALAW_TO_ULAW[*x as usize]).collect();
+    for (i, p) in parsed.iter().enumerate() {
+        assert_eq!(p.header.payload_type, 0);
+        assert_eq!(p.header.ssrc, b.ssrc());
+        assert_eq!(p.payload, expected.as_slice());
+        assert_eq!(
+            p.header.sequence,
+            parsed[0].header.sequence.wrapping_add(i as u16)
+        );
+        assert_eq!(
+            p.header.timestamp,
+            parsed[0].header.timestamp.wrapping_add(160 * i as u32)
+        );
+    }
+    assert!(parsed[0].header.marker);
+
+    // The other way, with the telephone-event PT remapped 101 -> 96.
+    let event = TelephoneEvent {
+        event: 3,
+        end: false,
+        volume: 10,
+        duration: 160,
+    }
+    .to_bytes();
+    phone_b
+        .send_to(&rtp(0xBBBB, 1, 50, 101, &event), b.local_addr())
+        .await
+        .expect("send");
+    let back = receive(&phone_a).await;
+    let back = RtpPacket::parse(&back).expect("valid RTP");
+    assert_eq!(back.header.payload_type, 96);
+    assert_eq!(back.header.ssrc, a.ssrc());
+    assert_eq!(back.payload, &event);
+
+    let stats = a.stats();
+    assert_eq!(stats.rx_packets, 3);
+    assert_eq!(stats.relayed_packets, 3);
+    assert_eq!(b.stats().tx_packets, 3);
+    a.close().expect("open");
+    b.close().expect("open");
+}
+
+#[tokio::test]
+async fn rfc4733_packets_become_one_dtmf_event_per_digit() {
+    let ports = ports();
+    let (leg, mut events) = RtpLeg::bind(localhost(), &ports, LegConfig::default())
+        .await
+        .expect("leg");
+    let phone = phone().await;
+    leg.set_remote(negotiated(
+        phone.local_addr().expect("addr"),
+        Codec::Pcmu,
+        Some(101),
+    ))
+    .expect("open");
+    leg.barrier().await.expect("open");
+    let mut seq = 1u16;
+    for (digit, ts) in [(5u8, 8000u32), (5, 16000), (11, 24000)] {
+        for (end, duration) in [
+            (false, 160),
+            (false, 320),
+            (true, 480),
+            (true, 480),
+            (true, 480),
+        ] {
+            let payload = TelephoneEvent {
+                event: digit,
+                end,
+                volume: 10,
+                duration,
+            }
+            .to_bytes();
+            phone
+                .send_to(&rtp(7, seq, ts, 101, &payload), leg.local_addr())
+                .await
+                .expect("send");
+            seq += 1;
+        }
+    }
+    assert_eq!(next_event(&mut events).await, LegEvent::FirstPacket);
+    assert_eq!(next_event(&mut events).await, LegEvent::Dtmf('5'));
+    assert_eq!(next_event(&mut events).await, LegEvent::Dtmf('5'));
+    assert_eq!(next_event(&mut events).await, LegEvent::Dtmf('#'));
+    leg.barrier().await.expect("open");
+    assert!(events.try_recv().is_err(), "no duplicate digits");
+    assert_eq!(leg.stats().dtmf_digits, 3);
+}
+
+#[tokio::test]
+async fn inactivity_is_reported_when_rtp_stops() {
+    let ports = ports();
+    let config = LegConfig {
+        inactivity_timeout: Duration::from_millis(150),
+        ..LegConfig::default()
+    };
+    let (leg, mut events) = RtpLeg::bind(localhost(), &ports, config)
+        .await
+        .expect("leg");
+    let phone = phone().await;
+    leg.set_remote(negotiated(
+        phone.local_addr().expect("addr"),
+        Codec::Pcmu,
+        None,
+    ))
+    .expect("open");
+    phone
+        .send_to(&rtp(1, 1, 1, 0, &[0xFF; 160]), leg.local_addr())
+        .await
+        .expect("send");
+    assert_eq!(next_event(&mut events).await, LegEvent::FirstPacket);
+    assert_eq!(next_event(&mut events).await, LegEvent::Inactive);
+}
+
+#[tokio::test]
+async fn prompt_plays_as_one_continuous_stream_then_finishes() {
+    let ports = ports();
+    let (leg, mut events) = RtpLeg::bind(localhost(), &ports, LegConfig::default())
+        .await
+        .expect("leg");
+    let phone = phone().await;
+    leg.set_remote(negotiated(
+        phone.local_addr().expect("addr"),
+        Codec::Pcma,
+        None,
+    ))
+    .expect("open");
+    // 100 ms = 5 frames.
+    let prompt = Arc::new(Prompt::from_samples(vec![1000; 800]));
+    leg.play(Arc::clone(&prompt), PlayMode::Once).expect("open");
+    let mut packets = Vec::new();
+    for _ in 0..5 {
+        packets.push(receive(&phone).await);
+    }
+    assert_eq!(next_event(&mut events).await, LegEvent::PlaybackFinished);
+    let parsed: Vec<RtpPacket<'_>> = packets
+        .iter()
+        .map(|d| RtpPacket::parse(d).expect("valid"))
+        .collect();
+    for (i, p) in parsed.iter().enumerate() {
+        assert_eq!(p.header.payload_type, 8);
+        assert_eq!(p.payload.len(), 160);
+        assert_eq!(p.header.marker, i == 0);
+        assert_eq!(
+            p.header.sequence,
+            parsed[0].header.sequence.wrapping_add(i as u16)
+        );
+        assert_eq!(
+            p.header.timestamp,
+            parsed[0].header.timestamp.wrapping_add(160 * i as u32)
+        );
+    }
+    // A second prompt continues the same stream with a marker.
+    leg.play(prompt, PlayMode::Once).expect("open");
+    let next = receive(&phone).await;
+    let next = RtpPacket::parse(&next).expect("valid");
+    assert_eq!(next.header.ssrc, parsed[0].header.ssrc);
+    assert_eq!(
+        next.header.sequence,
+        parsed[4].header.sequence.wrapping_add(1)
+    );
+    assert!(next.header.marker);
+    assert!(
+        next.header
+            .timestamp
+            .wrapping_sub(parsed[4].header.timestamp)
+            >= 160
+    );
+}
+
+#[tokio::test]
+async fn media_goes_to_the_latched_source_not_the_sdp_address() {
+    let ports = ports();
+    let (leg, mut events) = RtpLeg::bind(localhost(), &ports, LegConfig::default())
+        .await
+        .expect("leg");
+    let nat_phone = phone().await;
+    // The SDP names an address nobody listens on (a private address behind NAT).
+    let sdp_address: SocketAddr = "127.0.0.1:9".parse().expect("addr");
+    leg.set_remote(negotiated(sdp_address, Codec::Pcmu, None))
+        .expect("open");
+    nat_phone
+        .send_to(&rtp(1, 1, 1, 0, &[0xFF; 160]), leg.local_addr())
+        .await
+        .expect("send");
+    assert_eq!(next_event(&mut events).await, LegEvent::FirstPacket);
+    leg.play(Arc::new(Prompt::from_samples(vec![0; 160])), PlayMode::Once)
+        .expect("open");
+    let packet = receive(&nat_phone).await;
+    assert!(RtpPacket::parse(&packet).is_ok());
+
+    // Another source is ignored while the latched one is active.
+    let intruder = phone().await;
+    intruder
+        .send_to(&rtp(2, 1, 1, 0, &[0xFF; 160]), leg.local_addr())
+        .await
+        .expect("send");
+    // RTCP is recognised and ignored.
+    nat_phone
+        .send_to(&[0x80, 201, 0, 1, 0, 0, 0, 1], leg.local_addr())
+        .await
+        .expect("send");
+    nat_phone
+        .send_to(&rtp(1, 2, 161, 0, &[0xFF; 160]), leg.local_addr())
+        .await
+        .expect("send");
+    timeout(WAIT, async {
+        while leg.stats().rx_packets < 2
+            || leg.stats().rtcp_packets < 1
+            || leg.stats().foreign_packets < 1
+        {
+            leg.barrier().await.expect("open");
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("all three datagrams accounted for");
+}
+
+#[tokio::test]
+async fn playback_on_a_bridged_leg_wins_over_relayed_audio() {
+    let ports = ports();
+    let (a, _ea) = RtpLeg::bind(localhost(), &ports, LegConfig::default())
+        .await
+        .expect("leg a");
+    let (b, _eb) = RtpLeg::bind(localhost(), &ports, LegConfig::default())
+        .await
+        .expect("leg b");
+    let phone_a = phone().await;
+    let phone_b = phone().await;
+    a.set_remote(negotiated(
+        phone_a.local_addr().expect("addr"),
+        Codec::Pcmu,
+        None,
+    ))
+    .expect("open");
+    b.set_remote(negotiated(
+        phone_b.local_addr().expect("addr"),
+        Codec::Pcmu,
+        None,
+    ))
+    .expect("open");
+    a.bridge_to(&b).expect("open");
+    // Music on hold for B while bridged: A's audio must not reach B.
+    b.play(
+        Arc::new(Prompt::from_samples(vec![3000; 8000])),
+        PlayMode::Loop,
+    )
+    .expect("open");
+    b.barrier().await.expect("open");
+    a.barrier().await.expect("open");
+    phone_a
+        .send_to(&rtp(1, 1, 1, 0, &[0x11; 160]), a.local_addr())
+        .await
+        .expect("send");
+    for _ in 0..5 {
+        let p = receive(&phone_b).await;
+        let p = RtpPacket::parse(&p).expect("valid");
+        assert_ne!(
+            p.payload, &[0x11; 160],
+            "relayed audio leaked into music on hold"
+        );
+    }
+    b.stop_playback().expect("open");
+    b.barrier().await.expect("open");
+    phone_a
+        .send_to(&rtp(1, 2, 161, 0, &[0x11; 160]), a.local_addr())
+        .await
+        .expect("send");
+    timeout(WAIT, async {
+        loop {
+            let p = receive(&phone_b).await;
+            if RtpPacket::parse(&p).expect("valid").payload == [0x11; 160] {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("relayed audio after the music stopped");
+}
+
+#[tokio::test]
+async fn closing_releases_the_port() {
+    let ports = ports();
+    let (leg, _events) = RtpLeg::bind(localhost(), &ports, LegConfig::default())
+        .await
+        .expect("leg");
+    assert_eq!(ports.in_use(), 1);
+    leg.close().expect("open");
+    timeout(WAIT, async {
+        while ports.in_use() != 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("port released");
+    assert_eq!(leg.barrier().await, Err(LegClosed));
+}
