@@ -1,6 +1,17 @@
 //! hotline-events: versioned wire events, an fsynced append-only journal (the durable
 //! outbox) and a Redis Streams publisher that tails it.
 //!
+//! Data flow: [`EventSink::emit`] (never blocks) → journal writer thread (assigns `seq`,
+//! appends to `<dir>/events.jsonl`, group commit: one `fsync` per batch, at most one every
+//! 10 ms) → [`EventPipelineHandle::written_seq`] → publisher task (reads the journal from
+//! `<dir>/redis.cursor`, pipelines `XADD <stream> MAXLEN ~ <maxlen> * event <json> id <uuid>
+//! type <type>`, then advances the cursor).
+//!
+//! Consumers of the stream read the `event` field (the same JSON line as in the journal, see
+//! [`schema`]) and **must deduplicate by `id`**: delivery is at-least-once, and a crash between
+//! `XADD` and the cursor write re-sends the tail of the last batch right after the original.
+//! Within one node, entries are in `seq` order with no gaps, apart from such redeliveries.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use hotline_events::{EventDraft, EventKind, EventPipeline, JournalConfig, RedisConfig};

@@ -91,6 +91,8 @@ enum PublishError {
     Cursor(#[source] std::io::Error),
     #[error("journal reader task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
+    #[error("no complete journal line between byte {offset} and {end}")]
+    NoLine { offset: u64, end: u64 },
 }
 
 /// The fields of a journal line the publisher needs besides the raw text.
@@ -215,8 +217,10 @@ impl Publisher {
         .await??;
         *reader = Some(back);
         let Some(last) = lines.last() else {
+            // The durable end is always a line boundary, so this means the file changed
+            // under us; failing makes the loop back off instead of spinning.
             *conn = Some(con);
-            return Ok(());
+            return Err(PublishError::NoLine { offset, end });
         };
         let next = Cursor {
             offset: last.end,

@@ -28,7 +28,9 @@ pub struct Event {
     pub id: Uuid,
     /// Per-node sequence number, strictly increasing in journal order, starting at 1.
     pub seq: u64,
-    /// When the event was emitted (wall clock, UTC, milliseconds).
+    /// When the event was emitted (wall clock, UTC, milliseconds). Emitters run
+    /// concurrently, so `ts` may step back by a few milliseconds between consecutive
+    /// `seq`s: order by `seq`.
     pub ts: Timestamp,
     /// Name of the hotline node that wrote the event.
     pub node: String,
