@@ -75,4 +75,7 @@ pub enum FlushError {
     /// The journal writer has stopped (after shutdown, or after an I/O error it logged).
     #[error("the journal writer has stopped")]
     WriterStopped,
+    /// The writer did not finish in time (it is retrying a failing disk).
+    #[error("the journal writer did not finish within {0:?}")]
+    Timeout(std::time::Duration),
 }

@@ -37,6 +37,9 @@ const MAX_BATCH_EVENTS: usize = 4096;
 const RETRY_MIN: Duration = Duration::from_millis(100);
 const RETRY_MAX: Duration = Duration::from_secs(5);
 
+/// How long shutdown waits for the writer to drain before giving up.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Where the journal lives and which node writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JournalConfig {
@@ -126,7 +129,11 @@ impl JournalHandle {
         let (tx, rx) = oneshot::channel();
         let sent = self.tx.send(Msg::Stop(tx));
         let result = match sent {
-            Ok(()) => rx.await.map_err(|_| FlushError::WriterStopped),
+            // Bounded: a writer stuck retrying a failing disk must not hang process exit.
+            Ok(()) => match tokio::time::timeout(STOP_TIMEOUT, rx).await {
+                Ok(reply) => reply.map_err(|_| FlushError::WriterStopped),
+                Err(_) => return Err(FlushError::Timeout(STOP_TIMEOUT)),
+            },
             Err(_) => Err(FlushError::WriterStopped),
         };
         if let Some(thread) = self.thread.take() {
