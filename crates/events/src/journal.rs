@@ -5,6 +5,5 @@ mod recover;
 mod writer;
 
 pub use reader::{read_journal, JournalLine, JournalReader};
-pub use recover::Recovered;
 pub(crate) use writer::{open_journal, JournalHandle};
 pub use writer::{EventSink, JournalConfig, JournalPosition, COMMIT_INTERVAL, JOURNAL_FILE};

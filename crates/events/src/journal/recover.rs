@@ -8,7 +8,7 @@ use tracing::warn;
 
 /// What recovery found in an existing journal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Recovered {
+pub(crate) struct Recovered {
     /// Length of the journal after dropping a torn tail; the next write goes here.
     pub len: u64,
     /// Sequence number of the last complete event, 0 if there is none.
