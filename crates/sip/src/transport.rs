@@ -1,1 +1,0 @@
-//! transport (in progress).
