@@ -76,11 +76,7 @@ fn apply(tx: &mut Transaction, now: Instant, op: &Op) {
         (tx, Op::Timeout) => tx.handle_timeout(now),
         (Transaction::ClientInvite(m), Op::Response(s)) => m.handle_response(now, *s),
         (Transaction::ClientInvite(m), Op::AckBytes) => m.handle_ack_bytes(bytes),
-        (Transaction::ClientInvite(m), Op::Cancel) => {
-            if m.can_cancel() {
-                m.cancel_sent(now)
-            }
-        }
+        (Transaction::ClientInvite(m), Op::Cancel) if m.can_cancel() => m.cancel_sent(now),
         (Transaction::ClientInvite(m), Op::TransportError) => m.handle_transport_error(now),
         (Transaction::ClientNonInvite(m), Op::Response(s)) => m.handle_response(now, *s),
         (Transaction::ClientNonInvite(m), Op::TransportError) => m.handle_transport_error(now),

@@ -1,0 +1,226 @@
+//! Splits a SIP byte stream (TCP) into messages by Content-Length (RFC 3261 §18.3), without
+//! parsing anything else.
+
+use bytes::{Bytes, BytesMut};
+use thiserror::Error;
+
+/// One unit cut from the stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Frame {
+    /// A whole message: start line, headers, blank line, body.
+    Message(Bytes),
+    /// A double-CRLF keep-alive ping (RFC 5626 §3.5.1), to be answered with a single CRLF.
+    Ping,
+}
+
+/// Why a stream cannot be framed; the connection is closed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum FrameError {
+    /// The header section is longer than the limit.
+    #[error("header section exceeds {0} bytes")]
+    HeaderTooLarge(usize),
+    /// The announced body is longer than the limit.
+    #[error("body of {0} bytes exceeds the limit")]
+    BodyTooLarge(usize),
+    /// Content-Length is missing, unparsable, or given twice with different values.
+    #[error("missing or invalid Content-Length")]
+    BadContentLength,
+}
+
+/// Accumulates stream bytes and cuts them into frames.
+#[derive(Debug)]
+pub(crate) struct Framer {
+    buf: BytesMut,
+    max_header: usize,
+    max_body: usize,
+}
+
+impl Framer {
+    pub(crate) fn new(max_header: usize, max_body: usize) -> Self {
+        Framer {
+            buf: BytesMut::with_capacity(4096),
+            max_header,
+            max_body,
+        }
+    }
+
+    /// The buffer to read more stream bytes into.
+    pub(crate) fn buffer_mut(&mut self) -> &mut BytesMut {
+        &mut self.buf
+    }
+
+    /// Appends stream bytes (tests and callers without direct buffer access).
+    #[cfg(test)]
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The next complete frame, `Ok(None)` when more bytes are needed.
+    pub(crate) fn next_frame(&mut self) -> Result<Option<Frame>, FrameError> {
+        // Keep-alives and stray CRLFs before a start line (RFC 3261 §7.5).
+        loop {
+            if self.buf.starts_with(b"\r\n\r\n") {
+                let _ = self.buf.split_to(4);
+                return Ok(Some(Frame::Ping));
+            }
+            if self.buf.starts_with(b"\r\n") && self.buf.len() >= 3 && self.buf[2] != b'\r' {
+                let _ = self.buf.split_to(2);
+                continue;
+            }
+            if matches!(&self.buf[..], b"\r" | b"\r\n" | b"\r\n\r") {
+                return Ok(None);
+            }
+            break;
+        }
+        let Some(header_end) = find(&self.buf, b"\r\n\r\n") else {
+            if self.buf.len() > self.max_header {
+                return Err(FrameError::HeaderTooLarge(self.max_header));
+            }
+            return Ok(None);
+        };
+        let head_len = header_end + 4;
+        if head_len > self.max_header {
+            return Err(FrameError::HeaderTooLarge(self.max_header));
+        }
+        let body_len = content_length(&self.buf[..header_end])?;
+        if body_len > self.max_body {
+            return Err(FrameError::BodyTooLarge(body_len));
+        }
+        let total = head_len + body_len;
+        if self.buf.len() < total {
+            self.buf.reserve(total - self.buf.len());
+            return Ok(None);
+        }
+        Ok(Some(Frame::Message(self.buf.split_to(total).freeze())))
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The Content-Length (or compact `l`) of a header section, case-insensitively.
+fn content_length(head: &[u8]) -> Result<usize, FrameError> {
+    let mut found: Option<usize> = None;
+    // The first line is the start line; continuation lines start with whitespace.
+    for line in head.split(|b| *b == b'\n').skip(1) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.first().is_some_and(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        let Some(colon) = line.iter().position(|b| *b == b':') else {
+            continue;
+        };
+        let name = line[..colon].trim_ascii();
+        if !(name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"l")) {
+            continue;
+        }
+        let value = line[colon + 1..].trim_ascii();
+        if value.is_empty() || value.len() > 10 || !value.iter().all(u8::is_ascii_digit) {
+            return Err(FrameError::BadContentLength);
+        }
+        let n = std::str::from_utf8(value)
+            .ok()
+            .and_then(|s| s.parse::<usize>().ok())
+            .ok_or(FrameError::BadContentLength)?;
+        if found.is_some_and(|prev| prev != n) {
+            return Err(FrameError::BadContentLength);
+        }
+        found = Some(n);
+    }
+    found.ok_or(FrameError::BadContentLength)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MSG: &[u8] = b"OPTIONS sip:a@b SIP/2.0\r\nVia: x\r\nContent-Length: 4\r\n\r\nbody";
+
+    fn framer() -> Framer {
+        Framer::new(16 * 1024, 64 * 1024)
+    }
+
+    #[test]
+    fn two_messages_in_one_read() {
+        let mut f = framer();
+        f.push(MSG);
+        f.push(MSG);
+        assert_eq!(
+            f.next_frame(),
+            Ok(Some(Frame::Message(Bytes::from_static(MSG))))
+        );
+        assert_eq!(
+            f.next_frame(),
+            Ok(Some(Frame::Message(Bytes::from_static(MSG))))
+        );
+        assert_eq!(f.next_frame(), Ok(None));
+    }
+
+    #[test]
+    fn message_split_at_every_byte() {
+        let mut f = framer();
+        for (i, b) in MSG.iter().enumerate() {
+            f.push(&[*b]);
+            let frame = f.next_frame().expect("valid");
+            if i + 1 < MSG.len() {
+                assert_eq!(frame, None, "complete too early at {i}");
+            } else {
+                assert_eq!(frame, Some(Frame::Message(Bytes::from_static(MSG))));
+            }
+        }
+    }
+
+    #[test]
+    fn compact_and_case_insensitive_content_length() {
+        let mut f = framer();
+        f.push(b"BYE sip:x SIP/2.0\r\nl: 0\r\n\r\nACK sip:x SIP/2.0\r\ncontent-LENGTH:2\r\n\r\nhi");
+        assert!(
+            matches!(f.next_frame(), Ok(Some(Frame::Message(m))) if m.ends_with(b"l: 0\r\n\r\n"))
+        );
+        assert!(
+            matches!(f.next_frame(), Ok(Some(Frame::Message(m))) if m.ends_with(b"\r\n\r\nhi"))
+        );
+    }
+
+    #[test]
+    fn keepalives_are_skipped_and_pings_reported() {
+        let mut f = framer();
+        f.push(b"\r\n\r\n");
+        assert_eq!(f.next_frame(), Ok(Some(Frame::Ping)));
+        f.push(b"\r\n");
+        assert_eq!(f.next_frame(), Ok(None));
+        f.push(MSG);
+        assert_eq!(
+            f.next_frame(),
+            Ok(Some(Frame::Message(Bytes::from_static(MSG))))
+        );
+    }
+
+    #[test]
+    fn oversize_header_is_an_error() {
+        let mut f = Framer::new(64, 1024);
+        f.push(&[b'a'; 65]);
+        assert_eq!(f.next_frame(), Err(FrameError::HeaderTooLarge(64)));
+    }
+
+    #[test]
+    fn oversize_body_is_an_error() {
+        let mut f = Framer::new(1024, 10);
+        f.push(b"MESSAGE sip:x SIP/2.0\r\nContent-Length: 11\r\n\r\n");
+        assert_eq!(f.next_frame(), Err(FrameError::BodyTooLarge(11)));
+    }
+
+    #[test]
+    fn missing_or_conflicting_content_length_is_an_error() {
+        let mut f = framer();
+        f.push(b"BYE sip:x SIP/2.0\r\nVia: x\r\n\r\n");
+        assert_eq!(f.next_frame(), Err(FrameError::BadContentLength));
+        let mut f = framer();
+        f.push(b"BYE sip:x SIP/2.0\r\nl: 1\r\nContent-Length: 2\r\n\r\n");
+        assert_eq!(f.next_frame(), Err(FrameError::BadContentLength));
+        let mut f = framer();
+        f.push(b"BYE sip:x SIP/2.0\r\nContent-Length: -1\r\n\r\n");
+        assert_eq!(f.next_frame(), Err(FrameError::BadContentLength));
+    }
+}
