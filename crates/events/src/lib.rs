@@ -40,7 +40,7 @@ pub use pipeline::{EventPipeline, EventPipelineHandle, ShutdownReport, SHUTDOWN_
 pub use publisher::{Cursor, PublisherStatus, RedisConfig};
 pub use schema::{
     AgentState, EndReason, Event, EventDraft, EventKind, HungUpBy, OfferFailCause,
-    StateChangeReason, SCHEMA_VERSION,
+    SCHEMA_VERSION,
 };
 pub use stats::{Stats, StatsReader};
 pub use timestamp::Timestamp;

@@ -144,9 +144,9 @@ pub enum EventKind {
         from: AgentState,
         /// State after the change.
         to: AgentState,
-        /// Why the state changed, if known.
+        /// Why the agent is not ready (`missed_offer`, or the reason given through the API).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        reason: Option<StateChangeReason>,
+        reason: Option<String>,
     },
     /// The call was put on hold.
     #[serde(rename = "call.held")]
@@ -234,46 +234,24 @@ pub enum HungUpBy {
     System,
 }
 
-/// An agent's routing state, as seen by the distribution core.
+/// An agent's routing state (the distribution core's states, snake_case on the wire).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AgentState {
-    /// Not logged in or not registered.
-    Offline,
-    /// Logged in and waiting for a call.
-    Available,
-    /// A call is being offered (phone ringing).
+    /// No registered phone: cannot be offered calls.
+    LoggedOut,
+    /// Registered and idle: can be offered a call.
+    Ready,
+    /// Chosen for a call; hotline is inviting the agent's phone.
+    Reserved,
+    /// The agent's phone is ringing.
     Ringing,
     /// On a call.
     OnCall,
     /// After-call work; not offered calls until it ends.
     WrapUp,
-    /// Logged in but not taking calls (break, missed offer).
-    Away,
-}
-
-/// Why an agent's state changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StateChangeReason {
-    /// The agent logged in or their phone registered.
-    Login,
-    /// The agent logged out or their registration ended.
-    Logout,
-    /// The agent asked for the change (break, back from break).
-    Requested,
-    /// A call was offered to the agent.
-    Offered,
-    /// The agent answered the offered call.
-    Answered,
-    /// The agent missed or declined an offer.
-    OfferFailed,
-    /// The call the agent was on ended.
-    CallEnded,
-    /// The wrap-up time ran out.
-    WrapUpEnded,
-    /// A supervisor changed the agent's state.
-    Supervisor,
+    /// Registered but not taking calls; the event's `reason` says why.
+    NotReady,
 }
 
 /// An event as the emitter describes it; the journal writer stamps `v`, `id`, `seq` and `node`.

@@ -44,13 +44,13 @@ fn all_kinds() -> Vec<EventKind> {
         },
         EventKind::AgentUnregistered,
         EventKind::AgentStateChanged {
-            from: AgentState::Available,
-            to: AgentState::Ringing,
-            reason: Some(StateChangeReason::Offered),
+            from: AgentState::Ringing,
+            to: AgentState::NotReady,
+            reason: Some("missed_offer".into()),
         },
         EventKind::AgentStateChanged {
             from: AgentState::WrapUp,
-            to: AgentState::Available,
+            to: AgentState::Ready,
             reason: None,
         },
         EventKind::CallHeld,
