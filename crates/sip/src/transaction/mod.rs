@@ -11,6 +11,31 @@
 //! - `poll_timeout()` for the next deadline and its [`Timer`].
 //!
 //! No machine reads the clock: `now` is always an argument.
+//!
+//! Matching is the caller's: [`TransactionKey`] for received requests (server side),
+//! [`ClientKey`] (branch + CSeq method) for received responses (client side). An ACK for a 2xx
+//! carries a new branch, so it matches no transaction: find the [`ServerInvite`] through the
+//! dialog (Call-ID + CSeq) and call [`ServerInvite::handle_ack`] to stop 2xx retransmissions.
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use bytes::Bytes;
+//! use hotline_sip::transaction::{ClientInvite, Config, Output};
+//!
+//! let t0 = Instant::now();
+//! let mut tx = ClientInvite::new(t0, Config::default(), Bytes::from_static(b"INVITE ..."));
+//! assert_eq!(tx.poll_output(), Some(Output::Transmit(Bytes::from_static(b"INVITE ..."))));
+//! // No answer: timer A fires at T1 and the INVITE goes out again.
+//! let (at, _timer_a) = tx.poll_timeout().unwrap();
+//! tx.handle_timeout(at);
+//! assert!(matches!(tx.poll_output(), Some(Output::Transmit(_))));
+//! // A 486 arrives: the TU gets it and is asked for the ACK bytes.
+//! tx.handle_response(at + Duration::from_millis(20), 486);
+//! assert_eq!(tx.poll_output(), Some(Output::DeliverResponse { status: 486 }));
+//! assert_eq!(tx.poll_output(), Some(Output::NeedAck { status: 486 }));
+//! tx.handle_ack_bytes(Bytes::from_static(b"ACK ..."));
+//! assert!(matches!(tx.poll_output(), Some(Output::Transmit(_))));
+//! ```
 
 mod client_invite;
 mod client_non_invite;
@@ -156,6 +181,26 @@ impl Machine for Transaction {
             Transaction::ServerInvite(m) => m.is_terminated(),
             Transaction::ServerNonInvite(m) => m.is_terminated(),
         }
+    }
+}
+
+/// A machine with the caller's own context beside it (target address, call id, ...): the table
+/// drives the machine and carries the context along.
+impl<M: Machine, C> Machine for (M, C) {
+    fn handle_timeout(&mut self, now: Instant) {
+        self.0.handle_timeout(now)
+    }
+
+    fn poll_timeout(&self) -> Option<(Instant, Timer)> {
+        self.0.poll_timeout()
+    }
+
+    fn poll_output(&mut self) -> Option<Output> {
+        self.0.poll_output()
+    }
+
+    fn is_terminated(&self) -> bool {
+        self.0.is_terminated()
     }
 }
 

@@ -162,3 +162,79 @@ proptest! {
         prop_assert!(tx.is_terminated(), "not terminated without further input");
     }
 }
+
+mod table {
+    use super::*;
+    use crate::transaction::TransactionTable;
+
+    #[derive(Debug, Clone)]
+    enum TableOp {
+        Insert(u8, u8),
+        Feed(u8, Op),
+        Advance(u64),
+        Fire,
+        Remove(u8),
+        Purge,
+    }
+
+    fn table_op() -> impl Strategy<Value = TableOp> {
+        prop_oneof![
+            2 => (0u8..6, 0u8..4).prop_map(|(k, kind)| TableOp::Insert(k, kind)),
+            4 => (0u8..6, op()).prop_map(|(k, op)| TableOp::Feed(k, op)),
+            2 => (0u64..20_000).prop_map(TableOp::Advance),
+            2 => Just(TableOp::Fire),
+            1 => (0u8..6).prop_map(TableOp::Remove),
+            1 => Just(TableOp::Purge),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn combined_deadline_is_always_the_earliest_machine_deadline(
+            config in config(),
+            ops in proptest::collection::vec(table_op(), 0..60),
+        ) {
+            let t0 = Instant::now();
+            let mut now = t0;
+            let mut table: TransactionTable<u8, Transaction> = TransactionTable::new();
+            for op in ops {
+                match op {
+                    TableOp::Insert(k, kind) => {
+                        table.insert(k, machine(kind, now, config));
+                    }
+                    TableOp::Feed(k, op) => {
+                        if let Some(mut entry) = table.get_mut(&k) {
+                            apply(&mut entry, now, &op);
+                            while entry.poll_output().is_some() {}
+                        }
+                    }
+                    TableOp::Advance(ms) => now += Duration::from_millis(ms),
+                    TableOp::Fire => {
+                        for k in table.handle_timeout(now) {
+                            if let Some(mut entry) = table.get_mut(&k) {
+                                while entry.poll_output().is_some() {}
+                            }
+                        }
+                    }
+                    TableOp::Remove(k) => {
+                        table.remove(&k);
+                    }
+                    TableOp::Purge => {
+                        for (_, m) in table.purge_terminated() {
+                            prop_assert!(m.is_terminated());
+                        }
+                    }
+                }
+                let expected = table
+                    .keys()
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .filter_map(|k| table.get(k).and_then(|m| m.poll_timeout()))
+                    .map(|(at, _)| at)
+                    .min();
+                prop_assert_eq!(table.poll_timeout(), expected);
+            }
+        }
+    }
+}

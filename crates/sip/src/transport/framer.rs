@@ -224,3 +224,68 @@ mod tests {
         assert_eq!(f.next_frame(), Err(FrameError::BadContentLength));
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn message() -> impl Strategy<Value = Vec<u8>> {
+        (
+            proptest::collection::vec(any::<u8>(), 0..200),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(body, compact, keepalive)| {
+                let name = if compact { "l" } else { "Content-Length" };
+                let mut m = Vec::new();
+                if keepalive {
+                    m.extend_from_slice(b"\r\n");
+                }
+                m.extend_from_slice(
+                    format!("MESSAGE sip:x SIP/2.0\r\n{name}: {}\r\n\r\n", body.len()).as_bytes(),
+                );
+                m.extend_from_slice(&body);
+                m
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn any_split_of_a_stream_yields_the_same_messages(
+            messages in proptest::collection::vec(message(), 1..5),
+            cuts in proptest::collection::vec(1usize..64, 1..40),
+        ) {
+            let stream: Vec<u8> = messages.concat();
+            let mut framer = Framer::new(16 * 1024, 64 * 1024);
+            let mut got = Vec::new();
+            let mut rest = &stream[..];
+            let mut cuts = cuts.into_iter().cycle();
+            while !rest.is_empty() {
+                let n = cuts.next().unwrap_or(1).min(rest.len());
+                framer.push(&rest[..n]);
+                rest = &rest[n..];
+                while let Some(frame) = framer.next_frame().map_err(|e| TestCaseError::fail(e.to_string()))? {
+                    if let Frame::Message(m) = frame {
+                        got.push(m.to_vec());
+                    }
+                }
+            }
+            let want: Vec<Vec<u8>> = messages
+                .iter()
+                .map(|m| m.strip_prefix(b"\r\n").unwrap_or(m).to_vec())
+                .collect();
+            prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 0..8)) {
+            let mut framer = Framer::new(512, 512);
+            for chunk in chunks {
+                framer.push(&chunk);
+                while let Ok(Some(_)) = framer.next_frame() {}
+            }
+        }
+    }
+}
