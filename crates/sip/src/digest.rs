@@ -240,9 +240,8 @@ pub fn compute_response(input: &DigestInput<'_>) -> String {
     let alg = input.algorithm;
     let ha1 = match input.ha1 {
         Some(h) => h.to_ascii_lowercase(),
-        None => alg.hash_hex(
-            format!("{}:{}:{}", input.username, input.realm, input.password).as_bytes(),
-        ),
+        None => alg
+            .hash_hex(format!("{}:{}:{}", input.username, input.realm, input.password).as_bytes()),
     };
     let ha2 = alg.hash_hex(format!("{}:{}", input.method, input.uri).as_bytes());
     let kd = match input.qop_auth {
@@ -354,9 +353,8 @@ impl DigestAuth {
     fn prune(&mut self, now_ms: u64) {
         let lifetime = self.lifetime_ms;
         let issued_of = |n: &str| u64::from_str_radix(n.get(..TIME_HEX_LEN).unwrap_or(""), 16);
-        self.counts.retain(|n, _| {
-            issued_of(n).is_ok_and(|t| now_ms.saturating_sub(t) <= lifetime)
-        });
+        self.counts
+            .retain(|n, _| issued_of(n).is_ok_and(|t| now_ms.saturating_sub(t) <= lifetime));
     }
 
     /// Checks credentials for a request: realm, nonce (ours, fresh), expected username,
@@ -403,7 +401,9 @@ impl DigestAuth {
         if !constant_time_eq(expected.as_bytes(), creds.response.as_bytes()) {
             return Err(DigestError::WrongResponse);
         }
-        if now_ms.saturating_sub(issued) > self.lifetime_ms || issued > now_ms.saturating_add(60_000) {
+        if now_ms.saturating_sub(issued) > self.lifetime_ms
+            || issued > now_ms.saturating_add(60_000)
+        {
             return Err(DigestError::StaleNonce);
         }
         if let Some(nc) = creds.nc {
@@ -455,6 +455,7 @@ fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -537,30 +538,69 @@ mod tests {
     fn full_register_flow_with_replay_and_expiry() {
         for alg in [DigestAlgorithm::Md5, DigestAlgorithm::Sha256] {
             let t0 = 1_700_000_000_000u64;
-            let mut auth = DigestAuth::new("example.com", b"0123456789abcdef", alg, Duration::from_secs(300));
+            let mut auth = DigestAuth::new(
+                "example.com",
+                b"0123456789abcdef",
+                alg,
+                Duration::from_secs(300),
+            );
             let ch = auth.challenge(t0, false);
-            assert!(ch.header_value().starts_with("Digest realm=\"example.com\", nonce=\""));
-            assert!(ch.header_value().contains(&format!("algorithm={alg}, qop=\"auth\"")));
+            assert!(ch
+                .header_value()
+                .starts_with("Digest realm=\"example.com\", nonce=\""));
+            assert!(ch
+                .header_value()
+                .contains(&format!("algorithm={alg}, qop=\"auth\"")));
             let secret = UserSecret::Password("s3cret");
             let ok = client(&auth, &ch, 1, "s3cret");
-            assert_eq!(auth.verify(t0 + 10, "REGISTER", "sip:example.com", "alice", secret, &ok), Ok(()));
+            assert_eq!(
+                auth.verify(t0 + 10, "REGISTER", "sip:example.com", "alice", secret, &ok),
+                Ok(())
+            );
             assert_eq!(
                 auth.verify(t0 + 20, "REGISTER", "sip:example.com", "alice", secret, &ok),
                 Err(DigestError::Replay)
             );
             let next = client(&auth, &ch, 2, "s3cret");
-            assert_eq!(auth.verify(t0 + 30, "REGISTER", "sip:example.com", "alice", secret, &next), Ok(()));
+            assert_eq!(
+                auth.verify(
+                    t0 + 30,
+                    "REGISTER",
+                    "sip:example.com",
+                    "alice",
+                    secret,
+                    &next
+                ),
+                Ok(())
+            );
             let wrong = client(&auth, &ch, 3, "guess");
             assert_eq!(
-                auth.verify(t0 + 40, "REGISTER", "sip:example.com", "alice", secret, &wrong),
+                auth.verify(
+                    t0 + 40,
+                    "REGISTER",
+                    "sip:example.com",
+                    "alice",
+                    secret,
+                    &wrong
+                ),
                 Err(DigestError::WrongResponse)
             );
             let late = client(&auth, &ch, 4, "s3cret");
             assert_eq!(
-                auth.verify(t0 + 301_000, "REGISTER", "sip:example.com", "alice", secret, &late),
+                auth.verify(
+                    t0 + 301_000,
+                    "REGISTER",
+                    "sip:example.com",
+                    "alice",
+                    secret,
+                    &late
+                ),
                 Err(DigestError::StaleNonce)
             );
-            assert!(auth.challenge(t0 + 301_000, true).header_value().ends_with(", stale=true"));
+            assert!(auth
+                .challenge(t0 + 301_000, true)
+                .header_value()
+                .ends_with(", stale=true"));
             assert_eq!(
                 auth.verify(t0 + 50, "REGISTER", "sip:other.com", "alice", secret, &late),
                 Err(DigestError::UriMismatch)
@@ -572,13 +612,27 @@ mod tests {
             let mut forged = late.clone();
             forged.nonce = format!("{:016x}{}", t0, "0".repeat(32));
             assert_eq!(
-                auth.verify(t0 + 50, "REGISTER", "sip:example.com", "alice", secret, &forged),
+                auth.verify(
+                    t0 + 50,
+                    "REGISTER",
+                    "sip:example.com",
+                    "alice",
+                    secret,
+                    &forged
+                ),
                 Err(DigestError::UnknownNonce)
             );
             let mut other_realm = late.clone();
             other_realm.realm = "evil".into();
             assert_eq!(
-                auth.verify(t0 + 50, "REGISTER", "sip:example.com", "alice", secret, &other_realm),
+                auth.verify(
+                    t0 + 50,
+                    "REGISTER",
+                    "sip:example.com",
+                    "alice",
+                    secret,
+                    &other_realm
+                ),
                 Err(DigestError::WrongRealm)
             );
         }
@@ -603,7 +657,14 @@ mod tests {
         };
         let creds = Credentials::parse(&authorization_value(&input)).unwrap();
         assert_eq!(
-            auth.verify(t0, "REGISTER", "sip:r", "alice", UserSecret::Ha1(&ha1), &creds),
+            auth.verify(
+                t0,
+                "REGISTER",
+                "sip:r",
+                "alice",
+                UserSecret::Ha1(&ha1),
+                &creds
+            ),
             Ok(())
         );
     }

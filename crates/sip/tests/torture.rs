@@ -5,8 +5,7 @@
 use std::path::PathBuf;
 
 use hotline_sip::message::{
-    parse, Host, Message, Method, ParseError, ParseErrorKind, Request, Response, Scheme,
-    Transport,
+    parse, Host, Message, Method, ParseError, ParseErrorKind, Request, Response, Scheme, Transport,
 };
 
 /// What the server must be able to do with a file.
@@ -32,7 +31,10 @@ fn ok_if(cond: bool, what: &str) -> Result<(), String> {
 }
 
 fn kind_is(e: &ParseError, pred: fn(&ParseErrorKind) -> bool) -> Result<(), String> {
-    ok_if(pred(e.kind()), &format!("unexpected error kind {:?}", e.kind()))
+    ok_if(
+        pred(e.kind()),
+        &format!("unexpected error kind {:?}", e.kind()),
+    )
 }
 
 fn host(r: &Request) -> Option<Host> {
@@ -294,7 +296,11 @@ fn check(name: &str, verdict: &Verdict) -> Result<(), String> {
             f(&r)?;
             // Whatever parses must print and parse again to the same fields.
             match parse(&r.to_bytes()) {
-                Ok(Message::Request(again)) if again.to_bytes() == r.to_bytes() && again.uri() == r.uri() => Ok(()),
+                Ok(Message::Request(again))
+                    if again.to_bytes() == r.to_bytes() && again.uri() == r.uri() =>
+                {
+                    Ok(())
+                }
                 other => Err(format!("reprint did not round-trip: {other:?}")),
             }
         }
@@ -303,8 +309,17 @@ fn check(name: &str, verdict: &Verdict) -> Result<(), String> {
             let ctx = e
                 .response_context()
                 .ok_or_else(|| format!("no response context for {:?}", e.kind()))?;
-            let reply = hotline_sip::message::Response::for_context(ctx, e.status_code(), &e.reason_phrase());
-            ok_if(reply.to_bytes().starts_with(format!("SIP/2.0 {} ", e.status_code()).as_bytes()), "reply prints")?;
+            let reply = hotline_sip::message::Response::for_context(
+                ctx,
+                e.status_code(),
+                &e.reason_phrase(),
+            );
+            ok_if(
+                reply
+                    .to_bytes()
+                    .starts_with(format!("SIP/2.0 {} ", e.status_code()).as_bytes()),
+                "reply prints",
+            )?;
             f(&e)
         }
         (Drop, Err(e)) => ok_if(
@@ -323,7 +338,12 @@ fn every_torture_message_gets_its_verdict() {
         .iter()
         .filter_map(|(name, verdict)| check(name, verdict).err().map(|e| format!("{name}: {e}")))
         .collect();
-    assert!(failures.is_empty(), "{} failing file(s):\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failing file(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -332,8 +352,14 @@ fn the_table_covers_every_file() {
     for dir in ["rfc4475", "rfc5118"] {
         let entries = std::fs::read_dir(corpus_dir().join(dir)).expect("corpus directory exists");
         for entry in entries {
-            let name = format!("{dir}/{}", entry.expect("dir entry").file_name().to_string_lossy());
-            assert!(table.iter().any(|(n, _)| *n == name), "{name} has no verdict");
+            let name = format!(
+                "{dir}/{}",
+                entry.expect("dir entry").file_name().to_string_lossy()
+            );
+            assert!(
+                table.iter().any(|(n, _)| *n == name),
+                "{name} has no verdict"
+            );
         }
     }
     assert_eq!(table.len(), 62);

@@ -115,7 +115,8 @@ pub(crate) fn parse_name_addr(s: &str) -> Result<NameAddr, FieldError> {
         if !name.split_whitespace().all(is_token) {
             return Err(FieldError::Malformed);
         }
-        let name = (!name.is_empty()).then(|| name.split_whitespace().collect::<Vec<_>>().join(" "));
+        let name =
+            (!name.is_empty()).then(|| name.split_whitespace().collect::<Vec<_>>().join(" "));
         (name, &s[lt..])
     } else {
         // addr-spec form: parameters after the first `;` belong to the header, and the URI
@@ -162,6 +163,8 @@ pub(crate) fn parse_name_addr_list(s: &str) -> Result<Vec<NameAddr>, FieldError>
 }
 
 /// One Contact header value: an address or the REGISTER wildcard `*`.
+// The wildcard is rare; boxing the address would cost an allocation per contact.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Contact {
     /// `Contact: *` (remove all bindings, with `Expires: 0`).
@@ -215,14 +218,16 @@ pub(crate) fn parse_contact_list(s: &str) -> Result<Vec<Contact>, FieldError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::message::uri::Host;
 
     #[test]
     fn quoted_display_name_with_escapes_and_spaced_params() {
-        let a = NameAddr::parse("\"J Rosenberg \\\\\\\"\"  <sip:jdrosen@example.com>  ; tag = 98asjd8")
-            .unwrap();
+        let a =
+            NameAddr::parse("\"J Rosenberg \\\\\\\"\"  <sip:jdrosen@example.com>  ; tag = 98asjd8")
+                .unwrap();
         assert_eq!(a.display_name.as_deref(), Some("J Rosenberg \\\""));
         assert_eq!(a.tag(), Some("98asjd8"));
     }

@@ -88,6 +88,7 @@ pub fn is_keepalive(frame: &[u8]) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -126,12 +127,21 @@ mod tests {
             frame(b"BYE sip:b@x SIP/2.0\r\nContent-Length: 13\r\nl: 5\r\n\r\n"),
             Err(FrameError::ConflictingContentLength)
         );
-        let limits = FrameLimits { max_header_bytes: 16, max_body_bytes: 2 };
+        let limits = FrameLimits {
+            max_header_bytes: 16,
+            max_body_bytes: 2,
+        };
         assert_eq!(
             frame_with_limits(&[b'a'; 40], &limits),
             Err(FrameError::HeaderTooLarge(16))
         );
-        let limits = FrameLimits { max_header_bytes: 1024, max_body_bytes: 2 };
-        assert!(matches!(frame_with_limits(MSG, &limits), Err(FrameError::BodyTooLarge { .. })));
+        let limits = FrameLimits {
+            max_header_bytes: 1024,
+            max_body_bytes: 2,
+        };
+        assert!(matches!(
+            frame_with_limits(MSG, &limits),
+            Err(FrameError::BodyTooLarge { .. })
+        ));
     }
 }

@@ -4,7 +4,9 @@
 //! come out of [`crate::message::parse`] have valid Via, From, To, Call-ID, CSeq, Contact,
 //! Route and Record-Route values, so those accessors return `Some`/non-empty for them.
 
-use super::address::{parse_contact_list, parse_name_addr, parse_name_addr_list, Contact, NameAddr};
+use super::address::{
+    parse_contact_list, parse_name_addr, parse_name_addr_list, Contact, NameAddr,
+};
 use super::lex::split_top_level;
 use super::method::Method;
 use super::via::{parse_via_list, Via};
@@ -443,6 +445,7 @@ pub(crate) fn parse_cseq(s: &str) -> Result<CSeq, CSeqError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -93,14 +93,23 @@ impl fmt::Display for Method {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn methods_are_case_sensitive_tokens() {
         assert_eq!(Method::parse("INVITE"), Some(Method::Invite));
-        assert_eq!(Method::parse("invite"), Some(Method::Other("invite".into())));
-        assert_eq!(Method::parse("RE%47IST%45R").map(|m| m.to_string()).as_deref(), Some("RE%47IST%45R"));
+        assert_eq!(
+            Method::parse("invite"),
+            Some(Method::Other("invite".into()))
+        );
+        assert_eq!(
+            Method::parse("RE%47IST%45R")
+                .map(|m| m.to_string())
+                .as_deref(),
+            Some("RE%47IST%45R")
+        );
         assert_eq!(Method::parse("A B"), None);
         assert_eq!(Method::parse(""), None);
     }

@@ -29,7 +29,9 @@ pub(crate) fn find_head_end(data: &[u8]) -> Option<usize> {
 
 /// Number of CR/LF bytes before the start line (RFC 3261 7.5 says to ignore them).
 pub(crate) fn leading_crlf(data: &[u8]) -> usize {
-    data.iter().take_while(|b| **b == b'\r' || **b == b'\n').count()
+    data.iter()
+        .take_while(|b| **b == b'\r' || **b == b'\n')
+        .count()
 }
 
 /// Reads the start line and the header lines, unfolding continuation lines.
@@ -262,7 +264,10 @@ fn validate(headers: &Headers, request_method: Option<&Method>) -> Result<(), Pa
             return Err(ParseErrorKind::MissingHeader(name));
         }
     }
-    if headers.call_id().is_some_and(|c| c.is_empty() || c.contains(char::is_whitespace)) {
+    if headers
+        .call_id()
+        .is_some_and(|c| c.is_empty() || c.contains(char::is_whitespace))
+    {
         return Err(ParseErrorKind::BadHeader("Call-ID".into()));
     }
     let cseq_text = headers.get("CSeq").unwrap_or_default();
@@ -289,13 +294,17 @@ fn validate(headers: &Headers, request_method: Option<&Method>) -> Result<(), Pa
         }
     }
     // RFC 3261 20.17: SIP dates are always GMT.
-    if headers.get_all("Date").any(|d| !d.trim_end().ends_with("GMT")) {
+    if headers
+        .get_all("Date")
+        .any(|d| !d.trim_end().ends_with("GMT"))
+    {
         return Err(ParseErrorKind::BadHeader("Date".into()));
     }
     Ok(())
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -332,13 +341,20 @@ mod tests {
         let err = parse(short.as_bytes()).unwrap_err();
         assert!(matches!(
             err.kind(),
-            ParseErrorKind::ContentLengthExceedsBody { declared: 40, available: 4 }
+            ParseErrorKind::ContentLengthExceedsBody {
+                declared: 40,
+                available: 4
+            }
         ));
         let ctx = err.response_context().unwrap();
         assert_eq!(ctx.call_id, "c1");
-        let resp = OPTIONS.replace("OPTIONS sip:b@example.com SIP/2.0", "SIP/2.0 200 OK")
+        let resp = OPTIONS
+            .replace("OPTIONS sip:b@example.com SIP/2.0", "SIP/2.0 200 OK")
             .replace("Content-Length: 4", "Content-Length: 40");
-        assert!(parse(resp.as_bytes()).unwrap_err().response_context().is_none());
+        assert!(parse(resp.as_bytes())
+            .unwrap_err()
+            .response_context()
+            .is_none());
     }
 
     #[test]
@@ -352,6 +368,9 @@ mod tests {
     #[test]
     fn empty_input() {
         assert_eq!(parse(b"").unwrap_err().kind(), &ParseErrorKind::Empty);
-        assert_eq!(parse(b"\r\n\r\n").unwrap_err().kind(), &ParseErrorKind::Empty);
+        assert_eq!(
+            parse(b"\r\n\r\n").unwrap_err().kind(),
+            &ParseErrorKind::Empty
+        );
     }
 }

@@ -141,11 +141,7 @@ impl Request {
 
     /// Prints the request with a Content-Length that matches the body.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let start = format!(
-            "{} {} SIP/2.0\r\n",
-            self.method,
-            self.uri
-        );
+        let start = format!("{} {} SIP/2.0\r\n", self.method, self.uri);
         print_message(start, &self.headers, &self.body)
     }
 }
@@ -193,6 +189,7 @@ impl RequestBuilder {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -200,7 +197,10 @@ mod tests {
     fn builder_prints_content_length_and_stamps_via() {
         let uri = SipUri::parse("sip:bob@example.com").unwrap();
         let mut req = Request::builder(Method::Invite, uri)
-            .header("Via", "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport, SIP/2.0/UDP p")
+            .header(
+                "Via",
+                "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport, SIP/2.0/UDP p",
+            )
             .header("Content-Length", "999")
             .body("application/sdp", b"v=0\r\n".to_vec())
             .build();

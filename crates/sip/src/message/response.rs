@@ -177,6 +177,7 @@ impl Response {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::message::{Method, SipUri};
@@ -216,7 +217,9 @@ mod tests {
     #[test]
     fn response_with_contact_and_body() {
         let mut r = Response::for_request(&invite(), 200, "");
-        r.set_contact(&NameAddr::new(SipUri::parse("sip:hotline@192.0.2.1:5060").unwrap()));
+        r.set_contact(&NameAddr::new(
+            SipUri::parse("sip:hotline@192.0.2.1:5060").unwrap(),
+        ));
         r.set_body("application/sdp", b"v=0\r\n".to_vec());
         let text = String::from_utf8(r.to_bytes()).unwrap();
         assert!(text.contains("Contact: <sip:hotline@192.0.2.1:5060>\r\n"));

@@ -424,6 +424,7 @@ impl std::str::FromStr for SipUri {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -445,7 +446,10 @@ mod tests {
     fn user_part_may_hold_semicolons_and_escaped_at() {
         let u = SipUri::parse("sip:user;par=u%40example.net@example.com").unwrap();
         assert_eq!(u.user.as_deref(), Some("user;par=u%40example.net"));
-        assert_eq!(u.user_unescaped().as_deref(), Some("user;par=u@example.net"));
+        assert_eq!(
+            u.user_unescaped().as_deref(),
+            Some("user;par=u@example.net")
+        );
         assert_eq!(u.host, Some(Host::Domain("example.com".into())));
     }
 
@@ -477,7 +481,15 @@ mod tests {
 
     #[test]
     fn malformed_uris_are_rejected() {
-        for s in ["", "sip:", "sip:a b", "sip:@x", "sip:x:99999", "sip:x;;lr", "1x:y"] {
+        for s in [
+            "",
+            "sip:",
+            "sip:a b",
+            "sip:@x",
+            "sip:x:99999",
+            "sip:x;;lr",
+            "1x:y",
+        ] {
             assert!(SipUri::parse(s).is_err(), "{s:?}");
         }
     }

@@ -113,7 +113,10 @@ impl Via {
     /// The received parameter as an IP address.
     pub fn received_ip(&self) -> Option<IpAddr> {
         let r = self.received()?;
-        let r = r.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(r);
+        let r = r
+            .strip_prefix('[')
+            .and_then(|r| r.strip_suffix(']'))
+            .unwrap_or(r);
         r.parse().ok()
     }
 
@@ -185,9 +188,7 @@ pub(crate) fn parse_via(s: &str) -> Result<Via, FieldError> {
     if !is_token(name) || !is_token(version) {
         return Err(FieldError::Malformed);
     }
-    let transport_end = rest
-        .find(|c: char| !is_token_char(c))
-        .unwrap_or(rest.len());
+    let transport_end = rest.find(|c: char| !is_token_char(c)).unwrap_or(rest.len());
     let transport = &rest[..transport_end];
     let rest = &rest[transport_end..];
     if transport.is_empty() || !rest.starts_with(char::is_whitespace) {
@@ -209,10 +210,14 @@ pub(crate) fn parse_via(s: &str) -> Result<Via, FieldError> {
 
 /// Parses a Via header value that may hold several comma-separated hops.
 pub(crate) fn parse_via_list(s: &str) -> Result<Vec<Via>, FieldError> {
-    split_top_level(s, ',')?.into_iter().map(parse_via).collect()
+    split_top_level(s, ',')?
+        .into_iter()
+        .map(parse_via)
+        .collect()
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -241,7 +246,8 @@ mod tests {
 
     #[test]
     fn stamp_source_sets_received_and_rport() {
-        let mut v = Via::parse("SIP/2.0/UDP client.example.com:5060;branch=z9hG4bKx;rport").unwrap();
+        let mut v =
+            Via::parse("SIP/2.0/UDP client.example.com:5060;branch=z9hG4bKx;rport").unwrap();
         v.stamp_source("192.0.2.7:40000".parse().unwrap());
         assert_eq!(v.received(), Some("192.0.2.7"));
         assert_eq!(v.rport(), Some(40000));
@@ -253,7 +259,12 @@ mod tests {
 
     #[test]
     fn malformed_vias() {
-        for s in ["SIP/2.0/UDP 192.0.2.15;;,;,,", "SIP/2.0 host", "SIP/2.0/UDP", "x"] {
+        for s in [
+            "SIP/2.0/UDP 192.0.2.15;;,;,,",
+            "SIP/2.0 host",
+            "SIP/2.0/UDP",
+            "x",
+        ] {
             assert!(parse_via_list(s).is_err(), "{s:?}");
         }
     }
