@@ -111,6 +111,16 @@ impl Response {
         &self.body
     }
 
+    /// The first value of header `name` (full or compact name, any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)
+    }
+
+    /// Every line of header `name`, in order.
+    pub fn header_all(&self, name: &str) -> Vec<&str> {
+        self.headers.get_all(name).collect()
+    }
+
     /// Shorthand for `headers().call_id()`.
     pub fn call_id(&self) -> Option<&str> {
         self.headers.call_id()
