@@ -21,6 +21,7 @@ use crate::ports::{PortLease, PortsExhausted, RtpPortAllocator};
 use crate::prompt::{PlayMode, Prompt};
 use crate::sdp::Negotiated;
 use crate::stream::{LegFormat, OutboundStream};
+use crate::tap::TapFrame;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -88,6 +89,8 @@ pub struct LegStats {
     pub send_errors: u64,
     /// DTMF digits detected.
     pub dtmf_digits: u64,
+    /// Audio frames dropped because the recording tap's channel was full.
+    pub tap_dropped: u64,
 }
 
 /// Why a leg could not be created.
@@ -123,6 +126,7 @@ struct Counters {
     relayed_packets: AtomicU64,
     send_errors: AtomicU64,
     dtmf_digits: AtomicU64,
+    tap_dropped: AtomicU64,
 }
 
 fn bump(counter: &AtomicU64, by: u64) {
@@ -193,6 +197,7 @@ impl Shared {
             relayed_packets: r(&c.relayed_packets),
             send_errors: r(&c.send_errors),
             dtmf_digits: r(&c.dtmf_digits),
+            tap_dropped: r(&c.tap_dropped),
         }
     }
 
@@ -227,6 +232,7 @@ enum Command {
     Unbridge,
     PeerGone,
     SetHold(bool),
+    SetTap(Option<(u8, mpsc::Sender<TapFrame>)>),
     Barrier(oneshot::Sender<()>),
     Close,
 }
@@ -354,6 +360,14 @@ impl RtpLegHandle {
     /// Puts the leg on hold (nothing is sent to it; inactivity is not checked) or resumes it.
     pub fn set_hold(&self, held: bool) -> Result<(), LegClosed> {
         self.send(Command::SetHold(held))
+    }
+
+    /// Copies every audio packet received on this leg, labelled `channel`, to `frames` (bounded;
+    /// frames are dropped and counted in [`LegStats::tap_dropped`] when it is full); `None`
+    /// stops the tap. Typically the caller leg with channel 0 and the agent leg with channel 1
+    /// share one sender feeding the recording writer.
+    pub fn set_tap(&self, tap: Option<(u8, mpsc::Sender<TapFrame>)>) -> Result<(), LegClosed> {
+        self.send(Command::SetTap(tap))
     }
 
     /// A snapshot of the leg's counters.

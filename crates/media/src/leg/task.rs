@@ -7,6 +7,7 @@ use crate::prompt::{PromptPlayer, FRAME_SAMPLES};
 use crate::rtp::{is_rtcp, RtpPacket, HEADER_LEN};
 use crate::sdp::Codec;
 use crate::stream::{relay_packet, LegFormat, PayloadKind};
+use crate::tap::TapFrame;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +36,7 @@ pub(super) struct LegTask {
     receives: bool,
     held: bool,
     peer: Option<PeerLink>,
+    tap: Option<(u8, mpsc::Sender<TapFrame>)>,
     player: Option<PromptPlayer>,
     ticker: Interval,
     detector: DtmfDetector,
@@ -75,6 +77,7 @@ impl LegTask {
             receives: true,
             held: false,
             peer: None,
+            tap: None,
             player: None,
             ticker: new_ticker(),
             detector: DtmfDetector::new(),
@@ -91,7 +94,7 @@ impl LegTask {
         let inactivity = tokio::time::sleep_until(self.last_rx + self.config.inactivity_timeout);
         tokio::pin!(inactivity);
         loop {
-            let checking = !self.inactive_reported && !self.held;
+            let checking = !self.inactive_reported && !self.held && self.receives;
             let wake = tokio::select! {
                 r = self.shared.socket.recv_from(&mut recv) => Wake::Datagram(r),
                 c = commands.recv() => Wake::Command(c),
@@ -152,14 +155,33 @@ impl LegTask {
             self.emit(LegEvent::FirstPacket);
         }
         let Some(format) = self.format else { return };
-        if format.classify(packet.header.payload_type) == PayloadKind::TelephoneEvent {
-            if let Some(digit) =
-                self.detector
-                    .on_packet(packet.header.ssrc, packet.header.timestamp, packet.payload)
-            {
-                bump(&self.shared.counters.dtmf_digits, 1);
-                self.emit(LegEvent::Dtmf(digit));
+        match format.classify(packet.header.payload_type) {
+            PayloadKind::TelephoneEvent => {
+                if let Some(digit) = self.detector.on_packet(
+                    packet.header.ssrc,
+                    packet.header.timestamp,
+                    packet.payload,
+                ) {
+                    bump(&self.shared.counters.dtmf_digits, 1);
+                    self.emit(LegEvent::Dtmf(digit));
+                }
             }
+            PayloadKind::Audio(codec) => {
+                if let Some((channel, frames)) = &self.tap {
+                    let frame = TapFrame::new(
+                        *channel,
+                        now.into_std(),
+                        packet.header.timestamp,
+                        packet.header.ssrc,
+                        codec,
+                        packet.payload,
+                    );
+                    if frames.try_send(frame).is_err() {
+                        bump(&self.shared.counters.tap_dropped, 1);
+                    }
+                }
+            }
+            PayloadKind::Other => {}
         }
         if !self.receives {
             return;
@@ -255,6 +277,9 @@ impl LegTask {
             Command::SetRemote(negotiated) => {
                 self.format = Some(LegFormat::from(&negotiated));
                 self.receives = negotiated.direction.receives();
+                // A new offer/answer restarts the inactivity clock.
+                self.last_rx = Instant::now();
+                self.inactive_reported = false;
                 self.latch = Latch::default();
                 let mut out = self.shared.out();
                 out.format = self.format;
@@ -296,6 +321,7 @@ impl LegTask {
                 out.held = held;
                 out.stream.silence();
             }
+            Command::SetTap(tap) => self.tap = tap,
             Command::Barrier(done) => {
                 let _ = done.send(());
             }

@@ -402,3 +402,150 @@ async fn closing_releases_the_port() {
     .expect("port released");
     assert_eq!(leg.barrier().await, Err(LegClosed));
 }
+
+#[tokio::test]
+async fn tap_copies_received_audio() {
+    let ports = ports();
+    let (leg, _events) = RtpLeg::bind(localhost(), &ports, LegConfig::default())
+        .await
+        .expect("leg");
+    let phone = phone().await;
+    leg.set_remote(negotiated(
+        phone.local_addr().expect("addr"),
+        Codec::Pcma,
+        Some(101),
+    ))
+    .expect("open");
+    let (tx, mut frames) = mpsc::channel(16);
+    leg.set_tap(Some((1, tx))).expect("open");
+    leg.barrier().await.expect("open");
+    let event = TelephoneEvent {
+        event: 1,
+        end: false,
+        volume: 10,
+        duration: 160,
+    }
+    .to_bytes();
+    phone
+        .send_to(&rtp(5, 1, 80, 101, &event), leg.local_addr())
+        .await
+        .expect("send");
+    phone
+        .send_to(
+            &rtp(5, 2, 160, 8, &[linear_to_alaw(2000); 160]),
+            leg.local_addr(),
+        )
+        .await
+        .expect("send");
+    let frame = timeout(WAIT, frames.recv())
+        .await
+        .expect("a frame")
+        .expect("open");
+    assert_eq!(frame.channel, 1);
+    assert_eq!(frame.codec, Codec::Pcma);
+    assert_eq!(frame.rtp_timestamp, 160, "telephone-events are not tapped");
+    assert_eq!(frame.payload().len(), 160);
+    assert!(frame.samples().all(|s| (s - 2000).abs() < 128));
+}
+
+#[tokio::test]
+async fn nothing_is_sent_to_a_held_leg() {
+    let ports = ports();
+    let (leg, mut events) = RtpLeg::bind(localhost(), &ports, LegConfig::default())
+        .await
+        .expect("leg");
+    let phone = phone().await;
+    leg.set_remote(negotiated(
+        phone.local_addr().expect("addr"),
+        Codec::Pcmu,
+        None,
+    ))
+    .expect("open");
+    leg.set_hold(true).expect("open");
+    leg.play(
+        Arc::new(Prompt::from_samples(vec![500; 480])),
+        PlayMode::Once,
+    )
+    .expect("open");
+    assert_eq!(next_event(&mut events).await, LegEvent::PlaybackFinished);
+    assert_eq!(leg.stats().tx_packets, 0);
+    leg.set_hold(false).expect("open");
+    leg.play(
+        Arc::new(Prompt::from_samples(vec![500; 160])),
+        PlayMode::Once,
+    )
+    .expect("open");
+    assert!(RtpPacket::parse(&receive(&phone).await).is_ok());
+}
+
+#[tokio::test]
+async fn an_inactive_remote_is_not_reported_inactive() {
+    let ports = ports();
+    let config = LegConfig {
+        inactivity_timeout: Duration::from_millis(50),
+        ..LegConfig::default()
+    };
+    let (leg, mut events) = RtpLeg::bind(localhost(), &ports, config)
+        .await
+        .expect("leg");
+    let mut n = negotiated("127.0.0.1:9".parse().expect("addr"), Codec::Pcmu, None);
+    n.direction = Direction::Inactive;
+    leg.set_remote(n).expect("open");
+    // A 200 ms prompt finishing proves time passed well beyond the 50 ms timeout.
+    leg.play(
+        Arc::new(Prompt::from_samples(vec![0; 1600])),
+        PlayMode::Once,
+    )
+    .expect("open");
+    assert_eq!(next_event(&mut events).await, LegEvent::PlaybackFinished);
+}
+
+#[tokio::test]
+async fn unbridged_legs_stop_relaying() {
+    let ports = ports();
+    let (a, _ea) = RtpLeg::bind(localhost(), &ports, LegConfig::default())
+        .await
+        .expect("leg a");
+    let (b, _eb) = RtpLeg::bind(localhost(), &ports, LegConfig::default())
+        .await
+        .expect("leg b");
+    let phone_a = phone().await;
+    let phone_b = phone().await;
+    a.set_remote(negotiated(
+        phone_a.local_addr().expect("addr"),
+        Codec::Pcmu,
+        None,
+    ))
+    .expect("open");
+    b.set_remote(negotiated(
+        phone_b.local_addr().expect("addr"),
+        Codec::Pcmu,
+        None,
+    ))
+    .expect("open");
+    a.bridge_to(&b).expect("open");
+    a.barrier().await.expect("open");
+    b.barrier().await.expect("open");
+    phone_a
+        .send_to(&rtp(1, 1, 1, 0, &[0x22; 160]), a.local_addr())
+        .await
+        .expect("send");
+    assert!(RtpPacket::parse(&receive(&phone_b).await).is_ok());
+    // Unbridging from B's side removes A's direction too.
+    b.unbridge().expect("open");
+    b.barrier().await.expect("open");
+    a.barrier().await.expect("open");
+    phone_a
+        .send_to(&rtp(1, 2, 161, 0, &[0x22; 160]), a.local_addr())
+        .await
+        .expect("send");
+    timeout(WAIT, async {
+        while a.stats().rx_packets < 2 {
+            a.barrier().await.expect("open");
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("second packet received");
+    assert_eq!(a.stats().relayed_packets, 1);
+}
