@@ -294,4 +294,13 @@ mod tests {
         );
         assert!(parse_application_dtmf("55").is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parsers_never_panic(body in ".{0,40}", payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..8)) {
+            let _ = parse_dtmf_relay(&body);
+            let _ = parse_application_dtmf(&body);
+            let _ = DtmfDetector::new().on_packet(1, 2, &payload);
+        }
+    }
 }

@@ -34,10 +34,13 @@ pub struct OutboundStream {
     next_ts: u32,
     sent_any: bool,
     source: Option<Source>,
-    switch_seq: u16,
+    relay_floor: u16,
     seq_offset: u16,
     ts_offset: u32,
 }
+
+/// How far behind the newest relayed packet a reordered packet may still be relayed.
+const REORDER_WINDOW: u16 = 1000;
 
 /// True when `a` is after `b` in 16-bit sequence space.
 fn seq_after_or_eq(a: u16, b: u16) -> bool {
@@ -61,7 +64,7 @@ impl OutboundStream {
             next_ts: initial_ts,
             sent_any: false,
             source: None,
-            switch_seq: initial_seq,
+            relay_floor: initial_seq,
             seq_offset: 0,
             ts_offset: 0,
         }
@@ -156,16 +159,22 @@ impl OutboundStream {
         let switched = self.source != Some(source);
         if switched {
             self.source = Some(source);
-            self.switch_seq = self.next_seq;
+            self.relay_floor = self.next_seq;
             self.seq_offset = self.next_seq.wrapping_sub(incoming.sequence);
             self.ts_offset = self.start_ts(now).wrapping_sub(incoming.timestamp);
         }
         let seq = incoming.sequence.wrapping_add(self.seq_offset);
-        if !seq_after_or_eq(seq, self.switch_seq) {
+        // Packets from before the switch (their numbers belong to the previous source) and
+        // stragglers far behind are dropped; the floor trails the stream so it never wraps.
+        if !seq_after_or_eq(seq, self.relay_floor) {
             return None;
         }
         let ts = incoming.timestamp.wrapping_add(self.ts_offset);
         self.advance(seq, ts, samples);
+        let trailing = self.next_seq.wrapping_sub(REORDER_WINDOW);
+        if seq_after_or_eq(trailing, self.relay_floor) {
+            self.relay_floor = trailing;
+        }
         Some(RtpHeader {
             marker: switched || incoming.marker,
             payload_type,

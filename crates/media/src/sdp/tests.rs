@@ -225,3 +225,33 @@ fn re_offers_bump_the_version_only_when_the_body_changes() {
         .expect("accepted");
     assert_eq!(n.direction, Direction::SendOnly);
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sdp_line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("v=0".to_owned()),
+            "o=[a-z-]{0,3} [0-9]{0,4} [0-9]{0,4} IN IP[46] [0-9.:a-f]{0,12}",
+            "c=IN IP[46x] [0-9.:a-f/]{0,16}",
+            "m=(audio|video) [0-9/]{0,6} RTP/S?AVP( [0-9a-z]{0,3}){0,4}",
+            "a=(rtpmap|fmtp|ptime|sendonly|inactive)(:[0-9]{0,3}( [A-Za-z/0-9-]{0,20})?)?",
+            "[a-z]=.{0,20}",
+            ".{0,30}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn parse_and_negotiate_never_panic(lines in proptest::collection::vec(sdp_line(), 0..12)) {
+            let text = lines.join("\r\n");
+            if let Ok(sd) = SessionDescription::parse(&text) {
+                let caps = Capabilities::default();
+                if let Ok((answer, _)) = session().answer(&sd, &caps, Direction::SendRecv) {
+                    prop_assert!(SessionDescription::parse(&answer).is_ok());
+                }
+            }
+        }
+    }
+}

@@ -136,6 +136,28 @@ fn relayed_gaps_and_a_new_remote_ssrc_are_handled() {
     assert!(c.marker);
 }
 
+#[test]
+fn a_long_relay_keeps_flowing_past_sequence_wrap() {
+    let t0 = Instant::now();
+    let mut s = OutboundStream::new(9, 30000, 0, t0);
+    for i in 0..140_000u32 {
+        let h = incoming(1, (i % 65536) as u16, i.wrapping_mul(160), 0);
+        let out = s.next_relayed(ms(t0, u64::from(i) * 20), &h, 0, 160);
+        assert_eq!(
+            out.map(|h| h.sequence),
+            Some(30000u16.wrapping_add(i as u16)),
+            "packet {i}"
+        );
+    }
+    // A reordered packet slightly behind is still relayed, one far behind is not.
+    assert!(s
+        .next_relayed(t0, &incoming(1, (139_990 % 65536) as u16, 0, 0), 0, 160)
+        .is_some());
+    assert!(s
+        .next_relayed(t0, &incoming(1, (130_000 % 65536) as u16, 0, 0), 0, 160)
+        .is_none());
+}
+
 fn packet_bytes(h: RtpHeader, payload: &[u8]) -> Vec<u8> {
     let mut buf = vec![0u8; HEADER_LEN + payload.len()];
     h.write_packet(payload, &mut buf).expect("sized");
