@@ -20,6 +20,6 @@ pub mod tap;
 pub use dtmf::DtmfDetector;
 pub use leg::{LegClosed, LegConfig, LegError, LegEvent, LegStats, RtpLeg, RtpLegHandle};
 pub use ports::{PortLease, PortsExhausted, RtpPortAllocator};
-pub use prompt::{PlayMode, Prompt, PromptError, PromptPlayer};
+pub use prompt::{PlayMode, Prompt, PromptError, PromptLibrary, PromptPlayer};
 pub use sdp::{Capabilities, Codec, Direction, NegotiateError, Negotiated, SdpSession};
 pub use tap::TapFrame;

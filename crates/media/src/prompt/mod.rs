@@ -1,6 +1,10 @@
 //! Audio prompts: 8 kHz mono 16-bit WAV files kept as linear samples, and a player that cuts
 //! them into 20 ms frames encoded in a leg's codec (once, or looping for music on hold).
 
+mod library;
+
+pub use library::{LibraryError, PromptLibrary};
+
 use crate::g711::{linear_to_alaw, linear_to_ulaw, ALAW_SILENCE, ULAW_SILENCE};
 use crate::sdp::Codec;
 use std::io::Read;
