@@ -2,6 +2,7 @@
 //! them into 20 ms frames encoded in a leg's codec (once, or looping for music on hold).
 
 mod library;
+mod tone;
 
 pub use library::{LibraryError, PromptLibrary};
 

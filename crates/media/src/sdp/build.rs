@@ -41,6 +41,11 @@ impl SdpSession {
         }
     }
 
+    /// Creates a session with a random session id.
+    pub fn with_random_id(address: IpAddr, port: u16) -> Self {
+        Self::new(u64::from(rand::random::<u32>()), address, port)
+    }
+
     /// The o= version of the last body built.
     pub fn version(&self) -> u64 {
         self.version
