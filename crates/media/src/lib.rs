@@ -76,7 +76,9 @@ pub mod stream;
 pub mod tap;
 
 pub use dtmf::DtmfDetector;
-pub use leg::{LegClosed, LegConfig, LegError, LegEvent, LegStats, RtpLeg, RtpLegHandle};
+pub use leg::{
+    LegClosed, LegConfig, LegError, LegEvent, LegStats, RtpLeg, RtpLegHandle, SendDtmfError,
+};
 pub use ports::{PortLease, PortsExhausted, RtpPortAllocator};
 pub use prompt::{PlayMode, Prompt, PromptError, PromptLibrary, PromptPlayer};
 pub use sdp::{Capabilities, Codec, Direction, NegotiateError, Negotiated, SdpSession};

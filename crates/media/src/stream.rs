@@ -35,6 +35,7 @@ pub struct OutboundStream {
     sent_any: bool,
     source: Option<Source>,
     relay_floor: u16,
+    event_ts: u32,
     seq_offset: u16,
     ts_offset: u32,
 }
@@ -65,6 +66,7 @@ impl OutboundStream {
             sent_any: false,
             source: None,
             relay_floor: initial_seq,
+            event_ts: initial_ts,
             seq_offset: 0,
             ts_offset: 0,
         }
@@ -140,6 +142,36 @@ impl OutboundStream {
             payload_type,
             sequence: seq,
             timestamp: ts,
+            ssrc: self.ssrc,
+        }
+    }
+
+    /// The header of a locally generated telephone-event packet. `first` starts a new event
+    /// (marker set, timestamp taken where the next audio frame would start); later packets of
+    /// the event reuse that timestamp. `duration` (samples so far) moves the end of the stream
+    /// so that audio after the event continues behind it.
+    pub fn next_event(
+        &mut self,
+        now: Instant,
+        payload_type: u8,
+        first: bool,
+        duration: u16,
+    ) -> RtpHeader {
+        if first {
+            self.event_ts = if self.source == Some(Source::Local) {
+                self.next_ts
+            } else {
+                self.start_ts(now)
+            };
+            self.source = Some(Source::Local);
+        }
+        let seq = self.next_seq;
+        self.advance(seq, self.event_ts, u32::from(duration));
+        RtpHeader {
+            marker: first,
+            payload_type,
+            sequence: seq,
+            timestamp: self.event_ts,
             ssrc: self.ssrc,
         }
     }

@@ -17,6 +17,7 @@
 
 mod task;
 
+use crate::dtmf::DtmfGenerator;
 use crate::ports::{PortLease, PortsExhausted, RtpPortAllocator};
 use crate::prompt::{PlayMode, Prompt};
 use crate::sdp::Negotiated;
@@ -226,6 +227,7 @@ struct PeerLink {
 enum Command {
     SetRemote(Negotiated),
     Play(Arc<Prompt>, PlayMode),
+    SendDtmf(DtmfGenerator),
     StopPlayback,
     Silence,
     Bridge(PeerLink),
@@ -235,6 +237,17 @@ enum Command {
     SetTap(Option<(u8, mpsc::Sender<TapFrame>)>),
     Barrier(oneshot::Sender<()>),
     Close,
+}
+
+/// Why a digit could not be queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum SendDtmfError {
+    /// Not one of 0-9, *, #, A-D.
+    #[error("`{0}` is not a DTMF digit")]
+    NotADigit(char),
+    /// The leg is closed.
+    #[error("the RTP leg is closed")]
+    Closed,
 }
 
 /// Creates legs.
@@ -332,6 +345,16 @@ impl RtpLegHandle {
     /// mode [`LegEvent::PlaybackFinished`] follows the last frame.
     pub fn play(&self, prompt: Arc<Prompt>, mode: PlayMode) -> Result<(), LegClosed> {
         self.send(Command::Play(prompt, mode))
+    }
+
+    /// Sends `digit` to the remote as RFC 4733 telephone-events lasting `duration` (100 ms is
+    /// usual); digits queue up and play in order, pausing any prompt meanwhile. Nothing is sent
+    /// if the leg negotiated no telephone-event.
+    pub fn send_dtmf(&self, digit: char, duration: Duration) -> Result<(), SendDtmfError> {
+        let generator =
+            DtmfGenerator::new(digit, duration).ok_or(SendDtmfError::NotADigit(digit))?;
+        self.send(Command::SendDtmf(generator))
+            .map_err(|LegClosed| SendDtmfError::Closed)
     }
 
     /// Stops the current playback (no event); bridged audio, if any, resumes.

@@ -1,13 +1,14 @@
 //! The task that owns one leg: receive loop, bridge hot path, prompt pacing, inactivity.
 
 use super::{bump, Command, LegConfig, LegEvent, PeerLink, Shared};
-use crate::dtmf::DtmfDetector;
+use crate::dtmf::{DtmfDetector, DtmfGenerator};
 use crate::ports::PortLease;
 use crate::prompt::{PromptPlayer, FRAME_SAMPLES};
 use crate::rtp::{is_rtcp, RtpPacket, HEADER_LEN};
 use crate::sdp::Codec;
 use crate::stream::{relay_packet, LegFormat, PayloadKind};
 use crate::tap::TapFrame;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +39,7 @@ pub(super) struct LegTask {
     peer: Option<PeerLink>,
     tap: Option<(u8, mpsc::Sender<TapFrame>)>,
     player: Option<PromptPlayer>,
+    dtmf: VecDeque<DtmfGenerator>,
     ticker: Interval,
     detector: DtmfDetector,
     latch: Latch,
@@ -79,6 +81,7 @@ impl LegTask {
             peer: None,
             tap: None,
             player: None,
+            dtmf: VecDeque::new(),
             ticker: new_ticker(),
             detector: DtmfDetector::new(),
             latch: Latch::default(),
@@ -98,7 +101,7 @@ impl LegTask {
             let wake = tokio::select! {
                 r = self.shared.socket.recv_from(&mut recv) => Wake::Datagram(r),
                 c = commands.recv() => Wake::Command(c),
-                _ = self.ticker.tick(), if self.player.is_some() => Wake::Tick,
+                _ = self.ticker.tick(), if self.local_active() => Wake::Tick,
                 _ = &mut inactivity, if checking => Wake::InactivityCheck,
             };
             match wake {
@@ -226,19 +229,49 @@ impl LegTask {
         accept
     }
 
+    /// Whether a local source (prompt or generated DTMF) is feeding the stream.
+    fn local_active(&self) -> bool {
+        self.player.is_some() || !self.dtmf.is_empty()
+    }
+
+    /// Mirrors `local_active` into the shared state: relayed audio is held back while a local
+    /// source plays, and the stream starts a new spurt when the local source stops.
+    fn sync_local(&self) {
+        let active = self.local_active();
+        let mut out = self.shared.out();
+        if out.local_playing && !active {
+            out.stream.silence();
+        }
+        out.local_playing = active;
+    }
+
     async fn on_tick(&mut self, send: &mut [u8]) {
-        let Some(player) = self.player.as_mut() else {
-            return;
-        };
         let now = Instant::now().into_std();
-        let mut frame = [0u8; FRAME_SAMPLES];
-        let outcome = {
+        let outcome = if let Some(generator) = self.dtmf.front_mut() {
+            // Generated DTMF takes precedence; a prompt pauses meanwhile.
+            let packet = generator.next_packet();
+            let mut out = self.shared.out();
+            match packet {
+                None => {
+                    self.dtmf.pop_front();
+                    TickOutcome::Nothing
+                }
+                Some(p) => match (out.format.and_then(|f| f.dtmf_pt), out.destination()) {
+                    (Some(pt), Some(to)) => {
+                        let header = out.stream.next_event(now, pt, p.first, p.duration);
+                        header
+                            .write_packet(&p.payload, send)
+                            .map_or(TickOutcome::Nothing, |len| TickOutcome::Send(len, to))
+                    }
+                    _ => TickOutcome::Nothing,
+                },
+            }
+        } else if let Some(player) = self.player.as_mut() {
+            let mut frame = [0u8; FRAME_SAMPLES];
             let mut out = self.shared.out();
             // Before negotiation the prompt keeps its pace without being sent.
             let codec = out.format.map_or(Codec::Pcmu, |f| f.codec);
             if !player.next_frame(codec, &mut frame) {
-                out.local_playing = false;
-                out.stream.silence();
                 TickOutcome::Finished
             } else {
                 match (out.format, out.destination()) {
@@ -253,6 +286,8 @@ impl LegTask {
                     _ => TickOutcome::Nothing,
                 }
             }
+        } else {
+            return;
         };
         match outcome {
             TickOutcome::Finished => {
@@ -262,14 +297,16 @@ impl LegTask {
             TickOutcome::Send(len, to) => self.shared.send(&send[..len], to).await,
             TickOutcome::Nothing => {}
         }
+        self.sync_local();
     }
 
-    fn stop_local(&mut self) {
-        if self.player.take().is_some() {
-            let mut out = self.shared.out();
-            out.local_playing = false;
-            out.stream.silence();
+    /// Stops the prompt (and, with `dtmf`, pending generated digits).
+    fn stop_local(&mut self, dtmf: bool) {
+        self.player = None;
+        if dtmf {
+            self.dtmf.clear();
         }
+        self.sync_local();
     }
 
     fn on_command(&mut self, command: Command) {
@@ -289,22 +326,30 @@ impl LegTask {
                 out.stream.silence();
             }
             Command::Play(prompt, mode) => {
+                if self.dtmf.is_empty() {
+                    self.ticker = new_ticker();
+                }
                 self.player = Some(PromptPlayer::new(prompt, mode));
-                self.ticker = new_ticker();
-                let mut out = self.shared.out();
-                out.local_playing = true;
-                out.muted = false;
+                self.shared.out().muted = false;
+                self.sync_local();
             }
-            Command::StopPlayback => self.stop_local(),
+            Command::SendDtmf(generator) => {
+                if !self.local_active() {
+                    self.ticker = new_ticker();
+                }
+                self.dtmf.push_back(generator);
+                self.sync_local();
+            }
+            Command::StopPlayback => self.stop_local(false),
             Command::Silence => {
-                self.stop_local();
+                self.stop_local(true);
                 let mut out = self.shared.out();
                 out.muted = true;
                 out.stream.silence();
             }
             Command::Bridge(peer) => {
                 self.detach_peer(true);
-                self.stop_local();
+                self.stop_local(true);
                 self.shared.out().muted = false;
                 self.peer = Some(peer);
             }

@@ -549,3 +549,42 @@ async fn unbridged_legs_stop_relaying() {
     .expect("second packet received");
     assert_eq!(a.stats().relayed_packets, 1);
 }
+
+#[tokio::test]
+async fn generated_dtmf_reaches_the_remote_as_telephone_events() {
+    let ports = ports();
+    let (leg, _events) = RtpLeg::bind(localhost(), &ports, LegConfig::default())
+        .await
+        .expect("leg");
+    let phone = phone().await;
+    leg.set_remote(negotiated(
+        phone.local_addr().expect("addr"),
+        Codec::Pcmu,
+        Some(101),
+    ))
+    .expect("open");
+    assert_eq!(
+        leg.send_dtmf('x', Duration::from_millis(100)),
+        Err(SendDtmfError::NotADigit('x'))
+    );
+    leg.send_dtmf('7', Duration::from_millis(60)).expect("open");
+    leg.send_dtmf('7', Duration::from_millis(60)).expect("open");
+    let mut detector = crate::dtmf::DtmfDetector::new();
+    let mut heard = Vec::new();
+    let mut timestamps = Vec::new();
+    // Two digits of 3 + 2 extra end packets each.
+    for _ in 0..10 {
+        let datagram = receive(&phone).await;
+        let packet = RtpPacket::parse(&datagram).expect("valid");
+        assert_eq!(packet.header.payload_type, 101);
+        timestamps.push(packet.header.timestamp);
+        heard.extend(detector.on_packet(
+            packet.header.ssrc,
+            packet.header.timestamp,
+            packet.payload,
+        ));
+    }
+    assert_eq!(heard, vec!['7', '7']);
+    assert_eq!(timestamps[0], timestamps[4]);
+    assert_eq!(timestamps[5], timestamps[0].wrapping_add(480));
+}

@@ -137,6 +137,24 @@ fn relayed_gaps_and_a_new_remote_ssrc_are_handled() {
 }
 
 #[test]
+fn telephone_events_share_a_timestamp_and_audio_resumes_after_them() {
+    let t0 = Instant::now();
+    let mut s = OutboundStream::new(3, 0, 0, t0);
+    s.next_local(t0, 0, 160);
+    let first = s.next_event(ms(t0, 20), 101, true, 160);
+    let mid = s.next_event(ms(t0, 40), 101, false, 320);
+    let end = s.next_event(ms(t0, 60), 101, false, 480);
+    assert_eq!(
+        (first.timestamp, mid.timestamp, end.timestamp),
+        (160, 160, 160)
+    );
+    assert_eq!((first.sequence, mid.sequence, end.sequence), (1, 2, 3));
+    assert!(first.marker && !mid.marker && !end.marker);
+    let audio = s.next_local(ms(t0, 80), 0, 160);
+    assert_eq!((audio.sequence, audio.timestamp), (4, 640));
+}
+
+#[test]
 fn a_long_relay_keeps_flowing_past_sequence_wrap() {
     let t0 = Instant::now();
     let mut s = OutboundStream::new(9, 30000, 0, t0);

@@ -7,6 +7,10 @@
 //! a new timestamp. The last few keys are remembered so late or reordered packets of an older
 //! event are not reported twice.
 
+mod generate;
+
+pub use generate::{DtmfGenerator, EventPacket};
+
 use thiserror::Error;
 
 /// A telephone-event payload is shorter than its 4 bytes.
