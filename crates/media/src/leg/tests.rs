@@ -588,3 +588,21 @@ async fn generated_dtmf_reaches_the_remote_as_telephone_events() {
     assert_eq!(timestamps[0], timestamps[4]);
     assert_eq!(timestamps[5], timestamps[0].wrapping_add(480));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_silent_remote_is_reported_after_the_default_timeout_in_virtual_time() {
+    let ports = ports();
+    let started = tokio::time::Instant::now();
+    let (leg, mut events) = RtpLeg::bind(localhost(), &ports, LegConfig::default())
+        .await
+        .expect("leg");
+    leg.set_remote(negotiated(
+        "127.0.0.1:9".parse().expect("addr"),
+        Codec::Pcmu,
+        None,
+    ))
+    .expect("open");
+    let event = events.recv().await.expect("leg alive");
+    assert_eq!(event, LegEvent::Inactive);
+    assert!(started.elapsed() >= LegConfig::default().inactivity_timeout);
+}
