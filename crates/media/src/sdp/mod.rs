@@ -179,12 +179,24 @@ pub enum NegotiateError {
     /// No usable (RTP/AVP, non-zero port) audio stream.
     #[error("no usable audio stream in the session description")]
     NoAudio,
-    /// Audio offered, but in no codec we support (answer 488 + Warning 305).
-    #[error("no common codec: {INCOMPATIBLE_MEDIA_WARNING}")]
+    /// Audio offered, but in no codec we support (answer 488 + Warning 305). Its `Display` is
+    /// exactly the Warning text, `Incompatible media format`.
+    #[error("Incompatible media format")]
     NoCommonCodec,
     /// The audio stream has no connection address.
     #[error("audio stream without a connection (c=) address")]
     NoConnectionAddress,
+}
+
+impl NegotiateError {
+    /// The SIP Warning (RFC 3261 §20.43) to put on the 488 answering this: code and text.
+    pub fn warning(&self) -> (u16, &'static str) {
+        match self {
+            NegotiateError::NoCommonCodec => (305, INCOMPATIBLE_MEDIA_WARNING),
+            NegotiateError::NoAudio => (304, "Media type not available"),
+            NegotiateError::NoConnectionAddress => (305, INCOMPATIBLE_MEDIA_WARNING),
+        }
+    }
 }
 
 /// Negotiates a remote offer against our capabilities.

@@ -52,9 +52,15 @@ fn no_common_codec_is_an_error() {
             .map(|(_, n)| n),
         Err(NegotiateError::NoCommonCodec)
     );
-    assert!(NegotiateError::NoCommonCodec
-        .to_string()
-        .contains(INCOMPATIBLE_MEDIA_WARNING));
+    assert_eq!(
+        NegotiateError::NoCommonCodec.to_string(),
+        INCOMPATIBLE_MEDIA_WARNING
+    );
+    assert_eq!(
+        NegotiateError::NoCommonCodec.warning(),
+        (305, "Incompatible media format")
+    );
+    assert_eq!(NegotiateError::NoAudio.warning().0, 304);
 }
 
 #[test]
