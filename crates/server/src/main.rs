@@ -1,1 +1,117 @@
-fn main() {}
+//! `hotline`: the call-center server binary.
+
+mod app;
+mod call;
+mod config;
+mod endpoint;
+mod http;
+mod location;
+mod metrics;
+mod prompts;
+mod redact;
+mod registrar;
+mod router_task;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// hotline: call-center telephony backend.
+#[derive(Parser)]
+#[command(name = "hotline", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Subcommand)]
+enum Commands {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Dialplan tools.
+    Dialplan {
+        #[command(subcommand)]
+        command: DialplanCommand,
+    },
+}
+
+/// Options of `hotline serve`; each overrides the config file.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Configuration file.
+    #[arg(long, default_value = "config/hotline.yaml")]
+    pub config: PathBuf,
+    /// SIP listen address (UDP and TCP).
+    #[arg(long)]
+    pub sip_listen: Option<SocketAddr>,
+    /// HTTP listen address (health, metrics, API).
+    #[arg(long)]
+    pub http_listen: Option<SocketAddr>,
+    /// Folder of the event journal and registrations.
+    #[arg(long, default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// RTP port range, e.g. 20000-29999.
+    #[arg(long)]
+    pub rtp_ports: Option<String>,
+    /// Publish events to Redis Streams at this URL, e.g. redis://127.0.0.1:6379.
+    #[arg(long)]
+    pub redis_url: Option<String>,
+    /// Dialplan file (overrides the config's).
+    #[arg(long)]
+    pub dialplan: Option<PathBuf>,
+    /// How long to let calls finish on SIGINT/SIGTERM, seconds.
+    #[arg(long, default_value_t = 30)]
+    pub grace_period: u64,
+}
+
+#[derive(Subcommand)]
+enum DialplanCommand {
+    /// Validate a dialplan; errors print as file:line:column: message.
+    Check {
+        /// The dialplan file.
+        file: PathBuf,
+        /// Also check queue names against this config.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Commands::Dialplan {
+            command: DialplanCommand::Check { file, config },
+        } => app::check_dialplan(&file, config.as_deref()),
+        Commands::Serve(args) => {
+            init_tracing();
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("hotline: cannot start the runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(app::serve(args)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("hotline: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,155 @@
+//! Wiring: loads config and dialplan, starts the event pipeline, the routing task, the SIP
+//! endpoint and the HTTP server, and shuts them down in order on SIGINT/SIGTERM.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use hotline_dialplan::{Dialplan, ValidationContext};
+use hotline_events::{EventPipeline, JournalConfig, RedisConfig};
+use hotline_media::ports::RtpPortAllocator;
+use tokio::sync::watch;
+
+use crate::config::{parse_port_range, Config};
+use crate::endpoint::{Endpoint, EndpointSettings};
+use crate::http::{self, ApiState};
+use crate::metrics::Metrics;
+use crate::prompts::PromptLibrary;
+use crate::{router_task, ServeArgs};
+
+/// `hotline dialplan check FILE`.
+pub fn check_dialplan(file: &Path, config: Option<&Path>) -> ExitCode {
+    let mut ctx = ValidationContext::default();
+    if let Some(config_path) = config {
+        match Config::load(config_path) {
+            Ok(cfg) => ctx.queues = Some(cfg.queues.keys().cloned().collect()),
+            Err(e) => {
+                eprintln!("{e:#}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    match Dialplan::load(file, &ctx) {
+        Ok(plan) => {
+            println!(
+                "{}: ok ({} numbers)",
+                file.display(),
+                plan.numbers().count()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `hotline serve`.
+pub async fn serve(args: ServeArgs) -> Result<()> {
+    let mut config = Config::load(&args.config)?;
+    if let Some(addr) = args.sip_listen {
+        config.sip_listen = addr;
+    }
+    if let Some(addr) = args.http_listen {
+        config.http_listen = addr;
+    }
+    if let Some(range) = &args.rtp_ports {
+        config.rtp_ports = parse_port_range(range).context("--rtp-ports")?;
+    }
+    if let Some(plan) = &args.dialplan {
+        config.dialplan = plan.clone();
+    }
+    let config = Arc::new(config);
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating data dir {}", args.data_dir.display()))?;
+
+    let ctx = ValidationContext {
+        queues: Some(config.queues.keys().cloned().collect()),
+        prompts: None,
+    };
+    let dialplan = Dialplan::load(&config.dialplan, &ctx)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("dialplan {}", config.dialplan.display()))?;
+    let prompts = PromptLibrary::load(&config, &dialplan)?;
+
+    let metrics = Metrics::new();
+    let redis = args.redis_url.as_ref().map(|url| {
+        let mut r = RedisConfig::new(url.clone());
+        r.stream = config.redis_stream.clone();
+        r.maxlen = config.redis_maxlen as u64;
+        r
+    });
+    let (events, events_handle) = EventPipeline::start(
+        JournalConfig {
+            dir: args.data_dir.clone(),
+            node: config.node.clone(),
+        },
+        redis,
+    )
+    .context("starting the event journal")?;
+
+    let router = router_task::spawn(&config, events.clone(), metrics.clone())?;
+    let ports = Arc::new(RtpPortAllocator::new(config.rtp_ports.clone()));
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+
+    let endpoint = Endpoint::start(EndpointSettings {
+        config: config.clone(),
+        data_dir: args.data_dir.clone(),
+        dialplan: Arc::new(dialplan),
+        prompts: Arc::new(prompts),
+        ports,
+        router: router.clone(),
+        events: events.clone(),
+        metrics: metrics.clone(),
+        shutdown: shutdown_rx.clone(),
+    })
+    .await?;
+    tracing::info!(sip = %endpoint.local_addr(), "SIP listening (UDP and TCP)");
+
+    let api = Arc::new(ApiState {
+        router: router.clone(),
+        metrics: metrics.clone(),
+        api_token: config.api_token.clone(),
+    });
+    let listener = tokio::net::TcpListener::bind(config.http_listen)
+        .await
+        .with_context(|| format!("binding HTTP {}", config.http_listen))?;
+    tracing::info!(http = %config.http_listen, "HTTP listening");
+    let mut http_shutdown = shutdown_rx.clone();
+    let http_task = tokio::spawn(async move {
+        let _ = axum::serve(listener, http::router(api))
+            .with_graceful_shutdown(async move {
+                let _ = http_shutdown.wait_for(|s| *s).await;
+            })
+            .await;
+    });
+
+    wait_for_signal().await;
+    tracing::info!("shutting down: no new calls, letting calls finish");
+    let _ = shutdown_tx.send(true);
+    endpoint
+        .drain(Duration::from_secs(args.grace_period))
+        .await;
+    let _ = http_task.await;
+    let report = events_handle.shutdown().await;
+    tracing::info!(?report, "events flushed");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

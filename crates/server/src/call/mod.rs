@@ -1,0 +1,408 @@
+//! One task per call: the B2BUA. It owns the caller's leg (hotline is UAS), the IVR executor, the
+//! agent leg (hotline is UAC, forked to every contact of the agent) and both RTP legs; it talks to
+//! the routing task and sends SIP through the endpoint.
+
+mod agent;
+mod caller;
+mod sdp;
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
+
+use hotline_dialplan::Ivr;
+use hotline_events::{EndReason, EventDraft, EventKind, HungUpBy};
+use hotline_media::{LegConfig, LegEvent, RtpLeg, RtpLegHandle, SdpSession};
+use hotline_sip::dialog::Dialog;
+use hotline_sip::message::{Method, Request, Response};
+use hotline_sip::transaction::TransactionKey;
+use hotline_sip::transport::Target;
+use tokio::sync::{mpsc, watch};
+use tracing::Instrument;
+use uuid::Uuid;
+
+use crate::endpoint::{EndpointCommand, LegRef, Shared};
+use crate::redact::CallerNumber;
+use crate::router_task::RouteSignal;
+
+use agent::AgentLeg;
+
+/// What a call task receives.
+pub enum CallInput {
+    /// A request in one of the call's dialogs (`key` is `None` for an ACK).
+    Request {
+        /// The request.
+        request: Request,
+        /// Its server transaction.
+        key: Option<TransactionKey>,
+        /// Where it came from.
+        source: Target,
+    },
+    /// The caller sent CANCEL for the initial INVITE (the endpoint answered the CANCEL).
+    Cancelled {
+        /// The INVITE transaction.
+        invite: TransactionKey,
+    },
+    /// A response to a request the call sent.
+    Response {
+        /// Which leg sent it.
+        leg: LegRef,
+        /// The response.
+        response: Response,
+    },
+    /// A request the call sent got no final response (timeout or transport error).
+    RequestFailed {
+        /// Which leg sent it.
+        leg: LegRef,
+        /// The request's method.
+        method: Method,
+    },
+    /// The caller never acknowledged our final response.
+    AckTimeout,
+}
+
+/// Everything the endpoint hands a new call.
+pub struct NewCall {
+    /// The INVITE.
+    pub invite: Request,
+    /// Its server transaction.
+    pub key: TransactionKey,
+    /// Where it came from.
+    pub source: Target,
+    /// The IVR, started on the dialed number.
+    pub ivr: Ivr,
+    /// Our To tag for the caller's dialog.
+    pub local_tag: String,
+}
+
+/// Where the call is in its life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Phase {
+    /// Running the dialplan.
+    Ivr,
+    /// Waiting in a queue (music on hold), possibly ringing an agent.
+    Queued { queue: String },
+    /// Talking to an agent.
+    Bridged { agent: String, queue: String },
+    /// Over; the task is finishing.
+    Ended,
+}
+
+static END_ALL: LazyLock<watch::Sender<bool>> = LazyLock::new(|| watch::channel(false).0);
+
+/// Ends every call (shutdown after the grace period).
+pub fn end_all_calls() {
+    END_ALL.send_replace(true);
+}
+
+/// A random tag for From/To.
+pub fn new_tag() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+/// Starts a call task; returns its input channel.
+pub fn spawn(shared: Arc<Shared>, new: NewCall) -> mpsc::UnboundedSender<CallInput> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let id = Uuid::now_v7();
+    let sip_call_id = new.invite.call_id().unwrap_or_default().to_string();
+    let span = tracing::info_span!("call", call = %id, sip_call_id = %sip_call_id);
+    let self_tx = tx.clone();
+    tokio::spawn(
+        async move {
+            shared.metrics.active_calls.inc();
+            let mut call = Call::new(shared.clone(), id, new, self_tx);
+            call.run(rx).await;
+            call.finish();
+            shared.metrics.active_calls.dec();
+            shared.active_calls.fetch_sub(1, Ordering::SeqCst);
+        }
+        .instrument(span),
+    );
+    tx
+}
+
+/// The caller's side of the call.
+struct CallerLeg {
+    invite: Request,
+    key: TransactionKey,
+    target: Target,
+    local_tag: String,
+    dialog: Option<Dialog>,
+    /// A final response was sent to the INVITE.
+    answered_final: bool,
+    /// 200 sent (the IVR answered).
+    answered: bool,
+    media: Option<RtpLegHandle>,
+    events: Option<mpsc::Receiver<LegEvent>>,
+    sdp: SdpSession,
+    /// The offer came in the INVITE; otherwise ours goes in the 200 and the answer in the ACK.
+    remote_offer: Option<String>,
+    /// Session timer: the caller must refresh before this.
+    session_deadline: Option<Instant>,
+    session_interval: Option<u32>,
+    held: bool,
+}
+
+struct Call {
+    id: Uuid,
+    shared: Arc<Shared>,
+    self_tx: mpsc::UnboundedSender<CallInput>,
+    route_tx: mpsc::UnboundedSender<RouteSignal>,
+    route_rx: mpsc::UnboundedReceiver<RouteSignal>,
+    caller: CallerLeg,
+    ivr: Option<Ivr>,
+    phase: Phase,
+    agent: Option<AgentLeg>,
+    /// Offers made so far (identifies late responses of earlier offers).
+    offers: u32,
+    /// Agent forks of earlier offers that may still answer (late 200: ACK + BYE).
+    stale_forks: Vec<agent::StaleFork>,
+    started: Instant,
+    sip_call_ids: Vec<String>,
+    end: Option<(EndReason, HungUpBy)>,
+}
+
+impl Call {
+    fn new(shared: Arc<Shared>, id: Uuid, new: NewCall, self_tx: mpsc::UnboundedSender<CallInput>) -> Self {
+        let (route_tx, route_rx) = mpsc::unbounded_channel();
+        let ip = shared.config.media_ip();
+        let sip_call_id = new.invite.call_id().unwrap_or_default().to_string();
+        Call {
+            id,
+            route_tx,
+            route_rx,
+            caller: CallerLeg {
+                invite: new.invite,
+                key: new.key,
+                target: new.source,
+                local_tag: new.local_tag,
+                dialog: None,
+                answered_final: false,
+                answered: false,
+                media: None,
+                events: None,
+                sdp: SdpSession::new(u64::from(rand::random::<u32>()), ip, 0),
+                remote_offer: None,
+                session_deadline: None,
+                session_interval: None,
+                held: false,
+            },
+            ivr: Some(new.ivr),
+            phase: Phase::Ivr,
+            agent: None,
+            offers: 0,
+            stale_forks: Vec::new(),
+            started: Instant::now(),
+            sip_call_ids: vec![sip_call_id],
+            end: None,
+            shared,
+            self_tx,
+        }
+    }
+
+    async fn run(&mut self, mut rx: mpsc::UnboundedReceiver<CallInput>) {
+        if !self.start().await {
+            return;
+        }
+        let mut end_all = END_ALL.subscribe();
+        while self.phase != Phase::Ended {
+            let ivr_deadline = self.ivr.as_ref().and_then(Ivr::poll_timeout);
+            let session_deadline = self.caller.session_deadline;
+            tokio::select! {
+                input = rx.recv() => match input {
+                    Some(input) => self.handle_input(input).await,
+                    None => break,
+                },
+                Some(signal) = self.route_rx.recv() => self.handle_route(signal).await,
+                ev = recv_leg(self.caller.events.as_mut()) => match ev {
+                    Some(ev) => self.caller_media_event(ev),
+                    None => self.caller.events = None,
+                },
+                ev = recv_leg(self.agent.as_mut().and_then(|a| a.events.as_mut())) => match ev {
+                    Some(ev) => self.agent_media_event(ev),
+                    None => if let Some(a) = self.agent.as_mut() { a.events = None },
+                },
+                () = sleep_until(ivr_deadline) => {
+                    if let Some(ivr) = self.ivr.as_mut() {
+                        ivr.handle_timeout(Instant::now());
+                    }
+                    self.drive_ivr();
+                }
+                () = sleep_until(session_deadline) => {
+                    tracing::info!("session timer expired without refresh");
+                    self.hang_up_all(EndReason::Error, HungUpBy::System);
+                }
+                () = async { let _ = end_all.wait_for(|v| *v).await; } => {
+                    self.hang_up_all(EndReason::Shutdown, HungUpBy::System);
+                }
+            }
+        }
+    }
+
+    async fn handle_input(&mut self, input: CallInput) {
+        match input {
+            CallInput::Request {
+                request,
+                key,
+                source,
+            } => {
+                if self.is_caller_dialog(&request) {
+                    self.caller_request(request, key, source).await;
+                } else {
+                    self.agent_request(request, key);
+                }
+            }
+            CallInput::Cancelled { invite } => self.caller_cancelled(invite),
+            CallInput::Response { leg, response } => self.agent_response(leg, response),
+            CallInput::RequestFailed { leg, method } => self.request_failed(leg, method),
+            CallInput::AckTimeout => {
+                tracing::warn!("no ACK from the caller for our final response");
+                self.hang_up_all(EndReason::Error, HungUpBy::System);
+            }
+        }
+    }
+
+    fn is_caller_dialog(&self, req: &Request) -> bool {
+        req.call_id() == self.caller.invite.call_id()
+            && req
+                .to()
+                .and_then(|t| t.tag().map(str::to_string))
+                .is_some_and(|t| t == self.caller.local_tag)
+    }
+
+    /// Sends a response on a server transaction of the call.
+    fn respond(&self, key: &TransactionKey, resp: Response) {
+        self.shared.endpoint.send(EndpointCommand::Respond {
+            key: key.clone(),
+            response: resp,
+        });
+    }
+
+    fn emit(&self, draft: EventDraft) {
+        let mut draft = draft.call(self.id);
+        for c in &self.sip_call_ids {
+            draft = draft.sip_call_id(c.clone());
+        }
+        self.shared.events.emit(draft);
+    }
+
+    fn caller_number(&self) -> String {
+        self.caller
+            .invite
+            .from()
+            .and_then(|f| f.uri.user_unescaped())
+            .unwrap_or_default()
+    }
+
+    /// Ends the call: records why, ends both legs.
+    fn hang_up_all(&mut self, reason: EndReason, by: HungUpBy) {
+        if self.phase == Phase::Ended {
+            return;
+        }
+        self.end.get_or_insert((reason, by));
+        match self.phase.clone() {
+            Phase::Queued { .. } => self.shared.router.abandon(self.id),
+            Phase::Bridged { .. } => self.shared.router.call_ended(self.id),
+            Phase::Ivr | Phase::Ended => {}
+        }
+        if let Some(ivr) = self.ivr.as_mut() {
+            if by == HungUpBy::Caller {
+                ivr.handle(Instant::now(), hotline_dialplan::IvrInput::Hangup);
+            }
+        }
+        self.ivr = None;
+        if by != HungUpBy::Agent {
+            self.end_agent_leg();
+        } else if let Some(mut a) = self.agent.take() {
+            a.close_media();
+        }
+        if by != HungUpBy::Caller {
+            self.end_caller_leg();
+        }
+        self.phase = Phase::Ended;
+    }
+
+    /// Cleanup when the task ends: event, dialogs, media.
+    fn finish(&mut self) {
+        let (reason, by) = self
+            .end
+            .unwrap_or((EndReason::Error, HungUpBy::System));
+        let duration_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        tracing::info!(?reason, ?by, duration_ms, "call ended");
+        self.emit(EventDraft::new(EventKind::CallEnded {
+            reason,
+            hung_up_by: by,
+            duration_ms,
+        }));
+        if let Some(call_id) = self.caller.invite.call_id() {
+            self.shared.endpoint.send(EndpointCommand::RemoveDialog {
+                call_id: call_id.to_string(),
+                local_tag: self.caller.local_tag.clone(),
+            });
+        }
+        if let Some(m) = self.caller.media.take() {
+            self.count_rtp(&m);
+            let _ = m.close();
+        }
+        if let Some(mut a) = self.agent.take() {
+            a.close_media();
+        }
+    }
+
+    fn count_rtp(&self, leg: &RtpLegHandle) {
+        let s = leg.stats();
+        self.shared
+            .metrics
+            .rtp_packets
+            .with_label_values(&["in"])
+            .inc_by(s.rx_packets);
+        self.shared
+            .metrics
+            .rtp_packets
+            .with_label_values(&["out"])
+            .inc_by(s.tx_packets);
+    }
+
+    async fn bind_leg(&self) -> Option<(RtpLegHandle, mpsc::Receiver<LegEvent>)> {
+        let config = LegConfig {
+            inactivity_timeout: self.shared.config.rtp_timeout,
+            ..LegConfig::default()
+        };
+        let result = RtpLeg::bind(self.shared.config.media_ip(), &self.shared.ports, config).await;
+        self.shared
+            .metrics
+            .rtp_ports_in_use
+            .set(i64::try_from(self.shared.ports.in_use()).unwrap_or(i64::MAX));
+        match result {
+            Ok(leg) => Some(leg),
+            Err(e) => {
+                tracing::warn!("no RTP leg: {e}");
+                None
+            }
+        }
+    }
+
+    fn redacted_caller(&self) -> String {
+        let number = self.caller_number();
+        CallerNumber::new(&number, self.shared.config.redact_caller_numbers).to_string()
+    }
+}
+
+async fn recv_leg(events: Option<&mut mpsc::Receiver<LegEvent>>) -> Option<LegEvent> {
+    match events {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Seconds as a Duration, for session timers.
+fn secs(n: u32) -> Duration {
+    Duration::from_secs(u64::from(n))
+}

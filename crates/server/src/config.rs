@@ -1,0 +1,333 @@
+//! The hotline configuration file (`config/hotline.yaml`), loaded once into typed values.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+/// The whole configuration, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// SIP listen address (UDP and TCP).
+    pub sip_listen: SocketAddr,
+    /// Address put in Via, Contact and SDP (defaults to the listen IP).
+    pub advertised_ip: Option<IpAddr>,
+    /// Registrar domain; the listen address is always accepted as well.
+    pub domain: String,
+    /// Digest realm.
+    pub realm: String,
+    /// Registration expiry limits.
+    pub registration: RegistrationLimits,
+    /// Session timer interval offered and accepted (RFC 4028), seconds.
+    pub session_expires: u32,
+    /// HTTP listen address.
+    pub http_listen: SocketAddr,
+    /// Bearer token for `/api/`.
+    pub api_token: String,
+    /// RTP port range.
+    pub rtp_ports: RangeInclusive<u16>,
+    /// Hang up a call after this long without RTP from a party.
+    pub rtp_timeout: Duration,
+    /// Folder of prompts, one subfolder per language.
+    pub prompts_dir: PathBuf,
+    /// Prompt language.
+    pub language: String,
+    /// Prompt name of the music on hold.
+    pub music_on_hold: String,
+    /// Node name in events.
+    pub node: String,
+    /// Redis stream name.
+    pub redis_stream: String,
+    /// Approximate MAXLEN of the Redis stream.
+    pub redis_maxlen: usize,
+    /// Redact caller numbers in logs.
+    pub redact_caller_numbers: bool,
+    /// The dialplan file.
+    pub dialplan: PathBuf,
+    /// Queues by name.
+    pub queues: BTreeMap<String, QueueSettings>,
+    /// Agents by id.
+    pub agents: BTreeMap<String, AgentSettings>,
+}
+
+/// Registration expiry limits, in seconds.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationLimits {
+    /// Shorter requests get 423 Interval Too Brief.
+    pub min_expires: u32,
+    /// Longer requests are shortened to this.
+    pub max_expires: u32,
+    /// Used when the REGISTER names no expiry.
+    pub default_expires: u32,
+}
+
+/// One queue.
+#[derive(Debug, Clone)]
+pub struct QueueSettings {
+    /// How long an offer rings before it goes to the next agent.
+    pub ring_timeout: Duration,
+    /// Wrap-up time after each call.
+    pub wrap_up: Duration,
+    /// Member agent ids.
+    pub members: Vec<String>,
+}
+
+/// One agent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentSettings {
+    /// SIP digest password.
+    pub password: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    sip: RawSip,
+    http: RawHttp,
+    media: RawMedia,
+    prompts: RawPrompts,
+    #[serde(default)]
+    events: RawEvents,
+    #[serde(default)]
+    logging: RawLogging,
+    dialplan: PathBuf,
+    queues: BTreeMap<String, RawQueue>,
+    agents: BTreeMap<String, AgentSettings>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSip {
+    listen: SocketAddr,
+    #[serde(default)]
+    advertised_address: Option<IpAddr>,
+    domain: String,
+    realm: String,
+    registration: RegistrationLimits,
+    #[serde(default = "default_session_expires")]
+    session_expires: u32,
+}
+
+fn default_session_expires() -> u32 {
+    1800
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    listen: SocketAddr,
+    api_token: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMedia {
+    rtp_ports: String,
+    rtp_timeout: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrompts {
+    dir: PathBuf,
+    language: String,
+    music_on_hold: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvents {
+    node: String,
+    #[serde(default)]
+    redis: RawRedis,
+}
+
+impl Default for RawEvents {
+    fn default() -> Self {
+        Self {
+            node: "hotline-1".into(),
+            redis: RawRedis::default(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRedis {
+    stream: String,
+    maxlen: usize,
+}
+
+impl Default for RawRedis {
+    fn default() -> Self {
+        Self {
+            stream: "hotline:events".into(),
+            maxlen: 1_000_000,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLogging {
+    redact_caller_numbers: bool,
+}
+
+impl Default for RawLogging {
+    fn default() -> Self {
+        Self {
+            redact_caller_numbers: true,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQueue {
+    ring_timeout: String,
+    wrap_up: String,
+    members: Vec<String>,
+}
+
+impl Config {
+    /// Loads and validates the file; relative paths inside it are taken from the working directory.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("in config {}", path.display()))
+    }
+
+    /// Parses and validates configuration text.
+    pub fn parse(text: &str) -> Result<Self> {
+        let raw: RawConfig = serde_saphyr::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut queues = BTreeMap::new();
+        for (name, q) in raw.queues {
+            for member in &q.members {
+                if !raw.agents.contains_key(member) {
+                    bail!("queue {name}: member {member} is not a configured agent");
+                }
+            }
+            queues.insert(
+                name.clone(),
+                QueueSettings {
+                    ring_timeout: parse_duration(&q.ring_timeout)
+                        .with_context(|| format!("queue {name}: ring_timeout"))?,
+                    wrap_up: parse_duration(&q.wrap_up)
+                        .with_context(|| format!("queue {name}: wrap_up"))?,
+                    members: q.members,
+                },
+            );
+        }
+        let reg = raw.sip.registration;
+        if reg.min_expires > reg.max_expires
+            || reg.default_expires < reg.min_expires
+            || reg.default_expires > reg.max_expires
+        {
+            bail!("sip.registration: need min_expires <= default_expires <= max_expires");
+        }
+        Ok(Self {
+            sip_listen: raw.sip.listen,
+            advertised_ip: raw.sip.advertised_address,
+            domain: raw.sip.domain,
+            realm: raw.sip.realm,
+            registration: reg,
+            session_expires: raw.sip.session_expires,
+            http_listen: raw.http.listen,
+            api_token: raw.http.api_token,
+            rtp_ports: parse_port_range(&raw.media.rtp_ports)?,
+            rtp_timeout: parse_duration(&raw.media.rtp_timeout).context("media.rtp_timeout")?,
+            prompts_dir: raw.prompts.dir,
+            language: raw.prompts.language,
+            music_on_hold: raw.prompts.music_on_hold,
+            node: raw.events.node,
+            redis_stream: raw.events.redis.stream,
+            redis_maxlen: raw.events.redis.maxlen,
+            redact_caller_numbers: raw.logging.redact_caller_numbers,
+            dialplan: raw.dialplan,
+            queues,
+            agents: raw.agents,
+        })
+    }
+
+    /// The IP address hotline puts in Via, Contact and SDP.
+    pub fn media_ip(&self) -> IpAddr {
+        self.advertised_ip.unwrap_or(self.sip_listen.ip())
+    }
+}
+
+/// Parses `20000-29999` into an inclusive range of even-start RTP ports.
+pub fn parse_port_range(text: &str) -> Result<RangeInclusive<u16>> {
+    let (lo, hi) = text
+        .split_once('-')
+        .with_context(|| format!("port range {text:?}: expected LOW-HIGH"))?;
+    let lo: u16 = lo.trim().parse().with_context(|| format!("port range {text:?}"))?;
+    let hi: u16 = hi.trim().parse().with_context(|| format!("port range {text:?}"))?;
+    if lo == 0 || hi <= lo {
+        bail!("port range {text:?}: need 0 < LOW < HIGH");
+    }
+    Ok(lo..=hi)
+}
+
+/// Parses `15s`, `1500ms`, `2m`.
+pub fn parse_duration(text: &str) -> Result<Duration> {
+    let t = text.trim();
+    let (num, unit) = t
+        .find(|c: char| !c.is_ascii_digit())
+        .map(|i| t.split_at(i))
+        .with_context(|| format!("duration {text:?}: missing unit (ms, s, m)"))?;
+    let n: u64 = num
+        .parse()
+        .with_context(|| format!("duration {text:?}: bad number"))?;
+    Ok(match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        _ => bail!("duration {text:?}: unit must be ms, s or m"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_config_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/hotline.yaml");
+        let cfg = Config::load(&path).unwrap();
+        assert_eq!(cfg.agents.len(), 4);
+        assert_eq!(cfg.queues["support"].members, vec!["1001", "1002"]);
+        assert_eq!(cfg.queues["billing"].ring_timeout, Duration::from_secs(15));
+        assert_eq!(cfg.queues["billing"].wrap_up, Duration::from_secs(2));
+        assert_eq!(cfg.rtp_ports, 20000..=29999);
+        assert_eq!(cfg.api_token, "hotline-demo-token");
+    }
+
+    #[test]
+    fn durations_and_ranges() {
+        assert_eq!(parse_duration("1500ms").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("5h").is_err());
+        assert!(parse_port_range("30000-20000").is_err());
+        assert_eq!(parse_port_range("40000-40010").unwrap(), 40000..=40010);
+    }
+
+    #[test]
+    fn unknown_member_is_refused() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/hotline.yaml");
+        let text = std::fs::read_to_string(path)
+            .unwrap()
+            .replace("[\"1001\", \"1002\"]", "[\"1001\", \"9999\"]");
+        let err = Config::parse(&text).unwrap_err().to_string();
+        assert!(err.contains("9999"), "{err}");
+    }
+}

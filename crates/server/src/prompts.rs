@@ -1,0 +1,73 @@
+//! The prompt library: every WAV of the configured language, loaded once and shared by calls.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use hotline_dialplan::Dialplan;
+use hotline_media::prompt::Prompt;
+
+use crate::config::Config;
+
+/// Prompts by name (file stem).
+pub struct PromptLibrary {
+    prompts: BTreeMap<String, Arc<Prompt>>,
+    music_on_hold: Arc<Prompt>,
+}
+
+impl PromptLibrary {
+    /// Loads `<prompts.dir>/<language>/*.wav`; refuses to start if the dialplan names a prompt
+    /// that is missing or if the music on hold is missing.
+    pub fn load(config: &Config, dialplan: &Dialplan) -> Result<Self> {
+        let dir = config.prompts_dir.join(&config.language);
+        let mut prompts = BTreeMap::new();
+        let entries =
+            std::fs::read_dir(&dir).with_context(|| format!("reading prompts {}", dir.display()))?;
+        for entry in entries {
+            let path = entry?.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("wav") {
+                continue;
+            }
+            let Some(name) = path.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
+            let prompt =
+                Prompt::load(&path).with_context(|| format!("loading prompt {}", path.display()))?;
+            prompts.insert(name.to_string(), Arc::new(prompt));
+        }
+        let missing: Vec<_> = dialplan
+            .prompts_used()
+            .iter()
+            .filter(|p| !prompts.contains_key(p.as_str()))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            bail!(
+                "the dialplan uses prompts missing from {}: {}",
+                dir.display(),
+                missing.join(", ")
+            );
+        }
+        let Some(music_on_hold) = prompts.get(&config.music_on_hold).cloned() else {
+            bail!(
+                "music on hold {:?} is missing from {}",
+                config.music_on_hold,
+                dir.display()
+            );
+        };
+        Ok(Self {
+            prompts,
+            music_on_hold,
+        })
+    }
+
+    /// A prompt by name.
+    pub fn get(&self, name: &str) -> Option<Arc<Prompt>> {
+        self.prompts.get(name).cloned()
+    }
+
+    /// The music on hold.
+    pub fn music_on_hold(&self) -> Arc<Prompt> {
+        self.music_on_hold.clone()
+    }
+}

@@ -1,0 +1,217 @@
+//! The registrar: REGISTER with digest authentication (SHA-256 and MD5, qop=auth), expiry limits,
+//! several contacts per agent, unregistration; bindings remember where the REGISTER came from so
+//! calls reach agents behind NAT.
+
+use std::time::Duration;
+
+use hotline_events::{EventDraft, EventKind};
+use hotline_sip::digest::{Credentials, DigestAlgorithm, DigestAuth, DigestError, UserSecret};
+use hotline_sip::message::{Contact, Request, Response, Scheme};
+use hotline_sip::transport::{Target, TransportKind};
+
+use crate::config::{Config, RegistrationLimits};
+use crate::endpoint::{lock, unix_now, Shared};
+use crate::location::{BindingTransport, ContactRequest, RegisterRefused};
+
+/// Nonces are valid this long; after it the phone gets `stale=true` and retries at once.
+const NONCE_LIFETIME: Duration = Duration::from_secs(300);
+
+/// REGISTER handling.
+pub struct Registrar {
+    sha256: DigestAuth,
+    md5: DigestAuth,
+    limits: RegistrationLimits,
+    domain: String,
+}
+
+impl Registrar {
+    /// A registrar for the configured realm, with a random nonce key.
+    pub fn new(config: &Config) -> Self {
+        let key: [u8; 32] = rand::random();
+        Self {
+            sha256: DigestAuth::new(&config.realm, &key, DigestAlgorithm::Sha256, NONCE_LIFETIME),
+            md5: DigestAuth::new(&config.realm, &key, DigestAlgorithm::Md5, NONCE_LIFETIME),
+            limits: config.registration,
+            domain: config.domain.clone(),
+        }
+    }
+
+    /// Answers a REGISTER and applies it.
+    pub fn handle(&mut self, req: &Request, source: &Target, shared: &Shared) -> Response {
+        let Some(to) = req.to() else {
+            return Response::for_request(req, 400, "Missing To");
+        };
+        if !matches!(to.uri.scheme, Scheme::Sip | Scheme::Sips) {
+            return Response::for_request(req, 400, "To Must Be A SIP URI");
+        }
+        let Some(agent) = to.uri.user_unescaped() else {
+            return Response::for_request(req, 404, "Not Found");
+        };
+        let Some(settings) = shared.config.agents.get(&agent) else {
+            return self.with_tag(Response::for_request(req, 404, "Not Found"));
+        };
+
+        let now_ms = unix_millis();
+        let creds = req
+            .headers()
+            .authorization()
+            .map(Credentials::parse);
+        let creds = match creds {
+            None => return self.challenge(req, now_ms, false),
+            Some(Err(_)) => return self.challenge(req, now_ms, false),
+            Some(Ok(c)) => c,
+        };
+        let verifier = match creds.algorithm {
+            DigestAlgorithm::Sha256 => &mut self.sha256,
+            DigestAlgorithm::Md5 => &mut self.md5,
+        };
+        let uri = req.uri().to_string();
+        match verifier.verify(
+            now_ms,
+            "REGISTER",
+            &uri,
+            &agent,
+            UserSecret::Password(&settings.password),
+            &creds,
+        ) {
+            Ok(()) => {}
+            Err(DigestError::StaleNonce) => return self.challenge(req, now_ms, true),
+            Err(DigestError::UnknownNonce) | Err(DigestError::WrongRealm) => {
+                return self.challenge(req, now_ms, false)
+            }
+            Err(e) => {
+                tracing::warn!(%agent, source = %source.addr, "REGISTER refused: {e}");
+                return self.with_tag(Response::for_request(req, 403, "Forbidden"));
+            }
+        }
+        self.apply(req, &agent, source, shared)
+    }
+
+    fn apply(&mut self, req: &Request, agent: &str, source: &Target, shared: &Shared) -> Response {
+        let contacts = req.headers().contacts();
+        let header_expires = req.headers().expires();
+        let call_id = req.call_id().unwrap_or_default();
+        let cseq = req.cseq().map_or(0, |c| c.seq);
+        let now = unix_now();
+        let transport = match source.transport {
+            TransportKind::Udp => BindingTransport::Udp,
+            TransportKind::Tcp => BindingTransport::Tcp,
+        };
+
+        let outcome = if contacts.iter().any(|c| matches!(c, Contact::Wildcard)) {
+            if contacts.len() != 1 || header_expires != Some(0) {
+                return self.with_tag(Response::for_request(req, 400, "Invalid Wildcard Contact"));
+            }
+            let before = lock(&shared.locations).unregister_all(agent);
+            Some((before, 0))
+        } else if contacts.is_empty() {
+            None
+        } else {
+            let mut wanted = Vec::new();
+            for c in &contacts {
+                let Some(addr) = c.address() else { continue };
+                let asked = c
+                    .expires()
+                    .or(header_expires)
+                    .unwrap_or(self.limits.default_expires);
+                if asked > 0 && asked < self.limits.min_expires {
+                    let mut r = Response::for_request(req, 423, "Interval Too Brief");
+                    r.push_header("Min-Expires", self.limits.min_expires.to_string());
+                    return self.with_tag(r);
+                }
+                wanted.push(ContactRequest {
+                    contact: addr.uri.to_string(),
+                    expires: asked.min(self.limits.max_expires),
+                });
+            }
+            let result = lock(&shared.locations).register(
+                agent,
+                &wanted,
+                call_id,
+                cseq,
+                source.addr,
+                transport,
+                source.conn,
+                now,
+            );
+            match result {
+                Ok(o) => Some((o.before, o.after)),
+                Err(RegisterRefused::OutOfOrder { .. }) => {
+                    return self.with_tag(Response::for_request(req, 500, "Out Of Order REGISTER"))
+                }
+            }
+        };
+
+        let store = lock(&shared.locations);
+        let bindings = store.bindings(agent).to_vec();
+        if outcome.is_some() {
+            if let Err(e) = store.save() {
+                tracing::error!("saving registrations: {e:#}");
+            }
+        }
+        drop(store);
+
+        if let Some((before, after)) = outcome {
+            shared.router.contacts_changed(agent, after);
+            if after > 0 {
+                let expires = bindings
+                    .iter()
+                    .map(|b| b.expires_at.saturating_sub(now))
+                    .max()
+                    .unwrap_or(0);
+                if before == 0 {
+                    tracing::info!(%agent, source = %source.addr, "agent registered");
+                }
+                shared.events.emit(
+                    EventDraft::new(EventKind::AgentRegistered {
+                        contacts: bindings.iter().map(|b| b.contact.clone()).collect(),
+                        expires: u32::try_from(expires).unwrap_or(u32::MAX),
+                    })
+                    .agent(agent),
+                );
+            } else if before > 0 {
+                tracing::info!(%agent, "agent unregistered");
+                shared
+                    .events
+                    .emit(EventDraft::new(EventKind::AgentUnregistered).agent(agent));
+            }
+        }
+
+        let mut ok = Response::for_request(req, 200, "OK");
+        for b in &bindings {
+            ok.push_header(
+                "Contact",
+                format!("<{}>;expires={}", b.contact, b.expires_at.saturating_sub(now)),
+            );
+        }
+        self.with_tag(ok)
+    }
+
+    fn challenge(&mut self, req: &Request, now_ms: u64, stale: bool) -> Response {
+        let mut r = Response::for_request(req, 401, "Unauthorized");
+        // Both algorithms are offered (RFC 8760). MD5 goes first because many deployed phones
+        // (and SIPp) answer the first challenge even when they cannot compute its algorithm;
+        // phones that know SHA-256 pick it from the second header.
+        r.push_header(
+            "WWW-Authenticate",
+            self.md5.challenge(now_ms, stale).header_value(),
+        );
+        r.push_header(
+            "WWW-Authenticate",
+            self.sha256.challenge(now_ms, stale).header_value(),
+        );
+        self.with_tag(r)
+    }
+
+    fn with_tag(&self, mut r: Response) -> Response {
+        crate::endpoint::add_to_tag_if_missing(&mut r);
+        let _ = &self.domain;
+        r
+    }
+}
+
+fn unix_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
