@@ -12,8 +12,15 @@
 //! silent for [`LegConfig::relatch_after`]; packets from other sources meanwhile are dropped and
 //! counted. A new [`RtpLegHandle::set_remote`] clears the latch.
 //!
-//! Local playback wins over the bridge: while a prompt or music plays on a leg, packets relayed
-//! towards it are dropped, so the far end hears one thing at a time on one continuous stream.
+//! Local playback wins over the bridge: while a prompt, music or generated DTMF plays on a leg,
+//! packets relayed towards it are dropped, so the far end hears one thing at a time on one
+//! continuous stream.
+//!
+//! Received telephone-events are both reported as [`LegEvent::Dtmf`] and, when bridged,
+//! relayed to the other leg with its own telephone-event payload type (the call task decides
+//! whether digits mean anything while bridged). Prompt pacing uses a 20 ms
+//! `tokio::time::interval` with `MissedTickBehavior::Burst`, so a late wake-up sends the missed
+//! frames at once and the RTP timestamps stay on the wall clock without drift.
 
 mod task;
 
