@@ -19,11 +19,22 @@ pub fn get(addr: SocketAddr, path: &str, token: Option<&str>) -> std::io::Result
 }
 
 /// POST a JSON body.
-pub fn post(addr: SocketAddr, path: &str, token: Option<&str>, json: &str) -> std::io::Result<Response> {
+pub fn post(
+    addr: SocketAddr,
+    path: &str,
+    token: Option<&str>,
+    json: &str,
+) -> std::io::Result<Response> {
     request(addr, "POST", path, token, Some(json))
 }
 
-fn request(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> std::io::Result<Response> {
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> std::io::Result<Response> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
@@ -31,7 +42,10 @@ fn request(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, body
         req.push_str(&format!("Authorization: Bearer {t}\r\n"));
     }
     if let Some(b) = body {
-        req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}", b.len()));
+        req.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}",
+            b.len()
+        ));
     } else {
         req.push_str("\r\n");
     }
@@ -45,7 +59,10 @@ fn request(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, body
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| std::io::Error::other(format!("bad response: {text}")))?;
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         dechunk(body)
     } else {
         body.to_string()

@@ -2,7 +2,9 @@
 //! private data folder, runs SIPp and baresip against it, and waits on journal events.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod agent;
 pub mod http;
+pub mod rtp;
 pub mod sipp;
 
 use std::io::{BufRead, BufReader};
@@ -14,9 +16,27 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// Polls `done` every 20 ms until it holds or `timeout` passes; returns whether it held. Used to
+/// wait on things outside the test process (a child exiting, a file appearing, an HTTP state).
+pub fn poll_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The workspace root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// A port free on 127.0.0.1 for both UDP and TCP.
@@ -88,18 +108,35 @@ impl Hotline {
     }
 
     /// Starts hotline on given addresses and data folder (for restart tests).
-    pub fn start_in(dir: tempfile::TempDir, sip: SocketAddr, http: SocketAddr, opts: Options) -> Self {
+    pub fn start_in(
+        dir: tempfile::TempDir,
+        sip: SocketAddr,
+        http: SocketAddr,
+        opts: Options,
+    ) -> Self {
         let root = root();
         let bundled = std::fs::read_to_string(root.join("config/hotline.yaml")).unwrap();
         let (lo, hi) = rtp_range(opts.rtp_ports);
         let config = bundled
-            .replace("ring_timeout: 15s", &format!("ring_timeout: {}", opts.ring_timeout))
+            .replace(
+                "ring_timeout: 15s",
+                &format!("ring_timeout: {}", opts.ring_timeout),
+            )
             .replace("wrap_up: 2s", &format!("wrap_up: {}", opts.wrap_up))
-            .replace("rtp_timeout: 30s", &format!("rtp_timeout: {}", opts.rtp_timeout))
-            .replace("dir: prompts", &format!("dir: {}", root.join("prompts").display()))
+            .replace(
+                "rtp_timeout: 30s",
+                &format!("rtp_timeout: {}", opts.rtp_timeout),
+            )
+            .replace(
+                "dir: prompts",
+                &format!("dir: {}", root.join("prompts").display()),
+            )
             .replace(
                 "dialplan: dialplans/default.yaml",
-                &format!("dialplan: {}", root.join("dialplans/default.yaml").display()),
+                &format!(
+                    "dialplan: {}",
+                    root.join("dialplans/default.yaml").display()
+                ),
             );
         let config_path = dir.path().join("hotline.yaml");
         std::fs::write(&config_path, config).unwrap();
@@ -117,19 +154,28 @@ impl Hotline {
             .arg(format!("{lo}-{hi}"))
             .arg("--grace-period")
             .arg("2")
-            .env("RUST_LOG", std::env::var("HOTLINE_TEST_LOG").unwrap_or_else(|_| "info".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("HOTLINE_TEST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdout(Stdio::null())
-            .stderr(Stdio::from(std::fs::File::create(dir.path().join("hotline.log")).unwrap()));
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.path().join("hotline.log")).unwrap(),
+            ));
         if let Some(url) = &opts.redis_url {
             cmd.arg("--redis-url").arg(url);
         }
         let child = cmd.spawn().unwrap();
-        let h = Self { child, dir, sip, http };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while http::get(h.http, "/healthz", None).map(|r| r.status) != Ok(200) {
-            assert!(Instant::now() < deadline, "hotline did not start:\n{}", h.log());
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let h = Self {
+            child,
+            dir,
+            sip,
+            http,
+        };
+        let up = poll_until(Duration::from_secs(20), || {
+            http::get(h.http, "/healthz", None).map(|r| r.status).ok() == Some(200)
+        });
+        assert!(up, "hotline did not start:\n{}", h.log());
         h
     }
 
@@ -149,20 +195,28 @@ impl Hotline {
     }
 
     /// Waits until an event matching `pred` is in the journal; returns it.
-    pub fn wait_event(&self, what: &str, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(ev) = self.events().into_iter().find(|e| pred(e)) {
-                return ev;
-            }
-            assert!(
-                Instant::now() < deadline,
+    pub fn wait_event(
+        &self,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let mut found = None;
+        poll_until(timeout, || {
+            found = self.events().into_iter().find(|e| pred(e));
+            found.is_some()
+        });
+        found.unwrap_or_else(|| {
+            panic!(
                 "timed out waiting for {what}; journal:\n{}\nlog:\n{}",
-                self.events().iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"),
+                self.events()
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
                 self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+            )
+        })
     }
 
     /// Waits for an event of `kind` (and agent, when given).
@@ -174,30 +228,35 @@ impl Hotline {
     pub fn agent(&self, id: &str) -> Value {
         let r = http::get(self.http, "/api/v1/agents", Some("hotline-demo-token")).unwrap();
         let all: Value = serde_json::from_str(&r.body).unwrap();
-        all.as_array().unwrap().iter().find(|a| a["id"] == id).cloned().unwrap()
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == id)
+            .cloned()
+            .unwrap()
     }
 
     /// Waits until the API shows the agent in `state`.
     pub fn wait_agent_state(&self, id: &str, state: &str, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let a = self.agent(id);
-            if a["state"] == state {
-                return;
-            }
-            assert!(Instant::now() < deadline, "agent {id} never became {state}: {a}\n{}", self.log());
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let ok = poll_until(timeout, || self.agent(id)["state"] == state);
+        assert!(
+            ok,
+            "agent {id} never became {state}: {}\n{}",
+            self.agent(id),
+            self.log()
+        );
     }
 
     /// Sends SIGTERM and waits for exit.
     pub fn stop(mut self) -> tempfile::TempDir {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while self.child.try_wait().unwrap().is_none() {
-            assert!(Instant::now() < deadline, "hotline did not stop");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let stopped = poll_until(Duration::from_secs(15), || {
+            self.child.try_wait().unwrap().is_some()
+        });
+        assert!(stopped, "hotline did not stop");
         let dir = tempfile::tempdir().unwrap();
         std::mem::replace(&mut self.dir, dir)
     }

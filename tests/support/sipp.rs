@@ -1,4 +1,7 @@
 //! Runs SIPp scenarios from `tests/sipp/` against a hotline.
+//!
+//! Scenario files may hold `{{name}}` placeholders where SIPp cannot take a `-key` (pause
+//! lengths, pcap file names); [`Sipp::var`] fills them in a private copy.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,83 +10,124 @@ use std::time::{Duration, Instant};
 
 use super::{free_port, root};
 
-/// A SIPp process being built or running.
+/// A SIPp process being set up.
 pub struct Sipp {
-    cmd: Command,
+    scenario: String,
+    ooc: Option<String>,
+    vars: Vec<(String, String)>,
+    args: Vec<String>,
+    target: SocketAddr,
     /// Its local SIP port.
     pub port: u16,
     /// Its media port (`-mp`).
     pub media_port: u16,
-    log_dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 /// A finished SIPp run.
 pub struct SippRun {
     /// Exit code (0: every call succeeded).
     pub code: i32,
-    /// stdout+stderr and the error log, for assertion messages.
+    /// stdout, stderr, the error log and the message trace, for assertion messages.
     pub output: String,
 }
 
+impl SippRun {
+    /// Asserts every call succeeded.
+    pub fn assert_ok(&self, what: &str) {
+        assert_eq!(self.code, 0, "{what}: SIPp failed:\n{}", self.output);
+    }
+}
+
 impl Sipp {
-    /// SIPp running `scenario` (a file in tests/sipp) against hotline.
+    /// SIPp running `scenario` (a file in tests/sipp) against `target`.
     pub fn new(scenario: &str, target: SocketAddr) -> Self {
-        let port = free_port();
-        let media_port = free_even_port();
-        let log_dir = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new("sipp");
-        cmd.arg(target.to_string())
-            .arg("-sf")
-            .arg(scenario_path(scenario))
-            .arg("-i")
-            .arg("127.0.0.1")
-            .arg("-p")
-            .arg(port.to_string())
-            .arg("-mi")
-            .arg("127.0.0.1")
-            .arg("-mp")
-            .arg(media_port.to_string())
-            .arg("-bg")
-            .arg("-nostdin")
-            .arg("-trace_err")
-            .arg("-error_file")
-            .arg(log_dir.path().join("errors.log"))
-            .current_dir(log_dir.path())
-            .stdin(Stdio::null());
-        Self { cmd, port, media_port, log_dir }
+        Self {
+            scenario: scenario.to_string(),
+            ooc: None,
+            vars: Vec::new(),
+            args: Vec::new(),
+            target,
+            port: free_port(),
+            media_port: free_even_port(),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// The out-of-call scenario (requests that start no call of the main scenario).
+    pub fn ooc(mut self, scenario: &str) -> Self {
+        self.ooc = Some(scenario.to_string());
+        self
+    }
+
+    /// Fills `{{name}}` in the scenario files.
+    pub fn var(mut self, name: &str, value: impl ToString) -> Self {
+        self.vars.push((name.to_string(), value.to_string()));
+        self
     }
 
     /// Adds raw arguments.
-    pub fn args<I, S>(mut self, args: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<std::ffi::OsStr>,
-    {
-        self.cmd.args(args);
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.args.extend(args.iter().map(|a| a.to_string()));
         self
     }
 
     /// Sets a `[key]` of the scenario.
     pub fn key(mut self, k: &str, v: impl ToString) -> Self {
-        self.cmd.arg("-key").arg(k).arg(v.to_string());
+        self.args
+            .extend(["-key".to_string(), k.to_string(), v.to_string()]);
         self
     }
 
+    fn render(&self, name: &str) -> PathBuf {
+        let mut text = std::fs::read_to_string(scenario_path(name)).unwrap();
+        for (k, v) in &self.vars {
+            text = text.replace(&format!("{{{{{k}}}}}"), v);
+        }
+        assert!(
+            !text.contains("{{"),
+            "scenario {name}: unfilled placeholder"
+        );
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
     /// Starts it.
-    pub fn spawn(mut self) -> RunningSipp {
-        // -bg is not used: we keep the child to wait on it.
-        let args: Vec<_> = self.cmd.get_args().filter(|a| *a != "-bg").map(|a| a.to_owned()).collect();
+    pub fn spawn(self) -> RunningSipp {
         let mut cmd = Command::new("sipp");
-        cmd.args(args)
-            .current_dir(self.log_dir.path())
+        cmd.arg(self.target.to_string())
+            .arg("-sf")
+            .arg(self.render(&self.scenario));
+        if let Some(ooc) = &self.ooc {
+            cmd.arg("-oocsf").arg(self.render(ooc));
+        }
+        cmd.args(["-i", "127.0.0.1", "-mi", "127.0.0.1"])
+            .arg("-p")
+            .arg(self.port.to_string())
+            .arg("-mp")
+            .arg(self.media_port.to_string())
+            .args(["-nostdin", "-trace_err", "-trace_msg"])
+            .arg("-error_file")
+            .arg(self.dir.path().join("errors.log"))
+            .arg("-message_file")
+            .arg(self.dir.path().join("messages.log"))
+            .args(&self.args)
+            .current_dir(self.dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let child = cmd.spawn().expect("sipp is installed (apt-get install sip-tester)");
-        RunningSipp { child, log_dir: self.log_dir, port: self.port }
+        let child = cmd
+            .spawn()
+            .expect("sipp is installed (apt-get install sip-tester)");
+        RunningSipp {
+            child,
+            dir: self.dir,
+            port: self.port,
+        }
     }
 
-    /// Runs to the end (at most `timeout`).
+    /// Runs to the end (killed after `timeout`).
     pub fn run(self, timeout: Duration) -> SippRun {
         self.spawn().wait(timeout)
     }
@@ -92,7 +136,7 @@ impl Sipp {
 /// A SIPp process running.
 pub struct RunningSipp {
     child: Child,
-    log_dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     /// Its local SIP port.
     pub port: u16,
 }
@@ -101,33 +145,22 @@ impl RunningSipp {
     /// Waits for exit, killing it after `timeout`.
     pub fn wait(mut self, timeout: Duration) -> SippRun {
         let deadline = Instant::now() + timeout;
-        loop {
-            if self.child.try_wait().unwrap().is_some() {
-                break;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        super::poll_until(timeout, || self.child.try_wait().unwrap().is_some());
+        if Instant::now() >= deadline {
+            let _ = self.child.kill();
         }
         let out: Output = self.child.wait_with_output().unwrap();
-        let errors = std::fs::read_to_string(self.log_dir.path().join("errors.log")).unwrap_or_default();
+        let read = |f: &str| std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
         SippRun {
             code: out.status.code().unwrap_or(-1),
             output: format!(
-                "{}\n{}\n--- errors ---\n{}",
+                "{}\n{}\n--- errors ---\n{}\n--- messages ---\n{}",
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr),
-                errors
+                read("errors.log"),
+                read("messages.log"),
             ),
         }
-    }
-
-    /// Asks SIPp to stop (SIGUSR1) and waits.
-    pub fn stop(self, timeout: Duration) -> SippRun {
-        let _ = Command::new("kill").arg("-USR1").arg(self.child.id().to_string()).status();
-        self.wait(timeout)
     }
 }
 

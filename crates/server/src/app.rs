@@ -130,9 +130,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     wait_for_signal().await;
     tracing::info!("shutting down: no new calls, letting calls finish");
     let _ = shutdown_tx.send(true);
-    endpoint
-        .drain(Duration::from_secs(args.grace_period))
-        .await;
+    endpoint.drain(Duration::from_secs(args.grace_period)).await;
     let _ = http_task.await;
     let report = events_handle.shutdown().await;
     tracing::info!(?report, "events flushed");

@@ -269,8 +269,14 @@ pub fn parse_port_range(text: &str) -> Result<RangeInclusive<u16>> {
     let (lo, hi) = text
         .split_once('-')
         .with_context(|| format!("port range {text:?}: expected LOW-HIGH"))?;
-    let lo: u16 = lo.trim().parse().with_context(|| format!("port range {text:?}"))?;
-    let hi: u16 = hi.trim().parse().with_context(|| format!("port range {text:?}"))?;
+    let lo: u16 = lo
+        .trim()
+        .parse()
+        .with_context(|| format!("port range {text:?}"))?;
+    let hi: u16 = hi
+        .trim()
+        .parse()
+        .with_context(|| format!("port range {text:?}"))?;
     if lo == 0 || hi <= lo {
         bail!("port range {text:?}: need 0 < LOW < HIGH");
     }
@@ -313,7 +319,10 @@ mod tests {
 
     #[test]
     fn durations_and_ranges() {
-        assert_eq!(parse_duration("1500ms").unwrap(), Duration::from_millis(1500));
+        assert_eq!(
+            parse_duration("1500ms").unwrap(),
+            Duration::from_millis(1500)
+        );
         assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
         assert!(parse_duration("5").is_err());
         assert!(parse_duration("5h").is_err());

@@ -217,10 +217,20 @@ mod tests {
         "127.0.0.1:5070".parse().unwrap()
     }
 
-    fn reg(store: &mut LocationStore, contact: &str, expires: u32, call: &str, cseq: u32, now: u64) -> Result<RegisterOutcome, RegisterRefused> {
+    fn reg(
+        store: &mut LocationStore,
+        contact: &str,
+        expires: u32,
+        call: &str,
+        cseq: u32,
+        now: u64,
+    ) -> Result<RegisterOutcome, RegisterRefused> {
         store.register(
             "1001",
-            &[ContactRequest { contact: contact.into(), expires }],
+            &[ContactRequest {
+                contact: contact.into(),
+                expires,
+            }],
             call,
             cseq,
             src(),
@@ -233,11 +243,29 @@ mod tests {
     #[test]
     fn register_refresh_and_unregister() {
         let mut s = LocationStore::default();
-        assert_eq!(reg(&mut s, "sip:1001@a", 60, "c1", 1, 0).unwrap(), RegisterOutcome { before: 0, after: 1 });
-        assert_eq!(reg(&mut s, "sip:1001@a", 60, "c1", 2, 30).unwrap(), RegisterOutcome { before: 1, after: 1 });
+        assert_eq!(
+            reg(&mut s, "sip:1001@a", 60, "c1", 1, 0).unwrap(),
+            RegisterOutcome {
+                before: 0,
+                after: 1
+            }
+        );
+        assert_eq!(
+            reg(&mut s, "sip:1001@a", 60, "c1", 2, 30).unwrap(),
+            RegisterOutcome {
+                before: 1,
+                after: 1
+            }
+        );
         assert_eq!(s.bindings("1001")[0].expires_at, 90);
         assert_eq!(reg(&mut s, "sip:1001@b", 60, "c2", 1, 31).unwrap().after, 2);
-        assert_eq!(reg(&mut s, "sip:1001@a", 0, "c1", 3, 32).unwrap(), RegisterOutcome { before: 2, after: 1 });
+        assert_eq!(
+            reg(&mut s, "sip:1001@a", 0, "c1", 3, 32).unwrap(),
+            RegisterOutcome {
+                before: 2,
+                after: 1
+            }
+        );
         assert_eq!(s.unregister_all("1001"), 1);
         assert!(s.bindings("1001").is_empty());
     }
@@ -271,7 +299,10 @@ mod tests {
         s.save().unwrap();
         let again = LocationStore::load(&path, 10).unwrap();
         assert_eq!(again.bindings("1001").len(), 1);
-        assert_eq!(again.bindings("1001")[0].contact, "sip:1001@a;transport=tcp");
+        assert_eq!(
+            again.bindings("1001")[0].contact,
+            "sip:1001@a;transport=tcp"
+        );
         let later = LocationStore::load(&path, 61).unwrap();
         assert!(later.bindings("1001").is_empty());
     }

@@ -31,17 +31,26 @@ impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new();
         let sip_requests = IntCounterVec::new(
-            Opts::new("hotline_sip_requests_total", "SIP requests by method and direction"),
+            Opts::new(
+                "hotline_sip_requests_total",
+                "SIP requests by method and direction",
+            ),
             &["method", "direction"],
         )
         .expect("static metric definition is valid");
         let sip_responses = IntCounterVec::new(
-            Opts::new("hotline_sip_responses_total", "SIP responses by class and direction"),
+            Opts::new(
+                "hotline_sip_responses_total",
+                "SIP responses by class and direction",
+            ),
             &["class", "direction"],
         )
         .expect("static metric definition is valid");
         let sip_dropped = IntCounterVec::new(
-            Opts::new("hotline_sip_dropped_total", "SIP messages dropped unanswered"),
+            Opts::new(
+                "hotline_sip_dropped_total",
+                "SIP messages dropped unanswered",
+            ),
             &["reason"],
         )
         .expect("static metric definition is valid");
@@ -52,11 +61,9 @@ impl Metrics {
             &["queue"],
         )
         .expect("static metric definition is valid");
-        let agents_by_state = IntGaugeVec::new(
-            Opts::new("hotline_agents", "Agents per state"),
-            &["state"],
-        )
-        .expect("static metric definition is valid");
+        let agents_by_state =
+            IntGaugeVec::new(Opts::new("hotline_agents", "Agents per state"), &["state"])
+                .expect("static metric definition is valid");
         let rtp_ports_in_use = IntGauge::new("hotline_rtp_ports_in_use", "RTP ports leased")
             .expect("static metric definition is valid");
         let rtp_packets = IntCounterVec::new(
@@ -65,7 +72,10 @@ impl Metrics {
         )
         .expect("static metric definition is valid");
         let events = IntCounterVec::new(
-            Opts::new("hotline_events_total", "Events by stage (written, published)"),
+            Opts::new(
+                "hotline_events_total",
+                "Events by stage (written, published)",
+            ),
             &["stage"],
         )
         .expect("static metric definition is valid");

@@ -21,8 +21,8 @@ impl PromptLibrary {
     pub fn load(config: &Config, dialplan: &Dialplan) -> Result<Self> {
         let dir = config.prompts_dir.join(&config.language);
         let mut prompts = BTreeMap::new();
-        let entries =
-            std::fs::read_dir(&dir).with_context(|| format!("reading prompts {}", dir.display()))?;
+        let entries = std::fs::read_dir(&dir)
+            .with_context(|| format!("reading prompts {}", dir.display()))?;
         for entry in entries {
             let path = entry?.path();
             if path.extension().and_then(|e| e.to_str()) != Some("wav") {
@@ -31,8 +31,8 @@ impl PromptLibrary {
             let Some(name) = path.file_stem().and_then(|s| s.to_str()) else {
                 continue;
             };
-            let prompt =
-                Prompt::load(&path).with_context(|| format!("loading prompt {}", path.display()))?;
+            let prompt = Prompt::load(&path)
+                .with_context(|| format!("loading prompt {}", path.display()))?;
             prompts.insert(name.to_string(), Arc::new(prompt));
         }
         let missing: Vec<_> = dialplan

@@ -52,10 +52,7 @@ impl Registrar {
         };
 
         let now_ms = unix_millis();
-        let creds = req
-            .headers()
-            .authorization()
-            .map(Credentials::parse);
+        let creds = req.headers().authorization().map(Credentials::parse);
         let creds = match creds {
             None => return self.challenge(req, now_ms, false),
             Some(Err(_)) => return self.challenge(req, now_ms, false),
@@ -181,7 +178,11 @@ impl Registrar {
         for b in &bindings {
             ok.push_header(
                 "Contact",
-                format!("<{}>;expires={}", b.contact, b.expires_at.saturating_sub(now)),
+                format!(
+                    "<{}>;expires={}",
+                    b.contact,
+                    b.expires_at.saturating_sub(now)
+                ),
             );
         }
         self.with_tag(ok)

@@ -51,6 +51,8 @@ enum Request {
         notify: mpsc::UnboundedSender<RouteSignal>,
     },
     Command(Command),
+    /// A command, then an event emitted after the routing events it causes.
+    CommandThen(Command, EventDraft),
     Agents(oneshot::Sender<Vec<AgentInfo>>),
     Queues(oneshot::Sender<Vec<QueueInfo>>),
     SetState {
@@ -77,11 +79,16 @@ impl RouterHandle {
         });
     }
 
-    /// The caller hung up while queued or ringing.
-    pub fn abandon(&self, call: Uuid) {
-        self.command(Command::Abandon {
-            call: CallId(call.as_u128()),
-        });
+    /// The call is over: `Abandon` if it was waiting, `CallEnded` if it was connected; `last`
+    /// (the call's `call.ended`) is journaled after the routing events this causes.
+    pub fn finish(&self, call: Uuid, connected: bool, last: EventDraft) {
+        let call = CallId(call.as_u128());
+        let cmd = if connected {
+            Command::CallEnded { call }
+        } else {
+            Command::Abandon { call }
+        };
+        let _ = self.tx.send(Request::CommandThen(cmd, last));
     }
 
     /// The agent's phone is ringing.
@@ -106,13 +113,6 @@ impl RouterHandle {
             call: CallId(call.as_u128()),
             agent: AgentId::new(agent),
             cause,
-        });
-    }
-
-    /// A bridged call ended.
-    pub fn call_ended(&self, call: Uuid) {
-        self.command(Command::CallEnded {
-            call: CallId(call.as_u128()),
         });
     }
 
@@ -176,7 +176,11 @@ pub fn spawn(config: &Config, events: EventSink, metrics: Metrics) -> anyhow::Re
                 strategy: Strategy::LongestIdle,
             })
             .collect(),
-        agents: config.agents.keys().map(|a| AgentId::new(a.clone())).collect(),
+        agents: config
+            .agents
+            .keys()
+            .map(|a| AgentId::new(a.clone()))
+            .collect(),
     };
     let (tx, rx) = mpsc::unbounded_channel();
     let task = RouterTask {
@@ -266,6 +270,13 @@ impl RouterTask {
                         );
                     }
                 }
+            }
+            Request::CommandThen(cmd, last) => {
+                if let Err(e) = self.router.handle(now, cmd) {
+                    tracing::debug!("routing command refused: {e}");
+                }
+                self.drain();
+                self.events.emit(last);
             }
             Request::Agents(reply) => {
                 let _ = reply.send(self.agent_infos(now));
@@ -427,7 +438,9 @@ impl RouterTask {
             RoutingEvent::CallCompleted { call, .. } => {
                 self.calls.remove(&call.0);
             }
-            RoutingEvent::AgentStateChanged { agent, from, to, .. } => {
+            RoutingEvent::AgentStateChanged {
+                agent, from, to, ..
+            } => {
                 let reason = match &to {
                     AgentState::NotReady(r) => Some(not_ready_text(r)),
                     _ => None,
@@ -505,7 +518,10 @@ impl RouterTask {
             *by_state.entry(a.state.name()).or_default() += 1;
         }
         for (state, n) in by_state {
-            self.metrics.agents_by_state.with_label_values(&[state]).set(n);
+            self.metrics
+                .agents_by_state
+                .with_label_values(&[state])
+                .set(n);
         }
         for q in self.router.queues() {
             self.metrics

@@ -157,7 +157,11 @@ impl Call {
                     format!(
                         "\"{}\" <sip:{}@{}>;tag={local_tag}",
                         display.replace('"', ""),
-                        if caller.is_empty() { "anonymous" } else { &caller },
+                        if caller.is_empty() {
+                            "anonymous"
+                        } else {
+                            &caller
+                        },
                         advertised
                     ),
                 )
@@ -215,7 +219,10 @@ impl Call {
         let LegRef::Agent { offer, fork } = leg else {
             return; // responses to our BYE towards the caller need nothing
         };
-        let method = resp.cseq().map(|c| c.method).unwrap_or(Method::Other(String::new()));
+        let method = resp
+            .cseq()
+            .map(|c| c.method)
+            .unwrap_or(Method::Other(String::new()));
         if method != Method::Invite {
             return; // CANCEL/BYE/ACK answers
         }
@@ -442,7 +449,10 @@ impl Call {
                 .is_some_and(|d| Some(d.id().call_id.as_str()) == req.call_id())
         });
         if !current {
-            self.respond(&key, Response::for_request(&req, 481, "Call/Transaction Does Not Exist"));
+            self.respond(
+                &key,
+                Response::for_request(&req, 481, "Call/Transaction Does Not Exist"),
+            );
             return;
         }
         match method {
@@ -531,15 +541,21 @@ impl Call {
             if d.state() != hotline_sip::dialog::DialogState::Terminated {
                 if let Ok(fields) = d.next_request("BYE") {
                     d.terminate();
-                    if let Some(bye) =
-                        in_dialog_request(&fields, Method::Bye, self.shared.endpoint.advertised, &target)
-                    {
+                    if let Some(bye) = in_dialog_request(
+                        &fields,
+                        Method::Bye,
+                        self.shared.endpoint.advertised,
+                        &target,
+                    ) {
                         self.shared.endpoint.send(EndpointCommand::Request {
                             request: bye,
                             target,
                             owner: Owner {
                                 tx: self.self_tx.clone(),
-                                leg: LegRef::Agent { offer, fork: u32::MAX },
+                                leg: LegRef::Agent {
+                                    offer,
+                                    fork: u32::MAX,
+                                },
                             },
                         });
                     }
@@ -608,9 +624,12 @@ impl Call {
         }
         let _ = local_tag;
         if let Ok(fields) = d.next_request("BYE") {
-            if let Some(bye) =
-                in_dialog_request(&fields, Method::Bye, self.shared.endpoint.advertised, &target)
-            {
+            if let Some(bye) = in_dialog_request(
+                &fields,
+                Method::Bye,
+                self.shared.endpoint.advertised,
+                &target,
+            ) {
                 self.shared.endpoint.send(EndpointCommand::Request {
                     request: bye,
                     target,

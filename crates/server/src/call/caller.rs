@@ -21,7 +21,12 @@ impl Call {
     /// Prepares the caller leg and runs the IVR until it waits. False: the call is already over.
     pub(super) async fn start(&mut self) -> bool {
         let from = self.caller_number();
-        let to = self.caller.invite.uri().user_unescaped().unwrap_or_default();
+        let to = self
+            .caller
+            .invite
+            .uri()
+            .user_unescaped()
+            .unwrap_or_default();
         tracing::info!(caller = %self.redacted_caller(), number = %to, "call arrived");
         self.emit(EventDraft::new(EventKind::CallArrived { from, to }));
 
@@ -36,9 +41,12 @@ impl Call {
         let body = self.caller.invite.body().to_vec();
         if !body.is_empty() {
             match sdp::content_is_sdp(&self.caller.invite) {
-                true => self.caller.remote_offer = Some(String::from_utf8_lossy(&body).into_owned()),
+                true => {
+                    self.caller.remote_offer = Some(String::from_utf8_lossy(&body).into_owned())
+                }
                 false => {
-                    let mut r = Response::for_request(&self.caller.invite, 415, "Unsupported Media Type");
+                    let mut r =
+                        Response::for_request(&self.caller.invite, 415, "Unsupported Media Type");
                     r.push_header("Accept", "application/sdp");
                     self.reject_with(r, EndReason::Error);
                     return false;
@@ -56,7 +64,8 @@ impl Call {
         }
         if let Some(se) = self.caller.invite.headers().session_expires() {
             if se.delta_seconds < MIN_SE {
-                let mut r = Response::for_request(&self.caller.invite, 422, "Session Interval Too Small");
+                let mut r =
+                    Response::for_request(&self.caller.invite, 422, "Session Interval Too Small");
                 r.push_header("Min-SE", MIN_SE.to_string());
                 self.reject_with(r, EndReason::Error);
                 return false;
@@ -157,7 +166,8 @@ impl Call {
                     body
                 }
                 OfferOutcome::Refused(warning) => {
-                    let mut r = Response::for_request(&self.caller.invite, 488, "Not Acceptable Here");
+                    let mut r =
+                        Response::for_request(&self.caller.invite, 488, "Not Acceptable Here");
                     r.push_header("Warning", format!("305 hotline \"{warning}\""));
                     self.reject_with(r, EndReason::Error);
                     return;
@@ -170,7 +180,10 @@ impl Call {
         ok.set_to_tag(&self.caller.local_tag);
         ok.push_header(
             "Contact",
-            our_contact(self.shared.endpoint.advertised, self.caller.target.transport),
+            our_contact(
+                self.shared.endpoint.advertised,
+                self.caller.target.transport,
+            ),
         );
         ok.push_header("Allow", crate::endpoint::ALLOW);
         ok.push_header("Supported", crate::endpoint::SUPPORTED);
@@ -216,7 +229,10 @@ impl Call {
     /// The session interval to impose on the caller (RFC 4028), if the caller supports timers.
     fn session_interval(&self) -> Option<u32> {
         let h = self.caller.invite.headers();
-        let supported = h.supported().iter().any(|s| s.eq_ignore_ascii_case("timer"));
+        let supported = h
+            .supported()
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case("timer"));
         let ours = self.shared.config.session_expires;
         match h.session_expires() {
             Some(se) => Some(se.delta_seconds.max(MIN_SE)),
@@ -269,7 +285,12 @@ impl Call {
     }
 
     /// In-dialog requests from the caller.
-    pub(super) async fn caller_request(&mut self, req: Request, key: Option<TransactionKey>, source: Target) {
+    pub(super) async fn caller_request(
+        &mut self,
+        req: Request,
+        key: Option<TransactionKey>,
+        source: Target,
+    ) {
         let method = req.method().clone();
         if method == Method::Ack {
             if self.caller.remote_offer.is_none() && !req.body().is_empty() {
@@ -382,7 +403,10 @@ impl Call {
         let mut ok = Response::for_request(&req, 200, "OK");
         ok.push_header(
             "Contact",
-            our_contact(self.shared.endpoint.advertised, self.caller.target.transport),
+            our_contact(
+                self.shared.endpoint.advertised,
+                self.caller.target.transport,
+            ),
         );
         if let Some(i) = self.caller.session_interval {
             ok.push_header("Session-Expires", format!("{i};refresher=uac"));

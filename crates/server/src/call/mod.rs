@@ -160,10 +160,17 @@ struct Call {
     started: Instant,
     sip_call_ids: Vec<String>,
     end: Option<(EndReason, HungUpBy)>,
+    /// Set when the call leaves routing: whether it was connected to an agent.
+    routed: Option<bool>,
 }
 
 impl Call {
-    fn new(shared: Arc<Shared>, id: Uuid, new: NewCall, self_tx: mpsc::UnboundedSender<CallInput>) -> Self {
+    fn new(
+        shared: Arc<Shared>,
+        id: Uuid,
+        new: NewCall,
+        self_tx: mpsc::UnboundedSender<CallInput>,
+    ) -> Self {
         let (route_tx, route_rx) = mpsc::unbounded_channel();
         let ip = shared.config.media_ip();
         let sip_call_id = new.invite.call_id().unwrap_or_default().to_string();
@@ -195,6 +202,7 @@ impl Call {
             started: Instant::now(),
             sip_call_ids: vec![sip_call_id],
             end: None,
+            routed: None,
             shared,
             self_tx,
         }
@@ -279,11 +287,16 @@ impl Call {
     }
 
     fn emit(&self, draft: EventDraft) {
+        self.shared.events.emit(self.draft(draft));
+    }
+
+    /// Adds the call's ids to an event.
+    fn draft(&self, draft: EventDraft) -> EventDraft {
         let mut draft = draft.call(self.id);
         for c in &self.sip_call_ids {
             draft = draft.sip_call_id(c.clone());
         }
-        self.shared.events.emit(draft);
+        draft
     }
 
     fn caller_number(&self) -> String {
@@ -300,11 +313,11 @@ impl Call {
             return;
         }
         self.end.get_or_insert((reason, by));
-        match self.phase.clone() {
-            Phase::Queued { .. } => self.shared.router.abandon(self.id),
-            Phase::Bridged { .. } => self.shared.router.call_ended(self.id),
-            Phase::Ivr | Phase::Ended => {}
-        }
+        self.routed = match self.phase {
+            Phase::Queued { .. } => Some(false),
+            Phase::Bridged { .. } => Some(true),
+            Phase::Ivr | Phase::Ended => None,
+        };
         if let Some(ivr) = self.ivr.as_mut() {
             if by == HungUpBy::Caller {
                 ivr.handle(Instant::now(), hotline_dialplan::IvrInput::Hangup);
@@ -324,16 +337,18 @@ impl Call {
 
     /// Cleanup when the task ends: event, dialogs, media.
     fn finish(&mut self) {
-        let (reason, by) = self
-            .end
-            .unwrap_or((EndReason::Error, HungUpBy::System));
+        let (reason, by) = self.end.unwrap_or((EndReason::Error, HungUpBy::System));
         let duration_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         tracing::info!(?reason, ?by, duration_ms, "call ended");
-        self.emit(EventDraft::new(EventKind::CallEnded {
+        let ended = self.draft(EventDraft::new(EventKind::CallEnded {
             reason,
             hung_up_by: by,
             duration_ms,
         }));
+        match self.routed {
+            Some(connected) => self.shared.router.finish(self.id, connected, ended),
+            None => self.shared.events.emit(ended),
+        }
         if let Some(call_id) = self.caller.invite.call_id() {
             self.shared.endpoint.send(EndpointCommand::RemoveDialog {
                 call_id: call_id.to_string(),

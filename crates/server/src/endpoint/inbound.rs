@@ -219,11 +219,9 @@ impl EndpointTask {
             return;
         }
         let number = req.uri().user_unescaped().unwrap_or_default();
-        let Some(ivr) = hotline_dialplan::Ivr::start(
-            self.shared.dialplan.clone(),
-            &number,
-            Instant::now(),
-        ) else {
+        let Some(ivr) =
+            hotline_dialplan::Ivr::start(self.shared.dialplan.clone(), &number, Instant::now())
+        else {
             self.respond(&key, Response::for_request(&req, 404, "Not Found"));
             return;
         };
@@ -244,8 +242,7 @@ impl EndpointTask {
         self.shared.active_calls.fetch_add(1, Ordering::SeqCst);
         self.transactions.set_server_owner(&key, owner.clone());
         if let Some(call_id) = req.call_id() {
-            self.dialogs
-                .insert((call_id.to_string(), local_tag), owner);
+            self.dialogs.insert((call_id.to_string(), local_tag), owner);
         }
     }
 

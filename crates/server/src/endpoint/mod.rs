@@ -171,7 +171,8 @@ impl Endpoint {
         let transport = SipSender::spawn(handle);
         let advertised = SocketAddr::new(config.media_ip(), local_addr.port());
         let now_unix = unix_now();
-        let locations = LocationStore::load(&settings.data_dir.join("registrations.json"), now_unix)?;
+        let locations =
+            LocationStore::load(&settings.data_dir.join("registrations.json"), now_unix)?;
         let (tx, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             config: config.clone(),
@@ -292,8 +293,7 @@ impl EndpointTask {
         let now = Instant::now();
         match cmd {
             EndpointCommand::Respond { key, response } => {
-                self.transactions
-                    .respond(now, &key, response, &self.shared);
+                self.transactions.respond(now, &key, response, &self.shared);
             }
             EndpointCommand::Request {
                 request,
@@ -304,7 +304,9 @@ impl EndpointTask {
                     .send_request(now, request, target, owner, &self.shared);
             }
             EndpointCommand::Ack { request, target } => {
-                self.shared.metrics.count_request("ACK", crate::metrics::Direction::Out);
+                self.shared
+                    .metrics
+                    .count_request("ACK", crate::metrics::Direction::Out);
                 self.shared
                     .transport
                     .send(target, bytes::Bytes::from(request.to_bytes()));

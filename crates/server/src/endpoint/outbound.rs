@@ -62,7 +62,10 @@ pub fn in_dialog_request(
         b = b.header("Route", r.clone());
     }
     b = b
-        .header("From", format!("<{}>;tag={}", fields.from_uri, fields.from_tag))
+        .header(
+            "From",
+            format!("<{}>;tag={}", fields.from_uri, fields.from_tag),
+        )
         .header("To", format!("<{}>;tag={}", fields.to_uri, fields.to_tag))
         .header("Call-ID", fields.call_id.clone())
         .header("CSeq", format!("{} {}", fields.cseq, fields.method))

@@ -137,14 +137,22 @@ impl Transactions {
     }
 
     /// Sets who is told about a CANCEL or a missing ACK for this server transaction.
-    pub fn set_server_owner(&mut self, key: &TransactionKey, owner: mpsc::UnboundedSender<CallInput>) {
+    pub fn set_server_owner(
+        &mut self,
+        key: &TransactionKey,
+        owner: mpsc::UnboundedSender<CallInput>,
+    ) {
         if let Some(ctx) = self.server_ctx.get_mut(key) {
             ctx.owner = Some(owner);
         }
     }
 
     /// A CANCEL for this INVITE transaction: tells the machine, returns the owning call task.
-    pub fn cancel(&mut self, now: Instant, key: &TransactionKey) -> Option<mpsc::UnboundedSender<CallInput>> {
+    pub fn cancel(
+        &mut self,
+        now: Instant,
+        key: &TransactionKey,
+    ) -> Option<mpsc::UnboundedSender<CallInput>> {
         let mut m = self.server.get_mut(key)?;
         let pending = match &mut *m {
             Transaction::ServerInvite(s) => s.cancel(now),
@@ -158,7 +166,13 @@ impl Transactions {
     }
 
     /// Sends a response on a server transaction.
-    pub fn respond(&mut self, now: Instant, key: &TransactionKey, response: Response, shared: &Shared) {
+    pub fn respond(
+        &mut self,
+        now: Instant,
+        key: &TransactionKey,
+        response: Response,
+        shared: &Shared,
+    ) {
         let status = response.status();
         let bytes = Bytes::from(response.to_bytes());
         match self.server.get_mut(key) {
@@ -186,7 +200,10 @@ impl Transactions {
         owner: Owner,
         shared: &Shared,
     ) {
-        let Some(branch) = request.top_via().and_then(|v| v.branch().map(str::to_string)) else {
+        let Some(branch) = request
+            .top_via()
+            .and_then(|v| v.branch().map(str::to_string))
+        else {
             tracing::error!("request without a Via branch not sent");
             return;
         };
@@ -199,7 +216,9 @@ impl Transactions {
         } else {
             Transaction::ClientNonInvite(ClientNonInvite::new(now, config, bytes))
         };
-        shared.metrics.count_request(method.as_str(), Direction::Out);
+        shared
+            .metrics
+            .count_request(method.as_str(), Direction::Out);
         self.client.insert(key.clone(), machine);
         self.client_ctx.insert(
             key.clone(),
