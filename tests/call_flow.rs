@@ -2,6 +2,8 @@
 //! 100, hears the greeting, presses 1 (RFC 4733 pcap), waits with music, the agent answers, audio
 //! flows both ways through hotline, the caller hangs up; the journal holds every step in order.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::time::Duration;

@@ -173,7 +173,7 @@ pub fn scenario_path(name: &str) -> PathBuf {
 pub fn free_even_port() -> u16 {
     loop {
         let p = free_port();
-        if p % 2 == 0 && std::net::UdpSocket::bind(("127.0.0.1", p + 1)).is_ok() {
+        if p.is_multiple_of(2) && std::net::UdpSocket::bind(("127.0.0.1", p + 1)).is_ok() {
             return p;
         }
     }

@@ -92,6 +92,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     .context("starting the event journal")?;
 
     let router = router_task::spawn(&config, events.clone(), metrics.clone())?;
+    spawn_event_stats(events_handle.stats_reader(), metrics.clone());
     let ports = Arc::new(RtpPortAllocator::new(config.rtp_ports.clone()));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
 
@@ -135,6 +136,28 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     let report = events_handle.shutdown().await;
     tracing::info!(?report, "events flushed");
     Ok(())
+}
+
+/// Copies the event pipeline's counters into the metrics once a second.
+fn spawn_event_stats(stats: hotline_events::StatsReader, metrics: Metrics) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let s = stats.snapshot();
+            for (stage, value) in [
+                ("written", s.written),
+                ("published", s.published),
+                ("publish_errors", s.publish_errors),
+                ("backlog", s.backlog),
+            ] {
+                metrics
+                    .events
+                    .with_label_values(&[stage])
+                    .set(i64::try_from(value).unwrap_or(i64::MAX));
+            }
+        }
+    });
 }
 
 async fn wait_for_signal() {

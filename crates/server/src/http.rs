@@ -27,6 +27,9 @@ pub struct ApiState {
 pub struct AgentInfo {
     /// Agent id.
     pub id: String,
+    /// Display name from the config.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// `logged_out`, `ready`, `reserved`, `ringing`, `on_call`, `wrap_up` or `not_ready`.
     pub state: String,
     /// Why the agent is not ready.

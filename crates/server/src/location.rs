@@ -196,11 +196,6 @@ impl LocationStore {
     pub fn counts(&self) -> impl Iterator<Item = (&str, usize)> {
         self.bindings.iter().map(|(a, l)| (a.as_str(), l.len()))
     }
-
-    /// The earliest expiry, for the expiry timer.
-    pub fn next_expiry(&self) -> Option<u64> {
-        self.bindings.values().flatten().map(|b| b.expires_at).min()
-    }
 }
 
 /// Contacts compare by URI, case-insensitively for scheme and host (a simplification of RFC 3261
@@ -285,7 +280,6 @@ mod tests {
     fn expiry_reports_changed_agents() {
         let mut s = LocationStore::default();
         reg(&mut s, "sip:1001@a", 60, "c1", 1, 0).unwrap();
-        assert_eq!(s.next_expiry(), Some(60));
         assert!(s.expire(59).is_empty());
         assert_eq!(s.expire(60), vec![("1001".to_string(), 0)]);
     }

@@ -22,8 +22,8 @@ pub struct Metrics {
     pub rtp_ports_in_use: IntGauge,
     /// RTP packets received and sent by hotline's legs.
     pub rtp_packets: IntCounterVec,
-    /// Events written to the journal and published to Redis.
-    pub events: IntCounterVec,
+    /// Event pipeline counters: written, published, publish_errors, backlog.
+    pub events: IntGaugeVec,
 }
 
 impl Metrics {
@@ -71,10 +71,10 @@ impl Metrics {
             &["direction"],
         )
         .expect("static metric definition is valid");
-        let events = IntCounterVec::new(
+        let events = IntGaugeVec::new(
             Opts::new(
-                "hotline_events_total",
-                "Events by stage (written, published)",
+                "hotline_events",
+                "Event pipeline: written (fsynced), published (Redis), publish_errors, backlog",
             ),
             &["stage"],
         )

@@ -192,6 +192,11 @@ pub fn spawn(config: &Config, events: EventSink, metrics: Metrics) -> anyhow::Re
             .iter()
             .map(|(name, q)| (name.clone(), q.members.clone()))
             .collect(),
+        names: config
+            .agents
+            .iter()
+            .filter_map(|(id, a)| a.name.clone().map(|n| (id.clone(), n)))
+            .collect(),
         events,
         metrics,
         rx,
@@ -205,6 +210,7 @@ struct RouterTask {
     calls: HashMap<u128, mpsc::UnboundedSender<RouteSignal>>,
     contacts: BTreeMap<String, usize>,
     members: BTreeMap<String, Vec<String>>,
+    names: BTreeMap<String, String>,
     events: EventSink,
     metrics: Metrics,
     rx: mpsc::UnboundedReceiver<Request>,
@@ -474,6 +480,7 @@ impl RouterTask {
             .agents()
             .map(|a| AgentInfo {
                 id: a.id.as_str().to_string(),
+                name: self.names.get(a.id.as_str()).cloned(),
                 state: a.state.name().to_string(),
                 reason: match &a.state {
                     AgentState::NotReady(r) => Some(not_ready_text(r)),

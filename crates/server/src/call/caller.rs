@@ -77,10 +77,7 @@ impl Call {
 
     /// Carries out every pending IVR action.
     pub(super) fn drive_ivr(&mut self) {
-        loop {
-            let Some(action) = self.ivr.as_mut().and_then(|i| i.poll_action()) else {
-                break;
-            };
+        while let Some(action) = self.ivr.as_mut().and_then(|i| i.poll_action()) {
             self.ivr_action(action);
             if self.phase == Phase::Ended {
                 return;

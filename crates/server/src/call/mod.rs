@@ -31,8 +31,8 @@ use agent::AgentLeg;
 pub enum CallInput {
     /// A request in one of the call's dialogs (`key` is `None` for an ACK).
     Request {
-        /// The request.
-        request: Request,
+        /// The request (boxed: it is by far the largest input).
+        request: Box<Request>,
         /// Its server transaction.
         key: Option<TransactionKey>,
         /// Where it came from.
@@ -255,9 +255,9 @@ impl Call {
                 source,
             } => {
                 if self.is_caller_dialog(&request) {
-                    self.caller_request(request, key, source).await;
+                    self.caller_request(*request, key, source).await;
                 } else {
-                    self.agent_request(request, key);
+                    self.agent_request(*request, key);
                 }
             }
             CallInput::Cancelled { invite } => self.caller_cancelled(invite),

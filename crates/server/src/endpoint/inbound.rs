@@ -90,7 +90,7 @@ impl EndpointTask {
             }
             if let Some(owner) = self.dialog_owner(&req) {
                 let _ = owner.send(CallInput::Request {
-                    request: req,
+                    request: Box::new(req),
                     key: None,
                     source: target,
                 });
@@ -108,7 +108,7 @@ impl EndpointTask {
             _ => None,
         };
         self.transactions
-            .new_server(now, key.clone(), invite, target.clone(), None, index);
+            .new_server(now, key.clone(), invite, target, None, index);
 
         if method == Method::Cancel {
             self.handle_cancel(&req, &key);
@@ -149,7 +149,7 @@ impl EndpointTask {
                 Some(owner) => {
                     self.transactions.set_server_owner(&key, owner.clone());
                     let _ = owner.send(CallInput::Request {
-                        request: req,
+                        request: Box::new(req),
                         key: Some(key),
                         source: target,
                     });
@@ -273,7 +273,7 @@ impl EndpointTask {
         self.shared.metrics.count_response(status, Direction::Out);
         self.shared
             .transport
-            .send(target.clone(), Bytes::from(resp.to_bytes()));
+            .send(*target, Bytes::from(resp.to_bytes()));
     }
 }
 

@@ -254,11 +254,6 @@ impl Transactions {
         true
     }
 
-    /// Whether a CANCEL may be sent for this INVITE (a provisional response arrived).
-    pub fn can_cancel(&self, key: &ClientKey) -> bool {
-        matches!(self.client.get(key), Some(Transaction::ClientInvite(c)) if c.can_cancel())
-    }
-
     fn drain_server(&mut self, key: &TransactionKey, shared: &Shared) {
         let Some(mut m) = self.server.get_mut(key) else {
             return;
@@ -273,7 +268,7 @@ impl Transactions {
         };
         for out in outputs {
             match out {
-                Output::Transmit(bytes) => shared.transport.send(ctx.target.clone(), bytes),
+                Output::Transmit(bytes) => shared.transport.send(ctx.target, bytes),
                 Output::Timeout | Output::TransportError => {
                     if let Some(owner) = &ctx.owner {
                         let _ = owner.send(CallInput::AckTimeout);
@@ -297,7 +292,7 @@ impl Transactions {
                 return;
             };
             match out {
-                Output::Transmit(bytes) => shared.transport.send(ctx.target.clone(), bytes),
+                Output::Transmit(bytes) => shared.transport.send(ctx.target, bytes),
                 Output::DeliverResponse { status } => {
                     shared.metrics.count_response(status, Direction::In);
                     if let Some(resp) = &ctx.last_response {
