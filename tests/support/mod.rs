@@ -73,6 +73,8 @@ pub struct Options {
     pub redis_url: Option<String>,
     /// Size of the RTP port range (ports, not pairs).
     pub rtp_ports: u16,
+    /// `--grace-period` in seconds.
+    pub grace_period: u64,
 }
 
 impl Default for Options {
@@ -83,6 +85,7 @@ impl Default for Options {
             rtp_timeout: "30s",
             redis_url: None,
             rtp_ports: 60,
+            grace_period: 2,
         }
     }
 }
@@ -153,7 +156,7 @@ impl Hotline {
             .arg("--rtp-ports")
             .arg(format!("{lo}-{hi}"))
             .arg("--grace-period")
-            .arg("2")
+            .arg(opts.grace_period.to_string())
             .env(
                 "RUST_LOG",
                 std::env::var("HOTLINE_TEST_LOG").unwrap_or_else(|_| "info".into()),
@@ -245,6 +248,24 @@ impl Hotline {
             self.agent(id),
             self.log()
         );
+    }
+
+    /// Sends SIGTERM (hotline starts its graceful shutdown).
+    pub fn terminate(&self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+    }
+
+    /// Waits for the process to exit; returns its exit status.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let mut status = None;
+        poll_until(timeout, || {
+            status = self.child.try_wait().unwrap();
+            status.is_some()
+        });
+        status
     }
 
     /// Sends SIGTERM and waits for exit.

@@ -33,6 +33,9 @@ pub fn check_dialplan(file: &Path, config: Option<&Path>) -> ExitCode {
     }
     match Dialplan::load(file, &ctx) {
         Ok(plan) => {
+            for warning in plan.warnings() {
+                eprintln!("{warning}");
+            }
             println!(
                 "{}: ok ({} numbers)",
                 file.display(),
@@ -73,6 +76,9 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     let dialplan = Dialplan::load(&config.dialplan, &ctx)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("dialplan {}", config.dialplan.display()))?;
+    for warning in dialplan.warnings() {
+        tracing::warn!("{warning}");
+    }
     let prompts = PromptLibrary::load(&config, &dialplan)?;
 
     let metrics = Metrics::new();

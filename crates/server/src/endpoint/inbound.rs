@@ -207,7 +207,7 @@ impl EndpointTask {
     }
 
     fn new_call(&mut self, req: Request, key: TransactionKey, target: Target) {
-        if self.draining {
+        if self.draining || *self.shutdown.borrow() {
             let mut r = Response::for_request(&req, 503, "Service Unavailable");
             r.push_header("Retry-After", "30");
             self.respond(&key, r);
