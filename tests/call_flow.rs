@@ -141,3 +141,31 @@ fn caller_reaches_agent_through_ivr_and_queue_with_audio_both_ways() {
         "{states:?}"
     );
 }
+
+#[test]
+fn agent_registered_over_tcp_gets_the_call_on_its_own_connection() {
+    let h = Hotline::start(Options::default());
+    // SIPp over TCP (one connection, -t t1): the offer must come back over that connection,
+    // since the agent listens nowhere else.
+    let agent = SippAgent::start(
+        &h,
+        AgentSetup {
+            hold_ms: 10_000,
+            extra: vec!["-t", "t1"],
+            ..AgentSetup::default()
+        },
+    );
+    let caller = Sipp::new("caller_ivr.xml", h.sip)
+        .var("digit", 1)
+        .var("talk_ms", 2000)
+        .key("caller_pt", 0)
+        .args(&["-s", "100", "-m", "1"])
+        .spawn();
+    agent.hotline_rtp(Duration::from_secs(10));
+    let answered = h.wait_type("call.answered", Duration::from_secs(5));
+    assert_eq!(answered["agent_id"], "1001");
+    caller.wait(Duration::from_secs(20)).assert_ok("caller");
+    let ended = h.wait_type("call.ended", Duration::from_secs(5));
+    assert_eq!(ended["reason"], "completed");
+    agent.finish(Duration::from_secs(20)).assert_ok("TCP agent");
+}
