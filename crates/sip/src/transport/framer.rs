@@ -4,6 +4,8 @@
 use bytes::{Bytes, BytesMut};
 use thiserror::Error;
 
+use crate::message::{frame_with_limits, FrameError as MessageFrameError, FrameLimits};
+
 /// One unit cut from the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Frame {
@@ -72,63 +74,22 @@ impl Framer {
             }
             break;
         }
-        let Some(header_end) = find(&self.buf, b"\r\n\r\n") else {
-            if self.buf.len() > self.max_header {
-                return Err(FrameError::HeaderTooLarge(self.max_header));
-            }
-            return Ok(None);
+        // The header scan and Content-Length rules are the message parser's, so a stream and a
+        // datagram are judged alike.
+        let limits = FrameLimits {
+            max_header_bytes: self.max_header,
+            max_body_bytes: self.max_body,
         };
-        let head_len = header_end + 4;
-        if head_len > self.max_header {
-            return Err(FrameError::HeaderTooLarge(self.max_header));
+        match frame_with_limits(&self.buf, &limits) {
+            Ok(Some(total)) => Ok(Some(Frame::Message(self.buf.split_to(total).freeze()))),
+            Ok(None) => Ok(None),
+            Err(MessageFrameError::HeaderTooLarge(n)) => Err(FrameError::HeaderTooLarge(n)),
+            Err(MessageFrameError::BodyTooLarge { declared, .. }) => Err(FrameError::BodyTooLarge(
+                usize::try_from(declared).unwrap_or(usize::MAX),
+            )),
+            Err(_) => Err(FrameError::BadContentLength),
         }
-        let body_len = content_length(&self.buf[..header_end])?;
-        if body_len > self.max_body {
-            return Err(FrameError::BodyTooLarge(body_len));
-        }
-        let total = head_len + body_len;
-        if self.buf.len() < total {
-            self.buf.reserve(total - self.buf.len());
-            return Ok(None);
-        }
-        Ok(Some(Frame::Message(self.buf.split_to(total).freeze())))
     }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// The Content-Length (or compact `l`) of a header section, case-insensitively.
-fn content_length(head: &[u8]) -> Result<usize, FrameError> {
-    let mut found: Option<usize> = None;
-    // The first line is the start line; continuation lines start with whitespace.
-    for line in head.split(|b| *b == b'\n').skip(1) {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.first().is_some_and(|b| b.is_ascii_whitespace()) {
-            continue;
-        }
-        let Some(colon) = line.iter().position(|b| *b == b':') else {
-            continue;
-        };
-        let name = line[..colon].trim_ascii();
-        if !(name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"l")) {
-            continue;
-        }
-        let value = line[colon + 1..].trim_ascii();
-        if value.is_empty() || value.len() > 10 || !value.iter().all(u8::is_ascii_digit) {
-            return Err(FrameError::BadContentLength);
-        }
-        let n = std::str::from_utf8(value)
-            .ok()
-            .and_then(|s| s.parse::<usize>().ok())
-            .ok_or(FrameError::BadContentLength)?;
-        if found.is_some_and(|prev| prev != n) {
-            return Err(FrameError::BadContentLength);
-        }
-        found = Some(n);
-    }
-    found.ok_or(FrameError::BadContentLength)
 }
 
 #[cfg(test)]
