@@ -1,6 +1,8 @@
 //! The HTTP side as an operator and a supervisor tool see it: health, Prometheus metrics, the
 //! bearer token, the agent and queue views, and agent state changes with their events.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::net::UdpSocket;

@@ -2,6 +2,8 @@
 //! taking calls and API changes while Redis is down, and publishes the backlog once it is back.
 //! The test runs its own redis-server on a free port (never the shared one on 6379).
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::path::Path;
