@@ -1,5 +1,6 @@
-//! RFC 4028 session timers on the caller's leg: hotline accepts the caller's interval, makes the
-//! caller the refresher, answers refreshes, and refuses intervals below Min-SE with 422.
+//! The caller leg seen from a raw SIP client: RFC 4028 session timers (the caller's interval is
+//! accepted with the caller as refresher, refreshes answered, too small refused with 422) and the
+//! advertised address in Contact and SDP.
 
 #![allow(clippy::unwrap_used)]
 
@@ -114,4 +115,22 @@ fn caller_session_interval_is_accepted_refreshed_and_too_small_is_refused() {
     });
     assert_eq!(ended["hung_up_by"], "caller");
     assert_eq!(ended["reason"], "abandoned");
+}
+
+#[test]
+fn advertised_address_goes_in_contact_and_sdp() {
+    let h = Hotline::start(Options {
+        advertised: Some("127.0.0.5"),
+        ..Options::default()
+    });
+    let p = Phone::new(h.sip);
+    let ok = p.request(&invite(&p, "adv", 120));
+    assert!(ok.starts_with("SIP/2.0 200"), "{ok}");
+    let contact = header(&ok, "Contact").unwrap();
+    assert!(
+        contact.contains(&format!("127.0.0.5:{}", h.sip.port())),
+        "{contact}"
+    );
+    assert!(ok.contains("c=IN IP4 127.0.0.5\r\n"), "{ok}");
+    assert!(ok.contains("o=hotline "), "{ok}");
 }

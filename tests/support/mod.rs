@@ -75,6 +75,8 @@ pub struct Options {
     pub rtp_ports: u16,
     /// `--grace-period` in seconds.
     pub grace_period: u64,
+    /// `sip.advertised_address` in the config.
+    pub advertised: Option<&'static str>,
 }
 
 impl Default for Options {
@@ -86,6 +88,7 @@ impl Default for Options {
             redis_url: None,
             rtp_ports: 60,
             grace_period: 2,
+            advertised: None,
         }
     }
 }
@@ -141,6 +144,13 @@ impl Hotline {
                     root.join("dialplans/default.yaml").display()
                 ),
             );
+        let config = match opts.advertised {
+            Some(ip) => config.replace(
+                "  # advertised_address: 203.0.113.10",
+                &format!("  advertised_address: {ip}"),
+            ),
+            None => config,
+        };
         let config_path = dir.path().join("hotline.yaml");
         std::fs::write(&config_path, config).unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hotline"));

@@ -383,7 +383,9 @@ impl Call {
             inactivity_timeout: self.shared.config.rtp_timeout,
             ..LegConfig::default()
         };
-        let result = RtpLeg::bind(self.shared.config.media_ip(), &self.shared.ports, config).await;
+        // Bind where we listen; the SDP carries the advertised address (NAT).
+        let bind_ip = self.shared.config.sip_listen.ip();
+        let result = RtpLeg::bind(bind_ip, &self.shared.ports, config).await;
         self.shared
             .metrics
             .rtp_ports_in_use
