@@ -51,11 +51,27 @@ impl Registrar {
             return self.with_tag(Response::for_request(req, 404, "Not Found"));
         };
 
-        let now_ms = unix_millis();
+        if let Err(refusal) =
+            self.authenticate(req, &agent, &settings.password, source, unix_millis())
+        {
+            return refusal;
+        }
+        self.apply(req, &agent, source, shared)
+    }
+
+    /// Checks a REGISTER's credentials at `now_ms` (Unix ms). `Err` is the answer to send: a
+    /// fresh challenge (`stale=true` when only the nonce had expired) or 403.
+    fn authenticate(
+        &mut self,
+        req: &Request,
+        agent: &str,
+        password: &str,
+        source: &Target,
+        now_ms: u64,
+    ) -> Result<(), Response> {
         let creds = req.headers().authorization().map(Credentials::parse);
         let creds = match creds {
-            None => return self.challenge(req, now_ms, false),
-            Some(Err(_)) => return self.challenge(req, now_ms, false),
+            None | Some(Err(_)) => return Err(self.challenge(req, now_ms, false)),
             Some(Ok(c)) => c,
         };
         let verifier = match creds.algorithm {
@@ -67,21 +83,20 @@ impl Registrar {
             now_ms,
             "REGISTER",
             &uri,
-            &agent,
-            UserSecret::Password(&settings.password),
+            agent,
+            UserSecret::Password(password),
             &creds,
         ) {
-            Ok(()) => {}
-            Err(DigestError::StaleNonce) => return self.challenge(req, now_ms, true),
+            Ok(()) => Ok(()),
+            Err(DigestError::StaleNonce) => Err(self.challenge(req, now_ms, true)),
             Err(DigestError::UnknownNonce) | Err(DigestError::WrongRealm) => {
-                return self.challenge(req, now_ms, false)
+                Err(self.challenge(req, now_ms, false))
             }
             Err(e) => {
                 tracing::warn!(%agent, source = %source.addr, "REGISTER refused: {e}");
-                return self.with_tag(Response::for_request(req, 403, "Forbidden"));
+                Err(self.with_tag(Response::for_request(req, 403, "Forbidden")))
             }
         }
-        self.apply(req, &agent, source, shared)
     }
 
     fn apply(&mut self, req: &Request, agent: &str, source: &Target, shared: &Shared) -> Response {
@@ -215,4 +230,127 @@ fn unix_millis() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use hotline_sip::digest::{authorization_value, DigestInput};
+    use hotline_sip::message::{self, Message};
+    use hotline_sip::transport::TransportKind;
+
+    use super::*;
+
+    const T0: u64 = 1_800_000_000_000;
+
+    fn registrar() -> Registrar {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/hotline.yaml");
+        Registrar::new(&Config::load(&path).unwrap())
+    }
+
+    fn source() -> Target {
+        Target {
+            addr: "127.0.0.1:5070".parse().unwrap(),
+            transport: TransportKind::Udp,
+            conn: None,
+        }
+    }
+
+    fn register(cseq: u32, authorization: Option<&str>) -> Request {
+        let auth = authorization
+            .map(|a| format!("Authorization: {a}\r\n"))
+            .unwrap_or_default();
+        let text = format!(
+            "REGISTER sip:127.0.0.1 SIP/2.0\r\n\
+             Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK{cseq}\r\n\
+             From: <sip:1001@127.0.0.1>;tag=a\r\n\
+             To: <sip:1001@127.0.0.1>\r\n\
+             Call-ID: stale-test\r\n\
+             CSeq: {cseq} REGISTER\r\n\
+             Contact: <sip:1001@127.0.0.1:5070>\r\n\
+             {auth}Content-Length: 0\r\n\r\n"
+        );
+        match message::parse(text.as_bytes()).unwrap() {
+            Message::Request(r) => r,
+            Message::Response(_) => unreachable!("a request was built"),
+        }
+    }
+
+    /// The MD5 nonce of a 401.
+    fn md5_nonce(resp: &Response) -> String {
+        let text = String::from_utf8(resp.to_bytes()).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("WWW-Authenticate") && l.contains("algorithm=MD5"))
+            .unwrap();
+        line.split("nonce=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string()
+    }
+
+    fn answer(nonce: &str, nc: u32) -> String {
+        authorization_value(&DigestInput {
+            algorithm: DigestAlgorithm::Md5,
+            username: "1001",
+            realm: "hotline",
+            password: "demo1001",
+            ha1: None,
+            method: "REGISTER",
+            uri: "sip:127.0.0.1",
+            nonce,
+            qop_auth: Some((nc, "c0ffee")),
+        })
+    }
+
+    fn auth(r: &mut Registrar, req: &Request, now_ms: u64) -> Result<(), Response> {
+        r.authenticate(req, "1001", "demo1001", &source(), now_ms)
+    }
+
+    fn stale(resp: &Response) -> bool {
+        String::from_utf8(resp.to_bytes())
+            .unwrap()
+            .contains("stale=true")
+    }
+
+    #[test]
+    fn expired_nonce_is_challenged_again_with_stale_true() {
+        let mut r = registrar();
+        let first = auth(&mut r, &register(1, None), T0).unwrap_err();
+        assert_eq!(first.status(), 401);
+        assert!(!stale(&first));
+        let nonce = md5_nonce(&first);
+
+        // Within the nonce lifetime the answer is accepted.
+        let ok = register(2, Some(&answer(&nonce, 1)));
+        assert!(auth(&mut r, &ok, T0 + 1_000).is_ok());
+
+        // After it, the right password on the old nonce gets a new challenge marked stale.
+        let late = T0 + NONCE_LIFETIME.as_millis() as u64 + 1_000;
+        let resp = auth(&mut r, &register(3, Some(&answer(&nonce, 2))), late).unwrap_err();
+        assert_eq!(resp.status(), 401);
+        assert!(
+            stale(&resp),
+            "{}",
+            String::from_utf8_lossy(&resp.to_bytes())
+        );
+        let fresh = md5_nonce(&resp);
+        assert_ne!(fresh, nonce);
+        assert!(auth(&mut r, &register(4, Some(&answer(&fresh, 1))), late).is_ok());
+    }
+
+    #[test]
+    fn wrong_password_on_an_expired_nonce_is_still_forbidden() {
+        let mut r = registrar();
+        let nonce = md5_nonce(&auth(&mut r, &register(1, None), T0).unwrap_err());
+        let wrong = answer(&nonce, 1).replace("response=\"", "response=\"0");
+        let late = T0 + NONCE_LIFETIME.as_millis() as u64 + 1_000;
+        let resp = auth(&mut r, &register(2, Some(&wrong)), late).unwrap_err();
+        assert_ne!(resp.status(), 200);
+        assert!(!stale(&resp));
+    }
 }
