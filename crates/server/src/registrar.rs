@@ -22,6 +22,8 @@ pub struct Registrar {
     md5: DigestAuth,
     limits: RegistrationLimits,
     domain: String,
+    /// Issue time (Unix ms) of the last challenge's nonce.
+    last_nonce_ms: u64,
 }
 
 impl Registrar {
@@ -33,6 +35,7 @@ impl Registrar {
             md5: DigestAuth::new(&config.realm, &key, DigestAlgorithm::Md5, NONCE_LIFETIME),
             limits: config.registration,
             domain: config.domain.clone(),
+            last_nonce_ms: 0,
         }
     }
 
@@ -204,6 +207,11 @@ impl Registrar {
     }
 
     fn challenge(&mut self, req: &Request, now_ms: u64, stale: bool) -> Response {
+        // A nonce is its issue time in ms plus a MAC, so two challenges in one millisecond would
+        // share a nonce and its nonce-count (the second phone's nc=1 would look like a replay):
+        // each challenge gets a later issue time than the one before.
+        let now_ms = now_ms.max(self.last_nonce_ms.saturating_add(1));
+        self.last_nonce_ms = now_ms;
         let mut r = Response::for_request(req, 401, "Unauthorized");
         // Both algorithms are offered (RFC 8760). MD5 goes first because many deployed phones
         // (and SIPp) answer the first challenge even when they cannot compute its algorithm;
@@ -341,6 +349,17 @@ mod tests {
         let fresh = md5_nonce(&resp);
         assert_ne!(fresh, nonce);
         assert!(auth(&mut r, &register(4, Some(&answer(&fresh, 1))), late).is_ok());
+    }
+
+    #[test]
+    fn challenges_in_the_same_millisecond_get_different_nonces() {
+        let mut r = registrar();
+        let a = md5_nonce(&auth(&mut r, &register(1, None), T0).unwrap_err());
+        let b = md5_nonce(&auth(&mut r, &register(2, None), T0).unwrap_err());
+        assert_ne!(a, b);
+        // Both are valid, each with its own nonce count.
+        assert!(auth(&mut r, &register(3, Some(&answer(&a, 1))), T0).is_ok());
+        assert!(auth(&mut r, &register(4, Some(&answer(&b, 1))), T0).is_ok());
     }
 
     #[test]
