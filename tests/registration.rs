@@ -341,3 +341,16 @@ fn a_refresh_does_not_undo_not_ready() {
     assert_eq!(agent["state"], "not_ready", "{agent}");
     assert_eq!(agent["reason"], "break", "{agent}");
 }
+
+#[test]
+fn every_challenge_has_a_fresh_nonce() {
+    let h = Hotline::start(Options::default());
+    let mut phone = Phone::new(&h, "1001");
+    let lines = format!("Contact: <{}>\r\nExpires: 120\r\n", phone.contact());
+    let mut nonces: Vec<String> = (0..20)
+        .map(|_| challenge(&phone.send(&lines), DigestAlgorithm::Md5).nonce)
+        .collect();
+    nonces.sort();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 20, "a nonce was handed out twice");
+}
