@@ -6,6 +6,7 @@ pub mod agent;
 pub mod http;
 pub mod rtp;
 pub mod sipp;
+pub mod uac;
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, UdpSocket};
