@@ -1,6 +1,7 @@
 //! The caller leg seen from a raw SIP client: RFC 4028 session timers (the caller's interval is
 //! accepted with the caller as refresher, refreshes answered, too small refused with 422) and the
-//! advertised address in Contact and SDP.
+//! advertised address in Contact and SDP; on the agent leg, hotline as the session refresher and
+//! 491 on re-INVITE glare.
 
 #![allow(clippy::unwrap_used)]
 
@@ -9,6 +10,8 @@ mod support;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
+use support::agent::{AgentSetup, SippAgent};
+use support::sipp::Sipp;
 use support::{Hotline, Options};
 
 struct Phone {
@@ -133,4 +136,39 @@ fn advertised_address_goes_in_contact_and_sdp() {
     );
     assert!(ok.contains("c=IN IP4 127.0.0.5\r\n"), "{ok}");
     assert!(ok.contains("o=hotline "), "{ok}");
+}
+
+/// hotline refreshes the agent's session (the agent's 200 made it the refresher); the agent
+/// answers the refresh with a re-INVITE of its own (glare) and must get 491, then the refresh
+/// completes and the call goes on until the caller hangs up. Takes about 50 s: RFC 4028 puts the
+/// first refresh at half of the 90 s minimum interval.
+#[test]
+fn agent_session_refresh_survives_glare_with_491() {
+    // Neither phone sends audio here: keep the RTP inactivity timeout out of the way.
+    let h = Hotline::start(Options {
+        rtp_timeout: "120s",
+        ..Options::default()
+    });
+    let agent = SippAgent::start(
+        &h,
+        AgentSetup {
+            hold_ms: 60_000,
+            answer_scenario: "agent_answer_timer_glare.xml",
+            ..AgentSetup::default()
+        },
+    );
+    let caller = Sipp::new("caller_ivr.xml", h.sip)
+        .var("digit", 1)
+        .var("talk_ms", 50_000)
+        .key("caller_pt", 0)
+        .args(&["-s", "100", "-m", "1", "-rtp_echo"])
+        .spawn();
+    h.wait_type("call.answered", Duration::from_secs(10));
+    caller.wait(Duration::from_secs(70)).assert_ok("caller");
+    let ended = h.wait_type("call.ended", Duration::from_secs(5));
+    assert_eq!(ended["reason"], "completed", "{ended}");
+    assert_eq!(ended["hung_up_by"], "caller");
+    agent
+        .finish(Duration::from_secs(30))
+        .assert_ok("agent: refresh re-INVITE, 491 to its own re-INVITE, refresh answered");
 }

@@ -1,15 +1,18 @@
 //! The agent leg: offering the call to every registered contact of the chosen agent, taking the
 //! first answer, cancelling the rest, bridging, and the agent's in-dialog requests.
 
+use std::time::Instant;
+
 use hotline_events::{EndReason, HungUpBy};
 use hotline_media::{Direction, LegEvent, PlayMode, RtpLegHandle, SdpSession};
 use hotline_routing::OfferFailure;
 use hotline_sip::dialog::{Dialog, DialogParams};
-use hotline_sip::message::{Method, Request, Response, SipUri};
+use hotline_sip::message::{Method, Refresher, Request, Response, SipUri};
 use hotline_sip::transaction::TransactionKey;
 use hotline_sip::transport::{Target, TransportKind};
 use tokio::sync::mpsc;
 
+use super::agent_session::{session_due, AgentSession, REFRESH};
 use super::sdp::{self, OfferOutcome};
 use super::{new_tag, Call, Phase};
 use crate::endpoint::{
@@ -53,24 +56,32 @@ pub struct StaleFork {
 pub struct AgentLeg {
     /// The agent id.
     pub agent: String,
-    offer: u32,
-    forks: Vec<Fork>,
-    media: RtpLegHandle,
+    pub(super) offer: u32,
+    pub(super) forks: Vec<Fork>,
+    pub(super) media: RtpLegHandle,
     /// Media events of the agent's RTP leg.
     pub events: Option<mpsc::Receiver<LegEvent>>,
-    sdp: SdpSession,
-    dialog: Option<Dialog>,
+    pub(super) sdp: SdpSession,
+    pub(super) dialog: Option<Dialog>,
     /// The fork that answered and where its dialog is reached.
-    answered: Option<(u32, Target)>,
-    ringing_reported: bool,
-    held: bool,
-    local_tag: String,
+    pub(super) answered: Option<(u32, Target)>,
+    pub(super) ringing_reported: bool,
+    pub(super) held: bool,
+    pub(super) local_tag: String,
+    pub(super) session: Option<AgentSession>,
+    /// Our re-INVITE (session refresh) is waiting for its final response: CSeq.
+    pub(super) reinvite_pending: Option<u32>,
 }
 
 impl AgentLeg {
     /// Closes the RTP leg.
     pub fn close_media(&mut self) {
         let _ = self.media.close();
+    }
+
+    /// When the session timer of this leg needs attention.
+    pub fn session_timer(&self) -> Option<Instant> {
+        self.session.map(|s| s.due)
     }
 }
 
@@ -170,6 +181,15 @@ impl Call {
                 .header("CSeq", "1 INVITE")
                 .header("Contact", our_contact(advertised, target.transport))
                 .header("Allow", crate::endpoint::ALLOW)
+                .header("Supported", crate::endpoint::SUPPORTED)
+                .header(
+                    "Session-Expires",
+                    format!(
+                        "{};refresher=uac",
+                        self.shared.config.session_expires.max(90)
+                    ),
+                )
+                .header("Min-SE", "90")
                 .header("User-Agent", concat!("hotline/", env!("CARGO_PKG_VERSION")))
                 .body("application/sdp", body.clone().into_bytes())
                 .build();
@@ -211,6 +231,8 @@ impl Call {
             ringing_reported: false,
             held: false,
             local_tag,
+            session: None,
+            reinvite_pending: None,
         });
     }
 
@@ -228,6 +250,10 @@ impl Call {
         }
         let status = resp.status();
         let current = self.agent.as_ref().is_some_and(|a| a.offer == offer);
+        if current && fork == REFRESH {
+            self.refresh_response(&resp);
+            return;
+        }
         if !current {
             if (200..300).contains(&status) {
                 self.ack_and_bye_stale(offer, fork, &resp);
@@ -302,6 +328,14 @@ impl Call {
                 }
                 a.dialog = dialog;
                 a.answered = Some((fork, f.target));
+                a.session = resp.headers().session_expires().map(|se| {
+                    let we_refresh = se.refresher != Some(Refresher::Uas);
+                    AgentSession {
+                        interval: se.delta_seconds.max(90),
+                        we_refresh,
+                        due: session_due(se.delta_seconds.max(90), we_refresh),
+                    }
+                });
                 // Stop ringing the agent's other phones.
                 for (i, other) in a.forks.iter_mut().enumerate() {
                     if i as u32 == fork {
@@ -377,6 +411,11 @@ impl Call {
                 }
                 let Some(a) = self.agent.as_mut() else { return };
                 if a.offer != offer {
+                    return;
+                }
+                if fork == REFRESH {
+                    tracing::info!("agent session refresh got no answer: hanging up");
+                    self.hang_up_all(EndReason::Error, HungUpBy::System);
                     return;
                 }
                 if let Some(f) = a.forks.get_mut(fork as usize) {
@@ -475,6 +514,18 @@ impl Call {
             Method::Invite => {
                 let offer = String::from_utf8_lossy(req.body()).into_owned();
                 let Some(a) = self.agent.as_mut() else { return };
+                if a.reinvite_pending.is_some() {
+                    // Glare (RFC 3261 14.2): our own re-INVITE is in progress on this dialog.
+                    let mut r = Response::for_request(&req, 491, "Request Pending");
+                    r.push_header("Retry-After", "1");
+                    self.respond(&key, r);
+                    return;
+                }
+                if let Some(s) = a.session.as_mut() {
+                    if !s.we_refresh {
+                        s.due = session_due(s.interval, false);
+                    }
+                }
                 if offer.is_empty() {
                     // An offerless re-INVITE (session refresh): offer the session as it is.
                     let body = a.sdp.offer(&sdp::capabilities(), Direction::SendRecv);
@@ -510,7 +561,15 @@ impl Call {
                     }
                 }
             }
-            Method::Info | Method::Update | Method::Options => {
+            Method::Update => {
+                if let Some(s) = self.agent.as_mut().and_then(|a| a.session.as_mut()) {
+                    if !s.we_refresh {
+                        s.due = session_due(s.interval, false);
+                    }
+                }
+                self.respond(&key, Response::for_request(&req, 200, "OK"));
+            }
+            Method::Info | Method::Options => {
                 self.respond(&key, Response::for_request(&req, 200, "OK"));
             }
             _ => {

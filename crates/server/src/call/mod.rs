@@ -3,6 +3,7 @@
 //! the routing task and sends SIP through the endpoint.
 
 mod agent;
+mod agent_session;
 mod caller;
 mod sdp;
 
@@ -57,8 +58,11 @@ pub enum CallInput {
         /// The request's method.
         method: Method,
     },
-    /// The caller never acknowledged our final response.
-    AckTimeout,
+    /// A final response of ours to an INVITE was never acknowledged.
+    AckTimeout {
+        /// The INVITE transaction.
+        invite: TransactionKey,
+    },
 }
 
 /// Everything the endpoint hands a new call.
@@ -216,6 +220,7 @@ impl Call {
         while self.phase != Phase::Ended {
             let ivr_deadline = self.ivr.as_ref().and_then(Ivr::poll_timeout);
             let session_deadline = self.caller.session_deadline;
+            let agent_timer = self.agent.as_ref().and_then(|a| a.session_timer());
             tokio::select! {
                 input = rx.recv() => match input {
                     Some(input) => self.handle_input(input).await,
@@ -236,6 +241,7 @@ impl Call {
                     }
                     self.drive_ivr();
                 }
+                () = sleep_until(agent_timer) => self.agent_session_timer(),
                 () = sleep_until(session_deadline) => {
                     tracing::info!("session timer expired without refresh");
                     self.hang_up_all(EndReason::Error, HungUpBy::System);
@@ -263,9 +269,13 @@ impl Call {
             CallInput::Cancelled { invite } => self.caller_cancelled(invite),
             CallInput::Response { leg, response } => self.agent_response(leg, response),
             CallInput::RequestFailed { leg, method } => self.request_failed(leg, method),
-            CallInput::AckTimeout => {
-                tracing::warn!("no ACK from the caller for our final response");
-                self.hang_up_all(EndReason::Error, HungUpBy::System);
+            CallInput::AckTimeout { invite } => {
+                // Only the 200 that answered the call matters; a lost ACK of a 491 or of a
+                // re-INVITE's answer does not end the call.
+                if invite == self.caller.key && self.caller.answered {
+                    tracing::warn!("no ACK from the caller for our 200 OK");
+                    self.hang_up_all(EndReason::Error, HungUpBy::System);
+                }
             }
         }
     }

@@ -271,7 +271,9 @@ impl Transactions {
                 Output::Transmit(bytes) => shared.transport.send(ctx.target, bytes),
                 Output::Timeout | Output::TransportError => {
                     if let Some(owner) = &ctx.owner {
-                        let _ = owner.send(CallInput::AckTimeout);
+                        let _ = owner.send(CallInput::AckTimeout {
+                            invite: key.clone(),
+                        });
                     }
                 }
                 Output::DeliverResponse { .. } | Output::NeedAck { .. } | Output::Terminated => {}
