@@ -156,7 +156,10 @@ fn contact_expires(ok: &Msg, contact: &str) -> Option<u32> {
 
 #[test]
 fn digest_challenge_md5_sha256_wrong_password_and_replay() {
-    let h = Hotline::start(Options::default());
+    let h = Hotline::start(Options {
+        auth_algorithms: Some("[md5, sha-256]"),
+        ..Options::default()
+    });
 
     // No credentials: challenged with both algorithms, qop=auth.
     let mut phone = Phone::new(&h, "1001");

@@ -78,6 +78,8 @@ pub struct Options {
     pub grace_period: u64,
     /// `sip.advertised_address` in the config.
     pub advertised: Option<&'static str>,
+    /// `sip.auth_algorithms` in the config, e.g. `"[md5, sha-256]"`.
+    pub auth_algorithms: Option<&'static str>,
 }
 
 impl Default for Options {
@@ -90,6 +92,7 @@ impl Default for Options {
             rtp_ports: 60,
             grace_period: 2,
             advertised: None,
+            auth_algorithms: None,
         }
     }
 }
@@ -150,6 +153,10 @@ impl Hotline {
                 "  # advertised_address: 203.0.113.10",
                 &format!("  advertised_address: {ip}"),
             ),
+            None => config,
+        };
+        let config = match opts.auth_algorithms {
+            Some(list) => config.replace("auth_algorithms: [md5]", &format!("auth_algorithms: {list}")),
             None => config,
         };
         let config_path = dir.path().join("hotline.yaml");

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+use hotline_sip::digest::DigestAlgorithm;
 use serde::Deserialize;
 
 /// The whole configuration, validated.
@@ -22,6 +23,8 @@ pub struct Config {
     pub realm: String,
     /// Registration expiry limits.
     pub registration: RegistrationLimits,
+    /// Digest algorithms offered in challenges, in order of preference.
+    pub auth_algorithms: Vec<DigestAlgorithm>,
     /// Session timer interval offered and accepted (RFC 4028), seconds.
     pub session_expires: u32,
     /// HTTP listen address.
@@ -113,8 +116,14 @@ struct RawSip {
     domain: String,
     realm: String,
     registration: RegistrationLimits,
+    #[serde(default = "default_auth_algorithms")]
+    auth_algorithms: Vec<String>,
     #[serde(default = "default_session_expires")]
     session_expires: u32,
+}
+
+fn default_auth_algorithms() -> Vec<String> {
+    vec!["md5".to_string()]
 }
 
 fn default_session_expires() -> u32 {
@@ -234,8 +243,23 @@ impl Config {
         {
             bail!("sip.registration: need min_expires <= default_expires <= max_expires");
         }
+        let mut auth_algorithms = Vec::new();
+        for name in &raw.sip.auth_algorithms {
+            let alg = match name.to_ascii_lowercase().as_str() {
+                "md5" => DigestAlgorithm::Md5,
+                "sha-256" | "sha256" => DigestAlgorithm::Sha256,
+                other => bail!("sip.auth_algorithms: unknown algorithm {other:?} (md5, sha-256)"),
+            };
+            if !auth_algorithms.contains(&alg) {
+                auth_algorithms.push(alg);
+            }
+        }
+        if auth_algorithms.is_empty() {
+            bail!("sip.auth_algorithms: name at least one algorithm (md5, sha-256)");
+        }
         Ok(Self {
             sip_listen: raw.sip.listen,
+            auth_algorithms,
             advertised_ip: raw.sip.advertised_address,
             domain: raw.sip.domain,
             realm: raw.sip.realm,

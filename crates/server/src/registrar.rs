@@ -21,6 +21,7 @@ pub struct Registrar {
     sha256: DigestAuth,
     md5: DigestAuth,
     limits: RegistrationLimits,
+    algorithms: Vec<DigestAlgorithm>,
     domain: String,
     /// Issue time (Unix ms) of the last challenge's nonce.
     last_nonce_ms: u64,
@@ -34,6 +35,7 @@ impl Registrar {
             sha256: DigestAuth::new(&config.realm, &key, DigestAlgorithm::Sha256, NONCE_LIFETIME),
             md5: DigestAuth::new(&config.realm, &key, DigestAlgorithm::Md5, NONCE_LIFETIME),
             limits: config.registration,
+            algorithms: config.auth_algorithms.clone(),
             domain: config.domain.clone(),
             last_nonce_ms: 0,
         }
@@ -77,6 +79,9 @@ impl Registrar {
             None | Some(Err(_)) => return Err(self.challenge(req, now_ms, false)),
             Some(Ok(c)) => c,
         };
+        if !self.algorithms.contains(&creds.algorithm) {
+            return Err(self.challenge(req, now_ms, false));
+        }
         let verifier = match creds.algorithm {
             DigestAlgorithm::Sha256 => &mut self.sha256,
             DigestAlgorithm::Md5 => &mut self.md5,
@@ -213,17 +218,19 @@ impl Registrar {
         let now_ms = now_ms.max(self.last_nonce_ms.saturating_add(1));
         self.last_nonce_ms = now_ms;
         let mut r = Response::for_request(req, 401, "Unauthorized");
-        // Both algorithms are offered (RFC 8760). MD5 goes first because many deployed phones
-        // (and SIPp) answer the first challenge even when they cannot compute its algorithm;
-        // phones that know SHA-256 pick it from the second header.
-        r.push_header(
-            "WWW-Authenticate",
-            self.md5.challenge(now_ms, stale).header_value(),
-        );
-        r.push_header(
-            "WWW-Authenticate",
-            self.sha256.challenge(now_ms, stale).header_value(),
-        );
+        // One challenge per configured algorithm, in the configured order (RFC 8760). The
+        // bundled config offers MD5 only: some phones (Debian's baresip 1.0) give up on a 401
+        // that lists an algorithm they do not know instead of skipping it.
+        for alg in self.algorithms.clone() {
+            let auth = match alg {
+                DigestAlgorithm::Md5 => &mut self.md5,
+                DigestAlgorithm::Sha256 => &mut self.sha256,
+            };
+            r.push_header(
+                "WWW-Authenticate",
+                auth.challenge(now_ms, stale).header_value(),
+            );
+        }
         self.with_tag(r)
     }
 

@@ -1,0 +1,91 @@
+//! Running out of RTP ports: a call that cannot get media is refused with 503, and the port comes
+//! back when a call ends.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::net::{SocketAddr, UdpSocket};
+use std::time::Duration;
+
+use support::{Hotline, Options};
+
+fn invite(sock: &UdpSocket, to: SocketAddr, call_id: &str) -> String {
+    let local = sock.local_addr().unwrap();
+    let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+    let msg = format!(
+        "INVITE sip:200@{to} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-{call_id};rport\r\n\
+         From: <sip:5552000@{local}>;tag=f-{call_id}\r\nTo: <sip:200@{to}>\r\nCall-ID: {call_id}\r\n\
+         CSeq: 1 INVITE\r\nContact: <sip:5552000@{local}>\r\nMax-Forwards: 70\r\n\
+         Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    );
+    sock.send_to(msg.as_bytes(), to).unwrap();
+    let mut buf = [0u8; 8192];
+    loop {
+        let (n, _) = sock.recv_from(&mut buf).unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if !text.starts_with("SIP/2.0 100") {
+            return text;
+        }
+    }
+}
+
+fn to_header(resp: &str) -> String {
+    resp.lines()
+        .find(|l| l.starts_with("To:"))
+        .unwrap()
+        .trim_start_matches("To:")
+        .trim()
+        .to_string()
+}
+
+fn in_dialog(sock: &UdpSocket, to: SocketAddr, method: &str, call_id: &str, to_hdr: &str, cseq: u32) {
+    let local = sock.local_addr().unwrap();
+    let msg = format!(
+        "{method} sip:hotline@{to} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-{call_id}-{method};rport\r\n\
+         From: <sip:5552000@{local}>;tag=f-{call_id}\r\nTo: {to_hdr}\r\nCall-ID: {call_id}\r\n\
+         CSeq: {cseq} {method}\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+    );
+    sock.send_to(msg.as_bytes(), to).unwrap();
+}
+
+#[test]
+fn no_rtp_port_left_means_503_and_ports_come_back() {
+    // One even port: room for exactly one caller leg.
+    let h = Hotline::start(Options {
+        rtp_ports: 1,
+        ..Options::default()
+    });
+    let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    a.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let first = invite(&a, h.sip, "cap-1");
+    assert!(first.starts_with("SIP/2.0 200"), "{first}");
+    let to = to_header(&first);
+    in_dialog(&a, h.sip, "ACK", "cap-1", &to, 1);
+
+    let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    b.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let second = invite(&b, h.sip, "cap-2");
+    assert!(second.starts_with("SIP/2.0 503"), "{second}");
+    in_dialog(&b, h.sip, "ACK", "cap-2", &to_header(&second), 1);
+
+    // The first call ends; its port is free again for the next caller.
+    in_dialog(&a, h.sip, "BYE", "cap-1", &to, 2);
+    h.wait_event("first call ended", Duration::from_secs(5), |e| {
+        e["type"] == "call.ended" && e["sip_call_ids"][0] == "cap-1"
+    });
+    let mut third = String::new();
+    let ok = support::poll_until(Duration::from_secs(5), || {
+        third = invite(&b, h.sip, &format!("cap-3-{}", rand_suffix()));
+        third.starts_with("SIP/2.0 200")
+    });
+    assert!(ok, "the port never came back: {third}");
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
