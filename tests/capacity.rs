@@ -40,7 +40,14 @@ fn to_header(resp: &str) -> String {
         .to_string()
 }
 
-fn in_dialog(sock: &UdpSocket, to: SocketAddr, method: &str, call_id: &str, to_hdr: &str, cseq: u32) {
+fn in_dialog(
+    sock: &UdpSocket,
+    to: SocketAddr,
+    method: &str,
+    call_id: &str,
+    to_hdr: &str,
+    cseq: u32,
+) {
     let local = sock.local_addr().unwrap();
     let msg = format!(
         "{method} sip:hotline@{to} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-{call_id}-{method};rport\r\n\

@@ -156,7 +156,10 @@ impl Hotline {
             None => config,
         };
         let config = match opts.auth_algorithms {
-            Some(list) => config.replace("auth_algorithms: [md5]", &format!("auth_algorithms: {list}")),
+            Some(list) => config.replace(
+                "auth_algorithms: [md5]",
+                &format!("auth_algorithms: {list}"),
+            ),
             None => config,
         };
         let config_path = dir.path().join("hotline.yaml");

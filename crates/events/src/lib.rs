@@ -39,8 +39,7 @@ pub use journal::{read_journal, EventSink, JournalConfig, JournalPosition, Journ
 pub use pipeline::{EventPipeline, EventPipelineHandle, ShutdownReport, SHUTDOWN_PUBLISH_DEADLINE};
 pub use publisher::{Cursor, PublisherStatus, RedisConfig};
 pub use schema::{
-    AgentState, EndReason, Event, EventDraft, EventKind, HungUpBy, OfferFailCause,
-    SCHEMA_VERSION,
+    AgentState, EndReason, Event, EventDraft, EventKind, HungUpBy, OfferFailCause, SCHEMA_VERSION,
 };
 pub use stats::{Stats, StatsReader};
 pub use timestamp::Timestamp;
