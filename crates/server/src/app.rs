@@ -98,8 +98,8 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     .context("starting the event journal")?;
 
     let router = router_task::spawn(&config, events.clone(), metrics.clone())?;
-    spawn_event_stats(events_handle.stats_reader(), metrics.clone());
     let ports = Arc::new(RtpPortAllocator::new(config.rtp_ports.clone()));
+    spawn_gauges(events_handle.stats_reader(), ports.clone(), metrics.clone());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
 
     let endpoint = Endpoint::start(EndpointSettings {
@@ -144,12 +144,19 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
-/// Copies the event pipeline's counters into the metrics once a second.
-fn spawn_event_stats(stats: hotline_events::StatsReader, metrics: Metrics) {
+/// Copies the event pipeline's counters and the RTP port use into the metrics once a second.
+fn spawn_gauges(
+    stats: hotline_events::StatsReader,
+    ports: Arc<RtpPortAllocator>,
+    metrics: Metrics,
+) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
+            metrics
+                .rtp_ports_in_use
+                .set(i64::try_from(ports.in_use()).unwrap_or(i64::MAX));
             let s = stats.snapshot();
             for (stage, value) in [
                 ("written", s.written),
