@@ -1,5 +1,5 @@
-//! Running out of RTP ports: a call that cannot get media is refused with 503, and the port comes
-//! back when a call ends.
+//! Raw-UDP calls: running out of RTP ports (503, and the port comes back when a call ends), and
+//! CANCEL after the call was answered (200 to the CANCEL, the call goes on) or for no call (481).
 
 #![allow(clippy::unwrap_used)]
 
@@ -95,4 +95,52 @@ fn rand_suffix() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos() as u64
+}
+
+#[test]
+fn cancel_after_the_answer_changes_nothing_and_unknown_cancel_is_481() {
+    let h = Hotline::start(Options::default());
+    let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    a.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let ok = invite(&a, h.sip, "cxl-1");
+    assert!(ok.starts_with("SIP/2.0 200"), "{ok}");
+    let to = to_header(&ok);
+    in_dialog(&a, h.sip, "ACK", "cxl-1", &to, 1);
+
+    // CANCEL of the answered INVITE (same branch as the INVITE): 200, no effect.
+    let local = a.local_addr().unwrap();
+    let cancel = format!(
+        "CANCEL sip:200@{to_addr} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-cxl-1;rport\r\n\
+         From: <sip:5552000@{local}>;tag=f-cxl-1\r\nTo: <sip:200@{to_addr}>\r\nCall-ID: cxl-1\r\n\
+         CSeq: 1 CANCEL\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+        to_addr = h.sip
+    );
+    a.send_to(cancel.as_bytes(), h.sip).unwrap();
+    let mut buf = [0u8; 4096];
+    let r = loop {
+        let (n, _) = a.recv_from(&mut buf).unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if text.contains("CSeq: 1 CANCEL") {
+            break text;
+        }
+    };
+    assert!(r.starts_with("SIP/2.0 200"), "{r}");
+    // The call is still up: a BYE ends it normally.
+    in_dialog(&a, h.sip, "BYE", "cxl-1", &to, 2);
+    let ended = h.wait_event("cxl-1 ended", Duration::from_secs(5), |e| {
+        e["type"] == "call.ended" && e["sip_call_ids"][0] == "cxl-1"
+    });
+    assert_eq!(ended["hung_up_by"], "caller");
+
+    // CANCEL matching no INVITE.
+    let stray = cancel.replace("cxl-1", "cxl-none");
+    a.send_to(stray.as_bytes(), h.sip).unwrap();
+    let r = loop {
+        let (n, _) = a.recv_from(&mut buf).unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if text.contains("Call-ID: cxl-none") {
+            break text;
+        }
+    };
+    assert!(r.starts_with("SIP/2.0 481"), "{r}");
 }

@@ -8,6 +8,7 @@ use hotline_sip::message::{self, Message, Method, Request, Response, Scheme};
 use hotline_sip::transaction::{RequestKeyFields, TransactionKey};
 use hotline_sip::transport::{Inbound, Target};
 
+use super::transactions::CancelTarget;
 use super::EndpointTask;
 use crate::call::{self, CallInput};
 use crate::metrics::Direction;
@@ -190,16 +191,22 @@ impl EndpointTask {
 
     fn handle_cancel(&mut self, req: &Request, cancel_key: &TransactionKey) {
         let now = Instant::now();
-        let invite_key = transaction_key(req, true);
-        let owner = invite_key.and_then(|k| self.transactions.cancel(now, &k).map(|o| (k, o)));
-        match owner {
-            Some((invite_key, owner)) => {
+        let Some(invite_key) = transaction_key(req, true) else {
+            return;
+        };
+        match self.transactions.cancel(now, &invite_key) {
+            CancelTarget::Pending(owner) => {
                 let mut ok = Response::for_request(req, 200, "OK");
                 add_to_tag_if_missing(&mut ok);
                 self.respond(cancel_key, ok);
                 let _ = owner.send(CallInput::Cancelled { invite: invite_key });
             }
-            None => self.respond(
+            CancelTarget::AlreadyAnswered => {
+                let mut ok = Response::for_request(req, 200, "OK");
+                add_to_tag_if_missing(&mut ok);
+                self.respond(cancel_key, ok);
+            }
+            CancelTarget::NoTransaction => self.respond(
                 cancel_key,
                 Response::for_request(req, 481, "Call/Transaction Does Not Exist"),
             ),

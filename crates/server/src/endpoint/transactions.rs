@@ -29,6 +29,16 @@ struct ClientCtx {
     last_response: Option<Response>,
 }
 
+/// What a CANCEL found (RFC 3261 9.2).
+pub enum CancelTarget {
+    /// An INVITE still without a final response: tell its call, which answers it 487.
+    Pending(mpsc::UnboundedSender<CallInput>),
+    /// The INVITE already has its final response: the CANCEL changes nothing (200).
+    AlreadyAnswered,
+    /// No such INVITE transaction (481).
+    NoTransaction,
+}
+
 /// Every live transaction, server and client side.
 #[derive(Default)]
 pub struct Transactions {
@@ -148,21 +158,19 @@ impl Transactions {
     }
 
     /// A CANCEL for this INVITE transaction: tells the machine, returns the owning call task.
-    pub fn cancel(
-        &mut self,
-        now: Instant,
-        key: &TransactionKey,
-    ) -> Option<mpsc::UnboundedSender<CallInput>> {
-        let mut m = self.server.get_mut(key)?;
+    pub fn cancel(&mut self, now: Instant, key: &TransactionKey) -> CancelTarget {
+        let Some(mut m) = self.server.get_mut(key) else {
+            return CancelTarget::NoTransaction;
+        };
         let pending = match &mut *m {
             Transaction::ServerInvite(s) => s.cancel(now),
             _ => false,
         };
         drop(m);
-        if !pending {
-            return None;
+        match self.server_ctx.get(key).and_then(|c| c.owner.clone()) {
+            Some(owner) if pending => CancelTarget::Pending(owner),
+            _ => CancelTarget::AlreadyAnswered,
         }
-        self.server_ctx.get(key).and_then(|c| c.owner.clone())
     }
 
     /// Sends a response on a server transaction.
