@@ -128,6 +128,13 @@ fn sigterm_refuses_new_calls_lets_calls_finish_and_flushes_events() {
     h.wait_type("call.queued", Duration::from_secs(10));
 
     h.terminate();
+    let draining =
+        support::poll_until(Duration::from_secs(5), || h.log().contains("shutting down"));
+    assert!(
+        draining,
+        "hotline did not start shutting down:\n{}",
+        h.log()
+    );
     // New calls are refused while the old one finishes.
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     let answer = invite(&sock, h.sip, "100");
