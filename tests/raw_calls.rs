@@ -1,5 +1,6 @@
 //! Raw-UDP calls: running out of RTP ports (503, and the port comes back when a call ends), and
-//! CANCEL after the call was answered (200 to the CANCEL, the call goes on) or for no call (481).
+//! CANCEL after the call was answered (200 to the CANCEL, the call goes on) or for no call (481),
+//! and DTMF by SIP INFO (`application/dtmf-relay`) for phones that cannot send RFC 4733.
 
 #![allow(clippy::unwrap_used)]
 
@@ -11,11 +12,15 @@ use std::time::Duration;
 use support::{Hotline, Options};
 
 fn invite(sock: &UdpSocket, to: SocketAddr, call_id: &str) -> String {
+    invite_number(sock, to, call_id, "200")
+}
+
+fn invite_number(sock: &UdpSocket, to: SocketAddr, call_id: &str, number: &str) -> String {
     let local = sock.local_addr().unwrap();
     let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
     let msg = format!(
-        "INVITE sip:200@{to} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-{call_id};rport\r\n\
-         From: <sip:5552000@{local}>;tag=f-{call_id}\r\nTo: <sip:200@{to}>\r\nCall-ID: {call_id}\r\n\
+        "INVITE sip:{number}@{to} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-{call_id};rport\r\n\
+         From: <sip:5552000@{local}>;tag=f-{call_id}\r\nTo: <sip:{number}@{to}>\r\nCall-ID: {call_id}\r\n\
          CSeq: 1 INVITE\r\nContact: <sip:5552000@{local}>\r\nMax-Forwards: 70\r\n\
          Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
         sdp.len()
@@ -143,4 +148,31 @@ fn cancel_after_the_answer_changes_nothing_and_unknown_cancel_is_481() {
         }
     };
     assert!(r.starts_with("SIP/2.0 481"), "{r}");
+}
+
+#[test]
+fn dtmf_by_sip_info_drives_the_menu() {
+    let h = Hotline::start(Options::default());
+    let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    a.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let ok = invite_number(&a, h.sip, "info-1", "100");
+    assert!(ok.starts_with("SIP/2.0 200"), "{ok}");
+    let to = to_header(&ok);
+    in_dialog(&a, h.sip, "ACK", "info-1", &to, 1);
+    let local = a.local_addr().unwrap();
+    let body = "Signal=2\r\nDuration=160\r\n";
+    let info = format!(
+        "INFO sip:hotline@{hs} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-info-1-info;rport\r\n\
+         From: <sip:5552000@{local}>;tag=f-info-1\r\nTo: {to}\r\nCall-ID: info-1\r\nCSeq: 2 INFO\r\n\
+         Content-Type: application/dtmf-relay\r\nMax-Forwards: 70\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len(),
+        hs = h.sip
+    );
+    a.send_to(info.as_bytes(), h.sip).unwrap();
+    let digit = h.wait_type("ivr.digit", Duration::from_secs(5));
+    assert_eq!(digit["digit"], "2");
+    let queued = h.wait_type("call.queued", Duration::from_secs(5));
+    assert_eq!(queued["queue"], "billing");
+    in_dialog(&a, h.sip, "BYE", "info-1", &to, 3);
+    h.wait_type("call.ended", Duration::from_secs(5));
 }
