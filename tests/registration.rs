@@ -357,3 +357,21 @@ fn every_challenge_has_a_fresh_nonce() {
     nonces.dedup();
     assert_eq!(nonces.len(), 20, "a nonce was handed out twice");
 }
+
+#[test]
+fn a_domain_this_registrar_does_not_serve_is_refused() {
+    let h = Hotline::start(Options::default());
+    let phone = Phone::new(&h, "1001");
+    let req = phone.peer.request(&Req {
+        method: "REGISTER",
+        uri: "sip:elsewhere.example.com",
+        to: Some("sip:1001@elsewhere.example.com"),
+        call_id: &unique("foreign"),
+        cseq: 1,
+        extra: &format!("Contact: <{}>\r\nExpires: 120\r\n", phone.contact()),
+        ..Req::default()
+    });
+    let answer = phone.peer.transact(&req).expect("no answer to REGISTER");
+    assert_eq!(answer.status(), Some(404));
+    assert_eq!(h.agent("1001")["state"], "logged_out");
+}

@@ -22,7 +22,8 @@ pub struct Registrar {
     md5: DigestAuth,
     limits: RegistrationLimits,
     algorithms: Vec<DigestAlgorithm>,
-    domain: String,
+    /// Hosts this registrar serves: the configured domain, the listen and advertised addresses.
+    domains: Vec<String>,
     /// Issue time (Unix ms) of the last challenge's nonce.
     last_nonce_ms: u64,
 }
@@ -36,7 +37,15 @@ impl Registrar {
             md5: DigestAuth::new(&config.realm, &key, DigestAlgorithm::Md5, NONCE_LIFETIME),
             limits: config.registration,
             algorithms: config.auth_algorithms.clone(),
-            domain: config.domain.clone(),
+            domains: [
+                Some(config.domain.clone()),
+                Some(config.sip_listen.ip().to_string()),
+                config.advertised_ip.map(|ip| ip.to_string()),
+            ]
+            .into_iter()
+            .flatten()
+            .map(|d| d.to_ascii_lowercase())
+            .collect(),
             last_nonce_ms: 0,
         }
     }
@@ -48,6 +57,14 @@ impl Registrar {
         };
         if !matches!(to.uri.scheme, Scheme::Sip | Scheme::Sips) {
             return Response::for_request(req, 400, "To Must Be A SIP URI");
+        }
+        let host = req
+            .uri()
+            .host
+            .as_ref()
+            .map(|h| h.to_string().trim_matches(['[', ']']).to_ascii_lowercase());
+        if !host.is_some_and(|h| self.domains.contains(&h)) {
+            return self.with_tag(Response::for_request(req, 404, "Domain Not Served Here"));
         }
         let Some(agent) = to.uri.user_unescaped() else {
             return Response::for_request(req, 404, "Not Found");
@@ -236,7 +253,6 @@ impl Registrar {
 
     fn with_tag(&self, mut r: Response) -> Response {
         crate::endpoint::add_to_tag_if_missing(&mut r);
-        let _ = &self.domain;
         r
     }
 }
