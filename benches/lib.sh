@@ -29,6 +29,7 @@ log() { echo "[$(date +%T)] $*" >&2; }
 cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  pkill -TERM -P $$ 2>/dev/null || true # this script's own children (a SIPp caller mid-step)
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -100,9 +101,6 @@ render() {
   echo "$out"
 }
 
-# Kernel UDP receive errors so far (buffer overflows: the loopback loss).
-udp_rcv_errors() { awk '/^Udp:/ && $2 ~ /^[0-9]+$/ {print $4}' /proc/net/snmp; }
-
 # sipp_stats STATFILE -> "successful failed" from the last line of a -trace_stat file.
 sipp_stats() {
   python3 - "$1" <<'PY'
@@ -111,4 +109,9 @@ rows = list(csv.reader(open(sys.argv[1]), delimiter=';'))
 h, last = rows[0], rows[-1]
 print(last[h.index("SuccessfulCall(C)")], last[h.index("FailedCall(C)")])
 PY
+}
+
+# completed_calls -> calls in hotline's journal that an agent answered and that ended normally.
+completed_calls() {
+  grep -c '"reason": *"completed"' "$WORK/data/events.jsonl" || true
 }

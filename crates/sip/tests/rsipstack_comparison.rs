@@ -103,10 +103,14 @@ fn rsipstack_gets_these_torture_messages_wrong_and_hotline_gets_them_right() {
         let rsip = verdict(parse_message(&bytes).is_ok());
         let ours = verdict(parse(&bytes).is_ok());
         if rsip == *rfc {
-            failures.push(format!("{name}: rsipstack now gets it right ({why}); drop the row"));
+            failures.push(format!(
+                "{name}: rsipstack now gets it right ({why}); drop the row"
+            ));
         }
         if ours != *rfc {
-            failures.push(format!("{name}: hotline says {ours:?}, the RFC says {rfc:?}"));
+            failures.push(format!(
+                "{name}: hotline says {ours:?}, the RFC says {rfc:?}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
