@@ -7,7 +7,7 @@
 //! - [`Request::builder`], [`Response::for_request`] and `to_bytes()` build and print.
 //!
 //! Header values are kept as written and parsed on demand by the typed accessors on
-//! [`Headers`]; nothing here exposes rsipstack types.
+//! [`Headers`]; every type here is our own.
 
 mod address;
 mod error;
