@@ -291,6 +291,9 @@ pub struct DigestAuth {
 
 const MAC_HEX_LEN: usize = 32;
 const TIME_HEX_LEN: usize = 16;
+/// A random part, so two challenges issued in the same millisecond never share a nonce (and
+/// its nonce-count).
+const SALT_HEX_LEN: usize = 16;
 
 impl DigestAuth {
     /// A verifier for `realm`. `key` is the server's HMAC key (random, at least 16 bytes);
@@ -333,21 +336,21 @@ impl DigestAuth {
     }
 
     fn make_nonce(&self, now_ms: u64) -> String {
-        let issued = format!("{now_ms:016x}");
-        let mac = self.mac(&issued);
-        format!("{issued}{mac}")
+        let stamp = format!("{now_ms:016x}{:016x}", rand::random::<u64>());
+        let mac = self.mac(&stamp);
+        format!("{stamp}{mac}")
     }
 
     /// The issue time of a nonce this server made, if the HMAC checks out.
     fn nonce_issued(&self, nonce: &str) -> Option<u64> {
-        if nonce.len() != TIME_HEX_LEN + MAC_HEX_LEN || !nonce.is_ascii() {
+        if nonce.len() != TIME_HEX_LEN + SALT_HEX_LEN + MAC_HEX_LEN || !nonce.is_ascii() {
             return None;
         }
-        let (issued, mac) = nonce.split_at(TIME_HEX_LEN);
-        if !constant_time_eq(self.mac(issued).as_bytes(), mac.as_bytes()) {
+        let (stamp, mac) = nonce.split_at(TIME_HEX_LEN + SALT_HEX_LEN);
+        if !constant_time_eq(self.mac(stamp).as_bytes(), mac.as_bytes()) {
             return None;
         }
-        u64::from_str_radix(issued, 16).ok()
+        u64::from_str_radix(&stamp[..TIME_HEX_LEN], 16).ok()
     }
 
     fn prune(&mut self, now_ms: u64) {
@@ -667,5 +670,20 @@ mod tests {
             ),
             Ok(())
         );
+    }
+
+    #[test]
+    fn challenges_in_the_same_millisecond_have_different_nonces() {
+        let mut auth = DigestAuth::new(
+            "r",
+            b"key-key-key-key-k",
+            DigestAlgorithm::Md5,
+            Duration::from_secs(60),
+        );
+        let a = auth.challenge(1_000, false).nonce;
+        let b = auth.challenge(1_000, false).nonce;
+        assert_ne!(a, b);
+        assert_eq!(auth.nonce_issued(&a), Some(1_000));
+        assert_eq!(auth.nonce_issued(&b), Some(1_000));
     }
 }
