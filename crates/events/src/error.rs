@@ -79,3 +79,30 @@ pub enum FlushError {
     #[error("the journal writer did not finish within {0:?}")]
     Timeout(std::time::Duration),
 }
+
+/// Writing or reading a snapshot failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// The snapshot file or its directory could not be written or read.
+    #[error("snapshot {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The state could not be serialized.
+    #[error("cannot serialize the snapshot: {0}")]
+    Serialize(#[source] serde_json::Error),
+}
+
+/// Loading "latest snapshot + the events after it" failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RecoveryError {
+    /// The snapshot directory could not be listed or read.
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    /// The journal could not be read.
+    #[error(transparent)]
+    Journal(#[from] JournalReadError),
+}

@@ -1,9 +1,12 @@
-//! The append-only event journal `<data-dir>/events.jsonl`: one JSON event per line.
+//! The append-only event journal: the live `<data-dir>/events.jsonl`, one JSON event per
+//! line, rotated by size into numbered segments (see [`segments`]).
 
-mod reader;
+pub(crate) mod reader;
 mod recover;
+pub mod segments;
 mod writer;
 
-pub use reader::{read_journal, JournalLine, JournalReader};
+pub use reader::{read_journal, read_journal_dir, JournalLine, JournalReader};
+pub use segments::{journal_files, segment_path, DEFAULT_SEGMENT_BYTES};
 pub(crate) use writer::{open_journal, JournalHandle};
 pub use writer::{EventSink, JournalConfig, JournalPosition, COMMIT_INTERVAL, JOURNAL_FILE};

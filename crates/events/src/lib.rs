@@ -17,7 +17,7 @@
 //! use hotline_events::{EventDraft, EventKind, EventPipeline, JournalConfig, RedisConfig};
 //!
 //! let (sink, handle) = EventPipeline::start(
-//!     JournalConfig { dir: "/var/lib/hotline".into(), node: "hl-1".into() },
+//!     JournalConfig::new("/var/lib/hotline", "hl-1"),
 //!     Some(RedisConfig::new("redis://127.0.0.1:6379")),
 //! )?;
 //! sink.emit(EventDraft::new(EventKind::CallQueued { position: 1 }).queue("support"));
@@ -31,15 +31,23 @@ pub mod journal;
 mod pipeline;
 pub mod publisher;
 pub mod schema;
+pub mod snapshot;
 mod stats;
 pub mod timestamp;
 
-pub use error::{FlushError, JournalOpenError, JournalReadError, PipelineStartError};
-pub use journal::{read_journal, EventSink, JournalConfig, JournalPosition, JournalReader};
+pub use error::{
+    FlushError, JournalOpenError, JournalReadError, PipelineStartError, RecoveryError,
+    SnapshotError,
+};
+pub use journal::{
+    read_journal, read_journal_dir, EventSink, JournalConfig, JournalPosition, JournalReader,
+    DEFAULT_SEGMENT_BYTES,
+};
 pub use pipeline::{EventPipeline, EventPipelineHandle, ShutdownReport, SHUTDOWN_PUBLISH_DEADLINE};
 pub use publisher::{Cursor, PublisherStatus, RedisConfig};
 pub use schema::{
     AgentState, EndReason, Event, EventDraft, EventKind, HungUpBy, OfferFailCause, SCHEMA_VERSION,
 };
+pub use snapshot::{load_recovery, write_snapshot, Recovery, Snapshot};
 pub use stats::{Stats, StatsReader};
 pub use timestamp::Timestamp;

@@ -45,12 +45,14 @@ impl EventPipeline {
         let publisher = match redis {
             Some((config, client)) => {
                 let cursor_path = journal.dir.join(CURSOR_FILE);
-                let cursor = load_cursor(&cursor_path, &journal_handle.path).map_err(|source| {
-                    PipelineStartError::Cursor {
-                        path: cursor_path.clone(),
-                        source,
-                    }
-                })?;
+                let live = journal_handle.position.borrow().segment;
+                let cursor =
+                    load_cursor(&cursor_path, &journal_handle.dir, live).map_err(|source| {
+                        PipelineStartError::Cursor {
+                            path: cursor_path.clone(),
+                            source,
+                        }
+                    })?;
                 Counters::set(&counters.published_seq, cursor.seq);
                 counters.publisher_enabled.store(true, Ordering::Release);
                 let (status, status_rx) = watch::channel(PublisherStatus::Starting);
@@ -62,7 +64,7 @@ impl EventPipeline {
                 let publisher = Publisher {
                     client,
                     config,
-                    journal_path: journal_handle.path.clone(),
+                    dir: journal_handle.dir.clone(),
                     cursor_path,
                     cursor,
                     position: journal_handle.position.clone(),
@@ -135,7 +137,7 @@ impl EventPipelineHandle {
         self.watches.as_ref().map(|w| w.status.clone())
     }
 
-    /// Path of the journal file.
+    /// Path of the live journal file (rotated segments are numbered beside it).
     pub fn journal_path(&self) -> &std::path::Path {
         &self.journal.path
     }

@@ -21,7 +21,7 @@ use tracing::{debug, error, info, warn};
 
 pub use cursor::{Cursor, CURSOR_FILE};
 
-use crate::journal::{JournalLine, JournalPosition, JournalReader};
+use crate::journal::{segment_path, JournalLine, JournalPosition, JournalReader, JOURNAL_FILE};
 use crate::stats::Counters;
 
 pub(crate) use cursor::load as load_cursor;
@@ -108,7 +108,8 @@ struct Header<'a> {
 pub(crate) struct Publisher {
     pub(crate) client: redis::Client,
     pub(crate) config: RedisConfig,
-    pub(crate) journal_path: PathBuf,
+    /// The journal's directory (live file and rotated segments).
+    pub(crate) dir: PathBuf,
     pub(crate) cursor_path: PathBuf,
     pub(crate) cursor: Cursor,
     pub(crate) position: watch::Receiver<JournalPosition>,
@@ -122,7 +123,7 @@ impl Publisher {
     /// Runs until shutdown is requested (or the writer is gone) and everything is published.
     pub(crate) async fn run(mut self) {
         let mut conn: Option<MultiplexedConnection> = None;
-        let mut reader: Option<JournalReader> = None;
+        let mut reader: Option<(u64, JournalReader)> = None;
         let mut backoff = BACKOFF_MIN;
         let mut failing = false;
         let mut writer_gone = false;
@@ -131,7 +132,7 @@ impl Publisher {
         let mut handle_alive = true;
         loop {
             let end = *self.position.borrow_and_update();
-            if self.cursor.offset >= end.offset {
+            if (self.cursor.segment, self.cursor.offset) >= (end.segment, end.offset) {
                 if writer_gone || *self.shutdown.borrow() {
                     return;
                 }
@@ -144,7 +145,7 @@ impl Publisher {
                 }
                 continue;
             }
-            match self.publish_batch(&mut conn, &mut reader, end.offset).await {
+            match self.publish_batch(&mut conn, &mut reader, end).await {
                 Ok(()) => {
                     self.status.send_if_modified(|s| {
                         let changed = *s != PublisherStatus::Up;
@@ -192,39 +193,63 @@ impl Publisher {
             .await
     }
 
-    /// Publishes the next batch of lines before `end` and advances the cursor past it.
+    /// Publishes the next batch of lines before `end` and advances the cursor past it; at
+    /// the end of a rotated segment, moves the cursor to the start of the next one.
     async fn publish_batch(
         &mut self,
         conn: &mut Option<MultiplexedConnection>,
-        reader: &mut Option<JournalReader>,
-        end: u64,
+        reader: &mut Option<(u64, JournalReader)>,
+        end: JournalPosition,
     ) -> Result<(), PublishError> {
+        let segment = self.cursor.segment;
+        let offset = self.cursor.offset;
+        let dir = self.dir.clone();
+        let taken = reader.take().filter(|(n, _)| *n == segment);
+        let read = tokio::task::spawn_blocking(move || {
+            let mut r = match taken {
+                Some((_, r)) => r,
+                None => match open_segment(&dir, segment, end.segment)? {
+                    Some(r) => r,
+                    None => return Ok(None),
+                },
+            };
+            // A rotated segment is complete: read it to its end.
+            let stop = if segment < end.segment {
+                r.file_len()?
+            } else {
+                end.offset
+            };
+            let lines = r.read_lines(offset, stop, MAX_BATCH_BYTES)?;
+            Ok::<_, crate::error::JournalReadError>(Some((lines, r)))
+        })
+        .await??;
+        let Some((lines, back)) = read else {
+            // The segment is gone (deleted by retention, or a cursor from before any
+            // rotation): nothing of it can be published any more.
+            if offset > 0 {
+                warn!(
+                    segment,
+                    offset, "journal segment missing; skipping to the next one"
+                );
+            }
+            return self.advance_segment().await;
+        };
+        *reader = Some((segment, back));
+        let Some(last) = lines.last() else {
+            if segment < end.segment {
+                *reader = None;
+                return self.advance_segment().await;
+            }
+            // The durable end is always a line boundary, so this means the file changed
+            // under us; failing makes the loop back off instead of spinning.
+            return Err(PublishError::NoLine {
+                offset,
+                end: end.offset,
+            });
+        };
         let mut con = match conn.take() {
             Some(con) => con,
             None => self.connect().await?,
-        };
-        let path = self.journal_path.clone();
-        let taken = reader.take();
-        let offset = self.cursor.offset;
-        let (lines, back) = tokio::task::spawn_blocking(move || {
-            let mut r = match taken {
-                Some(r) => r,
-                None => JournalReader::open(&path)?,
-            };
-            let lines = r.read_lines(offset, end, MAX_BATCH_BYTES)?;
-            Ok::<_, crate::error::JournalReadError>((lines, r))
-        })
-        .await??;
-        *reader = Some(back);
-        let Some(last) = lines.last() else {
-            // The durable end is always a line boundary, so this means the file changed
-            // under us; failing makes the loop back off instead of spinning.
-            *conn = Some(con);
-            return Err(PublishError::NoLine { offset, end });
-        };
-        let next = Cursor {
-            offset: last.end,
-            seq: self.cursor.seq,
         };
         let (pipe, count, last_seq) = self.build_pipeline(&lines);
         if count > 0 {
@@ -232,14 +257,30 @@ impl Publisher {
         }
         *conn = Some(con);
         let next = Cursor {
-            seq: last_seq.unwrap_or(next.seq),
-            ..next
+            segment,
+            offset: last.end,
+            seq: last_seq.unwrap_or(self.cursor.seq),
         };
+        self.store_cursor(next).await?;
+        Counters::add(&self.counters.published, count);
+        Ok(())
+    }
+
+    /// Moves the cursor to the start of the next segment.
+    async fn advance_segment(&mut self) -> Result<(), PublishError> {
+        let next = Cursor {
+            segment: self.cursor.segment + 1,
+            offset: 0,
+            seq: self.cursor.seq,
+        };
+        self.store_cursor(next).await
+    }
+
+    async fn store_cursor(&mut self, next: Cursor) -> Result<(), PublishError> {
         cursor::store(&self.cursor_path, next)
             .await
             .map_err(PublishError::Cursor)?;
         self.cursor = next;
-        Counters::add(&self.counters.published, count);
         Counters::set(&self.counters.published_seq, next.seq);
         self.published.send_replace(next.seq);
         Ok(())
@@ -275,4 +316,36 @@ impl Publisher {
         }
         (pipe, count, last_seq)
     }
+}
+
+/// Opens segment `segment` for reading, knowing the live one is `live`; `None` if a rotated
+/// segment does not exist.
+///
+/// The live file may be rotated at any moment; after opening `events.jsonl` the numbered
+/// name is checked: if it exists now, the open may have raced the rename, so the numbered
+/// file (the same data) is opened instead. If it does not, the open happened before any
+/// rename and holds segment `segment` for good.
+fn open_segment(
+    dir: &std::path::Path,
+    segment: u64,
+    live: u64,
+) -> Result<Option<JournalReader>, crate::error::JournalReadError> {
+    let rotated = segment_path(dir, segment);
+    let numbered = |path: &std::path::Path| match JournalReader::open(path) {
+        Ok(r) => Ok(Some(r)),
+        Err(crate::error::JournalReadError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            Ok(None)
+        }
+        Err(err) => Err(err),
+    };
+    if segment < live {
+        return numbered(&rotated);
+    }
+    let r = JournalReader::open(dir.join(JOURNAL_FILE))?;
+    if rotated.exists() {
+        return numbered(&rotated);
+    }
+    Ok(Some(r))
 }

@@ -218,6 +218,9 @@ pub enum EndReason {
     MediaTimeout,
     /// hotline is shutting down.
     Shutdown,
+    /// hotline stopped (crash, kill) while the call was up; written at the next start, when
+    /// the call's media had died with the process.
+    NodeRestart,
     /// A signalling or internal error.
     Error,
 }

@@ -12,10 +12,7 @@ use hotline_events::{
 };
 
 fn config(dir: &tempfile::TempDir) -> JournalConfig {
-    JournalConfig {
-        dir: dir.path().join("data"),
-        node: "hl-test".into(),
-    }
+    JournalConfig::new(dir.path().join("data"), "hl-test")
 }
 
 #[tokio::test]
@@ -192,5 +189,50 @@ async fn emit_works_from_plain_threads() {
     let events = read_journal(handle.journal_path()).unwrap();
     let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=100).collect::<Vec<_>>());
+    handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_journal_rotates_by_size_with_seq_continuing() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = JournalConfig {
+        segment_bytes: 1000,
+        ..config(&dir)
+    };
+    let (sink, handle) = EventPipeline::start(config.clone(), None).unwrap();
+    for n in 1..=50 {
+        sink.emit(draft(n));
+        if n % 4 == 0 {
+            sink.flush().await.unwrap();
+        }
+    }
+    handle.shutdown().await;
+    let data = dir.path().join("data");
+    let segments = hotline_events::journal::segments::rotated_segments(&data).unwrap();
+    assert!(segments.len() >= 5, "rotated {} times", segments.len());
+    for (i, (n, path)) in segments.iter().enumerate() {
+        assert_eq!(*n, i as u64 + 1);
+        let len = std::fs::metadata(path).unwrap().len();
+        assert!(len >= 1000, "segment {n} rotated early at {len} bytes");
+    }
+    // The live file keeps its name, and readers see every segment in order.
+    assert!(data.join("events.jsonl").exists());
+    let seqs: Vec<u64> = read_journal(data.join("events.jsonl"))
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, (1..=50).collect::<Vec<u64>>());
+
+    // A restart continues seq even when it finds an empty live file after a rotation.
+    std::fs::write(data.join("events.jsonl"), "").unwrap();
+    let last_rotated = hotline_events::read_journal_dir(&data)
+        .unwrap()
+        .last()
+        .unwrap()
+        .seq;
+    let (sink, handle) = EventPipeline::start(config, None).unwrap();
+    sink.emit(draft(99));
+    assert_eq!(sink.flush().await.unwrap(), last_rotated + 1);
     handle.shutdown().await;
 }

@@ -89,10 +89,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         r
     });
     let (events, events_handle) = EventPipeline::start(
-        JournalConfig {
-            dir: args.data_dir.clone(),
-            node: config.node.clone(),
-        },
+        JournalConfig::new(args.data_dir.clone(), config.node.clone()),
         redis,
     )
     .context("starting the event journal")?;

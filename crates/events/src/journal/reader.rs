@@ -4,6 +4,8 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use super::segments::journal_files;
+use super::writer::JOURNAL_FILE;
 use crate::error::JournalReadError;
 use crate::schema::Event;
 
@@ -86,6 +88,17 @@ impl JournalReader {
         Ok(lines)
     }
 
+    /// Current length of the file.
+    pub fn file_len(&self) -> Result<u64, JournalReadError> {
+        self.file
+            .metadata()
+            .map(|m| m.len())
+            .map_err(|source| JournalReadError::Io {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
     fn read_at(&mut self, offset: u64, len: u64) -> Result<Vec<u8>, JournalReadError> {
         let io = |source| JournalReadError::Io {
             path: self.path.clone(),
@@ -105,22 +118,52 @@ impl JournalReader {
 }
 
 /// Reads every complete event of the journal at `path`, in order (for replay and tests).
+///
+/// If `path` is a live `events.jsonl`, the rotated segments beside it are read first, so the
+/// result is the whole journal; any other file is read alone.
 pub fn read_journal(path: impl AsRef<Path>) -> Result<Vec<Event>, JournalReadError> {
-    let mut reader = JournalReader::open(path.as_ref())?;
-    let end = reader
-        .file
-        .metadata()
-        .map_err(|source| JournalReadError::Io {
-            path: reader.path.clone(),
-            source,
-        })?
-        .len();
+    let path = path.as_ref();
+    match path.parent() {
+        Some(dir) if path.file_name() == Some(std::ffi::OsStr::new(JOURNAL_FILE)) => {
+            read_journal_dir(dir)
+        }
+        _ => {
+            let mut events = Vec::new();
+            read_file_into(path, &mut events)?;
+            Ok(events)
+        }
+    }
+}
+
+/// Reads every complete event of the journal in `dir`: all rotated segments, oldest first,
+/// then the live file (a missing live file counts as empty).
+pub fn read_journal_dir(dir: impl AsRef<Path>) -> Result<Vec<Event>, JournalReadError> {
+    let dir = dir.as_ref();
+    let files = journal_files(dir).map_err(|source| JournalReadError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut events = Vec::new();
+    let last = files.len().saturating_sub(1);
+    for (i, (_, path)) in files.iter().enumerate() {
+        match read_file_into(path, &mut events) {
+            Err(JournalReadError::Io { source, .. })
+                if i == last && source.kind() == std::io::ErrorKind::NotFound => {}
+            other => other?,
+        }
+    }
+    Ok(events)
+}
+
+/// Appends the complete events of one journal file to `events`.
+pub(crate) fn read_file_into(path: &Path, events: &mut Vec<Event>) -> Result<(), JournalReadError> {
+    let mut reader = JournalReader::open(path)?;
+    let end = reader.file_len()?;
     let mut offset = 0;
     loop {
         let lines = reader.read_lines(offset, end, 1 << 20)?;
         let Some(last) = lines.last() else {
-            return Ok(events);
+            return Ok(());
         };
         offset = last.end;
         for line in &lines {

@@ -1,5 +1,7 @@
 //! The journal writer: one thread owns `events.jsonl`, assigns `seq` in write order and
 //! group-commits (one `fsync` per batch, at most one batch every [`COMMIT_INTERVAL`]).
+//! After a commit that leaves the live file at or above the segment size, it renames the
+//! file to its segment number and starts a new live file (see [`super::segments`]).
 //!
 //! It is a dedicated OS thread rather than a tokio task because `fsync` blocks for
 //! milliseconds: a thread keeps the runtime's workers free without a `spawn_blocking` hop
@@ -7,7 +9,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
@@ -18,12 +20,13 @@ use tracing::{error, warn};
 use uuid::Uuid;
 
 use super::recover::recover;
+use super::segments::{live_segment, segment_path, sync_dir, DEFAULT_SEGMENT_BYTES};
 use crate::error::{FlushError, JournalOpenError};
 use crate::schema::EventDraft;
 use crate::stats::Counters;
 use crate::timestamp::Timestamp;
 
-/// Name of the journal file inside the data directory.
+/// Name of the live journal file inside the data directory.
 pub const JOURNAL_FILE: &str = "events.jsonl";
 
 /// Minimum time between two fsyncs of the journal; also the longest an event waits for one
@@ -47,14 +50,31 @@ pub struct JournalConfig {
     pub dir: PathBuf,
     /// Name of this hotline node, written in every event's `node` field.
     pub node: String,
+    /// Size in bytes at which the live file is rotated into a numbered segment (checked
+    /// after each commit, so a segment ends on a batch boundary and may exceed it a little).
+    pub segment_bytes: u64,
 }
 
-/// The durable end of the journal: last fsynced sequence number and the byte offset after it.
+impl JournalConfig {
+    /// A journal in `dir` written by `node`, rotated at [`DEFAULT_SEGMENT_BYTES`].
+    pub fn new(dir: impl Into<PathBuf>, node: impl Into<String>) -> Self {
+        Self {
+            dir: dir.into(),
+            node: node.into(),
+            segment_bytes: DEFAULT_SEGMENT_BYTES,
+        }
+    }
+}
+
+/// The durable end of the journal: last fsynced sequence number, the live segment and the
+/// byte offset after the last fsynced event in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct JournalPosition {
     /// Highest fsynced `seq` (0 when the journal is empty).
     pub seq: u64,
-    /// Journal length covering exactly the fsynced events.
+    /// Number of the live segment (`events.jsonl`); the rotated ones are numbered below it.
+    pub segment: u64,
+    /// Live file length covering exactly the fsynced events.
     pub offset: u64,
 }
 
@@ -118,6 +138,7 @@ pub(crate) struct JournalHandle {
     pub(crate) written_seq: watch::Receiver<u64>,
     pub(crate) position: watch::Receiver<JournalPosition>,
     pub(crate) path: PathBuf,
+    pub(crate) dir: PathBuf,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -174,8 +195,15 @@ pub(crate) fn open_journal(
         .open(&path)
         .map_err(io)?;
     let recovered = recover(&mut file, &path).map_err(io)?;
+    let segment = live_segment(&config.dir).map_err(io)?;
+    let mut last_seq = recovered.last_seq;
+    if last_seq == 0 && segment > 1 {
+        // A fresh live file after a rotation: seq continues from the newest segment.
+        last_seq = last_seq_of(&segment_path(&config.dir, segment - 1)).map_err(io)?;
+    }
     let start = JournalPosition {
-        seq: recovered.last_seq,
+        seq: last_seq,
+        segment,
         offset: recovered.len,
     };
     Counters::set(&counters.written_seq, start.seq);
@@ -185,6 +213,8 @@ pub(crate) fn open_journal(
     let closed = Arc::new(AtomicBool::new(false));
     let writer = Writer {
         file,
+        dir: config.dir.clone(),
+        segment_bytes: config.segment_bytes.max(1),
         node: config.node.clone(),
         rx,
         durable: start,
@@ -212,13 +242,26 @@ pub(crate) fn open_journal(
         written_seq: seq_rx,
         position: pos_rx,
         path,
+        dir: config.dir.clone(),
         thread: Some(thread),
     };
     Ok((sink, handle))
 }
 
+/// The last `seq` of a rotated segment (recovering it like the live file if it is torn).
+fn last_seq_of(path: &Path) -> std::io::Result<u64> {
+    let mut file = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(err) => return Err(err),
+    };
+    Ok(recover(&mut file, path)?.last_seq)
+}
+
 struct Writer {
     file: File,
+    dir: PathBuf,
+    segment_bytes: u64,
     node: String,
     rx: mpsc::Receiver<Msg>,
     /// What is on disk and fsynced.
@@ -346,6 +389,7 @@ impl Writer {
             let n = self.buffered as u64;
             self.durable = JournalPosition {
                 seq: self.next_seq - 1,
+                segment: self.durable.segment,
                 offset: self.durable.offset + self.buf.len() as u64,
             };
             self.buf.clear();
@@ -353,6 +397,13 @@ impl Writer {
             Counters::add(&self.counters.written, n);
             Counters::add(&self.counters.fsyncs, 1);
             Counters::set(&self.counters.written_seq, self.durable.seq);
+            if self.durable.offset >= self.segment_bytes {
+                if let Err(err) = self.rotate() {
+                    // Keep appending to the live file; the next commit tries again.
+                    Counters::add(&self.counters.write_errors, 1);
+                    error!(%err, "cannot rotate the event journal");
+                }
+            }
             self.seq_tx.send_replace(self.durable.seq);
             self.pos_tx.send_replace(self.durable);
             self.last_commit = Some(Instant::now());
@@ -360,6 +411,39 @@ impl Writer {
         for waiter in self.waiters.drain(..) {
             let _ = waiter.send(self.durable.seq);
         }
+    }
+
+    /// Renames the (fsynced) live file to its segment number and opens a new live file.
+    ///
+    /// The new position is published only afterwards, so a reader that sees segment `n + 1`
+    /// finds segment `n` under its numbered name.
+    fn rotate(&mut self) -> std::io::Result<()> {
+        let live = self.dir.join(JOURNAL_FILE);
+        let rotated = segment_path(&self.dir, self.durable.segment);
+        std::fs::rename(&live, &rotated)?;
+        let opened = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create_new(true)
+            .open(&live);
+        let file = match opened {
+            Ok(file) => file,
+            Err(err) => {
+                // Put the full file back so the journal stays one consistent live file.
+                if let Err(back) = std::fs::rename(&rotated, &live) {
+                    error!(%back, "cannot undo a failed journal rotation");
+                }
+                return Err(err);
+            }
+        };
+        self.file = file;
+        self.durable.segment += 1;
+        self.durable.offset = 0;
+        if let Err(err) = sync_dir(&self.dir) {
+            // The data is fsynced; only the new names might not survive a power loss.
+            warn!(%err, "cannot fsync the data directory after a journal rotation");
+        }
+        Ok(())
     }
 
     fn write_batch(&mut self) -> std::io::Result<()> {

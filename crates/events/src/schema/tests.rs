@@ -109,6 +109,14 @@ fn json_of_call_ended_is_stable() {
 }
 
 #[test]
+fn node_restart_is_snake_case() {
+    assert_eq!(
+        serde_json::to_string(&EndReason::NodeRestart).unwrap(),
+        r#""node_restart""#
+    );
+}
+
+#[test]
 fn empty_correlation_fields_are_omitted() {
     let event = EventDraft::new(EventKind::CallHeld).into_event(Uuid::nil(), 1, ts(), "n");
     let json = serde_json::to_string(&event).unwrap();
