@@ -41,6 +41,7 @@ mod event;
 mod ids;
 pub mod replay;
 mod router;
+pub mod sim;
 mod timers;
 
 pub use agent_state::{AgentState, NotReadyReason, RequestedState};
