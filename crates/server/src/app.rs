@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use hotline_dialplan::{Dialplan, ValidationContext};
-use hotline_events::{EventPipeline, JournalConfig, RedisConfig};
+use hotline_events::{EventPipeline, JournalConfig, RedisConfig, Timestamp};
 use hotline_media::ports::RtpPortAllocator;
 use tokio::sync::watch;
 
@@ -17,6 +17,7 @@ use crate::endpoint::{Endpoint, EndpointSettings};
 use crate::http::{self, ApiState};
 use crate::metrics::Metrics;
 use crate::prompts::PromptLibrary;
+use crate::recovery::RecoveryState;
 use crate::{router_task, ServeArgs};
 
 /// `hotline dialplan check FILE`.
@@ -88,11 +89,25 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         r.maxlen = config.redis_maxlen as u64;
         r
     });
+    // What the journal says was going on when hotline last stopped, read before any new
+    // event is written; saved as a snapshot so the next start reads only the tail.
+    let recovered = RecoveryState::load(&args.data_dir)?;
+    if let Err(err) = recovered.save(&args.data_dir) {
+        tracing::warn!("{err:#}");
+    }
     let (events, events_handle) = EventPipeline::start(
         JournalConfig::new(args.data_dir.clone(), config.node.clone()),
         redis,
     )
     .context("starting the event journal")?;
+
+    let ended = recovered.end_open_calls(&events, Timestamp::now());
+    if ended > 0 {
+        tracing::warn!(
+            calls = ended,
+            "calls cut by the last stop ended with reason node_restart"
+        );
+    }
 
     let router = router_task::spawn(&config, events.clone(), metrics.clone())?;
     let ports = Arc::new(RtpPortAllocator::new(config.rtp_ports.clone()));
@@ -112,6 +127,9 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     })
     .await?;
     tracing::info!(sip = %endpoint.local_addr(), "SIP listening (UDP and TCP)");
+    // The endpoint has handed the restored registrations to the router; not-ready agents
+    // go back to not ready on top of them.
+    recovered.restore_agent_states(&router).await;
 
     let api = Arc::new(ApiState {
         router: router.clone(),

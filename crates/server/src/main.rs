@@ -8,6 +8,7 @@ mod http;
 mod location;
 mod metrics;
 mod prompts;
+mod recovery;
 mod redact;
 mod registrar;
 mod router_task;

@@ -1,0 +1,266 @@
+//! Restart recovery: what the journal says was still going on when hotline last stopped.
+//!
+//! A call's media and signalling live in the process, so a call that had arrived but not
+//! ended when the process died is gone: it gets its terminal `call.ended` (reason
+//! `node_restart`, hung up by the system) at the next start. Agents who were not ready come
+//! back not ready with the same reason once their registrations are restored.
+//!
+//! The projection is small (open calls, not-ready agents) and is saved as a journal snapshot
+//! at each start, so the next start reads that snapshot plus the journal's tail.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use hotline_events::{
+    load_recovery, read_journal_dir, write_snapshot, AgentState, EndReason, Event, EventDraft,
+    EventKind, EventSink, HungUpBy, Timestamp,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::http::RequestedState;
+use crate::router_task::RouterHandle;
+
+/// A call that arrived and had not ended when the journal stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenCall {
+    /// When it arrived.
+    pub arrived: Timestamp,
+    /// The last queue it was in, if any.
+    pub queue: Option<String>,
+    /// The agent it was offered to or answered by last, if any.
+    pub agent: Option<String>,
+    /// SIP Call-IDs of its legs.
+    pub sip_call_ids: Vec<String>,
+}
+
+/// The state restart recovery needs, projected from the journal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryState {
+    /// Calls with `call.arrived` and no `call.ended`, by call id.
+    pub open_calls: BTreeMap<Uuid, OpenCall>,
+    /// Agents whose last state change was to not ready, with its reason.
+    pub not_ready: BTreeMap<String, Option<String>>,
+    /// The last `seq` applied.
+    pub seq: u64,
+}
+
+impl RecoveryState {
+    /// Applies one journal event.
+    pub fn apply(&mut self, event: &Event) {
+        self.seq = self.seq.max(event.seq);
+        match &event.kind {
+            EventKind::CallArrived { .. } => {
+                if let Some(call) = event.call_id {
+                    self.open_calls.insert(
+                        call,
+                        OpenCall {
+                            arrived: event.ts,
+                            queue: event.queue.clone(),
+                            agent: event.agent_id.clone(),
+                            sip_call_ids: event.sip_call_ids.clone(),
+                        },
+                    );
+                }
+            }
+            EventKind::CallEnded { .. } => {
+                if let Some(call) = event.call_id {
+                    self.open_calls.remove(&call);
+                }
+            }
+            EventKind::AgentStateChanged { to, reason, .. } => {
+                if let Some(agent) = &event.agent_id {
+                    if *to == AgentState::NotReady {
+                        self.not_ready.insert(agent.clone(), reason.clone());
+                    } else {
+                        self.not_ready.remove(agent);
+                    }
+                }
+            }
+            _ => {
+                let Some(open) = event.call_id.and_then(|c| self.open_calls.get_mut(&c)) else {
+                    return;
+                };
+                if event.queue.is_some() {
+                    open.queue.clone_from(&event.queue);
+                }
+                if event.agent_id.is_some() {
+                    open.agent.clone_from(&event.agent_id);
+                }
+                for id in &event.sip_call_ids {
+                    if !open.sip_call_ids.contains(id) {
+                        open.sip_call_ids.push(id.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Loads the state from `data_dir`: the latest snapshot plus the events after it, or the
+    /// whole journal if the snapshot's state is unreadable.
+    pub fn load(data_dir: &Path) -> Result<Self> {
+        let recovery = load_recovery(data_dir).context("reading the event journal")?;
+        let mut state = match recovery.snapshot {
+            None => Self::default(),
+            Some(snapshot) => match serde_json::from_value::<Self>(snapshot.state) {
+                Ok(mut state) => {
+                    state.seq = snapshot.seq;
+                    state
+                }
+                Err(err) => {
+                    tracing::warn!(%err, "unreadable recovery snapshot; replaying the whole journal");
+                    let mut state = Self::default();
+                    for event in &read_journal_dir(data_dir).context("reading the event journal")? {
+                        state.apply(event);
+                    }
+                    return Ok(state);
+                }
+            },
+        };
+        for event in &recovery.events {
+            state.apply(event);
+        }
+        Ok(state)
+    }
+
+    /// Saves the state as a snapshot covering `self.seq` (nothing to do on an empty journal).
+    pub fn save(&self, data_dir: &Path) -> Result<()> {
+        if self.seq == 0 {
+            return Ok(());
+        }
+        let state = serde_json::to_value(self).context("serializing the recovery state")?;
+        write_snapshot(data_dir, self.seq, &state).context("writing the recovery snapshot")?;
+        Ok(())
+    }
+
+    /// Emits `call.ended` (reason `node_restart`, hung up by the system) for every open
+    /// call, with its duration up to `now`; returns how many.
+    pub fn end_open_calls(&self, sink: &EventSink, now: Timestamp) -> usize {
+        for (call, open) in &self.open_calls {
+            let elapsed = now.unix_millis() - open.arrived.unix_millis();
+            let mut draft = EventDraft::new(EventKind::CallEnded {
+                reason: EndReason::NodeRestart,
+                hung_up_by: HungUpBy::System,
+                duration_ms: u64::try_from(elapsed).unwrap_or(0),
+            })
+            .call(*call);
+            if let Some(queue) = &open.queue {
+                draft = draft.queue(queue.clone());
+            }
+            if let Some(agent) = &open.agent {
+                draft = draft.agent(agent.clone());
+            }
+            for id in &open.sip_call_ids {
+                draft = draft.sip_call_id(id.clone());
+            }
+            sink.emit(draft);
+        }
+        self.open_calls.len()
+    }
+
+    /// Puts agents who were not ready back to not ready with their reason. Must run after
+    /// the restored registrations reached the router (agents without any stay logged out).
+    pub async fn restore_agent_states(&self, router: &RouterHandle) {
+        for (agent, reason) in &self.not_ready {
+            match router
+                .set_state(agent.clone(), RequestedState::NotReady, reason.clone())
+                .await
+            {
+                Some(Ok(_)) => tracing::info!(agent, ?reason, "agent restored not ready"),
+                Some(Err(err)) => {
+                    tracing::info!(agent, ?err, "not-ready state not restored");
+                }
+                None => return,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(seq: u64, kind: EventKind) -> Event {
+        EventDraft::new(kind).into_event(Uuid::now_v7(), seq, Timestamp::now(), "n")
+    }
+
+    fn arrived(seq: u64, call: Uuid) -> Event {
+        let mut e = event(
+            seq,
+            EventKind::CallArrived {
+                from: "1".into(),
+                to: "2".into(),
+            },
+        );
+        e.call_id = Some(call);
+        e
+    }
+
+    fn state(seq: u64, agent: &str, to: AgentState, reason: Option<&str>) -> Event {
+        let mut e = event(
+            seq,
+            EventKind::AgentStateChanged {
+                from: AgentState::Ready,
+                to,
+                reason: reason.map(str::to_owned),
+            },
+        );
+        e.agent_id = Some(agent.into());
+        e
+    }
+
+    #[test]
+    fn calls_without_an_end_stay_open_with_their_last_queue() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let mut queued = event(3, EventKind::CallQueued { position: 1 });
+        queued.call_id = Some(a);
+        queued.queue = Some("support".into());
+        let mut ended = event(
+            4,
+            EventKind::CallEnded {
+                reason: EndReason::Completed,
+                hung_up_by: HungUpBy::Caller,
+                duration_ms: 5,
+            },
+        );
+        ended.call_id = Some(b);
+        let mut s = RecoveryState::default();
+        for e in [arrived(1, a), arrived(2, b), queued, ended] {
+            s.apply(&e);
+        }
+        assert_eq!(s.open_calls.len(), 1);
+        assert_eq!(s.open_calls[&a].queue.as_deref(), Some("support"));
+        assert_eq!(s.seq, 4);
+    }
+
+    #[test]
+    fn the_last_state_change_decides_not_ready() {
+        let mut s = RecoveryState::default();
+        for e in [
+            state(1, "alice", AgentState::NotReady, Some("lunch")),
+            state(2, "bob", AgentState::NotReady, Some("break")),
+            state(3, "bob", AgentState::Ready, None),
+            state(4, "carol", AgentState::NotReady, None),
+        ] {
+            s.apply(&e);
+        }
+        let expected: BTreeMap<String, Option<String>> = [
+            ("alice".to_string(), Some("lunch".to_string())),
+            ("carol".to_string(), None),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(s.not_ready, expected);
+    }
+
+    #[test]
+    fn state_round_trips_through_a_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = RecoveryState::default();
+        s.apply(&arrived(1, Uuid::now_v7()));
+        s.apply(&state(2, "alice", AgentState::NotReady, Some("training")));
+        s.save(dir.path()).unwrap();
+        assert_eq!(RecoveryState::load(dir.path()).unwrap(), s);
+    }
+}
