@@ -1,0 +1,152 @@
+//! Projection settings: the documented KPI variants, thresholds, windows and time zones.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use time::UtcOffset;
+
+/// How the service level counts abandoned calls (see `KPIS.md`). The chosen variant is named
+/// in every snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceLevelVariant {
+    /// The reference definition: answered within T / (answered + abandoned after T).
+    /// Calls abandoned within T (short abandons included) are left out.
+    #[default]
+    AbandonedAfterThreshold,
+    /// answered within T / (answered + abandoned), short abandons left out.
+    AbandonedExceptShort,
+    /// answered within T / (answered + every abandoned call).
+    AllAbandons,
+    /// answered within T / answered: abandons left out entirely.
+    NoAbandons,
+}
+
+/// Whether short abandons count in the answer rate and the abandon rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShortAbandonPolicy {
+    /// Short abandons are removed from both numerator and denominator (the default).
+    #[default]
+    Excluded,
+    /// Short abandons count as offered and abandoned like any other call.
+    Included,
+}
+
+/// Settings of one queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueKpiConfig {
+    /// The service-level threshold T: answered within T counts as "in service level".
+    pub service_level_threshold: Duration,
+    /// The queue's time zone for daily/weekly/monthly rollups, as a fixed offset.
+    /// Zones with daylight-saving time need a tz database (not supported yet): use the
+    /// offset in force for most of the reporting period.
+    pub utc_offset: UtcOffset,
+}
+
+impl Default for QueueKpiConfig {
+    fn default() -> Self {
+        Self {
+            service_level_threshold: Duration::from_secs(20),
+            utc_offset: UtcOffset::UTC,
+        }
+    }
+}
+
+/// How many completed calendar periods each rollup keeps (the current one included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Daily rollups kept.
+    pub days: usize,
+    /// Weekly rollups kept (weeks start on Monday).
+    pub weeks: usize,
+    /// Monthly rollups kept.
+    pub months: usize,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            days: 62,
+            weeks: 15,
+            months: 25,
+        }
+    }
+}
+
+/// Settings of a [`crate::KpiProjection`]. Changing them applies to events applied afterwards:
+/// rebuild the projection by replaying the journal to re-compute history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KpiConfig {
+    /// Abandons with a wait strictly below this are "short abandons" (default 5 s).
+    pub short_abandon_threshold: Duration,
+    /// Whether short abandons count in the answer and abandon rates.
+    pub short_abandons: ShortAbandonPolicy,
+    /// The service-level variant.
+    pub service_level: ServiceLevelVariant,
+    /// One ring cycle, to turn ringing time into rings (default 5 s: China's 1 s on, 4 s off;
+    /// use 6 s for the US cadence).
+    pub ring_cycle: Duration,
+    /// Width of one rolling-window bucket (default 60 s). Rolling windows are whole buckets.
+    pub bucket: Duration,
+    /// The live rolling windows (default 15 and 60 minutes); each must be a multiple of
+    /// `bucket` (it is rounded up otherwise).
+    pub rolling_windows: Vec<Duration>,
+    /// Settings of queues not listed in `queues`, and the time zone of agents' rollups.
+    pub default_queue: QueueKpiConfig,
+    /// Per-queue settings.
+    pub queues: BTreeMap<String, QueueKpiConfig>,
+    /// Calendar rollups kept.
+    pub retention: Retention,
+}
+
+impl Default for KpiConfig {
+    fn default() -> Self {
+        Self {
+            short_abandon_threshold: Duration::from_secs(5),
+            short_abandons: ShortAbandonPolicy::Excluded,
+            service_level: ServiceLevelVariant::AbandonedAfterThreshold,
+            ring_cycle: Duration::from_secs(5),
+            bucket: Duration::from_secs(60),
+            rolling_windows: vec![Duration::from_secs(15 * 60), Duration::from_secs(60 * 60)],
+            default_queue: QueueKpiConfig::default(),
+            queues: BTreeMap::new(),
+            retention: Retention::default(),
+        }
+    }
+}
+
+impl KpiConfig {
+    /// The settings of `queue`.
+    pub fn queue(&self, queue: &str) -> QueueKpiConfig {
+        self.queues
+            .get(queue)
+            .copied()
+            .unwrap_or(self.default_queue)
+    }
+
+    /// Bucket width in milliseconds, at least 1.
+    pub(crate) fn bucket_ms(&self) -> i64 {
+        duration_ms(self.bucket).max(1)
+    }
+
+    /// Number of buckets each rolling series keeps (enough for the longest window).
+    pub(crate) fn bucket_count(&self) -> usize {
+        let bucket = self.bucket_ms();
+        let longest = self
+            .rolling_windows
+            .iter()
+            .map(|w| duration_ms(*w))
+            .max()
+            .unwrap_or(bucket);
+        usize::try_from((longest + bucket - 1) / bucket)
+            .unwrap_or(1)
+            .max(1)
+    }
+}
+
+/// A duration in whole milliseconds, saturating.
+pub(crate) fn duration_ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,96 @@
+//! hotline-kpi: call-center KPIs computed from the event journal, exactly as defined in
+//! `KPIS.md`, per queue and per agent, over live rolling windows and daily / weekly / monthly
+//! rollups in each queue's time zone.
+//!
+//! [`KpiProjection`] is pure: it folds [`hotline_events::Event`]s (in journal order; duplicates
+//! by node and `seq` are ignored) and never reads the clock; [`KpiProjection::snapshot`]
+//! takes the wall-clock `now`. The snapshot is the JSON body of `GET /api/v1/kpis`, and
+//! [`KpiSnapshot::prometheus_samples`] / [`render_prometheus`] turn it into gauges.
+//!
+//! How the server feeds it: replay the journal at start, then apply each event as it is
+//! written, and serve snapshots from the same task (or behind a mutex):
+//!
+//! ```
+//! use std::time::Duration;
+//! use hotline_events::{Event, EventDraft, EventKind, Timestamp};
+//! use hotline_kpi::{KpiConfig, KpiProjection, QueueKpiConfig, Window};
+//! use time::macros::{datetime, offset};
+//!
+//! let mut config = KpiConfig::default();
+//! config.queues.insert(
+//!     "support".into(),
+//!     QueueKpiConfig { service_level_threshold: Duration::from_secs(20), utc_offset: offset!(+8) },
+//! );
+//! let mut kpis = KpiProjection::new(config);
+//!
+//! // In the server: `for ev in hotline_events::read_journal(dir)? { kpis.apply(&ev); }`,
+//! // then `kpis.apply(&ev)` for each new event.
+//! let t0 = datetime!(2026-11-23 10:00 UTC);
+//! let call = uuid::Uuid::from_u128(1);
+//! let at = |s: i64| Timestamp::from_datetime(t0 + time::Duration::seconds(s));
+//! let events: Vec<Event> = vec![
+//!     EventDraft::new(EventKind::CallQueued { position: 1 }).call(call).queue("support").at(at(0)),
+//!     EventDraft::new(EventKind::CallAnswered { wait_ms: 12_000 }).call(call).queue("support")
+//!         .agent("alice").at(at(12)),
+//! ]
+//! .into_iter()
+//! .enumerate()
+//! .map(|(i, d)| d.into_event(uuid::Uuid::now_v7(), i as u64 + 1, at(0), "hl-1"))
+//! .collect();
+//! for ev in &events {
+//!     kpis.apply(ev);
+//! }
+//!
+//! let snap = kpis.snapshot(at(60));
+//! let support = &snap.queues["support"];
+//! let last_15m = support.windows.iter().find(|w| w.window == Window::Rolling { seconds: 900 }).unwrap();
+//! assert_eq!(last_15m.kpis.answered, 1);
+//! assert_eq!(last_15m.kpis.service_level, Some(1.0));
+//! assert_eq!(last_15m.kpis.asa_s, Some(12.0));
+//! let body = serde_json::to_string(&snap).unwrap(); // GET /api/v1/kpis
+//! let metrics = hotline_kpi::render_prometheus(&snap.prometheus_samples());
+//! assert!(metrics.contains("hotline_kpi_queue_answered{queue=\"support\",window=\"last_15m\"} 1"));
+//! # let _ = body;
+//! ```
+//!
+//! ## Definitions (per window; T is the queue's service-level threshold)
+//!
+//! | KPI | computed as |
+//! |---|---|
+//! | offered | `call.queued` into the queue (IVR-only calls: [`CallTotals::ivr_only`]) |
+//! | answered | `call.answered` of a queued call |
+//! | abandoned | `call.abandoned` of a queued call; short when `wait_ms` < the short threshold |
+//! | answer rate | answered / offered (short abandons removed from offered by default) |
+//! | abandon rate | abandoned (not short) / offered (same denominator) |
+//! | service level | answered with `wait_ms` <= T / (answered + abandoned with `wait_ms` > T); variants in [`ServiceLevelVariant`] |
+//! | ASA | mean `wait_ms` of answered calls |
+//! | rings to answer | mean (answer time - time of the answering `call.offered`) / ring cycle |
+//! | AHT | (talk + hold + wrap-up) / handled; talk = `call.answered` -> `call.ended` minus hold (`call.held` -> `call.resumed`); wrap-up = agent `wrap_up` -> next state, counted for the queue of the agent's last answered call; handled = answered calls that ended |
+//! | occupancy | (on call + wrap-up) / (ready + reserved + ringing + on call + wrap-up) |
+//! | not-ready time | time in `not_ready` per `reason` ([`UNSPECIFIED_REASON`] when none) |
+//!
+//! Call outcomes count in the bucket or period the call entered the queue (so answered +
+//! abandoned <= offered holds in every window); handling times where the work ended; state
+//! time is split at bucket and local-midnight boundaries. Calls that left a queue otherwise
+//! (max wait, overflow to another queue) stay offered without being answered or abandoned.
+//! Rolling windows are whole buckets: "last 15 min" is the bucket holding `now` and the 14
+//! before it.
+//!
+//! Time zones are fixed UTC offsets (`time::UtcOffset`); zones with daylight-saving time
+//! need a tz database, which is not supported yet.
+
+pub mod config;
+mod counters;
+pub mod projection;
+pub mod prometheus;
+pub mod report;
+pub mod series;
+
+pub use config::{KpiConfig, QueueKpiConfig, Retention, ServiceLevelVariant, ShortAbandonPolicy};
+pub use projection::KpiProjection;
+pub use prometheus::{render_prometheus, Sample};
+pub use report::{
+    AgentKpis, AgentReport, CallTotals, Definitions, KpiSnapshot, PeriodKpis, QueueKpis,
+    QueueReport, StateTimes, Window, Windowed, UNSPECIFIED_REASON,
+};
+pub use series::Granularity;

@@ -1,0 +1,513 @@
+//! The fold: journal events in, per-queue and per-agent accumulators out.
+
+use std::collections::{BTreeMap, HashMap};
+
+use hotline_events::{AgentState, Event, EventKind, Timestamp};
+use uuid::Uuid;
+
+use crate::config::{duration_ms, KpiConfig};
+use crate::counters::{AgentCounters, Merge, QueueCounters};
+use crate::report::{
+    ms_of, ts_of, AgentKpis, AgentReport, CallTotals, Definitions, KpiSnapshot, PeriodKpis,
+    QueueKpis, QueueReport, Window, Windowed,
+};
+use crate::series::{midnight_ms, Granularity, Series};
+
+/// A call being followed, from arrival to `call.ended`.
+#[derive(Debug, Default)]
+struct CallTrack {
+    /// `call.arrived` was seen, so an end without a queue is an IVR-only call.
+    arrived: bool,
+    /// The call entered a queue at some point.
+    ever_queued: bool,
+    /// The queue entry waiting for an agent: queue name and entry instant.
+    queued: Option<(String, i64)>,
+    /// The outstanding offer: agent and the instant the phone started ringing.
+    offer: Option<(String, i64)>,
+    /// The connected agent, their queue and the instant of answer.
+    answered: Option<(String, String, i64)>,
+    hold_since: Option<i64>,
+    hold_ms: u64,
+    last_ms: i64,
+}
+
+/// An agent's current state and series.
+#[derive(Debug)]
+struct AgentTrack {
+    state: AgentState,
+    since: i64,
+    reason: Option<String>,
+    last_queue: Option<String>,
+    series: Series<AgentCounters>,
+}
+
+/// The KPI projection of the event journal: pure (no clock, no I/O), deterministic, fed
+/// one [`Event`] at a time in journal (`seq`) order. Duplicates (same node, `seq` not above
+/// the last one applied) are ignored, so at-least-once streams can be fed as they come.
+///
+/// Definitions follow `KPIS.md`; see [`KpiConfig`] for the variants. Call outcomes
+/// (answered, abandoned, waits, service level, rings) are counted in the bucket or period in
+/// which the call entered the queue, so that answered + abandoned never exceed offered in
+/// any window; handling times (talk, hold, wrap-up) in the period in which the work ended;
+/// agent state time is split exactly at bucket and local-midnight boundaries.
+#[derive(Debug)]
+pub struct KpiProjection {
+    config: KpiConfig,
+    defs: Definitions,
+    last_seq: BTreeMap<String, u64>,
+    calls: HashMap<Uuid, CallTrack>,
+    queues: BTreeMap<String, Series<QueueCounters>>,
+    agents: BTreeMap<String, AgentTrack>,
+    totals: CallTotals,
+}
+
+impl KpiProjection {
+    /// An empty projection.
+    pub fn new(config: KpiConfig) -> Self {
+        Self {
+            defs: Definitions::of(&config),
+            config,
+            last_seq: BTreeMap::new(),
+            calls: HashMap::new(),
+            queues: BTreeMap::new(),
+            agents: BTreeMap::new(),
+            totals: CallTotals::default(),
+        }
+    }
+
+    /// A projection with `events` applied in order (a replay of the journal).
+    pub fn from_events<'a>(config: KpiConfig, events: impl IntoIterator<Item = &'a Event>) -> Self {
+        let mut p = Self::new(config);
+        for e in events {
+            p.apply(e);
+        }
+        p
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &KpiConfig {
+        &self.config
+    }
+
+    /// Folds one event in. Returns `false` when it was ignored as a duplicate (its `seq` is
+    /// not above the last one applied from the same node).
+    pub fn apply(&mut self, ev: &Event) -> bool {
+        match self.last_seq.get(&ev.node) {
+            Some(last) if ev.seq <= *last => return false,
+            _ => {
+                self.last_seq.insert(ev.node.clone(), ev.seq);
+            }
+        }
+        let ts = ms_of(&ev.ts);
+        let agent = ev.agent_id.as_deref();
+        match (&ev.kind, ev.call_id) {
+            (EventKind::CallArrived { .. }, Some(call)) => self.call_arrived(call, ts),
+            (EventKind::CallQueued { .. }, Some(call)) => {
+                if let Some(queue) = ev.queue.as_deref() {
+                    self.call_queued(call, queue, ts);
+                }
+            }
+            (EventKind::CallOffered { .. }, Some(call)) => {
+                if let Some(agent) = agent {
+                    self.call_offered(call, agent, ts);
+                }
+            }
+            (EventKind::CallOfferFailed { .. }, Some(call)) => self.offer_failed(call, agent, ts),
+            (EventKind::CallAnswered { wait_ms }, Some(call)) => {
+                if let Some(agent) = agent {
+                    self.call_answered(call, agent, *wait_ms, ts);
+                }
+            }
+            (EventKind::CallAbandoned { wait_ms, .. }, Some(call)) => {
+                self.call_abandoned(call, *wait_ms, ts)
+            }
+            (EventKind::CallHeld, Some(call)) => self.call_held(call, true, ts),
+            (EventKind::CallResumed, Some(call)) => self.call_held(call, false, ts),
+            (EventKind::CallEnded { .. }, Some(call)) => self.call_ended(call, ts),
+            (EventKind::AgentStateChanged { to, reason, .. }, _) => {
+                if let Some(agent) = agent {
+                    self.agent_state(agent, *to, reason.as_deref(), ts);
+                }
+            }
+            _ => {}
+        }
+        true
+    }
+
+    /// Stops following calls with no event since `cutoff` (calls whose end was lost, e.g.
+    /// in a crash). Their queue outcome stays as last known.
+    pub fn forget_calls_before(&mut self, cutoff: Timestamp) {
+        let cutoff = ms_of(&cutoff);
+        self.calls.retain(|_, c| c.last_ms >= cutoff);
+    }
+
+    fn call(&mut self, call: Uuid, ts: i64) -> &mut CallTrack {
+        let c = self.calls.entry(call).or_default();
+        c.last_ms = c.last_ms.max(ts);
+        c
+    }
+
+    fn queue_series(&mut self, queue: &str) -> &mut Series<QueueCounters> {
+        let offset = self.config.queue(queue).utc_offset;
+        let config = &self.config;
+        self.queues
+            .entry(queue.to_owned())
+            .or_insert_with(|| Series::new(config, offset))
+    }
+
+    fn agent_track(&mut self, agent: &str, ts: i64) -> &mut AgentTrack {
+        let offset = self.config.default_queue.utc_offset;
+        let config = &self.config;
+        self.agents
+            .entry(agent.to_owned())
+            .or_insert_with(|| AgentTrack {
+                state: AgentState::LoggedOut,
+                since: ts,
+                reason: None,
+                last_queue: None,
+                series: Series::new(config, offset),
+            })
+    }
+
+    fn call_arrived(&mut self, call: Uuid, ts: i64) {
+        let c = self.call(call, ts);
+        if !c.arrived {
+            c.arrived = true;
+            self.totals.arrived += 1;
+        }
+    }
+
+    fn call_queued(&mut self, call: Uuid, queue: &str, ts: i64) {
+        let c = self.call(call, ts);
+        if c.answered.is_some() || c.queued.as_ref().is_some_and(|(q, _)| q == queue) {
+            return;
+        }
+        c.ever_queued = true;
+        c.queued = Some((queue.to_owned(), ts));
+        self.queue_series(queue).add_at(ts, |q| q.offered += 1);
+    }
+
+    fn call_offered(&mut self, call: Uuid, agent: &str, ts: i64) {
+        let c = self.call(call, ts);
+        if c.queued.is_none() {
+            return;
+        }
+        let previous = c.offer.replace((agent.to_owned(), ts));
+        if let Some((prev_agent, at)) = previous {
+            self.agent_track(&prev_agent, at)
+                .series
+                .add_at(at, |a| a.offers_failed += 1);
+        }
+        self.agent_track(agent, ts)
+            .series
+            .add_at(ts, |a| a.offers += 1);
+    }
+
+    fn offer_failed(&mut self, call: Uuid, agent: Option<&str>, ts: i64) {
+        let c = self.call(call, ts);
+        let matches = match (&c.offer, agent) {
+            (Some((a, _)), Some(b)) => a == b,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if !matches {
+            return;
+        }
+        if let Some((agent, at)) = c.offer.take() {
+            self.agent_track(&agent, at)
+                .series
+                .add_at(at, |a| a.offers_failed += 1);
+        }
+    }
+
+    fn call_answered(&mut self, call: Uuid, agent: &str, wait_ms: u64, ts: i64) {
+        let c = self.call(call, ts);
+        let (Some((queue, queued_at)), None) = (c.queued.take(), &c.answered) else {
+            return;
+        };
+        let offer = c.offer.take();
+        c.answered = Some((agent.to_owned(), queue.clone(), ts));
+        let (offer_at, ring_ms) = match offer {
+            Some((a, at)) if a == agent => (Some(at), u64::try_from(ts - at).unwrap_or(0)),
+            Some((other, at)) => {
+                self.agent_track(&other, at)
+                    .series
+                    .add_at(at, |a| a.offers_failed += 1);
+                (None, 0)
+            }
+            None => (None, 0),
+        };
+        let t_ms = u64::try_from(duration_ms(
+            self.config.queue(&queue).service_level_threshold,
+        ))
+        .unwrap_or(u64::MAX);
+        self.queue_series(&queue).add_at(queued_at, |q| {
+            q.answered += 1;
+            q.wait_answered_ms += wait_ms;
+            q.ring_answered_ms += ring_ms;
+            if wait_ms <= t_ms {
+                q.answered_within_t += 1;
+            }
+        });
+        let a = self.agent_track(agent, ts);
+        a.last_queue = Some(queue);
+        match offer_at {
+            Some(at) => a.series.add_at(at, |a| {
+                a.answered += 1;
+                a.ring_answered_ms += ring_ms;
+            }),
+            // Answered without a known offer: count the offer too, at the answer.
+            None => a.series.add_at(ts, |a| {
+                a.offers += 1;
+                a.answered += 1;
+            }),
+        }
+    }
+
+    fn call_abandoned(&mut self, call: Uuid, wait_ms: u64, ts: i64) {
+        let c = self.call(call, ts);
+        let Some((queue, queued_at)) = c.queued.take() else {
+            return;
+        };
+        // The call's story is over; its `call.ended` has nothing to add.
+        let offer = c.offer.take();
+        self.calls.remove(&call);
+        if let Some((agent, at)) = offer {
+            self.agent_track(&agent, at)
+                .series
+                .add_at(at, |a| a.offers_failed += 1);
+        }
+        let short_ms =
+            u64::try_from(duration_ms(self.config.short_abandon_threshold)).unwrap_or(u64::MAX);
+        let t_ms = u64::try_from(duration_ms(
+            self.config.queue(&queue).service_level_threshold,
+        ))
+        .unwrap_or(u64::MAX);
+        self.queue_series(&queue).add_at(queued_at, |q| {
+            q.abandoned += 1;
+            if wait_ms < short_ms {
+                q.short_abandoned += 1;
+            }
+            if wait_ms > t_ms {
+                q.abandoned_after_t += 1;
+            }
+        });
+    }
+
+    fn call_held(&mut self, call: Uuid, held: bool, ts: i64) {
+        let c = self.call(call, ts);
+        if c.answered.is_none() {
+            return;
+        }
+        match (held, c.hold_since) {
+            (true, None) => c.hold_since = Some(ts),
+            (false, Some(since)) => {
+                c.hold_since = None;
+                c.hold_ms += u64::try_from(ts - since).unwrap_or(0);
+            }
+            _ => {}
+        }
+    }
+
+    fn call_ended(&mut self, call: Uuid, ts: i64) {
+        let Some(c) = self.calls.remove(&call) else {
+            return;
+        };
+        if let Some((agent, at)) = c.offer {
+            self.agent_track(&agent, at)
+                .series
+                .add_at(at, |a| a.offers_failed += 1);
+        }
+        match c.answered {
+            Some((agent, queue, at)) => {
+                let open_hold = c
+                    .hold_since
+                    .map_or(0, |s| u64::try_from(ts - s).unwrap_or(0));
+                let connected = u64::try_from(ts - at).unwrap_or(0);
+                let hold = (c.hold_ms + open_hold).min(connected);
+                let talk = connected - hold;
+                let add = |h: &mut u64, t: &mut u64, n: &mut u64| {
+                    *n += 1;
+                    *t += talk;
+                    *h += hold;
+                };
+                self.queue_series(&queue)
+                    .add_at(ts, |q| add(&mut q.hold_ms, &mut q.talk_ms, &mut q.handled));
+                self.agent_track(&agent, ts)
+                    .series
+                    .add_at(ts, |a| add(&mut a.hold_ms, &mut a.talk_ms, &mut a.handled));
+            }
+            None if c.arrived && !c.ever_queued => self.totals.ivr_only += 1,
+            None => {}
+        }
+    }
+
+    fn agent_state(&mut self, agent: &str, to: AgentState, reason: Option<&str>, ts: i64) {
+        let known = self.agents.contains_key(agent);
+        let a = self.agent_track(agent, ts);
+        let closed = known.then(|| (a.state, a.since, a.reason.take()));
+        a.state = to;
+        a.reason = reason
+            .filter(|r| to == AgentState::NotReady && !r.is_empty())
+            .map(str::to_owned);
+        let Some((state, since, old_reason)) = closed else {
+            return;
+        };
+        // Emitters run concurrently: `ts` may step back a little; never count negative time.
+        let end = ts.max(since);
+        a.since = end;
+        a.series.add_interval(since, end, |c, ms| {
+            c.add_state_time(state, old_reason.as_deref(), ms)
+        });
+        if state == AgentState::WrapUp {
+            let ms = u64::try_from(end - since).unwrap_or(0);
+            a.series.add_at(end, |c| c.wrap_up_ms += ms);
+            if let Some(queue) = a.last_queue.clone() {
+                self.queue_series(&queue)
+                    .add_at(end, |q| q.wrap_up_ms += ms);
+            }
+        }
+    }
+
+    /// The KPIs of every queue and agent over the live rolling windows and the current
+    /// day, week and month, as of `now` (wall clock, passed in). Agents' current state
+    /// counts up to `now`.
+    pub fn snapshot(&self, now: Timestamp) -> KpiSnapshot {
+        let now_ms = ms_of(&now);
+        let bucket = self.config.bucket_ms();
+        let rolling: Vec<usize> = self
+            .config
+            .rolling_windows
+            .iter()
+            .map(|w| usize::try_from((duration_ms(*w) + bucket - 1) / bucket).unwrap_or(1))
+            .collect();
+        let windows = |from_to: &mut dyn FnMut(Window, i64)| {
+            for n in &rolling {
+                let seconds = u64::try_from(*n as i64 * bucket / 1000).unwrap_or(0);
+                from_to(Window::Rolling { seconds }, *n as i64);
+            }
+            for g in Granularity::ALL {
+                from_to(Window::of(g), 0);
+            }
+        };
+        let mut queues = BTreeMap::new();
+        for (name, series) in &self.queues {
+            let t_ms = u64::try_from(duration_ms(self.config.queue(name).service_level_threshold))
+                .unwrap_or(u64::MAX);
+            let mut out = Vec::new();
+            windows(&mut |w, n| {
+                let (from, c) = window_sum(series, w, n, now_ms);
+                out.push(Windowed {
+                    window: w,
+                    from: ts_of(from),
+                    to: now,
+                    kpis: QueueKpis::compute(&c, &self.defs, t_ms),
+                });
+            });
+            queues.insert(
+                name.clone(),
+                QueueReport {
+                    utc_offset: offset_text(series.offset()),
+                    windows: out,
+                },
+            );
+        }
+        let mut agents = BTreeMap::new();
+        for (name, a) in &self.agents {
+            let mut out = Vec::new();
+            windows(&mut |w, n| {
+                let (from, mut c) = window_sum(&a.series, w, n, now_ms);
+                let open = (now_ms - a.since.max(from)).max(0);
+                c.add_state_time(
+                    a.state,
+                    a.reason.as_deref(),
+                    u64::try_from(open).unwrap_or(0),
+                );
+                out.push(Windowed {
+                    window: w,
+                    from: ts_of(from),
+                    to: now,
+                    kpis: AgentKpis::compute(&c, &self.defs),
+                });
+            });
+            agents.insert(
+                name.clone(),
+                AgentReport {
+                    state: a.state,
+                    since: ts_of(a.since),
+                    reason: a.reason.clone(),
+                    windows: out,
+                },
+            );
+        }
+        let mut calls = self.totals;
+        calls.in_progress = self.calls.len() as u64;
+        KpiSnapshot {
+            at: now,
+            definitions: self.defs.clone(),
+            calls,
+            queues,
+            agents,
+        }
+    }
+
+    /// The retained daily, weekly or monthly rollups of `queue`, oldest first (empty for an
+    /// unknown queue).
+    pub fn queue_history(&self, queue: &str, g: Granularity) -> Vec<PeriodKpis<QueueKpis>> {
+        let Some(series) = self.queues.get(queue) else {
+            return Vec::new();
+        };
+        let t_ms = u64::try_from(duration_ms(
+            self.config.queue(queue).service_level_threshold,
+        ))
+        .unwrap_or(u64::MAX);
+        history(series, g, |c| QueueKpis::compute(c, &self.defs, t_ms))
+    }
+
+    /// The retained rollups of `agent`, oldest first; state time counts up to the agent's
+    /// last state change.
+    pub fn agent_history(&self, agent: &str, g: Granularity) -> Vec<PeriodKpis<AgentKpis>> {
+        let Some(a) = self.agents.get(agent) else {
+            return Vec::new();
+        };
+        history(&a.series, g, |c| AgentKpis::compute(c, &self.defs))
+    }
+}
+
+fn window_sum<C: Merge>(series: &Series<C>, w: Window, buckets: i64, now_ms: i64) -> (i64, C) {
+    match w {
+        Window::Rolling { .. } => series.rolling(now_ms, usize::try_from(buckets).unwrap_or(1)),
+        Window::Day | Window::Week | Window::Month => {
+            let g = match w {
+                Window::Day => Granularity::Day,
+                Window::Week => Granularity::Week,
+                _ => Granularity::Month,
+            };
+            let (start, c) = series.current(now_ms, g);
+            (midnight_ms(start, series.offset()), c)
+        }
+    }
+}
+
+fn history<C: Merge, K>(
+    series: &Series<C>,
+    g: Granularity,
+    f: impl Fn(&C) -> K,
+) -> Vec<PeriodKpis<K>> {
+    series
+        .history(g)
+        .map(|(start, c)| PeriodKpis {
+            granularity: g,
+            period: start.to_string(),
+            from: ts_of(midnight_ms(start, series.offset())),
+            to: ts_of(midnight_ms(g.next_start(start), series.offset())),
+            kpis: f(c),
+        })
+        .collect()
+}
+
+fn offset_text(o: time::UtcOffset) -> String {
+    let (h, m, _) = o.as_hms();
+    let sign = if h < 0 || m < 0 { '-' } else { '+' };
+    format!("{sign}{:02}:{:02}", h.unsigned_abs(), m.unsigned_abs())
+}

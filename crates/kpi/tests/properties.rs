@@ -1,0 +1,180 @@
+//! Invariants on random event sequences (including nonsensical orders and duplicates).
+
+mod support;
+
+use hotline_events::{AgentState, EventDraft, EventKind, OfferFailCause};
+use hotline_kpi::{KpiConfig, KpiProjection, KpiSnapshot, ServiceLevelVariant, ShortAbandonPolicy};
+use proptest::prelude::*;
+use support::{call, Journal};
+use time::macros::datetime;
+
+const QUEUES: [&str; 2] = ["support", "sales"];
+const AGENTS: [&str; 3] = ["alice", "bob", "carol"];
+const STATES: [AgentState; 7] = [
+    AgentState::LoggedOut,
+    AgentState::Ready,
+    AgentState::Reserved,
+    AgentState::Ringing,
+    AgentState::OnCall,
+    AgentState::WrapUp,
+    AgentState::NotReady,
+];
+
+/// One random step: (kind, call, queue, agent, state/reason pick, advance in ms, wait in ms).
+type Step = (u8, u8, u8, u8, u8, u32, u32);
+
+fn journal(steps: &[Step]) -> Journal {
+    let mut j = Journal::new(datetime!(2026-11-23 15:30 UTC));
+    let mut t = 0i64;
+    for &(kind, c, q, a, s, dt, wait) in steps {
+        t += i64::from(dt);
+        let (c, q, a) = (
+            call(u128::from(c % 6)),
+            QUEUES[q as usize % 2],
+            AGENTS[a as usize % 3],
+        );
+        let wait = u64::from(wait);
+        let draft = match kind % 10 {
+            0 => EventDraft::new(EventKind::CallArrived {
+                from: "1".into(),
+                to: "2".into(),
+            })
+            .call(c),
+            1 => EventDraft::new(EventKind::CallQueued { position: 1 })
+                .call(c)
+                .queue(q),
+            2 => EventDraft::new(EventKind::CallOffered { ring_timeout_ms: 1 })
+                .call(c)
+                .queue(q)
+                .agent(a),
+            3 => EventDraft::new(EventKind::CallOfferFailed {
+                cause: OfferFailCause::NoAnswer,
+            })
+            .call(c)
+            .queue(q)
+            .agent(a),
+            4 => EventDraft::new(EventKind::CallAnswered { wait_ms: wait })
+                .call(c)
+                .queue(q)
+                .agent(a),
+            5 => EventDraft::new(EventKind::CallAbandoned {
+                wait_ms: wait,
+                position: None,
+            })
+            .call(c)
+            .queue(q),
+            6 => EventDraft::new(EventKind::CallHeld).call(c),
+            7 => EventDraft::new(EventKind::CallResumed).call(c),
+            8 => EventDraft::new(EventKind::CallEnded {
+                reason: hotline_events::EndReason::Completed,
+                hung_up_by: hotline_events::HungUpBy::Agent,
+                duration_ms: 0,
+            })
+            .call(c),
+            _ => EventDraft::new(EventKind::AgentStateChanged {
+                from: STATES[s as usize % 7],
+                to: STATES[(s as usize / 7) % 7],
+                reason: (s % 3 == 0).then(|| ["lunch", "break"][s as usize % 2].to_owned()),
+            })
+            .agent(a),
+        };
+        j.push(t, draft);
+    }
+    j
+}
+
+fn check(snap: &KpiSnapshot) -> Result<(), TestCaseError> {
+    let unit = |x: Option<f64>| x.is_none_or(|v| (0.0..=1.0).contains(&v));
+    for (name, q) in &snap.queues {
+        for w in &q.windows {
+            let k = &w.kpis;
+            prop_assert!(
+                k.answered + k.abandoned <= k.offered,
+                "{name} {:?}: {k:?}",
+                w.window
+            );
+            prop_assert!(k.short_abandoned <= k.abandoned);
+            prop_assert!(k.answered_within_threshold <= k.answered);
+            prop_assert!(k.abandoned_after_threshold <= k.abandoned);
+            prop_assert!(
+                unit(k.answer_rate) && unit(k.abandon_rate) && unit(k.service_level),
+                "{k:?}"
+            );
+            prop_assert!(k.asa_s.is_none_or(|v| v >= 0.0));
+            prop_assert!(k.aht_s.is_none_or(|v| v >= 0.0));
+        }
+    }
+    for a in snap.agents.values() {
+        for w in &a.windows {
+            let k = &w.kpis;
+            prop_assert!(k.answered <= k.offers, "{k:?}");
+            prop_assert!(k.answered + k.offers_failed <= k.offers, "{k:?}");
+            prop_assert!(unit(k.answer_rate) && unit(k.occupancy), "{k:?}");
+            prop_assert_eq!(k.not_ready_ms.values().sum::<u64>(), k.state_ms.not_ready);
+        }
+    }
+    Ok(())
+}
+
+fn configs() -> impl Strategy<Value = KpiConfig> {
+    (0u8..4, any::<bool>()).prop_map(|(v, inc)| KpiConfig {
+        service_level: [
+            ServiceLevelVariant::AbandonedAfterThreshold,
+            ServiceLevelVariant::AbandonedExceptShort,
+            ServiceLevelVariant::AllAbandons,
+            ServiceLevelVariant::NoAbandons,
+        ][v as usize],
+        short_abandons: if inc {
+            ShortAbandonPolicy::Included
+        } else {
+            ShortAbandonPolicy::Excluded
+        },
+        ..KpiConfig::default()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn counts_and_rates_stay_consistent_in_every_window(
+        config in configs(),
+        steps in prop::collection::vec(
+            (any::<u8>(), any::<u8>(), any::<u8>(), any::<u8>(), any::<u8>(), 0u32..400_000, 0u32..60_000),
+            0..200,
+        ),
+        probes in prop::collection::vec(0i64..200_000_000, 1..4),
+    ) {
+        let j = journal(&steps);
+        let p = KpiProjection::from_events(config.clone(), &j.events);
+        for probe in probes {
+            check(&p.snapshot(j.at(probe)))?;
+        }
+    }
+
+    #[test]
+    fn replay_is_deterministic_and_duplicates_change_nothing(
+        steps in prop::collection::vec(
+            (any::<u8>(), any::<u8>(), any::<u8>(), any::<u8>(), any::<u8>(), 0u32..400_000, 0u32..60_000),
+            0..150,
+        ),
+        dup in prop::collection::vec(any::<bool>(), 150),
+    ) {
+        let j = journal(&steps);
+        let a = KpiProjection::from_events(KpiConfig::default(), &j.events);
+        let b = KpiProjection::from_events(KpiConfig::default(), &j.events);
+        let mut c = KpiProjection::new(KpiConfig::default());
+        for (i, ev) in j.events.iter().enumerate() {
+            c.apply(ev);
+            if dup[i % dup.len()] {
+                c.apply(ev);
+            }
+        }
+        let end = j.at(steps.iter().map(|s| i64::from(s.5)).sum::<i64>() + 1_000);
+        let sa = a.snapshot(end);
+        prop_assert_eq!(&sa, &b.snapshot(end));
+        prop_assert_eq!(&sa, &c.snapshot(end));
+        let json_a = serde_json::to_string(&sa).expect("serializes");
+        prop_assert_eq!(json_a, serde_json::to_string(&c.snapshot(end)).expect("serializes"));
+    }
+}
