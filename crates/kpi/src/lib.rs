@@ -91,6 +91,6 @@ pub use projection::KpiProjection;
 pub use prometheus::{render_prometheus, Sample};
 pub use report::{
     AgentKpis, AgentReport, CallTotals, Definitions, KpiSnapshot, PeriodKpis, QueueKpis,
-    QueueReport, StateTimes, Window, Windowed, UNSPECIFIED_REASON,
+    QueueReport, StateTimes, Totals, Window, Windowed, UNSPECIFIED_REASON,
 };
 pub use series::Granularity;

@@ -6,12 +6,13 @@ use hotline_events::{AgentState, Event, EventKind, Timestamp};
 use uuid::Uuid;
 
 use crate::config::{duration_ms, KpiConfig};
-use crate::counters::{AgentCounters, Merge, QueueCounters};
-use crate::report::{
-    ms_of, ts_of, AgentKpis, AgentReport, CallTotals, Definitions, KpiSnapshot, PeriodKpis,
-    QueueKpis, QueueReport, Window, Windowed,
-};
-use crate::series::{midnight_ms, Granularity, Series};
+use crate::counters::{AgentCounters, QueueCounters};
+use crate::report::{ms_of, AgentKpis, CallTotals, Definitions, PeriodKpis, QueueKpis};
+use crate::series::{Granularity, Series};
+
+mod snapshot;
+
+use snapshot::history;
 
 /// A call being followed, from arrival to `call.ended`.
 #[derive(Debug, Default)]
@@ -237,10 +238,7 @@ impl KpiProjection {
             }
             None => (None, 0),
         };
-        let t_ms = u64::try_from(duration_ms(
-            self.config.queue(&queue).service_level_threshold,
-        ))
-        .unwrap_or(u64::MAX);
+        let t_ms = self.threshold_ms(&queue);
         self.queue_series(&queue).add_at(queued_at, |q| {
             q.answered += 1;
             q.wait_answered_ms += wait_ms;
@@ -279,10 +277,7 @@ impl KpiProjection {
         }
         let short_ms =
             u64::try_from(duration_ms(self.config.short_abandon_threshold)).unwrap_or(u64::MAX);
-        let t_ms = u64::try_from(duration_ms(
-            self.config.queue(&queue).service_level_threshold,
-        ))
-        .unwrap_or(u64::MAX);
+        let t_ms = self.threshold_ms(&queue);
         self.queue_series(&queue).add_at(queued_at, |q| {
             q.abandoned += 1;
             if wait_ms < short_ms {
@@ -369,99 +364,14 @@ impl KpiProjection {
         }
     }
 
-    /// The KPIs of every queue and agent over the live rolling windows and the current
-    /// day, week and month, as of `now` (wall clock, passed in). Agents' current state
-    /// counts up to `now`.
-    pub fn snapshot(&self, now: Timestamp) -> KpiSnapshot {
-        let now_ms = ms_of(&now);
-        let bucket = self.config.bucket_ms();
-        let rolling: Vec<usize> = self
-            .config
-            .rolling_windows
-            .iter()
-            .map(|w| usize::try_from((duration_ms(*w) + bucket - 1) / bucket).unwrap_or(1))
-            .collect();
-        let windows = |from_to: &mut dyn FnMut(Window, i64)| {
-            for n in &rolling {
-                let seconds = u64::try_from(*n as i64 * bucket / 1000).unwrap_or(0);
-                from_to(Window::Rolling { seconds }, *n as i64);
-            }
-            for g in Granularity::ALL {
-                from_to(Window::of(g), 0);
-            }
-        };
-        let mut queues = BTreeMap::new();
-        for (name, series) in &self.queues {
-            let t_ms = u64::try_from(duration_ms(self.config.queue(name).service_level_threshold))
-                .unwrap_or(u64::MAX);
-            let mut out = Vec::new();
-            windows(&mut |w, n| {
-                let (from, c) = window_sum(series, w, n, now_ms);
-                out.push(Windowed {
-                    window: w,
-                    from: ts_of(from),
-                    to: now,
-                    kpis: QueueKpis::compute(&c, &self.defs, t_ms),
-                });
-            });
-            queues.insert(
-                name.clone(),
-                QueueReport {
-                    utc_offset: offset_text(series.offset()),
-                    windows: out,
-                },
-            );
-        }
-        let mut agents = BTreeMap::new();
-        for (name, a) in &self.agents {
-            let mut out = Vec::new();
-            windows(&mut |w, n| {
-                let (from, mut c) = window_sum(&a.series, w, n, now_ms);
-                let open = (now_ms - a.since.max(from)).max(0);
-                c.add_state_time(
-                    a.state,
-                    a.reason.as_deref(),
-                    u64::try_from(open).unwrap_or(0),
-                );
-                out.push(Windowed {
-                    window: w,
-                    from: ts_of(from),
-                    to: now,
-                    kpis: AgentKpis::compute(&c, &self.defs),
-                });
-            });
-            agents.insert(
-                name.clone(),
-                AgentReport {
-                    state: a.state,
-                    since: ts_of(a.since),
-                    reason: a.reason.clone(),
-                    windows: out,
-                },
-            );
-        }
-        let mut calls = self.totals;
-        calls.in_progress = self.calls.len() as u64;
-        KpiSnapshot {
-            at: now,
-            definitions: self.defs.clone(),
-            calls,
-            queues,
-            agents,
-        }
-    }
-
     /// The retained daily, weekly or monthly rollups of `queue`, oldest first (empty for an
     /// unknown queue).
     pub fn queue_history(&self, queue: &str, g: Granularity) -> Vec<PeriodKpis<QueueKpis>> {
         let Some(series) = self.queues.get(queue) else {
             return Vec::new();
         };
-        let t_ms = u64::try_from(duration_ms(
-            self.config.queue(queue).service_level_threshold,
-        ))
-        .unwrap_or(u64::MAX);
-        history(series, g, |c| QueueKpis::compute(c, &self.defs, t_ms))
+        let t_ms = self.threshold_ms(queue);
+        history(series, g, |c| QueueKpis::compute(c, &self.defs, Some(t_ms)))
     }
 
     /// The retained rollups of `agent`, oldest first; state time counts up to the agent's
@@ -472,42 +382,4 @@ impl KpiProjection {
         };
         history(&a.series, g, |c| AgentKpis::compute(c, &self.defs))
     }
-}
-
-fn window_sum<C: Merge>(series: &Series<C>, w: Window, buckets: i64, now_ms: i64) -> (i64, C) {
-    match w {
-        Window::Rolling { .. } => series.rolling(now_ms, usize::try_from(buckets).unwrap_or(1)),
-        Window::Day | Window::Week | Window::Month => {
-            let g = match w {
-                Window::Day => Granularity::Day,
-                Window::Week => Granularity::Week,
-                _ => Granularity::Month,
-            };
-            let (start, c) = series.current(now_ms, g);
-            (midnight_ms(start, series.offset()), c)
-        }
-    }
-}
-
-fn history<C: Merge, K>(
-    series: &Series<C>,
-    g: Granularity,
-    f: impl Fn(&C) -> K,
-) -> Vec<PeriodKpis<K>> {
-    series
-        .history(g)
-        .map(|(start, c)| PeriodKpis {
-            granularity: g,
-            period: start.to_string(),
-            from: ts_of(midnight_ms(start, series.offset())),
-            to: ts_of(midnight_ms(g.next_start(start), series.offset())),
-            kpis: f(c),
-        })
-        .collect()
-}
-
-fn offset_text(o: time::UtcOffset) -> String {
-    let (h, m, _) = o.as_hms();
-    let sign = if h < 0 || m < 0 { '-' } else { '+' };
-    format!("{sign}{:02}:{:02}", h.unsigned_abs(), m.unsigned_abs())
 }

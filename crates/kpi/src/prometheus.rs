@@ -2,13 +2,13 @@
 
 use std::fmt::Write as _;
 
-use crate::report::{AgentKpis, KpiSnapshot, QueueKpis};
+use crate::report::{AgentKpis, KpiSnapshot, QueueKpis, Windowed};
 
 /// One gauge sample, e.g. `hotline_kpi_queue_service_level{queue="support",window="last_15m"} 0.8`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
     /// Metric name.
-    pub name: &'static str,
+    pub name: String,
     /// Help text of the metric.
     pub help: &'static str,
     /// Label names and values, in order.
@@ -19,132 +19,139 @@ pub struct Sample {
 
 type Getter<K> = fn(&K) -> Option<f64>;
 
+/// The windows of one queue or agent (with its label), or of a total (no label).
+type Labelled<'a, K> = (Option<(&'static str, &'a str)>, &'a [Windowed<K>]);
+
 const QUEUE_METRICS: &[(&str, &str, Getter<QueueKpis>)] = &[
+    ("offered", "Calls that entered the queue.", |k| {
+        Some(k.offered as f64)
+    }),
+    ("answered", "Offered calls connected to an agent.", |k| {
+        Some(k.answered as f64)
+    }),
     (
-        "hotline_kpi_queue_offered",
-        "Calls that entered the queue.",
-        |k| Some(k.offered as f64),
-    ),
-    (
-        "hotline_kpi_queue_answered",
-        "Offered calls connected to an agent.",
-        |k| Some(k.answered as f64),
-    ),
-    (
-        "hotline_kpi_queue_abandoned",
+        "abandoned",
         "Offered calls abandoned, short ones included.",
         |k| Some(k.abandoned as f64),
     ),
     (
-        "hotline_kpi_queue_short_abandoned",
+        "short_abandoned",
         "Abandons under the short-abandon threshold.",
         |k| Some(k.short_abandoned as f64),
     ),
+    ("answer_rate", "Answered / offered (0-1).", |k| {
+        k.answer_rate
+    }),
     (
-        "hotline_kpi_queue_answer_rate",
-        "Answered / offered (0-1).",
-        |k| k.answer_rate,
-    ),
-    (
-        "hotline_kpi_queue_abandon_rate",
+        "abandon_rate",
         "Abandoned (not short) / offered (0-1).",
         |k| k.abandon_rate,
     ),
     (
-        "hotline_kpi_queue_service_level",
+        "service_level",
         "Service level per the configured variant (0-1).",
         |k| k.service_level,
     ),
+    ("asa_seconds", "Average speed of answer.", |k| k.asa_s),
     (
-        "hotline_kpi_queue_asa_seconds",
-        "Average speed of answer.",
-        |k| k.asa_s,
-    ),
-    (
-        "hotline_kpi_queue_rings_to_answer",
+        "rings_to_answer",
         "Mean ringing time of the answering offer / ring cycle.",
         |k| k.rings_to_answer,
     ),
     (
-        "hotline_kpi_queue_aht_seconds",
+        "aht_seconds",
         "Average handle time (talk + hold + wrap-up).",
         |k| k.aht_s,
     ),
 ];
 
 const AGENT_METRICS: &[(&str, &str, Getter<AgentKpis>)] = &[
+    ("offers", "Calls offered to the agent.", |k| {
+        Some(k.offers as f64)
+    }),
+    ("answered", "Offers the agent answered.", |k| {
+        Some(k.answered as f64)
+    }),
+    ("answer_rate", "Answered / offers (0-1).", |k| k.answer_rate),
     (
-        "hotline_kpi_agent_offers",
-        "Calls offered to the agent.",
-        |k| Some(k.offers as f64),
-    ),
-    (
-        "hotline_kpi_agent_answered",
-        "Offers the agent answered.",
-        |k| Some(k.answered as f64),
-    ),
-    (
-        "hotline_kpi_agent_answer_rate",
-        "Answered / offers (0-1).",
-        |k| k.answer_rate,
-    ),
-    (
-        "hotline_kpi_agent_rings_to_answer",
+        "rings_to_answer",
         "Mean ringing time of answered offers / ring cycle.",
         |k| k.rings_to_answer,
     ),
     (
-        "hotline_kpi_agent_aht_seconds",
+        "aht_seconds",
         "Average handle time (talk + hold + wrap-up).",
         |k| k.aht_s,
     ),
     (
-        "hotline_kpi_agent_occupancy",
+        "occupancy",
         "(On call + wrap-up) / (logged in and not not-ready) (0-1).",
         |k| k.occupancy,
     ),
 ];
 
-const NOT_READY: &str = "hotline_kpi_agent_not_ready_seconds";
+/// Appends one sample per (metric, labelled window list, window) with a value.
+fn push_all<K>(
+    out: &mut Vec<Sample>,
+    prefix: &str,
+    metrics: &[(&str, &'static str, Getter<K>)],
+    series: &[Labelled<'_, K>],
+) {
+    for (suffix, help, get) in metrics {
+        for (label, windows) in series {
+            for w in windows.iter() {
+                let Some(value) = get(&w.kpis) else { continue };
+                let mut labels: Vec<(&'static str, String)> =
+                    label.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+                labels.push(("window", w.window.label()));
+                out.push(Sample {
+                    name: format!("{prefix}_{suffix}"),
+                    help,
+                    labels,
+                    value,
+                });
+            }
+        }
+    }
+}
 
 impl KpiSnapshot {
-    /// Every KPI as a gauge sample labelled by queue or agent and window (`window` is
-    /// [`crate::Window::label`]). KPIs without a value (zero denominator) are left out.
+    /// Every KPI as a gauge sample, labelled by window (`window` is [`crate::Window::label`]):
+    /// `hotline_kpi_queue_*{queue,window}`, `hotline_kpi_agent_*{agent,window}`,
+    /// `hotline_kpi_agent_not_ready_seconds{agent,window,reason}`, and the center-wide totals
+    /// `hotline_kpi_center_*{window}` (all queues) and `hotline_kpi_team_*{window}` (all
+    /// agents). KPIs without a value (zero denominator) are left out.
     pub fn prometheus_samples(&self) -> Vec<Sample> {
         let mut out = Vec::new();
-        for (name, help, get) in QUEUE_METRICS {
-            for (queue, r) in &self.queues {
-                for w in &r.windows {
-                    if let Some(value) = get(&w.kpis) {
-                        out.push(Sample {
-                            name,
-                            help,
-                            labels: vec![("queue", queue.clone()), ("window", w.window.label())],
-                            value,
-                        });
-                    }
-                }
-            }
-        }
-        for (name, help, get) in AGENT_METRICS {
-            for (agent, r) in &self.agents {
-                for w in &r.windows {
-                    if let Some(value) = get(&w.kpis) {
-                        out.push(Sample {
-                            name,
-                            help,
-                            labels: vec![("agent", agent.clone()), ("window", w.window.label())],
-                            value,
-                        });
-                    }
-                }
-            }
-        }
+        let queues: Vec<_> = self
+            .queues
+            .iter()
+            .map(|(q, r)| (Some(("queue", q.as_str())), r.windows.as_slice()))
+            .collect();
+        push_all(&mut out, "hotline_kpi_queue", QUEUE_METRICS, &queues);
+        push_all(
+            &mut out,
+            "hotline_kpi_center",
+            QUEUE_METRICS,
+            &[(None, self.totals.queues.as_slice())],
+        );
+        let agents: Vec<_> = self
+            .agents
+            .iter()
+            .map(|(a, r)| (Some(("agent", a.as_str())), r.windows.as_slice()))
+            .collect();
+        push_all(&mut out, "hotline_kpi_agent", AGENT_METRICS, &agents);
+        push_all(
+            &mut out,
+            "hotline_kpi_team",
+            AGENT_METRICS,
+            &[(None, self.totals.agents.as_slice())],
+        );
         for (agent, r) in &self.agents {
             for w in &r.windows {
                 for (reason, ms) in &w.kpis.not_ready_ms {
                     out.push(Sample {
-                        name: NOT_READY,
+                        name: "hotline_kpi_agent_not_ready_seconds".to_owned(),
                         help: "Time not ready, per reason code.",
                         labels: vec![
                             ("agent", agent.clone()),
@@ -166,12 +173,12 @@ pub fn render_prometheus(samples: &[Sample]) -> String {
     let mut out = String::new();
     let mut last: Option<&str> = None;
     for s in samples {
-        if last != Some(s.name) {
+        if last != Some(s.name.as_str()) {
             let _ = writeln!(out, "# HELP {} {}", s.name, s.help);
             let _ = writeln!(out, "# TYPE {} gauge", s.name);
-            last = Some(s.name);
+            last = Some(s.name.as_str());
         }
-        out.push_str(s.name);
+        out.push_str(&s.name);
         if !s.labels.is_empty() {
             out.push('{');
             for (i, (k, v)) in s.labels.iter().enumerate() {

@@ -132,8 +132,9 @@ pub struct QueueKpis {
     pub abandon_rate: Option<f64>,
     /// The service level, per the configured variant.
     pub service_level: Option<f64>,
-    /// The service-level threshold T of this queue, in milliseconds.
-    pub service_level_threshold_ms: u64,
+    /// The service-level threshold T of this queue, in milliseconds (in center-wide totals,
+    /// `None` when queues have different thresholds: each call is judged by its queue's T).
+    pub service_level_threshold_ms: Option<u64>,
     /// Average speed of answer: mean wait of answered calls, in seconds.
     pub asa_s: Option<f64>,
     /// Mean ringing time of the answering offer / ring cycle.
@@ -163,7 +164,7 @@ fn rings(ring_ms: u64, n: u64, cycle_ms: u64) -> Option<f64> {
 }
 
 impl QueueKpis {
-    pub(crate) fn compute(c: &QueueCounters, d: &Definitions, threshold_ms: u64) -> Self {
+    pub(crate) fn compute(c: &QueueCounters, d: &Definitions, threshold_ms: Option<u64>) -> Self {
         let (base, abandoned_in_rate) = match d.short_abandons {
             ShortAbandonPolicy::Excluded => (
                 c.offered.saturating_sub(c.short_abandoned),
@@ -318,6 +319,17 @@ pub struct CallTotals {
     pub in_progress: u64,
 }
 
+/// Center-wide KPIs: the sums over every queue and every agent, per window. For calendar
+/// windows each queue contributes its own current period (in its own time zone); `from` is
+/// the earliest of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    /// All queues together.
+    pub queues: Vec<Windowed<QueueKpis>>,
+    /// All agents together (e.g. the team's occupancy).
+    pub agents: Vec<Windowed<AgentKpis>>,
+}
+
 /// Everything the projection knows at one instant: the body of `GET /api/v1/kpis`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KpiSnapshot {
@@ -327,6 +339,8 @@ pub struct KpiSnapshot {
     pub definitions: Definitions,
     /// Calls outside queues.
     pub calls: CallTotals,
+    /// Center-wide sums over every queue and every agent.
+    pub totals: Totals,
     /// Per queue, by name.
     pub queues: BTreeMap<String, QueueReport>,
     /// Per agent, by id.

@@ -225,3 +225,99 @@ impl<C: Merge> Series<C> {
         self.offset
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::counters::QueueCounters;
+    use time::macros::{date, offset};
+
+    fn config(days: usize) -> KpiConfig {
+        KpiConfig {
+            rolling_windows: vec![std::time::Duration::from_secs(180)],
+            retention: Retention {
+                days,
+                weeks: 2,
+                months: 2,
+            },
+            ..KpiConfig::default()
+        }
+    }
+
+    fn offered(s: &Series<QueueCounters>, now: i64, n: usize) -> u64 {
+        s.rolling(now, n).1.offered
+    }
+
+    #[test]
+    fn ring_reuses_slots_and_drops_events_older_than_it_holds() {
+        let mut s: Series<QueueCounters> = Series::new(&config(5), UtcOffset::UTC);
+        assert_eq!(s.ring.len(), 3);
+        s.add_at(0, |c| c.offered += 1);
+        s.add_at(60_000, |c| c.offered += 1);
+        assert_eq!(offered(&s, 60_000, 3), 2);
+        // Minute 3 takes minute 0's slot.
+        s.add_at(180_000, |c| c.offered += 1);
+        assert_eq!(offered(&s, 180_000, 3), 2);
+        assert_eq!(offered(&s, 180_000, 1), 1);
+        // Minute 0 is gone: a late event for it is not counted in the ring.
+        s.add_at(1_000, |c| c.offered += 1);
+        assert_eq!(offered(&s, 180_000, 3), 2);
+        // The day still counts everything.
+        assert_eq!(s.current(180_000, Granularity::Day).1.offered, 4);
+    }
+
+    #[test]
+    fn rollups_keep_the_most_recent_periods() {
+        let mut s: Series<QueueCounters> = Series::new(&config(2), UtcOffset::UTC);
+        let day = 86_400_000;
+        for d in 0..4 {
+            s.add_at(d * day, |c| c.offered += 1);
+        }
+        let kept: Vec<Date> = s.history(Granularity::Day).map(|(d, _)| d).collect();
+        assert_eq!(kept, [date!(1970 - 01 - 03), date!(1970 - 01 - 04)]);
+        // Older than everything kept: ignored rather than evicting newer days.
+        s.add_at(0, |c| c.offered += 1);
+        assert_eq!(s.history(Granularity::Day).count(), 2);
+        assert_eq!(s.current(3 * day, Granularity::Day).1.offered, 1);
+    }
+
+    #[test]
+    fn periods_start_on_local_days_mondays_and_firsts() {
+        let d = date!(2026 - 12 - 31);
+        assert_eq!(Granularity::Week.period_start(d), date!(2026 - 12 - 28));
+        assert_eq!(Granularity::Month.period_start(d), date!(2026 - 12 - 01));
+        assert_eq!(
+            Granularity::Month.next_start(date!(2026 - 12 - 01)),
+            date!(2027 - 01 - 01)
+        );
+        assert_eq!(
+            Granularity::Week.next_start(date!(2026 - 12 - 28)),
+            date!(2027 - 01 - 04)
+        );
+        let ms = midnight_ms(date!(2026 - 11 - 24), offset!(+8));
+        assert_eq!(local_date(ms, offset!(+8)), date!(2026 - 11 - 24));
+        assert_eq!(local_date(ms - 1, offset!(+8)), date!(2026 - 11 - 23));
+        assert_eq!(local_date(ms, UtcOffset::UTC), date!(2026 - 11 - 23));
+    }
+
+    #[test]
+    fn intervals_split_at_buckets_and_midnight() {
+        let mut s: Series<QueueCounters> = Series::new(&config(5), offset!(-5));
+        // 04:59:30 to 05:00:30 UTC crosses midnight at -05:00 and a bucket boundary.
+        let start = midnight_ms(date!(2026 - 11 - 24), offset!(-5)) - 30_000;
+        s.add_interval(start, start + 60_000, |c, ms| c.talk_ms += ms);
+        let days: Vec<(Date, u64)> = s
+            .history(Granularity::Day)
+            .map(|(d, c)| (d, c.talk_ms))
+            .collect();
+        assert_eq!(
+            days,
+            [
+                (date!(2026 - 11 - 23), 30_000),
+                (date!(2026 - 11 - 24), 30_000)
+            ]
+        );
+        assert_eq!(s.rolling(start + 60_000, 1).1.talk_ms, 30_000);
+        assert_eq!(s.rolling(start + 60_000, 2).1.talk_ms, 60_000);
+    }
+}

@@ -90,7 +90,7 @@ fn counts_rates_service_level_asa_rings_and_aht_per_queue() {
     assert_eq!(k.abandon_rate, Some(0.5));
     // answered within T / (answered + abandoned after T) = 1 / 3.
     assert_eq!(k.service_level, Some(1.0 / 3.0));
-    assert_eq!(k.service_level_threshold_ms, 20_000);
+    assert_eq!(k.service_level_threshold_ms, Some(20_000));
     assert_eq!(k.asa_s, Some(19.0));
     // (5 s + 4 s) / 2 / 5 s.
     assert_eq!(k.rings_to_answer, Some(0.9));
@@ -397,4 +397,55 @@ fn prometheus_samples_render_as_labelled_gauges() {
         text.contains("hotline_kpi_agent_aht_seconds{agent=\"alice\",window=\"last_60m\"} 75\n")
     );
     assert_eq!(text.matches("# HELP hotline_kpi_queue_offered ").count(), 1);
+}
+
+#[test]
+fn center_and_team_totals_sum_every_queue_and_agent() {
+    let mut j = mixed_queue();
+    j.queued(100_000, 7, "sales")
+        .offered(120_000, 7, "sales", "carol")
+        .answered(125_000, 7, "sales", "carol", 25_000);
+    let mut config = KpiConfig::default();
+    config.queues.insert(
+        "sales".into(),
+        QueueKpiConfig {
+            service_level_threshold: Duration::from_secs(30),
+            utc_offset: offset!(UTC),
+        },
+    );
+    let snap = project(config.clone(), &j).snapshot(j.at(200_000));
+    let center = snap
+        .totals
+        .queues
+        .iter()
+        .find(|w| w.window == LAST_15M)
+        .map(|w| w.kpis.clone())
+        .expect("window");
+    assert_eq!(
+        (center.offered, center.answered, center.abandoned),
+        (6, 3, 3)
+    );
+    // Each call judged by its own queue's T: c1 (8 s <= 20 s) and c7 (25 s <= 30 s).
+    assert_eq!(center.answered_within_threshold, 2);
+    assert_eq!(center.service_level, Some(2.0 / 4.0));
+    assert_eq!(center.service_level_threshold_ms, None);
+    let team = snap
+        .totals
+        .agents
+        .iter()
+        .find(|w| w.window == LAST_15M)
+        .map(|w| w.kpis.clone())
+        .expect("window");
+    assert_eq!((team.offers, team.answered, team.offers_failed), (4, 3, 1));
+    let text = hotline_kpi::render_prometheus(&snap.prometheus_samples());
+    assert!(text.contains("hotline_kpi_center_offered{window=\"last_15m\"} 6\n"));
+    assert!(text.contains("hotline_kpi_team_offers{window=\"day\"} 4\n"));
+    assert!(text.contains("hotline_kpi_queue_offered{queue=\"sales\",window=\"last_15m\"} 1\n"));
+
+    // With one shared threshold the totals name it.
+    let snap = project(KpiConfig::default(), &mixed_queue()).snapshot(j.at(200_000));
+    assert_eq!(
+        snap.totals.queues[0].kpis.service_level_threshold_ms,
+        Some(20_000)
+    );
 }

@@ -85,8 +85,13 @@ fn journal(steps: &[Step]) -> Journal {
 
 fn check(snap: &KpiSnapshot) -> Result<(), TestCaseError> {
     let unit = |x: Option<f64>| x.is_none_or(|v| (0.0..=1.0).contains(&v));
-    for (name, q) in &snap.queues {
-        for w in &q.windows {
+    let total = ("totals".to_owned(), snap.totals.queues.clone());
+    let queues = snap
+        .queues
+        .iter()
+        .map(|(n, q)| (n.clone(), q.windows.clone()));
+    for (name, windows) in queues.chain(std::iter::once(total)) {
+        for w in &windows {
             let k = &w.kpis;
             prop_assert!(
                 k.answered + k.abandoned <= k.offered,
@@ -104,8 +109,9 @@ fn check(snap: &KpiSnapshot) -> Result<(), TestCaseError> {
             prop_assert!(k.aht_s.is_none_or(|v| v >= 0.0));
         }
     }
-    for a in snap.agents.values() {
-        for w in &a.windows {
+    let agents = snap.agents.values().map(|a| a.windows.clone());
+    for windows in agents.chain(std::iter::once(snap.totals.agents.clone())) {
+        for w in &windows {
             let k = &w.kpis;
             prop_assert!(k.answered <= k.offers, "{k:?}");
             prop_assert!(k.answered + k.offers_failed <= k.offers, "{k:?}");
