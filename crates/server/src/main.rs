@@ -12,6 +12,7 @@ mod recovery;
 mod redact;
 mod registrar;
 mod router_task;
+mod simulate;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -36,6 +37,8 @@ enum Commands {
         #[command(subcommand)]
         command: DialplanCommand,
     },
+    /// Simulate a queue on virtual time with the real router; compare with Erlang C / Erlang A.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Options of `hotline serve`; each overrides the config file.
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
         Commands::Dialplan {
             command: DialplanCommand::Check { file, config },
         } => app::check_dialplan(&file, config.as_deref()),
+        Commands::Simulate(args) => simulate::run(args),
         Commands::Serve(args) => {
             init_tracing();
             let runtime = match tokio::runtime::Builder::new_multi_thread()
