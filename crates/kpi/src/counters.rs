@@ -111,3 +111,10 @@ impl AgentCounters {
         }
     }
 }
+
+impl Merge for crate::report::CallCounts {
+    fn merge(&mut self, o: &Self) {
+        self.arrived += o.arrived;
+        self.ivr_only += o.ivr_only;
+    }
+}

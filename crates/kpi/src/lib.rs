@@ -57,7 +57,7 @@
 //!
 //! | KPI | computed as |
 //! |---|---|
-//! | offered | `call.queued` into the queue (IVR-only calls: [`CallTotals::ivr_only`]) |
+//! | offered | `call.queued` into the queue (IVR-only calls counted apart: [`CallCounts::ivr_only`]) |
 //! | answered | `call.answered` of a queued call |
 //! | abandoned | `call.abandoned` of a queued call; short when `wait_ms` < the short threshold |
 //! | answer rate | answered / offered (short abandons removed from offered by default) |
@@ -90,7 +90,7 @@ pub use config::{KpiConfig, QueueKpiConfig, Retention, ServiceLevelVariant, Shor
 pub use projection::KpiProjection;
 pub use prometheus::{render_prometheus, Sample};
 pub use report::{
-    AgentKpis, AgentReport, CallTotals, Definitions, KpiSnapshot, PeriodKpis, QueueKpis,
-    QueueReport, StateTimes, Totals, Window, Windowed, UNSPECIFIED_REASON,
+    AgentKpis, AgentReport, CallCounts, CallTotals, Definitions, KpiSnapshot, PeriodKpis,
+    QueueKpis, QueueReport, StateTimes, Totals, Window, Windowed, UNSPECIFIED_REASON,
 };
 pub use series::Granularity;

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::config::{duration_ms, KpiConfig};
 use crate::counters::{AgentCounters, QueueCounters};
-use crate::report::{ms_of, AgentKpis, CallTotals, Definitions, PeriodKpis, QueueKpis};
+use crate::report::{ms_of, AgentKpis, CallCounts, CallTotals, Definitions, PeriodKpis, QueueKpis};
 use crate::series::{Granularity, Series};
 
 mod snapshot;
@@ -17,8 +17,8 @@ use snapshot::history;
 /// A call being followed, from arrival to `call.ended`.
 #[derive(Debug, Default)]
 struct CallTrack {
-    /// `call.arrived` was seen, so an end without a queue is an IVR-only call.
-    arrived: bool,
+    /// When `call.arrived` was seen: an end without a queue is then an IVR-only call.
+    arrived: Option<i64>,
     /// The call entered a queue at some point.
     ever_queued: bool,
     /// The queue entry waiting for an agent: queue name and entry instant.
@@ -60,6 +60,7 @@ pub struct KpiProjection {
     queues: BTreeMap<String, Series<QueueCounters>>,
     agents: BTreeMap<String, AgentTrack>,
     totals: CallTotals,
+    calls_series: Series<CallCounts>,
 }
 
 impl KpiProjection {
@@ -67,12 +68,13 @@ impl KpiProjection {
     pub fn new(config: KpiConfig) -> Self {
         Self {
             defs: Definitions::of(&config),
-            config,
             last_seq: BTreeMap::new(),
             calls: HashMap::new(),
             queues: BTreeMap::new(),
             agents: BTreeMap::new(),
             totals: CallTotals::default(),
+            calls_series: Series::new(&config, config.default_queue.utc_offset),
+            config,
         }
     }
 
@@ -142,6 +144,13 @@ impl KpiProjection {
         self.calls.retain(|_, c| c.last_ms >= cutoff);
     }
 
+    /// A call already followed (from `call.arrived` or `call.queued`).
+    fn known(&mut self, call: Uuid, ts: i64) -> Option<&mut CallTrack> {
+        let c = self.calls.get_mut(&call)?;
+        c.last_ms = c.last_ms.max(ts);
+        Some(c)
+    }
+
     fn call(&mut self, call: Uuid, ts: i64) -> &mut CallTrack {
         let c = self.calls.entry(call).or_default();
         c.last_ms = c.last_ms.max(ts);
@@ -172,9 +181,10 @@ impl KpiProjection {
 
     fn call_arrived(&mut self, call: Uuid, ts: i64) {
         let c = self.call(call, ts);
-        if !c.arrived {
-            c.arrived = true;
+        if c.arrived.is_none() {
+            c.arrived = Some(ts);
             self.totals.arrived += 1;
+            self.calls_series.add_at(ts, |c| c.arrived += 1);
         }
     }
 
@@ -189,7 +199,9 @@ impl KpiProjection {
     }
 
     fn call_offered(&mut self, call: Uuid, agent: &str, ts: i64) {
-        let c = self.call(call, ts);
+        let Some(c) = self.known(call, ts) else {
+            return;
+        };
         if c.queued.is_none() {
             return;
         }
@@ -205,7 +217,9 @@ impl KpiProjection {
     }
 
     fn offer_failed(&mut self, call: Uuid, agent: Option<&str>, ts: i64) {
-        let c = self.call(call, ts);
+        let Some(c) = self.known(call, ts) else {
+            return;
+        };
         let matches = match (&c.offer, agent) {
             (Some((a, _)), Some(b)) => a == b,
             (Some(_), None) => true,
@@ -222,7 +236,9 @@ impl KpiProjection {
     }
 
     fn call_answered(&mut self, call: Uuid, agent: &str, wait_ms: u64, ts: i64) {
-        let c = self.call(call, ts);
+        let Some(c) = self.known(call, ts) else {
+            return;
+        };
         let (Some((queue, queued_at)), None) = (c.queued.take(), &c.answered) else {
             return;
         };
@@ -263,7 +279,9 @@ impl KpiProjection {
     }
 
     fn call_abandoned(&mut self, call: Uuid, wait_ms: u64, ts: i64) {
-        let c = self.call(call, ts);
+        let Some(c) = self.known(call, ts) else {
+            return;
+        };
         let Some((queue, queued_at)) = c.queued.take() else {
             return;
         };
@@ -290,7 +308,9 @@ impl KpiProjection {
     }
 
     fn call_held(&mut self, call: Uuid, held: bool, ts: i64) {
-        let c = self.call(call, ts);
+        let Some(c) = self.known(call, ts) else {
+            return;
+        };
         if c.answered.is_none() {
             return;
         }
@@ -332,8 +352,12 @@ impl KpiProjection {
                     .series
                     .add_at(ts, |a| add(&mut a.hold_ms, &mut a.talk_ms, &mut a.handled));
             }
-            None if c.arrived && !c.ever_queued => self.totals.ivr_only += 1,
-            None => {}
+            None => {
+                if let (Some(at), false) = (c.arrived, c.ever_queued) {
+                    self.totals.ivr_only += 1;
+                    self.calls_series.add_at(at, |c| c.ivr_only += 1);
+                }
+            }
         }
     }
 

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::report::{AgentKpis, KpiSnapshot, QueueKpis, Windowed};
+use crate::report::{AgentKpis, CallCounts, KpiSnapshot, QueueKpis, Windowed};
 
 /// One gauge sample, e.g. `hotline_kpi_queue_service_level{queue="support",window="last_15m"} 0.8`.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +65,17 @@ const QUEUE_METRICS: &[(&str, &str, Getter<QueueKpis>)] = &[
     ),
 ];
 
+const CALL_METRICS: &[(&str, &str, Getter<CallCounts>)] = &[
+    ("arrived", "Calls that reached hotline.", |k| {
+        Some(k.arrived as f64)
+    }),
+    (
+        "ivr_only",
+        "Calls that ended without entering a queue.",
+        |k| Some(k.ivr_only as f64),
+    ),
+];
+
 const AGENT_METRICS: &[(&str, &str, Getter<AgentKpis>)] = &[
     ("offers", "Calls offered to the agent.", |k| {
         Some(k.offers as f64)
@@ -118,7 +129,9 @@ fn push_all<K>(
 impl KpiSnapshot {
     /// Every KPI as a gauge sample, labelled by window (`window` is [`crate::Window::label`]):
     /// `hotline_kpi_queue_*{queue,window}`, `hotline_kpi_agent_*{agent,window}`,
-    /// `hotline_kpi_agent_not_ready_seconds{agent,window,reason}`, and the center-wide totals
+    /// `hotline_kpi_agent_not_ready_seconds{agent,window,reason}`,
+    /// `hotline_kpi_calls_arrived{window}` and `hotline_kpi_calls_ivr_only{window}`, and the
+    /// center-wide totals
     /// `hotline_kpi_center_*{window}` (all queues) and `hotline_kpi_team_*{window}` (all
     /// agents). KPIs without a value (zero denominator) are left out.
     pub fn prometheus_samples(&self) -> Vec<Sample> {
@@ -146,6 +159,12 @@ impl KpiSnapshot {
             "hotline_kpi_team",
             AGENT_METRICS,
             &[(None, self.totals.agents.as_slice())],
+        );
+        push_all(
+            &mut out,
+            "hotline_kpi_calls",
+            CALL_METRICS,
+            &[(None, self.totals.calls.as_slice())],
         );
         for (agent, r) in &self.agents {
             for w in &r.windows {

@@ -319,11 +319,23 @@ pub struct CallTotals {
     pub in_progress: u64,
 }
 
+/// Calls counted by arrival, queued or not.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallCounts {
+    /// Calls that reached hotline.
+    pub arrived: u64,
+    /// Of those, calls that ended without ever entering a queue (IVR-only calls), counted
+    /// in the period they arrived.
+    pub ivr_only: u64,
+}
+
 /// Center-wide KPIs: the sums over every queue and every agent, per window. For calendar
 /// windows each queue contributes its own current period (in its own time zone); `from` is
 /// the earliest of them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Totals {
+    /// Calls by arrival (rollups in the default queue time zone).
+    pub calls: Vec<Windowed<CallCounts>>,
     /// All queues together.
     pub queues: Vec<Windowed<QueueKpis>>,
     /// All agents together (e.g. the team's occupancy).

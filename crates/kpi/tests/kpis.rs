@@ -102,6 +102,13 @@ fn counts_rates_service_level_asa_rings_and_aht_per_queue() {
     assert_eq!(snap.calls.arrived, 2);
     assert_eq!(snap.calls.ivr_only, 1);
     assert_eq!(snap.calls.in_progress, 0);
+    let arrivals = snap
+        .totals
+        .calls
+        .iter()
+        .find(|w| w.window == LAST_15M)
+        .expect("window");
+    assert_eq!((arrivals.kpis.arrived, arrivals.kpis.ivr_only), (2, 1));
     // Every window holds the same calls here.
     for w in [LAST_60M, Window::Day, Window::Week, Window::Month] {
         assert_eq!(queue_kpis(&snap, "support", w), k, "{w:?}");
@@ -212,6 +219,13 @@ fn agent_offers_rings_aht_occupancy_and_not_ready_by_reason() {
     assert_eq!(a.occupancy, Some(75_000.0 / 240_000.0));
     assert_eq!(snap.agents["alice"].state, NotReady);
     assert_eq!(snap.agents["alice"].reason.as_deref(), Some("break"));
+    let text = hotline_kpi::render_prometheus(&snap.prometheus_samples());
+    assert!(text.contains(
+        "hotline_kpi_agent_not_ready_seconds{agent=\"alice\",window=\"day\",reason=\"lunch\"} 60\n"
+    ));
+    assert!(
+        text.contains("hotline_kpi_agent_occupancy{agent=\"alice\",window=\"last_15m\"} 0.3125\n")
+    );
 
     let b = agent_kpis(&snap, "bob", LAST_15M);
     assert_eq!((b.offers, b.answered, b.offers_failed), (2, 1, 1));
@@ -397,6 +411,7 @@ fn prometheus_samples_render_as_labelled_gauges() {
         text.contains("hotline_kpi_agent_aht_seconds{agent=\"alice\",window=\"last_60m\"} 75\n")
     );
     assert_eq!(text.matches("# HELP hotline_kpi_queue_offered ").count(), 1);
+    assert!(text.contains("hotline_kpi_calls_ivr_only{window=\"month\"} 1\n"));
 }
 
 #[test]
@@ -448,4 +463,19 @@ fn center_and_team_totals_sum_every_queue_and_agent() {
         snap.totals.queues[0].kpis.service_level_threshold_ms,
         Some(20_000)
     );
+}
+
+#[test]
+fn events_about_unknown_calls_are_ignored() {
+    let mut j = Journal::new(datetime!(2026-11-23 10:00 UTC));
+    j.offered(0, 9, "support", "alice")
+        .offer_failed(1_000, 9, "support", "alice")
+        .answered(2_000, 9, "support", "alice", 2_000)
+        .abandoned(3_000, 9, "support", 3_000)
+        .held(4_000, 9)
+        .ended(5_000, 9);
+    let snap = project(KpiConfig::default(), &j).snapshot(j.at(6_000));
+    assert_eq!(snap.calls.in_progress, 0);
+    assert!(snap.queues.is_empty());
+    assert!(snap.agents.is_empty());
 }

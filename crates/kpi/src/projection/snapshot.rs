@@ -116,6 +116,18 @@ impl KpiProjection {
         let first = thresholds.next();
         let shared = first.filter(|t| thresholds.all(|u| u == *t));
         let totals = Totals {
+            calls: windows
+                .iter()
+                .map(|(w, n)| {
+                    let (from, kpis) = window_sum(&self.calls_series, *w, *n, now_ms);
+                    Windowed {
+                        window: *w,
+                        from: ts_of(from),
+                        to: now,
+                        kpis,
+                    }
+                })
+                .collect(),
             queues: all_queues
                 .into_iter()
                 .map(|a| Windowed {
