@@ -150,3 +150,82 @@ impl KpiConfig {
 pub(crate) fn duration_ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
+
+/// A UTC offset that could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid UTC offset {0:?}: expected Z, +HH:MM, -HH:MM, +HH or -HH (up to ±23:59)")]
+pub struct OffsetParseError(pub String);
+
+/// Parses a fixed UTC offset as written in configuration: `Z`, `UTC`, `+08:00`, `-05:30`,
+/// `+08`, `+0800`.
+pub fn parse_utc_offset(s: &str) -> Result<UtcOffset, OffsetParseError> {
+    let err = || OffsetParseError(s.to_owned());
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("z") || t.eq_ignore_ascii_case("utc") {
+        return Ok(UtcOffset::UTC);
+    }
+    let (sign, rest) = match t.as_bytes().first() {
+        Some(b'+') => (1i8, &t[1..]),
+        Some(b'-') => (-1i8, &t[1..]),
+        _ => return Err(err()),
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if !digits.chars().all(|c| c.is_ascii_digit()) || !(rest.len() == 2 || digits.len() == 4) {
+        return Err(err());
+    }
+    let (h, m) = match digits.len() {
+        2 => (digits.parse::<i8>().map_err(|_| err())?, 0),
+        4 => (
+            digits[..2].parse::<i8>().map_err(|_| err())?,
+            digits[2..].parse::<i8>().map_err(|_| err())?,
+        ),
+        _ => return Err(err()),
+    };
+    if h > 23 || m > 59 {
+        return Err(err());
+    }
+    UtcOffset::from_hms(sign * h, sign * m, 0).map_err(|_| err())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::offset;
+
+    #[test]
+    fn parses_offsets_as_written_in_config() {
+        assert_eq!(parse_utc_offset("+08:00"), Ok(offset!(+8)));
+        assert_eq!(parse_utc_offset("+08"), Ok(offset!(+8)));
+        assert_eq!(parse_utc_offset("-0530"), Ok(offset!(-5:30)));
+        assert_eq!(parse_utc_offset("-05:30"), Ok(offset!(-5:30)));
+        assert_eq!(parse_utc_offset("Z"), Ok(UtcOffset::UTC));
+        assert_eq!(parse_utc_offset(" utc "), Ok(UtcOffset::UTC));
+        for bad in [
+            "",
+            "8",
+            "+8",
+            "+24:00",
+            "+08:60",
+            "+08:0",
+            "Asia/Shanghai",
+            "+0８:00",
+            "+-8",
+        ] {
+            assert!(parse_utc_offset(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn windows_round_up_to_whole_buckets() {
+        let c = KpiConfig {
+            rolling_windows: vec![Duration::from_secs(90)],
+            ..KpiConfig::default()
+        };
+        assert_eq!(c.bucket_count(), 2);
+        assert_eq!(KpiConfig::default().bucket_count(), 60);
+        assert_eq!(
+            KpiConfig::default().queue("x").service_level_threshold,
+            Duration::from_secs(20)
+        );
+    }
+}

@@ -86,7 +86,10 @@ pub mod prometheus;
 pub mod report;
 pub mod series;
 
-pub use config::{KpiConfig, QueueKpiConfig, Retention, ServiceLevelVariant, ShortAbandonPolicy};
+pub use config::{
+    parse_utc_offset, KpiConfig, OffsetParseError, QueueKpiConfig, Retention, ServiceLevelVariant,
+    ShortAbandonPolicy,
+};
 pub use projection::KpiProjection;
 pub use prometheus::{render_prometheus, Sample};
 pub use report::{
