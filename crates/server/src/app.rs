@@ -17,7 +17,7 @@ use crate::endpoint::{Endpoint, EndpointSettings};
 use crate::http::{self, ApiState};
 use crate::metrics::Metrics;
 use crate::prompts::PromptLibrary;
-use crate::recovery::RecoveryState;
+use crate::recovery::{self, RecoveryState};
 use crate::{router_task, ServeArgs};
 
 /// `hotline dialplan check FILE`.
@@ -108,6 +108,12 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
             "calls cut by the last stop ended with reason node_restart"
         );
     }
+
+    RecoveryState::spawn_snapshots(
+        args.data_dir.clone(),
+        events_handle.written_seq(),
+        recovery::SNAPSHOT_INTERVAL,
+    );
 
     let router = router_task::spawn(&config, events.clone(), metrics.clone())?;
     let ports = Arc::new(RtpPortAllocator::new(config.rtp_ports.clone()));

@@ -9,7 +9,8 @@
 //! at each start, so the next start reads that snapshot plus the journal's tail.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use hotline_events::{
@@ -17,10 +18,14 @@ use hotline_events::{
     EventKind, EventSink, HungUpBy, Timestamp,
 };
 use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::http::RequestedState;
 use crate::router_task::RouterHandle;
+
+/// How often the running server refreshes the recovery snapshot.
+pub const SNAPSHOT_INTERVAL: Duration = Duration::from_secs(300);
 
 /// A call that arrived and had not ended when the journal stopped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,7 +105,28 @@ impl RecoveryState {
     /// Loads the state from `data_dir`: the latest snapshot plus the events after it, or the
     /// whole journal if the snapshot's state is unreadable.
     pub fn load(data_dir: &Path) -> Result<Self> {
-        let recovery = load_recovery(data_dir).context("reading the event journal")?;
+        Self::load_upto(data_dir, None)
+    }
+
+    /// Like [`Self::load`] while the journal is being written: applies only events with
+    /// `seq <= upto` (the fsynced ones, which a crash cannot take back) and refuses a tail
+    /// that is not contiguous (a rotation raced the listing of segments).
+    fn load_live(data_dir: &Path, upto: u64) -> Result<Self> {
+        Self::load_upto(data_dir, Some(upto))
+    }
+
+    fn load_upto(data_dir: &Path, upto: Option<u64>) -> Result<Self> {
+        let mut recovery = load_recovery(data_dir).context("reading the event journal")?;
+        if let Some(upto) = upto {
+            recovery.events.retain(|e| e.seq <= upto);
+            let from = recovery.snapshot.as_ref().map_or(0, |s| s.seq);
+            let contiguous = recovery
+                .events
+                .iter()
+                .zip(from + 1..)
+                .all(|(e, expected)| e.seq == expected);
+            anyhow::ensure!(contiguous, "journal tail read with a gap; try again");
+        }
         let mut state = match recovery.snapshot {
             None => Self::default(),
             Some(snapshot) => match serde_json::from_value::<Self>(snapshot.state) {
@@ -111,7 +137,8 @@ impl RecoveryState {
                 Err(err) => {
                     tracing::warn!(%err, "unreadable recovery snapshot; replaying the whole journal");
                     let mut state = Self::default();
-                    for event in &read_journal_dir(data_dir).context("reading the event journal")? {
+                    let all = read_journal_dir(data_dir).context("reading the event journal")?;
+                    for event in all.iter().filter(|e| upto.is_none_or(|u| e.seq <= u)) {
                         state.apply(event);
                     }
                     return Ok(state);
@@ -132,6 +159,43 @@ impl RecoveryState {
         let state = serde_json::to_value(self).context("serializing the recovery state")?;
         write_snapshot(data_dir, self.seq, &state).context("writing the recovery snapshot")?;
         Ok(())
+    }
+
+    /// Saves a fresh snapshot every `every`, from the previous one plus the fsynced tail
+    /// (`written` is the journal's fsynced seq), so a restart reads at most that much tail.
+    pub fn spawn_snapshots(
+        data_dir: PathBuf,
+        written: watch::Receiver<u64>,
+        every: Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            let mut last = 0;
+            loop {
+                tick.tick().await;
+                let upto = *written.borrow();
+                if upto == last {
+                    continue;
+                }
+                let dir = data_dir.clone();
+                let saved = tokio::task::spawn_blocking(move || {
+                    let state = Self::load_live(&dir, upto)?;
+                    state.save(&dir)?;
+                    Ok::<_, anyhow::Error>(state.seq)
+                })
+                .await;
+                match saved {
+                    Ok(Ok(seq)) => {
+                        last = upto;
+                        tracing::debug!(seq, "recovery snapshot saved");
+                    }
+                    Ok(Err(err)) => tracing::warn!("recovery snapshot not saved: {err:#}"),
+                    Err(err) => tracing::warn!(%err, "recovery snapshot task failed"),
+                }
+            }
+        })
     }
 
     /// Emits `call.ended` (reason `node_restart`, hung up by the system) for every open
@@ -252,6 +316,56 @@ mod tests {
         .into_iter()
         .collect();
         assert_eq!(s.not_ready, expected);
+    }
+
+    fn write_journal(dir: &Path, events: &[Event]) {
+        let text: String = events
+            .iter()
+            .map(|e| format!("{}\n", serde_json::to_string(e).unwrap()))
+            .collect();
+        std::fs::write(dir.join("events.jsonl"), text).unwrap();
+    }
+
+    #[test]
+    fn a_live_snapshot_takes_only_fsynced_events_and_the_next_load_adds_the_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let call = Uuid::now_v7();
+        let mut ended = event(
+            3,
+            EventKind::CallEnded {
+                reason: EndReason::Completed,
+                hung_up_by: HungUpBy::Caller,
+                duration_ms: 5,
+            },
+        );
+        ended.call_id = Some(call);
+        write_journal(
+            dir.path(),
+            &[
+                arrived(1, call),
+                state(2, "alice", AgentState::NotReady, Some("lunch")),
+                ended,
+            ],
+        );
+        // Only seq 1..=2 are fsynced: the snapshot must not include seq 3.
+        let live = RecoveryState::load_live(dir.path(), 2).unwrap();
+        assert_eq!((live.seq, live.open_calls.len()), (2, 1));
+        live.save(dir.path()).unwrap();
+        let full = RecoveryState::load(dir.path()).unwrap();
+        assert_eq!((full.seq, full.open_calls.len()), (3, 0));
+        assert_eq!(full.not_ready.len(), 1);
+    }
+
+    #[test]
+    fn a_live_load_refuses_a_tail_with_a_gap() {
+        let dir = tempfile::tempdir().unwrap();
+        write_journal(
+            dir.path(),
+            &[arrived(1, Uuid::now_v7()), arrived(3, Uuid::now_v7())],
+        );
+        assert!(RecoveryState::load_live(dir.path(), 3).is_err());
+        // At start (no writer running) the journal is taken as it is.
+        assert_eq!(RecoveryState::load(dir.path()).unwrap().seq, 3);
     }
 
     #[test]
