@@ -2,7 +2,7 @@
 //! line, rotated by size into numbered segments (see [`segments`]).
 
 pub(crate) mod reader;
-mod recover;
+pub(crate) mod recover;
 pub mod segments;
 mod writer;
 

@@ -7,6 +7,12 @@
 //! `<dir>/redis.cursor`, pipelines `XADD <stream> MAXLEN ~ <maxlen> * event <json> id <uuid>
 //! type <type>`, then advances the cursor).
 //!
+//! The live file is rotated by size ([`JournalConfig::segment_bytes`], default 64 MiB) into
+//! `<dir>/events-000001.jsonl`, `events-000002.jsonl`, ... (`seq` continues; the cursor
+//! names its segment); [`read_journal`] reads every segment in order. A [`snapshot`] (opaque
+//! JSON state + the `seq` it covers) lets a restart read the snapshot plus the journal's tail
+//! ([`load_recovery`]).
+//!
 //! Consumers of the stream read the `event` field (the same JSON line as in the journal, see
 //! [`schema`]) and **must deduplicate by `id`**: delivery is at-least-once, and a crash between
 //! `XADD` and the cursor write re-sends the tail of the last batch right after the original.

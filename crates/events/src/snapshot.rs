@@ -15,6 +15,7 @@ use tracing::warn;
 
 use crate::error::{JournalReadError, RecoveryError, SnapshotError};
 use crate::journal::reader::read_file_into;
+use crate::journal::recover::last_complete_seq;
 use crate::journal::segments::{journal_files, sync_dir};
 use crate::journal::JournalReader;
 use crate::schema::Event;
@@ -145,13 +146,34 @@ pub fn latest_snapshot(dir: &Path) -> Result<Option<Snapshot>, SnapshotError> {
 
 /// Loads the latest snapshot in `dir` and the journal events after it, reading only the
 /// journal segments that can hold such events.
+///
+/// A snapshot beyond the journal's last event belongs to a journal that is gone (the files
+/// were removed or replaced): it is ignored, with a warning, and the whole journal is read.
 pub fn load_recovery(dir: &Path) -> Result<Recovery, RecoveryError> {
-    let snapshot = latest_snapshot(dir)?;
-    let after = snapshot.as_ref().map_or(0, |s| s.seq);
-    let files = journal_files(dir).map_err(|source| JournalReadError::Io {
+    let mut snapshot = latest_snapshot(dir)?;
+    let io = |source| JournalReadError::Io {
         path: dir.to_path_buf(),
         source,
-    })?;
+    };
+    let files = journal_files(dir).map_err(io)?;
+    if let Some(snap) = &snapshot {
+        let mut last = 0;
+        for (_, path) in files.iter().rev() {
+            last = last_complete_seq(path).map_err(io)?;
+            if last > 0 {
+                break;
+            }
+        }
+        if last < snap.seq {
+            warn!(
+                snapshot = snap.seq,
+                journal = last,
+                "snapshot is ahead of the journal; ignoring it and reading the whole journal"
+            );
+            snapshot = None;
+        }
+    }
+    let after = snapshot.as_ref().map_or(0, |s| s.seq);
     let mut events = Vec::new();
     let mut first_seqs = Vec::with_capacity(files.len());
     for (_, path) in &files {
@@ -250,6 +272,21 @@ mod tests {
         assert_eq!((snap.seq, &snap.state), (4, &state));
         let seqs: Vec<u64> = r.events.iter().map(|e| e.seq).collect();
         assert_eq!(seqs, vec![5, 6, 7, 8]);
+    }
+
+    #[test]
+    fn a_snapshot_ahead_of_the_journal_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        write_snapshot(dir.path(), 10, &serde_json::json!({})).unwrap();
+        std::fs::write(dir.path().join("events.jsonl"), lines(1..=3)).unwrap();
+        let r = load_recovery(dir.path()).unwrap();
+        assert!(r.snapshot.is_none());
+        assert_eq!(r.events.len(), 3);
+        // Once the journal reaches it again the snapshot is used.
+        std::fs::write(dir.path().join("events.jsonl"), lines(1..=12)).unwrap();
+        let r = load_recovery(dir.path()).unwrap();
+        assert_eq!(r.snapshot.map(|s| s.seq), Some(10));
+        assert_eq!(r.events.len(), 2);
     }
 
     #[test]

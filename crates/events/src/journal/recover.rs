@@ -31,6 +31,31 @@ const CHUNK: u64 = 64 * 1024;
 ///
 /// Only the tail is read, so start-up cost does not grow with the journal.
 pub(crate) fn recover(file: &mut File, path: &Path) -> std::io::Result<Recovered> {
+    let found = scan(file, path)?;
+    if found.truncated > 0 {
+        warn!(
+            path = %path.display(),
+            dropped_bytes = found.truncated,
+            "event journal ended with a torn write; truncated to the last complete event"
+        );
+        file.set_len(found.len)?;
+        file.sync_all()?;
+    }
+    Ok(found)
+}
+
+/// The `seq` of the last complete event of the journal file at `path` (0 if it has none or
+/// does not exist), without changing the file.
+pub(crate) fn last_complete_seq(path: &Path) -> std::io::Result<u64> {
+    match File::open(path) {
+        Ok(mut file) => Ok(scan(&mut file, path)?.last_seq),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(err) => Err(err),
+    }
+}
+
+/// Finds the last complete event from the end, without changing the file.
+fn scan(file: &mut File, path: &Path) -> std::io::Result<Recovered> {
     let original = file.metadata()?.len();
     let mut len = original;
     let mut last_seq = 0;
@@ -64,15 +89,6 @@ pub(crate) fn recover(file: &mut File, path: &Path) -> std::io::Result<Recovered
                 len = line_start;
             }
         }
-    }
-    if len != original {
-        warn!(
-            path = %path.display(),
-            dropped_bytes = original - len,
-            "event journal ended with a torn write; truncated to the last complete event"
-        );
-        file.set_len(len)?;
-        file.sync_all()?;
     }
     Ok(Recovered {
         len,

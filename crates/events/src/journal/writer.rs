@@ -9,7 +9,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
@@ -19,7 +19,7 @@ use tokio::sync::{oneshot, watch};
 use tracing::{error, warn};
 use uuid::Uuid;
 
-use super::recover::recover;
+use super::recover::{last_complete_seq, recover};
 use super::segments::{live_segment, segment_path, sync_dir, DEFAULT_SEGMENT_BYTES};
 use crate::error::{FlushError, JournalOpenError};
 use crate::schema::EventDraft;
@@ -199,7 +199,7 @@ pub(crate) fn open_journal(
     let mut last_seq = recovered.last_seq;
     if last_seq == 0 && segment > 1 {
         // A fresh live file after a rotation: seq continues from the newest segment.
-        last_seq = last_seq_of(&segment_path(&config.dir, segment - 1)).map_err(io)?;
+        last_seq = last_complete_seq(&segment_path(&config.dir, segment - 1)).map_err(io)?;
     }
     let start = JournalPosition {
         seq: last_seq,
@@ -246,16 +246,6 @@ pub(crate) fn open_journal(
         thread: Some(thread),
     };
     Ok((sink, handle))
-}
-
-/// The last `seq` of a rotated segment (recovering it like the live file if it is torn).
-fn last_seq_of(path: &Path) -> std::io::Result<u64> {
-    let mut file = match OpenOptions::new().read(true).write(true).open(path) {
-        Ok(file) => file,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(err) => return Err(err),
-    };
-    Ok(recover(&mut file, path)?.last_seq)
 }
 
 struct Writer {
