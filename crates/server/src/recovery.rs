@@ -371,10 +371,17 @@ mod tests {
     #[test]
     fn state_round_trips_through_a_snapshot() {
         let dir = tempfile::tempdir().unwrap();
+        let events = [
+            arrived(1, Uuid::now_v7()),
+            state(2, "alice", AgentState::NotReady, Some("training")),
+        ];
+        write_journal(dir.path(), &events);
         let mut s = RecoveryState::default();
-        s.apply(&arrived(1, Uuid::now_v7()));
-        s.apply(&state(2, "alice", AgentState::NotReady, Some("training")));
+        for e in &events {
+            s.apply(e);
+        }
         s.save(dir.path()).unwrap();
+        // The snapshot alone (the journal is read from after it) gives the same state.
         assert_eq!(RecoveryState::load(dir.path()).unwrap(), s);
     }
 }
