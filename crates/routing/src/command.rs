@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::time::Duration;
+
 use crate::agent_state::RequestedState;
+use crate::config::EnqueueOptions;
 use crate::ids::{AgentId, CallId, QueueId};
 
 /// An input to [`crate::Router::handle`].
@@ -14,6 +17,16 @@ pub enum Command {
         call: CallId,
         /// The queue it waits in.
         queue: QueueId,
+    },
+    /// A caller entered a queue with requirements: required and preferred skills, a priority, the
+    /// dialplan node's max wait. [`Command::Enqueue`] is this with `EnqueueOptions::default()`.
+    EnqueueWith {
+        /// The call.
+        call: CallId,
+        /// The queue it waits in.
+        queue: QueueId,
+        /// Its requirements and priority.
+        options: EnqueueOptions,
     },
     /// The caller hung up while waiting or while an offer rang.
     ///
@@ -62,6 +75,18 @@ pub enum Command {
         agent: AgentId,
         /// The state asked for.
         state: RequestedState,
+    },
+    /// The agent ends its wrap-up early and becomes ready (or its pending not-ready state).
+    EndWrapUp {
+        /// The agent.
+        agent: AgentId,
+    },
+    /// The agent extends its current wrap-up by `by`.
+    ExtendWrapUp {
+        /// The agent.
+        agent: AgentId,
+        /// How much longer.
+        by: Duration,
     },
     /// The number of registered SIP contacts of the agent changed.
     ///
@@ -117,4 +142,10 @@ pub enum CommandError {
     /// The agent has no registered contact, so it cannot be set ready or not ready.
     #[error("agent {0} is logged out")]
     AgentLoggedOut(AgentId),
+    /// The not-ready reason is not one of the configured reason codes.
+    #[error("unknown not-ready reason {0:?}")]
+    UnknownReason(String),
+    /// The agent is not in wrap-up, so its wrap-up cannot be ended or extended.
+    #[error("agent {0} is not in wrap-up")]
+    NotInWrapUp(AgentId),
 }

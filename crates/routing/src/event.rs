@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::agent_state::AgentState;
 use crate::command::OfferFailure;
+use crate::config::Strategy;
 use crate::ids::{AgentId, CallId, QueueId};
 
 /// An output of the router, drained with [`crate::Router::poll_event`].
@@ -32,6 +33,8 @@ pub enum RoutingEvent {
         agent: AgentId,
         /// How long the offer may ring; the router revokes it after that.
         ring_timeout: Duration,
+        /// Why this agent was chosen.
+        reason: OfferReason,
     },
     /// The server must cancel its invitation of the agent for this call.
     OfferRevoked {
@@ -75,6 +78,37 @@ pub enum RoutingEvent {
         /// Its 1-based position when it hung up.
         position: usize,
     },
+    /// The queue took the entry out without an agent (max wait, an exit step, the queue became
+    /// empty). A terminal outcome of the queued call: the server plays its exit path or ends it.
+    CallExited {
+        /// The call.
+        call: CallId,
+        /// The queue.
+        queue: QueueId,
+        /// How long the caller waited (from the original entry time).
+        wait: Duration,
+        /// Why.
+        reason: ExitReason,
+    },
+    /// The queue refused the entry (full, or empty under its join policy). A terminal outcome:
+    /// the call never waited.
+    CallRejected {
+        /// The call.
+        call: CallId,
+        /// The queue.
+        queue: QueueId,
+        /// Why.
+        reason: RejectReason,
+    },
+    /// A waiting entry reached a relaxation step: its requirements or overflow queues changed.
+    CallRelaxed {
+        /// The call.
+        call: CallId,
+        /// The queue.
+        queue: QueueId,
+        /// How many steps now apply (1 = the first step).
+        step: usize,
+    },
     /// A connected call ended; the agent is released.
     CallCompleted {
         /// The call.
@@ -109,7 +143,10 @@ impl RoutingEvent {
             | RoutingEvent::CallRequeued { call, .. }
             | RoutingEvent::CallConnected { call, .. }
             | RoutingEvent::CallAbandoned { call, .. }
-            | RoutingEvent::CallCompleted { call, .. } => Some(*call),
+            | RoutingEvent::CallCompleted { call, .. }
+            | RoutingEvent::CallExited { call, .. }
+            | RoutingEvent::CallRejected { call, .. }
+            | RoutingEvent::CallRelaxed { call, .. } => Some(*call),
             RoutingEvent::AgentStateChanged { .. } => None,
         }
     }
@@ -125,6 +162,8 @@ pub enum RevokeReason {
     CallerAbandoned,
     /// The agent's last registration went away.
     AgentLoggedOut,
+    /// The entry left the queue (max wait, an exit step) while the offer rang.
+    CallExited,
 }
 
 /// Why a call went back to waiting after an offer.
@@ -137,4 +176,41 @@ pub enum RequeueReason {
     OfferFailed(OfferFailure),
     /// The agent logged out while the offer rang.
     AgentLoggedOut,
+}
+
+/// Why an entry left its queue without an agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExitReason {
+    /// The entry's max wait passed.
+    MaxWait,
+    /// A relaxation step says to exit.
+    RelaxationExit,
+    /// The queue became empty under its leave-when-empty policy.
+    QueueEmpty,
+}
+
+/// Why a queue refused an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    /// The queue holds its max length already.
+    QueueFull,
+    /// The queue is empty under its join-when-empty policy.
+    QueueEmpty,
+}
+
+/// Why an entry went to the agent it was offered to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferReason {
+    /// The queue through which the agent took it: the entry's own, or an overflow queue.
+    pub via_queue: QueueId,
+    /// The agent's penalty in that queue.
+    pub penalty: u32,
+    /// How many relaxation steps applied to the entry (0: its original requirements).
+    pub relaxation_step: usize,
+    /// How many of the entry's preferred skills the agent has.
+    pub preferred_met: usize,
+    /// The strategy that picked among equally placed agents.
+    pub strategy: Strategy,
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub struct AgentId(pub String);
 
 /// The configured name of a queue.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct QueueId(pub String);
 

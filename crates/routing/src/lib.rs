@@ -18,8 +18,10 @@
 //!         ring_timeout: Duration::from_secs(15),
 //!         wrap_up: Duration::from_secs(10),
 //!         strategy: Strategy::LongestIdle,
+//!         ..QueueConfig::default()
 //!     }],
 //!     agents: vec![alice.clone()],
+//!     ..RouterConfig::default()
 //! };
 //! let mut router = Router::new(config, t0).unwrap();
 //! router.handle(t0, Command::ContactsChanged { agent: alice.clone(), count: 1 }).unwrap();
@@ -42,12 +44,17 @@ mod ids;
 pub mod replay;
 mod router;
 pub mod sim;
+mod skills;
 mod timers;
 
 pub use agent_state::{AgentState, NotReadyReason, RequestedState};
 pub use command::{Command, CommandError, OfferFailure};
-pub use config::{ConfigError, QueueConfig, RouterConfig, Strategy};
-pub use event::{RequeueReason, RevokeReason, RoutingEvent};
+pub use config::{
+    AgentSettings, ConfigError, EmptyRule, EnqueueOptions, QueueConfig, RelaxAction, RelaxStep,
+    RouterConfig, ServiceLevelTarget, Strategy,
+};
+pub use event::{ExitReason, OfferReason, RejectReason, RequeueReason, RevokeReason, RoutingEvent};
 pub use ids::{AgentId, CallId, QueueId};
 pub use router::{AgentView, CallStatus, CallView, QueueView, Router};
+pub use skills::{SkillId, SkillRequirement, Skills, MAX_PROFICIENCY, MIN_PROFICIENCY};
 pub use timers::TimerReason;

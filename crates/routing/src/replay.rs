@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::agent_state::AgentState;
 use crate::event::RoutingEvent;
-use crate::ids::{AgentId, CallId};
+use crate::ids::{AgentId, CallId, QueueId};
 
 /// An agent as rebuilt from events.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,10 +21,24 @@ pub struct ReplayedAgent {
     pub current_call: Option<CallId>,
 }
 
-/// A fold of routing events into agent states.
+/// A routed call as rebuilt from events (queued, offered or connected).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayedCall {
+    /// The queue it entered.
+    pub queue: QueueId,
+    /// The agent it is offered or connected to.
+    pub agent: Option<AgentId>,
+    /// Whether it is connected.
+    pub connected: bool,
+    /// How many relaxation steps applied.
+    pub relaxation_step: usize,
+}
+
+/// A fold of routing events into agent states and routed calls.
 #[derive(Debug, Clone, Default)]
 pub struct Replay {
     agents: BTreeMap<AgentId, ReplayedAgent>,
+    calls: BTreeMap<CallId, ReplayedCall>,
 }
 
 impl Replay {
@@ -41,7 +55,10 @@ impl Replay {
                 (id, agent)
             })
             .collect();
-        Self { agents }
+        Self {
+            agents,
+            calls: BTreeMap::new(),
+        }
     }
 
     /// Applies one event; events about agents it does not know add them.
@@ -56,6 +73,9 @@ impl Replay {
                 if let Some(entry) = self.agents.get_mut(agent) {
                     entry.current_call = Some(*call);
                 }
+                if let Some(routed) = self.calls.get_mut(call) {
+                    routed.agent = Some(agent.clone());
+                }
             }
             RoutingEvent::CallRequeued { call, agent, .. }
             | RoutingEvent::OfferRevoked { call, agent, .. }
@@ -65,16 +85,53 @@ impl Replay {
                         entry.current_call = None;
                     }
                 }
+                match event {
+                    RoutingEvent::CallCompleted { .. } => {
+                        self.calls.remove(call);
+                    }
+                    _ => {
+                        if let Some(routed) = self.calls.get_mut(call) {
+                            routed.agent = None;
+                        }
+                    }
+                }
             }
-            RoutingEvent::CallQueued { .. }
-            | RoutingEvent::CallConnected { .. }
-            | RoutingEvent::CallAbandoned { .. } => {}
+            RoutingEvent::CallQueued { call, queue, .. } => {
+                self.calls.insert(
+                    *call,
+                    ReplayedCall {
+                        queue: queue.clone(),
+                        agent: None,
+                        connected: false,
+                        relaxation_step: 0,
+                    },
+                );
+            }
+            RoutingEvent::CallConnected { call, .. } => {
+                if let Some(routed) = self.calls.get_mut(call) {
+                    routed.connected = true;
+                }
+            }
+            RoutingEvent::CallRelaxed { call, step, .. } => {
+                if let Some(routed) = self.calls.get_mut(call) {
+                    routed.relaxation_step = *step;
+                }
+            }
+            RoutingEvent::CallAbandoned { call, .. } | RoutingEvent::CallExited { call, .. } => {
+                self.calls.remove(call);
+            }
+            RoutingEvent::CallRejected { .. } => {}
         }
     }
 
     /// The rebuilt agents, ordered by id.
     pub fn agents(&self) -> &BTreeMap<AgentId, ReplayedAgent> {
         &self.agents
+    }
+
+    /// The rebuilt routed calls (queued, offered or connected), ordered by id.
+    pub fn calls(&self) -> &BTreeMap<CallId, ReplayedCall> {
+        &self.calls
     }
 
     fn entry(&mut self, agent: &AgentId, at: Instant) -> &mut ReplayedAgent {

@@ -20,6 +20,16 @@ pub enum TimerReason {
         /// The agent.
         agent: AgentId,
     },
+    /// A waiting entry reaches its next relaxation step.
+    Relax {
+        /// The entry's call.
+        call: CallId,
+    },
+    /// A waiting entry reaches its max wait.
+    MaxWait {
+        /// The entry's call.
+        call: CallId,
+    },
 }
 
 /// Pending deadlines, ordered by time then by insertion, with at most one deadline per reason.
@@ -38,6 +48,11 @@ impl TimerTable {
         self.next_seq += 1;
         self.by_deadline.insert(key, reason.clone());
         self.by_reason.insert(reason, key);
+    }
+
+    /// When `reason` is due, if armed.
+    pub(crate) fn deadline(&self, reason: &TimerReason) -> Option<Instant> {
+        self.by_reason.get(reason).map(|&(at, _)| at)
     }
 
     /// Disarms `reason`; a no-op when it is not armed.

@@ -7,27 +7,74 @@ use std::time::Duration;
 
 use hotline_routing::replay::Replay;
 use hotline_routing::{
-    AgentId, AgentState, CallId, Command, NotReadyReason, OfferFailure, QueueId, RequestedState,
-    RoutingEvent,
+    AgentId, AgentSettings, AgentState, CallId, CallStatus, Command, EnqueueOptions,
+    NotReadyReason, OfferFailure, QueueId, RelaxAction, RelaxStep, RequestedState, RouterConfig,
+    RoutingEvent, SkillId, SkillRequirement,
 };
 use proptest::prelude::*;
 use sim::{agent, config, queue, queue_config, Sim};
 
 const AGENTS: [&str; 4] = ["a0", "a1", "a2", "a3"];
 
-fn test_config() -> hotline_routing::RouterConfig {
+fn test_config() -> RouterConfig {
     let mut q0 = queue_config("q0", &["a0", "a1"]);
     q0.ring_timeout = Duration::from_secs(3);
+    q0.penalties = [(agent("a1"), 2)].into();
+    q0.relaxation = vec![
+        RelaxStep {
+            after: Duration::from_secs(4),
+            action: RelaxAction::LowerProficiency { by: 4 },
+        },
+        RelaxStep {
+            after: Duration::from_secs(8),
+            action: RelaxAction::AddQueues {
+                queues: vec![queue("q1")],
+            },
+        },
+    ];
     let mut q1 = queue_config("q1", &["a1", "a2", "a3"]);
     q1.wrap_up = Duration::ZERO;
+    q1.relaxation = vec![RelaxStep {
+        after: Duration::from_secs(5),
+        action: RelaxAction::DropSkill {
+            skill: SkillId::new("fr"),
+        },
+    }];
     // A queue nobody answers: its calls can only be abandoned.
     let q2 = queue_config("q2", &[]);
-    config(vec![q0, q1, q2], &AGENTS)
+    let mut config = config(vec![q0, q1, q2], &AGENTS);
+    let fr = |level: u8, missed: u32| AgentSettings {
+        skills: [(SkillId::new("fr"), level)].into(),
+        max_missed_offers: missed,
+        ..AgentSettings::default()
+    };
+    config.agent_settings = [
+        (agent("a0"), fr(3, 1)),
+        (agent("a1"), fr(9, 2)),
+        (agent("a2"), fr(6, 1)),
+    ]
+    .into();
+    config
+}
+
+/// Whether `from -> to` is a transition the agent state machine allows.
+fn legal(from: &AgentState, to: &AgentState) -> bool {
+    use AgentState::*;
+    match (from, to) {
+        (_, LoggedOut) => !matches!(from, LoggedOut),
+        (LoggedOut, to) => *to == Ready,
+        (Ready, to) => matches!(to, Reserved | NotReady(_)),
+        (Reserved, to) => matches!(to, Ringing | OnCall | Ready | NotReady(_)),
+        (Ringing, to) => matches!(to, OnCall | Ready | NotReady(_)),
+        (OnCall, to) => matches!(to, WrapUp | Ready | NotReady(_)),
+        (WrapUp, to) => matches!(to, Ready | NotReady(_)),
+        (NotReady(_), to) => matches!(to, Ready | NotReady(_)),
+    }
 }
 
 #[derive(Debug, Clone)]
 enum Op {
-    Enqueue(usize),
+    Enqueue(usize, i32, u8),
     Abandon(usize),
     Ringing(usize),
     Answer(usize),
@@ -51,7 +98,7 @@ fn failure() -> impl Strategy<Value = OfferFailure> {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => (0..3usize).prop_map(Op::Enqueue),
+        3 => (0..3usize, 0..3i32, 0..11u8).prop_map(|(q, p, fr)| Op::Enqueue(q, p, fr)),
         1 => any::<usize>().prop_map(Op::Abandon),
         1 => any::<usize>().prop_map(Op::Ringing),
         3 => any::<usize>().prop_map(Op::Answer),
@@ -68,9 +115,14 @@ fn op() -> impl Strategy<Value = Op> {
 /// What the events say, and the invariants checked as they arrive.
 #[derive(Default)]
 struct Checker {
+    config: RouterConfig,
     members: BTreeMap<QueueId, BTreeSet<AgentId>>,
-    /// Calls not connected per queue, in arrival order.
+    /// Calls not connected per queue, by (priority desc, arrival).
     lines: BTreeMap<QueueId, Vec<CallId>>,
+    /// What each call was enqueued with, recorded before the command is sent.
+    options: BTreeMap<CallId, EnqueueOptions>,
+    /// Relaxation steps applied per waiting call.
+    steps: BTreeMap<CallId, usize>,
     offers: BTreeMap<CallId, AgentId>,
     connected: BTreeMap<CallId, AgentId>,
     enqueued: Vec<CallId>,
@@ -87,13 +139,51 @@ impl Checker {
                 .iter()
                 .map(|q| (q.id.clone(), q.members.iter().cloned().collect()))
                 .collect(),
-            replay: Replay::new(config.agents, sim.t0),
+            replay: Replay::new(config.agents.clone(), sim.t0),
+            config,
             ..Self::default()
         }
     }
 
     fn busy(&self, agent: &AgentId) -> bool {
         self.offers.values().any(|a| a == agent) || self.connected.values().any(|a| a == agent)
+    }
+
+    fn priority(&self, call: &CallId) -> i32 {
+        self.options.get(call).map_or(0, |o| o.priority)
+    }
+
+    /// Whether `agent` may take `call` of `queue` at the call's current relaxation step: a member
+    /// of its queue or of an overflow queue, with every required skill at the relaxed minimum.
+    fn qualifies(&self, call: &CallId, queue: &QueueId, agent: &AgentId) -> bool {
+        let step = self.steps.get(call).copied().unwrap_or(0);
+        let mut required = self
+            .options
+            .get(call)
+            .map(|o| o.required.clone())
+            .unwrap_or_default();
+        let mut serving = vec![queue.clone()];
+        let q = self.config.queues.iter().find(|q| &q.id == queue);
+        for relax in q.map_or(&[][..], |q| &q.relaxation[..step.min(q.relaxation.len())]) {
+            match &relax.action {
+                RelaxAction::LowerProficiency { by } => {
+                    for r in &mut required {
+                        r.min_proficiency = r.min_proficiency.saturating_sub(*by).max(1);
+                    }
+                }
+                RelaxAction::DropSkill { skill } => required.retain(|r| &r.skill != skill),
+                RelaxAction::AddQueues { queues } => serving.extend(queues.iter().cloned()),
+                RelaxAction::Exit => {}
+            }
+        }
+        let skills = self
+            .config
+            .agent_settings
+            .get(agent)
+            .map(|s| s.skills.clone())
+            .unwrap_or_default();
+        serving.iter().any(|q| self.members[q].contains(agent))
+            && required.iter().all(|r| r.met_by(&skills))
     }
 
     fn apply(&mut self, event: &RoutingEvent) -> Result<(), TestCaseError> {
@@ -103,27 +193,50 @@ impl Checker {
                 queue,
                 position,
             } => {
+                let priority = self.priority(call);
+                let options = &self.options;
                 let line = self.lines.entry(queue.clone()).or_default();
-                line.push(*call);
-                prop_assert_eq!(*position, line.len());
+                let at = line
+                    .iter()
+                    .position(|c| options.get(c).map_or(0, |o| o.priority) < priority)
+                    .unwrap_or(line.len());
+                line.insert(at, *call);
+                prop_assert_eq!(*position, at + 1);
                 self.enqueued.push(*call);
             }
+            RoutingEvent::CallRejected { call, .. } => {
+                self.enqueued.push(*call);
+                *self.terminals.entry(*call).or_default() += 1;
+            }
+            RoutingEvent::CallRelaxed { call, step, .. } => {
+                let before = self.steps.insert(*call, *step).unwrap_or(0);
+                prop_assert_eq!(before + 1, *step, "relaxation steps apply one at a time");
+            }
             RoutingEvent::CallOffered {
-                call, queue, agent, ..
+                call,
+                queue,
+                agent,
+                reason,
+                ..
             } => {
                 prop_assert!(!self.busy(agent), "{agent} holds two offers or calls");
                 prop_assert!(!self.offers.contains_key(call), "{call} offered twice");
                 prop_assert!(
-                    self.members[queue].contains(agent),
-                    "{agent} is not a member of {queue}"
+                    self.qualifies(call, queue, agent),
+                    "{agent} lacks the skills or membership {call} requires at its step"
+                );
+                prop_assert_eq!(
+                    reason.relaxation_step,
+                    self.steps.get(call).copied().unwrap_or(0)
                 );
                 let line = &self.lines[queue];
                 let place = line.iter().position(|c| c == call);
                 prop_assert!(place.is_some(), "offered call not waiting");
                 for ahead in &line[..place.unwrap_or(0)] {
+                    // An entry ahead waits unoffered only if this agent could not take it.
                     prop_assert!(
-                        self.offers.contains_key(ahead),
-                        "FIFO: {call} offered while {ahead} waits unoffered"
+                        self.offers.contains_key(ahead) || !self.qualifies(ahead, queue, agent),
+                        "FIFO: {call} offered to {agent} while {ahead} waits unoffered"
                     );
                 }
                 self.offers.insert(*call, agent.clone());
@@ -145,7 +258,8 @@ impl Checker {
                 self.connected.insert(*call, agent.clone());
                 *self.terminals.entry(*call).or_default() += 1;
             }
-            RoutingEvent::CallAbandoned { call, queue, .. } => {
+            RoutingEvent::CallAbandoned { call, queue, .. }
+            | RoutingEvent::CallExited { call, queue, .. } => {
                 self.offers.remove(call);
                 let line = self.lines.entry(queue.clone()).or_default();
                 prop_assert!(line.contains(call));
@@ -160,9 +274,7 @@ impl Checker {
             } => {
                 prop_assert_ne!(from, to);
                 prop_assert_eq!(&self.replay.agents()[agent].state, from);
-                if *to == AgentState::Reserved {
-                    prop_assert_eq!(from, &AgentState::Ready);
-                }
+                prop_assert!(legal(from, to), "illegal {agent}: {from} -> {to}");
             }
         }
         self.replay.apply(event);
@@ -177,6 +289,21 @@ impl Checker {
             prop_assert_eq!(replayed.since, view.since, "since of {}", view.id);
             prop_assert_eq!(replayed.current_call, view.current_call);
         }
+        prop_assert_eq!(self.replay.calls().len(), sim.router.call_count());
+        for (id, replayed) in self.replay.calls() {
+            let view = sim.router.call(*id);
+            prop_assert!(view.is_some(), "replayed call {id} unknown to the router");
+            let Some(view) = view else { continue };
+            prop_assert_eq!(&replayed.queue, view.queue);
+            prop_assert_eq!(replayed.relaxation_step, view.relaxation_step);
+            let (agent, connected) = match view.status {
+                CallStatus::Waiting { .. } => (None, false),
+                CallStatus::Offered { agent, .. } => (Some(agent.clone()), false),
+                CallStatus::Connected { agent, .. } => (Some(agent.clone()), true),
+            };
+            prop_assert_eq!(&replayed.agent, &agent);
+            prop_assert_eq!(replayed.connected, connected);
+        }
         Ok(())
     }
 }
@@ -186,16 +313,28 @@ fn pick<T: Clone>(items: impl Iterator<Item = T>, index: usize) -> Option<T> {
     (!items.is_empty()).then(|| items[index % items.len()].clone())
 }
 
-fn run(sim: &mut Sim, checker: &Checker, op: &Op, next_call: &mut u128) {
+fn run(sim: &mut Sim, checker: &mut Checker, op: &Op, next_call: &mut u128) {
     let lunch = RequestedState::NotReady(NotReadyReason::Manual("break".into()));
     // Refusals are legitimate here (e.g. SetState on a logged-out agent); they must not change
     // anything, which the event checks and the replay comparison catch.
     let _ = match op {
-        Op::Enqueue(q) => {
+        Op::Enqueue(q, priority, fr) => {
             *next_call += 1;
-            sim.try_cmd(Command::Enqueue {
-                call: CallId(*next_call),
+            let call = CallId(*next_call);
+            let options = EnqueueOptions {
+                required: if *fr == 0 {
+                    vec![]
+                } else {
+                    vec![SkillRequirement::new("fr", *fr)]
+                },
+                priority: *priority,
+                ..EnqueueOptions::default()
+            };
+            checker.options.insert(call, options.clone());
+            sim.try_cmd(Command::EnqueueWith {
+                call,
                 queue: queue(&format!("q{q}")),
+                options,
             })
         }
         Op::Abandon(p) => match pick(checker.lines.values().flatten().copied(), *p) {
@@ -307,7 +446,7 @@ proptest! {
         let mut checker = Checker::new(&sim);
         let mut next_call = 0u128;
         for op in &ops {
-            run(&mut sim, &checker, op, &mut next_call);
+            run(&mut sim, &mut checker, op, &mut next_call);
             check_events(&mut sim, &mut checker)?;
         }
         drain(&mut sim, &mut checker)?;
@@ -315,7 +454,7 @@ proptest! {
             prop_assert_eq!(
                 checker.terminals.get(call).copied().unwrap_or(0),
                 1,
-                "call {} must end exactly once (connected or abandoned)",
+                "call {} must end exactly once (connected, abandoned, exited or rejected)",
                 call
             );
         }

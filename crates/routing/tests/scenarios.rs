@@ -38,6 +38,7 @@ fn offer_answer_end_wrap_up_then_ready() {
         queue: queue("sales"),
         agent: agent("alice"),
         ring_timeout: Duration::from_secs(10),
+        reason: sim::plain_reason("sales"),
     }));
     assert_eq!(sim.state("alice"), AgentState::Reserved);
 
@@ -138,6 +139,7 @@ fn ring_timeout_offers_next_agent_and_marks_missed() {
                 queue: queue("sales"),
                 agent: agent("bob"),
                 ring_timeout: Duration::from_secs(10),
+                reason: sim::plain_reason("sales"),
             },
         ]
     );

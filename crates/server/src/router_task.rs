@@ -174,6 +174,7 @@ pub fn spawn(config: &Config, events: EventSink, metrics: Metrics) -> anyhow::Re
                 ring_timeout: q.ring_timeout,
                 wrap_up: q.wrap_up,
                 strategy: Strategy::LongestIdle,
+                ..QueueConfig::default()
             })
             .collect(),
         agents: config
@@ -181,6 +182,7 @@ pub fn spawn(config: &Config, events: EventSink, metrics: Metrics) -> anyhow::Re
             .keys()
             .map(|a| AgentId::new(a.clone()))
             .collect(),
+        ..RouterConfig::default()
     };
     let (tx, rx) = mpsc::unbounded_channel();
     let task = RouterTask {
@@ -360,6 +362,7 @@ impl RouterTask {
                 queue,
                 agent,
                 ring_timeout,
+                ..
             } => {
                 self.emit(
                     EventDraft::new(EventKind::CallOffered {
@@ -444,6 +447,18 @@ impl RouterTask {
             RoutingEvent::CallCompleted { call, .. } => {
                 self.calls.remove(&call.0);
             }
+            // The bundled configuration sets no max wait, max length, empty policy or exit
+            // step, so these do not happen yet; the call task has no exit path to take.
+            RoutingEvent::CallExited { call, queue, .. }
+            | RoutingEvent::CallRejected { call, queue, .. } => {
+                tracing::warn!(
+                    call = %Uuid::from_u128(call.0),
+                    queue = %queue,
+                    "queue let the call go"
+                );
+                self.calls.remove(&call.0);
+            }
+            RoutingEvent::CallRelaxed { .. } => {}
             RoutingEvent::AgentStateChanged {
                 agent, from, to, ..
             } => {

@@ -176,8 +176,10 @@ fn queue_config(
                 None => settings.wrap_up,
             },
             strategy: Strategy::LongestIdle,
+            ..QueueConfig::default()
         }],
         agents: members,
+        ..RouterConfig::default()
     };
     Ok((router_config, id))
 }

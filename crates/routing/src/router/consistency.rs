@@ -7,8 +7,12 @@ use proptest::prelude::*;
 use super::{Phase, Router};
 use crate::agent_state::{AgentState, NotReadyReason, RequestedState};
 use crate::command::{Command, OfferFailure};
-use crate::config::{QueueConfig, RouterConfig, Strategy as Distribution};
+use crate::config::{
+    AgentSettings, EmptyRule, EnqueueOptions, QueueConfig, RelaxAction, RelaxStep, RouterConfig,
+    Strategy as Distribution,
+};
 use crate::ids::{AgentId, CallId, QueueId};
+use crate::skills::{SkillId, SkillRequirement};
 use crate::timers::TimerReason;
 
 /// Every cross-reference between agents, calls, lines, the unoffered index and timers agrees.
@@ -20,12 +24,16 @@ fn check(router: &Router) {
         .count();
     assert_eq!(router.ready, ready, "ready counter");
     for (id, call) in &router.calls {
-        let in_line = router.queues[call.queue].line.contains(id);
+        let in_line = router.queues[call.queue].line.get(&call.line_key()) == Some(id);
         let unoffered = router.unoffered.get(&call.seq) == Some(id);
         match call.phase {
             Phase::Waiting => assert!(in_line && unoffered, "{id} waiting"),
             Phase::Offered { agent } => {
                 assert!(in_line && !unoffered, "{id} offered");
+                assert!(
+                    router.qualifies(*id, agent),
+                    "{id} offered to an unqualified agent"
+                );
                 assert_eq!(router.agents[agent].call, Some(*id));
                 assert!(router.agents[agent].state.holds_offer());
             }
@@ -68,33 +76,87 @@ fn check(router: &Router) {
         assert!(router.timers.is_armed(&TimerReason::WrapUpEnd { agent }));
         armed += 1;
     }
+    for (id, call) in &router.calls {
+        for reason in [
+            TimerReason::Relax { call: *id },
+            TimerReason::MaxWait { call: *id },
+        ] {
+            if router.timers.is_armed(&reason) {
+                assert!(!matches!(call.phase, Phase::Connected { .. }), "{reason:?}");
+                armed += 1;
+            }
+        }
+    }
     assert_eq!(router.timers.len(), armed, "no stray timers");
+    let lines: usize = router.queues.iter().map(|q| q.line.len()).sum();
+    let unconnected = router
+        .calls
+        .values()
+        .filter(|c| !matches!(c.phase, Phase::Connected { .. }))
+        .count();
+    assert_eq!(
+        lines, unconnected,
+        "lines hold exactly the unconnected calls"
+    );
     // Nobody ready is left with a call it could take.
     if router.ready > 0 {
         for &seq_call in router.unoffered.values() {
-            let q = router.calls[&seq_call].queue;
-            let takers = router.queues[q]
-                .members
-                .iter()
-                .filter(|&&a| router.agents[a].state == AgentState::Ready)
+            let takers = (0..router.agents.len())
+                .filter(|&a| router.agents[a].state == AgentState::Ready)
+                .filter(|&a| router.qualifies(seq_call, a))
                 .count();
             assert_eq!(takers, 0, "{seq_call} waits beside a ready member");
         }
     }
 }
 
-fn router(now: Instant) -> Router {
+fn router(now: Instant, strategy: Distribution) -> Router {
     let agents: Vec<AgentId> = (0..3).map(|i| AgentId::new(format!("a{i}"))).collect();
     let queue = |name: &str, members: &[usize]| QueueConfig {
         id: QueueId::new(name),
         members: members.iter().map(|&i| agents[i].clone()).collect(),
         ring_timeout: Duration::from_secs(2),
         wrap_up: Duration::from_secs(1),
-        strategy: Distribution::LongestIdle,
+        strategy,
+        penalties: [(agents[1].clone(), 1)].into(),
+        ..QueueConfig::default()
+    };
+    let mut q0 = queue("q0", &[0, 1]);
+    q0.relaxation = vec![
+        RelaxStep {
+            after: Duration::from_secs(1),
+            action: RelaxAction::LowerProficiency { by: 3 },
+        },
+        RelaxStep {
+            after: Duration::from_secs(2),
+            action: RelaxAction::AddQueues {
+                queues: vec![QueueId::new("q1")],
+            },
+        },
+        RelaxStep {
+            after: Duration::from_secs(5),
+            action: RelaxAction::Exit,
+        },
+    ];
+    q0.max_len = Some(4);
+    let mut q1 = queue("q1", &[1, 2]);
+    q1.max_wait = Some(Duration::from_secs(4));
+    q1.leave_when_empty = EmptyRule::NoneLoggedIn;
+    let skills = |fr: u8| AgentSettings {
+        skills: [(SkillId::new("fr"), fr)].into(),
+        max_missed_offers: 2,
+        ..AgentSettings::default()
     };
     let config = RouterConfig {
-        queues: vec![queue("q0", &[0, 1]), queue("q1", &[1, 2])],
+        queues: vec![q0, q1],
         agents: agents.clone(),
+        agent_settings: [
+            (agents[0].clone(), skills(3)),
+            (agents[1].clone(), skills(8)),
+        ]
+        .into(),
+        seed: 7,
+        ..RouterConfig::default()
     };
     // The configuration above is valid by construction.
     Router::new(config, now).expect("valid config")
@@ -104,8 +166,23 @@ fn command() -> impl Strategy<Value = Option<Command>> {
     let call = (0..6u128).prop_map(CallId);
     let agent = (0..3usize).prop_map(|i| AgentId::new(format!("a{i}")));
     let queue = (0..2usize).prop_map(|i| QueueId::new(format!("q{i}")));
+    let options = (0..3i32, 0..11u8).prop_map(|(priority, fr)| EnqueueOptions {
+        required: if fr == 0 {
+            vec![]
+        } else {
+            vec![SkillRequirement::new("fr", fr)]
+        },
+        priority,
+        ..EnqueueOptions::default()
+    });
     prop_oneof![
-        (call.clone(), queue).prop_map(|(call, queue)| Some(Command::Enqueue { call, queue })),
+        (call.clone(), queue, options).prop_map(|(call, queue, options)| Some(
+            Command::EnqueueWith {
+                call,
+                queue,
+                options
+            }
+        )),
         call.clone()
             .prop_map(|call| Some(Command::Abandon { call })),
         call.clone()
@@ -127,17 +204,40 @@ fn command() -> impl Strategy<Value = Option<Command>> {
                 RequestedState::NotReady(NotReadyReason::Manual("x".into()))
             },
         })),
+        agent
+            .clone()
+            .prop_map(|agent| Some(Command::EndWrapUp { agent })),
+        agent.clone().prop_map(|agent| Some(Command::ExtendWrapUp {
+            agent,
+            by: Duration::from_secs(1)
+        })),
         (agent, 0..3usize)
             .prop_map(|(agent, count)| Some(Command::ContactsChanged { agent, count })),
         Just(None),
     ]
 }
 
+fn strategy() -> impl Strategy<Value = Distribution> {
+    prop_oneof![
+        Just(Distribution::LongestIdle),
+        Just(Distribution::FewestCalls),
+        Just(Distribution::LeastTalkTime),
+        Just(Distribution::RoundRobin),
+        Just(Distribution::Linear),
+        Just(Distribution::Random),
+        Just(Distribution::WeightedRandom),
+        Just(Distribution::BestSkilled),
+    ]
+}
+
 proptest! {
     #[test]
-    fn indexes_stay_consistent(commands in proptest::collection::vec(command(), 1..80)) {
+    fn indexes_stay_consistent(
+        commands in proptest::collection::vec(command(), 1..80),
+        strategy in strategy(),
+    ) {
         let t0 = Instant::now();
-        let mut router = router(t0);
+        let mut router = router(t0, strategy);
         let mut now = t0;
         for command in commands {
             match command {

@@ -1,69 +1,222 @@
-//! Matching waiting calls with ready agents.
+//! Matching waiting entries with ready agents: eligibility, penalty, preference, strategy.
 
-use std::ops::Bound;
-use std::time::Instant;
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use super::{Phase, Router};
 use crate::agent_state::AgentState;
 use crate::config::Strategy;
-use crate::event::RoutingEvent;
+use crate::event::{OfferReason, RoutingEvent};
+use crate::ids::CallId;
+use crate::skills::{meets_all, proficiency_sum};
 use crate::timers::TimerReason;
 
+/// The least-talk-time window when the queue sets none.
+const DEFAULT_TALK_WINDOW: Duration = Duration::from_secs(3600);
+
+/// A ready agent qualified for an entry, and how it is placed.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    agent: usize,
+    /// Its lowest penalty among the queues serving the entry.
+    penalty: u32,
+    /// The queue that penalty comes from.
+    via: usize,
+    /// How many preferred skills it meets.
+    preferred: usize,
+    /// Its place in the home queue's member order (non-members after all members).
+    order: usize,
+    /// Its weight in the home queue (1 for non-members).
+    weight: u32,
+}
+
 impl Router {
-    /// Offers waiting calls, oldest first, to the best ready member of their queue, until no
-    /// call can be placed.
+    /// Offers waiting entries to ready agents until no entry can be placed.
+    ///
+    /// Entries are tried by (queue furthest behind its service-level target, priority, entry
+    /// order), so an agent that frees up takes the first entry in that order it qualifies for.
     pub(super) fn dispatch(&mut self, now: Instant) {
         if self.ready == 0 || self.unoffered.is_empty() {
             return;
         }
-        // A queue with no ready member for one call has none for the calls behind it either.
-        let mut exhausted = vec![false; self.queues.len()];
-        let mut cursor = Bound::Unbounded;
-        while self.ready > 0 {
-            let Some((&seq, &call)) = self.unoffered.range((cursor, Bound::Unbounded)).next()
-            else {
+        let behind: Vec<i64> = self
+            .queues
+            .iter()
+            .map(|q| q.stats.behind_target_bp())
+            .collect();
+        let mut order: Vec<(Reverse<i64>, Reverse<i32>, u64, CallId)> = self
+            .unoffered
+            .values()
+            .filter_map(|c| {
+                let e = self.calls.get(c)?;
+                Some((Reverse(behind[e.queue]), Reverse(e.priority), e.seq, *c))
+            })
+            .collect();
+        order.sort_unstable();
+        for (_, _, _, call) in order {
+            if self.ready == 0 {
                 break;
-            };
-            cursor = Bound::Excluded(seq);
-            let Some(q) = self.calls.get(&call).map(|c| c.queue) else {
-                continue;
-            };
-            if exhausted[q] {
-                continue;
             }
-            match self.choose_agent(q) {
-                Some(a) => self.offer(now, seq, a),
-                None => exhausted[q] = true,
+            if let Some(chosen) = self.choose_agent(now, call) {
+                self.offer(now, call, chosen);
             }
         }
     }
 
-    /// The ready member of queue `q` its strategy picks.
-    fn choose_agent(&self, q: usize) -> Option<usize> {
-        let queue = &self.queues[q];
-        match queue.config.strategy {
-            // Longest idle first; ties by configuration order (the agent index).
-            Strategy::LongestIdle => queue
-                .members
-                .iter()
-                .copied()
-                .filter(|&a| self.agents[a].state == AgentState::Ready)
-                .min_by_key(|&a| (self.agents[a].idle_since, a)),
-        }
-    }
-
-    /// Offers the waiting call with arrival number `seq` to ready agent `a`.
-    fn offer(&mut self, now: Instant, seq: u64, a: usize) {
-        let Some(call) = self.unoffered.remove(&seq) else {
-            return;
+    /// Whether ready-or-not agent `a` has the skills `call` currently requires and serves one of
+    /// the queues that may take it.
+    #[cfg(test)]
+    pub(super) fn qualifies(&self, call: CallId, a: usize) -> bool {
+        let Some(entry) = self.calls.get(&call) else {
+            return false;
         };
+        let serves = std::iter::once(entry.queue)
+            .chain(entry.overflow.iter().copied())
+            .any(|q| self.queues[q].members.contains(&a));
+        serves && meets_all(&entry.required, &self.agents[a].skills)
+    }
+
+    /// The ready agents qualified for `call`, best placed first by penalty then preference.
+    fn candidates(&self, call: CallId) -> Vec<Candidate> {
+        let Some(entry) = self.calls.get(&call) else {
+            return Vec::new();
+        };
+        let home = &self.queues[entry.queue];
+        let mut found: BTreeMap<usize, Candidate> = BTreeMap::new();
+        for q in std::iter::once(entry.queue).chain(entry.overflow.iter().copied()) {
+            let queue = &self.queues[q];
+            for (i, &a) in queue.members.iter().enumerate() {
+                let agent = &self.agents[a];
+                if agent.state != AgentState::Ready || !meets_all(&entry.required, &agent.skills) {
+                    continue;
+                }
+                let penalty = queue.penalties[i];
+                if found.get(&a).is_some_and(|c| c.penalty <= penalty) {
+                    continue;
+                }
+                let home_pos = home.members.iter().position(|&m| m == a);
+                let preferred = entry
+                    .preferred
+                    .iter()
+                    .filter(|r| r.met_by(&agent.skills))
+                    .count();
+                found.insert(
+                    a,
+                    Candidate {
+                        agent: a,
+                        penalty,
+                        via: q,
+                        preferred,
+                        order: home_pos.unwrap_or(home.members.len() + a),
+                        weight: home_pos.map_or(1, |p| home.weights[p]),
+                    },
+                );
+            }
+        }
+        let Some(best) = found
+            .values()
+            .map(|c| (Reverse(c.penalty), c.preferred))
+            .max()
+        else {
+            return Vec::new();
+        };
+        found
+            .into_values()
+            .filter(|c| (Reverse(c.penalty), c.preferred) == best)
+            .collect()
+    }
+
+    /// The agent the home queue's strategy picks for `call`, if any qualifies.
+    fn choose_agent(&mut self, now: Instant, call: CallId) -> Option<Candidate> {
+        let tied = self.candidates(call);
+        if tied.is_empty() {
+            return None;
+        }
+        let entry = self.calls.get(&call)?;
+        let home = &self.queues[entry.queue];
+        let idle = |c: &Candidate| (self.agents[c.agent].idle_since, c.agent);
+        let chosen = match home.config.strategy {
+            Strategy::LongestIdle => tied.iter().min_by_key(|c| idle(c)),
+            Strategy::FewestCalls => tied
+                .iter()
+                .min_by_key(|c| (self.agents[c.agent].calls_taken, idle(c))),
+            Strategy::LeastTalkTime => {
+                let window = if home.config.talk_time_window.is_zero() {
+                    DEFAULT_TALK_WINDOW
+                } else {
+                    home.config.talk_time_window
+                };
+                let from = now.checked_sub(window);
+                let talk = |c: &Candidate| -> Duration {
+                    self.agents[c.agent]
+                        .talk
+                        .iter()
+                        .filter(|(end, _)| from.is_none_or(|from| *end >= from))
+                        .map(|(_, talk)| *talk)
+                        .sum()
+                };
+                tied.iter().min_by_key(|c| (talk(c), idle(c)))
+            }
+            Strategy::Linear => tied.iter().min_by_key(|c| c.order),
+            Strategy::RoundRobin => {
+                let last = home.rr_last;
+                tied.iter()
+                    .filter(|c| last.is_none_or(|l| c.order > l))
+                    .min_by_key(|c| c.order)
+                    .or_else(|| tied.iter().min_by_key(|c| c.order))
+            }
+            Strategy::BestSkilled => {
+                let skill = |c: &Candidate| {
+                    let skills = &self.agents[c.agent].skills;
+                    proficiency_sum(&entry.required, skills)
+                        + proficiency_sum(&entry.preferred, skills)
+                };
+                tied.iter().min_by_key(|c| (Reverse(skill(c)), idle(c)))
+            }
+            Strategy::Random => {
+                let len = tied.len() as u64;
+                let pick = self.next_random() % len;
+                // `pick < len`, which came from a usize.
+                tied.get(usize::try_from(pick).unwrap_or(0))
+            }
+            Strategy::WeightedRandom => {
+                let total: u64 = tied.iter().map(|c| u64::from(c.weight)).sum();
+                if total == 0 {
+                    tied.first()
+                } else {
+                    let mut pick = self.next_random() % total;
+                    tied.iter().find(|c| {
+                        let w = u64::from(c.weight);
+                        if pick < w {
+                            true
+                        } else {
+                            pick -= w;
+                            false
+                        }
+                    })
+                }
+            }
+        };
+        chosen.copied()
+    }
+
+    /// Offers waiting `call` to the chosen ready agent.
+    fn offer(&mut self, now: Instant, call: CallId, chosen: Candidate) {
+        let a = chosen.agent;
         let Some(routed) = self.calls.get_mut(&call) else {
             return;
         };
+        self.unoffered.remove(&routed.seq);
         routed.phase = Phase::Offered { agent: a };
-        let queue = &self.queues[routed.queue].config;
-        let ring_timeout = queue.ring_timeout;
-        let queue_id = queue.id.clone();
+        let step = routed.step;
+        let home = &mut self.queues[routed.queue];
+        if home.config.strategy == Strategy::RoundRobin && chosen.order < home.members.len() {
+            home.rr_last = Some(chosen.order);
+        }
+        let ring_timeout = home.config.ring_timeout;
+        let queue_id = home.config.id.clone();
+        let strategy = home.config.strategy;
         let agent = self.agents[a].id.clone();
         self.agents[a].call = Some(call);
         self.set_state_keeping_idle(a, AgentState::Reserved, now);
@@ -74,11 +227,19 @@ impl Router {
             },
             now + ring_timeout,
         );
+        let reason = OfferReason {
+            via_queue: self.queues[chosen.via].config.id.clone(),
+            penalty: chosen.penalty,
+            relaxation_step: step,
+            preferred_met: chosen.preferred,
+            strategy,
+        };
         self.emit(RoutingEvent::CallOffered {
             call,
             queue: queue_id,
             agent,
             ring_timeout,
+            reason,
         });
     }
 }

@@ -2,34 +2,46 @@
 //!
 //! # Distribution rule
 //!
-//! Calls are served oldest first across all queues (by arrival order). Each call waiting without
-//! an offer goes to the `Ready` member of its queue that has been idle the longest; ties go to the
-//! agent listed first in [`RouterConfig::agents`]. So an agent in several queues, when it becomes
-//! ready, gets the longest-waiting call across its queues, and within a queue calls are offered in
-//! arrival order.
+//! Waiting entries are considered in this order: first those whose queue is furthest behind its
+//! service-level target (queues without a target count as on target), then higher `priority`,
+//! then the original entry order (kept across missed offers and requeues). Each entry goes to a
+//! `Ready` agent that has every required skill at the minimum proficiency its current relaxation
+//! step asks for, chosen among the members of its queue and of the overflow queues its relaxation
+//! steps added:
 //!
-//! An agent is idle since it last became `Ready` (the end of its wrap-up, or the API, or its
-//! registration). An offer revoked because the caller hung up does not restart the agent's idle
-//! time: the agent did no work, so it keeps its place.
+//! 1. the lowest penalty (an agent in several of those queues counts its lowest penalty);
+//! 2. then the most preferred skills met (preferred skills only score, never exclude);
+//! 3. then the queue's [`crate::Strategy`]; remaining ties go to the agent listed first in
+//!    [`crate::RouterConfig::agents`].
 //!
-//! A failed or timed-out offer makes the agent `NotReady(MissedOffer)` and the call keeps its place
-//! at the head of its queue, so it is offered to the next ready member at once, or waits (with no
-//! time limit) until one becomes ready. An agent never holds two offers and a call is never offered
+//! So within a (queue, priority) entries are offered first come, first served, except that an
+//! entry no ready agent is qualified for does not hold back the entries behind it.
+//!
+//! An agent is idle since it last became `Ready`. An offer revoked because the caller hung up or
+//! the entry exited does not restart the agent's idle time: the agent did no work.
+//!
+//! A failed or timed-out offer counts as a missed offer: after the agent's `max_missed_offers` in
+//! a row (default 1) it becomes `NotReady(MissedOffer)`, else `Ready` again at the back of the idle
+//! line. The entry keeps its place. An agent never holds two offers and an entry is never offered
 //! to two agents at once.
 
+mod agents;
 #[cfg(test)]
 mod consistency;
 mod dispatch;
+mod entries;
+mod stats;
 mod views;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use crate::agent_state::{AgentState, NotReadyReason, RequestedState};
-use crate::command::{Command, CommandError, OfferFailure};
-use crate::config::{ConfigError, QueueConfig, RouterConfig};
-use crate::event::{RequeueReason, RevokeReason, RoutingEvent};
+use crate::agent_state::{AgentState, NotReadyReason};
+use crate::command::{Command, CommandError};
+use crate::config::{ConfigError, EnqueueOptions, QueueConfig, RouterConfig};
+use crate::event::RoutingEvent;
 use crate::ids::{AgentId, CallId, QueueId};
+use crate::skills::{SkillRequirement, Skills};
 use crate::timers::{TimerReason, TimerTable};
 
 pub use views::{AgentView, CallStatus, CallView, QueueView};
@@ -50,16 +62,41 @@ struct Agent {
     pending_not_ready: Option<NotReadyReason>,
     /// The queues it is a member of, in configuration order.
     queues: Vec<QueueId>,
+    skills: Skills,
+    /// Its own wrap-up, overriding the queue's.
+    wrap_up: Option<Duration>,
+    /// Missed offers in a row that make it not ready (at least 1).
+    max_missed: u32,
+    /// Missed offers since its last answered one.
+    missed_in_row: u32,
+    /// Calls connected since the router started.
+    calls_taken: u64,
+    /// (end, talk) of recent calls, for least-talk-time.
+    talk: VecDeque<(Instant, Duration)>,
 }
 
-/// One queue's configuration and waiting line.
+/// One queue's configuration, waiting line and statistics.
 #[derive(Debug)]
 struct Queue {
     config: QueueConfig,
     /// Indices into `Router::agents`, in configuration order.
     members: Vec<usize>,
-    /// Calls not yet connected (waiting or being offered), in arrival order.
-    line: VecDeque<CallId>,
+    /// Penalty of each member, aligned with `members`.
+    penalties: Vec<u32>,
+    /// Weight of each member, aligned with `members`.
+    weights: Vec<u32>,
+    /// Entries not yet connected (waiting or being offered), by (priority desc, entry order).
+    line: BTreeMap<LineKey, CallId>,
+    /// Member position of the agent last offered an entry by round-robin.
+    rr_last: Option<usize>,
+    stats: stats::QueueStats,
+}
+
+/// Orders a queue's line: higher priority first, then original entry order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct LineKey {
+    priority: std::cmp::Reverse<i32>,
+    seq: u64,
 }
 
 /// Where a routed call is.
@@ -70,19 +107,38 @@ enum Phase {
     Connected { agent: usize, at: Instant },
 }
 
-/// One routed call.
+/// One routed call (a queue entry until it connects).
 #[derive(Debug)]
 struct Call {
     queue: usize,
+    /// The original time it entered the queue; relaxation and max wait count from it.
     enqueued_at: Instant,
-    /// Arrival order across all queues.
+    /// Original entry order across all queues.
     seq: u64,
+    priority: i32,
+    /// Required skills as the current relaxation step has them.
+    required: Vec<SkillRequirement>,
+    preferred: Vec<SkillRequirement>,
+    /// Overflow queues added by relaxation steps.
+    overflow: Vec<usize>,
+    /// How many relaxation steps applied.
+    step: usize,
     phase: Phase,
+}
+
+impl Call {
+    fn line_key(&self) -> LineKey {
+        LineKey {
+            priority: std::cmp::Reverse(self.priority),
+            seq: self.seq,
+        }
+    }
 }
 
 /// The distribution core. Feed it [`Command`]s and timeouts; drain its [`RoutingEvent`]s.
 ///
-/// Pure and deterministic: it never reads the clock, `now` is always an argument.
+/// Pure and deterministic: it never reads the clock, `now` is always an argument, and the random
+/// strategies draw from a generator seeded by the configuration.
 #[derive(Debug)]
 pub struct Router {
     agents: Vec<Agent>,
@@ -90,11 +146,13 @@ pub struct Router {
     queues: Vec<Queue>,
     queue_index: BTreeMap<QueueId, usize>,
     calls: BTreeMap<CallId, Call>,
-    /// Calls waiting without an offer, by arrival order.
+    /// Calls waiting without an offer, by entry order.
     unoffered: BTreeMap<u64, CallId>,
     next_seq: u64,
     /// How many agents are `Ready`.
     ready: usize,
+    not_ready_reasons: Vec<String>,
+    rng: u64,
     timers: TimerTable,
     events: VecDeque<RoutingEvent>,
 }
@@ -106,15 +164,24 @@ impl Router {
         let mut agents: Vec<Agent> = config
             .agents
             .iter()
-            .map(|id| Agent {
-                id: id.clone(),
-                state: AgentState::LoggedOut,
-                since: now,
-                idle_since: now,
-                contacts: 0,
-                call: None,
-                pending_not_ready: None,
-                queues: Vec::new(),
+            .map(|id| {
+                let settings = config.agent_settings.get(id).cloned().unwrap_or_default();
+                Agent {
+                    id: id.clone(),
+                    state: AgentState::LoggedOut,
+                    since: now,
+                    idle_since: now,
+                    contacts: 0,
+                    call: None,
+                    pending_not_ready: None,
+                    queues: Vec::new(),
+                    skills: settings.skills,
+                    wrap_up: settings.wrap_up,
+                    max_missed: settings.max_missed_offers.max(1),
+                    missed_in_row: 0,
+                    calls_taken: 0,
+                    talk: VecDeque::new(),
+                }
             })
             .collect();
         let agent_index: BTreeMap<AgentId, usize> = config
@@ -127,18 +194,27 @@ impl Router {
         let mut queue_index = BTreeMap::new();
         for (qi, queue) in config.queues.into_iter().enumerate() {
             let mut members = Vec::with_capacity(queue.members.len());
+            let mut penalties = Vec::with_capacity(queue.members.len());
+            let mut weights = Vec::with_capacity(queue.members.len());
             for member in &queue.members {
                 // Validation checked every member is a configured agent.
                 if let Some(&ai) = agent_index.get(member) {
                     members.push(ai);
+                    penalties.push(queue.penalties.get(member).copied().unwrap_or(0));
+                    weights.push(queue.weights.get(member).copied().unwrap_or(1));
                     agents[ai].queues.push(queue.id.clone());
                 }
             }
             queue_index.insert(queue.id.clone(), qi);
+            let stats = stats::QueueStats::new(&queue);
             queues.push(Queue {
                 config: queue,
                 members,
-                line: VecDeque::new(),
+                penalties,
+                weights,
+                line: BTreeMap::new(),
+                rr_last: None,
+                stats,
             });
         }
         Ok(Self {
@@ -150,6 +226,8 @@ impl Router {
             unoffered: BTreeMap::new(),
             next_seq: 0,
             ready: 0,
+            not_ready_reasons: config.not_ready_reasons,
+            rng: config.seed ^ 0x9E37_79B9_7F4A_7C15,
             timers: TimerTable::default(),
             events: VecDeque::new(),
         })
@@ -158,7 +236,14 @@ impl Router {
     /// Applies one command at `now`. On error nothing changed and no event was emitted.
     pub fn handle(&mut self, now: Instant, command: Command) -> Result<(), CommandError> {
         match command {
-            Command::Enqueue { call, queue } => self.enqueue(now, call, &queue)?,
+            Command::Enqueue { call, queue } => {
+                self.enqueue(now, call, &queue, EnqueueOptions::default())?
+            }
+            Command::EnqueueWith {
+                call,
+                queue,
+                options,
+            } => self.enqueue(now, call, &queue, options)?,
             Command::Abandon { call } | Command::CallEnded { call } => self.end(now, call)?,
             Command::OfferRinging { call, agent } => {
                 let a = self.offered_agent(call, &agent)?;
@@ -175,10 +260,22 @@ impl Router {
                 self.offer_failed(now, call, a, cause);
             }
             Command::SetState { agent, state } => self.set_requested(now, &agent, state)?,
+            Command::EndWrapUp { agent } => {
+                let a = self.wrap_up_agent(&agent)?;
+                self.cancel_wrap_up(a);
+                self.finish_wrap_up(now, a);
+            }
+            Command::ExtendWrapUp { agent, by } => {
+                self.wrap_up_agent(&agent)?;
+                let reason = TimerReason::WrapUpEnd { agent };
+                let until = self.timers.deadline(&reason).unwrap_or(now).max(now) + by;
+                self.timers.set(reason, until);
+            }
             Command::ContactsChanged { agent, count } => {
                 self.contacts_changed(now, &agent, count)?
             }
         }
+        self.leave_empty_queues(now);
         self.dispatch(now);
         Ok(())
     }
@@ -195,7 +292,12 @@ impl Router {
                         }
                     }
                 }
+                TimerReason::Relax { call } => self.relax(now, call),
+                TimerReason::MaxWait { call } => {
+                    self.exit(now, call, crate::event::ExitReason::MaxWait)
+                }
             }
+            self.leave_empty_queues(now);
             self.dispatch(now);
         }
     }
@@ -252,6 +354,15 @@ impl Router {
             .ok_or_else(|| CommandError::UnknownAgent(agent.clone()))
     }
 
+    fn wrap_up_agent(&self, agent: &AgentId) -> Result<usize, CommandError> {
+        let a = self.agent_idx(agent)?;
+        if self.agents[a].state == AgentState::WrapUp {
+            Ok(a)
+        } else {
+            Err(CommandError::NotInWrapUp(agent.clone()))
+        }
+    }
+
     /// The index of `agent` if `call` is currently offered to it.
     fn offered_agent(&self, call: CallId, agent: &AgentId) -> Result<usize, CommandError> {
         let a = self.agent_idx(agent)?;
@@ -268,265 +379,12 @@ impl Router {
         }
     }
 
-    fn enqueue(&mut self, now: Instant, call: CallId, queue: &QueueId) -> Result<(), CommandError> {
-        let q = *self
-            .queue_index
-            .get(queue)
-            .ok_or_else(|| CommandError::UnknownQueue(queue.clone()))?;
-        if self.calls.contains_key(&call) {
-            return Err(CommandError::CallAlreadyRouted(call));
-        }
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.calls.insert(
-            call,
-            Call {
-                queue: q,
-                enqueued_at: now,
-                seq,
-                phase: Phase::Waiting,
-            },
-        );
-        self.unoffered.insert(seq, call);
-        let line = &mut self.queues[q].line;
-        line.push_back(call);
-        let position = line.len();
-        self.emit(RoutingEvent::CallQueued {
-            call,
-            queue: queue.clone(),
-            position,
-        });
-        Ok(())
-    }
-
-    /// Ends a call whatever its phase: abandoned if not yet connected, completed if connected.
-    fn end(&mut self, now: Instant, call: CallId) -> Result<(), CommandError> {
-        let routed = self
-            .calls
-            .remove(&call)
-            .ok_or(CommandError::UnknownCall(call))?;
-        let q = routed.queue;
-        let queue_id = self.queues[q].config.id.clone();
-        match routed.phase {
-            Phase::Connected { agent: a, at } => {
-                self.emit(RoutingEvent::CallCompleted {
-                    call,
-                    queue: queue_id,
-                    agent: self.agents[a].id.clone(),
-                    talk: now.saturating_duration_since(at),
-                });
-                self.agents[a].call = None;
-                self.after_call(now, a, q);
-            }
-            Phase::Offered { agent: a } => {
-                self.timers.cancel(&TimerReason::RingTimeout {
-                    call,
-                    agent: self.agents[a].id.clone(),
-                });
-                self.emit(RoutingEvent::OfferRevoked {
-                    call,
-                    agent: self.agents[a].id.clone(),
-                    reason: RevokeReason::CallerAbandoned,
-                });
-                self.abandoned(now, call, &routed, queue_id);
-                self.agents[a].call = None;
-                match self.agents[a].pending_not_ready.take() {
-                    Some(reason) => self.set_state(a, AgentState::NotReady(reason), now),
-                    // The agent did no work: it keeps its idle time and so its place.
-                    None => self.set_state_keeping_idle(a, AgentState::Ready, now),
-                }
-            }
-            Phase::Waiting => {
-                self.unoffered.remove(&routed.seq);
-                self.abandoned(now, call, &routed, queue_id);
-            }
-        }
-        Ok(())
-    }
-
-    /// Takes an unconnected call out of its queue line and reports it abandoned.
-    fn abandoned(&mut self, now: Instant, call: CallId, routed: &Call, queue: QueueId) {
-        let line = &mut self.queues[routed.queue].line;
-        let index = line.iter().position(|c| *c == call);
-        if let Some(i) = index {
-            line.remove(i);
-        }
-        self.emit(RoutingEvent::CallAbandoned {
-            call,
-            queue,
-            wait: now.saturating_duration_since(routed.enqueued_at),
-            position: index.map_or(0, |i| i + 1),
-        });
-    }
-
-    /// Agent `a` answered offered `call`.
-    fn connect(&mut self, now: Instant, call: CallId, a: usize) {
-        let agent_id = self.agents[a].id.clone();
-        self.timers.cancel(&TimerReason::RingTimeout {
-            call,
-            agent: agent_id.clone(),
-        });
-        let Some(routed) = self.calls.get_mut(&call) else {
-            return;
-        };
-        routed.phase = Phase::Connected { agent: a, at: now };
-        let wait = now.saturating_duration_since(routed.enqueued_at);
-        let q = routed.queue;
-        let line = &mut self.queues[q].line;
-        if let Some(i) = line.iter().position(|c| *c == call) {
-            line.remove(i);
-        }
-        self.emit(RoutingEvent::CallConnected {
-            call,
-            queue: self.queues[q].config.id.clone(),
-            agent: agent_id,
-            wait,
-        });
-        self.set_state(a, AgentState::OnCall, now);
-    }
-
-    fn offer_failed(&mut self, now: Instant, call: CallId, a: usize, cause: OfferFailure) {
-        self.timers.cancel(&TimerReason::RingTimeout {
-            call,
-            agent: self.agents[a].id.clone(),
-        });
-        self.requeue(call, a, RequeueReason::OfferFailed(cause));
-        self.missed(now, a);
-    }
-
-    fn ring_timeout(&mut self, now: Instant, call: CallId, agent: &AgentId) {
-        let Ok(a) = self.offered_agent(call, agent) else {
-            // Timers are cancelled whenever an offer ends, so this offer is still live.
-            return;
-        };
-        self.emit(RoutingEvent::OfferRevoked {
-            call,
-            agent: agent.clone(),
-            reason: RevokeReason::RingTimeout,
-        });
-        self.requeue(call, a, RequeueReason::RingTimeout);
-        self.missed(now, a);
-    }
-
-    /// Agent `a` missed an offer.
-    fn missed(&mut self, now: Instant, a: usize) {
-        self.agents[a].pending_not_ready = None;
-        self.set_state(a, AgentState::NotReady(NotReadyReason::MissedOffer), now);
-    }
-
-    /// Puts an offered call back at its place in its queue, without an offer.
-    fn requeue(&mut self, call: CallId, a: usize, reason: RequeueReason) {
-        self.agents[a].call = None;
-        let Some(routed) = self.calls.get_mut(&call) else {
-            return;
-        };
-        routed.phase = Phase::Waiting;
-        let (seq, q) = (routed.seq, routed.queue);
-        self.unoffered.insert(seq, call);
-        self.emit(RoutingEvent::CallRequeued {
-            call,
-            queue: self.queues[q].config.id.clone(),
-            agent: self.agents[a].id.clone(),
-            reason,
-        });
-    }
-
-    /// Agent `a` finished a call of queue `q`.
-    fn after_call(&mut self, now: Instant, a: usize, q: usize) {
-        if self.agents[a].contacts == 0 {
-            self.agents[a].pending_not_ready = None;
-            self.set_state(a, AgentState::LoggedOut, now);
-            return;
-        }
-        let wrap_up = self.queues[q].config.wrap_up;
-        if wrap_up.is_zero() {
-            self.finish_wrap_up(now, a);
-        } else {
-            self.set_state(a, AgentState::WrapUp, now);
-            let agent = self.agents[a].id.clone();
-            self.timers
-                .set(TimerReason::WrapUpEnd { agent }, now + wrap_up);
-        }
-    }
-
-    fn finish_wrap_up(&mut self, now: Instant, a: usize) {
-        let to = match self.agents[a].pending_not_ready.take() {
-            Some(reason) => AgentState::NotReady(reason),
-            None => AgentState::Ready,
-        };
-        self.set_state(a, to, now);
-    }
-
-    fn cancel_wrap_up(&mut self, a: usize) {
-        let agent = self.agents[a].id.clone();
-        self.timers.cancel(&TimerReason::WrapUpEnd { agent });
-    }
-
-    fn set_requested(
-        &mut self,
-        now: Instant,
-        agent: &AgentId,
-        state: RequestedState,
-    ) -> Result<(), CommandError> {
-        let a = self.agent_idx(agent)?;
-        match self.agents[a].state {
-            AgentState::LoggedOut => return Err(CommandError::AgentLoggedOut(agent.clone())),
-            AgentState::Reserved | AgentState::Ringing | AgentState::OnCall => {
-                self.agents[a].pending_not_ready = match state {
-                    RequestedState::Ready => None,
-                    RequestedState::NotReady(reason) => Some(reason),
-                };
-            }
-            AgentState::Ready | AgentState::WrapUp | AgentState::NotReady(_) => {
-                self.cancel_wrap_up(a);
-                self.agents[a].pending_not_ready = None;
-                self.set_state(a, state.into(), now);
-            }
-        }
-        Ok(())
-    }
-
-    fn contacts_changed(
-        &mut self,
-        now: Instant,
-        agent: &AgentId,
-        count: usize,
-    ) -> Result<(), CommandError> {
-        let a = self.agent_idx(agent)?;
-        self.agents[a].contacts = count;
-        if count > 0 {
-            // A refresh never changes the state, so it never undoes a not-ready.
-            if self.agents[a].state == AgentState::LoggedOut {
-                self.set_state(a, AgentState::Ready, now);
-            }
-            return Ok(());
-        }
-        match self.agents[a].state {
-            AgentState::LoggedOut => {}
-            // Still bridged: logged out when the call ends (see `after_call`).
-            AgentState::OnCall => {}
-            AgentState::Reserved | AgentState::Ringing => {
-                if let Some(call) = self.agents[a].call {
-                    self.timers.cancel(&TimerReason::RingTimeout {
-                        call,
-                        agent: agent.clone(),
-                    });
-                    self.emit(RoutingEvent::OfferRevoked {
-                        call,
-                        agent: agent.clone(),
-                        reason: RevokeReason::AgentLoggedOut,
-                    });
-                    self.requeue(call, a, RequeueReason::AgentLoggedOut);
-                }
-                self.agents[a].pending_not_ready = None;
-                self.set_state(a, AgentState::LoggedOut, now);
-            }
-            AgentState::Ready | AgentState::WrapUp | AgentState::NotReady(_) => {
-                self.cancel_wrap_up(a);
-                self.agents[a].pending_not_ready = None;
-                self.set_state(a, AgentState::LoggedOut, now);
-            }
-        }
-        Ok(())
+    /// The next number of the seeded generator (splitmix64).
+    fn next_random(&mut self) -> u64 {
+        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
     }
 }

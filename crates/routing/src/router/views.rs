@@ -60,8 +60,12 @@ pub struct CallView<'a> {
     pub id: CallId,
     /// The queue it entered.
     pub queue: &'a QueueId,
-    /// When it entered the queue.
+    /// When it entered the queue (its original entry time).
     pub enqueued_at: Instant,
+    /// Its priority (higher is served first).
+    pub priority: i32,
+    /// How many relaxation steps applied.
+    pub relaxation_step: usize,
     /// Where it is now.
     pub status: CallStatus<'a>,
 }
@@ -122,9 +126,10 @@ impl Router {
             offering: 0,
             oldest_wait_since: queue
                 .line
-                .front()
-                .and_then(|c| self.calls.get(c))
-                .map(|c| c.enqueued_at),
+                .values()
+                .filter_map(|c| self.calls.get(c))
+                .map(|c| c.enqueued_at)
+                .min(),
             members: queue.members.len(),
             agents_logged_in: 0,
             agents_ready: 0,
@@ -133,7 +138,7 @@ impl Router {
         };
         view.offering = queue
             .line
-            .iter()
+            .values()
             .filter_map(|c| self.calls.get(c))
             .filter(|c| matches!(c.phase, Phase::Offered { .. }))
             .count();
@@ -156,13 +161,7 @@ impl Router {
     pub fn call(&self, id: CallId) -> Option<CallView<'_>> {
         let call = self.calls.get(&id)?;
         let queue = &self.queues[call.queue];
-        let position = || {
-            queue
-                .line
-                .iter()
-                .position(|c| *c == id)
-                .map_or(0, |i| i + 1)
-        };
+        let position = || queue.line.range(..=call.line_key()).count();
         let status = match call.phase {
             Phase::Waiting => CallStatus::Waiting {
                 position: position(),
@@ -180,6 +179,8 @@ impl Router {
             id,
             queue: &queue.config.id,
             enqueued_at: call.enqueued_at,
+            priority: call.priority,
+            relaxation_step: call.step,
             status,
         })
     }

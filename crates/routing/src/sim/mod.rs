@@ -121,8 +121,10 @@ impl SimConfig {
                 ring_timeout: Duration::from_secs(3600),
                 wrap_up: Duration::from_secs_f64(self.wrap_up.max(0.0)),
                 strategy: Strategy::LongestIdle,
+                ..QueueConfig::default()
             }],
             agents,
+            ..RouterConfig::default()
         }
     }
 }

@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use hotline_routing::{
-    AgentId, AgentState, CallId, Command, CommandError, QueueConfig, QueueId, RequestedState,
-    Router, RouterConfig, RoutingEvent, Strategy,
+    AgentId, AgentState, CallId, Command, CommandError, OfferReason, QueueConfig, QueueId,
+    RequestedState, Router, RouterConfig, RoutingEvent, Strategy,
 };
 
 /// A router on virtual time, with everything it emitted so far.
@@ -36,6 +36,18 @@ pub fn queue_config(name: &str, members: &[&str]) -> QueueConfig {
         ring_timeout: Duration::from_secs(10),
         wrap_up: Duration::from_secs(5),
         strategy: Strategy::LongestIdle,
+        ..QueueConfig::default()
+    }
+}
+
+/// The reason of an offer through `queue_name` itself, at penalty 0, unrelaxed, by longest idle.
+pub fn plain_reason(queue_name: &str) -> OfferReason {
+    OfferReason {
+        via_queue: queue(queue_name),
+        penalty: 0,
+        relaxation_step: 0,
+        preferred_met: 0,
+        strategy: Strategy::LongestIdle,
     }
 }
 
@@ -43,6 +55,7 @@ pub fn config(queues: Vec<QueueConfig>, agents: &[&str]) -> RouterConfig {
     RouterConfig {
         queues,
         agents: agents.iter().map(|a| agent(a)).collect(),
+        ..RouterConfig::default()
     }
 }
 

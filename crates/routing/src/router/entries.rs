@@ -1,0 +1,348 @@
+//! Queue entries: joining, relaxing, leaving, connecting, going back to wait.
+
+use std::time::Instant;
+
+use super::{Call, Phase, Router};
+use crate::agent_state::AgentState;
+use crate::command::{CommandError, OfferFailure};
+use crate::config::{EmptyRule, EnqueueOptions, RelaxAction};
+use crate::event::{ExitReason, RejectReason, RequeueReason, RevokeReason, RoutingEvent};
+use crate::ids::{CallId, QueueId};
+use crate::timers::TimerReason;
+
+impl Router {
+    pub(super) fn enqueue(
+        &mut self,
+        now: Instant,
+        call: CallId,
+        queue: &QueueId,
+        options: EnqueueOptions,
+    ) -> Result<(), CommandError> {
+        let q = *self
+            .queue_index
+            .get(queue)
+            .ok_or_else(|| CommandError::UnknownQueue(queue.clone()))?;
+        if self.calls.contains_key(&call) {
+            return Err(CommandError::CallAlreadyRouted(call));
+        }
+        let config = &self.queues[q].config;
+        let rejected = if config
+            .max_len
+            .is_some_and(|max| self.queues[q].line.len() >= max)
+        {
+            Some(RejectReason::QueueFull)
+        } else if self.queue_is_empty(q, config.join_when_empty) {
+            Some(RejectReason::QueueEmpty)
+        } else {
+            None
+        };
+        if let Some(reason) = rejected {
+            self.emit(RoutingEvent::CallRejected {
+                call,
+                queue: queue.clone(),
+                reason,
+            });
+            return Ok(());
+        }
+        let max_wait = options.max_wait.or(config.max_wait);
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let entry = Call {
+            queue: q,
+            enqueued_at: now,
+            seq,
+            priority: options.priority,
+            required: options.required,
+            preferred: options.preferred,
+            overflow: Vec::new(),
+            step: 0,
+            phase: Phase::Waiting,
+        };
+        let key = entry.line_key();
+        self.calls.insert(call, entry);
+        self.unoffered.insert(seq, call);
+        let line = &mut self.queues[q].line;
+        line.insert(key, call);
+        let position = line.range(..=key).count();
+        self.emit(RoutingEvent::CallQueued {
+            call,
+            queue: queue.clone(),
+            position,
+        });
+        if let Some(max_wait) = max_wait {
+            self.timers
+                .set(TimerReason::MaxWait { call }, now + max_wait);
+        }
+        self.relax(now, call);
+        Ok(())
+    }
+
+    /// Whether queue `q` is empty in the sense of `rule`.
+    pub(super) fn queue_is_empty(&self, q: usize, rule: EmptyRule) -> bool {
+        let members = self.queues[q]
+            .members
+            .iter()
+            .map(|&a| &self.agents[a].state);
+        match rule {
+            EmptyRule::Never => false,
+            EmptyRule::NoneLoggedIn => members.clone().all(|s| *s == AgentState::LoggedOut),
+            EmptyRule::NoneAvailable => members
+                .clone()
+                .all(|s| matches!(s, AgentState::LoggedOut | AgentState::NotReady(_))),
+        }
+    }
+
+    /// Makes the waiting entries of queues that became empty under their leave policy exit.
+    pub(super) fn leave_empty_queues(&mut self, now: Instant) {
+        for q in 0..self.queues.len() {
+            let rule = self.queues[q].config.leave_when_empty;
+            if rule == EmptyRule::Never
+                || self.queues[q].line.is_empty()
+                || !self.queue_is_empty(q, rule)
+            {
+                continue;
+            }
+            let waiting: Vec<CallId> = self.queues[q]
+                .line
+                .values()
+                .copied()
+                .filter(|c| {
+                    self.calls
+                        .get(c)
+                        .is_some_and(|c| matches!(c.phase, Phase::Waiting))
+                })
+                .collect();
+            for call in waiting {
+                self.exit(now, call, ExitReason::QueueEmpty);
+            }
+        }
+    }
+
+    /// Applies every relaxation step due for `call` and arms the next one.
+    pub(super) fn relax(&mut self, now: Instant, call: CallId) {
+        loop {
+            let Some(entry) = self.calls.get(&call) else {
+                return;
+            };
+            if matches!(entry.phase, Phase::Connected { .. }) {
+                return;
+            }
+            let q = entry.queue;
+            let Some(step) = self.queues[q].config.relaxation.get(entry.step).cloned() else {
+                return;
+            };
+            let due = entry.enqueued_at + step.after;
+            if due > now {
+                self.timers.set(TimerReason::Relax { call }, due);
+                return;
+            }
+            if step.action == RelaxAction::Exit {
+                self.exit(now, call, ExitReason::RelaxationExit);
+                return;
+            }
+            let overflow: Vec<usize> = match &step.action {
+                RelaxAction::AddQueues { queues } => queues
+                    .iter()
+                    .filter_map(|id| self.queue_index.get(id).copied())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let Some(entry) = self.calls.get_mut(&call) else {
+                return;
+            };
+            match step.action {
+                RelaxAction::LowerProficiency { by } => {
+                    for r in &mut entry.required {
+                        r.min_proficiency = r.min_proficiency.saturating_sub(by).max(1);
+                    }
+                }
+                RelaxAction::DropSkill { skill } => entry.required.retain(|r| r.skill != skill),
+                RelaxAction::AddQueues { .. } => {
+                    for o in overflow {
+                        if o != q && !entry.overflow.contains(&o) {
+                            entry.overflow.push(o);
+                        }
+                    }
+                }
+                RelaxAction::Exit => {}
+            }
+            entry.step += 1;
+            let step = entry.step;
+            let queue = self.queues[q].config.id.clone();
+            self.emit(RoutingEvent::CallRelaxed { call, queue, step });
+        }
+    }
+
+    /// Ends a call whatever its phase: abandoned if not yet connected, completed if connected.
+    pub(super) fn end(&mut self, now: Instant, call: CallId) -> Result<(), CommandError> {
+        let Some(routed) = self.calls.get(&call) else {
+            return Err(CommandError::UnknownCall(call));
+        };
+        if let Phase::Connected { agent: a, at } = routed.phase {
+            let q = routed.queue;
+            self.calls.remove(&call);
+            let talk = now.saturating_duration_since(at);
+            self.queues[q].stats.completed(talk);
+            let agent = &mut self.agents[a];
+            agent.talk.push_back((now, talk));
+            self.emit(RoutingEvent::CallCompleted {
+                call,
+                queue: self.queues[q].config.id.clone(),
+                agent: self.agents[a].id.clone(),
+                talk,
+            });
+            self.agents[a].call = None;
+            self.after_call(now, a, q);
+        } else {
+            self.leave(now, call, None);
+        }
+        Ok(())
+    }
+
+    /// An unconnected entry leaves its queue: the caller hung up (`exit` None) or the queue
+    /// made it exit.
+    fn leave(&mut self, now: Instant, call: CallId, exit: Option<ExitReason>) {
+        let Some(routed) = self.calls.remove(&call) else {
+            return;
+        };
+        self.timers.cancel(&TimerReason::Relax { call });
+        self.timers.cancel(&TimerReason::MaxWait { call });
+        let q = routed.queue;
+        let mut freed = None;
+        if let Phase::Offered { agent: a } = routed.phase {
+            let agent = self.agents[a].id.clone();
+            self.timers.cancel(&TimerReason::RingTimeout {
+                call,
+                agent: agent.clone(),
+            });
+            let reason = match exit {
+                None => RevokeReason::CallerAbandoned,
+                Some(_) => RevokeReason::CallExited,
+            };
+            self.emit(RoutingEvent::OfferRevoked {
+                call,
+                agent,
+                reason,
+            });
+            self.agents[a].call = None;
+            freed = Some(a);
+        } else {
+            self.unoffered.remove(&routed.seq);
+        }
+        let key = routed.line_key();
+        let line = &mut self.queues[q].line;
+        let position = line.range(..=key).count();
+        line.remove(&key);
+        let wait = now.saturating_duration_since(routed.enqueued_at);
+        self.queues[q].stats.left(wait);
+        let queue = self.queues[q].config.id.clone();
+        self.emit(match exit {
+            None => RoutingEvent::CallAbandoned {
+                call,
+                queue,
+                wait,
+                position,
+            },
+            Some(reason) => RoutingEvent::CallExited {
+                call,
+                queue,
+                wait,
+                reason,
+            },
+        });
+        if let Some(a) = freed {
+            match self.agents[a].pending_not_ready.take() {
+                Some(reason) => self.set_state(a, AgentState::NotReady(reason), now),
+                // The agent did no work: it keeps its idle time and so its place.
+                None => self.set_state_keeping_idle(a, AgentState::Ready, now),
+            }
+        }
+    }
+
+    /// The queue takes an unconnected entry out.
+    pub(super) fn exit(&mut self, now: Instant, call: CallId, reason: ExitReason) {
+        let unconnected = self
+            .calls
+            .get(&call)
+            .is_some_and(|c| !matches!(c.phase, Phase::Connected { .. }));
+        if unconnected {
+            self.leave(now, call, Some(reason));
+        }
+    }
+
+    /// Agent `a` answered offered `call`.
+    pub(super) fn connect(&mut self, now: Instant, call: CallId, a: usize) {
+        let agent_id = self.agents[a].id.clone();
+        self.timers.cancel(&TimerReason::RingTimeout {
+            call,
+            agent: agent_id.clone(),
+        });
+        self.timers.cancel(&TimerReason::Relax { call });
+        self.timers.cancel(&TimerReason::MaxWait { call });
+        let Some(routed) = self.calls.get_mut(&call) else {
+            return;
+        };
+        routed.phase = Phase::Connected { agent: a, at: now };
+        let wait = now.saturating_duration_since(routed.enqueued_at);
+        let q = routed.queue;
+        let key = routed.line_key();
+        self.queues[q].line.remove(&key);
+        self.queues[q].stats.answered(wait);
+        let agent = &mut self.agents[a];
+        agent.missed_in_row = 0;
+        agent.calls_taken += 1;
+        self.emit(RoutingEvent::CallConnected {
+            call,
+            queue: self.queues[q].config.id.clone(),
+            agent: agent_id,
+            wait,
+        });
+        self.set_state(a, AgentState::OnCall, now);
+    }
+
+    pub(super) fn offer_failed(
+        &mut self,
+        now: Instant,
+        call: CallId,
+        a: usize,
+        cause: OfferFailure,
+    ) {
+        self.timers.cancel(&TimerReason::RingTimeout {
+            call,
+            agent: self.agents[a].id.clone(),
+        });
+        self.requeue(call, a, RequeueReason::OfferFailed(cause));
+        self.missed(now, a);
+    }
+
+    pub(super) fn ring_timeout(&mut self, now: Instant, call: CallId, agent: &crate::AgentId) {
+        let Ok(a) = self.offered_agent(call, agent) else {
+            // Timers are cancelled whenever an offer ends, so this offer is still live.
+            return;
+        };
+        self.emit(RoutingEvent::OfferRevoked {
+            call,
+            agent: agent.clone(),
+            reason: RevokeReason::RingTimeout,
+        });
+        self.requeue(call, a, RequeueReason::RingTimeout);
+        self.missed(now, a);
+    }
+
+    /// Puts an offered call back at its place in its queue, without an offer.
+    pub(super) fn requeue(&mut self, call: CallId, a: usize, reason: RequeueReason) {
+        self.agents[a].call = None;
+        let Some(routed) = self.calls.get_mut(&call) else {
+            return;
+        };
+        routed.phase = Phase::Waiting;
+        let (seq, q) = (routed.seq, routed.queue);
+        self.unoffered.insert(seq, call);
+        self.emit(RoutingEvent::CallRequeued {
+            call,
+            queue: self.queues[q].config.id.clone(),
+            agent: self.agents[a].id.clone(),
+            reason,
+        });
+    }
+}
