@@ -15,9 +15,6 @@ use crate::event::RoutingEvent;
 use crate::ids::{AgentId, CallId, QueueId};
 use crate::router::Router;
 
-/// Weight of the newest handle time in the estimate's moving average.
-const EWMA_WEIGHT: f64 = 0.05;
-
 /// Something the callers do at a given virtual time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Happening {
@@ -60,8 +57,6 @@ struct Tracked {
     arrived: f64,
     /// The batch it is counted in; `None` for warm-up and drain arrivals.
     batch: Option<usize>,
-    /// Position reported by the router when it queued.
-    position: usize,
     estimate: f64,
     connected: bool,
 }
@@ -85,7 +80,6 @@ struct Run<'a> {
     estimate_error_sum: f64,
     handle_sum: f64,
     handled: u64,
-    ewma_handle: Option<f64>,
     /// Agents busy (offer, call, wrap-up) and logged in, and their integrals over the window.
     busy: usize,
     logged_in: usize,
@@ -129,7 +123,6 @@ pub fn simulate_with(
         estimate_error_sum: 0.0,
         handle_sum: 0.0,
         handled: 0,
-        ewma_handle: None,
         busy: 0,
         logged_in: 0,
         busy_time: 0.0,
@@ -260,7 +253,6 @@ impl Run<'_> {
             Tracked {
                 arrived: self.now,
                 batch,
-                position: 0,
                 estimate: 0.0,
                 connected: false,
             },
@@ -269,15 +261,17 @@ impl Run<'_> {
             call,
             queue: self.queue.clone(),
         })?;
-        let logged_in = self.logged_in.max(1) as f64;
-        let ewma = self.ewma_handle.unwrap_or(0.0);
+        // The router's own estimate, as a caller would be told it on entry (`None` once
+        // connected: no wait).
+        let estimate = self
+            .router
+            .estimated_wait(call)
+            .map_or(0.0, |wait| wait.as_secs_f64());
         let Some(tracked) = self.calls.get_mut(&call) else {
             return Ok(()); // Already over (cannot happen with a positive handle time).
         };
         let waited = !tracked.connected;
-        if waited {
-            tracked.estimate = tracked.position as f64 * ewma / logged_in;
-        }
+        tracked.estimate = estimate;
         if let Some(b) = batch {
             self.batches[b].offered += 1;
             self.batches[b].waited += u64::from(waited);
@@ -319,14 +313,10 @@ impl Run<'_> {
 
     fn observe(&mut self, event: RoutingEvent, offers: &mut Vec<(CallId, AgentId)>) {
         match event {
-            RoutingEvent::CallQueued { call, position, .. } => {
-                if let Some(tracked) = self.calls.get_mut(&call) {
-                    tracked.position = position;
-                }
-            }
             RoutingEvent::CallOffered { call, agent, .. } => offers.push((call, agent)),
             RoutingEvent::CallConnected { call, .. } => self.connected(call),
-            RoutingEvent::CallAbandoned { call, .. } => {
+            // A queue exit (max wait, exit step) loses the caller just like a hang-up.
+            RoutingEvent::CallAbandoned { call, .. } | RoutingEvent::CallExited { call, .. } => {
                 if let Some(tracked) = self.calls.remove(&call) {
                     if let Some(b) = tracked.batch {
                         let batch = &mut self.batches[b];
@@ -336,13 +326,8 @@ impl Run<'_> {
                     }
                 }
             }
-            RoutingEvent::CallCompleted { call, talk, .. } => {
+            RoutingEvent::CallCompleted { call, .. } | RoutingEvent::CallRejected { call, .. } => {
                 self.calls.remove(&call);
-                let talk = talk.as_secs_f64();
-                self.ewma_handle = Some(match self.ewma_handle {
-                    None => talk,
-                    Some(avg) => avg + EWMA_WEIGHT * (talk - avg),
-                });
             }
             RoutingEvent::AgentStateChanged { from, to, .. } => {
                 let busy = |s: &AgentState| {

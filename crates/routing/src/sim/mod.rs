@@ -1,4 +1,5 @@
-//! A deterministic discrete-event simulation of a call center driving the real [`Router`].
+//! A deterministic discrete-event simulation of a call center driving the real
+//! [`Router`](crate::Router).
 //!
 //! Calls arrive as a Poisson process, wait in one queue served by `agents` identical agents,
 //! are answered the instant they are offered (no ring delay) and hold their agent for an
@@ -12,12 +13,11 @@
 //!
 //! # Wait estimate
 //!
-//! When a call enters the queue and no agent takes it at once, it is given the estimate
-//! `position × EWMA(handle time) / agents logged in` (with an all-busy line of `n` agents and
-//! exponential handle times, the `k`-th call in line waits `k` service completions, each `1/(nμ)`
-//! apart on average); a call offered at once gets `0`. The EWMA (weight 0.05) learns from
-//! completed calls only, as a live system would. `ewt_mae_s` is the mean absolute error of that
-//! estimate over answered calls (an abandoned call's true wait is unknown, so it is left out).
+//! Each call is told, on entry, the router's own estimate ([`Router::estimated_wait`](crate::Router::estimated_wait):
+//! `max(0, position − ready agents) × EWMA(handle time) / staffed agents`, zero when an agent
+//! takes it at once). `ewt_mae_s` is the mean absolute error of that estimate against the wait
+//! the call then had, over answered calls (an abandoned call's true wait is unknown, so it is
+//! left out).
 //!
 //! ```
 //! use hotline_routing::sim::{simulate, SimConfig};
@@ -136,7 +136,8 @@ pub struct SimReport {
     pub offered: u64,
     /// Calls connected to an agent.
     pub answered: u64,
-    /// Calls whose caller hung up before an agent answered.
+    /// Calls whose caller hung up, or that the queue let out (max wait, exit step), before an
+    /// agent answered.
     pub abandoned: u64,
     /// Answered within `T` / (answered + abandoned after `T`).
     pub service_level: f64,
@@ -156,7 +157,7 @@ pub struct SimReport {
     /// the measured window.
     pub occupancy: f64,
     /// Mean absolute error of the wait estimate given to each answered call on arrival, seconds
-    /// (`position × EWMA(handle time) / agents logged in`, see the module docs).
+    /// (the router's [`Router::estimated_wait`](crate::Router::estimated_wait) at entry, see the module docs).
     pub ewt_mae_s: f64,
     /// Mean handle time measured over answered calls, seconds.
     pub aht_s: f64,
