@@ -5,9 +5,9 @@
 //! load successive waits are strongly correlated, so a 2 pp claim needs millions of calls:
 //!
 //! - `cargo test --release` (the proof): runs of 120 to 300 simulated days (0.5 to 7 million
-//!   calls each, about 15 s in all on two cores); each run asserts its SE is at most 0.75 pp, so
+//!   calls each, about 25 s in all on two cores); each run asserts its SE is at most 0.75 pp, so
 //!   2 pp is at least 2.7 SE, and then asserts agreement within 2 pp.
-//! - debug builds (the everyday check, about 7 s): runs 12 times shorter, where the SE is 0.5 to
+//! - debug builds (the everyday check, about 12 s): runs 12 times shorter, where the SE is 0.5 to
 //!   2 pp; they assert agreement within the larger of 2 pp and 3 SE, i.e. no evidence of
 //!   disagreement at that precision.
 //!
