@@ -78,6 +78,16 @@ pub struct QueueSettings {
     pub wrap_up: Duration,
     /// Member agent ids.
     pub members: Vec<String>,
+    /// How a member is chosen.
+    pub strategy: hotline_routing::Strategy,
+    /// Penalty per member (lower is offered first; absent: 0).
+    pub penalties: BTreeMap<String, u32>,
+    /// Priority given to the queue's entries (higher is served first).
+    pub priority: i32,
+    /// The service-level target the cross-queue choice keeps.
+    pub service_level: Option<hotline_routing::ServiceLevelTarget>,
+    /// Relaxation steps by wait time.
+    pub relaxation: Vec<hotline_routing::RelaxStep>,
 }
 
 /// One agent.
@@ -89,6 +99,9 @@ pub struct AgentSettings {
     /// Display name.
     #[serde(default)]
     pub name: Option<String>,
+    /// Skills with proficiency 1-10.
+    #[serde(default)]
+    pub skills: BTreeMap<String, u8>,
 }
 
 #[derive(Deserialize)]
@@ -205,6 +218,30 @@ struct RawQueue {
     ring_timeout: String,
     wrap_up: String,
     members: Vec<String>,
+    #[serde(default)]
+    strategy: hotline_routing::Strategy,
+    #[serde(default)]
+    penalties: BTreeMap<String, u32>,
+    #[serde(default)]
+    priority: i32,
+    #[serde(default)]
+    service_level: Option<RawServiceLevel>,
+    #[serde(default)]
+    relaxation: Vec<RawRelaxStep>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServiceLevel {
+    threshold: String,
+    percent: u8,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRelaxStep {
+    after: String,
+    action: hotline_routing::RelaxAction,
 }
 
 impl Config {
@@ -233,6 +270,28 @@ impl Config {
                     wrap_up: parse_duration(&q.wrap_up)
                         .with_context(|| format!("queue {name}: wrap_up"))?,
                     members: q.members,
+                    strategy: q.strategy,
+                    penalties: q.penalties,
+                    priority: q.priority,
+                    service_level: match q.service_level {
+                        Some(sl) => Some(hotline_routing::ServiceLevelTarget {
+                            threshold: parse_duration(&sl.threshold)
+                                .with_context(|| format!("queue {name}: service_level"))?,
+                            percent: sl.percent,
+                        }),
+                        None => None,
+                    },
+                    relaxation: q
+                        .relaxation
+                        .into_iter()
+                        .map(|step| {
+                            Ok(hotline_routing::RelaxStep {
+                                after: parse_duration(&step.after)
+                                    .with_context(|| format!("queue {name}: relaxation"))?,
+                                action: step.action,
+                            })
+                        })
+                        .collect::<Result<_>>()?,
                 },
             );
         }
@@ -339,6 +398,29 @@ mod tests {
         assert_eq!(cfg.queues["billing"].wrap_up, Duration::from_secs(2));
         assert_eq!(cfg.rtp_ports, 20000..=29999);
         assert_eq!(cfg.api_token, "hotline-demo-token");
+        // Skills, a strategy, a penalty, a priority, a service-level target and a relaxation step.
+        assert_eq!(cfg.agents["1002"].skills["french"], 7);
+        let billing = &cfg.queues["billing"];
+        assert_eq!(billing.strategy, hotline_routing::Strategy::BestSkilled);
+        assert_eq!(billing.penalties["1004"], 1);
+        assert_eq!(billing.priority, 1);
+        let support = &cfg.queues["support"];
+        assert_eq!(
+            support.service_level,
+            Some(hotline_routing::ServiceLevelTarget {
+                threshold: Duration::from_secs(20),
+                percent: 80,
+            })
+        );
+        assert_eq!(
+            support.relaxation,
+            vec![hotline_routing::RelaxStep {
+                after: Duration::from_secs(60),
+                action: hotline_routing::RelaxAction::AddQueues {
+                    queues: vec![hotline_routing::QueueId::new("billing")],
+                },
+            }]
+        );
     }
 
     #[test]

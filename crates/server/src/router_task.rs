@@ -7,8 +7,9 @@ use std::time::Instant;
 
 use hotline_events::{EventDraft, EventKind, EventSink};
 use hotline_routing::{
-    AgentId, AgentState, CallId, Command, NotReadyReason, QueueConfig, QueueId, RequestedState,
-    RevokeReason, Router, RouterConfig, RoutingEvent, Strategy,
+    AgentId, AgentSettings as RoutingAgentSettings, AgentState, CallId, Command, EnqueueOptions,
+    NotReadyReason, QueueConfig, QueueId, RequestedState, RevokeReason, Router, RouterConfig,
+    RoutingEvent, SkillId,
 };
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -173,7 +174,14 @@ pub fn spawn(config: &Config, events: EventSink, metrics: Metrics) -> anyhow::Re
                 members: q.members.iter().map(|m| AgentId::new(m.clone())).collect(),
                 ring_timeout: q.ring_timeout,
                 wrap_up: q.wrap_up,
-                strategy: Strategy::LongestIdle,
+                strategy: q.strategy,
+                penalties: q
+                    .penalties
+                    .iter()
+                    .map(|(a, p)| (AgentId::new(a.clone()), *p))
+                    .collect(),
+                service_level: q.service_level,
+                relaxation: q.relaxation.clone(),
                 ..QueueConfig::default()
             })
             .collect(),
@@ -181,6 +189,22 @@ pub fn spawn(config: &Config, events: EventSink, metrics: Metrics) -> anyhow::Re
             .agents
             .keys()
             .map(|a| AgentId::new(a.clone()))
+            .collect(),
+        agent_settings: config
+            .agents
+            .iter()
+            .filter(|(_, a)| !a.skills.is_empty())
+            .map(|(id, a)| {
+                let settings = RoutingAgentSettings {
+                    skills: a
+                        .skills
+                        .iter()
+                        .map(|(s, p)| (SkillId::new(s.clone()), *p))
+                        .collect(),
+                    ..RoutingAgentSettings::default()
+                };
+                (AgentId::new(id.clone()), settings)
+            })
             .collect(),
         ..RouterConfig::default()
     };
@@ -193,6 +217,11 @@ pub fn spawn(config: &Config, events: EventSink, metrics: Metrics) -> anyhow::Re
             .queues
             .iter()
             .map(|(name, q)| (name.clone(), q.members.clone()))
+            .collect(),
+        priorities: config
+            .queues
+            .iter()
+            .map(|(name, q)| (name.clone(), q.priority))
             .collect(),
         names: config
             .agents
@@ -212,6 +241,8 @@ struct RouterTask {
     calls: HashMap<u128, mpsc::UnboundedSender<RouteSignal>>,
     contacts: BTreeMap<String, usize>,
     members: BTreeMap<String, Vec<String>>,
+    /// The priority each queue gives its entries.
+    priorities: BTreeMap<String, i32>,
     names: BTreeMap<String, String>,
     events: EventSink,
     metrics: Metrics,
@@ -251,9 +282,14 @@ impl RouterTask {
                 notify,
             } => {
                 self.calls.insert(call.as_u128(), notify);
-                let cmd = Command::Enqueue {
+                let options = EnqueueOptions {
+                    priority: self.priorities.get(&queue).copied().unwrap_or(0),
+                    ..EnqueueOptions::default()
+                };
+                let cmd = Command::EnqueueWith {
                     call: CallId(call.as_u128()),
                     queue: QueueId::new(queue),
+                    options,
                 };
                 if let Err(e) = self.router.handle(now, cmd) {
                     tracing::warn!(%call, "enqueue refused: {e}");
