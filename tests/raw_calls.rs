@@ -176,3 +176,33 @@ fn dtmf_by_sip_info_drives_the_menu() {
     in_dialog(&a, h.sip, "BYE", "info-1", &to, 3);
     h.wait_type("call.ended", Duration::from_secs(5));
 }
+
+#[test]
+fn a_relaxation_exit_ends_the_waiting_call() {
+    // Queue support lets a caller go after 1 s of waiting (no agent is logged in).
+    let h = Hotline::start(Options {
+        config_edits: vec![(
+            "- { after: 60s, action: { add_queues: { queues: [billing] } } }",
+            "- { after: 1s, action: exit }",
+        )],
+        ..Options::default()
+    });
+    let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    a.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let ok = invite(&a, h.sip, "exit-1");
+    assert!(ok.starts_with("SIP/2.0 200"), "{ok}");
+    in_dialog(&a, h.sip, "ACK", "exit-1", &to_header(&ok), 1);
+    // hotline hangs up: a BYE arrives and the call ends with max_wait_exceeded.
+    let mut buf = [0u8; 4096];
+    let bye = loop {
+        let (n, _) = a.recv_from(&mut buf).unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if text.starts_with("BYE ") {
+            break text;
+        }
+    };
+    assert!(bye.contains("Call-ID: exit-1"), "{bye}");
+    let ended = h.wait_type("call.ended", Duration::from_secs(5));
+    assert_eq!(ended["reason"], "max_wait_exceeded", "{ended}");
+    assert_eq!(ended["hung_up_by"], "system");
+}

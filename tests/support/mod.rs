@@ -80,6 +80,8 @@ pub struct Options {
     pub advertised: Option<&'static str>,
     /// `sip.auth_algorithms` in the config, e.g. `"[md5, sha-256]"`.
     pub auth_algorithms: Option<&'static str>,
+    /// Further text replacements in the bundled config (from, to).
+    pub config_edits: Vec<(&'static str, &'static str)>,
 }
 
 impl Default for Options {
@@ -93,6 +95,7 @@ impl Default for Options {
             grace_period: 2,
             advertised: None,
             auth_algorithms: None,
+            config_edits: Vec::new(),
         }
     }
 }
@@ -162,6 +165,14 @@ impl Hotline {
             ),
             None => config,
         };
+        let mut config = config;
+        for (from, to) in &opts.config_edits {
+            assert!(
+                config.contains(from),
+                "config edit: {from:?} not in the bundled config"
+            );
+            config = config.replace(from, to);
+        }
         let config_path = dir.path().join("hotline.yaml");
         std::fs::write(&config_path, config).unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hotline"));

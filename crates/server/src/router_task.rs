@@ -38,6 +38,12 @@ pub enum RouteSignal {
         /// The agent.
         agent: String,
     },
+    /// The queue let the call go (max wait, relaxation exit, queue full or empty): the routing
+    /// core has forgotten it, so the call ends with this reason.
+    Left {
+        /// Why, in the journal's vocabulary.
+        reason: hotline_events::EndReason,
+    },
     /// The agent answered an offer the router had already withdrawn: hang that leg up.
     AnswerRefused {
         /// The agent.
@@ -485,13 +491,36 @@ impl RouterTask {
             }
             // The bundled configuration sets no max wait, max length, empty policy or exit
             // step, so these do not happen yet; the call task has no exit path to take.
-            RoutingEvent::CallExited { call, queue, .. }
-            | RoutingEvent::CallRejected { call, queue, .. } => {
-                tracing::warn!(
-                    call = %Uuid::from_u128(call.0),
-                    queue = %queue,
-                    "queue let the call go"
-                );
+            RoutingEvent::CallExited {
+                call,
+                queue,
+                reason,
+                ..
+            } => {
+                tracing::info!(call = %Uuid::from_u128(call.0), %queue, ?reason, "call left the queue");
+                let reason = match reason {
+                    hotline_routing::ExitReason::MaxWait
+                    | hotline_routing::ExitReason::RelaxationExit => {
+                        hotline_events::EndReason::MaxWaitExceeded
+                    }
+                    hotline_routing::ExitReason::QueueEmpty => hotline_events::EndReason::NoAgents,
+                };
+                self.signal(call, RouteSignal::Left { reason });
+                self.calls.remove(&call.0);
+            }
+            RoutingEvent::CallRejected {
+                call,
+                queue,
+                reason,
+            } => {
+                tracing::info!(call = %Uuid::from_u128(call.0), %queue, ?reason, "queue refused the call");
+                let reason = match reason {
+                    hotline_routing::RejectReason::QueueFull => hotline_events::EndReason::Error,
+                    hotline_routing::RejectReason::QueueEmpty => {
+                        hotline_events::EndReason::NoAgents
+                    }
+                };
+                self.signal(call, RouteSignal::Left { reason });
                 self.calls.remove(&call.0);
             }
             RoutingEvent::CallRelaxed { .. } => {}

@@ -114,6 +114,13 @@ impl Call {
                 self.end_agent_leg();
             }
             RouteSignal::Connected { agent } => self.bridge(agent),
+            RouteSignal::Left { reason } => {
+                if matches!(self.phase, Phase::Queued { .. }) {
+                    self.hang_up_all(reason, HungUpBy::System);
+                    // The routing core already forgot this call: nothing to tell it.
+                    self.routed = None;
+                }
+            }
             RouteSignal::AnswerRefused { agent } => {
                 tracing::info!(%agent, "answer came after the offer was withdrawn");
                 self.end_agent_leg();
