@@ -86,6 +86,10 @@ fn caller_reaches_agent_through_ivr_and_queue_with_audio_both_ways() {
     assert_eq!(ended["hung_up_by"], "caller");
     assert_eq!(ended["reason"], "completed");
     agent.finish(Duration::from_secs(20)).assert_ok("agent");
+    // The unregistration reaches the journal through the routing task: wait for it.
+    h.wait_event("agent 1001 logged out", Duration::from_secs(5), |e| {
+        e["type"] == "agent.state_changed" && e["agent_id"] == "1001" && e["to"] == "logged_out"
+    });
 
     let events = h.events();
     let call_id = ended["call_id"].as_str().unwrap();
