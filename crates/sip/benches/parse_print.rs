@@ -7,32 +7,10 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use hotline_sip::message::{parse, Message, Response};
 use std::hint::black_box;
 
-const INVITE: &[u8] = b"INVITE sip:support@hotline.example.com SIP/2.0\r\n\
-Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776asdhds;rport\r\n\
-Max-Forwards: 70\r\n\
-To: <sip:support@hotline.example.com>\r\n\
-From: \"Alice\" <sip:+15551234567@carrier.example.net>;tag=1928301774\r\n\
-Call-ID: a84b4c76e66710@pc33.carrier.example.net\r\n\
-CSeq: 314159 INVITE\r\n\
-Contact: <sip:+15551234567@192.0.2.10:5060>\r\n\
-Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE\r\n\
-Supported: timer, replaces\r\n\
-Session-Expires: 1800;refresher=uac\r\n\
-User-Agent: carrier-sbc/1.0\r\n\
-Content-Type: application/sdp\r\n\
-Content-Length: 222\r\n\
-\r\n\
-v=0\r\n\
-o=- 2890844526 2890844526 IN IP4 192.0.2.10\r\n\
-s=-\r\n\
-c=IN IP4 192.0.2.10\r\n\
-t=0 0\r\n\
-m=audio 49170 RTP/AVP 0 8 101\r\n\
-a=rtpmap:0 PCMU/8000\r\n\
-a=rtpmap:8 PCMA/8000\r\n\
-a=rtpmap:101 telephone-event/8000\r\n\
-a=fmtp:101 0-16\r\n\
-a=ptime:20\r\n";
+#[allow(dead_code)]
+#[path = "common/messages.rs"]
+mod messages;
+use messages::INVITE;
 
 fn bench(c: &mut Criterion) {
     let Ok(Message::Request(invite)) = parse(INVITE) else {
