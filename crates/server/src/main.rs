@@ -12,6 +12,7 @@ mod recovery;
 mod redact;
 mod registrar;
 mod router_task;
+mod routing_config;
 mod simulate;
 
 use std::net::SocketAddr;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use hotline_routing::sim::erlang::{ErlangA, ErlangC};
 use hotline_routing::sim::{simulate, simulate_with, HandleTime, SimConfig, SimReport};
-use hotline_routing::{AgentId, QueueConfig, QueueId, RouterConfig, Strategy};
+use hotline_routing::{AgentId, QueueId, RouterConfig};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -165,22 +165,21 @@ fn queue_config(
     }
     let members: Vec<AgentId> = settings.members.iter().map(AgentId::new).collect();
     let id = QueueId::new(name.clone());
-    let router_config = RouterConfig {
-        queues: vec![QueueConfig {
-            id: id.clone(),
-            members: members.clone(),
-            ring_timeout: settings.ring_timeout,
-            wrap_up: match wrap_up {
-                Some(s) => std::time::Duration::try_from_secs_f64(s)
-                    .context("--wrap-up must be a non-negative number of seconds")?,
-                None => settings.wrap_up,
-            },
-            strategy: Strategy::LongestIdle,
-            ..QueueConfig::default()
-        }],
-        agents: members,
-        ..RouterConfig::default()
-    };
+    let mut queue = crate::routing_config::queue_config(name, settings);
+    if let Some(s) = wrap_up {
+        queue.wrap_up = std::time::Duration::try_from_secs_f64(s)
+            .context("--wrap-up must be a non-negative number of seconds")?;
+    }
+    // Alone, the queue cannot overflow into the others.
+    queue
+        .relaxation
+        .retain(|step| !matches!(step.action, hotline_routing::RelaxAction::AddQueues { .. }));
+    let mut router_config = crate::routing_config::router_config(config);
+    router_config.queues = vec![queue];
+    router_config
+        .agent_settings
+        .retain(|a, _| members.contains(a));
+    router_config.agents = members;
     Ok((router_config, id))
 }
 

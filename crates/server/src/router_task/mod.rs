@@ -5,11 +5,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
-use hotline_events::{EventDraft, EventKind, EventSink};
+use hotline_events::{EventDraft, EventSink};
 use hotline_routing::{
-    AgentId, AgentSettings as RoutingAgentSettings, AgentState, CallId, Command, EnqueueOptions,
-    NotReadyReason, QueueConfig, QueueId, RequestedState, RevokeReason, Router, RouterConfig,
-    RoutingEvent, SkillId,
+    AgentId, AgentState, CallId, Command, EnqueueOptions, NotReadyReason, QueueId, RequestedState,
+    Router,
 };
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -17,6 +16,9 @@ use uuid::Uuid;
 use crate::config::Config;
 use crate::http::{self, AgentInfo, QueueInfo, StateChangeError};
 use crate::metrics::Metrics;
+
+mod carry_out;
+mod views;
 
 /// What the routing task tells a call task.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,49 +173,7 @@ impl RouterHandle {
 
 /// Starts the routing task.
 pub fn spawn(config: &Config, events: EventSink, metrics: Metrics) -> anyhow::Result<RouterHandle> {
-    let router_config = RouterConfig {
-        queues: config
-            .queues
-            .iter()
-            .map(|(name, q)| QueueConfig {
-                id: QueueId::new(name.clone()),
-                members: q.members.iter().map(|m| AgentId::new(m.clone())).collect(),
-                ring_timeout: q.ring_timeout,
-                wrap_up: q.wrap_up,
-                strategy: q.strategy,
-                penalties: q
-                    .penalties
-                    .iter()
-                    .map(|(a, p)| (AgentId::new(a.clone()), *p))
-                    .collect(),
-                service_level: q.service_level,
-                relaxation: q.relaxation.clone(),
-                ..QueueConfig::default()
-            })
-            .collect(),
-        agents: config
-            .agents
-            .keys()
-            .map(|a| AgentId::new(a.clone()))
-            .collect(),
-        agent_settings: config
-            .agents
-            .iter()
-            .filter(|(_, a)| !a.skills.is_empty())
-            .map(|(id, a)| {
-                let settings = RoutingAgentSettings {
-                    skills: a
-                        .skills
-                        .iter()
-                        .map(|(s, p)| (SkillId::new(s.clone()), *p))
-                        .collect(),
-                    ..RoutingAgentSettings::default()
-                };
-                (AgentId::new(id.clone()), settings)
-            })
-            .collect(),
-        ..RouterConfig::default()
-    };
+    let router_config = crate::routing_config::router_config(config);
     let (tx, rx) = mpsc::unbounded_channel();
     let task = RouterTask {
         router: Router::new(router_config, Instant::now())?,
@@ -386,164 +346,7 @@ impl RouterTask {
         }
     }
 
-    fn carry_out(&mut self, ev: RoutingEvent) {
-        match ev {
-            RoutingEvent::CallQueued {
-                call,
-                queue,
-                position,
-            } => self.emit(
-                EventDraft::new(EventKind::CallQueued {
-                    position: u32::try_from(position).unwrap_or(u32::MAX),
-                })
-                .call(Uuid::from_u128(call.0))
-                .queue(queue.as_str()),
-            ),
-            RoutingEvent::CallOffered {
-                call,
-                queue,
-                agent,
-                ring_timeout,
-                ..
-            } => {
-                self.emit(
-                    EventDraft::new(EventKind::CallOffered {
-                        ring_timeout_ms: millis(ring_timeout),
-                    })
-                    .call(Uuid::from_u128(call.0))
-                    .agent(agent.as_str())
-                    .queue(queue.as_str()),
-                );
-                self.signal(
-                    call,
-                    RouteSignal::Offer {
-                        agent: agent.as_str().to_string(),
-                        ring_timeout,
-                    },
-                );
-            }
-            RoutingEvent::OfferRevoked {
-                call,
-                agent,
-                reason,
-            } => {
-                if reason != RevokeReason::CallerAbandoned {
-                    self.signal(
-                        call,
-                        RouteSignal::Revoke {
-                            agent: agent.as_str().to_string(),
-                        },
-                    );
-                }
-            }
-            RoutingEvent::CallRequeued {
-                call,
-                queue,
-                agent,
-                reason,
-            } => self.emit(
-                EventDraft::new(EventKind::CallOfferFailed {
-                    cause: offer_fail_cause(reason),
-                })
-                .call(Uuid::from_u128(call.0))
-                .agent(agent.as_str())
-                .queue(queue.as_str()),
-            ),
-            RoutingEvent::CallConnected {
-                call,
-                queue,
-                agent,
-                wait,
-            } => {
-                self.emit(
-                    EventDraft::new(EventKind::CallAnswered {
-                        wait_ms: millis(wait),
-                    })
-                    .call(Uuid::from_u128(call.0))
-                    .agent(agent.as_str())
-                    .queue(queue.as_str()),
-                );
-                self.signal(
-                    call,
-                    RouteSignal::Connected {
-                        agent: agent.as_str().to_string(),
-                    },
-                );
-            }
-            RoutingEvent::CallAbandoned {
-                call,
-                queue,
-                wait,
-                position,
-            } => {
-                self.emit(
-                    EventDraft::new(EventKind::CallAbandoned {
-                        wait_ms: millis(wait),
-                        position: u32::try_from(position).ok(),
-                    })
-                    .call(Uuid::from_u128(call.0))
-                    .queue(queue.as_str()),
-                );
-                self.calls.remove(&call.0);
-            }
-            RoutingEvent::CallCompleted { call, .. } => {
-                self.calls.remove(&call.0);
-            }
-            // The bundled configuration sets no max wait, max length, empty policy or exit
-            // step, so these do not happen yet; the call task has no exit path to take.
-            RoutingEvent::CallExited {
-                call,
-                queue,
-                reason,
-                ..
-            } => {
-                tracing::info!(call = %Uuid::from_u128(call.0), %queue, ?reason, "call left the queue");
-                let reason = match reason {
-                    hotline_routing::ExitReason::MaxWait
-                    | hotline_routing::ExitReason::RelaxationExit => {
-                        hotline_events::EndReason::MaxWaitExceeded
-                    }
-                    hotline_routing::ExitReason::QueueEmpty => hotline_events::EndReason::NoAgents,
-                };
-                self.signal(call, RouteSignal::Left { reason });
-                self.calls.remove(&call.0);
-            }
-            RoutingEvent::CallRejected {
-                call,
-                queue,
-                reason,
-            } => {
-                tracing::info!(call = %Uuid::from_u128(call.0), %queue, ?reason, "queue refused the call");
-                let reason = match reason {
-                    hotline_routing::RejectReason::QueueFull => hotline_events::EndReason::Error,
-                    hotline_routing::RejectReason::QueueEmpty => {
-                        hotline_events::EndReason::NoAgents
-                    }
-                };
-                self.signal(call, RouteSignal::Left { reason });
-                self.calls.remove(&call.0);
-            }
-            RoutingEvent::CallRelaxed { .. } => {}
-            RoutingEvent::AgentStateChanged {
-                agent, from, to, ..
-            } => {
-                let reason = match &to {
-                    AgentState::NotReady(r) => Some(not_ready_text(r)),
-                    _ => None,
-                };
-                self.emit(
-                    EventDraft::new(EventKind::AgentStateChanged {
-                        from: wire_state(&from),
-                        to: wire_state(&to),
-                        reason,
-                    })
-                    .agent(agent.as_str()),
-                );
-            }
-        }
-    }
-
-    fn signal(&mut self, call: CallId, signal: RouteSignal) {
+    pub(super) fn signal(&mut self, call: CallId, signal: RouteSignal) {
         if let Some(tx) = self.calls.get(&call.0) {
             if tx.send(signal).is_err() {
                 self.calls.remove(&call.0);
@@ -551,107 +354,7 @@ impl RouterTask {
         }
     }
 
-    fn emit(&self, draft: EventDraft) {
+    pub(super) fn emit(&self, draft: EventDraft) {
         self.events.emit(draft);
-    }
-
-    fn agent_infos(&self, now: Instant) -> Vec<AgentInfo> {
-        self.router
-            .agents()
-            .map(|a| AgentInfo {
-                id: a.id.as_str().to_string(),
-                name: self.names.get(a.id.as_str()).cloned(),
-                state: a.state.name().to_string(),
-                reason: match &a.state {
-                    AgentState::NotReady(r) => Some(not_ready_text(r)),
-                    _ => None,
-                },
-                in_state_ms: millis(now.saturating_duration_since(a.since)),
-                queues: a.queues.iter().map(|q| q.as_str().to_string()).collect(),
-                contacts: self.contacts.get(a.id.as_str()).copied().unwrap_or(0),
-            })
-            .collect()
-    }
-
-    fn queue_infos(&self, now: Instant) -> Vec<QueueInfo> {
-        self.router
-            .queues()
-            .map(|q| QueueInfo {
-                name: q.id.as_str().to_string(),
-                waiting: q.waiting,
-                longest_wait_ms: q
-                    .oldest_wait_since
-                    .map_or(0, |t| millis(now.saturating_duration_since(t))),
-                agents_ready: q.agents_ready,
-                members: self.members.get(q.id.as_str()).cloned().unwrap_or_default(),
-            })
-            .collect()
-    }
-
-    fn publish_gauges(&self) {
-        let mut by_state: BTreeMap<&'static str, i64> = [
-            "logged_out",
-            "ready",
-            "reserved",
-            "ringing",
-            "on_call",
-            "wrap_up",
-            "not_ready",
-        ]
-        .into_iter()
-        .map(|s| (s, 0))
-        .collect();
-        for a in self.router.agents() {
-            *by_state.entry(a.state.name()).or_default() += 1;
-        }
-        for (state, n) in by_state {
-            self.metrics
-                .agents_by_state
-                .with_label_values(&[state])
-                .set(n);
-        }
-        for q in self.router.queues() {
-            self.metrics
-                .queue_waiting
-                .with_label_values(&[q.id.as_str()])
-                .set(i64::try_from(q.waiting).unwrap_or(i64::MAX));
-        }
-    }
-}
-
-fn millis(d: std::time::Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-fn not_ready_text(r: &NotReadyReason) -> String {
-    match r {
-        NotReadyReason::MissedOffer => "missed_offer".to_string(),
-        NotReadyReason::Manual(text) => text.clone(),
-    }
-}
-
-fn wire_state(s: &AgentState) -> hotline_events::AgentState {
-    use hotline_events::AgentState as W;
-    match s {
-        AgentState::LoggedOut => W::LoggedOut,
-        AgentState::Ready => W::Ready,
-        AgentState::Reserved => W::Reserved,
-        AgentState::Ringing => W::Ringing,
-        AgentState::OnCall => W::OnCall,
-        AgentState::WrapUp => W::WrapUp,
-        AgentState::NotReady(_) => W::NotReady,
-    }
-}
-
-fn offer_fail_cause(reason: hotline_routing::RequeueReason) -> hotline_events::OfferFailCause {
-    use hotline_events::OfferFailCause as C;
-    use hotline_routing::{OfferFailure, RequeueReason};
-    match reason {
-        RequeueReason::RingTimeout => C::NoAnswer,
-        RequeueReason::OfferFailed(OfferFailure::Busy) => C::Busy,
-        RequeueReason::OfferFailed(OfferFailure::Rejected) => C::Declined,
-        RequeueReason::OfferFailed(OfferFailure::NoAnswer) => C::NoAnswer,
-        RequeueReason::OfferFailed(OfferFailure::Unreachable) => C::Unreachable,
-        RequeueReason::AgentLoggedOut => C::Unreachable,
     }
 }
