@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::agent_state::RequestedState;
 use crate::config::EnqueueOptions;
 use crate::ids::{AgentId, CallId, QueueId};
+use crate::skills::{SkillId, Skills};
 
 /// An input to [`crate::Router::handle`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +100,14 @@ pub enum Command {
         /// How many contacts are registered now.
         count: usize,
     },
+    /// The API replaces an agent's skills (proficiency 1-10 each). Waiting entries the agent
+    /// now qualifies for may be offered to it at once; an offer or call it holds is kept.
+    SetSkills {
+        /// The agent.
+        agent: AgentId,
+        /// Its new skills, replacing the old ones.
+        skills: Skills,
+    },
 }
 
 /// Why an offer failed at the agent's side.
@@ -148,4 +157,12 @@ pub enum CommandError {
     /// The agent is not in wrap-up, so its wrap-up cannot be ended or extended.
     #[error("agent {0} is not in wrap-up")]
     NotInWrapUp(AgentId),
+    /// A skill's proficiency is outside 1-10.
+    #[error("skill {skill}: proficiency {proficiency} is outside 1-10")]
+    InvalidProficiency {
+        /// The skill.
+        skill: SkillId,
+        /// The proficiency given.
+        proficiency: u8,
+    },
 }

@@ -7,6 +7,7 @@ use crate::agent_state::{AgentState, NotReadyReason, RequestedState};
 use crate::command::CommandError;
 use crate::event::{RequeueReason, RevokeReason, RoutingEvent};
 use crate::ids::AgentId;
+use crate::skills::{Skills, MAX_PROFICIENCY, MIN_PROFICIENCY};
 use crate::timers::TimerReason;
 
 impl Router {
@@ -132,5 +133,157 @@ impl Router {
             }
         }
         Ok(())
+    }
+
+    /// Replaces the skills of `agent` after checking every proficiency is 1-10. The dispatch
+    /// that follows every command offers it the entries it now qualifies for.
+    pub(super) fn set_skills(
+        &mut self,
+        agent: &AgentId,
+        skills: Skills,
+    ) -> Result<(), CommandError> {
+        let a = self.agent_idx(agent)?;
+        if let Some((skill, &proficiency)) = skills
+            .iter()
+            .find(|(_, p)| !(MIN_PROFICIENCY..=MAX_PROFICIENCY).contains(*p))
+        {
+            return Err(CommandError::InvalidProficiency {
+                skill: skill.clone(),
+                proficiency,
+            });
+        }
+        self.agents[a].skills = skills;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use crate::command::{Command, CommandError};
+    use crate::config::{EnqueueOptions, QueueConfig, RouterConfig};
+    use crate::event::RoutingEvent;
+    use crate::ids::{AgentId, CallId, QueueId};
+    use crate::router::Router;
+    use crate::skills::{SkillId, SkillRequirement};
+
+    fn router(now: Instant) -> Router {
+        let config = RouterConfig {
+            queues: vec![QueueConfig {
+                id: QueueId::new("billing"),
+                members: vec![AgentId::new("ann")],
+                ring_timeout: Duration::from_secs(15),
+                ..QueueConfig::default()
+            }],
+            agents: vec![AgentId::new("ann")],
+            ..RouterConfig::default()
+        };
+        Router::new(config, now).unwrap()
+    }
+
+    fn offers(r: &mut Router) -> Vec<(CallId, AgentId)> {
+        std::iter::from_fn(|| r.poll_event())
+            .filter_map(|e| match e {
+                RoutingEvent::CallOffered { call, agent, .. } => Some((call, agent)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_agent_gaining_the_required_skill_takes_the_waiting_entry() {
+        let t0 = Instant::now();
+        let mut r = router(t0);
+        let ann = AgentId::new("ann");
+        r.handle(
+            t0,
+            Command::ContactsChanged {
+                agent: ann.clone(),
+                count: 1,
+            },
+        )
+        .unwrap();
+        let options = EnqueueOptions {
+            required: vec![SkillRequirement::new("billing", 5)],
+            ..EnqueueOptions::default()
+        };
+        r.handle(
+            t0,
+            Command::EnqueueWith {
+                call: CallId(1),
+                queue: QueueId::new("billing"),
+                options,
+            },
+        )
+        .unwrap();
+        assert!(offers(&mut r).is_empty(), "ann has no billing skill yet");
+
+        // Too low a proficiency still does not qualify.
+        let t1 = t0 + Duration::from_secs(1);
+        let low = [(SkillId::new("billing"), 4)].into();
+        r.handle(
+            t1,
+            Command::SetSkills {
+                agent: ann.clone(),
+                skills: low,
+            },
+        )
+        .unwrap();
+        assert!(offers(&mut r).is_empty());
+
+        let t2 = t0 + Duration::from_secs(2);
+        let skills = [(SkillId::new("billing"), 7)].into();
+        r.handle(
+            t2,
+            Command::SetSkills {
+                agent: ann.clone(),
+                skills,
+            },
+        )
+        .unwrap();
+        assert_eq!(offers(&mut r), vec![(CallId(1), ann.clone())]);
+        assert_eq!(r.agent(&ann).unwrap().skills[&SkillId::new("billing")], 7);
+    }
+
+    #[test]
+    fn skills_outside_one_to_ten_and_unknown_agents_are_refused() {
+        let t0 = Instant::now();
+        let mut r = router(t0);
+        let bad = [(SkillId::new("billing"), 11)].into();
+        assert_eq!(
+            r.handle(
+                t0,
+                Command::SetSkills {
+                    agent: AgentId::new("ann"),
+                    skills: bad
+                }
+            ),
+            Err(CommandError::InvalidProficiency {
+                skill: SkillId::new("billing"),
+                proficiency: 11
+            })
+        );
+        let zero = [(SkillId::new("billing"), 0)].into();
+        assert!(r
+            .handle(
+                t0,
+                Command::SetSkills {
+                    agent: AgentId::new("ann"),
+                    skills: zero
+                }
+            )
+            .is_err());
+        assert!(r.agent(&AgentId::new("ann")).unwrap().skills.is_empty());
+        assert_eq!(
+            r.handle(
+                t0,
+                Command::SetSkills {
+                    agent: AgentId::new("zed"),
+                    skills: Default::default()
+                }
+            ),
+            Err(CommandError::UnknownAgent(AgentId::new("zed")))
+        );
     }
 }

@@ -274,6 +274,7 @@ impl Router {
             Command::ContactsChanged { agent, count } => {
                 self.contacts_changed(now, &agent, count)?
             }
+            Command::SetSkills { agent, skills } => self.set_skills(&agent, skills)?,
         }
         self.leave_empty_queues(now);
         self.dispatch(now);

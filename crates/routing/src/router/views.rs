@@ -1,11 +1,12 @@
 //! Read-only views of the router for the HTTP API and metrics.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::{Agent, Phase, Router};
 use crate::agent_state::{AgentState, NotReadyReason};
-use crate::config::Strategy;
+use crate::config::{QueueConfig, Strategy};
 use crate::ids::{AgentId, CallId, QueueId};
+use crate::skills::Skills;
 
 /// An agent as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +27,8 @@ pub struct AgentView<'a> {
     pub contacts: usize,
     /// A not-ready asked for while busy, applied after the call.
     pub pending_not_ready: Option<&'a NotReadyReason>,
+    /// Its skills and proficiencies.
+    pub skills: &'a Skills,
 }
 
 /// A queue as the API and metrics show it.
@@ -51,6 +54,13 @@ pub struct QueueView<'a> {
     pub agents_busy: usize,
     /// Members not ready.
     pub agents_not_ready: usize,
+    /// The queue's configuration.
+    pub config: &'a QueueConfig,
+    /// The exponentially weighted handle time (talk plus wrap-up) the wait estimates use.
+    pub handle_time: Duration,
+    /// The wait a new entry can expect, as [`Router::estimated_wait`] computes it for the
+    /// entry behind every waiting one; `None` when nobody staffs the queue.
+    pub estimated_wait: Option<Duration>,
 }
 
 /// A routed call as the API shows it.
@@ -135,6 +145,9 @@ impl Router {
             agents_ready: 0,
             agents_busy: 0,
             agents_not_ready: 0,
+            config: &queue.config,
+            handle_time: queue.stats.handle_time(),
+            estimated_wait: None,
         };
         view.offering = queue
             .line
@@ -154,6 +167,10 @@ impl Router {
             }
             view.agents_logged_in += 1;
         }
+        let staffed = u32::try_from(view.agents_ready + view.agents_busy).unwrap_or(u32::MAX);
+        let position = view.waiting - view.offering + 1;
+        let ahead = u32::try_from(position.saturating_sub(view.agents_ready)).unwrap_or(u32::MAX);
+        view.estimated_wait = (staffed > 0).then(|| view.handle_time * ahead / staffed);
         view
     }
 
@@ -201,5 +218,6 @@ fn agent_view(agent: &Agent) -> AgentView<'_> {
         queues: &agent.queues,
         contacts: agent.contacts,
         pending_not_ready: agent.pending_not_ready.as_ref(),
+        skills: &agent.skills,
     }
 }
