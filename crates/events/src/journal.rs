@@ -9,4 +9,6 @@ mod writer;
 pub use reader::{read_journal, read_journal_dir, JournalLine, JournalReader};
 pub use segments::{journal_files, segment_path, DEFAULT_SEGMENT_BYTES};
 pub(crate) use writer::{open_journal, JournalHandle};
-pub use writer::{EventSink, JournalConfig, JournalPosition, COMMIT_INTERVAL, JOURNAL_FILE};
+pub use writer::{
+    EventBatch, EventSink, JournalConfig, JournalPosition, COMMIT_INTERVAL, JOURNAL_FILE,
+};

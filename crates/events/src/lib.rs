@@ -46,8 +46,8 @@ pub use error::{
     SnapshotError,
 };
 pub use journal::{
-    read_journal, read_journal_dir, EventSink, JournalConfig, JournalPosition, JournalReader,
-    DEFAULT_SEGMENT_BYTES,
+    read_journal, read_journal_dir, EventBatch, EventSink, JournalConfig, JournalPosition,
+    JournalReader, DEFAULT_SEGMENT_BYTES,
 };
 pub use pipeline::{EventPipeline, EventPipelineHandle, ShutdownReport, SHUTDOWN_PUBLISH_DEADLINE};
 pub use publisher::{Cursor, PublisherStatus, RedisConfig};

@@ -127,6 +127,15 @@ impl EventPipelineHandle {
         self.journal.position.clone()
     }
 
+    /// Every event once it is fsynced, in batches in `seq` order (for live projections).
+    ///
+    /// Events committed before this call are not sent: read them from the journal after
+    /// subscribing, and skip the overlap by `seq`. A subscriber more than 1,024 batches
+    /// behind gets `RecvError::Lagged` and should catch up from the journal.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<crate::journal::EventBatch> {
+        self.journal.committed.subscribe()
+    }
+
     /// A watch of the highest `seq` acknowledged by Redis; `None` without Redis.
     pub fn published_seq(&self) -> Option<watch::Receiver<u64>> {
         self.watches.as_ref().map(|w| w.published_seq.clone())

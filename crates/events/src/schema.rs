@@ -148,6 +148,12 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// An agent's skills were replaced (through the API); the full new set.
+    #[serde(rename = "agent.skills_changed")]
+    AgentSkillsChanged {
+        /// Proficiency 1-10 per skill name.
+        skills: std::collections::BTreeMap<String, u8>,
+    },
     /// The call was put on hold.
     #[serde(rename = "call.held")]
     CallHeld,
@@ -172,6 +178,7 @@ impl EventKind {
             Self::AgentRegistered { .. } => "agent.registered",
             Self::AgentUnregistered => "agent.unregistered",
             Self::AgentStateChanged { .. } => "agent.state_changed",
+            Self::AgentSkillsChanged { .. } => "agent.skills_changed",
             Self::CallHeld => "call.held",
             Self::CallResumed => "call.resumed",
         }

@@ -15,14 +15,14 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{broadcast, oneshot, watch};
 use tracing::{error, warn};
 use uuid::Uuid;
 
 use super::recover::{last_complete_seq, recover};
 use super::segments::{live_segment, segment_path, sync_dir, DEFAULT_SEGMENT_BYTES};
 use crate::error::{FlushError, JournalOpenError};
-use crate::schema::EventDraft;
+use crate::schema::{Event, EventDraft};
 use crate::stats::Counters;
 use crate::timestamp::Timestamp;
 
@@ -39,6 +39,12 @@ const MAX_BATCH_EVENTS: usize = 4096;
 /// First and longest pause before retrying a failed write or fsync.
 const RETRY_MIN: Duration = Duration::from_millis(100);
 const RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// How many committed batches a slow subscriber may fall behind before it lags.
+const SUBSCRIBER_BATCHES: usize = 1024;
+
+/// A committed batch of events, in `seq` order, as subscribers receive it.
+pub type EventBatch = Arc<[Event]>;
 
 /// How long shutdown waits for the writer to drain before giving up.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -139,6 +145,7 @@ pub(crate) struct JournalHandle {
     pub(crate) position: watch::Receiver<JournalPosition>,
     pub(crate) path: PathBuf,
     pub(crate) dir: PathBuf,
+    pub(crate) committed: broadcast::Sender<EventBatch>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -211,6 +218,7 @@ pub(crate) fn open_journal(
     let (pos_tx, pos_rx) = watch::channel(start);
     let (tx, rx) = mpsc::channel();
     let closed = Arc::new(AtomicBool::new(false));
+    let (committed, _) = broadcast::channel(SUBSCRIBER_BATCHES);
     let writer = Writer {
         file,
         dir: config.dir.clone(),
@@ -226,6 +234,8 @@ pub(crate) fn open_journal(
         counters: Arc::clone(&counters),
         seq_tx,
         pos_tx,
+        batch: Vec::new(),
+        committed: committed.clone(),
     };
     let thread = std::thread::Builder::new()
         .name("hotline-journal".into())
@@ -243,6 +253,7 @@ pub(crate) fn open_journal(
         position: pos_rx,
         path,
         dir: config.dir.clone(),
+        committed,
         thread: Some(thread),
     };
     Ok((sink, handle))
@@ -266,6 +277,9 @@ struct Writer {
     counters: Arc<Counters>,
     seq_tx: watch::Sender<u64>,
     pos_tx: watch::Sender<JournalPosition>,
+    /// The buffered events themselves, handed to subscribers once committed.
+    batch: Vec<Event>,
+    committed: broadcast::Sender<EventBatch>,
 }
 
 impl Writer {
@@ -349,6 +363,7 @@ impl Writer {
                 self.buf.push(b'\n');
                 self.next_seq += 1;
                 self.buffered += 1;
+                self.batch.push(event);
             }
             Err(err) => {
                 // Cannot happen for these types (string keys, no maps of non-strings); keep
@@ -396,6 +411,12 @@ impl Writer {
             }
             self.seq_tx.send_replace(self.durable.seq);
             self.pos_tx.send_replace(self.durable);
+            // After the fsync: a subscriber that joins after this check reads the batch
+            // from the file instead.
+            let batch = std::mem::take(&mut self.batch);
+            if self.committed.receiver_count() > 0 {
+                let _ = self.committed.send(batch.into());
+            }
             self.last_commit = Some(Instant::now());
         }
         for waiter in self.waiters.drain(..) {

@@ -53,6 +53,9 @@ fn all_kinds() -> Vec<EventKind> {
             to: AgentState::Ready,
             reason: None,
         },
+        EventKind::AgentSkillsChanged {
+            skills: [("billing".to_string(), 7), ("french".to_string(), 3)].into(),
+        },
         EventKind::CallHeld,
         EventKind::CallResumed,
     ]
@@ -105,6 +108,20 @@ fn json_of_call_ended_is_stable() {
     assert_eq!(
         serde_json::to_string(&event).unwrap(),
         r#"{"v":1,"id":"00000000-0000-0000-0000-000000000000","seq":1,"ts":"2026-11-23T10:15:02.123Z","node":"n","type":"call.ended","reason":"max_wait_exceeded","hung_up_by":"system","duration_ms":600000}"#
+    );
+}
+
+#[test]
+fn json_of_agent_skills_changed_is_stable() {
+    let ev = EventDraft::new(EventKind::AgentSkillsChanged {
+        skills: [("billing".to_string(), 7)].into(),
+    })
+    .agent("1003")
+    .into_event(Uuid::from_u128(1), 9, ts(), "hl-1");
+    let json = serde_json::to_string(&ev).unwrap();
+    assert!(
+        json.contains(r#""type":"agent.skills_changed","skills":{"billing":7},"agent_id":"1003""#),
+        "{json}"
     );
 }
 
