@@ -137,6 +137,17 @@ impl KpiProjection {
         true
     }
 
+    /// Makes a configured queue appear in snapshots (with zero counts) before its first call.
+    pub fn declare_queue(&mut self, queue: &str) {
+        self.queue_series(queue);
+    }
+
+    /// Makes a configured agent appear in snapshots before its first state change, as
+    /// logged out since `at`. An agent already known is left as it is.
+    pub fn declare_agent(&mut self, agent: &str, at: Timestamp) {
+        self.agent_track(agent, ms_of(&at));
+    }
+
     /// Stops following calls with no event since `cutoff` (calls whose end was lost, e.g.
     /// in a crash). Their queue outcome stays as last known.
     pub fn forget_calls_before(&mut self, cutoff: Timestamp) {

@@ -479,3 +479,24 @@ fn events_about_unknown_calls_are_ignored() {
     assert!(snap.queues.is_empty());
     assert!(snap.agents.is_empty());
 }
+
+#[test]
+fn declared_queues_and_agents_appear_with_zero_counts_and_keep_replayed_state() {
+    let mut j = Journal::new(datetime!(2026-11-23 10:00 UTC));
+    j.state(0, "alice", LoggedOut, Ready, None);
+    let mut p = KpiProjection::new(KpiConfig::default());
+    for e in &j.events {
+        p.apply(e);
+    }
+    p.declare_queue("billing");
+    p.declare_agent("bob", j.at(5_000));
+    // Declaring a known agent changes nothing.
+    p.declare_agent("alice", j.at(5_000));
+    let snap = p.snapshot(j.at(60_000));
+    let billing = queue_kpis(&snap, "billing", LAST_15M);
+    assert_eq!((billing.offered, billing.answered), (0, 0));
+    assert_eq!(billing.service_level, None);
+    assert_eq!(snap.agents["bob"].state, LoggedOut);
+    assert_eq!(snap.agents["alice"].state, Ready);
+    assert_eq!(snap.agents["alice"].since, j.at(0));
+}
