@@ -52,7 +52,8 @@ pub use journal::{
 pub use pipeline::{EventPipeline, EventPipelineHandle, ShutdownReport, SHUTDOWN_PUBLISH_DEADLINE};
 pub use publisher::{Cursor, PublisherStatus, RedisConfig};
 pub use schema::{
-    AgentState, EndReason, Event, EventDraft, EventKind, HungUpBy, OfferFailCause, SCHEMA_VERSION,
+    AgentState, CallbackFailCause, CallbackGiveUpReason, EndReason, Event, EventDraft, EventKind,
+    HungUpBy, OfferFailCause, SCHEMA_VERSION,
 };
 pub use snapshot::{load_recovery, write_snapshot, Recovery, Snapshot};
 pub use stats::{Stats, StatsReader};

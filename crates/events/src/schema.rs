@@ -116,6 +116,85 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         position: Option<u32>,
     },
+    /// A callback entry joined a queue directly (the API, or a restart restoring it), at the
+    /// place its original entry time gives it.
+    #[serde(rename = "callback.queued")]
+    CallbackQueued {
+        /// The customer's number to call back. Personal data, kept as given because a restart
+        /// must dial it; logs redact it.
+        number: String,
+        /// The customer's reason or note.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        /// When the entry originally entered the queue (its age counts from it).
+        entered_at: Timestamp,
+        /// Its priority (higher is served first).
+        #[serde(default)]
+        priority: i32,
+        /// Dial attempts already made.
+        #[serde(default)]
+        attempts: u32,
+        /// 1-based position in the queue on entry.
+        position: u32,
+    },
+    /// A waiting caller asked to be called back: the call became a callback entry, keeping its
+    /// place and age. The caller's hang-up that follows is not an abandon.
+    #[serde(rename = "callback.converted")]
+    CallbackConverted {
+        /// The customer's number to call back (personal data, as in `callback.queued`).
+        number: String,
+        /// The customer's reason or note.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        /// When the call originally entered the queue.
+        entered_at: Timestamp,
+        /// Its priority.
+        #[serde(default)]
+        priority: i32,
+    },
+    /// The waiting caller is offered a callback.
+    #[serde(rename = "callback.offered")]
+    CallbackOffered {
+        /// How long the caller had waited.
+        wait_ms: u64,
+    },
+    /// A callback's turn came: the agent is reserved and hotline dials the customer.
+    #[serde(rename = "callback.due")]
+    CallbackDue {
+        /// Which attempt this is (1 = the first).
+        attempt: u32,
+    },
+    /// The customer and the agent of a callback are talking (a terminal outcome of the entry).
+    #[serde(rename = "callback.connected")]
+    CallbackConnected {
+        /// How long the entry waited, from its original entry time.
+        wait_ms: u64,
+    },
+    /// A callback's dial failed; it waits at its place again unless `callback.given_up`
+    /// follows.
+    #[serde(rename = "callback.failed")]
+    CallbackFailed {
+        /// What happened.
+        cause: CallbackFailCause,
+        /// Attempts made so far, this one included.
+        attempts: u32,
+        /// How long before it may be dialed again.
+        retry_after_ms: u64,
+    },
+    /// The queue gave a callback up (a terminal outcome of the entry).
+    #[serde(rename = "callback.given_up")]
+    CallbackGivenUp {
+        /// How long it waited, from its original entry time.
+        wait_ms: u64,
+        /// Why.
+        reason: CallbackGiveUpReason,
+    },
+    /// A waiting callback was cancelled (a terminal outcome of the entry).
+    #[serde(rename = "callback.cancelled")]
+    CallbackCancelled {
+        /// How long it waited, from its original entry time.
+        wait_ms: u64,
+    },
     /// The call ended (always the last event of a call).
     #[serde(rename = "call.ended")]
     CallEnded {
@@ -174,6 +253,14 @@ impl EventKind {
             Self::CallOfferFailed { .. } => "call.offer_failed",
             Self::CallAnswered { .. } => "call.answered",
             Self::CallAbandoned { .. } => "call.abandoned",
+            Self::CallbackQueued { .. } => "callback.queued",
+            Self::CallbackConverted { .. } => "callback.converted",
+            Self::CallbackOffered { .. } => "callback.offered",
+            Self::CallbackDue { .. } => "callback.due",
+            Self::CallbackConnected { .. } => "callback.connected",
+            Self::CallbackFailed { .. } => "callback.failed",
+            Self::CallbackGivenUp { .. } => "callback.given_up",
+            Self::CallbackCancelled { .. } => "callback.cancelled",
             Self::CallEnded { .. } => "call.ended",
             Self::AgentRegistered { .. } => "agent.registered",
             Self::AgentUnregistered => "agent.unregistered",
@@ -201,6 +288,30 @@ pub enum OfferFailCause {
     CallerHungUp,
     /// Any other failure response or internal error.
     Failed,
+}
+
+/// Why a callback's dial failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackFailCause {
+    /// The customer did not answer.
+    NoAnswer,
+    /// The customer's line was busy.
+    Busy,
+    /// The customer's number could not be reached.
+    Unreachable,
+    /// The agent's leg did not connect.
+    AgentUnavailable,
+}
+
+/// Why a queue gave a callback up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackGiveUpReason {
+    /// Its last dial attempt failed.
+    AttemptsExhausted,
+    /// It waited the queue's callback expiry.
+    Expired,
 }
 
 /// Why a call ended.

@@ -33,6 +33,33 @@ fn all_kinds() -> Vec<EventKind> {
             wait_ms: 1,
             position: None,
         },
+        EventKind::CallbackQueued {
+            number: "+33123456789".into(),
+            note: Some("billing question".into()),
+            entered_at: ts(),
+            priority: 2,
+            attempts: 1,
+            position: 4,
+        },
+        EventKind::CallbackConverted {
+            number: "+33123456789".into(),
+            note: None,
+            entered_at: ts(),
+            priority: 0,
+        },
+        EventKind::CallbackOffered { wait_ms: 90_000 },
+        EventKind::CallbackDue { attempt: 2 },
+        EventKind::CallbackConnected { wait_ms: 600_000 },
+        EventKind::CallbackFailed {
+            cause: CallbackFailCause::Busy,
+            attempts: 1,
+            retry_after_ms: 60_000,
+        },
+        EventKind::CallbackGivenUp {
+            wait_ms: 7_200_000,
+            reason: CallbackGiveUpReason::AttemptsExhausted,
+        },
+        EventKind::CallbackCancelled { wait_ms: 5_000 },
         EventKind::CallEnded {
             reason: EndReason::Completed,
             hung_up_by: HungUpBy::Agent,
@@ -123,6 +150,36 @@ fn json_of_agent_skills_changed_is_stable() {
         json.contains(r#""type":"agent.skills_changed","skills":{"billing":7},"agent_id":"1003""#),
         "{json}"
     );
+}
+
+#[test]
+fn json_of_callback_queued_keeps_the_number_and_entry_time() {
+    let ev = EventDraft::new(EventKind::CallbackQueued {
+        number: "+33123456789".into(),
+        note: None,
+        entered_at: ts(),
+        priority: 0,
+        attempts: 0,
+        position: 2,
+    })
+    .queue("support")
+    .into_event(Uuid::from_u128(1), 9, ts(), "hl-1");
+    let json = serde_json::to_string(&ev).unwrap();
+    assert!(
+        json.contains(r#""type":"callback.queued","number":"+33123456789","entered_at":"2026-11-23T10:15:02.123Z","priority":0,"attempts":0,"position":2"#),
+        "{json}"
+    );
+    // Fields added later default when an older writer left them out.
+    let old = r#"{"v":1,"id":"00000000-0000-0000-0000-000000000001","seq":9,"ts":"2026-11-23T10:15:02.123Z","node":"n","type":"callback.queued","number":"1","entered_at":"2026-11-23T10:15:02.123Z","position":1}"#;
+    let back: Event = serde_json::from_str(old).unwrap();
+    assert!(matches!(
+        back.kind,
+        EventKind::CallbackQueued {
+            priority: 0,
+            attempts: 0,
+            ..
+        }
+    ));
 }
 
 #[test]
