@@ -30,6 +30,10 @@ pub enum Strategy {
     WeightedRandom,
     /// The agent with the highest proficiency in the entry's skills; ties by longest idle.
     BestSkilled,
+    /// Every eligible agent at once (all those at the best placement); the first to answer
+    /// takes the call and the other offers are revoked
+    /// ([`crate::RevokeReason::AnsweredElsewhere`]).
+    RingAll,
 }
 
 /// When a queue counts as empty for the join/leave policies.

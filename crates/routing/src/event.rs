@@ -23,7 +23,8 @@ pub enum RoutingEvent {
         /// Its 1-based position, counting the calls ahead of it (including ones being offered).
         position: usize,
     },
-    /// The server must invite the agent's contacts for this call.
+    /// The server must invite the agent's contacts for this call (a ring-all entry has one such
+    /// event per agent it rings at once).
     CallOffered {
         /// The call.
         call: CallId,
@@ -45,7 +46,9 @@ pub enum RoutingEvent {
         /// Why.
         reason: RevokeReason,
     },
-    /// A failed or revoked offer put the call back at its place in the queue.
+    /// A failed or revoked offer put the call back at its place in the queue. For a ring-all
+    /// entry there is one per offer that ended unanswered; the entry waits again only once none
+    /// of its offers rings any more.
     CallRequeued {
         /// The call.
         call: CallId,
@@ -164,6 +167,8 @@ pub enum RevokeReason {
     AgentLoggedOut,
     /// The entry left the queue (max wait, an exit step) while the offer rang.
     CallExited,
+    /// Another agent ringing for the same ring-all entry answered first (not a missed offer).
+    AnsweredElsewhere,
 }
 
 /// Why a call went back to waiting after an offer.

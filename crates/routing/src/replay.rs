@@ -26,12 +26,26 @@ pub struct ReplayedAgent {
 pub struct ReplayedCall {
     /// The queue it entered.
     pub queue: QueueId,
-    /// The agent it is offered or connected to.
+    /// The agent it is connected to, or offered to while exactly one offer of it rings.
     pub agent: Option<AgentId>,
+    /// Every agent whose offer of it rings, in offer order (several for a ring-all entry).
+    pub ringing: Vec<AgentId>,
     /// Whether it is connected.
     pub connected: bool,
     /// How many relaxation steps applied.
     pub relaxation_step: usize,
+}
+
+impl ReplayedCall {
+    /// Derives `agent` from the ringing offers until the call connects.
+    fn settle(&mut self) {
+        if !self.connected {
+            self.agent = match self.ringing.as_slice() {
+                [one] => Some(one.clone()),
+                _ => None,
+            };
+        }
+    }
 }
 
 /// A fold of routing events into agent states and routed calls.
@@ -74,7 +88,8 @@ impl Replay {
                     entry.current_call = Some(*call);
                 }
                 if let Some(routed) = self.calls.get_mut(call) {
-                    routed.agent = Some(agent.clone());
+                    routed.ringing.push(agent.clone());
+                    routed.settle();
                 }
             }
             RoutingEvent::CallRequeued { call, agent, .. }
@@ -91,7 +106,8 @@ impl Replay {
                     }
                     _ => {
                         if let Some(routed) = self.calls.get_mut(call) {
-                            routed.agent = None;
+                            routed.ringing.retain(|a| a != agent);
+                            routed.settle();
                         }
                     }
                 }
@@ -102,14 +118,18 @@ impl Replay {
                     ReplayedCall {
                         queue: queue.clone(),
                         agent: None,
+                        ringing: Vec::new(),
                         connected: false,
                         relaxation_step: 0,
                     },
                 );
             }
-            RoutingEvent::CallConnected { call, .. } => {
+            RoutingEvent::CallConnected { call, agent, .. } => {
                 if let Some(routed) = self.calls.get_mut(call) {
                     routed.connected = true;
+                    routed.agent = Some(agent.clone());
+                    // A ring-all entry's other offers are revoked by the events that follow.
+                    routed.ringing.retain(|a| a != agent);
                 }
             }
             RoutingEvent::CallRelaxed { call, step, .. } => {

@@ -299,6 +299,9 @@ impl Checker {
             let (agent, connected) = match view.status {
                 CallStatus::Waiting { .. } => (None, false),
                 CallStatus::Offered { agent, .. } => (Some(agent.clone()), false),
+                CallStatus::RingingAll { agents, .. } => {
+                    ((agents.len() == 1).then(|| agents[0].clone()), false)
+                }
                 CallStatus::Connected { agent, .. } => (Some(agent.clone()), true),
             };
             prop_assert_eq!(&replayed.agent, &agent);

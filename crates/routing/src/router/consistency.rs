@@ -26,9 +26,25 @@ fn check(router: &Router) {
     for (id, call) in &router.calls {
         let in_line = router.queues[call.queue].line.get(&call.line_key()) == Some(id);
         let unoffered = router.unoffered.get(&call.seq) == Some(id);
+        let ring_all = router.queues[call.queue].config.strategy == Distribution::RingAll;
         match call.phase {
             Phase::Waiting => assert!(in_line && unoffered, "{id} waiting"),
+            Phase::RingingAll { ref agents } => {
+                assert!(ring_all, "{id} rings several agents outside ring-all");
+                assert!(in_line && !unoffered, "{id} ringing all");
+                assert!(!agents.is_empty(), "{id} rings nobody");
+                assert!(agents.windows(2).all(|w| w[0] < w[1]), "{id} agent order");
+                for &agent in agents {
+                    assert!(
+                        router.qualifies(*id, agent),
+                        "{id} offered to an unqualified agent"
+                    );
+                    assert_eq!(router.agents[agent].call, Some(*id));
+                    assert!(router.agents[agent].state.holds_offer());
+                }
+            }
             Phase::Offered { agent } => {
+                assert!(!ring_all, "a ring-all entry offered as a single offer");
                 assert!(in_line && !unoffered, "{id} offered");
                 assert!(
                     router.qualifies(*id, agent),
@@ -56,10 +72,21 @@ fn check(router: &Router) {
         let holds = agent.state.holds_offer() || agent.state == AgentState::OnCall;
         assert_eq!(agent.call.is_some(), holds, "{} call", agent.id);
     }
+    // An agent holds at most one offer, whatever the number of offers of an entry.
+    let mut holding = std::collections::BTreeSet::new();
+    for call in router.calls.values() {
+        for &agent in call.phase.offered() {
+            assert!(
+                holding.insert(agent),
+                "{} holds two offers",
+                router.agents[agent].id
+            );
+        }
+    }
     // Exactly one ring timer per offer and one wrap-up timer per agent in wrap-up.
     let mut armed = 0;
     for (id, call) in &router.calls {
-        if let Phase::Offered { agent } = call.phase {
+        for &agent in call.phase.offered() {
             let agent = router.agents[agent].id.clone();
             assert!(router
                 .timers
@@ -227,6 +254,7 @@ fn strategy() -> impl Strategy<Value = Distribution> {
         Just(Distribution::Random),
         Just(Distribution::WeightedRandom),
         Just(Distribution::BestSkilled),
+        Just(Distribution::RingAll),
     ]
 }
 
@@ -256,6 +284,37 @@ proptest! {
             if let Some((at, _)) = router.poll_timeout() {
                 prop_assert!(at >= t0);
             }
+            router.events.clear();
+        }
+    }
+}
+
+proptest! {
+    /// Ring-all with every penalty at 0, so that most entries ring several agents at once.
+    #[test]
+    fn ring_all_indexes_stay_consistent(
+        commands in proptest::collection::vec(command(), 1..80),
+    ) {
+        let t0 = Instant::now();
+        let mut router = router(t0, Distribution::RingAll);
+        for queue in &mut router.queues {
+            queue.penalties.fill(0);
+        }
+        let mut now = t0;
+        for command in commands {
+            match command {
+                Some(command) => {
+                    let before = router.events.len();
+                    if router.handle(now, command).is_err() {
+                        prop_assert_eq!(router.events.len(), before, "a refusal emits nothing");
+                    }
+                }
+                None => {
+                    now += Duration::from_millis(700);
+                    router.handle_timeout(now);
+                }
+            }
+            check(&router);
             router.events.clear();
         }
     }

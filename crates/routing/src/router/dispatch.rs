@@ -159,6 +159,8 @@ impl Router {
                 tied.iter().min_by_key(|c| (talk(c), idle(c)))
             }
             Strategy::Linear => tied.iter().min_by_key(|c| c.order),
+            // `offer` rings every tied agent; the first in member order stands for them.
+            Strategy::RingAll => tied.iter().min_by_key(|c| c.order),
             Strategy::RoundRobin => {
                 let last = home.rr_last;
                 tied.iter()
@@ -201,19 +203,48 @@ impl Router {
         chosen.copied()
     }
 
-    /// Offers waiting `call` to the chosen ready agent.
+    /// Offers waiting `call` to the chosen ready agent; a ring-all entry goes to every agent
+    /// tied with it at once.
     fn offer(&mut self, now: Instant, call: CallId, chosen: Candidate) {
-        let a = chosen.agent;
+        let ring_all = self
+            .calls
+            .get(&call)
+            .is_some_and(|c| self.queues[c.queue].config.strategy == Strategy::RingAll);
+        let offered = if ring_all {
+            self.candidates(call)
+        } else {
+            vec![chosen]
+        };
         let Some(routed) = self.calls.get_mut(&call) else {
             return;
         };
         self.unoffered.remove(&routed.seq);
-        routed.phase = Phase::Offered { agent: a };
-        let step = routed.step;
+        routed.phase = if ring_all {
+            Phase::RingingAll {
+                agents: offered.iter().map(|c| c.agent).collect(),
+            }
+        } else {
+            Phase::Offered {
+                agent: chosen.agent,
+            }
+        };
         let home = &mut self.queues[routed.queue];
         if home.config.strategy == Strategy::RoundRobin && chosen.order < home.members.len() {
             home.rr_last = Some(chosen.order);
         }
+        for candidate in offered {
+            self.ring(now, call, candidate);
+        }
+    }
+
+    /// Reserves one offered agent, arms its ring timer and tells the server to ring it.
+    fn ring(&mut self, now: Instant, call: CallId, chosen: Candidate) {
+        let a = chosen.agent;
+        let Some(routed) = self.calls.get(&call) else {
+            return;
+        };
+        let step = routed.step;
+        let home = &self.queues[routed.queue];
         let ring_timeout = home.config.ring_timeout;
         let queue_id = home.config.id.clone();
         let strategy = home.config.strategy;

@@ -208,8 +208,9 @@ impl Router {
         self.timers.cancel(&TimerReason::Relax { call });
         self.timers.cancel(&TimerReason::MaxWait { call });
         let q = routed.queue;
-        let mut freed = None;
-        if let Phase::Offered { agent: a } = routed.phase {
+        // Every offer of it is revoked (several for a ring-all entry).
+        let freed = routed.phase.offered().to_vec();
+        for &a in &freed {
             let agent = self.agents[a].id.clone();
             self.timers.cancel(&TimerReason::RingTimeout {
                 call,
@@ -225,8 +226,8 @@ impl Router {
                 reason,
             });
             self.agents[a].call = None;
-            freed = Some(a);
-        } else {
+        }
+        if freed.is_empty() {
             self.unoffered.remove(&routed.seq);
         }
         let key = routed.line_key();
@@ -250,7 +251,7 @@ impl Router {
                 reason,
             },
         });
-        if let Some(a) = freed {
+        for a in freed {
             match self.agents[a].pending_not_ready.take() {
                 Some(reason) => self.set_state(a, AgentState::NotReady(reason), now),
                 // The agent did no work: it keeps its idle time and so its place.
@@ -282,7 +283,7 @@ impl Router {
         let Some(routed) = self.calls.get_mut(&call) else {
             return;
         };
-        routed.phase = Phase::Connected { agent: a, at: now };
+        let rung = std::mem::replace(&mut routed.phase, Phase::Connected { agent: a, at: now });
         let wait = now.saturating_duration_since(routed.enqueued_at);
         let q = routed.queue;
         let key = routed.line_key();
@@ -298,6 +299,9 @@ impl Router {
             wait,
         });
         self.set_state(a, AgentState::OnCall, now);
+        if let Phase::RingingAll { agents } = rung {
+            self.answered_elsewhere(now, call, a, &agents);
+        }
     }
 
     pub(super) fn offer_failed(
@@ -320,6 +324,14 @@ impl Router {
             // Timers are cancelled whenever an offer ends, so this offer is still live.
             return;
         };
+        if self
+            .calls
+            .get(&call)
+            .is_some_and(|c| matches!(c.phase, Phase::RingingAll { .. }))
+        {
+            self.ring_all_timeout(now, call);
+            return;
+        }
         self.emit(RoutingEvent::OfferRevoked {
             call,
             agent: agent.clone(),
@@ -329,15 +341,18 @@ impl Router {
         self.missed(now, a);
     }
 
-    /// Puts an offered call back at its place in its queue, without an offer.
+    /// Ends agent `a`'s offer of `call`, putting the call back at its place in its queue without
+    /// an offer (for a ring-all entry, once none of its offers rings any more).
     pub(super) fn requeue(&mut self, call: CallId, a: usize, reason: RequeueReason) {
         self.agents[a].call = None;
         let Some(routed) = self.calls.get_mut(&call) else {
             return;
         };
-        routed.phase = Phase::Waiting;
         let (seq, q) = (routed.seq, routed.queue);
-        self.unoffered.insert(seq, call);
+        if routed.phase.end_offer(a) {
+            routed.phase = Phase::Waiting;
+            self.unoffered.insert(seq, call);
+        }
         self.emit(RoutingEvent::CallRequeued {
             call,
             queue: self.queues[q].config.id.clone(),

@@ -22,14 +22,31 @@
 //!
 //! A failed or timed-out offer counts as a missed offer: after the agent's `max_missed_offers` in
 //! a row (default 1) it becomes `NotReady(MissedOffer)`, else `Ready` again at the back of the idle
-//! line. The entry keeps its place. An agent never holds two offers and an entry is never offered
-//! to two agents at once.
+//! line. The entry keeps its place. An agent never holds two offers and, except under ring-all,
+//! an entry is never offered to two agents at once.
+//!
+//! # Ring-all
+//!
+//! A queue with [`crate::Strategy::RingAll`] offers an entry to every agent at its best placement
+//! (step 1 and 2 above) at once: one `CallOffered` per agent, each with its own ring timer, all
+//! due together. Agents that become ready while it rings are not added; they take the next entry.
+//!
+//! - The first to answer takes the call; the other offers are revoked at once
+//!   ([`crate::RevokeReason::AnsweredElsewhere`]): those agents did no work, so they keep their
+//!   idle time and count no missed offer.
+//! - The ring timeout revokes every offer still ringing; each of those agents counts a missed
+//!   offer and the entry keeps its place.
+//! - An agent failing its own offer (busy, declined, unreachable) counts a missed offer for that
+//!   agent alone; the other offers keep ringing. When the last one fails the entry waits again.
+//! - The caller hanging up (or the entry exiting) revokes every offer.
+//! - An agent logging out revokes its own offer alone.
 
 mod agents;
 #[cfg(test)]
 mod consistency;
 mod dispatch;
 mod entries;
+mod ring_all;
 mod stats;
 mod views;
 
@@ -100,11 +117,20 @@ struct LineKey {
 }
 
 /// Where a routed call is.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Phase {
     Waiting,
-    Offered { agent: usize },
-    Connected { agent: usize, at: Instant },
+    Offered {
+        agent: usize,
+    },
+    /// A ring-all entry ringing these agents at once (never empty, in agent order).
+    RingingAll {
+        agents: Vec<usize>,
+    },
+    Connected {
+        agent: usize,
+        at: Instant,
+    },
 }
 
 /// One routed call (a queue entry until it connects).
@@ -371,12 +397,13 @@ impl Router {
             .calls
             .get(&call)
             .ok_or(CommandError::UnknownCall(call))?;
-        match routed.phase {
-            Phase::Offered { agent: offered } if offered == a => Ok(a),
-            _ => Err(CommandError::NotOffered {
+        if routed.phase.offered().contains(&a) {
+            Ok(a)
+        } else {
+            Err(CommandError::NotOffered {
                 call,
                 agent: agent.clone(),
-            }),
+            })
         }
     }
 

@@ -97,7 +97,7 @@ impl Router {
         if matches!(entry.phase, Phase::Connected { .. }) {
             return None;
         }
-        if matches!(entry.phase, Phase::Offered { .. }) {
+        if !entry.phase.offered().is_empty() {
             return Some(Duration::ZERO);
         }
         let queue = &self.queues[entry.queue];

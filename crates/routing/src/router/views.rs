@@ -95,6 +95,13 @@ pub enum CallStatus<'a> {
         /// The agent whose phone rings.
         agent: &'a AgentId,
     },
+    /// A ring-all entry offered to several agents at once, keeping its position.
+    RingingAll {
+        /// Its position.
+        position: usize,
+        /// The agents whose phones ring, in configuration order.
+        agents: Vec<&'a AgentId>,
+    },
     /// Bridged with an agent.
     Connected {
         /// The agent.
@@ -153,7 +160,7 @@ impl Router {
             .line
             .values()
             .filter_map(|c| self.calls.get(c))
-            .filter(|c| matches!(c.phase, Phase::Offered { .. }))
+            .filter(|c| !c.phase.offered().is_empty())
             .count();
         for &a in &queue.members {
             match self.agents[a].state {
@@ -179,17 +186,21 @@ impl Router {
         let call = self.calls.get(&id)?;
         let queue = &self.queues[call.queue];
         let position = || queue.line.range(..=call.line_key()).count();
-        let status = match call.phase {
+        let status = match &call.phase {
             Phase::Waiting => CallStatus::Waiting {
                 position: position(),
             },
             Phase::Offered { agent } => CallStatus::Offered {
                 position: position(),
-                agent: &self.agents[agent].id,
+                agent: &self.agents[*agent].id,
+            },
+            Phase::RingingAll { agents } => CallStatus::RingingAll {
+                position: position(),
+                agents: agents.iter().map(|&a| &self.agents[a].id).collect(),
             },
             Phase::Connected { agent, at } => CallStatus::Connected {
-                agent: &self.agents[agent].id,
-                since: at,
+                agent: &self.agents[*agent].id,
+                since: *at,
             },
         };
         Some(CallView {

@@ -305,8 +305,14 @@ impl Run<'_> {
             }
             let now = self.instant(self.now);
             for (call, agent) in offers {
-                self.router
-                    .handle(now, Command::OfferAnswered { call, agent })?;
+                match self
+                    .router
+                    .handle(now, Command::OfferAnswered { call, agent })
+                {
+                    // A ring-all entry: an agent rung beside it answered first.
+                    Err(crate::command::CommandError::NotOffered { .. }) => {}
+                    other => other?,
+                }
             }
         }
     }
