@@ -43,6 +43,9 @@ pub struct QueueKpiConfig {
     /// Zones with daylight-saving time need a tz database (not supported yet): use the
     /// offset in force for most of the reporting period.
     pub utc_offset: UtcOffset,
+    /// This queue's short-abandon threshold; `None` uses
+    /// [`KpiConfig::short_abandon_threshold`].
+    pub short_abandon_threshold: Option<Duration>,
 }
 
 impl Default for QueueKpiConfig {
@@ -50,6 +53,7 @@ impl Default for QueueKpiConfig {
         Self {
             service_level_threshold: Duration::from_secs(20),
             utc_offset: UtcOffset::UTC,
+            short_abandon_threshold: None,
         }
     }
 }
@@ -124,6 +128,15 @@ impl KpiConfig {
             .get(queue)
             .copied()
             .unwrap_or(self.default_queue)
+    }
+
+    /// The short-abandon threshold of `queue`, in milliseconds.
+    pub(crate) fn short_abandon_ms(&self, queue: &str) -> u64 {
+        let t = self
+            .queue(queue)
+            .short_abandon_threshold
+            .unwrap_or(self.short_abandon_threshold);
+        u64::try_from(duration_ms(t)).unwrap_or(u64::MAX)
     }
 
     /// Bucket width in milliseconds, at least 1.

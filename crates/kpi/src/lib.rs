@@ -19,7 +19,11 @@
 //! let mut config = KpiConfig::default();
 //! config.queues.insert(
 //!     "support".into(),
-//!     QueueKpiConfig { service_level_threshold: Duration::from_secs(20), utc_offset: offset!(+8) },
+//!     QueueKpiConfig {
+//!         service_level_threshold: Duration::from_secs(20),
+//!         utc_offset: offset!(+8),
+//!         short_abandon_threshold: None,
+//!     },
 //! );
 //! let mut kpis = KpiProjection::new(config);
 //!

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use hotline_events::{AgentState, Event, EventKind, Timestamp};
 use uuid::Uuid;
 
-use crate::config::{duration_ms, KpiConfig};
+use crate::config::KpiConfig;
 use crate::counters::{AgentCounters, QueueCounters};
 use crate::report::{ms_of, AgentKpis, CallCounts, CallTotals, Definitions, PeriodKpis, QueueKpis};
 use crate::series::{Granularity, Series};
@@ -304,8 +304,7 @@ impl KpiProjection {
                 .series
                 .add_at(at, |a| a.offers_failed += 1);
         }
-        let short_ms =
-            u64::try_from(duration_ms(self.config.short_abandon_threshold)).unwrap_or(u64::MAX);
+        let short_ms = self.config.short_abandon_ms(&queue);
         let t_ms = self.threshold_ms(&queue);
         self.queue_series(&queue).add_at(queued_at, |q| {
             q.abandoned += 1;

@@ -289,6 +289,8 @@ impl AgentKpis {
 pub struct QueueReport {
     /// The queue's rollup time zone, e.g. `+08:00`.
     pub utc_offset: String,
+    /// The queue's short-abandon threshold (its own, else the definitions' one).
+    pub short_abandon_threshold_ms: u64,
     /// The live rolling windows, then the current day, week and month.
     pub windows: Vec<Windowed<QueueKpis>>,
 }

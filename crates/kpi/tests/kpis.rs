@@ -174,6 +174,7 @@ fn short_abandon_threshold_and_ring_cycle_and_threshold_t_are_configurable() {
         QueueKpiConfig {
             service_level_threshold: Duration::from_secs(30),
             utc_offset: offset!(+8),
+            short_abandon_threshold: None,
         },
     );
     let snap = project(config, &j).snapshot(j.at(200_000));
@@ -305,6 +306,7 @@ fn daily_weekly_monthly_rollups_follow_the_queue_time_zone() {
         QueueKpiConfig {
             service_level_threshold: Duration::from_secs(20),
             utc_offset: offset!(+8),
+            short_abandon_threshold: None,
         },
     );
     // 2026-11-23 is a Monday. 15:59 UTC is 23:59 in +08:00, 16:01 UTC is 00:01 on Tuesday.
@@ -426,6 +428,7 @@ fn center_and_team_totals_sum_every_queue_and_agent() {
         QueueKpiConfig {
             service_level_threshold: Duration::from_secs(30),
             utc_offset: offset!(UTC),
+            short_abandon_threshold: None,
         },
     );
     let snap = project(config.clone(), &j).snapshot(j.at(200_000));
@@ -499,4 +502,26 @@ fn declared_queues_and_agents_appear_with_zero_counts_and_keep_replayed_state() 
     assert_eq!(snap.agents["bob"].state, LoggedOut);
     assert_eq!(snap.agents["alice"].state, Ready);
     assert_eq!(snap.agents["alice"].since, j.at(0));
+}
+
+#[test]
+fn a_queue_can_set_its_own_short_abandon_threshold() {
+    let mut j = Journal::new(datetime!(2026-11-23 10:00 UTC));
+    j.queued(0, 1, "support")
+        .abandoned(7_000, 1, "support", 7_000);
+    j.queued(0, 2, "billing")
+        .abandoned(7_000, 2, "billing", 7_000);
+    let mut config = KpiConfig::default();
+    config.queues.insert(
+        "support".into(),
+        QueueKpiConfig {
+            short_abandon_threshold: Some(Duration::from_secs(10)),
+            ..QueueKpiConfig::default()
+        },
+    );
+    let snap = project(config, &j).snapshot(j.at(60_000));
+    assert_eq!(queue_kpis(&snap, "support", LAST_15M).short_abandoned, 1);
+    assert_eq!(queue_kpis(&snap, "billing", LAST_15M).short_abandoned, 0);
+    assert_eq!(snap.queues["support"].short_abandon_threshold_ms, 10_000);
+    assert_eq!(snap.queues["billing"].short_abandon_threshold_ms, 5_000);
 }

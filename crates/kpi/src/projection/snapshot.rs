@@ -83,6 +83,7 @@ impl KpiProjection {
             }
             let report = QueueReport {
                 utc_offset: offset_text(series.offset()),
+                short_abandon_threshold_ms: self.config.short_abandon_ms(name),
                 windows: out,
             };
             queues.insert(name.clone(), report);
