@@ -153,6 +153,7 @@ impl Router {
             });
         }
         self.agents[a].skills = skills;
+        self.index.agent_changed(a);
         Ok(())
     }
 }

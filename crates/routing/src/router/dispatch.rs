@@ -13,7 +13,7 @@ use crate::skills::{meets_all, proficiency_sum};
 use crate::timers::TimerReason;
 
 /// The least-talk-time window when the queue sets none.
-const DEFAULT_TALK_WINDOW: Duration = Duration::from_secs(3600);
+pub(super) const DEFAULT_TALK_WINDOW: Duration = Duration::from_secs(3600);
 
 /// A ready agent qualified for an entry, and how it is placed.
 #[derive(Debug, Clone, Copy)]
@@ -36,10 +36,28 @@ impl Router {
     ///
     /// Entries are tried by (queue furthest behind its service-level target, priority, entry
     /// order), so an agent that frees up takes the first entry in that order it qualifies for.
+    /// Only the entries and agents that changed since the last dispatch are looked at (see
+    /// `incremental.rs`), unless a wholesale change asked for a full pass.
     pub(super) fn dispatch(&mut self, now: Instant) {
+        let mut entries = self.unoffered.take_added();
+        entries.append(&mut self.index.dirty_entries);
+        let agents = std::mem::take(&mut self.index.dirty_agents);
+        let full = std::mem::take(&mut self.index.full);
         if self.ready == 0 || self.unoffered.is_empty() {
             return;
         }
+        #[cfg(test)]
+        let full = full || self.index.reference;
+        if full {
+            self.dispatch_full(now);
+        } else {
+            self.dispatch_changed(now, &entries, &agents);
+        }
+    }
+
+    /// Tries every waiting entry in dispatch order: the reference the incremental dispatch
+    /// matches, and the way back to a consistent state after a wholesale change.
+    pub(super) fn dispatch_full(&mut self, now: Instant) {
         let behind: Vec<i64> = self
             .queues
             .iter()
@@ -61,6 +79,13 @@ impl Router {
             if let Some(chosen) = self.choose_agent(now, call) {
                 self.offer(now, call, chosen);
             }
+        }
+    }
+
+    /// Offers `call` to the agent its queue's strategy picks, if one is ready and qualified.
+    pub(super) fn place(&mut self, now: Instant, call: CallId) {
+        if let Some(chosen) = self.choose_agent(now, call) {
+            self.offer(now, call, chosen);
         }
     }
 
@@ -86,7 +111,9 @@ impl Router {
         let mut found: BTreeMap<usize, Candidate> = BTreeMap::new();
         for q in std::iter::once(entry.queue).chain(entry.overflow.iter().copied()) {
             let queue = &self.queues[q];
-            for (i, &a) in queue.members.iter().enumerate() {
+            // Only the ready members, so an entry arriving while all are busy costs nothing.
+            for &i in &self.index.ready_members[q] {
+                let a = queue.members[i];
                 let agent = &self.agents[a];
                 if agent.state != AgentState::Ready || !meets_all(&entry.required, &agent.skills) {
                     continue;
@@ -95,7 +122,14 @@ impl Router {
                 if found.get(&a).is_some_and(|c| c.penalty <= penalty) {
                     continue;
                 }
-                let home_pos = home.members.iter().position(|&m| m == a);
+                let home_pos = if q == entry.queue {
+                    Some(i)
+                } else {
+                    self.index.member_of[a]
+                        .iter()
+                        .find(|&&(mq, _)| mq == entry.queue)
+                        .map(|&(_, pos)| pos)
+                };
                 let preferred = entry
                     .preferred
                     .iter()
@@ -134,6 +168,12 @@ impl Router {
             return None;
         }
         let entry = self.calls.get(&call)?;
+        if self.queues[entry.queue].config.strategy == Strategy::LeastTalkTime {
+            for c in &tied {
+                self.trim_talk(c.agent, now);
+            }
+        }
+        let entry = self.calls.get(&call)?;
         let home = &self.queues[entry.queue];
         let idle = |c: &Candidate| (self.agents[c.agent].idle_since, c.agent);
         let chosen = match home.config.strategy {
@@ -147,15 +187,7 @@ impl Router {
                 } else {
                     home.config.talk_time_window
                 };
-                let from = now.checked_sub(window);
-                let talk = |c: &Candidate| -> Duration {
-                    self.agents[c.agent]
-                        .talk
-                        .iter()
-                        .filter(|(end, _)| from.is_none_or(|from| *end >= from))
-                        .map(|(_, talk)| *talk)
-                        .sum()
-                };
+                let talk = |c: &Candidate| self.talk_within(c.agent, now, window);
                 tied.iter().min_by_key(|c| (talk(c), idle(c)))
             }
             Strategy::Linear => tied.iter().min_by_key(|c| c.order),

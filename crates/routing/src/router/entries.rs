@@ -161,6 +161,7 @@ impl Router {
                     for o in overflow {
                         if o != q && !entry.overflow.contains(&o) {
                             entry.overflow.push(o);
+                            self.index.overflow_added(o, q, entry.line_key(), call);
                         }
                     }
                 }
@@ -168,6 +169,7 @@ impl Router {
             }
             entry.step += 1;
             let step = entry.step;
+            self.index.entry_changed(call);
             let queue = self.queues[q].config.id.clone();
             self.emit(RoutingEvent::CallRelaxed { call, queue, step });
         }
@@ -183,8 +185,7 @@ impl Router {
             self.calls.remove(&call);
             let talk = now.saturating_duration_since(at);
             self.queues[q].stats.completed(talk);
-            let agent = &mut self.agents[a];
-            agent.talk.push_back((now, talk));
+            self.record_talk(a, now, talk);
             self.emit(RoutingEvent::CallCompleted {
                 call,
                 queue: self.queues[q].config.id.clone(),
@@ -231,6 +232,7 @@ impl Router {
             self.unoffered.remove(&routed.seq);
         }
         let key = routed.line_key();
+        self.index.overflow_removed(&routed.overflow, q, key);
         let line = &mut self.queues[q].line;
         let position = line.range(..=key).count();
         line.remove(&key);
@@ -288,6 +290,7 @@ impl Router {
         let q = routed.queue;
         let key = routed.line_key();
         self.queues[q].line.remove(&key);
+        self.index.overflow_removed(&routed.overflow, q, key);
         self.queues[q].stats.answered(wait);
         let agent = &mut self.agents[a];
         agent.missed_in_row = 0;

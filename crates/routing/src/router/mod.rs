@@ -46,6 +46,8 @@ mod agents;
 mod consistency;
 mod dispatch;
 mod entries;
+mod incremental;
+mod index;
 mod ring_all;
 mod stats;
 mod views;
@@ -173,7 +175,9 @@ pub struct Router {
     queue_index: BTreeMap<QueueId, usize>,
     calls: BTreeMap<CallId, Call>,
     /// Calls waiting without an offer, by entry order.
-    unoffered: BTreeMap<u64, CallId>,
+    unoffered: index::Unoffered,
+    /// Ready members, overflow lines and what changed, for the incremental dispatch.
+    index: index::DispatchIndex,
     next_seq: u64,
     /// How many agents are `Ready`.
     ready: usize,
@@ -243,13 +247,15 @@ impl Router {
                 stats,
             });
         }
+        let index = index::DispatchIndex::new(agents.len(), &queues);
         Ok(Self {
             agents,
             agent_index,
             queues,
             queue_index,
             calls: BTreeMap::new(),
-            unoffered: BTreeMap::new(),
+            unoffered: index::Unoffered::default(),
+            index,
             next_seq: 0,
             ready: 0,
             not_ready_reasons: config.not_ready_reasons,
@@ -359,9 +365,11 @@ impl Router {
         }
         if agent.state == AgentState::Ready {
             self.ready -= 1;
+            self.index.ready_changed(a, false);
         }
         if to == AgentState::Ready {
             self.ready += 1;
+            self.index.ready_changed(a, true);
         }
         let from = std::mem::replace(&mut agent.state, to.clone());
         agent.since = now;

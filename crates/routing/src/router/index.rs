@@ -1,0 +1,225 @@
+//! What the incremental dispatch keeps beside the queues and agents: the ready members of each
+//! queue, the entries that overflowed into a queue, what changed since the last dispatch, and
+//! each agent's running talk time.
+//!
+//! After every dispatch no waiting entry has a `Ready` agent qualified for it. Only an entry that
+//! starts waiting or relaxes, or an agent that becomes ready or changes skills, can create such a
+//! pair again, so the next dispatch looks at those alone (see `dispatch.rs`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Deref;
+use std::time::{Duration, Instant};
+
+use super::dispatch::DEFAULT_TALK_WINDOW;
+use super::{LineKey, Queue, Router};
+use crate::agent_state::AgentState;
+use crate::ids::CallId;
+
+/// The entries waiting without an offer, by entry order, remembering which started waiting since
+/// the last dispatch: every path that makes an entry wait inserts it here, so none is missed.
+#[derive(Debug, Default)]
+pub(super) struct Unoffered {
+    by_seq: BTreeMap<u64, CallId>,
+    added: Vec<CallId>,
+}
+
+impl Unoffered {
+    /// `call`, of entry order `seq`, waits without an offer.
+    pub(super) fn insert(&mut self, seq: u64, call: CallId) -> Option<CallId> {
+        self.added.push(call);
+        self.by_seq.insert(seq, call)
+    }
+
+    /// The entry of order `seq` no longer waits without an offer.
+    pub(super) fn remove(&mut self, seq: &u64) -> Option<CallId> {
+        self.by_seq.remove(seq)
+    }
+
+    /// The entries inserted since the last call, oldest first.
+    pub(super) fn take_added(&mut self) -> Vec<CallId> {
+        std::mem::take(&mut self.added)
+    }
+
+    /// Whether `call` of entry order `seq` waits without an offer.
+    pub(super) fn holds(&self, seq: u64, call: CallId) -> bool {
+        self.by_seq.get(&seq) == Some(&call)
+    }
+}
+
+impl Deref for Unoffered {
+    type Target = BTreeMap<u64, CallId>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.by_seq
+    }
+}
+
+/// The indexes of the incremental dispatch.
+#[derive(Debug, Default)]
+pub(super) struct DispatchIndex {
+    /// Per agent: (queue, the agent's position in that queue's members), in configuration order.
+    pub(super) member_of: Vec<Vec<(usize, usize)>>,
+    /// Per queue: member positions of its `Ready` members.
+    pub(super) ready_members: Vec<BTreeSet<usize>>,
+    /// Per queue: entries of other queues that overflowed into it, by home queue then line order.
+    pub(super) overflowed: Vec<BTreeMap<usize, BTreeMap<LineKey, CallId>>>,
+    /// Entries that started waiting or relaxed since the last dispatch.
+    pub(super) dirty_entries: Vec<CallId>,
+    /// Agents that became ready or changed skills since the last dispatch.
+    pub(super) dirty_agents: Vec<usize>,
+    /// Per agent: the sum of the talk times in its log.
+    pub(super) talk_sum: Vec<Duration>,
+    /// The longest least-talk-time window of any queue; older log entries never count again.
+    pub(super) talk_window: Duration,
+    /// Set when queues or members changed wholesale: the next dispatch tries every entry.
+    pub(super) full: bool,
+    /// Makes every dispatch a full pass, the reference the incremental one is compared with.
+    #[cfg(test)]
+    pub(super) reference: bool,
+}
+
+impl DispatchIndex {
+    /// Indexes `agents` agents and `queues` (no agent ready, no entry waiting).
+    pub(super) fn new(agents: usize, queues: &[Queue]) -> Self {
+        let talk_window = queues
+            .iter()
+            .map(|q| match q.config.talk_time_window {
+                w if w.is_zero() => DEFAULT_TALK_WINDOW,
+                w => w,
+            })
+            .max()
+            .unwrap_or(DEFAULT_TALK_WINDOW);
+        let mut member_of = vec![Vec::new(); agents];
+        for (q, queue) in queues.iter().enumerate() {
+            for (pos, &a) in queue.members.iter().enumerate() {
+                member_of[a].push((q, pos));
+            }
+        }
+        Self {
+            member_of,
+            ready_members: vec![BTreeSet::new(); queues.len()],
+            overflowed: vec![BTreeMap::new(); queues.len()],
+            dirty_entries: Vec::new(),
+            dirty_agents: Vec::new(),
+            talk_sum: vec![Duration::ZERO; agents],
+            talk_window,
+            full: false,
+            #[cfg(test)]
+            reference: false,
+        }
+    }
+
+    /// Agent `a` entered (`ready`) or left the `Ready` state.
+    pub(super) fn ready_changed(&mut self, a: usize, ready: bool) {
+        for &(q, pos) in &self.member_of[a] {
+            if ready {
+                self.ready_members[q].insert(pos);
+            } else {
+                self.ready_members[q].remove(&pos);
+            }
+        }
+        if ready {
+            self.dirty_agents.push(a);
+        }
+    }
+
+    /// Agent `a` may now qualify for entries it did not (its skills changed).
+    pub(super) fn agent_changed(&mut self, a: usize) {
+        self.dirty_agents.push(a);
+    }
+
+    /// `call` started waiting without an offer, or its requirements relaxed.
+    pub(super) fn entry_changed(&mut self, call: CallId) {
+        self.dirty_entries.push(call);
+    }
+
+    /// Entry `call` of home queue `home` overflowed into queue `into`.
+    pub(super) fn overflow_added(&mut self, into: usize, home: usize, key: LineKey, call: CallId) {
+        self.overflowed[into]
+            .entry(home)
+            .or_default()
+            .insert(key, call);
+    }
+
+    /// The entry `key` of home queue `home` left the lines of the queues it overflowed into.
+    pub(super) fn overflow_removed(&mut self, into: &[usize], home: usize, key: LineKey) {
+        for &q in into {
+            if let Some(line) = self.overflowed[q].get_mut(&home) {
+                line.remove(&key);
+                if line.is_empty() {
+                    self.overflowed[q].remove(&home);
+                }
+            }
+        }
+    }
+}
+
+impl Router {
+    /// Rebuilds the indexes from the queues, agents and entries, and makes the next dispatch try
+    /// every waiting entry: for changes too wide to track one by one, such as a reload that
+    /// changes queue members or overflow.
+    pub(super) fn reindex(&mut self) {
+        let mut index = DispatchIndex::new(self.agents.len(), &self.queues);
+        for (a, agent) in self.agents.iter().enumerate() {
+            if agent.state == AgentState::Ready {
+                index.ready_changed(a, true);
+            }
+            index.talk_sum[a] = agent.talk.iter().map(|&(_, talk)| talk).sum();
+        }
+        for (&call, entry) in &self.calls {
+            let key = entry.line_key();
+            if self.queues[entry.queue].line.contains_key(&key) {
+                for &o in &entry.overflow {
+                    index.overflow_added(o, entry.queue, key, call);
+                }
+            }
+        }
+        index.full = true;
+        #[cfg(test)]
+        {
+            index.reference = self.index.reference;
+        }
+        self.index = index;
+    }
+
+    /// Logs a call of `talk` that agent `a` ended at `end`, and forgets calls no window counts.
+    pub(super) fn record_talk(&mut self, a: usize, end: Instant, talk: Duration) {
+        let log = &mut self.agents[a].talk;
+        // Kept sorted by end time so trimming stays at the front.
+        let at = log.partition_point(|&(e, _)| e <= end);
+        log.insert(at, (end, talk));
+        self.index.talk_sum[a] += talk;
+        self.trim_talk(a, end);
+    }
+
+    /// Drops agent `a`'s calls that ended before the longest window as seen from `now`.
+    pub(super) fn trim_talk(&mut self, a: usize, now: Instant) {
+        let Some(from) = now.checked_sub(self.index.talk_window) else {
+            return;
+        };
+        let log = &mut self.agents[a].talk;
+        while let Some(&(end, talk)) = log.front() {
+            if end >= from {
+                break;
+            }
+            log.pop_front();
+            self.index.talk_sum[a] = self.index.talk_sum[a].saturating_sub(talk);
+        }
+    }
+
+    /// Agent `a`'s talk time in calls that ended within `window` before `now` (after
+    /// [`Router::trim_talk`] at `now`).
+    pub(super) fn talk_within(&self, a: usize, now: Instant, window: Duration) -> Duration {
+        if window >= self.index.talk_window {
+            return self.index.talk_sum[a];
+        }
+        let from = now.checked_sub(window);
+        self.agents[a]
+            .talk
+            .iter()
+            .rev()
+            .take_while(|(end, _)| from.is_none_or(|from| *end >= from))
+            .map(|(_, talk)| *talk)
+            .sum()
+    }
+}
