@@ -18,7 +18,7 @@ use crate::http::{self, ApiState};
 use crate::metrics::Metrics;
 use crate::prompts::PromptLibrary;
 use crate::recovery::{self, RecoveryState};
-use crate::{router_task, ServeArgs};
+use crate::{kpi_task, router_task, ServeArgs};
 
 /// `hotline dialplan check FILE`.
 pub fn check_dialplan(file: &Path, config: Option<&Path>) -> ExitCode {
@@ -115,6 +115,13 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         recovery::SNAPSHOT_INTERVAL,
     );
 
+    // Subscribed before the KPI task reads the journal, so no committed event falls between.
+    let kpis = kpi_task::spawn(
+        &config,
+        args.data_dir.clone(),
+        events_handle.subscribe(),
+        metrics.clone(),
+    );
     let router = router_task::spawn(&config, events.clone(), metrics.clone())?;
     let ports = Arc::new(RtpPortAllocator::new(config.rtp_ports.clone()));
     spawn_gauges(events_handle.stats_reader(), ports.clone(), metrics.clone());
@@ -139,6 +146,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
 
     let api = Arc::new(ApiState {
         router: router.clone(),
+        kpis,
         metrics: metrics.clone(),
         api_token: config.api_token.clone(),
     });

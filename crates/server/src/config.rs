@@ -88,6 +88,10 @@ pub struct QueueSettings {
     pub service_level: Option<hotline_routing::ServiceLevelTarget>,
     /// Relaxation steps by wait time.
     pub relaxation: Vec<hotline_routing::RelaxStep>,
+    /// The queue's time zone for KPI day/week/month rollups, a fixed UTC offset (default UTC).
+    pub utc_offset: time::UtcOffset,
+    /// KPI short-abandon threshold: abandons quicker than this are short (absent: 5 s).
+    pub short_abandon: Option<Duration>,
 }
 
 /// One agent.
@@ -228,6 +232,10 @@ struct RawQueue {
     service_level: Option<RawServiceLevel>,
     #[serde(default)]
     relaxation: Vec<RawRelaxStep>,
+    #[serde(default)]
+    utc_offset: Option<String>,
+    #[serde(default)]
+    short_abandon: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -292,6 +300,18 @@ impl Config {
                             })
                         })
                         .collect::<Result<_>>()?,
+                    utc_offset: match &q.utc_offset {
+                        Some(text) => hotline_kpi::parse_utc_offset(text)
+                            .with_context(|| format!("queue {name}: utc_offset"))?,
+                        None => time::UtcOffset::UTC,
+                    },
+                    short_abandon: match &q.short_abandon {
+                        Some(text) => Some(
+                            parse_duration(text)
+                                .with_context(|| format!("queue {name}: short_abandon"))?,
+                        ),
+                        None => None,
+                    },
                 },
             );
         }
@@ -421,6 +441,40 @@ mod tests {
                 },
             }]
         );
+    }
+
+    #[test]
+    fn queue_kpi_settings_are_parsed_and_checked() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/hotline.yaml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let cfg = Config::parse(&text).unwrap();
+        assert_eq!(cfg.queues["support"].utc_offset, time::UtcOffset::UTC);
+        assert_eq!(cfg.queues["support"].short_abandon, None);
+        // Adds lines to queue support.
+        let with = |lines: &str| {
+            text.replace(
+                "    strategy: longest_idle\n",
+                &format!("    strategy: longest_idle\n{lines}"),
+            )
+        };
+        let cfg =
+            Config::parse(&with("    utc_offset: \"+08:00\"\n    short_abandon: 8s\n")).unwrap();
+        let support = &cfg.queues["support"];
+        assert_eq!(
+            support.utc_offset,
+            time::UtcOffset::from_hms(8, 0, 0).unwrap()
+        );
+        assert_eq!(support.short_abandon, Some(Duration::from_secs(8)));
+        let err = format!(
+            "{:#}",
+            Config::parse(&with("    utc_offset: Mars/Olympus\n")).unwrap_err()
+        );
+        assert!(err.contains("utc_offset"), "{err}");
+        let err = format!(
+            "{:#}",
+            Config::parse(&with("    short_abandon: 8\n")).unwrap_err()
+        );
+        assert!(err.contains("short_abandon"), "{err}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod call;
 mod config;
 mod endpoint;
 mod http;
+mod kpi_task;
 mod location;
 mod metrics;
 mod prompts;

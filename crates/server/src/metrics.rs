@@ -1,6 +1,15 @@
 //! Prometheus metrics, registered once and shared by every task.
 
-use prometheus::{Encoder, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+/// Upper bounds of the queue wait histogram, seconds: fine around usual service-level
+/// thresholds (10-30 s), coarse up to ten minutes.
+const WAIT_BUCKETS: &[f64] = &[
+    1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 300.0, 600.0,
+];
 
 /// Every metric hotline exports.
 #[derive(Clone)]
@@ -24,6 +33,8 @@ pub struct Metrics {
     pub rtp_packets: IntCounterVec,
     /// Event pipeline counters: written, published, publish_errors, backlog.
     pub events: IntGaugeVec,
+    /// Time calls waited in queue, by queue and outcome (see [`WaitOutcome`]).
+    pub queue_wait: HistogramVec,
 }
 
 impl Metrics {
@@ -79,6 +90,15 @@ impl Metrics {
             &["stage"],
         )
         .expect("static metric definition is valid");
+        let queue_wait = HistogramVec::new(
+            HistogramOpts::new(
+                "hotline_queue_wait_seconds",
+                "Time calls waited in queue until answered, abandoned or let go (exited)",
+            )
+            .buckets(WAIT_BUCKETS.to_vec()),
+            &["queue", "outcome"],
+        )
+        .expect("static metric definition is valid");
         for m in [
             Box::new(sip_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(sip_responses.clone()),
@@ -89,6 +109,7 @@ impl Metrics {
             Box::new(rtp_ports_in_use.clone()),
             Box::new(rtp_packets.clone()),
             Box::new(events.clone()),
+            Box::new(queue_wait.clone()),
         ] {
             registry
                 .register(m)
@@ -105,7 +126,15 @@ impl Metrics {
             rtp_ports_in_use,
             rtp_packets,
             events,
+            queue_wait,
         }
+    }
+
+    /// Records how long a call waited in `queue` before `outcome`.
+    pub fn observe_wait(&self, queue: &str, outcome: WaitOutcome, wait: std::time::Duration) {
+        self.queue_wait
+            .with_label_values(&[queue, outcome.as_str()])
+            .observe(wait.as_secs_f64());
     }
 
     /// Counts a SIP response by its class.
@@ -148,6 +177,27 @@ impl Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// How a queued call stopped waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitOutcome {
+    /// An agent answered.
+    Answered,
+    /// The caller hung up.
+    Abandoned,
+    /// The queue let the call go (max wait, relaxation exit, no agents).
+    Exited,
+}
+
+impl WaitOutcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            WaitOutcome::Answered => "answered",
+            WaitOutcome::Abandoned => "abandoned",
+            WaitOutcome::Exited => "exited",
+        }
     }
 }
 

@@ -14,7 +14,9 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::config::Config;
-use crate::http::{self, AgentInfo, QueueInfo, StateChangeError};
+use crate::http::{
+    self, AgentDetail, AgentInfo, QueueDetail, QueueInfo, SkillsChangeError, StateChangeError,
+};
 use crate::metrics::Metrics;
 
 mod carry_out;
@@ -69,6 +71,13 @@ enum Request {
         state: http::RequestedState,
         reason: Option<String>,
         reply: oneshot::Sender<Result<AgentInfo, StateChangeError>>,
+    },
+    Agent(String, oneshot::Sender<Option<AgentDetail>>),
+    Queue(String, oneshot::Sender<Option<QueueDetail>>),
+    SetSkills {
+        agent: String,
+        skills: BTreeMap<String, u8>,
+        reply: oneshot::Sender<Result<AgentDetail, SkillsChangeError>>,
     },
 }
 
@@ -148,6 +157,38 @@ impl RouterHandle {
     pub async fn queues(&self) -> Option<Vec<QueueInfo>> {
         let (tx, rx) = oneshot::channel();
         self.tx.send(Request::Queues(tx)).ok()?;
+        rx.await.ok()
+    }
+
+    /// One agent in detail (state, skills, queues with penalties); `Some(None)` if unknown.
+    pub async fn agent(&self, id: String) -> Option<Option<AgentDetail>> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Request::Agent(id, tx)).ok()?;
+        rx.await.ok()
+    }
+
+    /// One queue's configuration and live statistics; `Some(None)` if unknown.
+    pub async fn queue(&self, id: String) -> Option<Option<QueueDetail>> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Request::Queue(id, tx)).ok()?;
+        rx.await.ok()
+    }
+
+    /// Replaces an agent's skills in the running router (journaled as
+    /// `agent.skills_changed`); waiting calls it now qualifies for may be offered at once.
+    pub async fn set_skills(
+        &self,
+        agent: String,
+        skills: BTreeMap<String, u8>,
+    ) -> Option<Result<AgentDetail, SkillsChangeError>> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request::SetSkills {
+                agent,
+                skills,
+                reply,
+            })
+            .ok()?;
         rx.await.ok()
     }
 
@@ -331,7 +372,51 @@ impl RouterTask {
                 };
                 let _ = reply.send(result);
             }
+            Request::Agent(id, reply) => {
+                let _ = reply.send(self.agent_detail(&id, now));
+            }
+            Request::Queue(id, reply) => {
+                let _ = reply.send(self.queue_detail(&id, now));
+            }
+            Request::SetSkills {
+                agent,
+                skills,
+                reply,
+            } => {
+                let _ = reply.send(self.set_skills(agent, skills, now));
+            }
         }
+    }
+
+    /// Applies an API skills change, journals it, and carries out the offers it allows.
+    fn set_skills(
+        &mut self,
+        agent: String,
+        skills: BTreeMap<String, u8>,
+        now: Instant,
+    ) -> Result<AgentDetail, SkillsChangeError> {
+        let cmd = Command::SetSkills {
+            agent: AgentId::new(agent.clone()),
+            skills: skills
+                .iter()
+                .map(|(s, p)| (hotline_routing::SkillId::new(s.clone()), *p))
+                .collect(),
+        };
+        match self.router.handle(now, cmd) {
+            Ok(()) => {}
+            Err(hotline_routing::CommandError::UnknownAgent(_)) => {
+                return Err(SkillsChangeError::UnknownAgent)
+            }
+            Err(e) => return Err(SkillsChangeError::Invalid(e.to_string())),
+        }
+        // Journaled before the offers it causes, so a replay sees the cause first.
+        self.emit(
+            EventDraft::new(hotline_events::EventKind::AgentSkillsChanged { skills })
+                .agent(agent.clone()),
+        );
+        self.drain();
+        self.agent_detail(&agent, now)
+            .ok_or(SkillsChangeError::UnknownAgent)
     }
 
     /// Carries out every routing event: signals to call tasks, journal events, gauges.
