@@ -21,7 +21,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::model::{Dialplan, Menu, NodeKind};
+use crate::model::{Dialplan, Menu, NodeKind, QueueOptions};
 
 /// What happened to the call, fed to [`Ivr::handle`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +80,8 @@ pub enum IvrAction {
     Queue {
         /// The queue name.
         queue: String,
+        /// The node's requirements and overrides of the queue's defaults.
+        options: QueueOptions,
     },
     /// Hang up the call (BYE if answered, else a final error response); the IVR is finished.
     Hangup {
@@ -339,10 +341,11 @@ impl Ivr {
                     self.menu_attempt(now, menu, 0);
                     return;
                 }
-                NodeKind::Queue { queue } => {
+                NodeKind::Queue { queue, options } => {
                     self.answer();
                     self.actions.push_back(IvrAction::Queue {
                         queue: queue.clone(),
+                        options: options.clone(),
                     });
                     self.finish(IvrOutcome::Queued {
                         queue: queue.clone(),

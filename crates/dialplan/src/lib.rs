@@ -43,12 +43,24 @@
 //! | `answer` | `true`             | `next` (required) | answers the call                               |
 //! | `play`   | prompt name        | `next` (required) | plays a prompt; keys pressed meanwhile are dropped |
 //! | `menu`   | mapping (above)    | —                 | collects one digit and branches on it          |
-//! | `queue`  | queue name         | —                 | puts the call in a routing queue               |
+//! | `queue`  | queue name or mapping (below) | — | puts the call in a routing queue            |
 //! | `hangup` | `true`             | —                 | hangs up                                       |
 //!
 //! Any node may also carry `description:`. Prompt names are file names without extension: the
 //! server plays `prompts/<language>/<name>.wav`. Durations are a whole number and a unit: `1500ms`,
 //! `5s`, `2m`.
+//!
+//! **Queue options.** `queue:` also takes a mapping that asks more of the queue for this caller;
+//! each key left out takes the queue's own setting:
+//!
+//! ```yaml
+//! to_french: { queue: { name: support, skills: { french: 6 }, preferred_skills: { billing: 3 },
+//!                       priority: 5, max_wait: 5m } }
+//! ```
+//!
+//! `skills` are required (every one, at the given minimum proficiency 1-10), `preferred_skills`
+//! only rank agents, `priority` replaces the queue's (higher is served first) and `max_wait` the
+//! queue's longest wait.
 //!
 //! **Answering.** A call is answered automatically before the first prompt, menu or queue; an
 //! `answer` node makes the moment explicit. A `hangup` reached before answering rejects the call.
@@ -86,7 +98,10 @@
 //! let t0 = Instant::now();
 //! let mut ivr = Ivr::start(Arc::clone(&plan), "200", t0).expect("number exists");
 //! assert_eq!(ivr.poll_action(), Some(IvrAction::Answer));
-//! assert_eq!(ivr.poll_action(), Some(IvrAction::Queue { queue: "support".into() }));
+//! assert_eq!(
+//!     ivr.poll_action(),
+//!     Some(IvrAction::Queue { queue: "support".into(), options: Default::default() })
+//! );
 //! assert!(ivr.is_finished());
 //! ```
 
@@ -104,8 +119,9 @@ pub use duration::{format_duration, parse_duration, DurationError};
 pub use error::{DialplanError, DialplanErrors, LoadError, Severity};
 pub use exec::{HangupReason, Ivr, IvrAction, IvrInput, IvrOutcome, IvrTimer};
 pub use model::{
-    Dialplan, Edge, Menu, Node, NodeKind, Number, DEFAULT_MENU_RETRIES, DEFAULT_MENU_TIMEOUT,
-    MAX_MENU_RETRIES, MAX_MENU_TIMEOUT, MIN_MENU_TIMEOUT,
+    Dialplan, Edge, Menu, Node, NodeKind, Number, QueueOptions, DEFAULT_MENU_RETRIES,
+    DEFAULT_MENU_TIMEOUT, MAX_MENU_RETRIES, MAX_MENU_TIMEOUT, MAX_PROFICIENCY, MIN_MENU_TIMEOUT,
+    MIN_PROFICIENCY,
 };
 pub use read::VERSION;
 pub use validate::ValidationContext;

@@ -91,10 +91,30 @@ pub enum NodeKind {
     Queue {
         /// The queue name, as configured in the server's `queues:`.
         queue: String,
+        /// What this entry asks beyond the queue's defaults.
+        options: QueueOptions,
     },
     /// Hang up; the IVR ends here.
     Hangup,
 }
+
+/// What a queue node asks for its caller; each field left out takes the queue's default.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QueueOptions {
+    /// The entry's priority (higher is served first), instead of the queue's.
+    pub priority: Option<i32>,
+    /// Skills the agent must have, each at a minimum proficiency 1-10 (all of them).
+    pub skills: BTreeMap<String, u8>,
+    /// Skills that make an agent preferred, each at a minimum proficiency 1-10 (never exclude).
+    pub preferred_skills: BTreeMap<String, u8>,
+    /// How long the caller may wait before leaving the queue, instead of the queue's.
+    pub max_wait: Option<Duration>,
+}
+
+/// Lowest proficiency a queue node may ask for.
+pub const MIN_PROFICIENCY: u8 = 1;
+/// Highest proficiency a queue node may ask for.
+pub const MAX_PROFICIENCY: u8 = 10;
 
 /// A one-digit menu.
 #[derive(Debug, Clone, PartialEq)]

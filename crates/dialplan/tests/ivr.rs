@@ -33,6 +33,7 @@ fn play(prompt: &str, barge_in: bool) -> IvrAction {
 fn queue(name: &str) -> IvrAction {
     IvrAction::Queue {
         queue: name.to_owned(),
+        options: Default::default(),
     }
 }
 
