@@ -1,8 +1,10 @@
 //! One task per call: the B2BUA. It owns the caller's leg (hotline is UAS), the IVR executor, the
-//! agent leg (hotline is UAC, forked to every contact of the agent) and both RTP legs; it talks to
-//! the routing task and sends SIP through the endpoint.
+//! agent legs (hotline is UAC, forked to every contact of each agent offered the call: one agent,
+//! or several at once under ring-all) and the RTP legs; it talks to the routing task and sends SIP
+//! through the endpoint.
 
 mod agent;
+mod agent_offer;
 mod agent_session;
 mod caller;
 mod sdp;
@@ -26,7 +28,7 @@ use crate::endpoint::{EndpointCommand, LegRef, Shared};
 use crate::redact::CallerNumber;
 use crate::router_task::RouteSignal;
 
-use agent::AgentLeg;
+use agent_offer::AgentLeg;
 
 /// What a call task receives.
 pub enum CallInput {
@@ -156,11 +158,14 @@ struct Call {
     caller: CallerLeg,
     ivr: Option<Ivr>,
     phase: Phase,
+    /// The agent leg that answered (bridged once the router connects it).
     agent: Option<AgentLeg>,
+    /// Offers still ringing, one leg per agent (several at once under ring-all).
+    ringing: Vec<AgentLeg>,
     /// Offers made so far (identifies late responses of earlier offers).
     offers: u32,
-    /// Agent forks of earlier offers that may still answer (late 200: ACK + BYE).
-    stale_forks: Vec<agent::StaleFork>,
+    /// Agent forks of ended offers that may still answer (late 200: ACK + BYE) or ring.
+    stale_forks: Vec<agent_offer::StaleFork>,
     started: Instant,
     sip_call_ids: Vec<String>,
     end: Option<(EndReason, HungUpBy)>,
@@ -201,6 +206,7 @@ impl Call {
             ivr: Some(new.ivr),
             phase: Phase::Ivr,
             agent: None,
+            ringing: Vec::new(),
             offers: 0,
             stale_forks: Vec::new(),
             started: Instant::now(),
@@ -335,9 +341,10 @@ impl Call {
         }
         self.ivr = None;
         if by != HungUpBy::Agent {
-            self.end_agent_leg();
+            self.end_agent_legs();
         } else if let Some(mut a) = self.agent.take() {
             a.close_media();
+            self.end_agent_legs();
         }
         if by != HungUpBy::Caller {
             self.end_caller_leg();
@@ -369,7 +376,7 @@ impl Call {
             self.count_rtp(&m);
             let _ = m.close();
         }
-        if let Some(mut a) = self.agent.take() {
+        for mut a in self.agent.take().into_iter().chain(self.ringing.drain(..)) {
             a.close_media();
         }
     }

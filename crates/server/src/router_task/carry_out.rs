@@ -48,6 +48,9 @@ impl RouterTask {
                 agent,
                 reason,
             } => {
+                // The call task ends its legs itself when the caller hangs up. A ring-all offer
+                // losing to another agent's answer (`AnsweredElsewhere`) cancels that agent's
+                // phones like any revocation; it is no failed offer, so nothing is journaled.
                 if reason != RevokeReason::CallerAbandoned {
                     self.signal(
                         call,
