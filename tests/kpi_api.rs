@@ -15,7 +15,7 @@ use serde_json::Value;
 use support::agent::{AgentSetup, SippAgent};
 use support::http::get;
 use support::sipp::Sipp;
-use support::{poll_until, Hotline, Options};
+use support::{poll_until, root, Hotline, Options};
 
 const TOKEN: &str = "hotline-demo-token";
 
@@ -345,4 +345,95 @@ fn queue_and_agent_details_and_skills_changes() {
     let r = get(h.http, "/api/v1/kpis/agents/1004", Some(TOKEN)).unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(json(&r.body)["state"], "logged_out");
+}
+
+/// Number 300 queues to support requiring French at 5 or more.
+const FRENCH_DIALPLAN: &str = "\
+version: 1
+numbers:
+  \"300\":
+    start: french
+    nodes:
+      french:
+        queue: { name: support, skills: { french: 5 } }
+";
+
+#[test]
+fn a_skills_change_lets_the_ready_agent_take_the_call_that_needs_it() {
+    let plans = tempfile::tempdir().unwrap();
+    let plan = plans.path().join("french.yaml");
+    std::fs::write(&plan, FRENCH_DIALPLAN).unwrap();
+    let bundled = format!(
+        "dialplan: {}",
+        root().join("dialplans/default.yaml").display()
+    );
+    let ours = format!("dialplan: {}", plan.display());
+    let h = Hotline::start(Options {
+        config_edits: vec![(leak(bundled), leak(ours))],
+        ..Options::default()
+    });
+    // 1001 (english 8, no French) is the only agent logged in, ready and idle.
+    let agent = SippAgent::start(
+        &h,
+        AgentSetup {
+            hold_ms: 15_000,
+            ..AgentSetup::default()
+        },
+    );
+    let rtp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let caller = Sipp::new("caller_wait.xml", h.sip)
+        .var("wait_ms", 6000)
+        .key("caller_rtp_port", rtp.local_addr().unwrap().port())
+        .args(&["-s", "300", "-m", "1"])
+        .spawn();
+    h.wait_type("call.queued", Duration::from_secs(10));
+
+    // The router dispatches as the call enters, before it answers this: the call waits
+    // unoffered while the agent stays ready.
+    let r = get(h.http, "/api/v1/queues/support", Some(TOKEN)).unwrap();
+    let stats = json(&r.body)["statistics"].clone();
+    assert_eq!(
+        (stats["waiting"].as_u64(), stats["offering"].as_u64()),
+        (Some(1), Some(0)),
+        "{stats}"
+    );
+    let a = json(
+        &get(h.http, "/api/v1/agents/1001", Some(TOKEN))
+            .unwrap()
+            .body,
+    );
+    assert_eq!(a["state"], "ready", "{a}");
+    assert!(!h.events().iter().any(|e| e["type"] == "call.offered"));
+
+    let (status, body) = put(
+        h.http,
+        "/api/v1/agents/1001/skills",
+        Some(TOKEN),
+        r#"{"skills":{"english":8,"french":6}}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let answered = h.wait_type("call.answered", Duration::from_secs(10));
+    assert_eq!(answered["agent_id"], "1001");
+    let events = h.events();
+    let seq_of = |kind: &str| {
+        events
+            .iter()
+            .find(|e| e["type"] == kind)
+            .and_then(|e| e["seq"].as_u64())
+            .unwrap_or_else(|| panic!("no {kind}"))
+    };
+    assert!(
+        seq_of("agent.skills_changed") < seq_of("call.offered"),
+        "the offer came only after the skills change"
+    );
+    caller.wait(Duration::from_secs(20)).assert_ok("caller");
+    assert_eq!(
+        h.wait_type("call.ended", Duration::from_secs(10))["reason"],
+        "completed"
+    );
+    agent.finish(Duration::from_secs(20)).assert_ok("agent");
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
 }

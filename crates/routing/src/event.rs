@@ -134,6 +134,17 @@ pub enum RoutingEvent {
         /// When it changed.
         at: Instant,
     },
+    /// The configuration was replaced (see [`crate::Router::reconfigure`]): these are now the
+    /// agents and queues. Agents no longer listed are gone once they hold no call; agents newly
+    /// listed start logged out at `at`.
+    Reconfigured {
+        /// Every configured agent, in configuration order.
+        agents: Vec<AgentId>,
+        /// Every configured queue, in configuration order.
+        queues: Vec<QueueId>,
+        /// When the new configuration took effect.
+        at: Instant,
+    },
 }
 
 impl RoutingEvent {
@@ -150,7 +161,7 @@ impl RoutingEvent {
             | RoutingEvent::CallExited { call, .. }
             | RoutingEvent::CallRejected { call, .. }
             | RoutingEvent::CallRelaxed { call, .. } => Some(*call),
-            RoutingEvent::AgentStateChanged { .. } => None,
+            RoutingEvent::AgentStateChanged { .. } | RoutingEvent::Reconfigured { .. } => None,
         }
     }
 }
@@ -169,6 +180,8 @@ pub enum RevokeReason {
     CallExited,
     /// Another agent ringing for the same ring-all entry answered first (not a missed offer).
     AnsweredElsewhere,
+    /// A configuration reload removed the agent, or it no longer serves the entry's queues.
+    Reconfigured,
 }
 
 /// Why a call went back to waiting after an offer.
@@ -181,6 +194,8 @@ pub enum RequeueReason {
     OfferFailed(OfferFailure),
     /// The agent logged out while the offer rang.
     AgentLoggedOut,
+    /// A configuration reload took the agent off the entry's queues (not a missed offer).
+    Reconfigured,
 }
 
 /// Why an entry left its queue without an agent.
@@ -193,6 +208,8 @@ pub enum ExitReason {
     RelaxationExit,
     /// The queue became empty under its leave-when-empty policy.
     QueueEmpty,
+    /// A configuration reload removed the queue.
+    QueueRemoved,
 }
 
 /// Why a queue refused an entry.

@@ -3,7 +3,7 @@
 //! Recovery and audits fold logged [`RoutingEvent`]s into a [`Replay`]; the result must equal the
 //! router's own agent views, which the property tests check.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use crate::agent_state::AgentState;
@@ -71,6 +71,8 @@ impl Replay {
             .collect();
         Self {
             agents,
+    /// Agents a reload removed while they held a call: gone once they log out after it.
+    retiring: BTreeSet<AgentId>,
             calls: BTreeMap::new(),
         }
     }
@@ -90,6 +92,7 @@ impl Replay {
                 if let Some(routed) = self.calls.get_mut(call) {
                     routed.ringing.push(agent.clone());
                     routed.settle();
+            retiring: BTreeSet::new(),
                 }
             }
             RoutingEvent::CallRequeued { call, agent, .. }
@@ -97,10 +100,29 @@ impl Replay {
             | RoutingEvent::CallCompleted { call, agent, .. } => {
                 if let Some(entry) = self.agents.get_mut(agent) {
                     if entry.current_call == Some(*call) {
+                if *to == AgentState::LoggedOut && self.retiring.remove(agent) {
+                    self.agents.remove(agent);
+                    return;
+                }
                         entry.current_call = None;
                     }
                 }
                 match event {
+            RoutingEvent::Reconfigured { agents, at, .. } => {
+                let listed: BTreeSet<&AgentId> = agents.iter().collect();
+                let retiring = &mut self.retiring;
+                self.agents.retain(|id, agent| {
+                    let keep = listed.contains(id) || agent.current_call.is_some();
+                    if keep && !listed.contains(id) {
+                        retiring.insert(id.clone());
+                    }
+                    keep
+                });
+                for agent in agents {
+                    self.retiring.remove(agent);
+                    self.entry(agent, *at);
+                }
+            }
                     RoutingEvent::CallCompleted { .. } => {
                         self.calls.remove(call);
                     }

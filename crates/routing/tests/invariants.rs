@@ -269,6 +269,10 @@ impl Checker {
             RoutingEvent::CallCompleted { call, agent, .. } => {
                 prop_assert_eq!(self.connected.remove(call), Some(agent.clone()));
             }
+            // No reload is done here (see the router's reconfigure tests).
+            RoutingEvent::Reconfigured { .. } => {
+                prop_assert!(false, "unexpected reload event {:?}", event);
+            }
             RoutingEvent::AgentStateChanged {
                 agent, from, to, ..
             } => {

@@ -480,7 +480,7 @@ fn a_free_agent_takes_the_queue_furthest_behind_its_service_level() {
         RequestedState::NotReady(NotReadyReason::Manual("x".into())),
     );
     sim.take();
-    assert_eq!(sim.router.service_level(&queue("slow")), Some(0.0));
+    assert_eq!(sim.router.service_level(&queue("slow"), sim.now), Some(0.0));
     // An older call waits in "fast", a newer one in "slow": "slow" is behind, so it goes first.
     sim.enqueue(2, "fast");
     sim.advance(Duration::from_secs(1));

@@ -31,6 +31,9 @@ impl Router {
 
     /// Agent `a` finished a call of queue `q`: its own wrap-up, else the queue's.
     pub(super) fn after_call(&mut self, now: Instant, a: usize, q: usize) {
+        if self.retire_if_removed(now, a) {
+            return;
+        }
         if self.agents[a].contacts == 0 {
             self.agents[a].pending_not_ready = None;
             self.set_state(a, AgentState::LoggedOut, now);

@@ -61,7 +61,7 @@ impl Router {
         let behind: Vec<i64> = self
             .queues
             .iter()
-            .map(|q| q.stats.behind_target_bp())
+            .map(|q| q.stats.behind_target_bp(now))
             .collect();
         let mut order: Vec<(Reverse<i64>, Reverse<i32>, u64, CallId)> = self
             .unoffered

@@ -53,6 +53,8 @@ impl Router {
             seq,
             priority: options.priority,
             required: options.required,
+            original_required: options.required.clone(),
+            own_max_wait: options.max_wait,
             preferred: options.preferred,
             overflow: Vec::new(),
             step: 0,
@@ -237,7 +239,7 @@ impl Router {
         let position = line.range(..=key).count();
         line.remove(&key);
         let wait = now.saturating_duration_since(routed.enqueued_at);
-        self.queues[q].stats.left(wait);
+        self.queues[q].stats.left(now, wait);
         let queue = self.queues[q].config.id.clone();
         self.emit(match exit {
             None => RoutingEvent::CallAbandoned {
@@ -291,7 +293,7 @@ impl Router {
         let key = routed.line_key();
         self.queues[q].line.remove(&key);
         self.index.overflow_removed(&routed.overflow, q, key);
-        self.queues[q].stats.answered(wait);
+        self.queues[q].stats.answered(now, wait);
         let agent = &mut self.agents[a];
         agent.missed_in_row = 0;
         agent.calls_taken += 1;

@@ -49,6 +49,7 @@ mod entries;
 mod incremental;
 mod index;
 mod ring_all;
+mod reconfigure;
 mod stats;
 mod views;
 
@@ -155,6 +156,10 @@ struct Call {
 }
 
 impl Call {
+    /// Required skills as the entry brought them, before relaxation (a reload re-applies steps).
+    original_required: Vec<SkillRequirement>,
+    /// The entry's own max wait (from the dialplan), which a queue's new max wait never replaces.
+    own_max_wait: Option<Duration>,
     fn line_key(&self) -> LineKey {
         LineKey {
             priority: std::cmp::Reverse(self.priority),

@@ -125,7 +125,8 @@ impl Router {
 
     /// Every queue, in configuration order.
     pub fn queues(&self) -> impl Iterator<Item = QueueView<'_>> + '_ {
-        (0..self.queues.len()).map(move |q| self.queue_view(q))
+        // A queue a reload removed stays out of the index until its last call ends.
+        (0..self.queue_index.len()).map(move |q| self.queue_view(q))
     }
 
     /// One queue, if configured.
