@@ -140,6 +140,9 @@ pub struct QueueConfig {
     pub expected_handle_time: Duration,
 }
 
+    /// The rolling window over which the service level is measured (zero: one hour).
+    #[serde(default)]
+    pub service_level_window: Duration,
 /// Per-agent settings; every field has a default.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct AgentSettings {

@@ -1,6 +1,7 @@
 //! Per-queue service level and handle time, and the wait estimate built on them.
 
-use std::time::Duration;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 use super::{Phase, Router};
 use crate::agent_state::AgentState;
@@ -10,16 +11,115 @@ use crate::ids::CallId;
 /// The handle time assumed before any call completed, unless the queue sets one.
 const DEFAULT_HANDLE_TIME: Duration = Duration::from_secs(180);
 
-/// Running counters of one queue since the router started.
-#[derive(Debug, Clone)]
-pub(super) struct QueueStats {
-    target: Option<ServiceLevelTarget>,
+/// The service-level window when the queue sets none.
+pub(super) const DEFAULT_SL_WINDOW: Duration = Duration::from_secs(3600);
+
+/// How many buckets a service-level window is cut into: a call counts for between
+/// `window - window / SL_BUCKETS` and `window` after it was answered or lost.
+const SL_BUCKETS: u32 = 60;
+
+/// The service-level counts of calls that ended within one bucket of time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct SlCounts {
     /// Answered calls.
     answered: u64,
     /// Answered within the target's threshold.
     within: u64,
     /// Abandoned or exited after the threshold.
     late_lost: u64,
+}
+
+impl SlCounts {
+    fn add(&mut self, other: SlCounts) {
+        self.answered += other.answered;
+        self.within += other.within;
+        self.late_lost += other.late_lost;
+    }
+
+    fn sub(&mut self, other: SlCounts) {
+        self.answered -= other.answered;
+        self.within -= other.within;
+        self.late_lost -= other.late_lost;
+    }
+}
+
+/// Service-level counts over a rolling window, in buckets so that counting a call and reading
+/// the level are O(1) (amortized) whatever the call rate.
+#[derive(Debug, Clone)]
+struct RollingSl {
+    window: Duration,
+    bucket: Duration,
+    /// (bucket start, counts), oldest first.
+    buckets: VecDeque<(Instant, SlCounts)>,
+    /// The sum of `buckets`.
+    total: SlCounts,
+}
+
+impl RollingSl {
+    fn new(window: Duration) -> Self {
+        let window = if window.is_zero() {
+            DEFAULT_SL_WINDOW
+        } else {
+            window
+        };
+        Self {
+            window,
+            bucket: (window / SL_BUCKETS).max(Duration::from_millis(1)),
+            buckets: VecDeque::new(),
+            total: SlCounts::default(),
+        }
+    }
+
+    /// Whether the bucket starting at `start` fell out of the window at `now`.
+    fn expired(&self, start: Instant, now: Instant) -> bool {
+        start + self.window <= now
+    }
+
+    /// Drops the buckets that left the window.
+    fn roll(&mut self, now: Instant) {
+        while let Some(&(start, counts)) = self.buckets.front() {
+            if !self.expired(start, now) {
+                break;
+            }
+            self.total.sub(counts);
+            self.buckets.pop_front();
+        }
+    }
+
+    fn count(&mut self, now: Instant, counts: SlCounts) {
+        self.roll(now);
+        match self.buckets.back_mut() {
+            Some((start, last)) if now < *start + self.bucket => last.add(counts),
+            _ => self.buckets.push_back((now, counts)),
+        }
+        self.total.add(counts);
+    }
+
+    /// The counts within the window at `now` (buckets not yet rolled out are left out).
+    fn at(&self, now: Instant) -> SlCounts {
+        let mut total = self.total;
+        for &(start, counts) in &self.buckets {
+            if !self.expired(start, now) {
+                break;
+            }
+            total.sub(counts);
+        }
+        total
+    }
+
+    /// The same counts under a new window length (the buckets already cut are kept).
+    fn resize(&mut self, window: Duration) {
+        let resized = Self::new(window);
+        self.window = resized.window;
+        self.bucket = resized.bucket;
+    }
+}
+
+/// Counters of one queue: its service level over a rolling window and its handle time.
+#[derive(Debug, Clone)]
+pub(super) struct QueueStats {
+    target: Option<ServiceLevelTarget>,
+    sl: RollingSl,
     /// Exponentially weighted handle time (talk plus the queue's wrap-up), in nanoseconds.
     handle_nanos: u128,
     wrap_up: Duration,
@@ -34,24 +134,38 @@ impl QueueStats {
         };
         Self {
             target: config.service_level,
-            answered: 0,
-            within: 0,
-            late_lost: 0,
+            sl: RollingSl::new(config.service_level_window),
             handle_nanos: initial.as_nanos(),
             wrap_up: config.wrap_up,
         }
     }
 
-    pub(super) fn answered(&mut self, wait: Duration) {
-        self.answered += 1;
-        if self.target.is_some_and(|t| wait <= t.threshold) {
-            self.within += 1;
-        }
+    /// Takes a reloaded queue configuration: the counts so far are kept, the target, window and
+    /// wrap-up change; a new expected handle time only matters before any call completed, so the
+    /// running average is kept.
+    pub(super) fn reconfigure(&mut self, config: &QueueConfig) {
+        self.target = config.service_level;
+        self.sl.resize(config.service_level_window);
+        self.wrap_up = config.wrap_up;
     }
 
-    pub(super) fn left(&mut self, wait: Duration) {
+    pub(super) fn answered(&mut self, now: Instant, wait: Duration) {
+        let within = self.target.is_some_and(|t| wait <= t.threshold);
+        let counts = SlCounts {
+            answered: 1,
+            within: u64::from(within),
+            late_lost: 0,
+        };
+        self.sl.count(now, counts);
+    }
+
+    pub(super) fn left(&mut self, now: Instant, wait: Duration) {
         if self.target.is_some_and(|t| wait > t.threshold) {
-            self.late_lost += 1;
+            let counts = SlCounts {
+                late_lost: 1,
+                ..SlCounts::default()
+            };
+            self.sl.count(now, counts);
         }
     }
 
@@ -61,22 +175,26 @@ impl QueueStats {
         self.handle_nanos = (self.handle_nanos * 4 + handle) / 5;
     }
 
-    /// Answered within threshold / (answered + lost after threshold), if any call counted.
-    pub(super) fn service_level(&self) -> Option<f64> {
-        let total = self.answered + self.late_lost;
-        (self.target.is_some() && total > 0).then(|| self.within as f64 / total as f64)
+    /// Answered within threshold / (answered + lost after threshold) over the window ending at
+    /// `now`, if any call counted.
+    pub(super) fn service_level(&self, now: Instant) -> Option<f64> {
+        let counts = self.sl.at(now);
+        let total = counts.answered + counts.late_lost;
+        (self.target.is_some() && total > 0).then(|| counts.within as f64 / total as f64)
     }
 
-    /// How far below target the queue is, in basis points (negative: ahead; 0 without a target
-    /// or data).
-    pub(super) fn behind_target_bp(&self) -> i64 {
-        let (Some(target), total) = (self.target, self.answered + self.late_lost) else {
+    /// How far below target the queue is over the window ending at `now`, in basis points
+    /// (negative: ahead; 0 without a target or data).
+    pub(super) fn behind_target_bp(&self, now: Instant) -> i64 {
+        let Some(target) = self.target else {
             return 0;
         };
+        let counts = self.sl.at(now);
+        let total = counts.answered + counts.late_lost;
         if total == 0 {
             return 0;
         }
-        let achieved = i64::try_from(self.within * 10_000 / total).unwrap_or(i64::MAX);
+        let achieved = i64::try_from(counts.within * 10_000 / total).unwrap_or(i64::MAX);
         i64::from(target.percent) * 100 - achieved
     }
 
@@ -129,11 +247,12 @@ impl Router {
         Some(queue.stats.handle_time() * ahead / staffed)
     }
 
-    /// The queue's service level so far (answered within threshold over answered plus lost after
-    /// threshold), if it has a target and any call counted.
-    pub fn service_level(&self, queue: &crate::QueueId) -> Option<f64> {
+    /// The queue's service level over its rolling window (`service_level_window`) ending at
+    /// `now`: answered within threshold over answered plus lost after threshold, if it has a
+    /// target and any call counted.
+    pub fn service_level(&self, queue: &crate::QueueId, now: Instant) -> Option<f64> {
         let &q = self.queue_index.get(queue)?;
-        self.queues[q].stats.service_level()
+        self.queues[q].stats.service_level(now)
     }
 }
 
@@ -154,14 +273,65 @@ mod tests {
 
     #[test]
     fn service_level_counts_late_losses_and_gap() {
+        let t0 = Instant::now();
         let mut s = stats(80);
-        assert_eq!(s.behind_target_bp(), 0);
-        s.answered(Duration::from_secs(5));
-        s.answered(Duration::from_secs(30));
-        s.left(Duration::from_secs(3)); // a short abandon does not count
-        s.left(Duration::from_secs(40));
-        assert_eq!(s.service_level(), Some(1.0 / 3.0));
-        assert_eq!(s.behind_target_bp(), 8000 - 3333);
+        assert_eq!(s.behind_target_bp(t0), 0);
+        s.answered(t0, Duration::from_secs(5));
+        s.answered(t0, Duration::from_secs(30));
+        s.left(t0, Duration::from_secs(3)); // a short abandon does not count
+        s.left(t0, Duration::from_secs(40));
+        assert_eq!(s.service_level(t0), Some(1.0 / 3.0));
+        assert_eq!(s.behind_target_bp(t0), 8000 - 3333);
+    }
+
+    #[test]
+    fn service_level_forgets_calls_older_than_the_window() {
+        let t0 = Instant::now();
+        let min = Duration::from_secs(60);
+        let mut s = stats(80);
+        // A bad start: two late answers.
+        s.answered(t0, Duration::from_secs(90));
+        s.answered(t0 + min, Duration::from_secs(90));
+        assert_eq!(s.service_level(t0 + min), Some(0.0));
+        // Then good calls for the next hour.
+        for i in 2..=59u32 {
+            s.answered(t0 + min * i, Duration::from_secs(1));
+        }
+        let at = t0 + min * 59;
+        assert_eq!(s.service_level(at), Some(58.0 / 60.0));
+        // One hour after the first call it leaves the window, without any new call counted.
+        assert_eq!(s.service_level(t0 + min * 60), Some(58.0 / 59.0));
+        assert_eq!(s.service_level(t0 + min * 61), Some(1.0));
+        // Reading is the same once the window rolls on a new count.
+        s.answered(t0 + min * 61, Duration::from_secs(1));
+        assert_eq!(s.service_level(t0 + min * 61), Some(1.0));
+        assert_eq!(s.sl.buckets.len(), 59, "expired buckets are dropped");
+        // Long after, nothing counts.
+        assert_eq!(s.service_level(t0 + min * 200), None);
+        assert_eq!(s.behind_target_bp(t0 + min * 200), 0);
+    }
+
+    #[test]
+    fn calls_in_one_bucket_share_it_and_the_window_is_configurable() {
+        let t0 = Instant::now();
+        let mut s = QueueStats::new(&QueueConfig {
+            service_level: Some(ServiceLevelTarget {
+                threshold: Duration::from_secs(20),
+                percent: 50,
+            }),
+            service_level_window: Duration::from_secs(600),
+            ..QueueConfig::default()
+        });
+        for i in 0..1000u64 {
+            // 1,000 calls within the first 10 s bucket of a 10 min window.
+            s.answered(
+                t0 + Duration::from_millis(i * 9),
+                Duration::from_secs(i % 2 * 60),
+            );
+        }
+        assert_eq!(s.sl.buckets.len(), 1);
+        assert_eq!(s.service_level(t0 + Duration::from_secs(599)), Some(0.5));
+        assert_eq!(s.service_level(t0 + Duration::from_secs(600)), None);
     }
 
     #[test]
