@@ -18,6 +18,7 @@ use crate::http::{self, ApiState};
 use crate::metrics::Metrics;
 use crate::prompts::PromptLibrary;
 use crate::recovery::{self, RecoveryState};
+use crate::reload::{self, Reloader};
 use crate::{kpi_task, router_task, ServeArgs};
 
 /// `hotline dialplan check FILE`.
@@ -151,12 +152,22 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         api_token: config.api_token.clone(),
     });
     let listener = tokio::net::TcpListener::bind(config.http_listen)
+    // SIGHUP and `POST /api/v1/config/reload` read the configuration file again.
+    let reloader = Arc::new(Reloader::new(
+        &args,
+        config.clone(),
+        router.clone(),
+        metrics.clone(),
+    ));
+    reload::spawn_sighup(reloader.clone());
+
         .await
         .with_context(|| format!("binding HTTP {}", config.http_listen))?;
     tracing::info!(http = %config.http_listen, "HTTP listening");
     let mut http_shutdown = shutdown_rx.clone();
     let http_task = tokio::spawn(async move {
-        let _ = axum::serve(listener, http::router(api))
+        let app = http::router(api).layer(axum::Extension(reloader));
+        let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = http_shutdown.wait_for(|s| *s).await;
             })

@@ -55,6 +55,20 @@ pub struct Config {
     pub queues: BTreeMap<String, QueueSettings>,
     /// Agents by id.
     pub agents: BTreeMap<String, AgentSettings>,
+    /// Routing settings that are not per queue or agent.
+    pub routing: RoutingSettings,
+}
+
+/// The `routing:` section: settings of the router as a whole.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingSettings {
+    /// The not-ready reason codes the API may set (`missed_offer` is built in); empty: any text.
+    #[serde(default)]
+    pub not_ready_reasons: Vec<String>,
+    /// The seed of the random strategies, so that a run is reproducible (applies at start).
+    #[serde(default)]
+    pub seed: u64,
 }
 
 /// Registration expiry limits, in seconds.
@@ -88,6 +102,22 @@ pub struct QueueSettings {
     pub service_level: Option<hotline_routing::ServiceLevelTarget>,
     /// Relaxation steps by wait time.
     pub relaxation: Vec<hotline_routing::RelaxStep>,
+    /// The rolling window of the service level (absent: one hour).
+    pub service_level_window: Option<Duration>,
+    /// Longest wait before an entry leaves the queue (a dialplan node's value wins).
+    pub max_wait: Option<Duration>,
+    /// Most entries the queue holds; further callers are refused.
+    pub max_len: Option<usize>,
+    /// Refuse new callers while the queue is empty in this sense.
+    pub join_when_empty: hotline_routing::EmptyRule,
+    /// Let waiting callers go when the queue becomes empty in this sense.
+    pub leave_when_empty: hotline_routing::EmptyRule,
+    /// Weight per member for `weighted_random` (absent: 1).
+    pub weights: BTreeMap<String, u32>,
+    /// The window of `least_talk_time` (absent: one hour).
+    pub talk_time_window: Option<Duration>,
+    /// Handle time assumed for wait estimates before any call completed (absent: 180 s).
+    pub expected_handle_time: Option<Duration>,
     /// The queue's time zone for KPI day/week/month rollups, a fixed UTC offset (default UTC).
     pub utc_offset: time::UtcOffset,
     /// KPI short-abandon threshold: abandons quicker than this are short (absent: 5 s).
@@ -106,6 +136,22 @@ pub struct AgentSettings {
     /// Skills with proficiency 1-10.
     #[serde(default)]
     pub skills: BTreeMap<String, u8>,
+    /// The agent's own wrap-up time, overriding its queues'.
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub wrap_up: Option<Duration>,
+    /// Missed offers in a row before the agent goes not ready (absent: 1).
+    #[serde(default)]
+    pub max_missed_offers: Option<u32>,
+}
+
+/// Reads an optional duration written as `15s`, `1500ms` or `2m`.
+fn optional_duration<'de, D>(de: D) -> std::result::Result<Option<Duration>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let text: Option<String> = Option::deserialize(de)?;
+    text.map(|t| parse_duration(&t).map_err(|e| serde::de::Error::custom(format!("{e:#}"))))
+        .transpose()
 }
 
 #[derive(Deserialize)]
@@ -122,6 +168,8 @@ struct RawConfig {
     dialplan: PathBuf,
     queues: BTreeMap<String, RawQueue>,
     agents: BTreeMap<String, AgentSettings>,
+    #[serde(default)]
+    routing: RoutingSettings,
 }
 
 #[derive(Deserialize)]
@@ -233,6 +281,20 @@ struct RawQueue {
     #[serde(default)]
     relaxation: Vec<RawRelaxStep>,
     #[serde(default)]
+    max_wait: Option<String>,
+    #[serde(default)]
+    max_len: Option<usize>,
+    #[serde(default)]
+    join_when_empty: hotline_routing::EmptyRule,
+    #[serde(default)]
+    leave_when_empty: hotline_routing::EmptyRule,
+    #[serde(default)]
+    weights: BTreeMap<String, u32>,
+    #[serde(default)]
+    talk_time_window: Option<String>,
+    #[serde(default)]
+    expected_handle_time: Option<String>,
+    #[serde(default)]
     utc_offset: Option<String>,
     #[serde(default)]
     short_abandon: Option<String>,
@@ -243,6 +305,8 @@ struct RawQueue {
 struct RawServiceLevel {
     threshold: String,
     percent: u8,
+    #[serde(default)]
+    window: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -270,6 +334,11 @@ impl Config {
                     bail!("queue {name}: member {member} is not a configured agent");
                 }
             }
+            for (field, named) in [("penalties", &q.penalties), ("weights", &q.weights)] {
+                if let Some(agent) = named.keys().find(|a| !q.members.contains(a)) {
+                    bail!("queue {name}: {field} names {agent}, which is not a member");
+                }
+            }
             queues.insert(
                 name.clone(),
                 QueueSettings {
@@ -281,6 +350,23 @@ impl Config {
                     strategy: q.strategy,
                     penalties: q.penalties,
                     priority: q.priority,
+                    service_level_window: q
+                        .service_level
+                        .as_ref()
+                        .and_then(|sl| sl.window.as_deref())
+                        .map(parse_duration)
+                        .transpose()
+                        .with_context(|| format!("queue {name}: service_level.window"))?,
+                    max_wait: optional(&q.max_wait)
+                        .with_context(|| format!("queue {name}: max_wait"))?,
+                    max_len: q.max_len,
+                    join_when_empty: q.join_when_empty,
+                    leave_when_empty: q.leave_when_empty,
+                    weights: q.weights,
+                    talk_time_window: optional(&q.talk_time_window)
+                        .with_context(|| format!("queue {name}: talk_time_window"))?,
+                    expected_handle_time: optional(&q.expected_handle_time)
+                        .with_context(|| format!("queue {name}: expected_handle_time"))?,
                     service_level: match q.service_level {
                         Some(sl) => Some(hotline_routing::ServiceLevelTarget {
                             threshold: parse_duration(&sl.threshold)
@@ -336,7 +422,7 @@ impl Config {
         if auth_algorithms.is_empty() {
             bail!("sip.auth_algorithms: name at least one algorithm (md5, sha-256)");
         }
-        Ok(Self {
+        let config = Self {
             sip_listen: raw.sip.listen,
             auth_algorithms,
             advertised_ip: raw.sip.advertised_address,
@@ -358,13 +444,24 @@ impl Config {
             dialplan: raw.dialplan,
             queues,
             agents: raw.agents,
-        })
+            routing: raw.routing,
+        };
+        // The router's own checks (members, penalties, skills, relaxation, reason codes).
+        crate::routing_config::router_config(&config)
+            .validate()
+            .map_err(|e| anyhow::anyhow!("routing: {e}"))?;
+        Ok(config)
     }
 
     /// The IP address hotline puts in Via, Contact and SDP.
     pub fn media_ip(&self) -> IpAddr {
         self.advertised_ip.unwrap_or(self.sip_listen.ip())
     }
+}
+
+/// Parses an optional duration.
+fn optional(text: &Option<String>) -> Result<Option<Duration>> {
+    text.as_deref().map(parse_duration).transpose()
 }
 
 /// Parses `20000-29999` into an inclusive range of even-start RTP ports.
@@ -386,13 +483,13 @@ pub fn parse_port_range(text: &str) -> Result<RangeInclusive<u16>> {
     Ok(lo..=hi)
 }
 
-/// Parses `15s`, `1500ms`, `2m`.
+/// Parses `15s`, `1500ms`, `2m`, `1h`.
 pub fn parse_duration(text: &str) -> Result<Duration> {
     let t = text.trim();
     let (num, unit) = t
         .find(|c: char| !c.is_ascii_digit())
         .map(|i| t.split_at(i))
-        .with_context(|| format!("duration {text:?}: missing unit (ms, s, m)"))?;
+        .with_context(|| format!("duration {text:?}: missing unit (ms, s, m, h)"))?;
     let n: u64 = num
         .parse()
         .with_context(|| format!("duration {text:?}: bad number"))?;
@@ -400,7 +497,8 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
         "ms" => Duration::from_millis(n),
         "s" => Duration::from_secs(n),
         "m" => Duration::from_secs(n * 60),
-        _ => bail!("duration {text:?}: unit must be ms, s or m"),
+        "h" => Duration::from_secs(n * 3600),
+        _ => bail!("duration {text:?}: unit must be ms, s, m or h"),
     })
 }
 
@@ -478,6 +576,95 @@ mod tests {
     }
 
     #[test]
+    fn every_routing_setting_is_read() {
+        let text = bundled_text()
+            .replace(
+                "    priority: 1\n",
+                "    priority: 1\n    max_wait: 5m\n    max_len: 20\n    join_when_empty: none_logged_in\n    leave_when_empty: none_available\n    weights: { \"1003\": 3 }\n    talk_time_window: 30m\n    expected_handle_time: 4m\n",
+            )
+            .replace(
+                "service_level: { threshold: 30s, percent: 80 }",
+                "service_level: { threshold: 30s, percent: 80, window: 2h }",
+            )
+            .replace(
+                "\"1003\": { password: demo1003, name: \"Agent 1003\", skills: { billing: 9 } }",
+                "\"1003\": { password: demo1003, skills: { billing: 9 }, wrap_up: 10s, max_missed_offers: 3 }",
+            )
+            .replace(
+                "  not_ready_reasons: []\n  seed: 0",
+                "  not_ready_reasons: [lunch, training]\n  seed: 42",
+            );
+        let cfg = Config::parse(&text).unwrap();
+        let routing = crate::routing_config::router_config(&cfg);
+        let billing = routing
+            .queues
+            .iter()
+            .find(|q| q.id.as_str() == "billing")
+            .unwrap();
+        assert_eq!(billing.max_wait, Some(Duration::from_secs(300)));
+        assert_eq!(billing.max_len, Some(20));
+        assert_eq!(
+            billing.join_when_empty,
+            hotline_routing::EmptyRule::NoneLoggedIn
+        );
+        assert_eq!(
+            billing.leave_when_empty,
+            hotline_routing::EmptyRule::NoneAvailable
+        );
+        assert_eq!(billing.weights[&hotline_routing::AgentId::new("1003")], 3);
+        assert_eq!(billing.talk_time_window, Duration::from_secs(1800));
+        assert_eq!(billing.expected_handle_time, Duration::from_secs(240));
+        assert_eq!(billing.service_level_window, Duration::from_secs(7200));
+        let agent = &routing.agent_settings[&hotline_routing::AgentId::new("1003")];
+        assert_eq!(agent.wrap_up, Some(Duration::from_secs(10)));
+        assert_eq!(agent.max_missed_offers, 3);
+        assert_eq!(routing.not_ready_reasons, vec!["lunch", "training"]);
+        assert_eq!(routing.seed, 42);
+        // Absent settings keep the router's defaults.
+        let support = routing
+            .queues
+            .iter()
+            .find(|q| q.id.as_str() == "support")
+            .unwrap();
+        assert_eq!(support.max_wait, None);
+        assert_eq!(support.service_level_window, Duration::ZERO);
+    }
+
+    #[test]
+    fn wrong_routing_settings_are_refused_with_a_clear_error() {
+        let refused = |from: &str, to: &str| {
+            let text = bundled_text();
+            assert!(text.contains(from), "{from}");
+            format!("{:#}", Config::parse(&text.replace(from, to)).unwrap_err())
+        };
+        let err = refused("    priority: 1\n", "    priority: 1\n    max_wiat: 5m\n");
+        assert!(err.contains("max_wiat"), "{err}");
+        let err = refused("penalties: { \"1004\": 1 }", "penalties: { \"1001\": 1 }");
+        assert!(err.contains("penalties names 1001"), "{err}");
+        let err = refused("billing: 9", "billing: 11");
+        assert!(err.contains("proficiency 11"), "{err}");
+        let err = refused("not_ready_reasons: []", "not_ready_reasons: [lunch, lunch]");
+        assert!(err.contains("\"lunch\" is empty or repeated"), "{err}");
+        let err = refused(
+            "      - { after: 60s, action: { add_queues: { queues: [billing] } } }",
+            "      - { after: 60s, action: { add_queues: { queues: [nowhere] } } }",
+        );
+        assert!(err.contains("nowhere"), "{err}");
+        let err = refused("    priority: 1\n", "    priority: 1\n    max_wait: soon\n");
+        assert!(err.contains("billing: max_wait"), "{err}");
+        let err = refused(
+            "demo1004, name: \"Agent 1004\"",
+            "demo1004, wrap_up: 5x, name: \"Agent 1004\"",
+        );
+        assert!(err.contains("5x"), "{err}");
+    }
+
+    fn bundled_text() -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/hotline.yaml");
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    #[test]
     fn durations_and_ranges() {
         assert_eq!(
             parse_duration("1500ms").unwrap(),
@@ -485,7 +672,8 @@ mod tests {
         );
         assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
         assert!(parse_duration("5").is_err());
-        assert!(parse_duration("5h").is_err());
+        assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
+        assert!(parse_duration("5d").is_err());
         assert!(parse_port_range("30000-20000").is_err());
         assert_eq!(parse_port_range("40000-40010").unwrap(), 40000..=40010);
     }

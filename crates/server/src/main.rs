@@ -12,6 +12,7 @@ mod prompts;
 mod recovery;
 mod redact;
 mod registrar;
+mod reload;
 mod router_task;
 mod routing_config;
 mod simulate;

@@ -35,6 +35,8 @@ pub struct Metrics {
     pub events: IntGaugeVec,
     /// Time calls waited in queue, by queue and outcome (see [`WaitOutcome`]).
     pub queue_wait: HistogramVec,
+    /// Configuration reloads, by result (ok, error).
+    pub config_reloads: IntCounterVec,
 }
 
 impl Metrics {
@@ -90,6 +92,14 @@ impl Metrics {
             &["stage"],
         )
         .expect("static metric definition is valid");
+        let config_reloads = IntCounterVec::new(
+            Opts::new(
+                "hotline_config_reloads_total",
+                "Configuration reloads by result",
+            ),
+            &["result"],
+        )
+        .expect("static metric definition is valid");
         let queue_wait = HistogramVec::new(
             HistogramOpts::new(
                 "hotline_queue_wait_seconds",
@@ -110,6 +120,7 @@ impl Metrics {
             Box::new(rtp_packets.clone()),
             Box::new(events.clone()),
             Box::new(queue_wait.clone()),
+            Box::new(config_reloads.clone()),
         ] {
             registry
                 .register(m)
@@ -127,6 +138,7 @@ impl Metrics {
             rtp_packets,
             events,
             queue_wait,
+            config_reloads,
         }
     }
 

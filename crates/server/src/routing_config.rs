@@ -25,7 +25,8 @@ pub fn router_config(config: &Config) -> RouterConfig {
             .iter()
             .map(|(id, a)| (AgentId::new(id.clone()), agent_settings(a)))
             .collect(),
-        ..RouterConfig::default()
+        not_ready_reasons: config.routing.not_ready_reasons.clone(),
+        seed: config.routing.seed,
     }
 }
 
@@ -42,8 +43,20 @@ pub fn queue_config(name: &str, q: &QueueSettings) -> QueueConfig {
             .iter()
             .map(|(a, p)| (AgentId::new(a.clone()), *p))
             .collect(),
-        service_level: q.service_level,
+        weights: q
+            .weights
+            .iter()
+            .map(|(a, w)| (AgentId::new(a.clone()), *w))
+            .collect(),
+        talk_time_window: q.talk_time_window.unwrap_or_default(),
+        max_wait: q.max_wait,
+        max_len: q.max_len,
+        join_when_empty: q.join_when_empty,
+        leave_when_empty: q.leave_when_empty,
         relaxation: q.relaxation.clone(),
+        service_level: q.service_level,
+        service_level_window: q.service_level_window.unwrap_or_default(),
+        expected_handle_time: q.expected_handle_time.unwrap_or_default(),
         ..QueueConfig::default()
     }
 }
@@ -56,6 +69,7 @@ pub fn agent_settings(a: &AgentSettings) -> RoutingAgentSettings {
             .iter()
             .map(|(s, p)| (SkillId::new(s.clone()), *p))
             .collect(),
-        ..RoutingAgentSettings::default()
+        wrap_up: a.wrap_up,
+        max_missed_offers: a.max_missed_offers.unwrap_or(0),
     }
 }

@@ -118,7 +118,7 @@ impl Call {
                 }));
             }
             IvrAction::MenuTimedOut { .. } => {}
-            IvrAction::Queue { queue } => self.enqueue(queue),
+            IvrAction::Queue { queue, options } => self.enqueue(queue, options),
             IvrAction::Hangup { .. } => {
                 if self.caller.answered {
                     self.end_caller_leg();
@@ -131,7 +131,8 @@ impl Call {
         }
     }
 
-    fn enqueue(&mut self, queue: String) {
+    /// Puts the caller in `queue` with the dialplan node's `options` (skills, priority, max wait).
+    fn enqueue(&mut self, queue: String, options: hotline_dialplan::QueueOptions) {
         if !self.caller.answered {
             self.answer();
         }
@@ -144,7 +145,7 @@ impl Call {
         };
         self.shared
             .router
-            .enqueue(self.id, &queue, self.route_tx.clone());
+            .enqueue(self.id, &queue, options, self.route_tx.clone());
     }
 
     /// Sends 200 OK to the INVITE (answer or, for a late offer, our offer).

@@ -127,7 +127,10 @@ impl RouterTask {
                     | hotline_routing::ExitReason::RelaxationExit => {
                         hotline_events::EndReason::MaxWaitExceeded
                     }
-                    hotline_routing::ExitReason::QueueEmpty => hotline_events::EndReason::NoAgents,
+                    hotline_routing::ExitReason::QueueEmpty
+                    | hotline_routing::ExitReason::QueueRemoved => {
+                        hotline_events::EndReason::NoAgents
+                    }
                 };
                 self.signal(call, RouteSignal::Left { reason });
                 self.calls.remove(&call.0);
@@ -148,6 +151,13 @@ impl RouterTask {
                 self.calls.remove(&call.0);
             }
             RoutingEvent::CallRelaxed { .. } => {}
+            RoutingEvent::Reconfigured { agents, queues, .. } => {
+                tracing::info!(
+                    agents = agents.len(),
+                    queues = queues.len(),
+                    "routing configuration replaced"
+                );
+            }
             RoutingEvent::AgentStateChanged {
                 agent, from, to, ..
             } => {
@@ -202,5 +212,6 @@ fn offer_fail_cause(reason: hotline_routing::RequeueReason) -> hotline_events::O
         RequeueReason::OfferFailed(OfferFailure::NoAnswer) => C::NoAnswer,
         RequeueReason::OfferFailed(OfferFailure::Unreachable) => C::Unreachable,
         RequeueReason::AgentLoggedOut => C::Unreachable,
+        RequeueReason::Reconfigured => C::Failed,
     }
 }

@@ -56,9 +56,16 @@ pub enum RouteSignal {
 }
 
 enum Request {
+    /// A reloaded configuration for the router (see `crate::reload`).
+    Reconfigure {
+        config: Box<Config>,
+        reply: oneshot::Sender<Result<(), hotline_routing::ConfigError>>,
+    },
     Enqueue {
         call: Uuid,
         queue: String,
+        /// The dialplan node's options; each one given wins over the queue's default.
+        options: hotline_dialplan::QueueOptions,
         notify: mpsc::UnboundedSender<RouteSignal>,
     },
     Command(Command),
@@ -88,8 +95,15 @@ pub struct RouterHandle {
 }
 
 impl RouterHandle {
-    /// Puts a call in a queue; routing signals for it arrive on `notify`.
-    pub fn enqueue(&self, call: Uuid, queue: &str, notify: mpsc::UnboundedSender<RouteSignal>) {
+    /// Puts a call in a queue with the dialplan node's options; routing signals for it arrive
+    /// on `notify`.
+    pub fn enqueue(
+        &self,
+        call: Uuid,
+        queue: &str,
+        options: hotline_dialplan::QueueOptions,
+        notify: mpsc::UnboundedSender<RouteSignal>,
+    ) {
         let _ = self.tx.send(Request::Enqueue {
             call,
             queue: queue.to_string(),
@@ -106,6 +120,7 @@ impl RouterHandle {
         } else {
             Command::Abandon { call }
         };
+            options,
         let _ = self.tx.send(Request::CommandThen(cmd, last));
     }
 
@@ -220,6 +235,22 @@ pub fn spawn(config: &Config, events: EventSink, metrics: Metrics) -> anyhow::Re
         router: Router::new(router_config, Instant::now())?,
         calls: HashMap::new(),
         contacts: BTreeMap::new(),
+    /// Replaces the router's queues and agents with those of a reloaded configuration; the
+    /// router refuses an invalid one and keeps the old. `None` once the task stopped.
+    pub async fn reconfigure(
+        &self,
+        config: Config,
+    ) -> Option<Result<(), hotline_routing::ConfigError>> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Reconfigure {
+                config: Box::new(config),
+                reply,
+            })
+            .ok()?;
+        rx.await.ok()
+    }
+
         members: config
             .queues
             .iter()
@@ -290,7 +321,12 @@ impl RouterTask {
             } => {
                 self.calls.insert(call.as_u128(), notify);
                 let options = EnqueueOptions {
-                    priority: self.priorities.get(&queue).copied().unwrap_or(0),
+                    priority: node
+                        .priority
+                        .unwrap_or_else(|| self.priorities.get(&queue).copied().unwrap_or(0)),
+                    required: requirements(&node.skills),
+                    preferred: requirements(&node.preferred_skills),
+                    max_wait: node.max_wait,
                     ..EnqueueOptions::default()
                 };
                 let cmd = Command::EnqueueWith {
@@ -314,9 +350,17 @@ impl RouterTask {
                     tracing::debug!("routing command refused: {e}");
                     if let Some((call, agent)) = answered {
                         self.signal(
+                options: node,
                             call,
                             RouteSignal::AnswerRefused {
                                 agent: agent.as_str().to_string(),
+                let requirements = |skills: &BTreeMap<String, u8>| {
+                    skills
+                        .iter()
+                        .map(|(s, p)| hotline_routing::SkillRequirement::new(s.clone(), *p))
+                        .collect()
+                };
+                // The dialplan node's values win over the queue's defaults.
                             },
                         );
                     }
@@ -357,6 +401,29 @@ impl RouterTask {
                         let cmd = Command::SetState {
                             agent: id.clone(),
                             state: requested,
+            Request::Reconfigure { config, reply } => {
+                let routing = crate::routing_config::router_config(&config);
+                let result = self.router.reconfigure(now, routing);
+                if result.is_ok() {
+                    self.members = config
+                        .queues
+                        .iter()
+                        .map(|(name, q)| (name.clone(), q.members.clone()))
+                        .collect();
+                    self.priorities = config
+                        .queues
+                        .iter()
+                        .map(|(name, q)| (name.clone(), q.priority))
+                        .collect();
+                    self.names = config
+                        .agents
+                        .iter()
+                        .filter_map(|(id, a)| a.name.clone().map(|n| (id.clone(), n)))
+                        .collect();
+                    self.drain();
+                }
+                let _ = reply.send(result);
+            }
                         };
                         match self.router.handle(now, cmd) {
                             Ok(()) => {

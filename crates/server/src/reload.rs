@@ -1,0 +1,349 @@
+//! Reloading the configuration file without a restart: on SIGHUP and on
+//! `POST /api/v1/config/reload`.
+//!
+//! A reload reads the file again, applies the same command-line overrides as the start, checks
+//! it (parsing, the router's own checks, the dialplan's queue names) and hands the queues and
+//! agents to the routing task, which swaps them in (see `hotline_routing::Router::reconfigure`
+//! for what happens to waiting calls). Anything refused leaves the running configuration as it
+//! was. Settings read once at start (listen addresses, RTP ports, prompts, event store, agent
+//! passwords) are reported as needing a restart and not applied.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use hotline_dialplan::{Dialplan, ValidationContext};
+use serde::Serialize;
+use tokio::sync::Mutex;
+
+use crate::config::{parse_port_range, Config};
+use crate::metrics::Metrics;
+use crate::router_task::RouterHandle;
+use crate::ServeArgs;
+
+/// What a successful reload changed, and what it could not change without a restart.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReloadReport {
+    /// Queues, agents and routing settings that now run with their new values.
+    pub changed: Vec<String>,
+    /// Settings that differ from the running ones but apply only at the next start.
+    pub restart_needed: Vec<String>,
+}
+
+/// Why a reload was refused; the running configuration is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReloadError {
+    /// What is wrong, with the file name and, when known, the line and column.
+    pub error: String,
+    /// The 1-based line of the error in the file, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// The 1-based column of the error, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+}
+
+/// Reloads the configuration file into the running server.
+pub struct Reloader {
+    path: PathBuf,
+    args: ServeArgs,
+    /// The configuration the server started with (settings that need a restart).
+    started: Arc<Config>,
+    /// The configuration last applied; a lock so reloads run one at a time.
+    applied: Mutex<Config>,
+    router: RouterHandle,
+    metrics: Metrics,
+}
+
+impl Reloader {
+    /// A reloader for the server started with `args` and `started` (overrides applied).
+    pub fn new(
+        args: &ServeArgs,
+        started: Arc<Config>,
+        router: RouterHandle,
+        metrics: Metrics,
+    ) -> Self {
+        Self {
+            path: args.config.clone(),
+            args: args.clone(),
+            applied: Mutex::new((*started).clone()),
+            started,
+            router,
+            metrics,
+        }
+    }
+
+    /// Reads the file again and applies what can change live; logs and counts the outcome.
+    pub async fn reload(&self) -> Result<ReloadReport, ReloadError> {
+        let result = self.try_reload().await;
+        match &result {
+            Ok(report) => {
+                tracing::info!(
+                    changed = ?report.changed,
+                    restart_needed = ?report.restart_needed,
+                    "configuration reloaded"
+                );
+                if !report.restart_needed.is_empty() {
+                    tracing::warn!(
+                        settings = ?report.restart_needed,
+                        "configuration changes not applied until a restart"
+                    );
+                }
+            }
+            Err(e) => tracing::error!(error = %e.error, "configuration reload refused"),
+        }
+        let label = if result.is_ok() { "ok" } else { "error" };
+        self.metrics
+            .config_reloads
+            .with_label_values(&[label])
+            .inc();
+        result
+    }
+
+    async fn try_reload(&self) -> Result<ReloadReport, ReloadError> {
+        let mut applied = self.applied.lock().await;
+        let mut new = Config::load(&self.path).map_err(|e| invalid(&format!("{e:#}")))?;
+        self.apply_overrides(&mut new)?;
+        let ctx = ValidationContext {
+            queues: Some(new.queues.keys().cloned().collect()),
+            prompts: None,
+        };
+        if let Err(errors) = Dialplan::load(&new.dialplan, &ctx) {
+            return Err(invalid(&format!(
+                "the dialplan does not fit the new queues: {errors}"
+            )));
+        }
+        let report = ReloadReport {
+            changed: changed(&applied, &new),
+            restart_needed: restart_needed(&self.started, &new),
+        };
+        match self.router.reconfigure(new.clone()).await {
+            None => Err(invalid("the routing task has stopped")),
+            Some(Err(e)) => Err(invalid(&format!("in config {}: {e}", self.path.display()))),
+            Some(Ok(())) => {
+                *applied = new;
+                Ok(report)
+            }
+        }
+    }
+
+    /// The command-line options override the file on reload as they did at start.
+    fn apply_overrides(&self, config: &mut Config) -> Result<(), ReloadError> {
+        if let Some(addr) = self.args.sip_listen {
+            config.sip_listen = addr;
+        }
+        if let Some(addr) = self.args.http_listen {
+            config.http_listen = addr;
+        }
+        if let Some(range) = &self.args.rtp_ports {
+            config.rtp_ports =
+                parse_port_range(range).map_err(|e| invalid(&format!("--rtp-ports: {e:#}")))?;
+        }
+        if let Some(plan) = &self.args.dialplan {
+            config.dialplan = plan.clone();
+        }
+        Ok(())
+    }
+}
+
+/// A refusal, with the line and column picked out of the message when it names them.
+fn invalid(message: &str) -> ReloadError {
+    let (line, column) = position(message);
+    ReloadError {
+        error: message.to_string(),
+        line,
+        column,
+    }
+}
+
+/// Finds `line N` and `column M` in an error message.
+fn position(message: &str) -> (Option<u32>, Option<u32>) {
+    let lower = message.to_ascii_lowercase();
+    let number_after = |word: &str| {
+        lower.match_indices(word).find_map(|(at, _)| {
+            let digits: String = lower[at + word.len()..]
+                .trim_start_matches([' ', ':'])
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse().ok()
+        })
+    };
+    (number_after("line"), number_after("column"))
+}
+
+/// The queues, agents and routing settings that differ.
+fn changed(old: &Config, new: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, q) in &new.queues {
+        match old.queues.get(name) {
+            None => out.push(format!("queue {name} added")),
+            Some(before) if format!("{before:?}") != format!("{q:?}") => {
+                out.push(format!("queue {name} changed"))
+            }
+            Some(_) => {}
+        }
+    }
+    for name in old.queues.keys().filter(|n| !new.queues.contains_key(*n)) {
+        out.push(format!("queue {name} removed"));
+    }
+    for (id, a) in &new.agents {
+        match old.agents.get(id) {
+            None => out.push(format!("agent {id} added")),
+            Some(before) if format!("{before:?}") != format!("{a:?}") => {
+                out.push(format!("agent {id} changed"))
+            }
+            Some(_) => {}
+        }
+    }
+    for id in old.agents.keys().filter(|a| !new.agents.contains_key(*a)) {
+        out.push(format!("agent {id} removed"));
+    }
+    if old.routing.not_ready_reasons != new.routing.not_ready_reasons {
+        out.push("routing.not_ready_reasons changed".to_string());
+    }
+    out
+}
+
+/// The settings read once at start that differ from the running ones.
+fn restart_needed(started: &Config, new: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut check = |name: &str, differs: bool| {
+        if differs {
+            out.push(name.to_string());
+        }
+    };
+    check("sip.listen", started.sip_listen != new.sip_listen);
+    check(
+        "sip.advertised_address",
+        started.advertised_ip != new.advertised_ip,
+    );
+    check("sip.domain", started.domain != new.domain);
+    check("sip.realm", started.realm != new.realm);
+    check(
+        "sip.registration",
+        format!("{:?}", started.registration) != format!("{:?}", new.registration),
+    );
+    check(
+        "sip.auth_algorithms",
+        started.auth_algorithms != new.auth_algorithms,
+    );
+    check(
+        "sip.session_expires",
+        started.session_expires != new.session_expires,
+    );
+    check("http.listen", started.http_listen != new.http_listen);
+    check("http.api_token", started.api_token != new.api_token);
+    check("media.rtp_ports", started.rtp_ports != new.rtp_ports);
+    check("media.rtp_timeout", started.rtp_timeout != new.rtp_timeout);
+    check(
+        "prompts",
+        started.prompts_dir != new.prompts_dir
+            || started.language != new.language
+            || started.music_on_hold != new.music_on_hold,
+    );
+    check(
+        "events",
+        started.node != new.node
+            || started.redis_stream != new.redis_stream
+            || started.redis_maxlen != new.redis_maxlen,
+    );
+    check(
+        "logging.redact_caller_numbers",
+        started.redact_caller_numbers != new.redact_caller_numbers,
+    );
+    check("dialplan", started.dialplan != new.dialplan);
+    check("routing.seed", started.routing.seed != new.routing.seed);
+    for (id, a) in &new.agents {
+        let registered = started.agents.get(id).map(|s| (&s.password, &s.name));
+        if registered != Some((&a.password, &a.name)) {
+            out.push(format!("agents.{id}: password and name (SIP registration)"));
+        }
+    }
+    for (name, q) in &new.queues {
+        let offset = started.queues.get(name).map(|s| s.utc_offset);
+        if offset.is_some_and(|o| o != q.utc_offset) {
+            out.push(format!("queues.{name}.utc_offset (KPI rollups)"));
+        }
+    }
+    out
+}
+
+/// `POST /api/v1/config/reload`: 200 with what changed, 400 with the error (and its position).
+pub async fn handle(Extension(reloader): Extension<Arc<Reloader>>) -> Response {
+    match reloader.reload().await {
+        Ok(report) => Json(report).into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, Json(e)).into_response(),
+    }
+}
+
+/// Reloads on every SIGHUP until the process ends.
+pub fn spawn_sighup(reloader: Arc<Reloader>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangups = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("cannot listen for SIGHUP, reload with the API only: {e}");
+            return;
+        }
+    };
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading the configuration");
+            // The outcome is logged and counted by `reload`.
+            let _ = reloader.reload().await;
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn bundled() -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/hotline.yaml");
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    #[test]
+    fn changes_and_restart_settings_are_told_apart() {
+        let old = Config::parse(&bundled()).unwrap();
+        let text = bundled()
+            .replace("strategy: longest_idle", "strategy: round_robin")
+            .replace("listen: 127.0.0.1:8080", "listen: 127.0.0.1:8081");
+        let new = Config::parse(&text).unwrap();
+        assert_eq!(
+            changed(&old, &new),
+            vec!["queue support changed".to_string()]
+        );
+        assert_eq!(restart_needed(&old, &new), vec!["http.listen".to_string()]);
+        assert!(changed(&old, &old).is_empty());
+        assert!(restart_needed(&old, &old).is_empty());
+    }
+
+    #[test]
+    fn a_yaml_mistake_is_refused_with_its_line() {
+        let text = bundled().replace("    priority: 1\n", "    priority: 1\n    max_wiat: 5m\n");
+        let line = text
+            .lines()
+            .position(|l| l.contains("max_wiat"))
+            .map(|i| u32::try_from(i + 1).unwrap());
+        let err = invalid(&format!("{:#}", Config::parse(&text).unwrap_err()));
+        assert!(err.error.contains("max_wiat"), "{}", err.error);
+        assert_eq!(err.line, line, "{}", err.error);
+        assert!(err.column.is_some(), "{}", err.error);
+    }
+
+    #[test]
+    fn error_positions_are_read_from_the_message() {
+        assert_eq!(
+            position("invalid type at line 12, column 5: expected a map"),
+            (Some(12), Some(5))
+        );
+        assert_eq!(position("queue q: member x is not an agent"), (None, None));
+        assert_eq!(position("pipeline stopped at line 3"), (Some(3), None));
+    }
+}

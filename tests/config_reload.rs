@@ -1,0 +1,226 @@
+//! Reloading config/hotline.yaml while hotline runs: `POST /api/v1/config/reload` and SIGHUP
+//! apply queue changes at once (seen in `GET /api/v1/queues`), report settings that need a
+//! restart, and refuse a broken file while the running configuration keeps serving real calls.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::net::UdpSocket;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::agent::{AgentSetup, SippAgent};
+use support::sipp::Sipp;
+use support::{http, poll_until, Hotline, Options};
+
+const TOKEN: &str = "hotline-demo-token";
+
+fn config_path(h: &Hotline) -> PathBuf {
+    h.dir.path().join("hotline.yaml")
+}
+
+/// Rewrites the running server's config file with `edits` applied.
+fn edit_config(h: &Hotline, edits: &[(&str, &str)]) {
+    let path = config_path(h);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{from:?} not in the config");
+        text = text.replacen(from, to, 1);
+    }
+    std::fs::write(&path, text).unwrap();
+}
+
+fn reload(h: &Hotline) -> (u16, Value) {
+    let r = http::post(h.http, "/api/v1/config/reload", Some(TOKEN), "").unwrap();
+    let body = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+    (r.status, body)
+}
+
+fn queues(h: &Hotline) -> Vec<Value> {
+    let r = http::get(h.http, "/api/v1/queues", Some(TOKEN)).unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    serde_json::from_str::<Value>(&r.body)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn queue(h: &Hotline, name: &str) -> Option<Value> {
+    queues(h).into_iter().find(|q| q["name"] == name)
+}
+
+fn members(h: &Hotline, name: &str) -> Vec<String> {
+    let q = queue(h, name).unwrap_or_else(|| panic!("no queue {name}"));
+    q["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn strategy(h: &Hotline, name: &str) -> String {
+    let r = http::get(h.http, &format!("/api/v1/queues/{name}"), Some(TOKEN)).unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let detail: Value = serde_json::from_str(&r.body).unwrap();
+    detail["config"]["strategy"].as_str().unwrap().to_string()
+}
+
+fn reloads_counted(h: &Hotline, result: &str) -> u64 {
+    let r = http::get(h.http, "/metrics", None).unwrap();
+    let prefix = format!("hotline_config_reloads_total{{result=\"{result}\"}} ");
+    r.body
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map_or(0, |v| v.trim().parse().unwrap())
+}
+
+const SALES: &str = "  sales:\n    ring_timeout: 15s\n    wrap_up: 2s\n    members: [\"1004\"]\n    strategy: linear\nagents:\n";
+
+#[test]
+fn a_reload_changes_queues_live_and_a_broken_file_is_refused() {
+    let h = Hotline::start(Options::default());
+    assert_eq!(members(&h, "support"), ["1001", "1002"]);
+    assert!(queue(&h, "sales").is_none());
+    assert_eq!(strategy(&h, "support"), "longest_idle");
+
+    // A member and a strategy change, a new queue, and a setting that needs a restart.
+    edit_config(
+        &h,
+        &[
+            (
+                "members: [\"1001\", \"1002\"]",
+                "members: [\"1001\", \"1002\", \"1003\"]",
+            ),
+            ("strategy: longest_idle", "strategy: round_robin"),
+            ("\nagents:\n", &format!("\n{SALES}")),
+            ("session_expires: 1800", "session_expires: 900"),
+        ],
+    );
+    // Bearer auth like every /api/v1 route.
+    let r = http::post(h.http, "/api/v1/config/reload", None, "").unwrap();
+    assert_eq!(r.status, 401);
+    let (status, body) = reload(&h);
+    assert_eq!(status, 200, "{body}");
+    let changed: Vec<&str> = body["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(changed, ["queue sales added", "queue support changed"]);
+    assert_eq!(
+        body["restart_needed"],
+        serde_json::json!(["sip.session_expires"])
+    );
+    assert_eq!(members(&h, "support"), ["1001", "1002", "1003"]);
+    assert_eq!(members(&h, "sales"), ["1004"]);
+    assert_eq!(strategy(&h, "support"), "round_robin");
+    assert_eq!(strategy(&h, "sales"), "linear");
+    assert_eq!(reloads_counted(&h, "ok"), 1);
+    assert!(h.log().contains("configuration reloaded"), "{}", h.log());
+
+    // A member that is not an agent: refused with the reason, nothing changes.
+    edit_config(
+        &h,
+        &[("members: [\"1004\"]", "members: [\"1004\", \"9999\"]")],
+    );
+    let (status, body) = reload(&h);
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("9999"), "{body}");
+    // A YAML mistake: refused with its line and column.
+    edit_config(
+        &h,
+        &[(
+            "    strategy: linear\n",
+            "    strategy: linear\n    max_wiat: 5m\n",
+        )],
+    );
+    let line = std::fs::read_to_string(config_path(&h))
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("max_wiat"))
+        .unwrap()
+        + 1;
+    let (status, body) = reload(&h);
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("max_wiat"),
+        "{body}"
+    );
+    assert_eq!(body["line"], line, "{body}");
+    assert!(body["column"].as_u64().is_some(), "{body}");
+    assert_eq!(reloads_counted(&h, "error"), 2);
+    assert_eq!(members(&h, "sales"), ["1004"]);
+    assert_eq!(members(&h, "support"), ["1001", "1002", "1003"]);
+    assert!(
+        h.log().contains("configuration reload refused"),
+        "{}",
+        h.log()
+    );
+
+    // The running configuration still serves a real call: 1001 answers a caller of support.
+    let agent = SippAgent::start(
+        &h,
+        AgentSetup {
+            hold_ms: 12_000,
+            ..AgentSetup::default()
+        },
+    );
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let caller = Sipp::new("caller_wait.xml", h.sip)
+        .var("wait_ms", 3000)
+        .key("caller_rtp_port", rtp.local_addr().unwrap().port())
+        .args(&["-s", "200", "-m", "1"])
+        .spawn();
+    let answered = h.wait_type("call.answered", Duration::from_secs(10));
+    assert_eq!(answered["agent_id"], "1001");
+    assert_eq!(answered["queue"], "support");
+    caller.wait(Duration::from_secs(20)).assert_ok("caller");
+    let ended = h.wait_type("call.ended", Duration::from_secs(10));
+    assert_eq!(ended["reason"], "completed");
+    agent.finish(Duration::from_secs(20)).assert_ok("agent");
+}
+
+/// The pid of the hotline serving `config` (found by its unique config path).
+fn hotline_pid(config: &std::path::Path) -> u32 {
+    let wanted = config.display().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                let args: Vec<String> = c
+                    .split(|b| *b == 0)
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect();
+                args.iter()
+                    .any(|a| a.ends_with("hotline") || a.ends_with("/hotline"))
+                    && args.contains(&wanted)
+            })
+        })
+        .expect("the hotline process")
+}
+
+#[test]
+fn sighup_reloads_the_file() {
+    let h = Hotline::start(Options::default());
+    edit_config(&h, &[("\nagents:\n", &format!("\n{SALES}"))]);
+    let pid = hotline_pid(&config_path(&h));
+    let status = std::process::Command::new("kill")
+        .arg("-HUP")
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let seen = poll_until(Duration::from_secs(10), || queue(&h, "sales").is_some());
+    assert!(seen, "SIGHUP did not add the queue:\n{}", h.log());
+    assert_eq!(members(&h, "sales"), ["1004"]);
+    assert_eq!(reloads_counted(&h, "ok"), 1);
+    // Still serving after the signal.
+    let r = http::get(h.http, "/healthz", None).unwrap();
+    assert_eq!(r.status, 200);
+}
