@@ -135,14 +135,14 @@ pub struct QueueConfig {
     /// The service-level target the cross-queue choice tries to keep.
     #[serde(default)]
     pub service_level: Option<ServiceLevelTarget>,
+    /// The rolling window over which the service level is measured (zero: one hour).
+    #[serde(default)]
+    pub service_level_window: Duration,
     /// The handle time assumed before any call completed, for wait estimates (zero: 180 s).
     #[serde(default)]
     pub expected_handle_time: Duration,
 }
 
-    /// The rolling window over which the service level is measured (zero: one hour).
-    #[serde(default)]
-    pub service_level_window: Duration,
 /// Per-agent settings; every field has a default.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct AgentSettings {

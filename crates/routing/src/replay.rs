@@ -53,6 +53,8 @@ impl ReplayedCall {
 pub struct Replay {
     agents: BTreeMap<AgentId, ReplayedAgent>,
     calls: BTreeMap<CallId, ReplayedCall>,
+    /// Agents a reload removed while they held a call: gone once they log out after it.
+    retiring: BTreeSet<AgentId>,
 }
 
 impl Replay {
@@ -71,9 +73,8 @@ impl Replay {
             .collect();
         Self {
             agents,
-    /// Agents a reload removed while they held a call: gone once they log out after it.
-    retiring: BTreeSet<AgentId>,
             calls: BTreeMap::new(),
+            retiring: BTreeSet::new(),
         }
     }
 
@@ -81,33 +82,14 @@ impl Replay {
     pub fn apply(&mut self, event: &RoutingEvent) {
         match event {
             RoutingEvent::AgentStateChanged { agent, to, at, .. } => {
-                let entry = self.entry(agent, *at);
-                entry.state = to.clone();
-                entry.since = *at;
-            }
-            RoutingEvent::CallOffered { call, agent, .. } => {
-                if let Some(entry) = self.agents.get_mut(agent) {
-                    entry.current_call = Some(*call);
-                }
-                if let Some(routed) = self.calls.get_mut(call) {
-                    routed.ringing.push(agent.clone());
-                    routed.settle();
-            retiring: BTreeSet::new(),
-                }
-            }
-            RoutingEvent::CallRequeued { call, agent, .. }
-            | RoutingEvent::OfferRevoked { call, agent, .. }
-            | RoutingEvent::CallCompleted { call, agent, .. } => {
-                if let Some(entry) = self.agents.get_mut(agent) {
-                    if entry.current_call == Some(*call) {
                 if *to == AgentState::LoggedOut && self.retiring.remove(agent) {
                     self.agents.remove(agent);
                     return;
                 }
-                        entry.current_call = None;
-                    }
-                }
-                match event {
+                let entry = self.entry(agent, *at);
+                entry.state = to.clone();
+                entry.since = *at;
+            }
             RoutingEvent::Reconfigured { agents, at, .. } => {
                 let listed: BTreeSet<&AgentId> = agents.iter().collect();
                 let retiring = &mut self.retiring;
@@ -123,6 +105,24 @@ impl Replay {
                     self.entry(agent, *at);
                 }
             }
+            RoutingEvent::CallOffered { call, agent, .. } => {
+                if let Some(entry) = self.agents.get_mut(agent) {
+                    entry.current_call = Some(*call);
+                }
+                if let Some(routed) = self.calls.get_mut(call) {
+                    routed.ringing.push(agent.clone());
+                    routed.settle();
+                }
+            }
+            RoutingEvent::CallRequeued { call, agent, .. }
+            | RoutingEvent::OfferRevoked { call, agent, .. }
+            | RoutingEvent::CallCompleted { call, agent, .. } => {
+                if let Some(entry) = self.agents.get_mut(agent) {
+                    if entry.current_call == Some(*call) {
+                        entry.current_call = None;
+                    }
+                }
+                match event {
                     RoutingEvent::CallCompleted { .. } => {
                         self.calls.remove(call);
                     }

@@ -48,8 +48,8 @@ mod dispatch;
 mod entries;
 mod incremental;
 mod index;
-mod ring_all;
 mod reconfigure;
+mod ring_all;
 mod stats;
 mod views;
 
@@ -147,6 +147,10 @@ struct Call {
     priority: i32,
     /// Required skills as the current relaxation step has them.
     required: Vec<SkillRequirement>,
+    /// Required skills as the entry brought them, before relaxation (a reload re-applies steps).
+    original_required: Vec<SkillRequirement>,
+    /// The entry's own max wait (from the dialplan), which a queue's new max wait never replaces.
+    own_max_wait: Option<Duration>,
     preferred: Vec<SkillRequirement>,
     /// Overflow queues added by relaxation steps.
     overflow: Vec<usize>,
@@ -156,10 +160,6 @@ struct Call {
 }
 
 impl Call {
-    /// Required skills as the entry brought them, before relaxation (a reload re-applies steps).
-    original_required: Vec<SkillRequirement>,
-    /// The entry's own max wait (from the dialplan), which a queue's new max wait never replaces.
-    own_max_wait: Option<Duration>,
     fn line_key(&self) -> LineKey {
         LineKey {
             priority: std::cmp::Reverse(self.priority),
