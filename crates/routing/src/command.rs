@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use std::time::Duration;
+use std::fmt;
+use std::time::{Duration, Instant};
 
 use crate::agent_state::RequestedState;
 use crate::config::EnqueueOptions;
@@ -29,9 +30,61 @@ pub enum Command {
         /// Its requirements and priority.
         options: EnqueueOptions,
     },
+    /// A live call waiting in its queue (not being offered) becomes a callback entry: it keeps
+    /// its place and age, and the caller may hang up without the call counting as abandoned.
+    ConvertToCallback {
+        /// The call.
+        call: CallId,
+        /// Whom to call back.
+        callback: CallbackRequest,
+    },
+    /// A callback entry joins a queue directly (the API, or a restart restoring queued
+    /// callbacks). `entered_at` is its original entry time: it takes the place of an entry that
+    /// arrived then, and its relaxation and expiry count from it. Never rejected.
+    EnqueueCallback {
+        /// The callback's id.
+        call: CallId,
+        /// The queue it waits in.
+        queue: QueueId,
+        /// Whom to call back.
+        callback: CallbackRequest,
+        /// Its requirements and priority (`max_wait` and `callback_offer` do not apply).
+        options: EnqueueOptions,
+        /// When it originally entered the queue (at or before `now`).
+        entered_at: Instant,
+        /// Dial attempts already made (0 for a new callback).
+        attempts: u32,
+    },
+    /// The callback is no longer wanted (the customer or a supervisor cancelled it). A callback
+    /// being dialed cannot be cancelled: report its outcome first.
+    CancelCallback {
+        /// The callback.
+        call: CallId,
+    },
+    /// The callback's dial reached the customer and the agent: they talk (like
+    /// [`Command::OfferAnswered`]). [`Command::CallEnded`] ends it.
+    CallbackConnected {
+        /// The callback.
+        call: CallId,
+        /// The agent it was due to.
+        agent: AgentId,
+    },
+    /// The callback's dial failed: the entry goes back to its place (keeping its age) and may
+    /// be dialed again after the queue's retry delay, or is given up after its last attempt.
+    /// The agent is released without a missed offer.
+    CallbackFailed {
+        /// The callback.
+        call: CallId,
+        /// The agent it was due to.
+        agent: AgentId,
+        /// What happened.
+        cause: CallbackFailure,
+    },
     /// The caller hung up while waiting or while an offer rang.
     ///
-    /// If the call is already connected this is treated as [`Command::CallEnded`].
+    /// If the call is already connected this is treated as [`Command::CallEnded`]. For a
+    /// callback entry not yet connected it does nothing: the caller's hang-up after converting
+    /// to a callback is not an abandon (use [`Command::CancelCallback`] to drop a callback).
     Abandon {
         /// The call.
         call: CallId,
@@ -124,6 +177,57 @@ pub enum OfferFailure {
     Unreachable,
 }
 
+/// Whom to call back, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackRequest {
+    /// The customer's number.
+    pub number: CallbackNumber,
+    /// A reason or note for the agent, if the customer left one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A customer's number to call back. Personal data: its `Debug` form shows only the last two
+/// characters, so logging an event or command does not expose it; [`CallbackNumber::as_str`]
+/// gives the number for dialing and the journal.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CallbackNumber(String);
+
+impl CallbackNumber {
+    /// Wraps a number as given.
+    pub fn new(number: impl Into<String>) -> Self {
+        Self(number.into())
+    }
+
+    /// The number as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for CallbackNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.chars().count();
+        let tail: String = self.0.chars().skip(n.saturating_sub(2)).collect();
+        write!(f, "CallbackNumber(\"***{tail}\")")
+    }
+}
+
+/// Why a callback's dial failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackFailure {
+    /// The customer did not answer.
+    NoAnswer,
+    /// The customer's line was busy.
+    Busy,
+    /// The customer's number could not be reached.
+    Unreachable,
+    /// The agent's leg of the dial did not connect.
+    AgentUnavailable,
+}
+
 /// A command the router refused; its state is unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {
@@ -148,6 +252,23 @@ pub enum CommandError {
         /// The agent.
         agent: AgentId,
     },
+    /// The call is not waiting as a live call (a callback already, or being offered).
+    #[error("call {0} is not a live call waiting for an offer")]
+    NotWaitingLive(CallId),
+    /// The entry is not a callback waiting to be dialed.
+    #[error("call {0} is not a callback waiting in its queue")]
+    NotWaitingCallback(CallId),
+    /// The callback is not (or no longer) due to this agent.
+    #[error("callback {call} is not being dialed for agent {agent}")]
+    NotDialing {
+        /// The callback.
+        call: CallId,
+        /// The agent.
+        agent: AgentId,
+    },
+    /// A callback's original entry time lies after `now`.
+    #[error("callback {0} entered its queue in the future")]
+    EnteredInFuture(CallId),
     /// The agent has no registered contact, so it cannot be set ready or not ready.
     #[error("agent {0} is logged out")]
     AgentLoggedOut(AgentId),

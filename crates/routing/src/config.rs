@@ -77,8 +77,13 @@ pub enum RelaxAction {
         /// The overflow queues.
         queues: Vec<QueueId>,
     },
-    /// Take the entry out of the queue with an exit event.
+    /// Take the entry out of the queue with an exit event. A callback entry is not taken out:
+    /// nobody is on the line to hear an exit path, so it keeps waiting (see
+    /// [`QueueConfig::callback_expiry`]).
     Exit,
+    /// Emit [`crate::RoutingEvent::CallbackOffered`] so the server offers the caller a callback
+    /// (at most once per entry, whatever asks for it; nothing for a callback entry).
+    OfferCallback,
 }
 
 /// A relaxation step: after `after` of waiting (counted from the original entry time), apply
@@ -141,6 +146,48 @@ pub struct QueueConfig {
     /// The handle time assumed before any call completed, for wait estimates (zero: 180 s).
     #[serde(default)]
     pub expected_handle_time: Duration,
+    /// The wait after which a live caller is offered a callback
+    /// ([`crate::RoutingEvent::CallbackOffered`]); the entry's own value (from the dialplan)
+    /// takes precedence.
+    #[serde(default)]
+    pub callback_offer: Option<Duration>,
+    /// The longest a callback entry stays queued, counted like every wait from the original
+    /// entry time; then it is given up ([`crate::GiveUpReason::Expired`]). `None`: no limit.
+    /// A live call's max wait never applies to a callback entry.
+    #[serde(default)]
+    pub callback_expiry: Option<Duration>,
+    /// How long a callback whose dial failed waits before it may be dialed again (zero: 60 s).
+    #[serde(default)]
+    pub callback_retry_delay: Duration,
+    /// Dial attempts before a callback is given up (0: 3).
+    #[serde(default)]
+    pub callback_max_attempts: u32,
+}
+
+/// The retry delay of a failed callback when the queue sets none.
+pub(crate) const DEFAULT_CALLBACK_RETRY_DELAY: Duration = Duration::from_secs(60);
+
+/// The dial attempts of a callback when the queue sets none.
+pub(crate) const DEFAULT_CALLBACK_MAX_ATTEMPTS: u32 = 3;
+
+impl QueueConfig {
+    /// The delay before a failed callback may be dialed again.
+    pub fn callback_retry_delay(&self) -> Duration {
+        if self.callback_retry_delay.is_zero() {
+            DEFAULT_CALLBACK_RETRY_DELAY
+        } else {
+            self.callback_retry_delay
+        }
+    }
+
+    /// The dial attempts before a callback is given up (at least 1).
+    pub fn callback_max_attempts(&self) -> u32 {
+        if self.callback_max_attempts == 0 {
+            DEFAULT_CALLBACK_MAX_ATTEMPTS
+        } else {
+            self.callback_max_attempts
+        }
+    }
 }
 
 /// Per-agent settings; every field has a default.
@@ -324,6 +371,10 @@ pub struct EnqueueOptions {
     /// The dialplan node's max wait, overriding the queue's.
     #[serde(default)]
     pub max_wait: Option<Duration>,
+    /// The dialplan node's callback offer wait, overriding the queue's
+    /// [`QueueConfig::callback_offer`].
+    #[serde(default)]
+    pub callback_offer: Option<Duration>,
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::agent_state::AgentState;
-use crate::command::OfferFailure;
+use crate::command::{CallbackFailure, CallbackRequest, OfferFailure};
 use crate::config::Strategy;
 use crate::ids::{AgentId, CallId, QueueId};
 
@@ -123,6 +123,112 @@ pub enum RoutingEvent {
         /// How long the agent and caller were connected.
         talk: Duration,
     },
+    /// A callback entry joined a queue directly, at the place of its original entry time.
+    CallbackQueued {
+        /// The callback.
+        call: CallId,
+        /// The queue.
+        queue: QueueId,
+        /// Whom to call back.
+        callback: CallbackRequest,
+        /// Its original entry time (its age counts from it).
+        entered_at: Instant,
+        /// Its priority.
+        priority: i32,
+        /// Dial attempts already made.
+        attempts: u32,
+        /// Its 1-based position.
+        position: usize,
+    },
+    /// A waiting live call became a callback entry, keeping its place and age. Not a terminal
+    /// outcome: the callback's own outcome ends the entry.
+    CallbackConverted {
+        /// The call, now a callback.
+        call: CallId,
+        /// The queue.
+        queue: QueueId,
+        /// Whom to call back.
+        callback: CallbackRequest,
+        /// Its original entry time.
+        entered_at: Instant,
+        /// Its priority.
+        priority: i32,
+    },
+    /// The server should offer the waiting caller a callback (the queue's or the dialplan
+    /// node's offer wait, or a relaxation step).
+    CallbackOffered {
+        /// The call.
+        call: CallId,
+        /// The queue.
+        queue: QueueId,
+        /// How long the caller has waited.
+        wait: Duration,
+    },
+    /// A callback's turn came: the agent is reserved and the server must dial the customer,
+    /// then report [`crate::Command::CallbackConnected`] or [`crate::Command::CallbackFailed`].
+    CallbackDue {
+        /// The callback.
+        call: CallId,
+        /// The queue.
+        queue: QueueId,
+        /// The reserved agent.
+        agent: AgentId,
+        /// Whom to call back.
+        callback: CallbackRequest,
+        /// Which attempt this is (1 = the first).
+        attempt: u32,
+        /// Why this agent was chosen.
+        reason: OfferReason,
+    },
+    /// The customer and the agent of a callback are talking. A terminal outcome of the callback
+    /// entry; [`RoutingEvent::CallCompleted`] follows when it ends.
+    CallbackConnected {
+        /// The callback.
+        call: CallId,
+        /// The queue.
+        queue: QueueId,
+        /// The agent.
+        agent: AgentId,
+        /// How long the entry waited, from its original entry time.
+        wait: Duration,
+    },
+    /// A callback's dial failed; the agent is released. Unless a
+    /// [`RoutingEvent::CallbackGivenUp`] follows, the entry waits at its place again and may be
+    /// dialed after `retry_after`.
+    CallbackFailed {
+        /// The callback.
+        call: CallId,
+        /// The queue.
+        queue: QueueId,
+        /// The agent it was due to.
+        agent: AgentId,
+        /// What happened.
+        cause: CallbackFailure,
+        /// Attempts made so far, this one included.
+        attempts: u32,
+        /// How long before it may be dialed again.
+        retry_after: Duration,
+    },
+    /// The queue gave a callback up. A terminal outcome of the callback entry.
+    CallbackGivenUp {
+        /// The callback.
+        call: CallId,
+        /// The queue.
+        queue: QueueId,
+        /// How long it waited, from its original entry time.
+        wait: Duration,
+        /// Why.
+        reason: GiveUpReason,
+    },
+    /// A waiting callback was cancelled. A terminal outcome of the callback entry.
+    CallbackCancelled {
+        /// The callback.
+        call: CallId,
+        /// The queue.
+        queue: QueueId,
+        /// How long it waited, from its original entry time.
+        wait: Duration,
+    },
     /// An agent changed state.
     AgentStateChanged {
         /// The agent.
@@ -160,7 +266,15 @@ impl RoutingEvent {
             | RoutingEvent::CallCompleted { call, .. }
             | RoutingEvent::CallExited { call, .. }
             | RoutingEvent::CallRejected { call, .. }
-            | RoutingEvent::CallRelaxed { call, .. } => Some(*call),
+            | RoutingEvent::CallRelaxed { call, .. }
+            | RoutingEvent::CallbackQueued { call, .. }
+            | RoutingEvent::CallbackConverted { call, .. }
+            | RoutingEvent::CallbackOffered { call, .. }
+            | RoutingEvent::CallbackDue { call, .. }
+            | RoutingEvent::CallbackConnected { call, .. }
+            | RoutingEvent::CallbackFailed { call, .. }
+            | RoutingEvent::CallbackGivenUp { call, .. }
+            | RoutingEvent::CallbackCancelled { call, .. } => Some(*call),
             RoutingEvent::AgentStateChanged { .. } | RoutingEvent::Reconfigured { .. } => None,
         }
     }
@@ -210,6 +324,16 @@ pub enum ExitReason {
     QueueEmpty,
     /// A configuration reload removed the queue.
     QueueRemoved,
+}
+
+/// Why a queue gave a callback up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GiveUpReason {
+    /// Its last dial attempt failed.
+    AttemptsExhausted,
+    /// It waited the queue's callback expiry.
+    Expired,
 }
 
 /// Why a queue refused an entry.

@@ -48,12 +48,16 @@ mod skills;
 mod timers;
 
 pub use agent_state::{AgentState, NotReadyReason, RequestedState};
-pub use command::{Command, CommandError, OfferFailure};
+pub use command::{
+    CallbackFailure, CallbackNumber, CallbackRequest, Command, CommandError, OfferFailure,
+};
 pub use config::{
     AgentSettings, ConfigError, EmptyRule, EnqueueOptions, QueueConfig, RelaxAction, RelaxStep,
     RouterConfig, ServiceLevelTarget, Strategy,
 };
-pub use event::{ExitReason, OfferReason, RejectReason, RequeueReason, RevokeReason, RoutingEvent};
+pub use event::{
+    ExitReason, GiveUpReason, OfferReason, RejectReason, RequeueReason, RevokeReason, RoutingEvent,
+};
 pub use ids::{AgentId, CallId, QueueId};
 pub use router::{AgentView, CallStatus, CallView, QueueView, Router};
 pub use skills::{SkillId, SkillRequirement, Skills, MAX_PROFICIENCY, MIN_PROFICIENCY};

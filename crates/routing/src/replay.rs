@@ -1,12 +1,15 @@
 //! Rebuilding agent state from the event stream alone.
 //!
 //! Recovery and audits fold logged [`RoutingEvent`]s into a [`Replay`]; the result must equal the
-//! router's own agent views, which the property tests check.
+//! router's own agent views, which the property tests check. Callback entries are rebuilt with
+//! what a restart needs to queue them again: number, note, original entry time, priority and
+//! attempts.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use crate::agent_state::AgentState;
+use crate::command::CallbackRequest;
 use crate::event::RoutingEvent;
 use crate::ids::{AgentId, CallId, QueueId};
 
@@ -34,6 +37,21 @@ pub struct ReplayedCall {
     pub connected: bool,
     /// How many relaxation steps applied.
     pub relaxation_step: usize,
+    /// Set for a callback entry.
+    pub callback: Option<ReplayedCallback>,
+}
+
+/// A callback entry as rebuilt from events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayedCallback {
+    /// Whom to call back.
+    pub request: CallbackRequest,
+    /// Its original entry time.
+    pub entered_at: Instant,
+    /// Its priority.
+    pub priority: i32,
+    /// Dial attempts made.
+    pub attempts: u32,
 }
 
 impl ReplayedCall {
@@ -116,6 +134,7 @@ impl Replay {
             }
             RoutingEvent::CallRequeued { call, agent, .. }
             | RoutingEvent::OfferRevoked { call, agent, .. }
+            | RoutingEvent::CallbackFailed { call, agent, .. }
             | RoutingEvent::CallCompleted { call, agent, .. } => {
                 if let Some(entry) = self.agents.get_mut(agent) {
                     if entry.current_call == Some(*call) {
@@ -130,6 +149,11 @@ impl Replay {
                         if let Some(routed) = self.calls.get_mut(call) {
                             routed.ringing.retain(|a| a != agent);
                             routed.settle();
+                            if let (RoutingEvent::CallbackFailed { attempts, .. }, Some(callback)) =
+                                (event, &mut routed.callback)
+                            {
+                                callback.attempts = *attempts;
+                            }
                         }
                     }
                 }
@@ -143,10 +167,65 @@ impl Replay {
                         ringing: Vec::new(),
                         connected: false,
                         relaxation_step: 0,
+                        callback: None,
                     },
                 );
             }
-            RoutingEvent::CallConnected { call, agent, .. } => {
+            RoutingEvent::CallbackQueued {
+                call,
+                queue,
+                callback,
+                entered_at,
+                priority,
+                attempts,
+                ..
+            } => {
+                let callback = ReplayedCallback {
+                    request: callback.clone(),
+                    entered_at: *entered_at,
+                    priority: *priority,
+                    attempts: *attempts,
+                };
+                self.calls.insert(
+                    *call,
+                    ReplayedCall {
+                        queue: queue.clone(),
+                        agent: None,
+                        ringing: Vec::new(),
+                        connected: false,
+                        relaxation_step: 0,
+                        callback: Some(callback),
+                    },
+                );
+            }
+            RoutingEvent::CallbackConverted {
+                call,
+                callback,
+                entered_at,
+                priority,
+                ..
+            } => {
+                if let Some(routed) = self.calls.get_mut(call) {
+                    routed.callback = Some(ReplayedCallback {
+                        request: callback.clone(),
+                        entered_at: *entered_at,
+                        priority: *priority,
+                        attempts: 0,
+                    });
+                }
+            }
+            // The agent reserved for a due callback counts like a single ringing offer.
+            RoutingEvent::CallbackDue { call, agent, .. } => {
+                if let Some(entry) = self.agents.get_mut(agent) {
+                    entry.current_call = Some(*call);
+                }
+                if let Some(routed) = self.calls.get_mut(call) {
+                    routed.ringing.push(agent.clone());
+                    routed.settle();
+                }
+            }
+            RoutingEvent::CallConnected { call, agent, .. }
+            | RoutingEvent::CallbackConnected { call, agent, .. } => {
                 if let Some(routed) = self.calls.get_mut(call) {
                     routed.connected = true;
                     routed.agent = Some(agent.clone());
@@ -159,10 +238,13 @@ impl Replay {
                     routed.relaxation_step = *step;
                 }
             }
-            RoutingEvent::CallAbandoned { call, .. } | RoutingEvent::CallExited { call, .. } => {
+            RoutingEvent::CallAbandoned { call, .. }
+            | RoutingEvent::CallExited { call, .. }
+            | RoutingEvent::CallbackGivenUp { call, .. }
+            | RoutingEvent::CallbackCancelled { call, .. } => {
                 self.calls.remove(call);
             }
-            RoutingEvent::CallRejected { .. } => {}
+            RoutingEvent::CallRejected { .. } | RoutingEvent::CallbackOffered { .. } => {}
         }
     }
 
@@ -174,6 +256,26 @@ impl Replay {
     /// The rebuilt routed calls (queued, offered or connected), ordered by id.
     pub fn calls(&self) -> &BTreeMap<CallId, ReplayedCall> {
         &self.calls
+    }
+
+    /// The callback entries not connected (waiting, waiting to retry or being dialed), in
+    /// line order: by queue, higher priority first, then original entry time.
+    pub fn waiting_callbacks(&self) -> Vec<(CallId, &ReplayedCall, &ReplayedCallback)> {
+        let mut waiting: Vec<_> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| !c.connected)
+            .filter_map(|(id, c)| c.callback.as_ref().map(|cb| (*id, c, cb)))
+            .collect();
+        waiting.sort_by_key(|(id, c, cb)| {
+            (
+                c.queue.clone(),
+                std::cmp::Reverse(cb.priority),
+                cb.entered_at,
+                *id,
+            )
+        });
+        waiting
     }
 
     fn entry(&mut self, agent: &AgentId, at: Instant) -> &mut ReplayedAgent {

@@ -30,6 +30,21 @@ pub enum TimerReason {
         /// The entry's call.
         call: CallId,
     },
+    /// A waiting live call reaches its callback offer wait.
+    CallbackOffer {
+        /// The entry's call.
+        call: CallId,
+    },
+    /// A callback whose dial failed may be dialed again.
+    CallbackRetry {
+        /// The callback.
+        call: CallId,
+    },
+    /// A callback entry reaches its queue's callback expiry.
+    CallbackExpiry {
+        /// The callback.
+        call: CallId,
+    },
 }
 
 /// Pending deadlines, ordered by time then by insertion, with at most one deadline per reason.

@@ -173,7 +173,7 @@ impl Checker {
                 }
                 RelaxAction::DropSkill { skill } => required.retain(|r| &r.skill != skill),
                 RelaxAction::AddQueues { queues } => serving.extend(queues.iter().cloned()),
-                RelaxAction::Exit => {}
+                RelaxAction::Exit | RelaxAction::OfferCallback => {}
             }
         }
         let skills = self
@@ -269,6 +269,17 @@ impl Checker {
             RoutingEvent::CallCompleted { call, agent, .. } => {
                 prop_assert_eq!(self.connected.remove(call), Some(agent.clone()));
             }
+            // No callback command is sent here (see the router's consistency tests).
+            RoutingEvent::CallbackQueued { .. }
+            | RoutingEvent::CallbackConverted { .. }
+            | RoutingEvent::CallbackOffered { .. }
+            | RoutingEvent::CallbackDue { .. }
+            | RoutingEvent::CallbackConnected { .. }
+            | RoutingEvent::CallbackFailed { .. }
+            | RoutingEvent::CallbackGivenUp { .. }
+            | RoutingEvent::CallbackCancelled { .. } => {
+                prop_assert!(false, "unexpected callback event {:?}", event);
+            }
             // No reload is done here (see the router's reconfigure tests).
             RoutingEvent::Reconfigured { .. } => {
                 prop_assert!(false, "unexpected reload event {:?}", event);
@@ -302,7 +313,9 @@ impl Checker {
             prop_assert_eq!(replayed.relaxation_step, view.relaxation_step);
             let (agent, connected) = match view.status {
                 CallStatus::Waiting { .. } => (None, false),
-                CallStatus::Offered { agent, .. } => (Some(agent.clone()), false),
+                CallStatus::Offered { agent, .. } | CallStatus::Dialing { agent, .. } => {
+                    (Some(agent.clone()), false)
+                }
                 CallStatus::RingingAll { agents, .. } => {
                     ((agents.len() == 1).then(|| agents[0].clone()), false)
                 }

@@ -6,14 +6,10 @@
 //! or let go by the queue), so the histogram and the KPIs count the same calls.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use hotline_events::journal::segments::journal_files;
-use hotline_events::journal::{JournalLine, JOURNAL_FILE};
-use hotline_events::{
-    EndReason, Event, EventBatch, EventKind, JournalReadError, JournalReader, Timestamp,
-};
+use hotline_events::{EndReason, Event, EventBatch, EventKind, Timestamp};
 use hotline_kpi::{
     AgentKpis, Granularity, KpiConfig, KpiProjection, KpiSnapshot, PeriodKpis, QueueKpiConfig,
     QueueKpis, Windowed,
@@ -27,12 +23,6 @@ use crate::metrics::{Metrics, WaitOutcome};
 
 /// The service-level threshold of queues without a service-level target.
 const DEFAULT_THRESHOLD: Duration = Duration::from_secs(20);
-
-/// Chunks of events read ahead of the fold during a replay.
-const REPLAY_CHUNKS_IN_FLIGHT: usize = 4;
-
-/// Bytes of journal read per chunk during a replay.
-const REPLAY_CHUNK_BYTES: usize = 1 << 20;
 
 /// Calls with no event for this long are no longer followed (their end was lost in a crash).
 const FORGET_CALLS_AFTER: Duration = Duration::from_secs(24 * 3600);
@@ -258,22 +248,25 @@ impl KpiTask {
     }
 
     /// Reads the whole journal and folds what the projection has not seen; returns how many
-    /// events were new. `live` events also feed the wait histogram. A blocking thread reads
-    /// the files in chunks, so memory stays bounded whatever the journal's size.
+    /// events were new. `live` events also feed the wait histogram.
     async fn catch_up(&mut self, live: bool) -> usize {
         let dir = self.data_dir.clone();
-        let (tx, mut rx) = mpsc::channel(REPLAY_CHUNKS_IN_FLIGHT);
-        let reader = tokio::task::spawn_blocking(move || read_journal_chunks(&dir, &tx));
-        let mut new = 0;
-        while let Some(chunk) = rx.recv().await {
-            new += chunk.iter().filter(|ev| self.fold(ev, live)).count();
-        }
-        match reader.await {
-            Ok(Ok(())) => {}
-            Ok(Err(err)) => tracing::error!(%err, "cannot read the journal: KPIs miss its events"),
-            Err(err) => tracing::error!(%err, "journal reader failed: KPIs miss its events"),
-        }
-        new
+        let events = match tokio::task::spawn_blocking(move || {
+            hotline_events::read_journal_dir(dir)
+        })
+        .await
+        {
+            Ok(Ok(events)) => events,
+            Ok(Err(err)) => {
+                tracing::error!(%err, "cannot read the journal: KPIs miss its events");
+                return 0;
+            }
+            Err(err) => {
+                tracing::error!(%err, "journal reader failed: KPIs miss its events");
+                return 0;
+            }
+        };
+        events.iter().filter(|ev| self.fold(ev, live)).count()
     }
 
     /// Folds one event; returns false for one already applied.
@@ -339,52 +332,6 @@ impl KpiTask {
     }
 }
 
-/// Sends every event of the journal in `dir` (rotated segments, then the live file) to `tx`
-/// in chunks, oldest first.
-///
-/// Every file is opened before any is read, and again if a rotation renamed the live file
-/// meanwhile, so a rotation during the replay loses nothing.
-fn read_journal_chunks(dir: &Path, tx: &mpsc::Sender<Vec<Event>>) -> Result<(), JournalReadError> {
-    let io = |source| JournalReadError::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let readers = loop {
-        let files = journal_files(dir).map_err(io)?;
-        let mut readers = Vec::with_capacity(files.len());
-        for (_, path) in &files {
-            match JournalReader::open(path) {
-                Ok(reader) => readers.push(reader),
-                // No live file yet (a fresh data folder).
-                Err(JournalReadError::Io { source, .. })
-                    if source.kind() == std::io::ErrorKind::NotFound
-                        && path.file_name() == Some(std::ffi::OsStr::new(JOURNAL_FILE)) => {}
-                Err(err) => return Err(err),
-            }
-        }
-        if journal_files(dir).map_err(io)? == files {
-            break readers;
-        }
-    };
-    for mut reader in readers {
-        let end = reader.file_len()?;
-        let mut offset = 0;
-        loop {
-            let lines = reader.read_lines(offset, end, REPLAY_CHUNK_BYTES)?;
-            let Some(last) = lines.last() else { break };
-            offset = last.end;
-            let chunk = lines
-                .iter()
-                .map(JournalLine::parse)
-                .collect::<Result<Vec<_>, _>>()?;
-            if tx.blocking_send(chunk).is_err() {
-                return Ok(());
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Follows queued calls to time how long each waited before it was answered, abandoned or let
 /// go by its queue.
 #[derive(Debug, Default)]
@@ -445,38 +392,6 @@ mod tests {
             time::OffsetDateTime::UNIX_EPOCH + Duration::from_millis(1_800_000_000_000 + ms),
         );
         draft.into_event(Uuid::now_v7(), seq, at, "hl-1")
-    }
-
-    #[test]
-    fn the_replay_reads_rotated_segments_then_the_live_file_without_its_torn_tail() {
-        let dir = tempfile::tempdir().unwrap();
-        let line = |seq: u64| {
-            let draft = EventDraft::new(EventKind::CallQueued { position: 1 }).queue("support");
-            let mut text = serde_json::to_string(&event(seq, seq, draft)).unwrap();
-            text.push('\n');
-            text
-        };
-        std::fs::write(
-            hotline_events::journal::segments::segment_path(dir.path(), 1),
-            line(1) + &line(2),
-        )
-        .unwrap();
-        std::fs::write(dir.path().join(JOURNAL_FILE), line(3) + "{\"v\":1,\"id\"").unwrap();
-        let (tx, mut rx) = mpsc::channel(REPLAY_CHUNKS_IN_FLIGHT);
-        read_journal_chunks(dir.path(), &tx).unwrap();
-        drop(tx);
-        let mut seqs = Vec::new();
-        while let Some(chunk) = rx.blocking_recv() {
-            seqs.extend(chunk.iter().map(|e| e.seq));
-        }
-        assert_eq!(seqs, [1, 2, 3]);
-
-        // A fresh data folder has no journal yet.
-        let empty = tempfile::tempdir().unwrap();
-        let (tx, mut rx) = mpsc::channel(REPLAY_CHUNKS_IN_FLIGHT);
-        read_journal_chunks(empty.path(), &tx).unwrap();
-        drop(tx);
-        assert!(rx.blocking_recv().is_none());
     }
 
     #[test]

@@ -53,6 +53,23 @@ fn check(router: &Router) {
                 assert_eq!(router.agents[agent].call, Some(*id));
                 assert!(router.agents[agent].state.holds_offer());
             }
+            Phase::Dialing { agent } => {
+                assert!(call.kind.is_callback(), "{id} dialed but not a callback");
+                assert!(in_line && !unoffered, "{id} dialing");
+                assert!(
+                    router.qualifies(*id, agent),
+                    "{id} due to an unqualified agent"
+                );
+                assert_eq!(router.agents[agent].call, Some(*id));
+                assert_eq!(router.agents[agent].state, AgentState::Reserved);
+            }
+            Phase::RetryWait => {
+                assert!(
+                    call.kind.is_callback(),
+                    "{id} retry-waits but not a callback"
+                );
+                assert!(in_line && !unoffered, "{id} retry-waiting");
+            }
             Phase::Connected { agent, .. } => {
                 assert!(!in_line && !unoffered, "{id} connected");
                 assert_eq!(router.agents[agent].call, Some(*id));
@@ -80,6 +97,13 @@ fn check(router: &Router) {
                 holding.insert(agent),
                 "{} holds two offers",
                 router.agents[agent].id
+            );
+        }
+        if let Phase::Dialing { agent } = call.phase {
+            let name = &router.agents[agent].id;
+            assert!(
+                holding.insert(agent),
+                "{name} holds an offer and a callback"
             );
         }
     }
@@ -113,6 +137,7 @@ fn check(router: &Router) {
                 armed += 1;
             }
         }
+        armed += callbacks::check_timers(router, *id, call);
     }
     assert_eq!(router.timers.len(), armed, "no stray timers");
     let lines: usize = router.queues.iter().map(|q| q.line.len()).sum();
@@ -319,3 +344,5 @@ proptest! {
         }
     }
 }
+
+mod callbacks;

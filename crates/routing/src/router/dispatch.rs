@@ -63,16 +63,16 @@ impl Router {
             .iter()
             .map(|q| q.stats.behind_target_bp(now))
             .collect();
-        let mut order: Vec<(Reverse<i64>, Reverse<i32>, u64, CallId)> = self
+        let mut order: Vec<(super::incremental::OrderKey, CallId)> = self
             .unoffered
             .values()
             .filter_map(|c| {
                 let e = self.calls.get(c)?;
-                Some((Reverse(behind[e.queue]), Reverse(e.priority), e.seq, *c))
+                Some(((Reverse(behind[e.queue]), e.line_key()), *c))
             })
             .collect();
         order.sort_unstable();
-        for (_, _, _, call) in order {
+        for (_, call) in order {
             if self.ready == 0 {
                 break;
             }
@@ -238,6 +238,24 @@ impl Router {
     /// Offers waiting `call` to the chosen ready agent; a ring-all entry goes to every agent
     /// tied with it at once.
     fn offer(&mut self, now: Instant, call: CallId, chosen: Candidate) {
+        if let Some(entry) = self.calls.get(&call).filter(|c| c.kind.is_callback()) {
+            // A callback's turn: its agent is reserved while the server dials (one agent).
+            let reason = OfferReason {
+                via_queue: self.queues[chosen.via].config.id.clone(),
+                penalty: chosen.penalty,
+                relaxation_step: entry.step,
+                preferred_met: chosen.preferred,
+                strategy: self.queues[entry.queue].config.strategy,
+            };
+            let (agent, order) = (chosen.agent, chosen.order);
+            let choice = super::callbacks::DueChoice {
+                agent,
+                order,
+                reason,
+            };
+            self.callback_due(now, call, choice);
+            return;
+        }
         let ring_all = self
             .calls
             .get(&call)

@@ -45,6 +45,7 @@ impl Router {
             return Ok(());
         }
         let max_wait = options.max_wait.or(config.max_wait);
+        let callback_offer = options.callback_offer.or(config.callback_offer);
         let seq = self.next_seq;
         self.next_seq += 1;
         let entry = Call {
@@ -59,6 +60,7 @@ impl Router {
             overflow: Vec::new(),
             step: 0,
             phase: Phase::Waiting,
+            kind: super::callbacks::EntryKind::live(),
         };
         let key = entry.line_key();
         self.calls.insert(call, entry);
@@ -74,6 +76,10 @@ impl Router {
         if let Some(max_wait) = max_wait {
             self.timers
                 .set(TimerReason::MaxWait { call }, now + max_wait);
+        }
+        if let Some(offer) = callback_offer {
+            self.timers
+                .set(TimerReason::CallbackOffer { call }, now + offer);
         }
         self.relax(now, call);
         Ok(())
@@ -109,9 +115,10 @@ impl Router {
                 .values()
                 .copied()
                 .filter(|c| {
+                    // Callbacks stay: nobody is on the line to send away.
                     self.calls
                         .get(c)
-                        .is_some_and(|c| matches!(c.phase, Phase::Waiting))
+                        .is_some_and(|c| matches!(c.phase, Phase::Waiting) && !c.kind.is_callback())
                 })
                 .collect();
             for call in waiting {
@@ -138,7 +145,8 @@ impl Router {
                 self.timers.set(TimerReason::Relax { call }, due);
                 return;
             }
-            if step.action == RelaxAction::Exit {
+            let callback = entry.kind.is_callback();
+            if step.action == RelaxAction::Exit && !callback {
                 self.exit(now, call, ExitReason::RelaxationExit);
                 return;
             }
@@ -167,13 +175,17 @@ impl Router {
                         }
                     }
                 }
-                RelaxAction::Exit => {}
+                // A callback entry passes over an exit step (see `callbacks`).
+                RelaxAction::Exit | RelaxAction::OfferCallback => {}
             }
             entry.step += 1;
             let step = entry.step;
             self.index.entry_changed(call);
             let queue = self.queues[q].config.id.clone();
             self.emit(RoutingEvent::CallRelaxed { call, queue, step });
+            if step_offers_callback(&self.queues[q].config.relaxation, step) {
+                self.offer_callback(now, call);
+            }
         }
     }
 
@@ -196,7 +208,7 @@ impl Router {
             });
             self.agents[a].call = None;
             self.after_call(now, a, q);
-        } else {
+        } else if !routed.kind.is_callback() {
             self.leave(now, call, None);
         }
         Ok(())
@@ -210,6 +222,7 @@ impl Router {
         };
         self.timers.cancel(&TimerReason::Relax { call });
         self.timers.cancel(&TimerReason::MaxWait { call });
+        self.timers.cancel(&TimerReason::CallbackOffer { call });
         let q = routed.queue;
         // Every offer of it is revoked (several for a ring-all entry).
         let freed = routed.phase.offered().to_vec();
@@ -270,7 +283,9 @@ impl Router {
             .calls
             .get(&call)
             .is_some_and(|c| !matches!(c.phase, Phase::Connected { .. }));
-        if unconnected {
+        if unconnected && self.is_callback(call) {
+            self.callback_exit(now, call, reason);
+        } else if unconnected {
             self.leave(now, call, Some(reason));
         }
     }
@@ -284,6 +299,7 @@ impl Router {
         });
         self.timers.cancel(&TimerReason::Relax { call });
         self.timers.cancel(&TimerReason::MaxWait { call });
+        self.timers.cancel(&TimerReason::CallbackOffer { call });
         let Some(routed) = self.calls.get_mut(&call) else {
             return;
         };
@@ -365,4 +381,11 @@ impl Router {
             reason,
         });
     }
+}
+
+/// Whether relaxation step number `step` (1-based) of `steps` offers a callback.
+fn step_offers_callback(steps: &[crate::config::RelaxStep], step: usize) -> bool {
+    step.checked_sub(1)
+        .and_then(|i| steps.get(i))
+        .is_some_and(|s| s.action == RelaxAction::OfferCallback)
 }

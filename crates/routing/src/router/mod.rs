@@ -4,7 +4,8 @@
 //!
 //! Waiting entries are considered in this order: first those whose queue is furthest behind its
 //! service-level target (queues without a target count as on target), then higher `priority`,
-//! then the original entry order (kept across missed offers and requeues). Each entry goes to a
+//! then the original entry time (kept across missed offers and requeues, and by callback entries,
+//! see `callbacks`). Each entry goes to a
 //! `Ready` agent that has every required skill at the minimum proficiency its current relaxation
 //! step asks for, chosen among the members of its queue and of the overflow queues its relaxation
 //! steps added:
@@ -42,6 +43,7 @@
 //! - An agent logging out revokes its own offer alone.
 
 mod agents;
+mod callbacks;
 #[cfg(test)]
 mod consistency;
 mod dispatch;
@@ -112,10 +114,12 @@ struct Queue {
     stats: stats::QueueStats,
 }
 
-/// Orders a queue's line: higher priority first, then original entry order.
+/// Orders a queue's line: higher priority first, then original entry time, then entry order
+/// (a restored callback takes the place its original entry time gives it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct LineKey {
     priority: std::cmp::Reverse<i32>,
+    entered: Instant,
     seq: u64,
 }
 
@@ -134,6 +138,12 @@ enum Phase {
         agent: usize,
         at: Instant,
     },
+    /// A due callback: the agent is reserved while the server dials the customer.
+    Dialing {
+        agent: usize,
+    },
+    /// A callback whose dial failed, keeping its place until it may be dialed again.
+    RetryWait,
 }
 
 /// One routed call (a queue entry until it connects).
@@ -157,12 +167,15 @@ struct Call {
     /// How many relaxation steps applied.
     step: usize,
     phase: Phase,
+    /// A live call or a callback entry.
+    kind: callbacks::EntryKind,
 }
 
 impl Call {
     fn line_key(&self) -> LineKey {
         LineKey {
             priority: std::cmp::Reverse(self.priority),
+            entered: self.enqueued_at,
             seq: self.seq,
         }
     }
@@ -282,6 +295,11 @@ impl Router {
                 options,
             } => self.enqueue(now, call, &queue, options)?,
             Command::Abandon { call } | Command::CallEnded { call } => self.end(now, call)?,
+            Command::ConvertToCallback { .. }
+            | Command::EnqueueCallback { .. }
+            | Command::CancelCallback { .. }
+            | Command::CallbackConnected { .. }
+            | Command::CallbackFailed { .. } => self.handle_callback(now, command)?,
             Command::OfferRinging { call, agent } => {
                 let a = self.offered_agent(call, &agent)?;
                 if self.agents[a].state == AgentState::Reserved {
@@ -334,6 +352,9 @@ impl Router {
                 TimerReason::MaxWait { call } => {
                     self.exit(now, call, crate::event::ExitReason::MaxWait)
                 }
+                TimerReason::CallbackOffer { .. }
+                | TimerReason::CallbackRetry { .. }
+                | TimerReason::CallbackExpiry { .. } => self.callback_timer(now, reason),
             }
             self.leave_empty_queues(now);
             self.dispatch(now);

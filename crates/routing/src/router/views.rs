@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use super::{Agent, Phase, Router};
 use crate::agent_state::{AgentState, NotReadyReason};
+use crate::command::CallbackRequest;
 use crate::config::{QueueConfig, Strategy};
 use crate::ids::{AgentId, CallId, QueueId};
 use crate::skills::Skills;
@@ -78,6 +79,10 @@ pub struct CallView<'a> {
     pub relaxation_step: usize,
     /// Where it is now.
     pub status: CallStatus<'a>,
+    /// Set for a callback entry: whom to call back.
+    pub callback: Option<&'a CallbackRequest>,
+    /// Dial attempts made for a callback entry (0 for a live call).
+    pub callback_attempts: u32,
 }
 
 /// Where a routed call is.
@@ -93,6 +98,13 @@ pub enum CallStatus<'a> {
         /// Its position.
         position: usize,
         /// The agent whose phone rings.
+        agent: &'a AgentId,
+    },
+    /// A due callback: its agent is reserved while the server dials, keeping its position.
+    Dialing {
+        /// Its position.
+        position: usize,
+        /// The reserved agent.
         agent: &'a AgentId,
     },
     /// A ring-all entry offered to several agents at once, keeping its position.
@@ -161,7 +173,7 @@ impl Router {
             .line
             .values()
             .filter_map(|c| self.calls.get(c))
-            .filter(|c| !c.phase.offered().is_empty())
+            .filter(|c| !c.phase.offered().is_empty() || matches!(c.phase, Phase::Dialing { .. }))
             .count();
         for &a in &queue.members {
             match self.agents[a].state {
@@ -188,8 +200,13 @@ impl Router {
         let queue = &self.queues[call.queue];
         let position = || queue.line.range(..=call.line_key()).count();
         let status = match &call.phase {
-            Phase::Waiting => CallStatus::Waiting {
+            // A callback waiting out its retry delay keeps its place like any waiting entry.
+            Phase::Waiting | Phase::RetryWait => CallStatus::Waiting {
                 position: position(),
+            },
+            Phase::Dialing { agent } => CallStatus::Dialing {
+                position: position(),
+                agent: &self.agents[*agent].id,
             },
             Phase::Offered { agent } => CallStatus::Offered {
                 position: position(),
@@ -211,7 +228,22 @@ impl Router {
             priority: call.priority,
             relaxation_step: call.step,
             status,
+            callback: call.kind.callback().map(|c| &c.request),
+            callback_attempts: call.kind.callback().map_or(0, |c| c.attempts),
         })
+    }
+
+    /// The entries of a queue not yet connected (waiting, offered, dialed), in line order:
+    /// higher priority first, then original entry time. Empty for an unknown queue.
+    pub fn queue_line(&self, id: &QueueId) -> Vec<CallView<'_>> {
+        let Some(&q) = self.queue_index.get(id) else {
+            return Vec::new();
+        };
+        self.queues[q]
+            .line
+            .values()
+            .filter_map(|&c| self.call(c))
+            .collect()
     }
 
     /// How many calls the router holds (waiting, offered or connected).

@@ -137,7 +137,9 @@ impl Harness {
             let (ringing, agent, connected): (Vec<&AgentId>, Option<&AgentId>, bool) =
                 match view.status {
                     CallStatus::Waiting { .. } => (vec![], None, false),
-                    CallStatus::Offered { agent, .. } => (vec![agent], Some(agent), false),
+                    CallStatus::Offered { agent, .. } | CallStatus::Dialing { agent, .. } => {
+                        (vec![agent], Some(agent), false)
+                    }
                     CallStatus::RingingAll { agents, .. } => {
                         let one = (agents.len() == 1).then(|| agents[0]);
                         (agents, one, false)
