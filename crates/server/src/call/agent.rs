@@ -95,11 +95,20 @@ impl Call {
         let Some(f) = a.forks.get_mut(fork as usize) else {
             return;
         };
-        if !(200..300).contains(&resp.status()) {
-            if resp.status() >= 300 && f.state != ForkState::Answered {
+        match resp.status() {
+            // A phone that had not rung when another one answered: CANCEL is allowed now.
+            101..=199 if f.cancel_wanted => {
+                f.cancel_wanted = false;
+                send_cancel(&self.shared, &self.self_tx, &f.invite, f.target, leg);
                 f.state = ForkState::Done;
+                return;
             }
-            return;
+            200..=299 => {}
+            300.. if f.state != ForkState::Answered => {
+                f.state = ForkState::Done;
+                return;
+            }
+            _ => return,
         }
         if a.answered.is_some_and(|(n, _)| n == fork) {
             if let Some(ack) = ack_for(resp, &f.invite, f.target) {
