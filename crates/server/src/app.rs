@@ -145,13 +145,6 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     // go back to not ready on top of them.
     recovered.restore_agent_states(&router).await;
 
-    let api = Arc::new(ApiState {
-        router: router.clone(),
-        kpis,
-        metrics: metrics.clone(),
-        api_token: config.api_token.clone(),
-    });
-    let listener = tokio::net::TcpListener::bind(config.http_listen)
     // SIGHUP and `POST /api/v1/config/reload` read the configuration file again.
     let reloader = Arc::new(Reloader::new(
         &args,
@@ -161,6 +154,13 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     ));
     reload::spawn_sighup(reloader.clone());
 
+    let api = Arc::new(ApiState {
+        router: router.clone(),
+        kpis,
+        metrics: metrics.clone(),
+        api_token: config.api_token.clone(),
+    });
+    let listener = tokio::net::TcpListener::bind(config.http_listen)
         .await
         .with_context(|| format!("binding HTTP {}", config.http_listen))?;
     tracing::info!(http = %config.http_listen, "HTTP listening");

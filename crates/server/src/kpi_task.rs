@@ -6,10 +6,14 @@
 //! or let go by the queue), so the histogram and the KPIs count the same calls.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use hotline_events::{EndReason, Event, EventBatch, EventKind, Timestamp};
+use hotline_events::journal::segments::journal_files;
+use hotline_events::journal::{JournalLine, JOURNAL_FILE};
+use hotline_events::{
+    EndReason, Event, EventBatch, EventKind, JournalReadError, JournalReader, Timestamp,
+};
 use hotline_kpi::{
     AgentKpis, Granularity, KpiConfig, KpiProjection, KpiSnapshot, PeriodKpis, QueueKpiConfig,
     QueueKpis, Windowed,
@@ -23,6 +27,12 @@ use crate::metrics::{Metrics, WaitOutcome};
 
 /// The service-level threshold of queues without a service-level target.
 const DEFAULT_THRESHOLD: Duration = Duration::from_secs(20);
+
+/// Chunks of events read ahead of the fold during a replay.
+const REPLAY_CHUNKS_IN_FLIGHT: usize = 4;
+
+/// Bytes of journal read per chunk during a replay.
+const REPLAY_CHUNK_BYTES: usize = 1 << 20;
 
 /// Calls with no event for this long are no longer followed (their end was lost in a crash).
 const FORGET_CALLS_AFTER: Duration = Duration::from_secs(24 * 3600);
@@ -184,6 +194,7 @@ pub fn spawn(
         queues: config.queues.keys().cloned().collect(),
         agents: config.agents.keys().cloned().collect(),
         waits: WaitTracker::default(),
+        last_seq: 0,
         data_dir,
         metrics,
     };
@@ -196,6 +207,8 @@ struct KpiTask {
     queues: Vec<String>,
     agents: Vec<String>,
     waits: WaitTracker,
+    /// The highest `seq` folded in, so a catch-up skips the segments before it.
+    last_seq: u64,
     data_dir: PathBuf,
     metrics: Metrics,
 }
@@ -248,25 +261,23 @@ impl KpiTask {
     }
 
     /// Reads the whole journal and folds what the projection has not seen; returns how many
-    /// events were new. `live` events also feed the wait histogram.
+    /// events were new. `live` events also feed the wait histogram. A blocking thread reads
+    /// the files in chunks, so memory stays bounded whatever the journal's size.
     async fn catch_up(&mut self, live: bool) -> usize {
         let dir = self.data_dir.clone();
-        let events = match tokio::task::spawn_blocking(move || {
-            hotline_events::read_journal_dir(dir)
-        })
-        .await
-        {
-            Ok(Ok(events)) => events,
-            Ok(Err(err)) => {
-                tracing::error!(%err, "cannot read the journal: KPIs miss its events");
-                return 0;
-            }
-            Err(err) => {
-                tracing::error!(%err, "journal reader failed: KPIs miss its events");
-                return 0;
-            }
-        };
-        events.iter().filter(|ev| self.fold(ev, live)).count()
+        let (tx, mut rx) = mpsc::channel(REPLAY_CHUNKS_IN_FLIGHT);
+        let after = self.last_seq;
+        let reader = tokio::task::spawn_blocking(move || read_journal_chunks(&dir, after, &tx));
+        let mut new = 0;
+        while let Some(chunk) = rx.recv().await {
+            new += chunk.iter().filter(|ev| self.fold(ev, live)).count();
+        }
+        match reader.await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::error!(%err, "cannot read the journal: KPIs miss its events"),
+            Err(err) => tracing::error!(%err, "journal reader failed: KPIs miss its events"),
+        }
+        new
     }
 
     /// Folds one event; returns false for one already applied.
@@ -274,6 +285,7 @@ impl KpiTask {
         if !self.projection.apply(ev) {
             return false;
         }
+        self.last_seq = self.last_seq.max(ev.seq);
         if live {
             if let Some((queue, outcome, wait)) = self.waits.track(ev) {
                 self.metrics.observe_wait(&queue, outcome, wait);
@@ -329,6 +341,79 @@ impl KpiTask {
                 let _ = reply.send(answer);
             }
         }
+    }
+}
+
+/// Sends the events of the journal in `dir` (rotated segments, then the live file) to `tx`
+/// in chunks, oldest first, skipping the rotated segments that hold only events up to
+/// `after_seq` (all of them are sent from 0).
+///
+/// Every file is opened before any is read, and again if a rotation renamed the live file
+/// meanwhile, so a rotation during the replay loses nothing.
+fn read_journal_chunks(
+    dir: &Path,
+    after_seq: u64,
+    tx: &mpsc::Sender<Vec<Event>>,
+) -> Result<(), JournalReadError> {
+    let io = |source| JournalReadError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut readers = loop {
+        let files = journal_files(dir).map_err(io)?;
+        let mut readers = Vec::with_capacity(files.len());
+        for (_, path) in &files {
+            match JournalReader::open(path) {
+                Ok(reader) => readers.push(reader),
+                // No live file yet (a fresh data folder).
+                Err(JournalReadError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound
+                        && path.file_name() == Some(std::ffi::OsStr::new(JOURNAL_FILE)) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        if journal_files(dir).map_err(io)? == files {
+            break readers;
+        }
+    };
+    let mut firsts = Vec::with_capacity(readers.len());
+    for reader in &mut readers {
+        firsts.push(first_seq(reader)?);
+    }
+    for (i, mut reader) in readers.into_iter().enumerate() {
+        // The next file starts at or before `after_seq + 1`: this one has nothing newer.
+        if firsts
+            .get(i + 1)
+            .copied()
+            .flatten()
+            .is_some_and(|next| next <= after_seq + 1)
+        {
+            continue;
+        }
+        let end = reader.file_len()?;
+        let mut offset = 0;
+        loop {
+            let lines = reader.read_lines(offset, end, REPLAY_CHUNK_BYTES)?;
+            let Some(last) = lines.last() else { break };
+            offset = last.end;
+            let chunk = lines
+                .iter()
+                .map(JournalLine::parse)
+                .collect::<Result<Vec<_>, _>>()?;
+            if tx.blocking_send(chunk).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `seq` of a journal file's first complete event, if it has one.
+fn first_seq(reader: &mut JournalReader) -> Result<Option<u64>, JournalReadError> {
+    let end = reader.file_len()?;
+    match reader.read_lines(0, end, 4096)?.first() {
+        Some(line) => Ok(Some(line.parse()?.seq)),
+        None => Ok(None),
     }
 }
 
@@ -392,6 +477,44 @@ mod tests {
             time::OffsetDateTime::UNIX_EPOCH + Duration::from_millis(1_800_000_000_000 + ms),
         );
         draft.into_event(Uuid::now_v7(), seq, at, "hl-1")
+    }
+
+    #[test]
+    fn the_replay_reads_rotated_segments_then_the_live_file_without_its_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = |seq: u64| {
+            let draft = EventDraft::new(EventKind::CallQueued { position: 1 }).queue("support");
+            let mut text = serde_json::to_string(&event(seq, seq, draft)).unwrap();
+            text.push('\n');
+            text
+        };
+        std::fs::write(
+            hotline_events::journal::segments::segment_path(dir.path(), 1),
+            line(1) + &line(2),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join(JOURNAL_FILE), line(3) + "{\"v\":1,\"id\"").unwrap();
+        let read_after = |after: u64| {
+            let (tx, mut rx) = mpsc::channel(REPLAY_CHUNKS_IN_FLIGHT);
+            read_journal_chunks(dir.path(), after, &tx).unwrap();
+            drop(tx);
+            let mut seqs = Vec::new();
+            while let Some(chunk) = rx.blocking_recv() {
+                seqs.extend(chunk.iter().map(|e| e.seq));
+            }
+            seqs
+        };
+        assert_eq!(read_after(0), [1, 2, 3]);
+        // A catch-up after seq 1 still needs segment 1; after seq 2 it reads the live file only.
+        assert_eq!(read_after(1), [1, 2, 3]);
+        assert_eq!(read_after(2), [3]);
+
+        // A fresh data folder has no journal yet.
+        let empty = tempfile::tempdir().unwrap();
+        let (tx, mut rx) = mpsc::channel::<Vec<Event>>(REPLAY_CHUNKS_IN_FLIGHT);
+        read_journal_chunks(empty.path(), 0, &tx).unwrap();
+        drop(tx);
+        assert!(rx.blocking_recv().is_none());
     }
 
     #[test]

@@ -107,6 +107,7 @@ impl RouterHandle {
         let _ = self.tx.send(Request::Enqueue {
             call,
             queue: queue.to_string(),
+            options,
             notify,
         });
     }
@@ -120,7 +121,6 @@ impl RouterHandle {
         } else {
             Command::Abandon { call }
         };
-            options,
         let _ = self.tx.send(Request::CommandThen(cmd, last));
     }
 
@@ -207,6 +207,22 @@ impl RouterHandle {
         rx.await.ok()
     }
 
+    /// Replaces the router's queues and agents with those of a reloaded configuration; the
+    /// router refuses an invalid one and keeps the old. `None` once the task stopped.
+    pub async fn reconfigure(
+        &self,
+        config: Config,
+    ) -> Option<Result<(), hotline_routing::ConfigError>> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Reconfigure {
+                config: Box::new(config),
+                reply,
+            })
+            .ok()?;
+        rx.await.ok()
+    }
+
     /// Sets an agent ready or not ready from the API.
     pub async fn set_state(
         &self,
@@ -235,22 +251,6 @@ pub fn spawn(config: &Config, events: EventSink, metrics: Metrics) -> anyhow::Re
         router: Router::new(router_config, Instant::now())?,
         calls: HashMap::new(),
         contacts: BTreeMap::new(),
-    /// Replaces the router's queues and agents with those of a reloaded configuration; the
-    /// router refuses an invalid one and keeps the old. `None` once the task stopped.
-    pub async fn reconfigure(
-        &self,
-        config: Config,
-    ) -> Option<Result<(), hotline_routing::ConfigError>> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Request::Reconfigure {
-                config: Box::new(config),
-                reply,
-            })
-            .ok()?;
-        rx.await.ok()
-    }
-
         members: config
             .queues
             .iter()
@@ -317,9 +317,17 @@ impl RouterTask {
             Request::Enqueue {
                 call,
                 queue,
+                options: node,
                 notify,
             } => {
                 self.calls.insert(call.as_u128(), notify);
+                let requirements = |skills: &BTreeMap<String, u8>| {
+                    skills
+                        .iter()
+                        .map(|(s, p)| hotline_routing::SkillRequirement::new(s.clone(), *p))
+                        .collect()
+                };
+                // The dialplan node's values win over the queue's defaults.
                 let options = EnqueueOptions {
                     priority: node
                         .priority
@@ -350,17 +358,9 @@ impl RouterTask {
                     tracing::debug!("routing command refused: {e}");
                     if let Some((call, agent)) = answered {
                         self.signal(
-                options: node,
                             call,
                             RouteSignal::AnswerRefused {
                                 agent: agent.as_str().to_string(),
-                let requirements = |skills: &BTreeMap<String, u8>| {
-                    skills
-                        .iter()
-                        .map(|(s, p)| hotline_routing::SkillRequirement::new(s.clone(), *p))
-                        .collect()
-                };
-                // The dialplan node's values win over the queue's defaults.
                             },
                         );
                     }
@@ -372,6 +372,29 @@ impl RouterTask {
                 }
                 self.drain();
                 self.events.emit(last);
+            }
+            Request::Reconfigure { config, reply } => {
+                let routing = crate::routing_config::router_config(&config);
+                let result = self.router.reconfigure(now, routing);
+                if result.is_ok() {
+                    self.members = config
+                        .queues
+                        .iter()
+                        .map(|(name, q)| (name.clone(), q.members.clone()))
+                        .collect();
+                    self.priorities = config
+                        .queues
+                        .iter()
+                        .map(|(name, q)| (name.clone(), q.priority))
+                        .collect();
+                    self.names = config
+                        .agents
+                        .iter()
+                        .filter_map(|(id, a)| a.name.clone().map(|n| (id.clone(), n)))
+                        .collect();
+                    self.drain();
+                }
+                let _ = reply.send(result);
             }
             Request::Agents(reply) => {
                 let _ = reply.send(self.agent_infos(now));
@@ -401,29 +424,6 @@ impl RouterTask {
                         let cmd = Command::SetState {
                             agent: id.clone(),
                             state: requested,
-            Request::Reconfigure { config, reply } => {
-                let routing = crate::routing_config::router_config(&config);
-                let result = self.router.reconfigure(now, routing);
-                if result.is_ok() {
-                    self.members = config
-                        .queues
-                        .iter()
-                        .map(|(name, q)| (name.clone(), q.members.clone()))
-                        .collect();
-                    self.priorities = config
-                        .queues
-                        .iter()
-                        .map(|(name, q)| (name.clone(), q.priority))
-                        .collect();
-                    self.names = config
-                        .agents
-                        .iter()
-                        .filter_map(|(id, a)| a.name.clone().map(|n| (id.clone(), n)))
-                        .collect();
-                    self.drain();
-                }
-                let _ = reply.send(result);
-            }
                         };
                         match self.router.handle(now, cmd) {
                             Ok(()) => {
