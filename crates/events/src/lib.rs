@@ -47,7 +47,7 @@ pub use error::{
 };
 pub use journal::{
     read_journal, read_journal_dir, EventBatch, EventSink, JournalConfig, JournalPosition,
-    JournalReader, DEFAULT_SEGMENT_BYTES,
+    JournalReader, Retention, DEFAULT_SEGMENT_BYTES,
 };
 pub use pipeline::{EventPipeline, EventPipelineHandle, ShutdownReport, SHUTDOWN_PUBLISH_DEADLINE};
 pub use publisher::{Cursor, PublisherStatus, RedisConfig};

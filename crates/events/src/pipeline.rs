@@ -39,6 +39,11 @@ impl EventPipeline {
             }
             None => None,
         };
+        let mut journal = journal;
+        if let Some(retention) = journal.retention.as_mut() {
+            // Segments the publisher has not sent yet must stay.
+            retention.require_published = redis.is_some();
+        }
         let (sink, journal_handle) = open_journal(&journal, Arc::clone(&counters))?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let mut watches = None;

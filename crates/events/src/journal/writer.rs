@@ -9,17 +9,18 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{broadcast, oneshot, watch};
-use tracing::{error, warn};
+use tracing::{error, info, warn};
 use uuid::Uuid;
 
 use super::recover::{last_complete_seq, recover};
+use super::retention::{prune, Retention};
 use super::segments::{live_segment, segment_path, sync_dir, DEFAULT_SEGMENT_BYTES};
 use crate::error::{FlushError, JournalOpenError};
 use crate::schema::{Event, EventDraft};
@@ -59,6 +60,8 @@ pub struct JournalConfig {
     /// Size in bytes at which the live file is rotated into a numbered segment (checked
     /// after each commit, so a segment ends on a batch boundary and may exceed it a little).
     pub segment_bytes: u64,
+    /// When old segments are deleted (at start and after each rotation); `None` keeps all.
+    pub retention: Option<Retention>,
 }
 
 impl JournalConfig {
@@ -68,6 +71,7 @@ impl JournalConfig {
             dir: dir.into(),
             node: node.into(),
             segment_bytes: DEFAULT_SEGMENT_BYTES,
+            retention: None,
         }
     }
 }
@@ -213,6 +217,7 @@ pub(crate) fn open_journal(
         segment,
         offset: recovered.len,
     };
+    prune_segments(&config.dir, config.retention.as_ref());
     Counters::set(&counters.written_seq, start.seq);
     let (seq_tx, seq_rx) = watch::channel(start.seq);
     let (pos_tx, pos_rx) = watch::channel(start);
@@ -223,6 +228,7 @@ pub(crate) fn open_journal(
         file,
         dir: config.dir.clone(),
         segment_bytes: config.segment_bytes.max(1),
+        retention: config.retention,
         node: config.node.clone(),
         rx,
         durable: start,
@@ -259,10 +265,26 @@ pub(crate) fn open_journal(
     Ok((sink, handle))
 }
 
+/// Deletes the segments `retention` allows; a failure is logged and retried next time.
+fn prune_segments(dir: &Path, retention: Option<&Retention>) {
+    let Some(retention) = retention else {
+        return;
+    };
+    match prune(dir, retention, SystemTime::now()) {
+        Ok(deleted) => {
+            for path in deleted {
+                info!(path = %path.display(), "old journal segment deleted (retention)");
+            }
+        }
+        Err(err) => warn!(%err, "cannot apply the journal retention"),
+    }
+}
+
 struct Writer {
     file: File,
     dir: PathBuf,
     segment_bytes: u64,
+    retention: Option<Retention>,
     node: String,
     rx: mpsc::Receiver<Msg>,
     /// What is on disk and fsynced.
@@ -403,10 +425,13 @@ impl Writer {
             Counters::add(&self.counters.fsyncs, 1);
             Counters::set(&self.counters.written_seq, self.durable.seq);
             if self.durable.offset >= self.segment_bytes {
-                if let Err(err) = self.rotate() {
-                    // Keep appending to the live file; the next commit tries again.
-                    Counters::add(&self.counters.write_errors, 1);
-                    error!(%err, "cannot rotate the event journal");
+                match self.rotate() {
+                    Ok(()) => prune_segments(&self.dir, self.retention.as_ref()),
+                    Err(err) => {
+                        // Keep appending to the live file; the next commit tries again.
+                        Counters::add(&self.counters.write_errors, 1);
+                        error!(%err, "cannot rotate the event journal");
+                    }
                 }
             }
             self.seq_tx.send_replace(self.durable.seq);
