@@ -124,6 +124,13 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         metrics.clone(),
     );
     let router = router_task::spawn(&config, events.clone(), metrics.clone())?;
+    let callbacks = recovered.restore_callbacks(&router, Timestamp::now());
+    if callbacks > 0 {
+        tracing::info!(
+            callbacks,
+            "queued callbacks restored with their original entry time"
+        );
+    }
     let ports = Arc::new(RtpPortAllocator::new(config.rtp_ports.clone()));
     spawn_gauges(events_handle.stats_reader(), ports.clone(), metrics.clone());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);

@@ -5,12 +5,17 @@
 //! `node_restart`, hung up by the system) at the next start. Agents who were not ready come
 //! back not ready with the same reason once their registrations are restored.
 //!
-//! The projection is small (open calls, not-ready agents) and is saved as a journal snapshot
-//! at each start, so the next start reads that snapshot plus the journal's tail.
+//! Callbacks queued and not yet ended (connected, given up or cancelled) are queued again in the
+//! router with their original entry time, so they keep their place and age; a callback that was
+//! being dialed when the process died goes back to waiting, since its outcome is unknown.
+//!
+//! The projection is small (open calls, not-ready agents, queued callbacks) and is saved as a
+//! journal snapshot at each start, so the next start reads that snapshot plus the journal's
+//! tail.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use hotline_events::{
@@ -22,7 +27,8 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::http::RequestedState;
-use crate::router_task::RouterHandle;
+use crate::router_task::{RestoredCallback, RouterHandle};
+use hotline_routing::{CallbackNumber, CallbackRequest};
 
 /// How often the running server refreshes the recovery snapshot.
 pub const SNAPSHOT_INTERVAL: Duration = Duration::from_secs(300);
@@ -49,12 +55,34 @@ pub struct RecoveryState {
     pub not_ready: BTreeMap<String, Option<String>>,
     /// The last `seq` applied.
     pub seq: u64,
+    /// Callbacks queued and not ended, by call id.
+    #[serde(default)]
+    pub callbacks: BTreeMap<Uuid, QueuedCallback>,
+}
+
+/// A callback queued (directly or by converting a waiting call) and not yet ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedCallback {
+    /// Its queue.
+    pub queue: String,
+    /// The customer's number.
+    pub number: String,
+    /// The customer's reason or note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// When it originally entered the queue.
+    pub entered_at: Timestamp,
+    /// Its priority.
+    pub priority: i32,
+    /// Dial attempts made.
+    pub attempts: u32,
 }
 
 impl RecoveryState {
     /// Applies one journal event.
     pub fn apply(&mut self, event: &Event) {
         self.seq = self.seq.max(event.seq);
+        self.apply_callback(event);
         match &event.kind {
             EventKind::CallArrived { .. } => {
                 if let Some(call) = event.call_id {
@@ -100,6 +128,69 @@ impl RecoveryState {
                 }
             }
         }
+    }
+
+    /// Tracks the callback entries: queued or converted adds one, an outcome that ends it
+    /// removes it, a failed dial counts an attempt.
+    fn apply_callback(&mut self, event: &Event) {
+        let Some(call) = event.call_id else {
+            return;
+        };
+        match &event.kind {
+            EventKind::CallbackQueued {
+                number,
+                note,
+                entered_at,
+                priority,
+                attempts,
+                ..
+            } => self.queue_callback(call, event, number, note, *entered_at, *priority, *attempts),
+            EventKind::CallbackConverted {
+                number,
+                note,
+                entered_at,
+                priority,
+            } => self.queue_callback(call, event, number, note, *entered_at, *priority, 0),
+            EventKind::CallbackFailed { attempts, .. } => {
+                if let Some(callback) = self.callbacks.get_mut(&call) {
+                    callback.attempts = *attempts;
+                }
+            }
+            EventKind::CallbackConnected { .. }
+            | EventKind::CallbackGivenUp { .. }
+            | EventKind::CallbackCancelled { .. } => {
+                self.callbacks.remove(&call);
+            }
+            _ => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn queue_callback(
+        &mut self,
+        call: Uuid,
+        event: &Event,
+        number: &str,
+        note: &Option<String>,
+        entered_at: Timestamp,
+        priority: i32,
+        attempts: u32,
+    ) {
+        let Some(queue) = &event.queue else {
+            tracing::warn!(%call, "callback event without a queue ignored");
+            return;
+        };
+        self.callbacks.insert(
+            call,
+            QueuedCallback {
+                queue: queue.clone(),
+                number: number.to_string(),
+                note: note.clone(),
+                entered_at,
+                priority,
+                attempts,
+            },
+        );
     }
 
     /// Loads the state from `data_dir`: the latest snapshot plus the events after it, or the
@@ -223,6 +314,33 @@ impl RecoveryState {
         self.open_calls.len()
     }
 
+    /// Queues every callback not ended again, oldest first, with its original entry time (as
+    /// far back as the monotonic clock reaches); returns how many.
+    pub fn restore_callbacks(&self, router: &RouterHandle, now: Timestamp) -> usize {
+        let mut callbacks: Vec<(&Uuid, &QueuedCallback)> = self.callbacks.iter().collect();
+        callbacks.sort_by_key(|(id, c)| (c.entered_at.unix_millis(), **id));
+        let started = Instant::now();
+        for (call, callback) in &callbacks {
+            let age_ms = now.unix_millis() - callback.entered_at.unix_millis();
+            let age = Duration::from_millis(u64::try_from(age_ms).unwrap_or(0));
+            let entered_at = started.checked_sub(age).unwrap_or_else(|| {
+                tracing::warn!(call = %call, "callback older than the monotonic clock: its age restarts");
+                started
+            });
+            let restored = RestoredCallback {
+                request: CallbackRequest {
+                    number: CallbackNumber::new(callback.number.clone()),
+                    note: callback.note.clone(),
+                },
+                entered_at,
+                priority: callback.priority,
+                attempts: callback.attempts,
+            };
+            router.restore_callback(**call, &callback.queue, restored);
+        }
+        callbacks.len()
+    }
+
     /// Puts agents who were not ready back to not ready with their reason. Must run after
     /// the restored registrations reached the router (agents without any stay logged out).
     pub async fn restore_agent_states(&self, router: &RouterHandle) {
@@ -296,6 +414,77 @@ mod tests {
         assert_eq!(s.open_calls.len(), 1);
         assert_eq!(s.open_calls[&a].queue.as_deref(), Some("support"));
         assert_eq!(s.seq, 4);
+    }
+
+    fn callback(seq: u64, call: Uuid, kind: EventKind) -> Event {
+        let mut e = event(seq, kind);
+        e.call_id = Some(call);
+        e.queue = Some("support".into());
+        e
+    }
+
+    #[test]
+    fn callbacks_stay_queued_until_an_outcome_ends_them() {
+        let (a, b, c, d) = (
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+        );
+        let entered = Timestamp::now();
+        let queued = |number: &str| EventKind::CallbackQueued {
+            number: number.into(),
+            note: None,
+            entered_at: entered,
+            priority: 1,
+            attempts: 0,
+            position: 1,
+        };
+        let mut s = RecoveryState::default();
+        for e in [
+            callback(1, a, queued("1")),
+            callback(2, b, queued("2")),
+            callback(3, d, queued("4")),
+            callback(4, b, EventKind::CallbackDue { attempt: 1 }),
+            callback(
+                5,
+                b,
+                EventKind::CallbackFailed {
+                    cause: hotline_events::CallbackFailCause::Busy,
+                    attempts: 1,
+                    retry_after_ms: 60_000,
+                },
+            ),
+            // Due again when the process died: no outcome, so it stays queued.
+            callback(6, b, EventKind::CallbackDue { attempt: 2 }),
+            callback(
+                7,
+                c,
+                EventKind::CallbackConverted {
+                    number: "3".into(),
+                    note: Some("refund".into()),
+                    entered_at: entered,
+                    priority: 0,
+                },
+            ),
+            callback(8, a, EventKind::CallbackCancelled { wait_ms: 5 }),
+            callback(9, d, EventKind::CallbackConnected { wait_ms: 5 }),
+        ] {
+            s.apply(&e);
+        }
+        assert_eq!(s.callbacks.keys().copied().collect::<Vec<_>>(), {
+            let mut left = vec![b, c];
+            left.sort();
+            left
+        });
+        assert_eq!(s.callbacks[&b].attempts, 1);
+        assert_eq!(s.callbacks[&b].priority, 1);
+        assert_eq!(s.callbacks[&c].note.as_deref(), Some("refund"));
+        assert_eq!(s.callbacks[&c].queue, "support");
+        // A snapshot written before callbacks were tracked still loads.
+        let old = serde_json::json!({"open_calls": {}, "not_ready": {}, "seq": 3});
+        let old: RecoveryState = serde_json::from_value(old).unwrap();
+        assert!(old.callbacks.is_empty());
     }
 
     #[test]
@@ -374,6 +563,18 @@ mod tests {
         let events = [
             arrived(1, Uuid::now_v7()),
             state(2, "alice", AgentState::NotReady, Some("training")),
+            callback(
+                3,
+                Uuid::now_v7(),
+                EventKind::CallbackQueued {
+                    number: "+33100000001".into(),
+                    note: None,
+                    entered_at: Timestamp::now(),
+                    priority: 0,
+                    attempts: 2,
+                    position: 1,
+                },
+            ),
         ];
         write_journal(dir.path(), &events);
         let mut s = RecoveryState::default();

@@ -6,6 +6,8 @@ use uuid::Uuid;
 
 use super::{RouteSignal, RouterTask};
 
+mod callbacks;
+
 impl RouterTask {
     pub(super) fn carry_out(&mut self, ev: RoutingEvent) {
         match ev {
@@ -151,6 +153,14 @@ impl RouterTask {
                 self.calls.remove(&call.0);
             }
             RoutingEvent::CallRelaxed { .. } => {}
+            RoutingEvent::CallbackQueued { .. }
+            | RoutingEvent::CallbackConverted { .. }
+            | RoutingEvent::CallbackOffered { .. }
+            | RoutingEvent::CallbackDue { .. }
+            | RoutingEvent::CallbackConnected { .. }
+            | RoutingEvent::CallbackFailed { .. }
+            | RoutingEvent::CallbackGivenUp { .. }
+            | RoutingEvent::CallbackCancelled { .. } => self.carry_out_callback(ev),
             RoutingEvent::Reconfigured { agents, queues, .. } => {
                 tracing::info!(
                     agents = agents.len(),

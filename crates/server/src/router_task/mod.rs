@@ -88,6 +88,19 @@ enum Request {
     },
 }
 
+/// A callback to queue again after a restart.
+#[derive(Debug, Clone)]
+pub struct RestoredCallback {
+    /// Whom to call back.
+    pub request: hotline_routing::CallbackRequest,
+    /// Its original entry time.
+    pub entered_at: Instant,
+    /// Its priority.
+    pub priority: i32,
+    /// Dial attempts already made.
+    pub attempts: u32,
+}
+
 /// A cloneable handle to the routing task.
 #[derive(Clone)]
 pub struct RouterHandle {
@@ -146,6 +159,21 @@ impl RouterHandle {
             call: CallId(call.as_u128()),
             agent: AgentId::new(agent),
             cause,
+        });
+    }
+
+    /// Queues a callback again after a restart, at the place of its original entry time.
+    pub fn restore_callback(&self, call: Uuid, queue: &str, callback: RestoredCallback) {
+        self.command(Command::EnqueueCallback {
+            call: CallId(call.as_u128()),
+            queue: QueueId::new(queue),
+            callback: callback.request,
+            options: EnqueueOptions {
+                priority: callback.priority,
+                ..EnqueueOptions::default()
+            },
+            entered_at: callback.entered_at,
+            attempts: callback.attempts,
         });
     }
 

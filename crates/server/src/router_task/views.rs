@@ -8,8 +8,8 @@ use hotline_routing::{AgentId, AgentState, QueueId};
 use super::carry_out::{millis, not_ready_text};
 use super::RouterTask;
 use crate::http::{
-    AgentDetail, AgentInfo, AgentQueue, QueueDetail, QueueInfo, QueueMember, QueueSettingsView,
-    QueueStatistics, RelaxStepView, ServiceLevelView,
+    AgentDetail, AgentInfo, AgentQueue, QueueDetail, QueueEntryInfo, QueueInfo, QueueMember,
+    QueueSettingsView, QueueStatistics, RelaxStepView, ServiceLevelView,
 };
 
 impl RouterTask {
@@ -131,6 +131,33 @@ impl RouterTask {
                     .map_or(0, |t| millis(now.saturating_duration_since(t))),
                 agents_ready: q.agents_ready,
                 members: self.members.get(q.id.as_str()).cloned().unwrap_or_default(),
+                entries: self.queue_entries(q.id, now),
+            })
+            .collect()
+    }
+
+    /// A queue's entries not yet connected, in line order, with kind and age.
+    fn queue_entries(&self, queue: &hotline_routing::QueueId, now: Instant) -> Vec<QueueEntryInfo> {
+        use hotline_routing::CallStatus;
+        self.router
+            .queue_line(queue)
+            .into_iter()
+            .map(|entry| QueueEntryInfo {
+                call_id: uuid::Uuid::from_u128(entry.id.0).to_string(),
+                kind: if entry.callback.is_some() {
+                    "callback"
+                } else {
+                    "call"
+                }
+                .to_string(),
+                status: match entry.status {
+                    CallStatus::Waiting { .. } => "waiting",
+                    CallStatus::Dialing { .. } => "dialing",
+                    _ => "offered",
+                }
+                .to_string(),
+                wait_ms: millis(now.saturating_duration_since(entry.enqueued_at)),
+                priority: entry.priority,
             })
             .collect()
     }

@@ -1,0 +1,160 @@
+//! Carrying out the router's callback events: the journal keeps what a restart needs to queue
+//! the callbacks again (number, note, original entry time, priority, attempts).
+//!
+//! Dialing a due callback comes with the callbacks feature of the call side; until then a due
+//! callback keeps its agent reserved and is logged for the operator.
+
+use std::time::Instant;
+
+use hotline_events::{CallbackFailCause, CallbackGiveUpReason, EventDraft, EventKind, Timestamp};
+use hotline_routing::{CallbackFailure, GiveUpReason, RoutingEvent};
+use uuid::Uuid;
+
+use super::millis;
+use crate::router_task::RouterTask;
+
+impl RouterTask {
+    /// Journals one callback event; terminal ones forget the call's signal channel.
+    pub(in crate::router_task) fn carry_out_callback(&mut self, ev: RoutingEvent) {
+        let Some(call) = ev.call() else {
+            return;
+        };
+        let uuid = Uuid::from_u128(call.0);
+        let (draft, terminal) = match ev {
+            RoutingEvent::CallbackQueued {
+                queue,
+                callback,
+                entered_at,
+                priority,
+                attempts,
+                position,
+                ..
+            } => (
+                EventDraft::new(EventKind::CallbackQueued {
+                    number: callback.number.as_str().to_string(),
+                    note: callback.note,
+                    entered_at: wall_clock(entered_at),
+                    priority,
+                    attempts,
+                    position: u32::try_from(position).unwrap_or(u32::MAX),
+                })
+                .queue(queue.as_str()),
+                false,
+            ),
+            RoutingEvent::CallbackConverted {
+                queue,
+                callback,
+                entered_at,
+                priority,
+                ..
+            } => (
+                EventDraft::new(EventKind::CallbackConverted {
+                    number: callback.number.as_str().to_string(),
+                    note: callback.note,
+                    entered_at: wall_clock(entered_at),
+                    priority,
+                })
+                .queue(queue.as_str()),
+                false,
+            ),
+            RoutingEvent::CallbackOffered { queue, wait, .. } => (
+                EventDraft::new(EventKind::CallbackOffered {
+                    wait_ms: millis(wait),
+                })
+                .queue(queue.as_str()),
+                false,
+            ),
+            RoutingEvent::CallbackDue {
+                queue,
+                agent,
+                attempt,
+                ..
+            } => {
+                tracing::warn!(
+                    call = %uuid,
+                    %queue,
+                    %agent,
+                    attempt,
+                    "callback due: the agent stays reserved until the callback's outcome is reported"
+                );
+                (
+                    EventDraft::new(EventKind::CallbackDue { attempt })
+                        .agent(agent.as_str())
+                        .queue(queue.as_str()),
+                    false,
+                )
+            }
+            RoutingEvent::CallbackConnected {
+                queue, agent, wait, ..
+            } => (
+                EventDraft::new(EventKind::CallbackConnected {
+                    wait_ms: millis(wait),
+                })
+                .agent(agent.as_str())
+                .queue(queue.as_str()),
+                false,
+            ),
+            RoutingEvent::CallbackFailed {
+                queue,
+                agent,
+                cause,
+                attempts,
+                retry_after,
+                ..
+            } => (
+                EventDraft::new(EventKind::CallbackFailed {
+                    cause: fail_cause(cause),
+                    attempts,
+                    retry_after_ms: millis(retry_after),
+                })
+                .agent(agent.as_str())
+                .queue(queue.as_str()),
+                false,
+            ),
+            RoutingEvent::CallbackGivenUp {
+                queue,
+                wait,
+                reason,
+                ..
+            } => (
+                EventDraft::new(EventKind::CallbackGivenUp {
+                    wait_ms: millis(wait),
+                    reason: match reason {
+                        GiveUpReason::AttemptsExhausted => CallbackGiveUpReason::AttemptsExhausted,
+                        GiveUpReason::Expired => CallbackGiveUpReason::Expired,
+                    },
+                })
+                .queue(queue.as_str()),
+                true,
+            ),
+            RoutingEvent::CallbackCancelled { queue, wait, .. } => (
+                EventDraft::new(EventKind::CallbackCancelled {
+                    wait_ms: millis(wait),
+                })
+                .queue(queue.as_str()),
+                true,
+            ),
+            _ => return,
+        };
+        self.emit(draft.call(uuid));
+        if terminal {
+            self.calls.remove(&call.0);
+        }
+    }
+}
+
+/// The wall-clock time of a router instant (the router's clock is monotonic).
+pub(in crate::router_task) fn wall_clock(at: Instant) -> Timestamp {
+    let now = time::OffsetDateTime::now_utc();
+    let ago = Instant::now().saturating_duration_since(at);
+    Timestamp::from_datetime(now - ago)
+}
+
+fn fail_cause(cause: CallbackFailure) -> CallbackFailCause {
+    match cause {
+        CallbackFailure::NoAnswer => CallbackFailCause::NoAnswer,
+        CallbackFailure::Busy => CallbackFailCause::Busy,
+        CallbackFailure::Unreachable => CallbackFailCause::Unreachable,
+        CallbackFailure::AgentUnavailable => CallbackFailCause::AgentUnavailable,
+    }
+}
