@@ -96,11 +96,13 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     if let Err(err) = recovered.save(&args.data_dir) {
         tracing::warn!("{err:#}");
     }
-    let (events, events_handle) = EventPipeline::start(
-        JournalConfig::new(args.data_dir.clone(), config.node.clone()),
-        redis,
-    )
-    .context("starting the event journal")?;
+    let journal = JournalConfig {
+        segment_bytes: config.journal_segment_bytes,
+        retention: config.journal_retention,
+        ..JournalConfig::new(args.data_dir.clone(), config.node.clone())
+    };
+    let (events, events_handle) =
+        EventPipeline::start(journal, redis).context("starting the event journal")?;
 
     let ended = recovered.end_open_calls(&events, Timestamp::now());
     if ended > 0 {

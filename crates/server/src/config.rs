@@ -47,6 +47,10 @@ pub struct Config {
     pub redis_stream: String,
     /// Approximate MAXLEN of the Redis stream.
     pub redis_maxlen: usize,
+    /// Size at which the live journal is rotated into a numbered segment.
+    pub journal_segment_bytes: u64,
+    /// When old journal segments are deleted; `None` keeps every segment.
+    pub journal_retention: Option<hotline_events::Retention>,
     /// Redact caller numbers in logs.
     pub redact_caller_numbers: bool,
     /// The dialplan file.
@@ -223,6 +227,10 @@ struct RawEvents {
     node: String,
     #[serde(default)]
     redis: RawRedis,
+    #[serde(default)]
+    segment_size: Option<String>,
+    #[serde(default)]
+    retention: Option<RawRetention>,
 }
 
 impl Default for RawEvents {
@@ -230,8 +238,18 @@ impl Default for RawEvents {
         Self {
             node: "hotline-1".into(),
             redis: RawRedis::default(),
+            segment_size: None,
+            retention: None,
         }
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    #[serde(default)]
+    keep_segments: usize,
+    keep_for: String,
 }
 
 #[derive(Deserialize)]
@@ -440,6 +458,19 @@ impl Config {
             node: raw.events.node,
             redis_stream: raw.events.redis.stream,
             redis_maxlen: raw.events.redis.maxlen,
+            journal_segment_bytes: match &raw.events.segment_size {
+                Some(text) => parse_size(text).context("events.segment_size")?,
+                None => hotline_events::DEFAULT_SEGMENT_BYTES,
+            },
+            journal_retention: match &raw.events.retention {
+                Some(r) => Some(hotline_events::Retention {
+                    keep_segments: r.keep_segments,
+                    keep_for: parse_duration(&r.keep_for).context("events.retention.keep_for")?,
+                    // Set by the event pipeline when Redis is configured.
+                    require_published: false,
+                }),
+                None => None,
+            },
             redact_caller_numbers: raw.logging.redact_caller_numbers,
             dialplan: raw.dialplan,
             queues,
@@ -483,13 +514,35 @@ pub fn parse_port_range(text: &str) -> Result<RangeInclusive<u16>> {
     Ok(lo..=hi)
 }
 
-/// Parses `15s`, `1500ms`, `2m`, `1h`.
+/// Parses a size in bytes: `1048576`, `512KiB`, `64MiB`, `1GiB`.
+pub fn parse_size(text: &str) -> Result<u64> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .with_context(|| format!("size {text:?}: bad number"))?;
+    let scale: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => bail!("size {text:?}: unit must be B, KiB, MiB or GiB"),
+    };
+    match n.checked_mul(scale) {
+        Some(0) => bail!("size {text:?}: must be more than zero"),
+        Some(bytes) => Ok(bytes),
+        None => bail!("size {text:?}: too large"),
+    }
+}
+
+/// Parses `15s`, `1500ms`, `2m`, `1h`, `7d`.
 pub fn parse_duration(text: &str) -> Result<Duration> {
     let t = text.trim();
     let (num, unit) = t
         .find(|c: char| !c.is_ascii_digit())
         .map(|i| t.split_at(i))
-        .with_context(|| format!("duration {text:?}: missing unit (ms, s, m, h)"))?;
+        .with_context(|| format!("duration {text:?}: missing unit (ms, s, m, h, d)"))?;
     let n: u64 = num
         .parse()
         .with_context(|| format!("duration {text:?}: bad number"))?;
@@ -498,7 +551,8 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
         "s" => Duration::from_secs(n),
         "m" => Duration::from_secs(n * 60),
         "h" => Duration::from_secs(n * 3600),
-        _ => bail!("duration {text:?}: unit must be ms, s, m or h"),
+        "d" => Duration::from_secs(n * 86_400),
+        _ => bail!("duration {text:?}: unit must be ms, s, m, h or d"),
     })
 }
 
@@ -631,6 +685,36 @@ mod tests {
     }
 
     #[test]
+    fn journal_segment_size_and_retention_are_read() {
+        let cfg = Config::parse(&bundled_text()).unwrap();
+        assert_eq!(
+            cfg.journal_segment_bytes,
+            hotline_events::DEFAULT_SEGMENT_BYTES
+        );
+        assert_eq!(cfg.journal_retention, None);
+        let text = bundled_text().replace(
+            "  node: hotline-1\n",
+            "  node: hotline-1\n  segment_size: 16MiB\n  retention: { keep_segments: 4, keep_for: 7d }\n",
+        );
+        let cfg = Config::parse(&text).unwrap();
+        assert_eq!(cfg.journal_segment_bytes, 16 << 20);
+        assert_eq!(
+            cfg.journal_retention,
+            Some(hotline_events::Retention {
+                keep_segments: 4,
+                keep_for: Duration::from_secs(7 * 86_400),
+                require_published: false,
+            })
+        );
+        let bad = bundled_text().replace(
+            "  node: hotline-1\n",
+            "  node: hotline-1\n  segment_size: lots\n",
+        );
+        let err = format!("{:#}", Config::parse(&bad).unwrap_err());
+        assert!(err.contains("events.segment_size"), "{err}");
+    }
+
+    #[test]
     fn wrong_routing_settings_are_refused_with_a_clear_error() {
         let refused = |from: &str, to: &str| {
             let text = bundled_text();
@@ -673,7 +757,12 @@ mod tests {
         assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
         assert!(parse_duration("5").is_err());
         assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
-        assert!(parse_duration("5d").is_err());
+        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(604_800));
+        assert!(parse_duration("5w").is_err());
+        assert_eq!(parse_size("64MiB").unwrap(), 64 << 20);
+        assert_eq!(parse_size("1000").unwrap(), 1000);
+        assert!(parse_size("0KiB").is_err());
+        assert!(parse_size("5MB").is_err());
         assert!(parse_port_range("30000-20000").is_err());
         assert_eq!(parse_port_range("40000-40010").unwrap(), 40000..=40010);
     }

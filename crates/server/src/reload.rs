@@ -248,7 +248,9 @@ fn restart_needed(started: &Config, new: &Config) -> Vec<String> {
         "events",
         started.node != new.node
             || started.redis_stream != new.redis_stream
-            || started.redis_maxlen != new.redis_maxlen,
+            || started.redis_maxlen != new.redis_maxlen
+            || started.journal_segment_bytes != new.journal_segment_bytes
+            || started.journal_retention != new.journal_retention,
     );
     check(
         "logging.redact_caller_numbers",
