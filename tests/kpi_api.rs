@@ -210,6 +210,14 @@ fn an_answered_call_shows_in_kpis_and_metrics_and_survives_a_restart() {
     );
     assert!(sample(&m, "hotline_queue_waiting_calls", &[r#"queue="support""#]).is_some());
     assert!(sample(&m, "hotline_agents", &[r#"state="ready""#]).is_some());
+    assert_eq!(
+        sample(
+            &m,
+            "hotline_queue_longest_wait_seconds",
+            &[r#"queue="support""#]
+        ),
+        Some(0.0)
+    );
 
     // A graceful restart on the same data folder: the KPIs are replayed from the journal.
     let (sip, http) = (h.sip, h.http);
@@ -404,6 +412,15 @@ fn a_skills_change_lets_the_ready_agent_take_the_call_that_needs_it() {
     );
     assert_eq!(a["state"], "ready", "{a}");
     assert!(!h.events().iter().any(|e| e["type"] == "call.offered"));
+    // The waiting call shows in the queue gauges.
+    let m = get(h.http, "/metrics", None).unwrap().body;
+    let support = [r#"queue="support""#];
+    assert_eq!(
+        sample(&m, "hotline_queue_waiting_calls", &support),
+        Some(1.0)
+    );
+    let longest = sample(&m, "hotline_queue_longest_wait_seconds", &support).unwrap();
+    assert!(longest > 0.0 && longest < 10.0, "{longest}");
 
     let (status, body) = put(
         h.http,

@@ -1,8 +1,8 @@
 //! Prometheus metrics, registered once and shared by every task.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 /// Upper bounds of the queue wait histogram, seconds: fine around usual service-level
@@ -35,6 +35,8 @@ pub struct Metrics {
     pub events: IntGaugeVec,
     /// Time calls waited in queue, by queue and outcome (see [`WaitOutcome`]).
     pub queue_wait: HistogramVec,
+    /// How long the oldest waiting call of each queue has waited (set at each scrape).
+    pub queue_longest_wait: GaugeVec,
     /// Configuration reloads, by result (ok, error).
     pub config_reloads: IntCounterVec,
 }
@@ -109,6 +111,14 @@ impl Metrics {
             &["queue", "outcome"],
         )
         .expect("static metric definition is valid");
+        let queue_longest_wait = GaugeVec::new(
+            Opts::new(
+                "hotline_queue_longest_wait_seconds",
+                "How long the oldest call waiting in each queue has waited",
+            ),
+            &["queue"],
+        )
+        .expect("static metric definition is valid");
         for m in [
             Box::new(sip_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(sip_responses.clone()),
@@ -120,6 +130,7 @@ impl Metrics {
             Box::new(rtp_packets.clone()),
             Box::new(events.clone()),
             Box::new(queue_wait.clone()),
+            Box::new(queue_longest_wait.clone()),
             Box::new(config_reloads.clone()),
         ] {
             registry
@@ -138,6 +149,7 @@ impl Metrics {
             rtp_packets,
             events,
             queue_wait,
+            queue_longest_wait,
             config_reloads,
         }
     }

@@ -21,8 +21,8 @@ pub use agents::{
     AgentDetail, AgentInfo, AgentQueue, RequestedState, SkillsChangeError, StateChangeError,
 };
 pub use queues::{
-    QueueDetail, QueueEntryInfo, QueueInfo, QueueMember, QueueSettingsView, QueueStatistics, RelaxStepView,
-    ServiceLevelView,
+    QueueDetail, QueueEntryInfo, QueueInfo, QueueMember, QueueSettingsView, QueueStatistics,
+    RelaxStepView, ServiceLevelView,
 };
 
 /// What the HTTP handlers share.
@@ -90,6 +90,16 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// The registry's metrics, then the KPI gauges of the projection.
 async fn render_metrics(State(state): State<Arc<ApiState>>) -> impl IntoResponse {
+    // The longest wait grows between routing events: read it now.
+    if let Some(queues) = state.router.queues().await {
+        for q in queues {
+            state
+                .metrics
+                .queue_longest_wait
+                .with_label_values(&[q.name.as_str()])
+                .set(q.longest_wait_ms as f64 / 1000.0);
+        }
+    }
     let mut text = state.metrics.render();
     if let Some(kpis) = state.kpis.prometheus().await {
         text.push_str(&kpis);
