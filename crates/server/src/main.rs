@@ -1,6 +1,7 @@
 //! `hotline`: the call-center server binary.
 
 mod app;
+mod bench_routing;
 mod call;
 mod config;
 mod endpoint;
@@ -42,6 +43,11 @@ enum Commands {
     },
     /// Simulate a queue on virtual time with the real router; compare with Erlang C / Erlang A.
     Simulate(simulate::SimulateArgs),
+    /// Benchmarks of hotline's own cores.
+    Bench {
+        #[command(subcommand)]
+        command: bench_routing::BenchCommand,
+    },
 }
 
 /// Options of `hotline serve`; each overrides the config file.
@@ -92,6 +98,7 @@ fn main() -> ExitCode {
             command: DialplanCommand::Check { file, config },
         } => app::check_dialplan(&file, config.as_deref()),
         Commands::Simulate(args) => simulate::run(args),
+        Commands::Bench { command } => bench_routing::run(command),
         Commands::Serve(args) => {
             init_tracing();
             let runtime = match tokio::runtime::Builder::new_multi_thread()

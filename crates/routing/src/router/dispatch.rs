@@ -1,7 +1,6 @@
 //! Matching waiting entries with ready agents: eligibility, penalty, preference, strategy.
 
 use std::cmp::Reverse;
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::{Phase, Router};
@@ -108,7 +107,9 @@ impl Router {
             return Vec::new();
         };
         let home = &self.queues[entry.queue];
-        let mut found: BTreeMap<usize, Candidate> = BTreeMap::new();
+        let mut found: Vec<Candidate> = Vec::new();
+        // Only an entry served by several queues can meet an agent twice.
+        let several = !entry.overflow.is_empty();
         for q in std::iter::once(entry.queue).chain(entry.overflow.iter().copied()) {
             let queue = &self.queues[q];
             // Only the ready members, so an entry arriving while all are busy costs nothing.
@@ -119,7 +120,10 @@ impl Router {
                     continue;
                 }
                 let penalty = queue.penalties[i];
-                if found.get(&a).is_some_and(|c| c.penalty <= penalty) {
+                let seen = several
+                    .then(|| found.iter().position(|c| c.agent == a))
+                    .flatten();
+                if seen.is_some_and(|k| found[k].penalty <= penalty) {
                     continue;
                 }
                 let home_pos = if q == entry.queue {
@@ -135,30 +139,34 @@ impl Router {
                     .iter()
                     .filter(|r| r.met_by(&agent.skills))
                     .count();
-                found.insert(
-                    a,
-                    Candidate {
-                        agent: a,
-                        penalty,
-                        via: q,
-                        preferred,
-                        order: home_pos.unwrap_or(home.members.len() + a),
-                        weight: home_pos.map_or(1, |p| home.weights[p]),
-                    },
-                );
+                let candidate = Candidate {
+                    agent: a,
+                    penalty,
+                    via: q,
+                    preferred,
+                    order: home_pos.unwrap_or(home.members.len() + a),
+                    weight: home_pos.map_or(1, |p| home.weights[p]),
+                };
+                match seen {
+                    Some(k) => found[k] = candidate,
+                    None => found.push(candidate),
+                }
             }
         }
         let Some(best) = found
-            .values()
+            .iter()
             .map(|c| (Reverse(c.penalty), c.preferred))
             .max()
         else {
             return Vec::new();
         };
-        found
-            .into_values()
+        let mut tied: Vec<Candidate> = found
+            .into_iter()
             .filter(|c| (Reverse(c.penalty), c.preferred) == best)
-            .collect()
+            .collect();
+        // In agent order, which the strategies' last tie-break and the random picks rely on.
+        tied.sort_unstable_by_key(|c| c.agent);
+        tied
     }
 
     /// The agent the home queue's strategy picks for `call`, if any qualifies.

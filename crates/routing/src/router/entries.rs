@@ -102,7 +102,8 @@ impl Router {
 
     /// Makes the waiting entries of queues that became empty under their leave policy exit.
     pub(super) fn leave_empty_queues(&mut self, now: Instant) {
-        for q in 0..self.queues.len() {
+        for i in 0..self.index.leave_when_empty.len() {
+            let q = self.index.leave_when_empty[i];
             let rule = self.queues[q].config.leave_when_empty;
             if rule == EmptyRule::Never
                 || self.queues[q].line.is_empty()

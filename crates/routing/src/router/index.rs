@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use super::dispatch::DEFAULT_TALK_WINDOW;
 use super::{LineKey, Queue, Router};
 use crate::agent_state::AgentState;
+use crate::config::EmptyRule;
 use crate::ids::CallId;
 
 /// The entries waiting without an offer, by entry order, remembering which started waiting since
@@ -73,6 +74,9 @@ pub(super) struct DispatchIndex {
     pub(super) talk_window: Duration,
     /// Set when queues or members changed wholesale: the next dispatch tries every entry.
     pub(super) full: bool,
+    /// The queues whose entries leave when the queue becomes empty (the others never need a
+    /// look after a command).
+    pub(super) leave_when_empty: Vec<usize>,
     /// Makes every dispatch a full pass, the reference the incremental one is compared with.
     #[cfg(test)]
     pub(super) reference: bool,
@@ -104,6 +108,12 @@ impl DispatchIndex {
             talk_sum: vec![Duration::ZERO; agents],
             talk_window,
             full: false,
+            leave_when_empty: queues
+                .iter()
+                .enumerate()
+                .filter(|(_, q)| q.config.leave_when_empty != EmptyRule::Never)
+                .map(|(q, _)| q)
+                .collect(),
             #[cfg(test)]
             reference: false,
         }
