@@ -16,7 +16,7 @@ use crate::skills::{SkillId, SkillRequirement};
 use crate::timers::TimerReason;
 
 /// Every cross-reference between agents, calls, lines, the unoffered index and timers agrees.
-fn check(router: &Router) {
+pub(super) fn check(router: &Router) {
     let ready = router
         .agents
         .iter()

@@ -506,3 +506,237 @@ fn new_skills_and_a_new_queue_place_waiting_entries_at_once() {
     );
     assert!(sim.router.queue(&QueueId::new("new")).is_some());
 }
+
+mod random {
+    //! Random commands with random reloads in between: the router stays consistent, no
+    //! waiting entry is left beside a ready agent qualified for it, and replay keeps up.
+
+    use std::time::Duration;
+
+    use proptest::prelude::*;
+
+    use super::{agent, queue, Sim};
+    use crate::agent_state::AgentState;
+    use crate::command::Command;
+    use crate::config::{AgentSettings, EnqueueOptions, RelaxAction, RelaxStep, RouterConfig};
+    use crate::ids::{CallId, QueueId};
+    use crate::router::consistency::check;
+    use crate::router::Phase;
+    use crate::router::Router;
+    use crate::skills::{SkillId, SkillRequirement};
+
+    const AGENTS: [&str; 4] = ["ann", "bob", "cat", "dan"];
+    const QUEUES: [&str; 3] = ["q0", "q1", "q2"];
+
+    /// One generated configuration: which agents and queues exist, who serves what, skills.
+    #[derive(Debug, Clone)]
+    struct Shape {
+        agents: [bool; 4],
+        queues: [bool; 3],
+        members: [[bool; 4]; 3],
+        skill: [Option<u8>; 4],
+        relax_after: [Option<u64>; 3],
+        max_wait: [Option<u64>; 3],
+        overflow: bool,
+    }
+
+    fn shape() -> impl Strategy<Value = Shape> {
+        (
+            prop::array::uniform4(any::<bool>()),
+            prop::array::uniform3(any::<bool>()),
+            prop::array::uniform3(prop::array::uniform4(any::<bool>())),
+            prop::array::uniform4(prop::option::of(1u8..=10)),
+            prop::array::uniform3(prop::option::of(1u64..60)),
+            prop::array::uniform3(prop::option::of(5u64..120)),
+            any::<bool>(),
+        )
+            .prop_map(
+                |(agents, queues, members, skill, relax_after, max_wait, overflow)| Shape {
+                    agents,
+                    queues,
+                    members,
+                    skill,
+                    relax_after,
+                    max_wait,
+                    overflow,
+                },
+            )
+    }
+
+    fn build(shape: &Shape) -> RouterConfig {
+        let agents: Vec<&str> = AGENTS
+            .iter()
+            .zip(shape.agents)
+            .filter(|(_, on)| *on)
+            .map(|(a, _)| *a)
+            .collect();
+        let mut queues = Vec::new();
+        for (q, name) in QUEUES.iter().enumerate() {
+            // q0 always exists so overflow and calls have somewhere to go.
+            if !shape.queues[q] && q != 0 {
+                continue;
+            }
+            let members: Vec<&str> = AGENTS
+                .iter()
+                .enumerate()
+                .filter(|(a, id)| shape.members[q][*a] && agents.contains(id))
+                .map(|(_, id)| *id)
+                .collect();
+            let mut config = queue(name, &members);
+            config.max_wait = shape.max_wait[q].map(Duration::from_secs);
+            if let Some(after) = shape.relax_after[q] {
+                let action = if shape.overflow && q != 0 {
+                    RelaxAction::AddQueues {
+                        queues: vec![QueueId::new("q0")],
+                    }
+                } else {
+                    RelaxAction::LowerProficiency { by: 4 }
+                };
+                config.relaxation = vec![RelaxStep {
+                    after: Duration::from_secs(after),
+                    action,
+                }];
+            }
+            queues.push(config);
+        }
+        let mut config = super::config(queues, &agents);
+        for (a, id) in AGENTS.iter().enumerate() {
+            if let (true, Some(level)) = (shape.agents[a], shape.skill[a]) {
+                let mut settings = AgentSettings::default();
+                settings.skills.insert(SkillId::new("s"), level);
+                config.agent_settings.insert(agent(id), settings);
+            }
+        }
+        config
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Login(usize),
+        Logout(usize),
+        Enqueue(usize, Option<u8>),
+        Answer,
+        Fail,
+        End,
+        Abandon,
+        Advance(u64),
+        Reload(Shape),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (0usize..4).prop_map(Op::Login),
+            1 => (0usize..4).prop_map(Op::Logout),
+            3 => (0usize..3, prop::option::of(1u8..=10)).prop_map(|(q, s)| Op::Enqueue(q, s)),
+            2 => Just(Op::Answer),
+            1 => Just(Op::Fail),
+            2 => Just(Op::End),
+            1 => Just(Op::Abandon),
+            2 => (1u64..40).prop_map(Op::Advance),
+            2 => shape().prop_map(Op::Reload),
+        ]
+    }
+
+    /// No waiting entry is left while a ready agent qualifies for it.
+    fn nothing_placeable(router: &Router) {
+        for (id, call) in &router.calls {
+            if !matches!(call.phase, Phase::Waiting) || call.kind.is_callback() {
+                continue;
+            }
+            for (a, agent) in router.agents.iter().enumerate() {
+                if agent.state == AgentState::Ready {
+                    assert!(
+                        !router.qualifies(*id, a),
+                        "{id} waits while {} is ready and qualified",
+                        agent.id
+                    );
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn random_reloads_keep_the_router_consistent(
+            first in shape(),
+            ops in prop::collection::vec(op(), 1..60),
+        ) {
+            let mut sim = Sim::new(build(&first));
+            let mut next_call = 1u128;
+            for op in ops {
+                let now = sim.now;
+                let first_call = |phase: fn(&Phase) -> bool, sim: &Sim| {
+                    sim.router
+                        .calls
+                        .iter()
+                        .find(|(_, c)| phase(&c.phase))
+                        .map(|(id, c)| (*id, c.phase.clone()))
+                };
+                match op {
+                    Op::Login(a) | Op::Logout(a) => {
+                        let count = usize::from(matches!(op, Op::Login(_)));
+                        let command = Command::ContactsChanged { agent: agent(AGENTS[a]), count };
+                        let _ = sim.router.handle(now, command);
+                    }
+                    Op::Enqueue(q, skill) => {
+                        let options = EnqueueOptions {
+                            required: skill
+                                .map(|s| vec![SkillRequirement::new("s", s)])
+                                .unwrap_or_default(),
+                            ..EnqueueOptions::default()
+                        };
+                        let command = Command::EnqueueWith {
+                            call: CallId(next_call),
+                            queue: QueueId::new(QUEUES[q]),
+                            options,
+                        };
+                        next_call += 1;
+                        let _ = sim.router.handle(now, command);
+                    }
+                    Op::Answer | Op::Fail => {
+                        let offered = first_call(|p| matches!(p, Phase::Offered { .. }), &sim);
+                        if let Some((call, Phase::Offered { agent: a })) = offered {
+                            let agent = sim.router.agents[a].id.clone();
+                            let command = if matches!(op, Op::Answer) {
+                                Command::OfferAnswered { call, agent }
+                            } else {
+                                Command::OfferFailed {
+                                    call,
+                                    agent,
+                                    cause: crate::command::OfferFailure::Busy,
+                                }
+                            };
+                            sim.router.handle(now, command).unwrap();
+                        }
+                    }
+                    Op::End | Op::Abandon => {
+                        let connected = matches!(op, Op::End);
+                        let found = first_call(
+                            if connected {
+                                |p: &Phase| matches!(p, Phase::Connected { .. })
+                            } else {
+                                |p: &Phase| matches!(p, Phase::Waiting | Phase::Offered { .. })
+                            },
+                            &sim,
+                        );
+                        if let Some((call, _)) = found {
+                            sim.router.handle(now, Command::CallEnded { call }).unwrap();
+                        }
+                    }
+                    Op::Advance(secs) => {
+                        sim.advance(Duration::from_secs(secs));
+                    }
+                    Op::Reload(shape) => {
+                        sim.router.reconfigure(now, build(&shape)).unwrap();
+                    }
+                }
+                sim.drain();
+                check(&sim.router);
+                nothing_placeable(&sim.router);
+                sim.assert_replay_matches();
+            }
+        }
+    }
+}
