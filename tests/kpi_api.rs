@@ -138,6 +138,7 @@ fn an_answered_call_shows_in_kpis_and_metrics_and_survives_a_restart() {
     let q = json(&r.body);
     assert_eq!(q["queue"], "support");
     assert_eq!(q["utc_offset"], "+00:00");
+    assert_eq!(q["short_abandon_threshold_ms"], 5000);
     assert_eq!(q["windows"][0]["kpis"]["answered"], 1, "{q}");
     let r = get(
         h.http,
@@ -234,7 +235,14 @@ fn an_answered_call_shows_in_kpis_and_metrics_and_survives_a_restart() {
 
 #[test]
 fn queue_and_agent_details_and_skills_changes() {
-    let h = Hotline::start(Options::default());
+    // Queue support reports in UTC+8 with its own short-abandon threshold.
+    let h = Hotline::start(Options {
+        config_edits: vec![(
+            "    strategy: longest_idle\n",
+            "    strategy: longest_idle\n    utc_offset: \"+08:00\"\n    short_abandon: 8s\n",
+        )],
+        ..Options::default()
+    });
 
     let r = get(h.http, "/api/v1/queues/billing", Some(TOKEN)).unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
@@ -347,6 +355,22 @@ fn queue_and_agent_details_and_skills_changes() {
     );
 
     // The KPI views of a queue and an agent with no calls yet.
+    let r = get(h.http, "/api/v1/kpis/queues/support", Some(TOKEN)).unwrap();
+    let support = json(&r.body);
+    assert_eq!(support["utc_offset"], "+08:00", "{support}");
+    assert_eq!(support["short_abandon_threshold_ms"], 8000);
+    // Its day starts at local midnight: 16:00 UTC.
+    let day = support["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["window"]["kind"] == "day")
+        .unwrap()
+        .clone();
+    assert!(
+        day["from"].as_str().unwrap().ends_with("T16:00:00.000Z"),
+        "{day}"
+    );
     let r = get(h.http, "/api/v1/kpis/queues/billing", Some(TOKEN)).unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(json(&r.body)["windows"][0]["kpis"]["offered"], 0);

@@ -46,6 +46,8 @@ pub struct QueueKpiReport {
     pub at: Timestamp,
     /// The queue's rollup time zone, e.g. `+08:00`.
     pub utc_offset: String,
+    /// Abandons quicker than this are short abandons, ms.
+    pub short_abandon_threshold_ms: u64,
     /// The windows.
     pub windows: Vec<Windowed<QueueKpis>>,
 }
@@ -316,6 +318,7 @@ impl KpiTask {
                         queue: id.clone(),
                         at: now,
                         utc_offset: r.utc_offset.clone(),
+                        short_abandon_threshold_ms: r.short_abandon_threshold_ms,
                         windows: r.windows.clone(),
                     }),
                 });
