@@ -377,6 +377,19 @@ fn queue_and_agent_details_and_skills_changes() {
     let r = get(h.http, "/api/v1/kpis/agents/1004", Some(TOKEN)).unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(json(&r.body)["state"], "logged_out");
+
+    // A configuration reload without the queue's own KPI settings: its reports follow.
+    let config_path = h.dir.path().join("hotline.yaml");
+    let text = std::fs::read_to_string(&config_path).unwrap();
+    let plain = text.replace("    utc_offset: \"+08:00\"\n    short_abandon: 8s\n", "");
+    assert_ne!(plain, text);
+    std::fs::write(&config_path, plain).unwrap();
+    let r = support::http::post(h.http, "/api/v1/config/reload", Some(TOKEN), "").unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = get(h.http, "/api/v1/kpis/queues/support", Some(TOKEN)).unwrap();
+    let support = json(&r.body);
+    assert_eq!(support["utc_offset"], "+00:00", "{support}");
+    assert_eq!(support["short_abandon_threshold_ms"], 5000);
 }
 
 /// Number 300 queues to support requiring French at 5 or more.

@@ -159,6 +159,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         &args,
         config.clone(),
         router.clone(),
+        kpis.clone(),
         metrics.clone(),
     ));
     reload::spawn_sighup(reloader.clone());

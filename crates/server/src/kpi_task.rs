@@ -114,6 +114,11 @@ enum Query {
         reply: oneshot::Sender<Option<AgentAnswer>>,
     },
     Prometheus(oneshot::Sender<String>),
+    Reconfigure {
+        config: KpiConfig,
+        queues: Vec<String>,
+        agents: Vec<String>,
+    },
 }
 
 /// A cloneable handle to the KPI task. Every method returns `None` once the task stopped.
@@ -150,6 +155,17 @@ impl KpiHandle {
         let (reply, rx) = oneshot::channel();
         self.tx.send(Query::Agent { id, period, reply }).ok()?;
         rx.await.ok()
+    }
+
+    /// Applies a reloaded configuration: when the KPI settings, queues or agents changed, the
+    /// projection is rebuilt from the journal with the new ones (thresholds and time zones
+    /// apply to history too). Returns at once; queries wait for the rebuild.
+    pub fn reconfigure(&self, config: &Config) {
+        let _ = self.tx.send(Query::Reconfigure {
+            config: kpi_config(config),
+            queues: config.queues.keys().cloned().collect(),
+            agents: config.agents.keys().cloned().collect(),
+        });
     }
 
     /// The KPI gauges in the Prometheus text format, for `/metrics`.
@@ -221,22 +237,21 @@ impl KpiTask {
         mut committed: broadcast::Receiver<EventBatch>,
         mut queries: mpsc::UnboundedReceiver<Query>,
     ) {
-        let replayed = self.catch_up(false).await;
+        let replayed = self.catch_up(None).await;
         tracing::info!(events = replayed, "KPIs replayed from the journal");
-        let now = Timestamp::now();
-        for q in &self.queues {
-            self.projection.declare_queue(q);
-        }
-        for a in &self.agents {
-            self.projection.declare_agent(a, now);
-        }
+        self.declare();
         let mut following = true;
         let mut prune = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tokio::select! {
                 query = queries.recv() => {
-                    let Some(query) = query else { break };
-                    self.answer(query);
+                    match query {
+                        None => break,
+                        Some(Query::Reconfigure { config, queues, agents }) => {
+                            self.rebuild(config, queues, agents).await;
+                        }
+                        Some(query) => self.answer(query),
+                    }
                 }
                 batch = committed.recv(), if following => match batch {
                     Ok(batch) => {
@@ -246,7 +261,7 @@ impl KpiTask {
                     }
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::warn!(batches = missed, "KPIs fell behind the journal; reading it again");
-                        self.catch_up(true).await;
+                        self.catch_up(Some(self.last_seq)).await;
                     }
                     // The journal stopped (shutdown): keep answering with what we have.
                     Err(broadcast::error::RecvError::Closed) => following = false,
@@ -262,17 +277,50 @@ impl KpiTask {
         }
     }
 
-    /// Reads the whole journal and folds what the projection has not seen; returns how many
-    /// events were new. `live` events also feed the wait histogram. A blocking thread reads
-    /// the files in chunks, so memory stays bounded whatever the journal's size.
-    async fn catch_up(&mut self, live: bool) -> usize {
+    /// Makes every configured queue and agent appear in snapshots.
+    fn declare(&mut self) {
+        let now = Timestamp::now();
+        for q in &self.queues {
+            self.projection.declare_queue(q);
+        }
+        for a in &self.agents {
+            self.projection.declare_agent(a, now);
+        }
+    }
+
+    /// Rebuilds the projection from the journal if the settings, queues or agents changed.
+    async fn rebuild(&mut self, config: KpiConfig, queues: Vec<String>, agents: Vec<String>) {
+        if *self.projection.config() == config && self.queues == queues && self.agents == agents {
+            return;
+        }
+        let observed = self.last_seq;
+        self.projection = KpiProjection::new(config);
+        self.queues = queues;
+        self.agents = agents;
+        self.last_seq = 0;
+        let replayed = self.catch_up(Some(observed)).await;
+        self.declare();
+        tracing::info!(
+            events = replayed,
+            "KPIs rebuilt for the reloaded configuration"
+        );
+    }
+
+    /// Reads the journal and folds what the projection has not seen; returns how many events
+    /// were new. Events after `observe_after` also feed the wait histogram (`None`: none do).
+    /// A blocking thread reads the files in chunks, so memory stays bounded whatever the
+    /// journal's size.
+    async fn catch_up(&mut self, observe_after: Option<u64>) -> usize {
         let dir = self.data_dir.clone();
         let (tx, mut rx) = mpsc::channel(REPLAY_CHUNKS_IN_FLIGHT);
         let after = self.last_seq;
         let reader = tokio::task::spawn_blocking(move || read_journal_chunks(&dir, after, &tx));
         let mut new = 0;
         while let Some(chunk) = rx.recv().await {
-            new += chunk.iter().filter(|ev| self.fold(ev, live)).count();
+            for ev in &chunk {
+                let observe = observe_after.is_some_and(|after| ev.seq > after);
+                new += usize::from(self.fold(ev, observe));
+            }
         }
         match reader.await {
             Ok(Ok(())) => {}
@@ -282,14 +330,15 @@ impl KpiTask {
         new
     }
 
-    /// Folds one event; returns false for one already applied.
-    fn fold(&mut self, ev: &Event, live: bool) -> bool {
+    /// Folds one event; returns false for one already applied. Waits it ends are observed
+    /// in the histogram if `observe`.
+    fn fold(&mut self, ev: &Event, observe: bool) -> bool {
         if !self.projection.apply(ev) {
             return false;
         }
         self.last_seq = self.last_seq.max(ev.seq);
-        if live {
-            if let Some((queue, outcome, wait)) = self.waits.track(ev) {
+        if let Some((queue, outcome, wait)) = self.waits.track(ev) {
+            if observe {
                 self.metrics.observe_wait(&queue, outcome, wait);
             }
         }
@@ -302,6 +351,8 @@ impl KpiTask {
             Query::Snapshot(reply) => {
                 let _ = reply.send(self.projection.snapshot(now));
             }
+            // Handled by the task loop, which can wait for the rebuild.
+            Query::Reconfigure { .. } => {}
             Query::Prometheus(reply) => {
                 let samples = self.projection.snapshot(now).prometheus_samples();
                 let _ = reply.send(hotline_kpi::render_prometheus(&samples));

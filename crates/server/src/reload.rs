@@ -19,6 +19,7 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 
 use crate::config::{parse_port_range, Config};
+use crate::kpi_task::KpiHandle;
 use crate::metrics::Metrics;
 use crate::router_task::RouterHandle;
 use crate::ServeArgs;
@@ -54,6 +55,7 @@ pub struct Reloader {
     /// The configuration last applied; a lock so reloads run one at a time.
     applied: Mutex<Config>,
     router: RouterHandle,
+    kpis: KpiHandle,
     metrics: Metrics,
 }
 
@@ -63,6 +65,7 @@ impl Reloader {
         args: &ServeArgs,
         started: Arc<Config>,
         router: RouterHandle,
+        kpis: KpiHandle,
         metrics: Metrics,
     ) -> Self {
         Self {
@@ -71,6 +74,7 @@ impl Reloader {
             applied: Mutex::new((*started).clone()),
             started,
             router,
+            kpis,
             metrics,
         }
     }
@@ -123,6 +127,7 @@ impl Reloader {
             None => Err(invalid("the routing task has stopped")),
             Some(Err(e)) => Err(invalid(&format!("in config {}: {e}", self.path.display()))),
             Some(Ok(())) => {
+                self.kpis.reconfigure(&new);
                 *applied = new;
                 Ok(report)
             }
