@@ -162,6 +162,26 @@ fn a_reload_changes_queues_live_and_a_broken_file_is_refused() {
         h.log()
     );
 
+    // A valid file without the new queue: it goes, from the API and from the metrics.
+    edit_config(
+        &h,
+        &[
+            ("    max_wiat: 5m\n", ""),
+            ("members: [\"1004\", \"9999\"]", "members: [\"1004\"]"),
+            (SALES, "agents:\n"),
+        ],
+    );
+    let (status, body) = reload(&h);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["changed"], serde_json::json!(["queue sales removed"]));
+    assert!(queue(&h, "sales").is_none());
+    let metrics = http::get(h.http, "/metrics", None).unwrap().body;
+    assert!(
+        !metrics.contains("hotline_queue_waiting_calls{queue=\"sales\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("hotline_queue_waiting_calls{queue=\"support\"}"));
+
     // The running configuration still serves a real call: 1001 answers a caller of support.
     let agent = SippAgent::start(
         &h,

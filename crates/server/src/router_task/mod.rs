@@ -421,6 +421,9 @@ impl RouterTask {
                         .filter_map(|(id, a)| a.name.clone().map(|n| (id.clone(), n)))
                         .collect();
                     self.drain();
+                    // Removed queues leave the per-queue gauges.
+                    self.metrics.queue_waiting.reset();
+                    self.publish_gauges();
                 }
                 let _ = reply.send(result);
             }
