@@ -500,3 +500,32 @@ fn a_pending_not_ready_applies_when_answered_elsewhere() {
     assert_eq!(h.state("ann"), AgentState::NotReady(lunch));
     h.assert_replay();
 }
+
+#[test]
+fn the_simulator_runs_a_ring_all_queue() {
+    // Offers are answered at once in the simulator, so every agent rung beside the first is
+    // answered elsewhere; the run must go through and match longest-idle's totals (the same
+    // callers, and a free agent answers at once either way).
+    let config = crate::sim::SimConfig {
+        agents: 3,
+        arrival_rate: 2.0 / 180.0,
+        duration: 20_000.0,
+        patience: Some(60.0),
+        ..crate::sim::SimConfig::default()
+    };
+    let mut router_config = config.router_config();
+    let longest_idle = crate::sim::simulate_with(
+        &config,
+        router_config.clone(),
+        &crate::sim::SimConfig::queue_id(),
+    )
+    .expect("longest-idle run");
+    router_config.queues[0].strategy = Strategy::RingAll;
+    let ring_all =
+        crate::sim::simulate_with(&config, router_config, &crate::sim::SimConfig::queue_id())
+            .expect("ring-all run");
+    assert!(ring_all.answered > 0);
+    assert_eq!(ring_all.offered, longest_idle.offered);
+    assert_eq!(ring_all.answered, longest_idle.answered);
+    assert_eq!(ring_all.abandoned, longest_idle.abandoned);
+}
