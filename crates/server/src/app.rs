@@ -82,6 +82,8 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         tracing::warn!("{warning}");
     }
     let prompts = PromptLibrary::load(&config, &dialplan)?;
+    // A reload may not remove a queue the running dialplan still sends callers to.
+    let dialplan_queues = dialplan.queues_used().clone();
 
     let metrics = Metrics::new();
     let redis = args.redis_url.as_ref().map(|url| {
@@ -158,6 +160,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     let reloader = Arc::new(Reloader::new(
         &args,
         config.clone(),
+        dialplan_queues,
         router.clone(),
         kpis.clone(),
         metrics.clone(),

@@ -2,19 +2,19 @@
 //! `POST /api/v1/config/reload`.
 //!
 //! A reload reads the file again, applies the same command-line overrides as the start, checks
-//! it (parsing, the router's own checks, the dialplan's queue names) and hands the queues and
-//! agents to the routing task, which swaps them in (see `hotline_routing::Router::reconfigure`
+//! it (parsing, the router's own checks, the queues the running dialplan sends callers to) and
+//! hands the queues and agents to the routing task, which swaps them in (see `hotline_routing::Router::reconfigure`
 //! for what happens to waiting calls). Anything refused leaves the running configuration as it
 //! was. Settings read once at start (listen addresses, RTP ports, prompts, event store, agent
 //! passwords) are reported as needing a restart and not applied.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use hotline_dialplan::{Dialplan, ValidationContext};
 use serde::Serialize;
 use tokio::sync::Mutex;
 
@@ -52,6 +52,8 @@ pub struct Reloader {
     args: ServeArgs,
     /// The configuration the server started with (settings that need a restart).
     started: Arc<Config>,
+    /// The queues the running dialplan sends callers to (the dialplan is read once at start).
+    dialplan_queues: BTreeSet<String>,
     /// The configuration last applied; a lock so reloads run one at a time.
     applied: Mutex<Config>,
     router: RouterHandle,
@@ -64,6 +66,7 @@ impl Reloader {
     pub fn new(
         args: &ServeArgs,
         started: Arc<Config>,
+        dialplan_queues: BTreeSet<String>,
         router: RouterHandle,
         kpis: KpiHandle,
         metrics: Metrics,
@@ -73,6 +76,7 @@ impl Reloader {
             args: args.clone(),
             applied: Mutex::new((*started).clone()),
             started,
+            dialplan_queues,
             router,
             kpis,
             metrics,
@@ -110,13 +114,9 @@ impl Reloader {
         let mut applied = self.applied.lock().await;
         let mut new = Config::load(&self.path).map_err(|e| invalid(&format!("{e:#}")))?;
         self.apply_overrides(&mut new)?;
-        let ctx = ValidationContext {
-            queues: Some(new.queues.keys().cloned().collect()),
-            prompts: None,
-        };
-        if let Err(errors) = Dialplan::load(&new.dialplan, &ctx) {
+        if let Some(missing) = missing_queue(&self.dialplan_queues, &new) {
             return Err(invalid(&format!(
-                "the dialplan does not fit the new queues: {errors}"
+                "queue {missing} is missing, but the running dialplan sends callers to it"
             )));
         }
         let report = ReloadReport {
@@ -151,6 +151,11 @@ impl Reloader {
         }
         Ok(())
     }
+}
+
+/// A queue the dialplan uses that `config` lacks, if any.
+fn missing_queue<'a>(used: &'a BTreeSet<String>, config: &Config) -> Option<&'a String> {
+    used.iter().find(|q| !config.queues.contains_key(*q))
 }
 
 /// A refusal, with the line and column picked out of the message when it names them.
@@ -348,6 +353,19 @@ mod tests {
         assert!(err.error.contains("max_wiat"), "{}", err.error);
         assert_eq!(err.line, line, "{}", err.error);
         assert!(err.column.is_some(), "{}", err.error);
+    }
+
+    #[test]
+    fn queues_the_dialplan_uses_must_stay() {
+        let used: BTreeSet<String> = ["support".to_string(), "billing".to_string()].into();
+        let config = Config::parse(&bundled()).unwrap();
+        assert_eq!(missing_queue(&used, &config), None);
+        let mut without = config.clone();
+        without.queues.remove("billing");
+        assert_eq!(
+            missing_queue(&used, &without).map(String::as_str),
+            Some("billing")
+        );
     }
 
     #[test]
