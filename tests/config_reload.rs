@@ -244,3 +244,64 @@ fn sighup_reloads_the_file() {
     let r = http::get(h.http, "/healthz", None).unwrap();
     assert_eq!(r.status, 200);
 }
+
+#[test]
+fn an_agent_removed_during_a_call_finishes_it_and_is_then_gone() {
+    let h = Hotline::start(Options::default());
+    let agent = SippAgent::start(
+        &h,
+        AgentSetup {
+            hold_ms: 12_000,
+            ..AgentSetup::default()
+        },
+    );
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let caller = Sipp::new("caller_wait.xml", h.sip)
+        .var("wait_ms", 4000)
+        .key("caller_rtp_port", rtp.local_addr().unwrap().port())
+        .args(&["-s", "200", "-m", "1"])
+        .spawn();
+    let answered = h.wait_type("call.answered", Duration::from_secs(10));
+    assert_eq!(answered["agent_id"], "1001");
+
+    edit_config(
+        &h,
+        &[
+            ("members: [\"1001\", \"1002\"]", "members: [\"1002\"]"),
+            (
+                "  \"1001\": { password: demo1001, name: \"Agent 1001\", skills: { english: 8 } }\n",
+                "",
+            ),
+        ],
+    );
+    let (status, body) = reload(&h);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["changed"],
+        serde_json::json!(["queue support changed", "agent 1001 removed"])
+    );
+    assert_eq!(members(&h, "support"), ["1002"]);
+    // Still on the call: the call goes on to its normal end.
+    caller.wait(Duration::from_secs(20)).assert_ok("caller");
+    let ended = h.wait_type("call.ended", Duration::from_secs(10));
+    assert_eq!(ended["reason"], "completed");
+    // Then 1001 logs out, with no wrap-up, and is no longer listed.
+    h.wait_event("1001 logged out", Duration::from_secs(10), |e| {
+        e["type"] == "agent.state_changed" && e["agent_id"] == "1001" && e["to"] == "logged_out"
+    });
+    let states: Vec<String> = h
+        .events()
+        .iter()
+        .filter(|e| e["type"] == "agent.state_changed" && e["agent_id"] == "1001")
+        .map(|e| e["to"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(states.last().map(String::as_str), Some("logged_out"));
+    assert!(!states.contains(&"wrap_up".to_string()), "{states:?}");
+    let r = http::get(h.http, "/api/v1/agents", Some(TOKEN)).unwrap();
+    let agents: Value = serde_json::from_str(&r.body).unwrap();
+    assert!(
+        agents.as_array().unwrap().iter().all(|a| a["id"] != "1001"),
+        "{agents}"
+    );
+    agent.finish(Duration::from_secs(20)).assert_ok("agent");
+}
