@@ -7,10 +7,12 @@ use std::time::Duration;
 use crate::duration::{format_duration, parse_duration};
 use crate::error::{Diagnostics, Pos};
 use crate::model::{
-    Edge, Menu, Node, NodeKind, QueueOptions, DEFAULT_MENU_RETRIES, DEFAULT_MENU_TIMEOUT,
-    MAX_MENU_RETRIES, MAX_MENU_TIMEOUT, MAX_PROFICIENCY, MIN_MENU_TIMEOUT, MIN_PROFICIENCY,
+    Edge, Menu, Node, NodeKind, DEFAULT_MENU_RETRIES, DEFAULT_MENU_TIMEOUT, MAX_MENU_RETRIES,
+    MAX_MENU_TIMEOUT, MIN_MENU_TIMEOUT,
 };
 use crate::yaml::{self, Key, Value};
+
+mod queue_node;
 
 /// The only dialplan format version this build reads.
 pub const VERSION: u32 = 1;
@@ -56,7 +58,6 @@ const NODE_KEYS: &[&str] = &[
     "next",
     "description",
 ];
-const QUEUE_KEYS: &[&str] = &["name", "priority", "skills", "preferred_skills", "max_wait"];
 const MENU_KEYS: &[&str] = &[
     "prompt",
     "timeout",
@@ -494,138 +495,6 @@ impl Reader<'_, '_> {
             pos: value.pos,
         });
         Some(text)
-    }
-
-    /// `queue: name` or `queue: { name, priority, skills, preferred_skills, max_wait }`.
-    fn queue_node(
-        &mut self,
-        read: &mut ReadNumber,
-        from: &str,
-        value: &yaml::Node,
-    ) -> Option<(String, QueueOptions)> {
-        if !matches!(value.value, Value::Map(_)) {
-            return self
-                .queue(read, value)
-                .map(|queue| (queue, QueueOptions::default()));
-        }
-        let what = format!("queue of node `{from}`");
-        let fields = self.fields(
-            value,
-            &what,
-            QUEUE_KEYS,
-            "a queue name or a mapping such as `{ name: support, skills: { french: 5 } }`",
-        )?;
-        // Keep reading after a bad value so every error in the mapping is reported.
-        let queue = match fields.get("name") {
-            Some((_, name)) => self.queue(read, name),
-            None => {
-                self.diags.error(value.pos, format!("{what} has no `name`"));
-                None
-            }
-        };
-        let priority = match fields.get("priority") {
-            None => Some(None),
-            Some((_, v)) => self.priority(v).map(Some),
-        };
-        let skills = match fields.get("skills") {
-            None => Some(BTreeMap::new()),
-            Some((_, v)) => self.skills(v),
-        };
-        let preferred_skills = match fields.get("preferred_skills") {
-            None => Some(BTreeMap::new()),
-            Some((_, v)) => self.skills(v),
-        };
-        let max_wait = match fields.get("max_wait") {
-            None => Some(None),
-            Some((_, v)) => self.max_wait(v).map(Some),
-        };
-        Some((
-            queue?,
-            QueueOptions {
-                priority: priority?,
-                skills: skills?,
-                preferred_skills: preferred_skills?,
-                max_wait: max_wait?,
-            },
-        ))
-    }
-
-    fn priority(&mut self, value: &yaml::Node) -> Option<i32> {
-        let text = self.text(value, "a whole number")?;
-        match text.trim().parse::<i32>() {
-            Ok(priority) => Some(priority),
-            Err(_) => {
-                self.diags.error(
-                    value.pos,
-                    format!(
-                        "bad priority `{text}`: expected a whole number (higher is served first)"
-                    ),
-                );
-                None
-            }
-        }
-    }
-
-    /// `{ skill: proficiency, ... }` with proficiencies 1-10.
-    fn skills(&mut self, value: &yaml::Node) -> Option<BTreeMap<String, u8>> {
-        let Value::Map(entries) = &value.value else {
-            self.expected(
-                value,
-                "a mapping of skills to proficiency 1-10, such as `{ french: 5 }`",
-            );
-            return None;
-        };
-        let mut skills = BTreeMap::new();
-        let mut ok = true;
-        for (skill, level) in entries {
-            if !is_identifier(&skill.text) {
-                self.diags.error(
-                    skill.pos,
-                    format!(
-                        "bad skill name `{}`: use letters, digits, `_` and `-`",
-                        skill.text
-                    ),
-                );
-                ok = false;
-                continue;
-            }
-            let Some(text) = self.text(level, "a proficiency 1-10") else {
-                ok = false;
-                continue;
-            };
-            match text.trim().parse::<u8>() {
-                Ok(p) if (MIN_PROFICIENCY..=MAX_PROFICIENCY).contains(&p) => {
-                    skills.insert(skill.text.clone(), p);
-                }
-                _ => {
-                    self.diags.error(
-                        level.pos,
-                        format!(
-                            "bad proficiency `{text}` for skill `{}`: use {MIN_PROFICIENCY} to {MAX_PROFICIENCY}",
-                            skill.text
-                        ),
-                    );
-                    ok = false;
-                }
-            }
-        }
-        ok.then_some(skills)
-    }
-
-    fn max_wait(&mut self, value: &yaml::Node) -> Option<Duration> {
-        let text = self.text(value, "a duration such as `5m` or `90s`")?;
-        match parse_duration(&text) {
-            Err(error) => {
-                self.diags.error(value.pos, error.to_string());
-                None
-            }
-            Ok(wait) if wait.is_zero() => {
-                self.diags
-                    .error(value.pos, "max_wait must be longer than zero".to_string());
-                None
-            }
-            Ok(wait) => Some(wait),
-        }
     }
 
     fn queue(&mut self, read: &mut ReadNumber, value: &yaml::Node) -> Option<String> {
