@@ -122,6 +122,14 @@ pub struct QueueSettings {
     pub talk_time_window: Option<Duration>,
     /// Handle time assumed for wait estimates before any call completed (absent: 180 s).
     pub expected_handle_time: Option<Duration>,
+    /// The wait after which a caller is offered a callback (a dialplan node's value wins).
+    pub callback_offer: Option<Duration>,
+    /// The longest a callback entry stays queued (absent: no limit).
+    pub callback_expiry: Option<Duration>,
+    /// The wait before a failed callback is dialed again (absent: 60 s).
+    pub callback_retry_delay: Option<Duration>,
+    /// Dial attempts before a callback is given up (absent: 3).
+    pub callback_max_attempts: Option<u32>,
     /// The queue's time zone for KPI day/week/month rollups, a fixed UTC offset (default UTC).
     pub utc_offset: time::UtcOffset,
     /// KPI short-abandon threshold: abandons quicker than this are short (absent: 5 s).
@@ -313,6 +321,14 @@ struct RawQueue {
     #[serde(default)]
     expected_handle_time: Option<String>,
     #[serde(default)]
+    callback_offer: Option<String>,
+    #[serde(default)]
+    callback_expiry: Option<String>,
+    #[serde(default)]
+    callback_retry_delay: Option<String>,
+    #[serde(default)]
+    callback_max_attempts: Option<u32>,
+    #[serde(default)]
     utc_offset: Option<String>,
     #[serde(default)]
     short_abandon: Option<String>,
@@ -385,6 +401,13 @@ impl Config {
                         .with_context(|| format!("queue {name}: talk_time_window"))?,
                     expected_handle_time: optional(&q.expected_handle_time)
                         .with_context(|| format!("queue {name}: expected_handle_time"))?,
+                    callback_offer: optional(&q.callback_offer)
+                        .with_context(|| format!("queue {name}: callback_offer"))?,
+                    callback_expiry: optional(&q.callback_expiry)
+                        .with_context(|| format!("queue {name}: callback_expiry"))?,
+                    callback_retry_delay: optional(&q.callback_retry_delay)
+                        .with_context(|| format!("queue {name}: callback_retry_delay"))?,
+                    callback_max_attempts: q.callback_max_attempts,
                     service_level: match q.service_level {
                         Some(sl) => Some(hotline_routing::ServiceLevelTarget {
                             threshold: parse_duration(&sl.threshold)
@@ -634,7 +657,7 @@ mod tests {
         let text = bundled_text()
             .replace(
                 "    priority: 1\n",
-                "    priority: 1\n    max_wait: 5m\n    max_len: 20\n    join_when_empty: none_logged_in\n    leave_when_empty: none_available\n    weights: { \"1003\": 3 }\n    talk_time_window: 30m\n    expected_handle_time: 4m\n",
+                "    priority: 1\n    max_wait: 5m\n    max_len: 20\n    join_when_empty: none_logged_in\n    leave_when_empty: none_available\n    weights: { \"1003\": 3 }\n    talk_time_window: 30m\n    expected_handle_time: 4m\n    callback_offer: 90s\n    callback_expiry: 2h\n    callback_retry_delay: 5m\n    callback_max_attempts: 4\n",
             )
             .replace(
                 "service_level: { threshold: 30s, percent: 80 }",
@@ -669,6 +692,10 @@ mod tests {
         assert_eq!(billing.talk_time_window, Duration::from_secs(1800));
         assert_eq!(billing.expected_handle_time, Duration::from_secs(240));
         assert_eq!(billing.service_level_window, Duration::from_secs(7200));
+        assert_eq!(billing.callback_offer, Some(Duration::from_secs(90)));
+        assert_eq!(billing.callback_expiry, Some(Duration::from_secs(7200)));
+        assert_eq!(billing.callback_retry_delay, Duration::from_secs(300));
+        assert_eq!(billing.callback_max_attempts, 4);
         let agent = &routing.agent_settings[&hotline_routing::AgentId::new("1003")];
         assert_eq!(agent.wrap_up, Some(Duration::from_secs(10)));
         assert_eq!(agent.max_missed_offers, 3);

@@ -57,7 +57,10 @@ pub fn queue_config(name: &str, q: &QueueSettings) -> QueueConfig {
         service_level: q.service_level,
         service_level_window: q.service_level_window.unwrap_or_default(),
         expected_handle_time: q.expected_handle_time.unwrap_or_default(),
-        ..QueueConfig::default()
+        callback_offer: q.callback_offer,
+        callback_expiry: q.callback_expiry,
+        callback_retry_delay: q.callback_retry_delay.unwrap_or_default(),
+        callback_max_attempts: q.callback_max_attempts.unwrap_or(0),
     }
 }
 
