@@ -66,8 +66,9 @@ impl Router {
             if fresh.agent_index.contains_key(&self.agents[a].id) {
                 continue;
             }
+            // Straight from ringing to logged out: no ready moment in between.
             if let Some(call) = self.ringing_call(a) {
-                self.revoke_for_reload(now, call, a);
+                self.withdraw_offer(call, a);
             }
             if self.agents[a].call.is_none() {
                 self.cancel_wrap_up(a);
@@ -273,6 +274,16 @@ impl Router {
     /// Revokes agent `a`'s offer of `call` without counting a missed offer: the entry keeps its
     /// place and the agent its idle time.
     fn revoke_for_reload(&mut self, now: Instant, call: CallId, a: usize) {
+        self.withdraw_offer(call, a);
+        match self.agents[a].pending_not_ready.take() {
+            Some(reason) => self.set_state(a, AgentState::NotReady(reason), now),
+            None => self.set_state_keeping_idle(a, AgentState::Ready, now),
+        }
+    }
+
+    /// Takes agent `a`'s offer of `call` back: the entry waits at its place again; the agent's
+    /// state is left to the caller.
+    fn withdraw_offer(&mut self, call: CallId, a: usize) {
         let agent = self.agents[a].id.clone();
         self.timers.cancel(&TimerReason::RingTimeout {
             call,
@@ -284,10 +295,6 @@ impl Router {
             reason: RevokeReason::Reconfigured,
         });
         self.requeue(call, a, RequeueReason::Reconfigured);
-        match self.agents[a].pending_not_ready.take() {
-            Some(reason) => self.set_state(a, AgentState::NotReady(reason), now),
-            None => self.set_state_keeping_idle(a, AgentState::Ready, now),
-        }
     }
 
     /// Arms the max wait of `call` from its original entry time under the current configuration;

@@ -507,6 +507,38 @@ fn new_skills_and_a_new_queue_place_waiting_entries_at_once() {
     assert!(sim.router.queue(&QueueId::new("new")).is_some());
 }
 
+#[test]
+fn a_removed_agent_ringing_logs_out_at_once_and_the_entry_goes_to_another() {
+    let mut sales = queue("sales", &["ann", "bob"]);
+    sales.strategy = Strategy::Linear;
+    let mut sim = Sim::new(config(vec![sales], &["ann", "bob"]));
+    sim.login("ann");
+    assert_eq!(
+        offers(&sim.enqueue(1, "sales")),
+        vec![(CallId(1), agent("ann"))]
+    );
+    sim.login("bob");
+    let events = sim.reconfigure(config(vec![queue("sales", &["bob"])], &["bob"]));
+    let ann_states: Vec<AgentState> = events
+        .iter()
+        .filter_map(|e| match e {
+            RoutingEvent::AgentStateChanged { agent: a, to, .. } if *a == agent("ann") => {
+                Some(to.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ann_states, vec![AgentState::LoggedOut]);
+    assert!(events.contains(&RoutingEvent::OfferRevoked {
+        call: CallId(1),
+        agent: agent("ann"),
+        reason: RevokeReason::Reconfigured,
+    }));
+    assert_eq!(offers(&events), vec![(CallId(1), agent("bob"))]);
+    assert!(sim.router.agent(&agent("ann")).is_none());
+    sim.assert_replay_matches();
+}
+
 mod random {
     //! Random commands with random reloads in between: the router stays consistent, no
     //! waiting entry is left beside a ready agent qualified for it, and replay keeps up.
