@@ -3,7 +3,8 @@
 //! # Distribution rule
 //!
 //! Waiting entries are considered in this order: first those whose queue is furthest behind its
-//! service-level target (queues without a target count as on target), then higher `priority`,
+//! service-level target over the queue's rolling window (`service_level_window`, default one
+//! hour; queues without a target count as on target), then higher `priority`,
 //! then the original entry time (kept across missed offers and requeues, and by callback entries,
 //! see `callbacks`). Each entry goes to a
 //! `Ready` agent that has every required skill at the minimum proficiency its current relaxation
@@ -20,6 +21,8 @@
 //!
 //! An agent is idle since it last became `Ready`. An offer revoked because the caller hung up or
 //! the entry exited does not restart the agent's idle time: the agent did no work.
+//!
+//! The configuration can be replaced while calls wait and talk: see `reconfigure` for the rules.
 //!
 //! A failed or timed-out offer counts as a missed offer: after the agent's `max_missed_offers` in
 //! a row (default 1) it becomes `NotReady(MissedOffer)`, else `Ready` again at the back of the idle
