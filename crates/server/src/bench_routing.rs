@@ -7,7 +7,10 @@
 //! whose skills it has. Nine queues in ten are the main group: `--waiting` entries wait there
 //! with every member busy. The tenth are the spare group, whose members stay ready with empty
 //! lines, to time an entry that arrives while an agent is free. The two groups share no agent
-//! and overflow only within themselves.
+//! and overflow only within themselves. Every queue has a 20 s / 80 % service-level target, a
+//! 10 s wrap-up, and relaxation steps: after 30 s the minimum proficiencies drop by 2, after
+//! 60 s the second skill is dropped and a sibling queue requiring the same first skill may take
+//! the entry. Entries arrive 0.5 ms of virtual time apart while the world fills.
 //!
 //! Each decision is timed with [`Instant`] around `Router::handle` plus draining its events.
 
@@ -535,6 +538,8 @@ impl<'w> Bench<'w> {
     fn fill(&mut self, target: usize) -> Result<()> {
         let mut guard = 0usize;
         while self.waiting.len() < target {
+            self.now += Duration::from_micros(500);
+            self.fire_timers()?;
             let (_, arrival) = self.main_arrival();
             self.apply(arrival)?;
             guard += 1;

@@ -134,10 +134,10 @@ impl Router {
                 continue;
             };
             // A stale index entry (the call left and its id came back) has another key.
-            if entry.line_key() != line_key || !self.unoffered.holds(entry.seq, call) {
+            if entry.line_key() != line_key || !meets_all(&entry.required, skills) {
                 continue;
             }
-            if meets_all(&entry.required, skills) {
+            if self.unoffered.holds(entry.seq, call) {
                 *best = Some((key, call));
                 return;
             }

@@ -135,7 +135,30 @@ impl World {
                 } else {
                     (spare_from, args.queues)
                 };
-                let overflow = from + (q - from + 1) % (to - from);
+                // Overflow to a sibling queue of the group that requires the same first skill
+                // (the next queue if none does), once the second skill is dropped.
+                let overflow = (1..to - from)
+                    .map(|step| from + (q - from + step) % (to - from))
+                    .find(|&o| required[o][0] == required[q][0])
+                    .unwrap_or(from + (q - from + 1) % (to - from));
+                let mut relaxation = vec![RelaxStep {
+                    after: Duration::from_secs(30),
+                    action: RelaxAction::LowerProficiency { by: 2 },
+                }];
+                if let Some(&second) = required[q].get(1) {
+                    relaxation.push(RelaxStep {
+                        after: Duration::from_secs(60),
+                        action: RelaxAction::DropSkill {
+                            skill: skill(second),
+                        },
+                    });
+                }
+                relaxation.push(RelaxStep {
+                    after: Duration::from_secs(60),
+                    action: RelaxAction::AddQueues {
+                        queues: vec![queue_id(overflow)],
+                    },
+                });
                 QueueConfig {
                     id: queue_id(q),
                     members: members[q].iter().map(|&(a, _)| agent_id(a)).collect(),
@@ -154,18 +177,7 @@ impl World {
                         threshold: Duration::from_secs(20),
                         percent: 80,
                     }),
-                    relaxation: vec![
-                        RelaxStep {
-                            after: Duration::from_secs(30),
-                            action: RelaxAction::LowerProficiency { by: 2 },
-                        },
-                        RelaxStep {
-                            after: Duration::from_secs(60),
-                            action: RelaxAction::AddQueues {
-                                queues: vec![queue_id(overflow)],
-                            },
-                        },
-                    ],
+                    relaxation,
                     ..QueueConfig::default()
                 }
             })
