@@ -305,3 +305,57 @@ fn an_agent_removed_during_a_call_finishes_it_and_is_then_gone() {
     );
     agent.finish(Duration::from_secs(20)).assert_ok("agent");
 }
+
+#[test]
+fn an_offer_ringing_at_a_member_a_reload_removes_is_cancelled_without_a_missed_offer() {
+    let h = Hotline::start(Options::default());
+    let marks = tempfile::tempdir().unwrap();
+    let mark = marks.path().join("mark");
+    let mark_arg = mark.display().to_string();
+    let agent = SippAgent::start(
+        &h,
+        AgentSetup {
+            hold_ms: 12_000,
+            answer_scenario: "agent_noanswer.xml",
+            extra: vec!["-key", "mark_file", &mark_arg],
+            ..AgentSetup::default()
+        },
+    );
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let caller = Sipp::new("caller_wait.xml", h.sip)
+        .var("wait_ms", 9000)
+        .key("caller_rtp_port", rtp.local_addr().unwrap().port())
+        .args(&["-s", "200", "-m", "1"])
+        .spawn();
+    // The 15 s ring timeout is far off: 1001's phone rings when the reload takes it off support.
+    h.wait_event("1001 ringing", Duration::from_secs(10), |e| {
+        e["type"] == "agent.state_changed" && e["agent_id"] == "1001" && e["to"] == "ringing"
+    });
+    edit_config(
+        &h,
+        &[("members: [\"1001\", \"1002\"]", "members: [\"1002\"]")],
+    );
+    let (status, body) = reload(&h);
+    assert_eq!(status, 200, "{body}");
+    // The offer is withdrawn at once, long before the caller gives up.
+    let failed = h.wait_event("1001's offer withdrawn", Duration::from_secs(2), |e| {
+        e["type"] == "call.offer_failed" && e["agent_id"] == "1001"
+    });
+    assert_eq!(failed["cause"], "failed", "{failed}");
+    let cancelled = poll_until(Duration::from_secs(3), || {
+        std::fs::read_to_string(&mark).is_ok_and(|s| s.contains("cancelled"))
+    });
+    assert!(cancelled, "1001's phone never got the CANCEL");
+    // Not a missed offer: 1001 is ready again (and serves no queue now).
+    h.wait_agent_state("1001", "ready", Duration::from_secs(5));
+    assert!(h.agent("1001")["queues"].as_array().unwrap().is_empty());
+    assert!(!h
+        .events()
+        .iter()
+        .any(|e| e["type"] == "agent.state_changed" && e["to"] == "not_ready"));
+    // The caller keeps waiting in support until it hangs up.
+    caller.wait(Duration::from_secs(20)).assert_ok("caller");
+    let ended = h.wait_type("call.ended", Duration::from_secs(10));
+    assert_eq!(ended["reason"], "abandoned", "{ended}");
+    agent.finish(Duration::from_secs(20)).assert_ok("agent");
+}
