@@ -156,7 +156,7 @@ impl Router {
             });
         }
         self.agents[a].skills = skills;
-        self.index.agent_changed(a);
+        self.index.agent_changed(a, &self.agents[a].skills);
         Ok(())
     }
 }

@@ -8,7 +8,7 @@ use crate::agent_state::AgentState;
 use crate::config::Strategy;
 use crate::event::{OfferReason, RoutingEvent};
 use crate::ids::CallId;
-use crate::skills::{meets_all, proficiency_sum};
+use crate::skills::proficiency_sum;
 use crate::timers::TimerReason;
 
 /// The least-talk-time window when the queue sets none.
@@ -98,7 +98,7 @@ impl Router {
         let serves = std::iter::once(entry.queue)
             .chain(entry.overflow.iter().copied())
             .any(|q| self.queues[q].members.contains(&a));
-        serves && meets_all(&entry.required, &self.agents[a].skills)
+        serves && crate::skills::meets_all(&entry.required, &self.agents[a].skills)
     }
 
     /// The ready agents qualified for `call`, best placed first by penalty then preference.
@@ -110,13 +110,22 @@ impl Router {
         let mut found: Vec<Candidate> = Vec::new();
         // Only an entry served by several queues can meet an agent twice.
         let several = !entry.overflow.is_empty();
+        // The requirements by skill number, made once the first ready member shows up.
+        let mut numbered = None;
         for q in std::iter::once(entry.queue).chain(entry.overflow.iter().copied()) {
             let queue = &self.queues[q];
             // Only the ready members, so an entry arriving while all are busy costs nothing.
             for &i in &self.index.ready_members[q] {
                 let a = queue.members[i];
-                let agent = &self.agents[a];
-                if agent.state != AgentState::Ready || !meets_all(&entry.required, &agent.skills) {
+                let (required, preferred) = numbered.get_or_insert_with(|| {
+                    (
+                        self.index.numbered(&entry.required),
+                        self.index.numbered(&entry.preferred),
+                    )
+                });
+                if self.agents[a].state != AgentState::Ready
+                    || !required.iter().all(|&r| self.index.meets(a, r))
+                {
                     continue;
                 }
                 let penalty = queue.penalties[i];
@@ -134,10 +143,9 @@ impl Router {
                         .find(|&&(mq, _)| mq == entry.queue)
                         .map(|&(_, pos)| pos)
                 };
-                let preferred = entry
-                    .preferred
+                let preferred = preferred
                     .iter()
-                    .filter(|r| r.met_by(&agent.skills))
+                    .filter(|&&r| self.index.meets(a, r))
                     .count();
                 let candidate = Candidate {
                     agent: a,

@@ -11,10 +11,11 @@ use std::ops::Deref;
 use std::time::{Duration, Instant};
 
 use super::dispatch::DEFAULT_TALK_WINDOW;
-use super::{LineKey, Queue, Router};
+use super::{Agent, LineKey, Queue, Router};
 use crate::agent_state::AgentState;
 use crate::config::EmptyRule;
 use crate::ids::CallId;
+use crate::skills::{SkillId, SkillRequirement, Skills};
 
 /// The entries waiting without an offer, by entry order, remembering which started waiting since
 /// the last dispatch: every path that makes an entry wait inserts it here, so none is missed.
@@ -74,6 +75,11 @@ pub(super) struct DispatchIndex {
     pub(super) talk_window: Duration,
     /// Set when queues or members changed wholesale: the next dispatch tries every entry.
     pub(super) full: bool,
+    /// Skill names as small numbers, so that checking many agents against one entry compares
+    /// numbers instead of names.
+    skill_numbers: BTreeMap<SkillId, u32>,
+    /// Per agent: its skills as (skill number, proficiency), sorted by number.
+    agent_skills: Vec<Vec<(u32, u8)>>,
     /// The queues whose entries leave when the queue becomes empty (the others never need a
     /// look after a command).
     pub(super) leave_when_empty: Vec<usize>,
@@ -83,8 +89,8 @@ pub(super) struct DispatchIndex {
 }
 
 impl DispatchIndex {
-    /// Indexes `agents` agents and `queues` (no agent ready, no entry waiting).
-    pub(super) fn new(agents: usize, queues: &[Queue]) -> Self {
+    /// Indexes `agents` (as not ready) and `queues` (no entry waiting).
+    pub(super) fn new(agents: &[Agent], queues: &[Queue]) -> Self {
         let talk_window = queues
             .iter()
             .map(|q| match q.config.talk_time_window {
@@ -93,19 +99,21 @@ impl DispatchIndex {
             })
             .max()
             .unwrap_or(DEFAULT_TALK_WINDOW);
-        let mut member_of = vec![Vec::new(); agents];
+        let mut member_of = vec![Vec::new(); agents.len()];
         for (q, queue) in queues.iter().enumerate() {
             for (pos, &a) in queue.members.iter().enumerate() {
                 member_of[a].push((q, pos));
             }
         }
-        Self {
+        let mut index = Self {
             member_of,
             ready_members: vec![BTreeSet::new(); queues.len()],
             overflowed: vec![BTreeMap::new(); queues.len()],
             dirty_entries: Vec::new(),
             dirty_agents: Vec::new(),
-            talk_sum: vec![Duration::ZERO; agents],
+            talk_sum: vec![Duration::ZERO; agents.len()],
+            skill_numbers: BTreeMap::new(),
+            agent_skills: vec![Vec::new(); agents.len()],
             talk_window,
             full: false,
             leave_when_empty: queues
@@ -116,7 +124,11 @@ impl DispatchIndex {
                 .collect(),
             #[cfg(test)]
             reference: false,
+        };
+        for (a, agent) in agents.iter().enumerate() {
+            index.skills_changed(a, &agent.skills);
         }
+        index
     }
 
     /// Agent `a` entered (`ready`) or left the `Ready` state.
@@ -133,9 +145,46 @@ impl DispatchIndex {
         }
     }
 
-    /// Agent `a` may now qualify for entries it did not (its skills changed).
-    pub(super) fn agent_changed(&mut self, a: usize) {
+    /// Agent `a` has new `skills`: it may now qualify for entries it did not.
+    pub(super) fn agent_changed(&mut self, a: usize, skills: &Skills) {
+        self.skills_changed(a, skills);
         self.dirty_agents.push(a);
+    }
+
+    fn skills_changed(&mut self, a: usize, skills: &Skills) {
+        let mut numbered: Vec<(u32, u8)> = skills
+            .iter()
+            .map(|(skill, &proficiency)| {
+                let next = u32::try_from(self.skill_numbers.len()).unwrap_or(u32::MAX);
+                let number = *self.skill_numbers.entry(skill.clone()).or_insert(next);
+                (number, proficiency)
+            })
+            .collect();
+        numbered.sort_unstable();
+        self.agent_skills[a] = numbered;
+    }
+
+    /// `requirements` as (skill number, minimum); `None` for a skill no agent has.
+    pub(super) fn numbered(&self, requirements: &[SkillRequirement]) -> Vec<Option<(u32, u8)>> {
+        requirements
+            .iter()
+            .map(|r| {
+                self.skill_numbers
+                    .get(&r.skill)
+                    .map(|&n| (n, r.min_proficiency))
+            })
+            .collect()
+    }
+
+    /// Whether agent `a` meets a numbered requirement (see [`DispatchIndex::numbered`]).
+    pub(super) fn meets(&self, a: usize, requirement: Option<(u32, u8)>) -> bool {
+        let Some((skill, min)) = requirement else {
+            return false;
+        };
+        let skills = &self.agent_skills[a];
+        skills
+            .binary_search_by_key(&skill, |&(s, _)| s)
+            .is_ok_and(|i| skills[i].1 >= min)
     }
 
     /// `call` started waiting without an offer, or its requirements relaxed.
@@ -169,7 +218,7 @@ impl Router {
     /// every waiting entry: for changes too wide to track one by one, such as a reload that
     /// changes queue members or overflow.
     pub(super) fn reindex(&mut self) {
-        let mut index = DispatchIndex::new(self.agents.len(), &self.queues);
+        let mut index = DispatchIndex::new(&self.agents, &self.queues);
         for (a, agent) in self.agents.iter().enumerate() {
             if agent.state == AgentState::Ready {
                 index.ready_changed(a, true);

@@ -268,7 +268,7 @@ impl Router {
                 stats,
             });
         }
-        let index = index::DispatchIndex::new(agents.len(), &queues);
+        let index = index::DispatchIndex::new(&agents, &queues);
         Ok(Self {
             agents,
             agent_index,
