@@ -70,6 +70,7 @@ pub(crate) struct AgentCounters {
     pub offers: u64,
     pub answered: u64,
     pub offers_failed: u64,
+    pub offers_withdrawn: u64,
     pub ring_answered_ms: u64,
     pub handled: u64,
     pub talk_ms: u64,
@@ -84,6 +85,7 @@ impl Merge for AgentCounters {
         self.offers += o.offers;
         self.answered += o.answered;
         self.offers_failed += o.offers_failed;
+        self.offers_withdrawn += o.offers_withdrawn;
         self.ring_answered_ms += o.ring_answered_ms;
         self.handled += o.handled;
         self.talk_ms += o.talk_ms;

@@ -68,10 +68,22 @@
 //! | abandon rate | abandoned (not short) / offered (same denominator) |
 //! | service level | answered with `wait_ms` <= T / (answered + abandoned with `wait_ms` > T); variants in [`ServiceLevelVariant`] |
 //! | ASA | mean `wait_ms` of answered calls |
-//! | rings to answer | mean (answer time - time of the answering `call.offered`) / ring cycle |
+//! | rings to answer | mean (answer time - time of the answering agent's `call.offered`) / ring cycle |
+//! | agent offers | `call.offered` to the agent; each ends answered (`call.answered` by that agent), failed (`call.offer_failed` naming that agent: no answer, busy, declined, unreachable, logged out, taken away by a reload) or withdrawn (another agent answered, or the call was abandoned or left the queue, while it rang) |
+//! | agent answer rate | answered / (offers - withdrawn) |
 //! | AHT | (talk + hold + wrap-up) / handled; talk = `call.answered` -> `call.ended` minus hold (`call.held` -> `call.resumed`); wrap-up = agent `wrap_up` -> next state, counted for the queue of the agent's last answered call; handled = answered calls that ended |
 //! | occupancy | (on call + wrap-up) / (ready + reserved + ringing + on call + wrap-up) |
 //! | not-ready time | time in `not_ready` per `reason` ([`UNSPECIFIED_REASON`] when none) |
+//!
+//! Ring-all queues offer one call to several agents at once: the journal then holds several
+//! `call.offered` for the call, one `call.answered`, and a `call.offer_failed` for each agent
+//! whose side failed (a 603, a ring timeout of all of them). The call counts once in the
+//! queue's offered and answered; each rung agent counts one offer; the agents who lost the
+//! race count a withdrawn offer, not a failed one, so their answer rate is not lowered by
+//! calls they could not have taken. Rings to answer is the ringing time of the agent who
+//! answered, which for ring-all is the caller's ringing time too (all phones start
+//! together); a failed offer before the answer adds no rings. Offers are counted in the
+//! bucket of the offer, and their outcome in the same bucket.
 //!
 //! Call outcomes count in the bucket or period the call entered the queue (so answered +
 //! abandoned <= offered holds in every window); handling times where the work ended; state

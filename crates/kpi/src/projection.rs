@@ -23,13 +23,23 @@ struct CallTrack {
     ever_queued: bool,
     /// The queue entry waiting for an agent: queue name and entry instant.
     queued: Option<(String, i64)>,
-    /// The outstanding offer: agent and the instant the phone started ringing.
-    offer: Option<(String, i64)>,
+    /// The offers ringing now, by agent, with the instant each phone started ringing: one
+    /// for a sequential offer, several for a ring-all entry.
+    offers: BTreeMap<String, i64>,
     /// The connected agent, their queue and the instant of answer.
     answered: Option<(String, String, i64)>,
     hold_since: Option<i64>,
     hold_ms: u64,
     last_ms: i64,
+}
+
+/// How an offer that did not connect ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OfferEnd {
+    /// The agent's side failed it (no answer, busy, declined, unreachable, logged out...).
+    Failed,
+    /// Another agent answered the call, or the call left the queue, while it rang.
+    Withdrawn,
 }
 
 /// An agent's current state and series.
@@ -216,11 +226,10 @@ impl KpiProjection {
         if c.queued.is_none() {
             return;
         }
-        let previous = c.offer.replace((agent.to_owned(), ts));
-        if let Some((prev_agent, at)) = previous {
-            self.agent_track(&prev_agent, at)
-                .series
-                .add_at(at, |a| a.offers_failed += 1);
+        // Offers to other agents keep ringing (ring-all); the same agent offered again
+        // without an end of the first offer has missed it (its end was not journaled).
+        if let Some(at) = c.offers.insert(agent.to_owned(), ts) {
+            self.offer_ended(agent, at, OfferEnd::Failed);
         }
         self.agent_track(agent, ts)
             .series
@@ -231,18 +240,31 @@ impl KpiProjection {
         let Some(c) = self.known(call, ts) else {
             return;
         };
-        let matches = match (&c.offer, agent) {
-            (Some((a, _)), Some(b)) => a == b,
-            (Some(_), None) => true,
-            (None, _) => false,
+        // A failure naming no agent concerns every offer of the call.
+        let failed: Vec<(String, i64)> = match agent {
+            Some(agent) => c.offers.remove_entry(agent).into_iter().collect(),
+            None => std::mem::take(&mut c.offers).into_iter().collect(),
         };
-        if !matches {
-            return;
+        for (agent, at) in failed {
+            self.offer_ended(&agent, at, OfferEnd::Failed);
         }
-        if let Some((agent, at)) = c.offer.take() {
-            self.agent_track(&agent, at)
-                .series
-                .add_at(at, |a| a.offers_failed += 1);
+    }
+
+    /// Counts how an offer made at `at` ended, in the bucket of the offer.
+    fn offer_ended(&mut self, agent: &str, at: i64, end: OfferEnd) {
+        self.agent_track(agent, at)
+            .series
+            .add_at(at, |a| match end {
+                OfferEnd::Failed => a.offers_failed += 1,
+                OfferEnd::Withdrawn => a.offers_withdrawn += 1,
+            });
+    }
+
+    /// Every offer of the call still ringing is withdrawn (another agent answered, or the
+    /// call left): no failure of those agents.
+    fn withdraw_offers(&mut self, offers: BTreeMap<String, i64>) {
+        for (agent, at) in offers {
+            self.offer_ended(&agent, at, OfferEnd::Withdrawn);
         }
     }
 
@@ -253,18 +275,12 @@ impl KpiProjection {
         let (Some((queue, queued_at)), None) = (c.queued.take(), &c.answered) else {
             return;
         };
-        let offer = c.offer.take();
+        let mut offers = std::mem::take(&mut c.offers);
         c.answered = Some((agent.to_owned(), queue.clone(), ts));
-        let (offer_at, ring_ms) = match offer {
-            Some((a, at)) if a == agent => (Some(at), u64::try_from(ts - at).unwrap_or(0)),
-            Some((other, at)) => {
-                self.agent_track(&other, at)
-                    .series
-                    .add_at(at, |a| a.offers_failed += 1);
-                (None, 0)
-            }
-            None => (None, 0),
-        };
+        let offer_at = offers.remove(agent);
+        let ring_ms = offer_at.map_or(0, |at| u64::try_from(ts - at).unwrap_or(0));
+        // The other agents' phones stop ringing: withdrawn, not failed (ring-all).
+        self.withdraw_offers(offers);
         let t_ms = self.threshold_ms(&queue);
         self.queue_series(&queue).add_at(queued_at, |q| {
             q.answered += 1;
@@ -297,13 +313,9 @@ impl KpiProjection {
             return;
         };
         // The call's story is over; its `call.ended` has nothing to add.
-        let offer = c.offer.take();
+        let offers = std::mem::take(&mut c.offers);
         self.calls.remove(&call);
-        if let Some((agent, at)) = offer {
-            self.agent_track(&agent, at)
-                .series
-                .add_at(at, |a| a.offers_failed += 1);
-        }
+        self.withdraw_offers(offers);
         let short_ms = self.config.short_abandon_ms(&queue);
         let t_ms = self.threshold_ms(&queue);
         self.queue_series(&queue).add_at(queued_at, |q| {
@@ -338,11 +350,7 @@ impl KpiProjection {
         let Some(c) = self.calls.remove(&call) else {
             return;
         };
-        if let Some((agent, at)) = c.offer {
-            self.agent_track(&agent, at)
-                .series
-                .add_at(at, |a| a.offers_failed += 1);
-        }
+        self.withdraw_offers(c.offers);
         match c.answered {
             Some((agent, queue, at)) => {
                 let open_hold = c

@@ -83,7 +83,21 @@ const AGENT_METRICS: &[(&str, &str, Getter<AgentKpis>)] = &[
     ("answered", "Offers the agent answered.", |k| {
         Some(k.answered as f64)
     }),
-    ("answer_rate", "Answered / offers (0-1).", |k| k.answer_rate),
+    (
+        "offers_failed",
+        "Offers that failed on the agent's side (no answer, busy, declined...).",
+        |k| Some(k.offers_failed as f64),
+    ),
+    (
+        "offers_withdrawn",
+        "Offers withdrawn because another agent answered or the call left.",
+        |k| Some(k.offers_withdrawn as f64),
+    ),
+    (
+        "answer_rate",
+        "Answered / (offers - withdrawn) (0-1).",
+        |k| k.answer_rate,
+    ),
     (
         "rings_to_answer",
         "Mean ringing time of answered offers / ring cycle.",

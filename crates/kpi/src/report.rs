@@ -209,9 +209,14 @@ pub struct AgentKpis {
     pub offers: u64,
     /// Offers the agent answered.
     pub answered: u64,
-    /// Offers that failed (no answer, busy, declined, unreachable, caller hung up...).
+    /// Offers that failed on the agent's side (no answer, busy, declined, unreachable,
+    /// logged out, taken away by a reload).
     pub offers_failed: u64,
-    /// answered / offers.
+    /// Offers that stopped ringing because another agent answered the call (ring-all) or the
+    /// call left the queue (caller hung up, max wait): not the agent's doing.
+    #[serde(default)]
+    pub offers_withdrawn: u64,
+    /// answered / (offers - withdrawn).
     pub answer_rate: Option<f64>,
     /// Mean ringing time of answered offers / ring cycle.
     pub rings_to_answer: Option<f64>,
@@ -262,7 +267,8 @@ impl AgentKpis {
             offers: c.offers,
             answered: c.answered,
             offers_failed: c.offers_failed,
-            answer_rate: ratio(c.answered, c.offers),
+            offers_withdrawn: c.offers_withdrawn,
+            answer_rate: ratio(c.answered, c.offers.saturating_sub(c.offers_withdrawn)),
             rings_to_answer: rings(c.ring_answered_ms, c.answered, d.ring_cycle_ms),
             handled: c.handled,
             talk_ms: c.talk_ms,

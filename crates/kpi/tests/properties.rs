@@ -114,7 +114,11 @@ fn check(snap: &KpiSnapshot) -> Result<(), TestCaseError> {
         for w in &windows {
             let k = &w.kpis;
             prop_assert!(k.answered <= k.offers, "{k:?}");
-            prop_assert!(k.answered + k.offers_failed <= k.offers, "{k:?}");
+            // Each offer ends at most once: answered, failed or withdrawn.
+            prop_assert!(
+                k.answered + k.offers_failed + k.offers_withdrawn <= k.offers,
+                "{k:?}"
+            );
             prop_assert!(unit(k.answer_rate) && unit(k.occupancy), "{k:?}");
             prop_assert_eq!(k.not_ready_ms.values().sum::<u64>(), k.state_ms.not_ready);
         }

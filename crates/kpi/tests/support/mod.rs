@@ -65,9 +65,18 @@ impl Journal {
     }
 
     pub fn offer_failed(&mut self, ms: i64, c: u128, queue: &str, agent: &str) -> &mut Self {
-        let kind = EventKind::CallOfferFailed {
-            cause: OfferFailCause::NoAnswer,
-        };
+        self.offer_failed_with(ms, c, queue, agent, OfferFailCause::NoAnswer)
+    }
+
+    pub fn offer_failed_with(
+        &mut self,
+        ms: i64,
+        c: u128,
+        queue: &str,
+        agent: &str,
+        cause: OfferFailCause,
+    ) -> &mut Self {
+        let kind = EventKind::CallOfferFailed { cause };
         self.push(
             ms,
             EventDraft::new(kind)
