@@ -49,6 +49,10 @@ pub struct Event {
     /// The queue this event is about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<String>,
+    /// The version of the dialplan the call runs on (1, 2, ... per process: each dialplan
+    /// reload adds one). Set on the events a call emits itself; absent in older journals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dialplan_version: Option<u64>,
 }
 
 impl Event {
@@ -233,6 +237,14 @@ pub enum EventKind {
         /// Proficiency 1-10 per skill name.
         skills: std::collections::BTreeMap<String, u8>,
     },
+    /// The configuration file set an agent's skills: written at start when the file's skills
+    /// differ from the last ones journaled (or none were), and by a reload that changes them.
+    /// They are in force from then on and replace skills set through the API.
+    #[serde(rename = "agent.skills_configured")]
+    AgentSkillsConfigured {
+        /// Proficiency 1-10 per skill name, as in the file.
+        skills: std::collections::BTreeMap<String, u8>,
+    },
     /// The call was put on hold.
     #[serde(rename = "call.held")]
     CallHeld,
@@ -266,6 +278,7 @@ impl EventKind {
             Self::AgentUnregistered => "agent.unregistered",
             Self::AgentStateChanged { .. } => "agent.state_changed",
             Self::AgentSkillsChanged { .. } => "agent.skills_changed",
+            Self::AgentSkillsConfigured { .. } => "agent.skills_configured",
             Self::CallHeld => "call.held",
             Self::CallResumed => "call.resumed",
         }
@@ -388,6 +401,8 @@ pub struct EventDraft {
     pub agent_id: Option<String>,
     /// The queue concerned.
     pub queue: Option<String>,
+    /// The version of the dialplan the call runs on.
+    pub dialplan_version: Option<u64>,
     /// When it happened; `None` means "when emitted" (the sink reads the wall clock).
     pub ts: Option<Timestamp>,
 }
@@ -401,6 +416,7 @@ impl EventDraft {
             sip_call_ids: Vec::new(),
             agent_id: None,
             queue: None,
+            dialplan_version: None,
             ts: None,
         }
     }
@@ -429,6 +445,12 @@ impl EventDraft {
         self
     }
 
+    /// Sets the version of the dialplan the call runs on.
+    pub fn dialplan_version(mut self, version: u64) -> Self {
+        self.dialplan_version = Some(version);
+        self
+    }
+
     /// Sets when the event happened instead of "when emitted".
     pub fn at(mut self, ts: Timestamp) -> Self {
         self.ts = Some(ts);
@@ -448,6 +470,7 @@ impl EventDraft {
             sip_call_ids: self.sip_call_ids,
             agent_id: self.agent_id,
             queue: self.queue,
+            dialplan_version: self.dialplan_version,
         }
     }
 }

@@ -83,6 +83,9 @@ fn all_kinds() -> Vec<EventKind> {
         EventKind::AgentSkillsChanged {
             skills: [("billing".to_string(), 7), ("french".to_string(), 3)].into(),
         },
+        EventKind::AgentSkillsConfigured {
+            skills: [("english".to_string(), 8)].into(),
+        },
         EventKind::CallHeld,
         EventKind::CallResumed,
     ]
@@ -194,9 +197,33 @@ fn node_restart_is_snake_case() {
 fn empty_correlation_fields_are_omitted() {
     let event = EventDraft::new(EventKind::CallHeld).into_event(Uuid::nil(), 1, ts(), "n");
     let json = serde_json::to_string(&event).unwrap();
-    for absent in ["call_id", "sip_call_ids", "agent_id", "queue"] {
+    for absent in [
+        "call_id",
+        "sip_call_ids",
+        "agent_id",
+        "queue",
+        "dialplan_version",
+    ] {
         assert!(!json.contains(absent), "{json}");
     }
+}
+
+#[test]
+fn the_dialplan_version_is_written_and_absent_in_older_journals_reads_as_none() {
+    let event = EventDraft::new(EventKind::CallArrived {
+        from: "5551234".into(),
+        to: "100".into(),
+    })
+    .dialplan_version(2)
+    .into_event(Uuid::nil(), 1, ts(), "n");
+    let json = serde_json::to_string(&event).unwrap();
+    assert!(json.ends_with(r#","dialplan_version":2}"#), "{json}");
+    assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), event);
+    let old = r#"{"v":1,"id":"00000000-0000-0000-0000-000000000000","seq":1,"ts":"2026-11-23T10:15:02.123Z","node":"n","type":"call.arrived","from":"5551234","to":"100"}"#;
+    assert_eq!(
+        serde_json::from_str::<Event>(old).unwrap().dialplan_version,
+        None
+    );
 }
 
 #[test]
@@ -231,6 +258,7 @@ proptest! {
         sip in proptest::collection::vec("[ -~]{0,20}", 0..3),
         agent in proptest::option::of("\\PC{0,12}"),
         queue in proptest::option::of("\\PC{0,12}"),
+        dialplan_version in proptest::option::of(any::<u64>()),
         node in "\\PC{0,12}",
     ) {
         let kind = all_kinds().swap_remove(idx);
@@ -246,6 +274,7 @@ proptest! {
             sip_call_ids: sip,
             agent_id: agent,
             queue,
+            dialplan_version,
         };
         let json = serde_json::to_string(&event).unwrap();
         prop_assert!(!json.contains('\n'));
