@@ -304,3 +304,77 @@ fn least_talk_time_forgets_calls_older_than_every_window() {
         Duration::ZERO
     );
 }
+
+/// How long one arrival takes with the incremental dispatch and with the full pass, 5,000
+/// entries waiting while a few agents of other queues are ready. A measurement, not a check:
+/// `cargo test --release -p hotline-routing --lib -- --ignored --nocapture full_pass_cost`.
+#[test]
+#[ignore = "a measurement; run it in release"]
+fn full_pass_cost() {
+    const QUEUES: usize = 100;
+    const MEMBERS: usize = 20;
+    const WAITING: usize = 5_000;
+    const SAMPLES: u32 = 2_000;
+    let build = |reference: bool| {
+        let t0 = Instant::now();
+        let queues = (0..QUEUES)
+            .map(|q| QueueConfig {
+                id: queue_id(q),
+                members: (0..MEMBERS).map(|m| agent(q * MEMBERS + m)).collect(),
+                ring_timeout: Duration::from_secs(15),
+                ..QueueConfig::default()
+            })
+            .collect();
+        let config = RouterConfig {
+            queues,
+            agents: (0..QUEUES * MEMBERS).map(agent).collect(),
+            ..RouterConfig::default()
+        };
+        let mut router = Router::new(config, t0).expect("valid config");
+        router.index.reference = reference;
+        for a in 0..QUEUES * MEMBERS {
+            router
+                .handle(
+                    t0,
+                    Command::ContactsChanged {
+                        agent: agent(a),
+                        count: 1,
+                    },
+                )
+                .expect("known agent");
+        }
+        // Queue 0 keeps its members ready; the others are all busy with WAITING waiting.
+        let mut call = 0u128;
+        let mut enqueue = |router: &mut Router, q: usize| {
+            call += 1;
+            router
+                .handle(
+                    t0,
+                    Command::Enqueue {
+                        call: CallId(call),
+                        queue: queue_id(q),
+                    },
+                )
+                .expect("known queue");
+            for event in drain(router) {
+                if let RoutingEvent::CallOffered { call, agent, .. } = event {
+                    router
+                        .handle(t0, Command::OfferAnswered { call, agent })
+                        .expect("offered");
+                }
+            }
+        };
+        for i in 0..(QUEUES - 1) * MEMBERS + WAITING {
+            enqueue(&mut router, 1 + i % (QUEUES - 1));
+        }
+        drain(&mut router);
+        let started = std::time::Instant::now();
+        for i in 0..SAMPLES as usize {
+            enqueue(&mut router, 1 + i % (QUEUES - 1));
+        }
+        started.elapsed() / SAMPLES
+    };
+    let incremental = build(false);
+    let full = build(true);
+    eprintln!("one arrival, {WAITING} waiting: incremental {incremental:?}, full pass {full:?}");
+}
