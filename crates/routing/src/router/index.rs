@@ -4,7 +4,7 @@
 //!
 //! After every dispatch no waiting entry has a `Ready` agent qualified for it. Only an entry that
 //! starts waiting or relaxes, or an agent that becomes ready or changes skills, can create such a
-//! pair again, so the next dispatch looks at those alone (see `dispatch.rs`).
+//! pair again, so the next dispatch looks at those alone (see `incremental.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Deref;
@@ -65,7 +65,8 @@ pub(super) struct DispatchIndex {
     pub(super) ready_members: Vec<BTreeSet<usize>>,
     /// Per queue: entries of other queues that overflowed into it, by home queue then line order.
     pub(super) overflowed: Vec<BTreeMap<usize, BTreeMap<LineKey, CallId>>>,
-    /// Entries that started waiting or relaxed since the last dispatch.
+    /// Entries whose requirements relaxed since the last dispatch (those that started waiting
+    /// are in [`Unoffered`]).
     pub(super) dirty_entries: Vec<CallId>,
     /// Agents that became ready or changed skills since the last dispatch.
     pub(super) dirty_agents: Vec<usize>,
