@@ -2,149 +2,69 @@
 //!
 //! The call task feeds it what happened ([`Ivr::handle`], [`Ivr::handle_timeout`]) with the
 //! current time, drains what to do ([`Ivr::poll_action`]) and sleeps until
-//! [`Ivr::poll_timeout`]. The executor never reads the clock and never does I/O.
+//! [`Ivr::poll_timeout`]. The executor never reads the clock and never does I/O: the wall-clock
+//! time schedules read is the call's arrival time ([`CallInfo::arrived`]) advanced by the
+//! monotonic `now` of later inputs.
 //!
 //! Rules the server relies on:
 //! - A call is answered before anything is played or queued: if no `answer` node ran yet, the
 //!   executor emits [`IvrAction::Answer`] first. A `hangup` node does not answer.
 //! - Report [`IvrInput::PlaybackFinished`] once per [`IvrAction::Play`], only for the prompt
 //!   playing now. After [`IvrAction::StopPlayback`] the stopped prompt must not be reported.
-//! - Digits pressed while a menu is active (its prompt playing, the invalid prompt playing, or
-//!   waiting) are used; a digit stops the prompt playing (barge-in). Digits pressed outside a
-//!   menu (during a `play` node) are dropped, not buffered, and reported as
-//!   [`IvrAction::DigitIgnored`]: a caller pressing keys during a greeting must not pick an
-//!   option in a menu they have not heard yet.
+//! - Digits pressed while a menu or collect is active (its prompts playing, the invalid prompt
+//!   playing, or waiting) are used; a digit stops the prompt playing (barge-in). During a `play`
+//!   node with `barge_in`, a digit stops the prompts and is kept for the menu or collect that
+//!   follows (type-ahead). During a `play` node without barge-in, digits are dropped and
+//!   reported as [`IvrAction::DigitIgnored`]: a caller pressing keys during a greeting must not
+//!   pick an option in a menu they have not heard yet.
 //! - While the call is in the IVR there is always a pending timeout: a playback that never
-//!   reports its end is given up after [`Ivr::PLAYBACK_GUARD`].
+//!   reports its end is given up after [`Ivr::PLAYBACK_GUARD`]. A call waiting in a queue whose
+//!   node has `exit` stays in the IVR without a timeout until [`IvrInput::QueueLeft`].
+
+mod collect;
+mod types;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::model::{Dialplan, Menu, NodeKind, QueueOptions};
+use jiff::Timestamp;
 
-/// What happened to the call, fed to [`Ivr::handle`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IvrInput {
-    /// The prompt from the last [`IvrAction::Play`] finished playing.
-    PlaybackFinished,
-    /// The caller pressed a key (RFC 4733 or SIP INFO): `0`-`9`, `*`, `#`, `A`-`D`.
-    Digit(char),
-    /// The caller hung up; the executor ends without further actions beyond stopping playback.
-    Hangup,
-}
+use crate::condition::Facts;
+use crate::e164::comparable;
+use crate::model::{Assignment, Dialplan, HangupCause, Menu, Node, NodeKind, Play};
+use crate::schedule::ScheduleStatus;
 
-/// What the server must do, drained with [`Ivr::poll_action`] in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IvrAction {
-    /// Answer the call (200 OK with SDP).
-    Answer,
-    /// Play a prompt (`prompts/<lang>/<prompt>.wav`); report its end with `PlaybackFinished`.
-    Play {
-        /// Prompt name.
-        prompt: String,
-        /// Whether a digit interrupts it (the executor then emits `StopPlayback`).
-        barge_in: bool,
-    },
-    /// Stop the prompt playing now; do not report its end.
-    StopPlayback,
-    /// A menu took a digit (emit an `ivr.digit` event).
-    DigitAccepted {
-        /// The key pressed.
-        digit: char,
-        /// The menu node.
-        node: String,
-        /// The node the digit leads to.
-        next: String,
-    },
-    /// A menu got a digit it has no option for (emit an `ivr.digit` event).
-    DigitRejected {
-        /// The key pressed.
-        digit: char,
-        /// The menu node.
-        node: String,
-    },
-    /// A digit arrived when no menu was listening and was dropped (emit an `ivr.digit` event).
-    DigitIgnored {
-        /// The key pressed.
-        digit: char,
-        /// The node the call was in.
-        node: String,
-    },
-    /// A menu waited its `timeout` without a digit.
-    MenuTimedOut {
-        /// The menu node.
-        node: String,
-    },
-    /// Hand the call to this routing queue; the IVR is finished.
-    Queue {
-        /// The queue name.
-        queue: String,
-        /// The node's requirements and overrides of the queue's defaults.
-        options: QueueOptions,
-    },
-    /// Hang up the call (BYE if answered, else a final error response); the IVR is finished.
-    Hangup {
-        /// Why.
-        reason: HangupReason,
-    },
-}
-
-/// Why the executor hung up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HangupReason {
-    /// The dialplan reached a `hangup` node.
-    HangupNode,
-    /// A menu ran out of attempts and has no `on_failure`.
-    MenuFailed,
-    /// The dialplan is inconsistent (cannot happen with a validated plan; kept so a bug hangs up
-    /// instead of leaving the caller in silence).
-    BrokenDialplan,
-}
-
-/// How a finished IVR ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IvrOutcome {
-    /// The call went to this queue.
-    Queued {
-        /// The queue name.
-        queue: String,
-    },
-    /// The executor hung up.
-    HungUp {
-        /// Why.
-        reason: HangupReason,
-    },
-    /// The caller hung up while in the IVR.
-    CallerHungUp,
-}
-
-/// What a pending timeout is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IvrTimer {
-    /// Give up on a playback whose end was never reported.
-    PlaybackGuard,
-    /// A menu's wait for a digit.
-    DigitTimeout,
-}
+pub use types::{
+    CallAttributes, CallInfo, HangupReason, IvrAction, IvrInput, IvrOutcome, IvrTimer,
+};
 
 /// Where the call is within the current node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
-    /// A `play` node's prompt is playing; `next` follows.
-    Playing { next: String },
+    /// A `play` node's prompts are playing: the one at `index` now.
+    Playing { index: usize },
     /// A menu is active; `failures` attempts were used up so far.
-    Menu { phase: MenuPhase, failures: u32 },
+    Menu { phase: InputPhase, failures: u32 },
+    /// A collect node is active with the digits received so far in this attempt.
+    Collect {
+        phase: InputPhase,
+        failures: u32,
+        digits: String,
+    },
+    /// Waiting in a queue whose node has `exit`.
+    Queued { queue: String, exit: String },
     /// The IVR is over.
     Done(IvrOutcome),
 }
 
+/// Where a menu or collect is in one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum MenuPhase {
-    /// The menu prompt is playing (barge-in).
-    Prompt,
-    /// The invalid-choice prompt is playing (barge-in).
-    InvalidPrompt,
+enum InputPhase {
+    /// The node's prompt at this index is playing (barge-in).
+    Prompt(usize),
+    /// The invalid-choice or timeout prompt is playing (barge-in).
+    Notice,
     /// Waiting for a digit until the digit timeout.
     Waiting,
 }
@@ -153,10 +73,16 @@ enum MenuPhase {
 #[derive(Debug, Clone)]
 pub struct Ivr {
     plan: Arc<Dialplan>,
-    number: String,
+    call: CallInfo,
+    /// The caller number in the form conditions compare (E.164 when it has one).
+    caller: String,
+    started: Instant,
     node: String,
     state: State,
     answered: bool,
+    attributes: CallAttributes,
+    /// Digits that stopped a barge-in `play`, for the menu or collect that follows.
+    typeahead: VecDeque<char>,
     timer: Option<(Instant, IvrTimer)>,
     actions: VecDeque<IvrAction>,
 }
@@ -165,18 +91,23 @@ impl Ivr {
     /// How long a prompt may play before the executor gives up waiting for its end.
     pub const PLAYBACK_GUARD: Duration = Duration::from_secs(600);
 
-    /// Starts the IVR of `number`, entering its start node; `None` if the plan has no such number
-    /// (the server answers 404).
-    pub fn start(plan: Arc<Dialplan>, number: &str, now: Instant) -> Option<Ivr> {
-        let start = plan.number(number)?.start.clone();
+    /// Starts the IVR of the dialed number, entering its start node; `None` if the plan has no
+    /// such number (the server answers 404).
+    pub fn start(plan: Arc<Dialplan>, call: CallInfo, now: Instant) -> Option<Ivr> {
+        let start = plan.number(&call.dialed)?.start.clone();
+        let caller = comparable(&call.caller, plan.country());
         let mut ivr = Ivr {
             plan,
-            number: number.to_owned(),
+            call,
+            caller,
+            started: now,
             node: start.clone(),
             state: State::Done(IvrOutcome::HungUp {
                 reason: HangupReason::BrokenDialplan,
             }),
             answered: false,
+            attributes: CallAttributes::default(),
+            typeahead: VecDeque::new(),
             timer: None,
             actions: VecDeque::new(),
         };
@@ -194,6 +125,12 @@ impl Ivr {
                     self.actions.push_back(IvrAction::StopPlayback);
                 }
                 self.finish(IvrOutcome::CallerHungUp);
+            }
+            IvrInput::QueueLeft => {
+                if let State::Queued { exit, .. } = &self.state {
+                    let exit = exit.clone();
+                    self.goto(now, exit);
+                }
             }
         }
     }
@@ -214,7 +151,11 @@ impl Ivr {
                     self.playback_finished(now);
                 }
             }
-            IvrTimer::DigitTimeout => self.digit_timeout(now),
+            IvrTimer::DigitTimeout => match self.state {
+                State::Menu { .. } => self.menu_timeout(now),
+                State::Collect { .. } => self.collect_timeout(now),
+                _ => {}
+            },
         }
     }
 
@@ -240,7 +181,17 @@ impl Ivr {
 
     /// The dialed number this IVR runs.
     pub fn number(&self) -> &str {
-        &self.number
+        &self.call.dialed
+    }
+
+    /// The caller number as conditions and lists compare it (E.164 when it has one).
+    pub fn caller(&self) -> &str {
+        &self.caller
+    }
+
+    /// What `set` and `collect` nodes gave the call so far.
+    pub fn attributes(&self) -> &CallAttributes {
+        &self.attributes
     }
 
     /// The dialplan version this call runs (kept across reloads).
@@ -253,9 +204,15 @@ impl Ivr {
         self.answered
     }
 
-    /// Whether the IVR is over (queued, hung up, or the caller left).
+    /// Whether the IVR is over (queued for good, hung up, or the caller left).
     pub fn is_finished(&self) -> bool {
         matches!(self.state, State::Done(_))
+    }
+
+    /// Whether the call waits in a queue whose node has `exit` (the IVR resumes on
+    /// [`IvrInput::QueueLeft`]).
+    pub fn is_queued_with_exit(&self) -> bool {
+        matches!(self.state, State::Queued { .. })
     }
 
     /// How the IVR ended, once finished.
@@ -266,12 +223,23 @@ impl Ivr {
         }
     }
 
+    /// The wall-clock time at monotonic `now`.
+    fn wall_clock(&self, now: Instant) -> Timestamp {
+        let elapsed = now.saturating_duration_since(self.started);
+        let at = self.call.arrived + elapsed;
+        Timestamp::try_from(at).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+
     fn is_playing(&self) -> bool {
         matches!(
             self.state,
             State::Playing { .. }
                 | State::Menu {
-                    phase: MenuPhase::Prompt | MenuPhase::InvalidPrompt,
+                    phase: InputPhase::Prompt(_) | InputPhase::Notice,
+                    ..
+                }
+                | State::Collect {
+                    phase: InputPhase::Prompt(_) | InputPhase::Notice,
                     ..
                 }
         )
@@ -279,12 +247,17 @@ impl Ivr {
 
     fn finish(&mut self, outcome: IvrOutcome) {
         self.timer = None;
+        self.typeahead.clear();
         self.state = State::Done(outcome);
     }
 
-    fn hang_up(&mut self, reason: HangupReason) {
-        self.actions.push_back(IvrAction::Hangup { reason });
+    fn hang_up(&mut self, reason: HangupReason, cause: HangupCause) {
+        self.actions.push_back(IvrAction::Hangup { reason, cause });
         self.finish(IvrOutcome::HungUp { reason });
+    }
+
+    fn broken(&mut self) {
+        self.hang_up(HangupReason::BrokenDialplan, HangupCause::Congestion);
     }
 
     fn answer(&mut self) {
@@ -298,14 +271,31 @@ impl Ivr {
         self.actions.push_back(IvrAction::Play {
             prompt: prompt.to_owned(),
             barge_in,
+            language: self.attributes.language.clone(),
         });
         self.timer = Some((now + Self::PLAYBACK_GUARD, IvrTimer::PlaybackGuard));
     }
 
+    /// The current node.
+    fn current(&self) -> Option<Node> {
+        self.plan
+            .number(&self.call.dialed)?
+            .nodes
+            .get(&self.node)
+            .cloned()
+    }
+
     /// The menu of the current node, if it is one.
     fn current_menu(&self) -> Option<Menu> {
-        match &self.plan.number(&self.number)?.nodes.get(&self.node)?.kind {
-            NodeKind::Menu(menu) => Some(menu.clone()),
+        match self.current()?.kind {
+            NodeKind::Menu(menu) => Some(menu),
+            _ => None,
+        }
+    }
+
+    fn current_play(&self) -> Option<Play> {
+        match self.current()?.kind {
+            NodeKind::Play(play) => Some(play),
             _ => None,
         }
     }
@@ -315,11 +305,11 @@ impl Ivr {
         self.timer = None;
         // A clone of the Arc so nodes can be borrowed while `self` changes.
         let plan = Arc::clone(&self.plan);
-        let Some(number) = plan.number(&self.number) else {
-            return self.hang_up(HangupReason::BrokenDialplan);
+        let Some(number) = plan.number(&self.call.dialed) else {
+            return self.broken();
         };
         let mut target = target;
-        // Validation rules out cycles of `answer` nodes; the bound only guards against a bug.
+        // Validation rules out cycles that need no input; the bound only guards against a bug.
         for _ in 0..=number.nodes.len() {
             self.node.clone_from(&target);
             let Some(node) = number.nodes.get(&target) else {
@@ -330,55 +320,162 @@ impl Ivr {
                     self.answer();
                     target.clone_from(next);
                 }
-                NodeKind::Play { prompt, next } => {
+                NodeKind::Goto { next } => target.clone_from(next),
+                NodeKind::Set { assignments, next } => {
+                    self.assign(assignments);
+                    target.clone_from(next);
+                }
+                NodeKind::Branch(branch) => {
+                    let facts = Facts {
+                        caller: &self.caller,
+                        dialed: &self.call.dialed,
+                        variables: &self.attributes.variables,
+                        at: self.wall_clock(now),
+                        lists: &plan.lists,
+                    };
+                    let rule = branch
+                        .rules
+                        .iter()
+                        .find(|rule| rule.when.iter().all(|c| c.holds(&facts)));
+                    target = rule.map_or(&branch.otherwise, |r| &r.goto).clone();
+                }
+                NodeKind::Schedule {
+                    schedule,
+                    open,
+                    closed,
+                    holiday,
+                } => {
+                    let Some(schedule) = plan.schedules.get(schedule) else {
+                        break;
+                    };
+                    target = match schedule.status_at(self.wall_clock(now)) {
+                        ScheduleStatus::Open => open,
+                        ScheduleStatus::Closed => closed,
+                        ScheduleStatus::Holiday => holiday.as_ref().unwrap_or(closed),
+                    }
+                    .clone();
+                }
+                NodeKind::Play(play) => {
                     self.answer();
-                    self.play(now, prompt, false);
-                    self.state = State::Playing { next: next.clone() };
+                    let Some(first) = play.prompts.first() else {
+                        target.clone_from(&play.next);
+                        continue;
+                    };
+                    if !play.barge_in {
+                        self.typeahead.clear();
+                    }
+                    self.play(now, first, play.barge_in);
+                    self.state = State::Playing { index: 0 };
                     return;
                 }
                 NodeKind::Menu(menu) => {
                     self.answer();
+                    if !self.typeahead.is_empty() {
+                        self.wait_for_digit(now, menu.timeout, 0);
+                        return self.replay_typeahead(now);
+                    }
                     self.menu_attempt(now, menu, 0);
                     return;
                 }
-                NodeKind::Queue { queue, options } => {
+                NodeKind::Collect(collect) => {
                     self.answer();
-                    self.actions.push_back(IvrAction::Queue {
-                        queue: queue.clone(),
-                        options: options.clone(),
-                    });
-                    self.finish(IvrOutcome::Queued {
-                        queue: queue.clone(),
-                    });
+                    if !self.typeahead.is_empty() {
+                        self.collect_wait(now, collect.timeout, 0, String::new());
+                        return self.replay_typeahead(now);
+                    }
+                    self.collect_attempt(now, collect, 0);
                     return;
                 }
-                NodeKind::Hangup => {
-                    self.hang_up(HangupReason::HangupNode);
+                NodeKind::Queue {
+                    queue,
+                    options,
+                    exit,
+                } => {
+                    self.answer();
+                    self.typeahead.clear();
+                    self.actions.push_back(IvrAction::Queue {
+                        queue: queue.clone(),
+                        options: self.attributes.queue_options(options),
+                        data: self.attributes.data.clone(),
+                    });
+                    match exit {
+                        Some(exit) => {
+                            self.state = State::Queued {
+                                queue: queue.clone(),
+                                exit: exit.clone(),
+                            };
+                        }
+                        None => self.finish(IvrOutcome::Queued {
+                            queue: queue.clone(),
+                        }),
+                    }
+                    return;
+                }
+                NodeKind::Hangup { cause } => {
+                    self.hang_up(HangupReason::HangupNode, *cause);
                     return;
                 }
             }
         }
-        self.hang_up(HangupReason::BrokenDialplan);
+        self.broken();
     }
 
-    /// Starts (or restarts) a menu: its prompt, else straight to waiting for a digit.
+    /// Feeds the digits kept from a barge-in `play` to the node now listening, while it listens.
+    fn replay_typeahead(&mut self, now: Instant) {
+        let digits: Vec<char> = self.typeahead.drain(..).collect();
+        for digit in digits {
+            let listening = match &self.state {
+                State::Menu { .. } | State::Collect { .. } => true,
+                State::Playing { .. } => self.current_play().is_some_and(|p| p.barge_in),
+                State::Queued { .. } | State::Done(_) => false,
+            };
+            if !listening {
+                break;
+            }
+            self.digit(now, digit);
+        }
+    }
+
+    fn assign(&mut self, assignments: &[Assignment]) {
+        for assignment in assignments {
+            match assignment {
+                Assignment::Variable { name, value } => {
+                    let value = self.attributes.interpolate(value);
+                    self.attributes.variables.insert(name.clone(), value);
+                }
+                Assignment::Language(language) => {
+                    self.attributes.language = Some(language.clone());
+                }
+                Assignment::Priority(priority) => self.attributes.priority = Some(*priority),
+                Assignment::Skill { name, level } => {
+                    self.attributes.skills.insert(name.clone(), *level);
+                }
+                Assignment::QueueData { key, value } => {
+                    let value = self.attributes.interpolate(value);
+                    self.attributes.data.insert(key.clone(), value);
+                }
+            }
+        }
+    }
+
+    /// Starts (or restarts) a menu: its first prompt, else straight to waiting for a digit.
     fn menu_attempt(&mut self, now: Instant, menu: &Menu, failures: u32) {
-        match &menu.prompt {
+        match menu.prompts.first() {
             Some(prompt) => {
                 self.play(now, prompt, true);
                 self.state = State::Menu {
-                    phase: MenuPhase::Prompt,
+                    phase: InputPhase::Prompt(0),
                     failures,
                 };
             }
-            None => self.wait_for_digit(now, menu, failures),
+            None => self.wait_for_digit(now, menu.timeout, failures),
         }
     }
 
-    fn wait_for_digit(&mut self, now: Instant, menu: &Menu, failures: u32) {
-        self.timer = Some((now + menu.timeout, IvrTimer::DigitTimeout));
+    fn wait_for_digit(&mut self, now: Instant, timeout: Duration, failures: u32) {
+        self.timer = Some((now + timeout, IvrTimer::DigitTimeout));
         self.state = State::Menu {
-            phase: MenuPhase::Waiting,
+            phase: InputPhase::Waiting,
             failures,
         };
     }
@@ -389,60 +486,110 @@ impl Ivr {
         if failures > menu.retries {
             match &menu.on_failure {
                 Some(target) => self.goto(now, target.clone()),
-                None => self.hang_up(HangupReason::MenuFailed),
+                None => self.hang_up(HangupReason::MenuFailed, HangupCause::Normal),
             }
             return;
         }
-        match (&menu.invalid, wrong_digit) {
-            (Some(invalid), true) => {
-                self.play(now, invalid, true);
+        let notice = if wrong_digit {
+            &menu.invalid
+        } else {
+            &menu.timeout_prompt
+        };
+        match notice {
+            Some(notice) => {
+                self.play(now, notice, true);
                 self.state = State::Menu {
-                    phase: MenuPhase::InvalidPrompt,
+                    phase: InputPhase::Notice,
                     failures,
                 };
             }
-            _ => self.menu_attempt(now, menu, failures),
+            None => self.menu_attempt(now, menu, failures),
         }
     }
 
     fn playback_finished(&mut self, now: Instant) {
         match self.state.clone() {
-            State::Playing { next } => self.goto(now, next),
-            State::Menu { phase, failures } => {
-                let Some(menu) = self.current_menu() else {
-                    return self.hang_up(HangupReason::BrokenDialplan);
+            State::Playing { index } => {
+                let Some(play) = self.current_play() else {
+                    return self.broken();
                 };
-                match phase {
-                    MenuPhase::Prompt => self.wait_for_digit(now, &menu, failures),
-                    MenuPhase::InvalidPrompt => self.menu_attempt(now, &menu, failures),
-                    // No prompt is playing: a late report, nothing to do.
-                    MenuPhase::Waiting => {}
+                match play.prompts.get(index + 1) {
+                    Some(prompt) => {
+                        self.play(now, prompt, play.barge_in);
+                        self.state = State::Playing { index: index + 1 };
+                    }
+                    None => self.goto(now, play.next),
                 }
             }
-            State::Done(_) => {}
+            State::Menu { phase, failures } => {
+                let Some(menu) = self.current_menu() else {
+                    return self.broken();
+                };
+                match phase {
+                    InputPhase::Prompt(index) => match menu.prompts.get(index + 1) {
+                        Some(prompt) => {
+                            self.play(now, prompt, true);
+                            self.state = State::Menu {
+                                phase: InputPhase::Prompt(index + 1),
+                                failures,
+                            };
+                        }
+                        None => self.wait_for_digit(now, menu.timeout, failures),
+                    },
+                    InputPhase::Notice => self.menu_attempt(now, &menu, failures),
+                    // No prompt is playing: a late report, nothing to do.
+                    InputPhase::Waiting => {}
+                }
+            }
+            State::Collect { .. } => self.collect_playback_finished(now),
+            State::Queued { .. } | State::Done(_) => {}
         }
     }
 
     fn digit(&mut self, now: Instant, digit: char) {
         let node = self.node.clone();
-        match self.state.clone() {
-            State::Done(_) => {}
-            State::Playing { .. } => self
-                .actions
-                .push_back(IvrAction::DigitIgnored { digit, node }),
-            State::Menu { .. } if !is_dtmf(digit) => {
+        if !is_dtmf(digit) {
+            if !matches!(self.state, State::Done(_)) {
                 self.actions
                     .push_back(IvrAction::DigitIgnored { digit, node });
             }
+            return;
+        }
+        match self.state.clone() {
+            State::Done(_) => {}
+            State::Queued { .. } => self
+                .actions
+                .push_back(IvrAction::DigitIgnored { digit, node }),
+            State::Playing { .. } => {
+                let barge_in = self.current_play().is_some_and(|p| p.barge_in);
+                if !barge_in {
+                    return self
+                        .actions
+                        .push_back(IvrAction::DigitIgnored { digit, node });
+                }
+                let Some(play) = self.current_play() else {
+                    return self.broken();
+                };
+                self.actions.push_back(IvrAction::StopPlayback);
+                self.typeahead.push_back(digit);
+                self.goto(now, play.next);
+                // Nothing listened for the digit: it is dropped, like any digit nobody hears.
+                if !self.typeahead.is_empty() {
+                    self.typeahead.clear();
+                    self.actions
+                        .push_back(IvrAction::DigitIgnored { digit, node });
+                }
+            }
+            State::Collect { .. } => self.collect_digit(now, digit),
             State::Menu { phase, failures } => {
                 let Some(menu) = self.current_menu() else {
-                    return self.hang_up(HangupReason::BrokenDialplan);
+                    return self.broken();
                 };
-                if phase != MenuPhase::Waiting {
+                if phase != InputPhase::Waiting {
                     self.actions.push_back(IvrAction::StopPlayback);
                 }
                 self.timer = None;
-                match menu.options.get(&digit) {
+                match menu.options.get(&digit).or(menu.default.as_ref()) {
                     Some(next) => {
                         self.actions.push_back(IvrAction::DigitAccepted {
                             digit,
@@ -461,16 +608,16 @@ impl Ivr {
         }
     }
 
-    fn digit_timeout(&mut self, now: Instant) {
+    fn menu_timeout(&mut self, now: Instant) {
         let State::Menu {
-            phase: MenuPhase::Waiting,
+            phase: InputPhase::Waiting,
             failures,
         } = self.state
         else {
             return;
         };
         let Some(menu) = self.current_menu() else {
-            return self.hang_up(HangupReason::BrokenDialplan);
+            return self.broken();
         };
         self.actions.push_back(IvrAction::MenuTimedOut {
             node: self.node.clone(),

@@ -90,40 +90,53 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use std::time::{Duration, Instant};
-//! use hotline_dialplan::{Dialplan, Ivr, IvrAction, IvrInput, ValidationContext};
+//! use std::time::{Instant, SystemTime};
+//! use hotline_dialplan::{CallInfo, Dialplan, Ivr, IvrAction, ValidationContext};
 //!
 //! let source = "version: 1\nnumbers:\n  \"200\":\n    start: q\n    nodes:\n      q: { queue: support }\n";
 //! let plan = Arc::new(Dialplan::parse(source, "inline.yaml", &ValidationContext::default()).unwrap());
-//! let t0 = Instant::now();
-//! let mut ivr = Ivr::start(Arc::clone(&plan), "200", t0).expect("number exists");
+//! let call = CallInfo::new("200", "013800000000", SystemTime::now());
+//! let mut ivr = Ivr::start(Arc::clone(&plan), call, Instant::now()).expect("number exists");
+//! assert_eq!(ivr.caller(), "+8613800000000"); // compared in E.164 (country 86 by default)
 //! assert_eq!(ivr.poll_action(), Some(IvrAction::Answer));
 //! assert_eq!(
 //!     ivr.poll_action(),
-//!     Some(IvrAction::Queue { queue: "support".into(), options: Default::default() })
+//!     Some(IvrAction::Queue {
+//!         queue: "support".into(),
+//!         options: Default::default(),
+//!         data: Default::default(),
+//!     })
 //! );
 //! assert!(ivr.is_finished());
 //! ```
 
+mod condition;
 mod duration;
+mod e164;
 mod error;
 mod exec;
 mod model;
 mod read;
+mod schedule;
 mod validate;
 mod yaml;
 
 use std::path::Path;
 
+pub use condition::{Condition, Pattern, TimeWindow, VariableTest};
 pub use duration::{format_duration, parse_duration, DurationError};
+pub use e164::{comparable, normalize, CountryCode, E164Error, NumberList};
 pub use error::{DialplanError, DialplanErrors, LoadError, Severity};
-pub use exec::{HangupReason, Ivr, IvrAction, IvrInput, IvrOutcome, IvrTimer};
+pub use exec::{
+    CallAttributes, CallInfo, HangupReason, Ivr, IvrAction, IvrInput, IvrOutcome, IvrTimer,
+};
 pub use model::{
-    Dialplan, Edge, Menu, Node, NodeKind, Number, QueueOptions, DEFAULT_MENU_RETRIES,
-    DEFAULT_MENU_TIMEOUT, MAX_MENU_RETRIES, MAX_MENU_TIMEOUT, MAX_PROFICIENCY, MIN_MENU_TIMEOUT,
-    MIN_PROFICIENCY,
+    Assignment, Branch, Collect, Dialplan, Edge, HangupCause, Menu, Node, NodeKind, Number, Play,
+    QueueOptions, Rule, DEFAULT_MENU_RETRIES, DEFAULT_MENU_TIMEOUT, MAX_COLLECT_DIGITS,
+    MAX_MENU_RETRIES, MAX_MENU_TIMEOUT, MAX_PROFICIENCY, MIN_MENU_TIMEOUT, MIN_PROFICIENCY,
 };
 pub use read::VERSION;
+pub use schedule::{Hours, Schedule, ScheduleStatus};
 pub use validate::ValidationContext;
 
 use error::Diagnostics;
@@ -140,14 +153,20 @@ impl Dialplan {
     ) -> Result<Dialplan, DialplanErrors> {
         let file = file.as_ref();
         let mut diags = Diagnostics::new(file);
-        let numbers = read::read(source, &mut diags);
-        let validated = validate::validate(numbers, ctx, &mut diags);
+        let read = read::read(source, file, &mut diags);
+        let lists = read.lists.clone();
+        let schedules = read.schedules.clone();
+        let country = read.country;
+        let validated = validate::validate(read, ctx, &mut diags);
         let warnings = diags.finish()?;
         Ok(Dialplan {
             file: file.to_path_buf(),
             numbers: validated.numbers,
             prompts: validated.prompts,
             queues: validated.queues,
+            lists,
+            schedules,
+            country,
             warnings,
         })
     }

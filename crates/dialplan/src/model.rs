@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::e164::{CountryCode, NumberList};
 use crate::error::DialplanError;
+use crate::schedule::Schedule;
 
 /// A validated dialplan: the numbers callers dial and the IVR graph behind each.
 ///
@@ -17,6 +19,9 @@ pub struct Dialplan {
     pub(crate) numbers: BTreeMap<String, Number>,
     pub(crate) prompts: BTreeSet<String>,
     pub(crate) queues: BTreeSet<String>,
+    pub(crate) lists: BTreeMap<String, NumberList>,
+    pub(crate) schedules: BTreeMap<String, Schedule>,
+    pub(crate) country: CountryCode,
     pub(crate) warnings: Vec<DialplanError>,
 }
 
@@ -44,6 +49,21 @@ impl Dialplan {
     /// Every queue name any node sends calls to.
     pub fn queues_used(&self) -> &BTreeSet<String> {
         &self.queues
+    }
+
+    /// The named number lists (`lists:`), numbers already in E.164.
+    pub fn lists(&self) -> &BTreeMap<String, NumberList> {
+        &self.lists
+    }
+
+    /// The named schedules (`schedules:`).
+    pub fn schedules(&self) -> &BTreeMap<String, Schedule> {
+        &self.schedules
+    }
+
+    /// The country whose numbering plan reads numbers written without `+`.
+    pub fn country(&self) -> CountryCode {
+        self.country
     }
 
     /// Non-fatal findings (e.g. unreachable nodes), printed as `file:line:column: warning: ...`.
@@ -78,24 +98,209 @@ pub enum NodeKind {
         /// The node that follows.
         next: String,
     },
-    /// Play a prompt to the end (digits pressed meanwhile are dropped), then go on.
-    Play {
-        /// Prompt name, resolved by the server to `prompts/<lang>/<name>.wav`.
-        prompt: String,
+    /// Play prompts one after another, then go on.
+    Play(Play),
+    /// Collect one digit and branch on it.
+    Menu(Menu),
+    /// Collect several digits into a variable.
+    Collect(Collect),
+    /// Set variables and call attributes, then go on.
+    Set {
+        /// What to set, in the order written.
+        assignments: Vec<Assignment>,
         /// The node that follows.
         next: String,
     },
-    /// Collect one digit and branch on it.
-    Menu(Menu),
-    /// Hand the call to a routing queue; the IVR ends here.
+    /// Go to the first rule whose conditions all hold, else to `otherwise`.
+    Branch(Branch),
+    /// Go on by whether a named schedule is open, closed or on holiday now.
+    Schedule {
+        /// The schedule's name (top-level `schedules:`).
+        schedule: String,
+        /// Where the call goes during opening hours.
+        open: String,
+        /// Where the call goes outside opening hours.
+        closed: String,
+        /// Where the call goes on a holiday; `closed` when not given.
+        holiday: Option<String>,
+    },
+    /// Hand the call to a routing queue; the IVR ends here unless `exit` is set.
     Queue {
         /// The queue name, as configured in the server's `queues:`.
         queue: String,
         /// What this entry asks beyond the queue's defaults.
         options: QueueOptions,
+        /// Where the call goes back into the IVR when the queue lets it go (max wait); without
+        /// it the call ends there.
+        exit: Option<String>,
     },
-    /// Hang up; the IVR ends here.
-    Hangup,
+    /// Go straight to another node.
+    Goto {
+        /// The node that follows.
+        next: String,
+    },
+    /// Hang up with a cause; the IVR ends here.
+    Hangup {
+        /// Why, as the caller's phone will see it.
+        cause: HangupCause,
+    },
+}
+
+/// A `play` node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Play {
+    /// Prompt names, played in order (`prompts/<language>/<name>.wav`).
+    pub prompts: Vec<String>,
+    /// Whether a digit stops the prompts; the digit is then kept for the next menu or collect.
+    /// Without barge-in, digits pressed meanwhile are dropped.
+    pub barge_in: bool,
+    /// The node that follows.
+    pub next: String,
+}
+
+/// A `collect` node: several digits into a variable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Collect {
+    /// Prompts played first; a digit interrupts them (barge-in).
+    pub prompts: Vec<String>,
+    /// Fewest digits accepted.
+    pub min_digits: u32,
+    /// Most digits accepted; collection ends when this many arrived.
+    pub max_digits: u32,
+    /// The key that ends input early (not stored), if any.
+    pub terminator: Option<char>,
+    /// Wait for the first digit once the prompts have finished.
+    pub timeout: Duration,
+    /// Wait between digits.
+    pub inter_digit_timeout: Duration,
+    /// A regular expression the whole input must match.
+    pub pattern: Option<crate::condition::Pattern>,
+    /// The variable the input is stored in.
+    pub into: String,
+    /// Extra attempts after bad or missing input.
+    pub retries: u32,
+    /// Prompt played after bad input, before trying again.
+    pub invalid: Option<String>,
+    /// The node that follows good input.
+    pub next: String,
+    /// Where the call goes once attempts are used up; hung up when not given.
+    pub on_failure: Option<String>,
+}
+
+/// Most digits a `collect` node may ask for.
+pub const MAX_COLLECT_DIGITS: u32 = 64;
+
+/// One thing a `set` node sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignment {
+    /// A variable, read by `branch` and written into the queue data as `${name}`.
+    Variable {
+        /// The variable's name.
+        name: String,
+        /// The value; `${other}` is replaced by that variable's value.
+        value: String,
+    },
+    /// The prompt language (`prompts/<language>/...`).
+    Language(String),
+    /// The priority the call enters a queue with (a queue node's own priority wins).
+    Priority(i32),
+    /// A skill the agent must have (added to the queue node's).
+    Skill {
+        /// The skill.
+        name: String,
+        /// Minimum proficiency 1-10.
+        level: u8,
+    },
+    /// A key/value the queue entry carries to the agent (screen pop).
+    QueueData {
+        /// The key.
+        key: String,
+        /// The value; `${name}` is replaced by that variable's value.
+        value: String,
+    },
+}
+
+/// A `branch` node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Branch {
+    /// The rules, tried in order.
+    pub rules: Vec<Rule>,
+    /// Where the call goes when no rule matches.
+    pub otherwise: String,
+}
+
+/// One `when:`/`goto:` pair of a branch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    /// Conditions that must all hold.
+    pub when: Vec<crate::condition::Condition>,
+    /// The node the rule leads to.
+    pub goto: String,
+}
+
+/// How a `hangup` node ends the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HangupCause {
+    /// A normal end: BYE once answered, else 480.
+    #[default]
+    Normal,
+    /// 486 Busy Here before answer (Q.850 cause 17).
+    Busy,
+    /// 603 Decline before answer (Q.850 cause 21): a refused caller.
+    Rejected,
+    /// 480 Temporarily Unavailable before answer (Q.850 cause 20): e.g. closed.
+    Unavailable,
+    /// 503 Service Unavailable before answer (Q.850 cause 34).
+    Congestion,
+    /// 404 Not Found before answer (Q.850 cause 1).
+    NotFound,
+}
+
+impl HangupCause {
+    /// Every cause, for messages.
+    pub const ALL: [HangupCause; 6] = [
+        HangupCause::Normal,
+        HangupCause::Busy,
+        HangupCause::Rejected,
+        HangupCause::Unavailable,
+        HangupCause::Congestion,
+        HangupCause::NotFound,
+    ];
+
+    /// The name written in the dialplan.
+    pub fn name(self) -> &'static str {
+        match self {
+            HangupCause::Normal => "normal",
+            HangupCause::Busy => "busy",
+            HangupCause::Rejected => "rejected",
+            HangupCause::Unavailable => "unavailable",
+            HangupCause::Congestion => "congestion",
+            HangupCause::NotFound => "not_found",
+        }
+    }
+
+    /// The SIP final response sent when the call is hung up before it was answered.
+    pub fn sip_status(self) -> (u16, &'static str) {
+        match self {
+            HangupCause::Normal | HangupCause::Unavailable => (480, "Temporarily Unavailable"),
+            HangupCause::Busy => (486, "Busy Here"),
+            HangupCause::Rejected => (603, "Decline"),
+            HangupCause::Congestion => (503, "Service Unavailable"),
+            HangupCause::NotFound => (404, "Not Found"),
+        }
+    }
+
+    /// The Q.850 cause value for the `Reason` header (RFC 3326).
+    pub fn q850(self) -> u16 {
+        match self {
+            HangupCause::Normal => 16,
+            HangupCause::Busy => 17,
+            HangupCause::Rejected => 21,
+            HangupCause::Unavailable => 20,
+            HangupCause::Congestion => 34,
+            HangupCause::NotFound => 1,
+        }
+    }
 }
 
 /// What a queue node asks for its caller; each field left out takes the queue's default.
@@ -119,8 +324,8 @@ pub const MAX_PROFICIENCY: u8 = 10;
 /// A one-digit menu.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Menu {
-    /// Prompt played while waiting for a digit; a digit interrupts it (barge-in).
-    pub prompt: Option<String>,
+    /// Prompts played while waiting for a digit; a digit interrupts them (barge-in).
+    pub prompts: Vec<String>,
     /// How long to wait for a digit once the prompt has finished.
     pub timeout: Duration,
     /// How many more attempts the caller gets after a wrong digit (or a timeout without
@@ -128,8 +333,12 @@ pub struct Menu {
     pub retries: u32,
     /// Digit (`0`-`9`, `*`, `#`) to the node it leads to.
     pub options: BTreeMap<char, String>,
+    /// Where any other digit leads (instead of counting as a wrong digit).
+    pub default: Option<String>,
     /// Prompt played after a wrong digit, before the menu prompt is played again.
     pub invalid: Option<String>,
+    /// Prompt played after a timeout that uses up an attempt, before the menu prompt again.
+    pub timeout_prompt: Option<String>,
     /// Where a timeout leads at once; without it a timeout uses up an attempt like a wrong digit.
     pub on_timeout: Option<String>,
     /// Where the call goes once attempts are used up; without it the call is hung up.
@@ -151,13 +360,19 @@ impl NodeKind {
     /// The nodes this node can lead to, each with the edge's role, in a stable order.
     pub fn targets(&self) -> Vec<(Edge, &str)> {
         match self {
-            NodeKind::Answer { next } | NodeKind::Play { next, .. } => vec![(Edge::Next, next)],
+            NodeKind::Answer { next }
+            | NodeKind::Play(Play { next, .. })
+            | NodeKind::Set { next, .. }
+            | NodeKind::Goto { next } => vec![(Edge::Next, next)],
             NodeKind::Menu(menu) => {
                 let mut targets: Vec<(Edge, &str)> = menu
                     .options
                     .iter()
                     .map(|(digit, target)| (Edge::Digit(*digit), target.as_str()))
                     .collect();
+                if let Some(target) = &menu.default {
+                    targets.push((Edge::AnyDigit, target));
+                }
                 if let Some(target) = &menu.on_timeout {
                     targets.push((Edge::Timeout, target));
                 }
@@ -166,21 +381,86 @@ impl NodeKind {
                 }
                 targets
             }
-            NodeKind::Queue { .. } | NodeKind::Hangup => Vec::new(),
+            NodeKind::Collect(collect) => {
+                let mut targets = vec![(Edge::Collected, collect.next.as_str())];
+                if let Some(target) = &collect.on_failure {
+                    targets.push((Edge::Failure, target));
+                }
+                targets
+            }
+            NodeKind::Branch(branch) => branch
+                .rules
+                .iter()
+                .map(|rule| (Edge::Rule, rule.goto.as_str()))
+                .chain([(Edge::Otherwise, branch.otherwise.as_str())])
+                .collect(),
+            NodeKind::Schedule {
+                open,
+                closed,
+                holiday,
+                ..
+            } => {
+                let mut targets = vec![(Edge::Open, open.as_str()), (Edge::Closed, closed)];
+                if let Some(target) = holiday {
+                    targets.push((Edge::Holiday, target));
+                }
+                targets
+            }
+            NodeKind::Queue { exit, .. } => exit
+                .iter()
+                .map(|target| (Edge::QueueExit, target.as_str()))
+                .collect(),
+            NodeKind::Hangup { .. } => Vec::new(),
         }
     }
 
     /// The prompts this node plays.
     pub fn prompts(&self) -> Vec<&str> {
         match self {
-            NodeKind::Play { prompt, .. } => vec![prompt],
+            NodeKind::Play(play) => play.prompts.iter().map(String::as_str).collect(),
             NodeKind::Menu(menu) => menu
-                .prompt
+                .prompts
                 .iter()
                 .chain(menu.invalid.iter())
+                .chain(menu.timeout_prompt.iter())
                 .map(String::as_str)
                 .collect(),
-            NodeKind::Answer { .. } | NodeKind::Queue { .. } | NodeKind::Hangup => Vec::new(),
+            NodeKind::Collect(collect) => collect
+                .prompts
+                .iter()
+                .chain(collect.invalid.iter())
+                .map(String::as_str)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The queue this node sends calls to, if it is a queue node.
+    pub fn queue(&self) -> Option<&str> {
+        match self {
+            NodeKind::Queue { queue, .. } => Some(queue),
+            _ => None,
+        }
+    }
+
+    /// The schedule this node consults, if it is a schedule node.
+    pub fn schedule(&self) -> Option<&str> {
+        match self {
+            NodeKind::Schedule { schedule, .. } => Some(schedule),
+            _ => None,
+        }
+    }
+
+    /// The number lists this node's conditions read.
+    pub fn lists(&self) -> Vec<&str> {
+        match self {
+            NodeKind::Branch(branch) => branch
+                .rules
+                .iter()
+                .flat_map(|rule| rule.when.iter())
+                .filter_map(crate::condition::Condition::list)
+                .collect(),
+            _ => Vec::new(),
         }
     }
 }
@@ -194,13 +474,32 @@ pub enum Edge {
     Digit(char),
     /// A menu timed out (`on_timeout`).
     Timeout,
-    /// A menu ran out of attempts (`on_failure`).
+    /// A menu or collect ran out of attempts (`on_failure`).
     Failure,
+    /// A menu got a digit without an option (`default`).
+    AnyDigit,
+    /// A collect got good input (`next`).
+    Collected,
+    /// A branch rule matched.
+    Rule,
+    /// No branch rule matched (`otherwise`).
+    Otherwise,
+    /// The schedule is open now.
+    Open,
+    /// The schedule is closed now.
+    Closed,
+    /// Today is a holiday.
+    Holiday,
+    /// The queue let the call go (`exit`).
+    QueueExit,
 }
 
 impl Edge {
     /// Whether following this edge needs the caller to do something (press a digit).
     pub fn needs_caller_input(self) -> bool {
-        matches!(self, Edge::Digit(_))
+        matches!(
+            self,
+            Edge::Digit(_) | Edge::AnyDigit | Edge::Collected | Edge::QueueExit
+        )
     }
 }

@@ -2,22 +2,26 @@
 //! position. References between nodes are recorded with their positions for [`crate::validate`].
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::path::Path;
 
-use crate::duration::{format_duration, parse_duration};
+use crate::e164::{CountryCode, NumberList};
 use crate::error::{Diagnostics, Pos};
-use crate::model::{
-    Edge, Menu, Node, NodeKind, DEFAULT_MENU_RETRIES, DEFAULT_MENU_TIMEOUT, MAX_MENU_RETRIES,
-    MAX_MENU_TIMEOUT, MIN_MENU_TIMEOUT,
-};
+use crate::model::{Edge, HangupCause, Node, NodeKind, Play};
+use crate::schedule::Schedule;
 use crate::yaml::{self, Key, Value};
 
+mod branch;
+mod collect;
+mod lists;
+mod menu;
 mod queue_node;
+mod schedules;
+mod set_node;
 
 /// The only dialplan format version this build reads.
 pub const VERSION: u32 = 1;
 
-const TOP_KEYS: &[&str] = &["version", "numbers"];
+const TOP_KEYS: &[&str] = &["version", "country", "numbers", "lists", "schedules"];
 const NUMBER_KEYS: &[&str] = &["start", "nodes", "description"];
 
 /// The key that says what a node does; exactly one per node.
@@ -26,16 +30,26 @@ enum Action {
     Answer,
     Play,
     Menu,
+    Collect,
+    Set,
+    Branch,
+    Schedule,
     Queue,
+    Goto,
     Hangup,
 }
 
 impl Action {
-    const ALL: [Action; 5] = [
+    const ALL: [Action; 10] = [
         Action::Answer,
         Action::Play,
         Action::Menu,
+        Action::Collect,
+        Action::Set,
+        Action::Branch,
+        Action::Schedule,
         Action::Queue,
+        Action::Goto,
         Action::Hangup,
     ];
 
@@ -44,28 +58,46 @@ impl Action {
             Action::Answer => "answer",
             Action::Play => "play",
             Action::Menu => "menu",
+            Action::Collect => "collect",
+            Action::Set => "set",
+            Action::Branch => "branch",
+            Action::Schedule => "schedule",
             Action::Queue => "queue",
+            Action::Goto => "goto",
             Action::Hangup => "hangup",
         }
     }
+
+    /// Keys besides the action key a node of this kind takes.
+    fn extra_keys(self) -> &'static [&'static str] {
+        match self {
+            Action::Answer | Action::Collect | Action::Set => &["next"],
+            Action::Play => &["next", "barge_in"],
+            Action::Branch => &["otherwise"],
+            Action::Schedule => &["open", "closed", "holiday"],
+            Action::Menu | Action::Queue | Action::Goto | Action::Hangup => &[],
+        }
+    }
 }
+
 const NODE_KEYS: &[&str] = &[
     "answer",
     "play",
     "menu",
+    "collect",
+    "set",
+    "branch",
+    "schedule",
     "queue",
+    "goto",
     "hangup",
     "next",
+    "barge_in",
+    "otherwise",
+    "open",
+    "closed",
+    "holiday",
     "description",
-];
-const MENU_KEYS: &[&str] = &[
-    "prompt",
-    "timeout",
-    "retries",
-    "options",
-    "invalid",
-    "on_timeout",
-    "on_failure",
 ];
 
 /// A value and where it was written.
@@ -92,37 +124,62 @@ pub(crate) struct ReadNumber {
     pub prompts: Vec<Located<String>>,
     /// Every queue reference.
     pub queues: Vec<Located<String>>,
+    /// Every number list reference.
+    pub lists: Vec<Located<String>>,
+    /// Every schedule reference.
+    pub schedules: Vec<Located<String>>,
 }
 
-/// Reads a whole dialplan file into its numbers; what cannot be read is reported and left out.
-pub(crate) fn read(source: &str, diags: &mut Diagnostics<'_>) -> Vec<ReadNumber> {
+/// A whole file as read.
+#[derive(Debug, Default)]
+pub(crate) struct ReadFile {
+    /// The numbers.
+    pub numbers: Vec<ReadNumber>,
+    /// The number lists by name.
+    pub lists: BTreeMap<String, NumberList>,
+    /// The schedules by name.
+    pub schedules: BTreeMap<String, Schedule>,
+    /// The country calling code numbers without `+` are read in (`country:`).
+    pub country: CountryCode,
+}
+
+/// Reads a whole dialplan file; what cannot be read is reported and left out. `file` locates
+/// list files given by a relative path.
+pub(crate) fn read(source: &str, file: &Path, diags: &mut Diagnostics<'_>) -> ReadFile {
     let (root, problems) = yaml::parse(source);
     for (pos, message) in problems {
         diags.error(pos, message);
     }
     let Some(root) = root else {
-        return Vec::new();
+        return ReadFile::default();
     };
-    let mut reader = Reader { diags };
+    let mut reader = Reader {
+        diags,
+        file,
+        country: CountryCode::DEFAULT,
+    };
     reader.file(&root)
 }
 
 struct Reader<'d, 'f> {
     diags: &'d mut Diagnostics<'f>,
+    file: &'d Path,
+    country: CountryCode,
 }
 
 /// A mapping's entries by key, after unknown keys were reported.
 type Fields<'n> = BTreeMap<&'static str, (&'n Key, &'n yaml::Node)>;
 
 impl Reader<'_, '_> {
-    fn file(&mut self, root: &yaml::Node) -> Vec<ReadNumber> {
+    fn file(&mut self, root: &yaml::Node) -> ReadFile {
+        let mut file = ReadFile::default();
         let Some(fields) = self.fields(
             root,
             "the dialplan",
             TOP_KEYS,
             "a mapping with `version` and `numbers`",
         ) else {
-            return Vec::new();
+            return file;
         };
         match fields.get("version") {
             None => self.diags.error(root.pos, "missing `version: 1`"),
@@ -135,25 +192,42 @@ impl Reader<'_, '_> {
                 None => self.expected(value, "`version: 1`"),
             },
         }
+        if let Some((_, value)) = fields.get("country") {
+            match scalar(value).and_then(CountryCode::parse) {
+                Some(country) => self.country = country,
+                None => self.diags.error(
+                    value.pos,
+                    "bad country: give the calling code numbers without `+` are read in, e.g. `86` or `1`",
+                ),
+            }
+        }
+        file.country = self.country;
+        if let Some((_, lists)) = fields.get("lists") {
+            file.lists = self.lists(lists);
+        }
+        if let Some((_, schedules)) = fields.get("schedules") {
+            file.schedules = self.schedules(schedules);
+        }
         let Some((_, numbers)) = fields.get("numbers") else {
             self.diags
                 .error(root.pos, "missing `numbers`: the numbers callers dial");
-            return Vec::new();
+            return file;
         };
         let Value::Map(entries) = &numbers.value else {
             self.expected(
                 numbers,
                 "a mapping of dialed numbers, e.g. `\"100\": { start: ..., nodes: ... }`",
             );
-            return Vec::new();
+            return file;
         };
         if entries.is_empty() {
             self.diags.error(numbers.pos, "`numbers` is empty");
         }
-        entries
+        file.numbers = entries
             .iter()
             .filter_map(|(key, body)| self.number(key, body))
-            .collect()
+            .collect();
+        file
     }
 
     fn number(&mut self, key: &Key, body: &yaml::Node) -> Option<ReadNumber> {
@@ -184,6 +258,8 @@ impl Reader<'_, '_> {
             refs: Vec::new(),
             prompts: Vec::new(),
             queues: Vec::new(),
+            lists: Vec::new(),
+            schedules: Vec::new(),
         };
         self.description(&fields);
         match fields.get("start") {
@@ -237,9 +313,13 @@ impl Reader<'_, '_> {
             .collect();
         let (action, action_key, value) = match actions.as_slice() {
             [] => {
+                let kinds: Vec<String> = Action::ALL
+                    .iter()
+                    .map(|a| format!("`{}`", a.key()))
+                    .collect();
                 self.diags.error(
                     name.pos,
-                    format!("{what} does nothing: give it one of `answer`, `play`, `menu`, `queue`, `hangup`"),
+                    format!("{what} does nothing: give it one of {}", kinds.join(", ")),
                 );
                 return;
             }
@@ -259,6 +339,7 @@ impl Reader<'_, '_> {
             }
         };
         let errors_before = self.diags.error_count();
+        self.misplaced_keys(action, &fields);
         let next = fields.get("next");
         let from = name.text.as_str();
         let kind = match action {
@@ -268,26 +349,60 @@ impl Reader<'_, '_> {
                     .map(|next| NodeKind::Answer { next })
             }
             Action::Play => {
-                let prompt = self.prompt(read, value);
+                let prompts = self.prompts(read, value);
+                let barge_in = match fields.get("barge_in") {
+                    None => Some(false),
+                    Some((_, v)) => self.boolean(v),
+                };
                 let next = self.next(read, from, &what, action, name.pos, next);
-                prompt
+                match (prompts, barge_in, next) {
+                    (Some(prompts), Some(barge_in), Some(next)) => Some(NodeKind::Play(Play {
+                        prompts,
+                        barge_in,
+                        next,
+                    })),
+                    _ => None,
+                }
+            }
+            Action::Menu => self.menu(read, from, action_key, value).map(NodeKind::Menu),
+            Action::Collect => {
+                let refs_before = read.refs.len();
+                let next = self.next(read, from, &what, action, name.pos, next);
+                let collect = self.collect(read, from, action_key, value, next);
+                // Good input needs a digit unless empty input is allowed: only then is `next`
+                // an edge the executor can take by itself.
+                if collect.as_ref().is_some_and(|c| c.min_digits > 0) {
+                    for (_, edge, _) in &mut read.refs[refs_before..] {
+                        if *edge == Edge::Next {
+                            *edge = Edge::Collected;
+                        }
+                    }
+                }
+                collect.map(NodeKind::Collect)
+            }
+            Action::Set => {
+                let assignments = self.set_node(from, value);
+                let next = self.next(read, from, &what, action, name.pos, next);
+                assignments
                     .zip(next)
-                    .map(|(prompt, next)| NodeKind::Play { prompt, next })
+                    .map(|(assignments, next)| NodeKind::Set { assignments, next })
             }
-            Action::Menu => {
-                self.no_next(action, next);
-                self.menu(read, from, action_key, value).map(NodeKind::Menu)
-            }
+            Action::Branch => self
+                .branch(read, from, name.pos, value, fields.get("otherwise"))
+                .map(NodeKind::Branch),
+            Action::Schedule => self.schedule_node(read, from, name.pos, value, &fields),
             Action::Queue => {
-                self.no_next(action, next);
                 self.queue_node(read, &name.text, value)
-                    .map(|(queue, options)| NodeKind::Queue { queue, options })
+                    .map(|(queue, options, exit)| NodeKind::Queue {
+                        queue,
+                        options,
+                        exit,
+                    })
             }
-            Action::Hangup => {
-                self.no_next(action, next);
-                self.flag(value, action);
-                Some(NodeKind::Hangup)
-            }
+            Action::Goto => self
+                .reference(read, from, Edge::Next, value)
+                .map(|next| NodeKind::Goto { next }),
+            Action::Hangup => self.hangup(value).map(|cause| NodeKind::Hangup { cause }),
         };
         if let Some(kind) = kind {
             if self.diags.error_count() == errors_before {
@@ -297,115 +412,142 @@ impl Reader<'_, '_> {
         }
     }
 
-    fn menu(
+    /// Keys that belong to other kinds of node (`next` on a menu, `open` on a play, ...).
+    fn misplaced_keys(&mut self, action: Action, fields: &Fields<'_>) {
+        for (key, (located, _)) in fields {
+            let own = *key == action.key()
+                || *key == "description"
+                || action.extra_keys().contains(key)
+                || Action::ALL.iter().any(|a| a.key() == *key);
+            if own {
+                continue;
+            }
+            let instead = match (action, *key) {
+                (Action::Menu, "next") => {
+                    "; a menu leads on through `options`, `default`, `on_timeout` and `on_failure`"
+                }
+                (Action::Queue | Action::Hangup, "next") => "; the call leaves the dialplan here",
+                (Action::Goto, "next") => "; `goto` names the node itself",
+                _ => "",
+            };
+            self.diags.error(
+                located.pos,
+                format!(
+                    "`{key}` is not allowed on a `{}` node{instead}",
+                    action.key()
+                ),
+            );
+        }
+    }
+
+    /// `schedule: business` with `open`, `closed` and optional `holiday`.
+    fn schedule_node(
         &mut self,
         read: &mut ReadNumber,
         from: &str,
-        key: &Key,
-        body: &yaml::Node,
-    ) -> Option<Menu> {
-        let what = format!("menu `{from}`");
-        let fields = self.fields(
-            body,
-            &what,
-            MENU_KEYS,
-            "a mapping with `prompt`, `options`, ...",
-        )?;
-        let prompt = fields.get("prompt").and_then(|(_, v)| self.prompt(read, v));
-        let invalid = fields
-            .get("invalid")
-            .and_then(|(_, v)| self.prompt(read, v));
-        // Keep reading after a bad value so every error in the menu is reported.
-        let timeout = match fields.get("timeout") {
-            None => Some(DEFAULT_MENU_TIMEOUT),
-            Some((_, value)) => self.timeout(value),
+        pos: Pos,
+        value: &yaml::Node,
+        fields: &Fields<'_>,
+    ) -> Option<NodeKind> {
+        let schedule = self.text(value, "a schedule name")?;
+        read.schedules.push(Located {
+            value: schedule.clone(),
+            pos: value.pos,
+        });
+        let mut branch = |reader: &mut Self, key: &str, edge: Edge| match fields.get(key) {
+            Some((_, v)) => reader.reference(read, from, edge, v).map(Some),
+            None => Some(None),
         };
-        let retries = match fields.get("retries") {
-            None => Some(DEFAULT_MENU_RETRIES),
-            Some((_, value)) => self.retries(value),
+        let open = branch(self, "open", Edge::Open);
+        let closed = branch(self, "closed", Edge::Closed);
+        let holiday = branch(self, "holiday", Edge::Holiday);
+        let (open, closed) = match (open?, closed?) {
+            (Some(open), Some(closed)) => (open, closed),
+            _ => {
+                self.diags.error(
+                    pos,
+                    format!("schedule node `{from}` needs `open` and `closed`: the nodes to go to in and out of hours"),
+                );
+                return None;
+            }
         };
-        let mut options = BTreeMap::new();
-        match fields.get("options") {
-            None => self
-                .diags
-                .error(key.pos, format!("{what} has no `options`")),
-            Some((_, value)) => match &value.value {
-                Value::Map(entries) if entries.is_empty() => {
-                    self.diags
-                        .error(value.pos, format!("{what} has no `options`"));
-                }
-                Value::Map(entries) => {
-                    for (digit_key, target) in entries {
-                        let digit = menu_digit(&digit_key.text);
-                        if digit.is_none() {
-                            self.diags.error(
-                                digit_key.pos,
-                                format!(
-                                    "bad menu digit `{}`: use a single 0-9, `*` or `#`",
-                                    digit_key.text
-                                ),
-                            );
-                        }
-                        let target =
-                            self.reference(read, from, Edge::Digit(digit.unwrap_or('?')), target);
-                        if let (Some(digit), Some(target)) = (digit, target) {
-                            options.insert(digit, target);
-                        }
-                    }
-                }
-                _ => self.expected(
-                    value,
-                    "a mapping of digits to nodes, e.g. `{ \"1\": support }`",
-                ),
-            },
-        }
-        let on_timeout = fields
-            .get("on_timeout")
-            .and_then(|(_, v)| self.reference(read, from, Edge::Timeout, v));
-        let on_failure = fields
-            .get("on_failure")
-            .and_then(|(_, v)| self.reference(read, from, Edge::Failure, v));
-        Some(Menu {
-            prompt,
-            timeout: timeout?,
-            retries: retries?,
-            options,
-            invalid,
-            on_timeout,
-            on_failure,
+        Some(NodeKind::Schedule {
+            schedule,
+            open,
+            closed,
+            holiday: holiday?,
         })
     }
 
-    fn timeout(&mut self, value: &yaml::Node) -> Option<Duration> {
-        let text = self.text(value, "a duration such as `5s` or `1500ms`")?;
-        match parse_duration(&text) {
-            Err(error) => {
-                self.diags.error(value.pos, error.to_string());
-                None
-            }
-            Ok(timeout) if !(MIN_MENU_TIMEOUT..=MAX_MENU_TIMEOUT).contains(&timeout) => {
+    /// `hangup: true`, or a cause: `busy`, `rejected`, `unavailable`, `congestion`, `not_found`.
+    fn hangup(&mut self, value: &yaml::Node) -> Option<HangupCause> {
+        let text = self.text(value, "`true` or a hangup cause")?;
+        if text == "true" {
+            return Some(HangupCause::Normal);
+        }
+        match HangupCause::ALL.iter().find(|c| c.name() == text) {
+            Some(cause) => Some(*cause),
+            None => {
+                let names: Vec<&str> = HangupCause::ALL.iter().map(|c| c.name()).collect();
                 self.diags.error(
                     value.pos,
                     format!(
-                        "menu timeout `{text}` is out of range: use {} to {}",
-                        format_duration(MIN_MENU_TIMEOUT),
-                        format_duration(MAX_MENU_TIMEOUT)
+                        "unknown hangup cause `{text}`; use `true` or one of: {}",
+                        names.join(", ")
                     ),
                 );
                 None
             }
-            Ok(timeout) => Some(timeout),
         }
     }
 
-    fn retries(&mut self, value: &yaml::Node) -> Option<u32> {
+    /// One prompt name or a list of them.
+    fn prompts(&mut self, read: &mut ReadNumber, value: &yaml::Node) -> Option<Vec<String>> {
+        match &value.value {
+            Value::Seq(items) if items.is_empty() => {
+                self.diags
+                    .error(value.pos, "empty prompt list: name at least one prompt");
+                None
+            }
+            Value::Seq(items) => {
+                let prompts: Vec<Option<String>> =
+                    items.iter().map(|item| self.prompt(read, item)).collect();
+                prompts.into_iter().collect()
+            }
+            _ => self.prompt(read, value).map(|p| vec![p]),
+        }
+    }
+
+    /// `true` or `false`.
+    fn boolean(&mut self, value: &yaml::Node) -> Option<bool> {
+        match scalar(value) {
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            _ => {
+                self.expected(value, "`true` or `false`");
+                None
+            }
+        }
+    }
+
+    /// A whole number within `range`, named `what` in the message.
+    fn whole_number(
+        &mut self,
+        value: &yaml::Node,
+        what: &str,
+        range: std::ops::RangeInclusive<u32>,
+    ) -> Option<u32> {
         let text = self.text(value, "a whole number")?;
         match text.trim().parse::<u32>() {
-            Ok(retries) if retries <= MAX_MENU_RETRIES => Some(retries),
+            Ok(n) if range.contains(&n) => Some(n),
             _ => {
                 self.diags.error(
                     value.pos,
-                    format!("bad retries `{text}`: expected a whole number from 0 to {MAX_MENU_RETRIES}"),
+                    format!(
+                        "bad {what} `{text}`: expected a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
                 );
                 None
             }
@@ -434,23 +576,6 @@ impl Reader<'_, '_> {
                 None
             }
             Some((_, value)) => self.reference(read, from, Edge::Next, value),
-        }
-    }
-
-    fn no_next(&mut self, action: Action, next: Option<&(&Key, &yaml::Node)>) {
-        if let Some((key, _)) = next {
-            let instead = if action == Action::Menu {
-                "; a menu leads on through `options`, `on_timeout` and `on_failure`"
-            } else {
-                "; the call leaves the dialplan here"
-            };
-            self.diags.error(
-                key.pos,
-                format!(
-                    "`next` is not allowed on a `{}` node{instead}",
-                    action.key()
-                ),
-            );
         }
     }
 
@@ -658,8 +783,8 @@ mod tests {
 
     #[test]
     fn misspelt_keys_get_a_suggestion() {
-        assert_eq!(closest("timout", MENU_KEYS), Some("timeout"));
-        assert_eq!(closest("colour", MENU_KEYS), None);
+        assert_eq!(closest("timout", menu::MENU_KEYS), Some("timeout"));
+        assert_eq!(closest("colour", menu::MENU_KEYS), None);
     }
 
     #[test]

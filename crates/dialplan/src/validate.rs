@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{Diagnostics, Pos};
 use crate::model::Number;
-use crate::read::ReadNumber;
+use crate::read::{ReadFile, ReadNumber};
 
 /// What the dialplan is checked against beyond itself. Both sets are optional so a dialplan can
 /// be checked without a server configuration (`hotline dialplan check FILE`).
@@ -26,7 +26,7 @@ pub(crate) struct Validated {
 
 /// Runs the cross-node checks on every number read.
 pub(crate) fn validate(
-    numbers: Vec<ReadNumber>,
+    file: ReadFile,
     ctx: &ValidationContext,
     diags: &mut Diagnostics<'_>,
 ) -> Validated {
@@ -35,8 +35,42 @@ pub(crate) fn validate(
         prompts: BTreeSet::new(),
         queues: BTreeSet::new(),
     };
-    for read in numbers {
+    for read in file.numbers {
         let number = &read.number.value;
+        for list in &read.lists {
+            if !file.lists.contains_key(&list.value) {
+                let names: Vec<&str> = file.lists.keys().map(String::as_str).collect();
+                diags.error(
+                    list.pos,
+                    format!(
+                        "unknown list `{}`; lists: {}",
+                        list.value,
+                        if names.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            names.join(", ")
+                        }
+                    ),
+                );
+            }
+        }
+        for schedule in &read.schedules {
+            if !file.schedules.contains_key(&schedule.value) {
+                let names: Vec<&str> = file.schedules.keys().map(String::as_str).collect();
+                diags.error(
+                    schedule.pos,
+                    format!(
+                        "unknown schedule `{}`; schedules: {}",
+                        schedule.value,
+                        if names.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            names.join(", ")
+                        }
+                    ),
+                );
+            }
+        }
         let mut targets = read
             .refs
             .iter()

@@ -1,10 +1,11 @@
 //! The IVR executor on the bundled dialplan and small test plans, on virtual time.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use hotline_dialplan::{
-    Dialplan, HangupReason, Ivr, IvrAction, IvrInput, IvrOutcome, IvrTimer, ValidationContext,
+    CallInfo, Dialplan, HangupCause, HangupReason, Ivr, IvrAction, IvrInput, IvrOutcome, IvrTimer,
+    ValidationContext,
 };
 
 fn bundled() -> Arc<Dialplan> {
@@ -27,6 +28,7 @@ fn play(prompt: &str, barge_in: bool) -> IvrAction {
     IvrAction::Play {
         prompt: prompt.to_owned(),
         barge_in,
+        language: None,
     }
 }
 
@@ -34,6 +36,7 @@ fn queue(name: &str) -> IvrAction {
     IvrAction::Queue {
         queue: name.to_owned(),
         options: Default::default(),
+        data: Default::default(),
     }
 }
 
@@ -54,7 +57,12 @@ fn rejected(digit: char, node: &str) -> IvrAction {
 
 /// Starts number 100 of the bundled plan and lets the greeting finish.
 fn main_menu_waiting(t0: Instant) -> Ivr {
-    let mut ivr = Ivr::start(bundled(), "100", t0).unwrap_or_else(|| panic!("number 100"));
+    let mut ivr = Ivr::start(
+        bundled(),
+        CallInfo::new("100", "+8613800000000", SystemTime::UNIX_EPOCH),
+        t0,
+    )
+    .unwrap_or_else(|| panic!("number 100"));
     assert_eq!(drain(&mut ivr), [IvrAction::Answer, play("greeting", true)]);
     assert_eq!(ivr.current_node(), "main_menu");
     ivr.handle(t0 + Duration::from_secs(4), IvrInput::PlaybackFinished);
@@ -68,7 +76,12 @@ fn main_menu_waiting(t0: Instant) -> Ivr {
 
 #[test]
 fn unknown_number_is_none() {
-    assert!(Ivr::start(bundled(), "999", Instant::now()).is_none());
+    assert!(Ivr::start(
+        bundled(),
+        CallInfo::new("999", "+8613800000000", SystemTime::UNIX_EPOCH),
+        Instant::now()
+    )
+    .is_none());
 }
 
 #[test]
@@ -93,7 +106,12 @@ fn press_1_goes_to_support() {
 #[test]
 fn press_2_during_the_greeting_barges_in_to_billing() {
     let t0 = Instant::now();
-    let mut ivr = Ivr::start(bundled(), "100", t0).unwrap_or_else(|| panic!("number 100"));
+    let mut ivr = Ivr::start(
+        bundled(),
+        CallInfo::new("100", "+8613800000000", SystemTime::UNIX_EPOCH),
+        t0,
+    )
+    .unwrap_or_else(|| panic!("number 100"));
     assert_eq!(drain(&mut ivr), [IvrAction::Answer, play("greeting", true)]);
     ivr.handle(t0 + Duration::from_secs(1), IvrInput::Digit('2'));
     assert_eq!(
@@ -177,7 +195,8 @@ fn too_many_invalid_digits_go_to_on_failure() {
     assert_eq!(
         drain(&mut ivr),
         [IvrAction::Hangup {
-            reason: HangupReason::HangupNode
+            reason: HangupReason::HangupNode,
+            cause: HangupCause::Normal,
         }]
     );
     assert!(ivr.is_finished());
@@ -186,7 +205,12 @@ fn too_many_invalid_digits_go_to_on_failure() {
 #[test]
 fn caller_hangup_mid_menu_stops_the_prompt_and_ends() {
     let t0 = Instant::now();
-    let mut ivr = Ivr::start(bundled(), "100", t0).unwrap_or_else(|| panic!("number 100"));
+    let mut ivr = Ivr::start(
+        bundled(),
+        CallInfo::new("100", "+8613800000000", SystemTime::UNIX_EPOCH),
+        t0,
+    )
+    .unwrap_or_else(|| panic!("number 100"));
     drain(&mut ivr);
     ivr.handle(t0 + Duration::from_secs(2), IvrInput::Hangup);
     assert_eq!(drain(&mut ivr), [IvrAction::StopPlayback]);
@@ -200,8 +224,12 @@ fn caller_hangup_mid_menu_stops_the_prompt_and_ends() {
 
 #[test]
 fn number_200_queues_at_once() {
-    let mut ivr =
-        Ivr::start(bundled(), "200", Instant::now()).unwrap_or_else(|| panic!("number 200"));
+    let mut ivr = Ivr::start(
+        bundled(),
+        CallInfo::new("200", "+8613800000000", SystemTime::UNIX_EPOCH),
+        Instant::now(),
+    )
+    .unwrap_or_else(|| panic!("number 200"));
     assert_eq!(drain(&mut ivr), [IvrAction::Answer, queue("support")]);
     assert!(ivr.is_finished());
 }
@@ -224,7 +252,12 @@ numbers:
 #[test]
 fn digits_during_a_play_node_are_dropped() {
     let t0 = Instant::now();
-    let mut ivr = Ivr::start(plan(PLAY_THEN_MENU), "300", t0).unwrap_or_else(|| panic!("300"));
+    let mut ivr = Ivr::start(
+        plan(PLAY_THEN_MENU),
+        CallInfo::new("300", "+8613800000000", SystemTime::UNIX_EPOCH),
+        t0,
+    )
+    .unwrap_or_else(|| panic!("300"));
     assert_eq!(drain(&mut ivr), [IvrAction::Answer, play("hello", false)]);
     ivr.handle(t0, IvrInput::Digit('1'));
     assert_eq!(
@@ -243,7 +276,12 @@ fn digits_during_a_play_node_are_dropped() {
 #[test]
 fn timeouts_without_on_timeout_use_up_attempts_then_hang_up() {
     let t0 = Instant::now();
-    let mut ivr = Ivr::start(plan(PLAY_THEN_MENU), "300", t0).unwrap_or_else(|| panic!("300"));
+    let mut ivr = Ivr::start(
+        plan(PLAY_THEN_MENU),
+        CallInfo::new("300", "+8613800000000", SystemTime::UNIX_EPOCH),
+        t0,
+    )
+    .unwrap_or_else(|| panic!("300"));
     ivr.handle(t0, IvrInput::PlaybackFinished);
     drain(&mut ivr);
     let timed_out = IvrAction::MenuTimedOut {
@@ -258,7 +296,8 @@ fn timeouts_without_on_timeout_use_up_attempts_then_hang_up() {
         [
             timed_out,
             IvrAction::Hangup {
-                reason: HangupReason::MenuFailed
+                reason: HangupReason::MenuFailed,
+                cause: HangupCause::Normal,
             }
         ]
     );
@@ -267,7 +306,12 @@ fn timeouts_without_on_timeout_use_up_attempts_then_hang_up() {
 #[test]
 fn a_lost_playback_end_is_given_up_after_the_guard() {
     let t0 = Instant::now();
-    let mut ivr = Ivr::start(plan(PLAY_THEN_MENU), "300", t0).unwrap_or_else(|| panic!("300"));
+    let mut ivr = Ivr::start(
+        plan(PLAY_THEN_MENU),
+        CallInfo::new("300", "+8613800000000", SystemTime::UNIX_EPOCH),
+        t0,
+    )
+    .unwrap_or_else(|| panic!("300"));
     drain(&mut ivr);
     assert_eq!(
         ivr.pending_timer(),
@@ -282,7 +326,12 @@ fn a_lost_playback_end_is_given_up_after_the_guard() {
 fn a_call_keeps_the_plan_it_started_with() {
     let t0 = Instant::now();
     let old = bundled();
-    let mut ivr = Ivr::start(Arc::clone(&old), "100", t0).unwrap_or_else(|| panic!("100"));
+    let mut ivr = Ivr::start(
+        Arc::clone(&old),
+        CallInfo::new("100", "+8613800000000", SystemTime::UNIX_EPOCH),
+        t0,
+    )
+    .unwrap_or_else(|| panic!("100"));
     drain(&mut ivr);
     // A reload swaps in a plan where 100 is different; the running call is unaffected.
     let _new = plan(PLAY_THEN_MENU);

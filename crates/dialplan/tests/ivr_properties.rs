@@ -3,9 +3,11 @@
 
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use hotline_dialplan::{Dialplan, Ivr, IvrAction, IvrInput, IvrOutcome, ValidationContext};
+use hotline_dialplan::{
+    CallInfo, Dialplan, Ivr, IvrAction, IvrInput, IvrOutcome, ValidationContext,
+};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -96,7 +98,11 @@ const BUNDLED: &str = include_str!("../../../dialplans/default.yaml");
 fn check(plan: Arc<Dialplan>, number: &str, steps: &[Step]) -> Result<(), TestCaseError> {
     let t0 = Instant::now();
     let mut now = t0;
-    let Some(mut ivr) = Ivr::start(plan, number, now) else {
+    let Some(mut ivr) = Ivr::start(
+        plan,
+        CallInfo::new(number, "+8613800000000", SystemTime::UNIX_EPOCH),
+        now,
+    ) else {
         return Err(TestCaseError::fail("number missing"));
     };
     let mut ends = 0usize;

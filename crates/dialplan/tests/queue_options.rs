@@ -2,9 +2,11 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use hotline_dialplan::{Dialplan, Ivr, IvrAction, NodeKind, QueueOptions, ValidationContext};
+use hotline_dialplan::{
+    CallInfo, Dialplan, Ivr, IvrAction, NodeKind, QueueOptions, ValidationContext,
+};
 
 const FILE: &str = "dialplans/test.yaml";
 
@@ -25,7 +27,7 @@ fn options(queue: &str) -> (String, QueueOptions) {
         Err(errors) => panic!("{errors}"),
     };
     match &plan.number("300").expect("number 300").nodes["q"].kind {
-        NodeKind::Queue { queue, options } => (queue.clone(), options.clone()),
+        NodeKind::Queue { queue, options, .. } => (queue.clone(), options.clone()),
         other => panic!("{other:?}"),
     }
 }
@@ -72,7 +74,12 @@ fn the_executor_hands_the_options_to_the_server() {
         &ValidationContext::default(),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let mut ivr = Ivr::start(Arc::new(plan), "300", Instant::now()).expect("number 300");
+    let mut ivr = Ivr::start(
+        Arc::new(plan),
+        CallInfo::new("300", "+8613800000000", SystemTime::UNIX_EPOCH),
+        Instant::now(),
+    )
+    .expect("number 300");
     assert_eq!(ivr.poll_action(), Some(IvrAction::Answer));
     assert_eq!(
         ivr.poll_action(),
@@ -83,6 +90,7 @@ fn the_executor_hands_the_options_to_the_server() {
                 skills: skills(&[("french", 6)]),
                 ..QueueOptions::default()
             },
+            data: Default::default(),
         })
     );
     assert!(ivr.is_finished());

@@ -5,23 +5,30 @@ use std::time::Duration;
 
 use super::{is_identifier, ReadNumber, Reader};
 use crate::duration::parse_duration;
-use crate::model::{QueueOptions, MAX_PROFICIENCY, MIN_PROFICIENCY};
+use crate::model::{Edge, QueueOptions, MAX_PROFICIENCY, MIN_PROFICIENCY};
 use crate::yaml::{self, Value};
 
-const QUEUE_KEYS: &[&str] = &["name", "priority", "skills", "preferred_skills", "max_wait"];
+const QUEUE_KEYS: &[&str] = &[
+    "name",
+    "priority",
+    "skills",
+    "preferred_skills",
+    "max_wait",
+    "exit",
+];
 
 impl Reader<'_, '_> {
-    /// `queue: name` or `queue: { name, priority, skills, preferred_skills, max_wait }`.
+    /// `queue: name` or `queue: { name, priority, skills, preferred_skills, max_wait, exit }`.
     pub(super) fn queue_node(
         &mut self,
         read: &mut ReadNumber,
         from: &str,
         value: &yaml::Node,
-    ) -> Option<(String, QueueOptions)> {
+    ) -> Option<(String, QueueOptions, Option<String>)> {
         if !matches!(value.value, Value::Map(_)) {
             return self
                 .queue(read, value)
-                .map(|queue| (queue, QueueOptions::default()));
+                .map(|queue| (queue, QueueOptions::default(), None));
         }
         let what = format!("queue of node `{from}`");
         let fields = self.fields(
@@ -54,6 +61,10 @@ impl Reader<'_, '_> {
             None => Some(None),
             Some((_, v)) => self.max_wait(v).map(Some),
         };
+        let exit = match fields.get("exit") {
+            None => Some(None),
+            Some((_, v)) => self.reference(read, from, Edge::QueueExit, v).map(Some),
+        };
         Some((
             queue?,
             QueueOptions {
@@ -62,10 +73,11 @@ impl Reader<'_, '_> {
                 preferred_skills: preferred_skills?,
                 max_wait: max_wait?,
             },
+            exit?,
         ))
     }
 
-    fn priority(&mut self, value: &yaml::Node) -> Option<i32> {
+    pub(super) fn priority(&mut self, value: &yaml::Node) -> Option<i32> {
         let text = self.text(value, "a whole number")?;
         match text.trim().parse::<i32>() {
             Ok(priority) => Some(priority),
@@ -82,7 +94,7 @@ impl Reader<'_, '_> {
     }
 
     /// `{ skill: proficiency, ... }` with proficiencies 1-10.
-    fn skills(&mut self, value: &yaml::Node) -> Option<BTreeMap<String, u8>> {
+    pub(super) fn skills(&mut self, value: &yaml::Node) -> Option<BTreeMap<String, u8>> {
         let Value::Map(entries) = &value.value else {
             self.expected(
                 value,

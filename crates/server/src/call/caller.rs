@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use hotline_dialplan::{IvrAction, IvrInput};
+use hotline_dialplan::IvrInput;
 use hotline_events::{EndReason, EventDraft, EventKind, HungUpBy};
 use hotline_media::{Direction, LegEvent, PlayMode};
 use hotline_sip::dialog::{Dialog, DialogParams};
@@ -75,64 +75,8 @@ impl Call {
         self.phase != Phase::Ended
     }
 
-    /// Carries out every pending IVR action.
-    pub(super) fn drive_ivr(&mut self) {
-        while let Some(action) = self.ivr.as_mut().and_then(|i| i.poll_action()) {
-            self.ivr_action(action);
-            if self.phase == Phase::Ended {
-                return;
-            }
-        }
-        if self.ivr.as_ref().is_some_and(|i| i.is_finished()) {
-            self.ivr = None;
-        }
-    }
-
-    fn ivr_action(&mut self, action: IvrAction) {
-        match action {
-            IvrAction::Answer => self.answer(),
-            IvrAction::Play { prompt, .. } => match self.shared.prompts.get(&prompt) {
-                Some(p) => {
-                    if let Some(m) = &self.caller.media {
-                        let _ = m.play(p, PlayMode::Once);
-                    }
-                }
-                None => {
-                    tracing::warn!(%prompt, "prompt missing: skipped");
-                    if let Some(ivr) = self.ivr.as_mut() {
-                        ivr.handle(Instant::now(), IvrInput::PlaybackFinished);
-                    }
-                }
-            },
-            IvrAction::StopPlayback => {
-                if let Some(m) = &self.caller.media {
-                    let _ = m.stop_playback();
-                }
-            }
-            IvrAction::DigitAccepted { digit, node, .. }
-            | IvrAction::DigitRejected { digit, node }
-            | IvrAction::DigitIgnored { digit, node } => {
-                self.emit(EventDraft::new(EventKind::IvrDigit {
-                    digit,
-                    dialplan_node: node,
-                }));
-            }
-            IvrAction::MenuTimedOut { .. } => {}
-            IvrAction::Queue { queue, options } => self.enqueue(queue, options),
-            IvrAction::Hangup { .. } => {
-                if self.caller.answered {
-                    self.end_caller_leg();
-                    self.end = Some((EndReason::DialplanFinished, HungUpBy::System));
-                    self.phase = Phase::Ended;
-                } else {
-                    self.reject(480, "Temporarily Unavailable", EndReason::DialplanFinished);
-                }
-            }
-        }
-    }
-
     /// Puts the caller in `queue` with the dialplan node's `options` (skills, priority, max wait).
-    fn enqueue(&mut self, queue: String, options: hotline_dialplan::QueueOptions) {
+    pub(super) fn enqueue(&mut self, queue: String, options: hotline_dialplan::QueueOptions) {
         if !self.caller.answered {
             self.answer();
         }
@@ -149,7 +93,7 @@ impl Call {
     }
 
     /// Sends 200 OK to the INVITE (answer or, for a late offer, our offer).
-    fn answer(&mut self) {
+    pub(super) fn answer(&mut self) {
         if self.caller.answered {
             return;
         }
@@ -245,7 +189,7 @@ impl Call {
         self.reject_with(r, end);
     }
 
-    fn reject_with(&mut self, mut r: Response, end: EndReason) {
+    pub(super) fn reject_with(&mut self, mut r: Response, end: EndReason) {
         if !self.caller.answered_final {
             r.set_to_tag(&self.caller.local_tag);
             self.respond(&self.caller.key, r);
@@ -448,6 +392,14 @@ impl Call {
 
     /// Ends the caller's side: BYE if answered, else a final error response.
     pub(super) fn end_caller_leg(&mut self) {
+        self.end_caller_leg_with_reason(None);
+    }
+
+    /// Ends the caller's side; a dialplan hangup cause goes in the BYE's `Reason` header.
+    pub(super) fn end_caller_leg_with_reason(
+        &mut self,
+        cause: Option<hotline_dialplan::HangupCause>,
+    ) {
         if !self.caller.answered_final {
             let mut r = Response::for_request(&self.caller.invite, 480, "Temporarily Unavailable");
             r.set_to_tag(&self.caller.local_tag);
@@ -462,12 +414,16 @@ impl Call {
             return;
         };
         dialog.terminate();
-        if let Some(bye) = in_dialog_request(
+        if let Some(mut bye) = in_dialog_request(
             &fields,
             Method::Bye,
             self.shared.endpoint.advertised,
             &self.caller.target,
         ) {
+            if let Some(cause) = cause {
+                bye.headers_mut()
+                    .push("Reason", super::ivr::reason_header(cause));
+            }
             self.shared.endpoint.send(EndpointCommand::Request {
                 request: bye,
                 target: self.caller.target,

@@ -7,6 +7,7 @@ mod agent;
 mod agent_offer;
 mod agent_session;
 mod caller;
+mod ivr;
 mod sdp;
 
 use std::sync::atomic::Ordering;
@@ -232,7 +233,14 @@ impl Call {
                     Some(input) => self.handle_input(input).await,
                     None => break,
                 },
-                Some(signal) = self.route_rx.recv() => self.handle_route(signal).await,
+                Some(signal) = self.route_rx.recv() => {
+                    // A queue node with `exit` takes a caller the queue let go back to the IVR.
+                    let back_to_ivr =
+                        matches!(signal, RouteSignal::Left { .. }) && self.queue_left_to_ivr();
+                    if !back_to_ivr {
+                        self.handle_route(signal).await;
+                    }
+                }
                 ev = recv_leg(self.caller.events.as_mut()) => match ev {
                     Some(ev) => self.caller_media_event(ev),
                     None => self.caller.events = None,

@@ -226,8 +226,15 @@ impl EndpointTask {
             return;
         }
         let number = req.uri().user_unescaped().unwrap_or_default();
+        // Schedules read the wall clock the call arrived at; lists compare the caller's number.
+        let caller = req.from().and_then(|f| f.uri.user_unescaped());
+        let call_info = hotline_dialplan::CallInfo::new(
+            &number,
+            &caller.unwrap_or_default(),
+            std::time::SystemTime::now(),
+        );
         let Some(ivr) =
-            hotline_dialplan::Ivr::start(self.shared.dialplan.clone(), &number, Instant::now())
+            hotline_dialplan::Ivr::start(self.shared.dialplan.clone(), call_info, Instant::now())
         else {
             self.respond(&key, Response::for_request(&req, 404, "Not Found"));
             return;

@@ -1,0 +1,230 @@
+//! What goes into and out of the executor.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use crate::model::{HangupCause, QueueOptions};
+
+/// Who called what, and when: fixed when the call arrives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallInfo {
+    /// The dialed number (the Request-URI user part).
+    pub dialed: String,
+    /// The caller's number as sent (the From user part); compared in E.164.
+    pub caller: String,
+    /// The wall-clock time the call arrived; schedules and `time` conditions read it, advanced
+    /// by the `now` of later inputs.
+    pub arrived: SystemTime,
+}
+
+impl CallInfo {
+    /// A call to `dialed` from `caller` arriving at `arrived`.
+    pub fn new(dialed: &str, caller: &str, arrived: SystemTime) -> CallInfo {
+        CallInfo {
+            dialed: dialed.to_owned(),
+            caller: caller.to_owned(),
+            arrived,
+        }
+    }
+}
+
+/// What happened to the call, fed to [`crate::Ivr::handle`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IvrInput {
+    /// The prompt from the last [`IvrAction::Play`] finished playing.
+    PlaybackFinished,
+    /// The caller pressed a key (RFC 4733 or SIP INFO): `0`-`9`, `*`, `#`, `A`-`D`.
+    Digit(char),
+    /// The caller hung up; the executor ends without further actions beyond stopping playback.
+    Hangup,
+    /// The queue let the call go (max wait): a queue node with `exit` resumes the IVR there.
+    QueueLeft,
+}
+
+/// What the server must do, drained with [`crate::Ivr::poll_action`] in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IvrAction {
+    /// Answer the call (200 OK with SDP).
+    Answer,
+    /// Play a prompt (`prompts/<language>/<prompt>.wav`); report its end with `PlaybackFinished`.
+    Play {
+        /// Prompt name.
+        prompt: String,
+        /// Whether a digit interrupts it (the executor then emits `StopPlayback`).
+        barge_in: bool,
+        /// The language set by a `set` node; `None`: the server's default language.
+        language: Option<String>,
+    },
+    /// Stop the prompt playing now; do not report its end.
+    StopPlayback,
+    /// A menu took a digit (emit an `ivr.digit` event).
+    DigitAccepted {
+        /// The key pressed.
+        digit: char,
+        /// The menu node.
+        node: String,
+        /// The node the digit leads to.
+        next: String,
+    },
+    /// A menu got a digit it has no option for (emit an `ivr.digit` event).
+    DigitRejected {
+        /// The key pressed.
+        digit: char,
+        /// The menu node.
+        node: String,
+    },
+    /// A digit arrived when nothing was listening and was dropped (emit an `ivr.digit` event).
+    DigitIgnored {
+        /// The key pressed.
+        digit: char,
+        /// The node the call was in.
+        node: String,
+    },
+    /// A menu waited its `timeout` without a digit.
+    MenuTimedOut {
+        /// The menu node.
+        node: String,
+    },
+    /// A collect node stored good input in a variable.
+    Collected {
+        /// The collect node.
+        node: String,
+        /// The variable.
+        variable: String,
+        /// The digits.
+        value: String,
+    },
+    /// A collect node got input that is too short, too long or does not match, or none.
+    InputRejected {
+        /// The collect node.
+        node: String,
+        /// The digits (empty when none came).
+        input: String,
+    },
+    /// Hand the call to this routing queue.
+    Queue {
+        /// The queue name.
+        queue: String,
+        /// Priority, skills and max wait: the node's own settings over those a `set` node
+        /// gave the call; what neither gives takes the queue's default.
+        options: QueueOptions,
+        /// Data the entry carries to the agent (`set: { data: ... }`).
+        data: BTreeMap<String, String>,
+    },
+    /// Hang up the call; the IVR is finished.
+    Hangup {
+        /// Why.
+        reason: HangupReason,
+        /// How: the SIP status before answer and the Q.850 cause in the `Reason` header.
+        cause: HangupCause,
+    },
+}
+
+/// Why the executor hung up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HangupReason {
+    /// The dialplan reached a `hangup` node.
+    HangupNode,
+    /// A menu ran out of attempts and has no `on_failure`.
+    MenuFailed,
+    /// A collect node ran out of attempts and has no `on_failure`.
+    CollectFailed,
+    /// The queue let the call go and the queue node has no `exit`.
+    QueueLeft,
+    /// The dialplan is inconsistent (cannot happen with a validated plan; kept so a bug hangs up
+    /// instead of leaving the caller in silence).
+    BrokenDialplan,
+}
+
+/// How a finished IVR ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IvrOutcome {
+    /// The call went to this queue.
+    Queued {
+        /// The queue name.
+        queue: String,
+    },
+    /// The executor hung up.
+    HungUp {
+        /// Why.
+        reason: HangupReason,
+    },
+    /// The caller hung up while in the IVR.
+    CallerHungUp,
+}
+
+/// What a pending timeout is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IvrTimer {
+    /// Give up on a playback whose end was never reported.
+    PlaybackGuard,
+    /// A menu's or collect's wait for a digit.
+    DigitTimeout,
+}
+
+/// What `set` nodes gave the call so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallAttributes {
+    /// Variables (from `set` and `collect`).
+    pub variables: BTreeMap<String, String>,
+    /// The prompt language, when set.
+    pub language: Option<String>,
+    /// The queue priority, when set.
+    pub priority: Option<i32>,
+    /// Skills required of the agent.
+    pub skills: BTreeMap<String, u8>,
+    /// Data the queue entry carries.
+    pub data: BTreeMap<String, String>,
+}
+
+impl CallAttributes {
+    /// `text` with every `${name}` replaced by that variable's value (empty when unset).
+    pub fn interpolate(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            match after.find('}') {
+                Some(end) => {
+                    if let Some(value) = self.variables.get(&after[..end]) {
+                        out.push_str(value);
+                    }
+                    rest = &after[end + 1..];
+                }
+                None => {
+                    out.push_str(&rest[start..]);
+                    rest = "";
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// The queue options of a queue node over these attributes.
+    pub(crate) fn queue_options(&self, node: &QueueOptions) -> QueueOptions {
+        let mut skills = self.skills.clone();
+        skills.extend(node.skills.iter().map(|(s, l)| (s.clone(), *l)));
+        QueueOptions {
+            priority: node.priority.or(self.priority),
+            skills,
+            preferred_skills: node.preferred_skills.clone(),
+            max_wait: node.max_wait,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variables_are_interpolated() {
+        let mut attrs = CallAttributes::default();
+        attrs.variables.insert("account".into(), "1234".into());
+        assert_eq!(attrs.interpolate("acct-${account}!"), "acct-1234!");
+        assert_eq!(attrs.interpolate("${missing}x"), "x");
+        assert_eq!(attrs.interpolate("${open"), "${open");
+    }
+}
