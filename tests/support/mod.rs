@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod agent;
+pub mod dialplan;
 pub mod http;
 pub mod rtp;
 pub mod sipp;
@@ -82,6 +83,8 @@ pub struct Options {
     pub auth_algorithms: Option<&'static str>,
     /// Further text replacements in the bundled config (from, to).
     pub config_edits: Vec<(&'static str, &'static str)>,
+    /// A dialplan file to run instead of the bundled one (`--dialplan`).
+    pub dialplan: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -96,6 +99,7 @@ impl Default for Options {
             advertised: None,
             auth_algorithms: None,
             config_edits: Vec::new(),
+            dialplan: None,
         }
     }
 }
@@ -199,6 +203,9 @@ impl Hotline {
             ));
         if let Some(url) = &opts.redis_url {
             cmd.arg("--redis-url").arg(url);
+        }
+        if let Some(plan) = &opts.dialplan {
+            cmd.arg("--dialplan").arg(plan);
         }
         let child = cmd.spawn().unwrap();
         let h = Self {

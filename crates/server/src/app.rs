@@ -1,5 +1,6 @@
 //! Wiring: loads config and dialplan, starts the event pipeline, the routing task, the SIP
-//! endpoint and the HTTP server, and shuts them down in order on SIGINT/SIGTERM.
+//! endpoint, the reloads (SIGHUP, file watch) and the HTTP server, and shuts them down in order
+//! on SIGINT/SIGTERM.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -13,12 +14,13 @@ use hotline_media::ports::RtpPortAllocator;
 use tokio::sync::watch;
 
 use crate::config::{parse_port_range, Config};
+use crate::dialplan_reload::{self, DialplanHolder, DialplanReloader};
 use crate::endpoint::{Endpoint, EndpointSettings};
 use crate::http::{self, ApiState};
 use crate::metrics::Metrics;
 use crate::prompts::PromptLibrary;
 use crate::recovery::{self, RecoveryState};
-use crate::reload::{self, Reloader};
+use crate::reload::Reloader;
 use crate::{kpi_task, router_task, ServeArgs};
 
 /// `hotline dialplan check FILE`.
@@ -75,15 +77,28 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         queues: Some(config.queues.keys().cloned().collect()),
         prompts: None,
     };
-    let dialplan = Dialplan::load(&config.dialplan, &ctx)
+    // Read once and parsed from that text, so version 1's hash is of what runs.
+    let source = std::fs::read_to_string(&config.dialplan)
+        .with_context(|| format!("reading dialplan {}", config.dialplan.display()))?;
+    let dialplan = Dialplan::parse(&source, &config.dialplan, &ctx)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("dialplan {}", config.dialplan.display()))?;
     for warning in dialplan.warnings() {
         tracing::warn!("{warning}");
     }
     let prompts = PromptLibrary::load(&config, &dialplan)?;
-    // A reload may not remove a queue the running dialplan still sends callers to.
-    let dialplan_queues = dialplan.queues_used().clone();
+    // A reload checks like the start, with the prompts loaded now (prompt files are read once).
+    let reload_checks = ValidationContext {
+        prompts: Some(prompts.names()),
+        ..ctx.clone()
+    };
+    let dialplan = DialplanHolder::new(dialplan, &source);
+    tracing::info!(
+        version = 1,
+        hash = %dialplan.current().hash,
+        file = %config.dialplan.display(),
+        "dialplan loaded"
+    );
 
     let metrics = Metrics::new();
     let redis = args.redis_url.as_ref().map(|url| {
@@ -142,7 +157,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     let endpoint = Endpoint::start(EndpointSettings {
         config: config.clone(),
         data_dir: args.data_dir.clone(),
-        dialplan: Arc::new(dialplan),
+        dialplan: dialplan.clone(),
         prompts: Arc::new(prompts),
         ports,
         router: router.clone(),
@@ -156,16 +171,25 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     // go back to not ready on top of them.
     recovered.restore_agent_states(&router).await;
 
-    // SIGHUP and `POST /api/v1/config/reload` read the configuration file again.
+    // SIGHUP and `POST /api/v1/config/reload` read the configuration file again; SIGHUP, a
+    // change of the file and `POST /api/v1/dialplan/reload` read the dialplan again.
     let reloader = Arc::new(Reloader::new(
         &args,
         config.clone(),
-        dialplan_queues,
+        dialplan.clone(),
         router.clone(),
         kpis.clone(),
         metrics.clone(),
     ));
-    reload::spawn_sighup(reloader.clone());
+    let dialplan_reloader = Arc::new(DialplanReloader::new(
+        config.dialplan.clone(),
+        dialplan,
+        reloader.clone(),
+        reload_checks,
+        metrics.clone(),
+    ));
+    dialplan_reload::spawn_sighup(reloader.clone(), dialplan_reloader.clone());
+    dialplan_reload::spawn_file_watch(dialplan_reloader.clone(), dialplan_reload::WATCH_INTERVAL);
 
     let api = Arc::new(ApiState {
         router: router.clone(),
@@ -179,7 +203,9 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     tracing::info!(http = %config.http_listen, "HTTP listening");
     let mut http_shutdown = shutdown_rx.clone();
     let http_task = tokio::spawn(async move {
-        let app = http::router(api).layer(axum::Extension(reloader));
+        let app = http::router(api)
+            .layer(axum::Extension(reloader))
+            .layer(axum::Extension(dialplan_reloader));
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = http_shutdown.wait_for(|s| *s).await;

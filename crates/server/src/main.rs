@@ -4,6 +4,7 @@ mod app;
 mod bench_routing;
 mod call;
 mod config;
+mod dialplan_reload;
 mod endpoint;
 mod http;
 mod kpi_task;

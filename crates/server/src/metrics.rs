@@ -39,6 +39,10 @@ pub struct Metrics {
     pub queue_longest_wait: GaugeVec,
     /// Configuration reloads, by result (ok, error).
     pub config_reloads: IntCounterVec,
+    /// Dialplan reloads, by result (ok, invalid, unchanged).
+    pub dialplan_reloads: IntCounterVec,
+    /// The version of the dialplan new calls start on (1 at start, one more per reload).
+    pub dialplan_version: IntGauge,
 }
 
 impl Metrics {
@@ -102,6 +106,19 @@ impl Metrics {
             &["result"],
         )
         .expect("static metric definition is valid");
+        let dialplan_reloads = IntCounterVec::new(
+            Opts::new(
+                "hotline_dialplan_reloads_total",
+                "Dialplan reloads by result (ok, invalid, unchanged)",
+            ),
+            &["result"],
+        )
+        .expect("static metric definition is valid");
+        let dialplan_version = IntGauge::new(
+            "hotline_dialplan_version",
+            "Version of the dialplan new calls start on",
+        )
+        .expect("static metric definition is valid");
         let queue_wait = HistogramVec::new(
             HistogramOpts::new(
                 "hotline_queue_wait_seconds",
@@ -132,6 +149,8 @@ impl Metrics {
             Box::new(queue_wait.clone()),
             Box::new(queue_longest_wait.clone()),
             Box::new(config_reloads.clone()),
+            Box::new(dialplan_reloads.clone()),
+            Box::new(dialplan_version.clone()),
         ] {
             registry
                 .register(m)
@@ -151,6 +170,8 @@ impl Metrics {
             queue_wait,
             queue_longest_wait,
             config_reloads,
+            dialplan_reloads,
+            dialplan_version,
         }
     }
 

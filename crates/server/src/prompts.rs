@@ -66,6 +66,11 @@ impl PromptLibrary {
         self.prompts.get(name).cloned()
     }
 
+    /// The names of the loaded prompts (a reloaded dialplan may use only these).
+    pub fn names(&self) -> std::collections::BTreeSet<String> {
+        self.prompts.keys().cloned().collect()
+    }
+
     /// The music on hold.
     pub fn music_on_hold(&self) -> Arc<Prompt> {
         self.music_on_hold.clone()

@@ -2,7 +2,8 @@
 //! `POST /api/v1/config/reload`.
 //!
 //! A reload reads the file again, applies the same command-line overrides as the start, checks
-//! it (parsing, the router's own checks, the queues the running dialplan sends callers to) and
+//! it (parsing, the router's own checks, the queues the running dialplan version sends callers
+//! to; a dialplan reload holds the same lock, see [`Reloader::applied`]) and
 //! hands the queues and agents to the routing task, which swaps them in (see `hotline_routing::Router::reconfigure`
 //! for what happens to waiting calls). Anything refused leaves the running configuration as it
 //! was. Settings read once at start (listen addresses, RTP ports, prompts, event store, agent
@@ -16,9 +17,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Serialize;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, MutexGuard};
 
 use crate::config::{parse_port_range, Config};
+use crate::dialplan_reload::DialplanHolder;
 use crate::kpi_task::KpiHandle;
 use crate::metrics::Metrics;
 use crate::router_task::RouterHandle;
@@ -52,8 +54,8 @@ pub struct Reloader {
     args: ServeArgs,
     /// The configuration the server started with (settings that need a restart).
     started: Arc<Config>,
-    /// The queues the running dialplan sends callers to (the dialplan is read once at start).
-    dialplan_queues: BTreeSet<String>,
+    /// The running dialplan (reloaded on its own; see `crate::dialplan_reload`).
+    dialplan: DialplanHolder,
     /// The configuration last applied; a lock so reloads run one at a time.
     applied: Mutex<Config>,
     router: RouterHandle,
@@ -66,7 +68,7 @@ impl Reloader {
     pub fn new(
         args: &ServeArgs,
         started: Arc<Config>,
-        dialplan_queues: BTreeSet<String>,
+        dialplan: DialplanHolder,
         router: RouterHandle,
         kpis: KpiHandle,
         metrics: Metrics,
@@ -76,7 +78,7 @@ impl Reloader {
             args: args.clone(),
             applied: Mutex::new((*started).clone()),
             started,
-            dialplan_queues,
+            dialplan,
             router,
             kpis,
             metrics,
@@ -110,13 +112,22 @@ impl Reloader {
         result
     }
 
+    /// The configuration last applied, locked. A dialplan reload holds it while it checks the
+    /// new dialplan's queues against it and swaps the dialplan in, so neither reload passes its
+    /// queue check against the other's outdated state.
+    pub async fn applied(&self) -> MutexGuard<'_, Config> {
+        self.applied.lock().await
+    }
+
     async fn try_reload(&self) -> Result<ReloadReport, ReloadError> {
         let mut applied = self.applied.lock().await;
         let mut new = Config::load(&self.path).map_err(|e| invalid(&format!("{e:#}")))?;
         self.apply_overrides(&mut new)?;
-        if let Some(missing) = missing_queue(&self.dialplan_queues, &new) {
+        let dialplan = self.dialplan.current();
+        if let Some(missing) = missing_queue(dialplan.plan.queues_used(), &new) {
             return Err(invalid(&format!(
-                "queue {missing} is missing, but the running dialplan sends callers to it"
+                "queue {missing} is missing, but the running dialplan (version {}) sends callers to it",
+                dialplan.version
             )));
         }
         let report = ReloadReport {
@@ -295,25 +306,6 @@ pub async fn handle(Extension(reloader): Extension<Arc<Reloader>>) -> Response {
         Ok(report) => Json(report).into_response(),
         Err(e) => (StatusCode::BAD_REQUEST, Json(e)).into_response(),
     }
-}
-
-/// Reloads on every SIGHUP until the process ends.
-pub fn spawn_sighup(reloader: Arc<Reloader>) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut hangups = match signal(SignalKind::hangup()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!("cannot listen for SIGHUP, reload with the API only: {e}");
-            return;
-        }
-    };
-    tokio::spawn(async move {
-        while hangups.recv().await.is_some() {
-            tracing::info!("SIGHUP: reloading the configuration");
-            // The outcome is logged and counted by `reload`.
-            let _ = reloader.reload().await;
-        }
-    });
 }
 
 #[cfg(test)]

@@ -78,6 +78,8 @@ pub struct NewCall {
     pub source: Target,
     /// The IVR, started on the dialed number.
     pub ivr: Ivr,
+    /// The version of the dialplan the IVR runs on (in the call's events).
+    pub dialplan_version: u64,
     /// Our To tag for the caller's dialog.
     pub local_tag: String,
 }
@@ -158,6 +160,7 @@ struct Call {
     route_rx: mpsc::UnboundedReceiver<RouteSignal>,
     caller: CallerLeg,
     ivr: Option<Ivr>,
+    dialplan_version: u64,
     phase: Phase,
     /// The agent leg that answered (bridged once the router connects it).
     agent: Option<AgentLeg>,
@@ -205,6 +208,7 @@ impl Call {
                 held: false,
             },
             ivr: Some(new.ivr),
+            dialplan_version: new.dialplan_version,
             phase: Phase::Ivr,
             agent: None,
             ringing: Vec::new(),
@@ -316,7 +320,7 @@ impl Call {
 
     /// Adds the call's ids to an event.
     fn draft(&self, draft: EventDraft) -> EventDraft {
-        let mut draft = draft.call(self.id);
+        let mut draft = draft.call(self.id).dialplan_version(self.dialplan_version);
         for c in &self.sip_call_ids {
             draft = draft.sip_call_id(c.clone());
         }

@@ -226,6 +226,8 @@ impl EndpointTask {
             return;
         }
         let number = req.uri().user_unescaped().unwrap_or_default();
+        // The call runs on this version to its end, whatever reloads happen meanwhile.
+        let dialplan = self.shared.dialplan.current();
         // Schedules read the wall clock the call arrived at; lists compare the caller's number.
         let caller = req.from().and_then(|f| f.uri.user_unescaped());
         let call_info = hotline_dialplan::CallInfo::new(
@@ -234,7 +236,7 @@ impl EndpointTask {
             std::time::SystemTime::now(),
         );
         let Some(ivr) =
-            hotline_dialplan::Ivr::start(self.shared.dialplan.clone(), call_info, Instant::now())
+            hotline_dialplan::Ivr::start(dialplan.plan.clone(), call_info, Instant::now())
         else {
             self.respond(&key, Response::for_request(&req, 404, "Not Found"));
             return;
@@ -250,6 +252,7 @@ impl EndpointTask {
                 key: key.clone(),
                 source: target,
                 ivr,
+                dialplan_version: dialplan.version,
                 local_tag: local_tag.clone(),
             },
         );

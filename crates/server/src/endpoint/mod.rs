@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use hotline_dialplan::Dialplan;
 use hotline_events::EventSink;
 use hotline_media::ports::RtpPortAllocator;
 use hotline_sip::message::{Request, Response};
@@ -25,6 +24,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::call::CallInput;
 use crate::config::Config;
+use crate::dialplan_reload::DialplanHolder;
 use crate::location::LocationStore;
 use crate::metrics::Metrics;
 use crate::prompts::PromptLibrary;
@@ -42,8 +42,8 @@ pub struct EndpointSettings {
     pub config: Arc<Config>,
     /// Data folder (registrations file).
     pub data_dir: PathBuf,
-    /// The dialplan calls start with.
-    pub dialplan: Arc<Dialplan>,
+    /// The dialplan calls start with (each call takes the version running at its start).
+    pub dialplan: DialplanHolder,
     /// Prompts.
     pub prompts: Arc<PromptLibrary>,
     /// RTP ports.
@@ -129,8 +129,8 @@ impl EndpointHandle {
 pub struct Shared {
     /// The configuration.
     pub config: Arc<Config>,
-    /// The dialplan.
-    pub dialplan: Arc<Dialplan>,
+    /// The dialplan (each call takes the version running at its start).
+    pub dialplan: DialplanHolder,
     /// Prompts.
     pub prompts: Arc<PromptLibrary>,
     /// RTP ports.

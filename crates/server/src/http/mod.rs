@@ -50,6 +50,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/kpis/queues/{id}", get(kpis::queue))
         .route("/api/v1/kpis/agents/{id}", get(kpis::agent))
         .route("/api/v1/config/reload", post(crate::reload::handle))
+        .route(
+            "/api/v1/dialplan/reload",
+            post(crate::dialplan_reload::handle),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             require_token,
