@@ -143,6 +143,8 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         metrics.clone(),
     );
     let router = router_task::spawn(&config, events.clone(), metrics.clone())?;
+    // Before any call is routed: skills set through the API, unless the file changed them.
+    recovered.restore_skills(&config, &events, &router).await;
     let callbacks = recovered.restore_callbacks(&router, Timestamp::now());
     if callbacks > 0 {
         tracing::info!(
@@ -180,6 +182,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         router.clone(),
         kpis.clone(),
         metrics.clone(),
+        events.clone(),
     ));
     let dialplan_reloader = Arc::new(DialplanReloader::new(
         config.dialplan.clone(),

@@ -9,9 +9,12 @@
 //! router with their original entry time, so they keep their place and age; a callback that was
 //! being dialed when the process died goes back to waiting, since its outcome is unknown.
 //!
-//! The projection is small (open calls, not-ready agents, queued callbacks) and is saved as a
-//! journal snapshot at each start, so the next start reads that snapshot plus the journal's
-//! tail.
+//! Skills set through the API are set again unless the configuration file changed the agent's
+//! skills after them (the rule is in [`skills`]).
+//!
+//! The projection is small (open calls, not-ready agents, queued callbacks, skills) and is
+//! saved as a journal snapshot at each start, so the next start reads that snapshot plus the
+//! journal's tail.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,6 +32,10 @@ use uuid::Uuid;
 use crate::http::RequestedState;
 use crate::router_task::{RestoredCallback, RouterHandle};
 use hotline_routing::{CallbackNumber, CallbackRequest};
+
+pub mod skills;
+
+use skills::JournaledSkills;
 
 /// How often the running server refreshes the recovery snapshot.
 pub const SNAPSHOT_INTERVAL: Duration = Duration::from_secs(300);
@@ -58,6 +65,9 @@ pub struct RecoveryState {
     /// Callbacks queued and not ended, by call id.
     #[serde(default)]
     pub callbacks: BTreeMap<Uuid, QueuedCallback>,
+    /// Agents' skills as journaled: the file's last ones and the API's since, by agent.
+    #[serde(default)]
+    pub skills: BTreeMap<String, JournaledSkills>,
 }
 
 /// A callback queued (directly or by converting a waiting call) and not yet ended.
@@ -83,6 +93,7 @@ impl RecoveryState {
     pub fn apply(&mut self, event: &Event) {
         self.seq = self.seq.max(event.seq);
         self.apply_callback(event);
+        self.apply_skills(event);
         match &event.kind {
             EventKind::CallArrived { .. } => {
                 if let Some(call) = event.call_id {

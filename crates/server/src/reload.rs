@@ -8,14 +8,20 @@
 //! for what happens to waiting calls). Anything refused leaves the running configuration as it
 //! was. Settings read once at start (listen addresses, RTP ports, prompts, event store, agent
 //! passwords) are reported as needing a restart and not applied.
+//!
+//! Skills: a reload that changes an agent's skills in the file replaces the skills it runs
+//! with, including skills set through the API, and journals them (`agent.skills_configured`);
+//! a reload that leaves an agent's skills in the file as they were keeps the skills in force
+//! (the API's, if it set some). [`crate::recovery::skills`] applies the same rule at start.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use hotline_events::{EventDraft, EventKind, EventSink};
 use serde::Serialize;
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -23,6 +29,7 @@ use crate::config::{parse_port_range, Config};
 use crate::dialplan_reload::DialplanHolder;
 use crate::kpi_task::KpiHandle;
 use crate::metrics::Metrics;
+use crate::recovery::skills::Skills;
 use crate::router_task::RouterHandle;
 use crate::ServeArgs;
 
@@ -61,6 +68,7 @@ pub struct Reloader {
     router: RouterHandle,
     kpis: KpiHandle,
     metrics: Metrics,
+    events: EventSink,
 }
 
 impl Reloader {
@@ -72,6 +80,7 @@ impl Reloader {
         router: RouterHandle,
         kpis: KpiHandle,
         metrics: Metrics,
+        events: EventSink,
     ) -> Self {
         Self {
             path: args.config.clone(),
@@ -82,6 +91,7 @@ impl Reloader {
             router,
             kpis,
             metrics,
+            events,
         }
     }
 
@@ -134,15 +144,46 @@ impl Reloader {
             changed: changed(&applied, &new),
             restart_needed: restart_needed(&self.started, &new),
         };
-        match self.router.reconfigure(new.clone()).await {
+        let live = self.skills_in_force(&applied, &new).await?;
+        let (routed, configured) = skills_rule(&applied, &new, &live);
+        match self.router.reconfigure(routed).await {
             None => Err(invalid("the routing task has stopped")),
             Some(Err(e)) => Err(invalid(&format!("in config {}: {e}", self.path.display()))),
             Some(Ok(())) => {
+                for agent in configured {
+                    let skills = new.agents[&agent].skills.clone();
+                    self.events.emit(
+                        EventDraft::new(EventKind::AgentSkillsConfigured { skills }).agent(agent),
+                    );
+                }
                 self.kpis.reconfigure(&new);
                 *applied = new;
                 Ok(report)
             }
         }
+    }
+
+    /// The skills the router runs with now, of the agents whose skills in the file the reload
+    /// leaves as they were.
+    async fn skills_in_force(
+        &self,
+        applied: &Config,
+        new: &Config,
+    ) -> Result<BTreeMap<String, Skills>, ReloadError> {
+        let mut live = BTreeMap::new();
+        for (id, settings) in &new.agents {
+            if applied.agents.get(id).map(|a| &a.skills) != Some(&settings.skills) {
+                continue;
+            }
+            match self.router.agent(id.clone()).await {
+                None => return Err(invalid("the routing task has stopped")),
+                Some(Some(detail)) => {
+                    live.insert(id.clone(), detail.skills);
+                }
+                Some(None) => {}
+            }
+        }
+        Ok(live)
     }
 
     /// The command-line options override the file on reload as they did at start.
@@ -162,6 +203,27 @@ impl Reloader {
         }
         Ok(())
     }
+}
+
+/// The configuration to hand the router, and the agents whose skills in the file now apply
+/// (new agents, and agents whose skills the file changed since `applied`): the others keep
+/// the skills in force, `live` (which may have been set through the API).
+fn skills_rule(
+    applied: &Config,
+    new: &Config,
+    live: &BTreeMap<String, Skills>,
+) -> (Config, Vec<String>) {
+    let mut routed = new.clone();
+    let mut configured = Vec::new();
+    for (id, settings) in &mut routed.agents {
+        let unchanged = applied.agents.get(id).map(|a| &a.skills) == Some(&settings.skills);
+        match live.get(id) {
+            Some(skills) if unchanged => settings.skills.clone_from(skills),
+            _ if unchanged => {}
+            _ => configured.push(id.clone()),
+        }
+    }
+    (routed, configured)
 }
 
 /// A queue the dialplan uses that `config` lacks, if any.
@@ -358,6 +420,61 @@ mod tests {
             missing_queue(&used, &without).map(String::as_str),
             Some("billing")
         );
+    }
+
+    fn skills(pairs: &[(&str, u8)]) -> Skills {
+        pairs.iter().map(|(s, p)| (s.to_string(), *p)).collect()
+    }
+
+    #[test]
+    fn a_reload_that_changes_an_agents_skills_in_the_file_replaces_the_apis() {
+        let applied = Config::parse(&bundled()).unwrap();
+        let new = Config::parse(&bundled().replace(
+            r#"skills: { english: 8 }"#,
+            r#"skills: { english: 9, german: 3 }"#,
+        ))
+        .unwrap();
+        // The API gave 1001 and 1003 other skills.
+        let live: BTreeMap<String, Skills> = [
+            ("1001".to_string(), skills(&[("billing", 7)])),
+            ("1003".to_string(), skills(&[("french", 4)])),
+        ]
+        .into();
+        let (routed, configured) = skills_rule(&applied, &new, &live);
+        assert_eq!(configured, vec!["1001".to_string()]);
+        assert_eq!(
+            routed.agents["1001"].skills,
+            skills(&[("english", 9), ("german", 3)])
+        );
+        // 1003's skills in the file did not change: the API's stay.
+        assert_eq!(routed.agents["1003"].skills, skills(&[("french", 4)]));
+        // Agents the API never touched run with the file's, as before.
+        assert_eq!(routed.agents["1004"].skills, skills(&[("billing", 5)]));
+        // The file's values are what the next reload compares with.
+        assert_eq!(new.agents["1003"].skills, skills(&[("billing", 9)]));
+    }
+
+    #[test]
+    fn a_reload_that_leaves_skills_alone_keeps_the_skills_in_force() {
+        let applied = Config::parse(&bundled()).unwrap();
+        let new =
+            Config::parse(&bundled().replace("strategy: longest_idle", "strategy: round_robin"))
+                .unwrap();
+        let live: BTreeMap<String, Skills> =
+            [("1002".to_string(), skills(&[("billing", 2)]))].into();
+        let (routed, configured) = skills_rule(&applied, &new, &live);
+        assert!(configured.is_empty());
+        assert_eq!(routed.agents["1002"].skills, skills(&[("billing", 2)]));
+        assert_eq!(routed.agents["1001"].skills, skills(&[("english", 8)]));
+        // A new agent starts with the file's skills, journaled.
+        let added = bundled().replace(
+            r#"  "1004": {"#,
+            "  \"1005\": { password: demo1005, skills: { german: 6 } }\n  \"1004\": {",
+        );
+        let new = Config::parse(&added).unwrap();
+        let (routed, configured) = skills_rule(&applied, &new, &live);
+        assert_eq!(configured, vec!["1005".to_string()]);
+        assert_eq!(routed.agents["1005"].skills, skills(&[("german", 6)]));
     }
 
     #[test]
