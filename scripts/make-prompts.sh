@@ -17,6 +17,11 @@ say greeting "Thank you for calling. For support, press 1. For billing, press 2.
 say invalid "Sorry, that is not a valid choice."
 say goodbye "Thank you for calling. Goodbye."
 say please_hold "Please hold. Your call is important to us."
+# Number 95500 of the bundled dialplan.
+say services "Welcome to the service line. For customer service, press 1. For billing, press 2."
+say closed "Our service hours are nine to six, Monday to Friday, and nine to noon on Saturday. Please call again then. Goodbye."
+say holiday "Our service center is closed for the holiday. Please call again on the next working day. Goodbye."
+say refused "We are unable to take your call."
 
 # Music on hold: a gentle two-chord loop, 8 seconds, seamless when repeated.
 sox -n -r 8000 -c 1 -b 16 -e signed-integer "$out/moh.wav" \

@@ -26,16 +26,18 @@ fn bundled_dialplan_parses_cleanly() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../dialplans/default.yaml");
     let ctx = ValidationContext {
         queues: set(&["support", "billing"]),
-        prompts: set(&["greeting", "invalid", "goodbye", "moh"]),
+        prompts: set(&[
+            "greeting", "invalid", "goodbye", "moh", "services", "closed", "holiday", "refused",
+        ]),
     };
     let plan = match Dialplan::load(path, &ctx) {
         Ok(plan) => plan,
         Err(error) => panic!("{error}"),
     };
-    assert_eq!(plan.numbers().collect::<Vec<_>>(), ["100", "200"]);
+    assert_eq!(plan.numbers().collect::<Vec<_>>(), ["100", "200", "95500"]);
     assert_eq!(
         plan.prompts_used().iter().collect::<Vec<_>>(),
-        ["goodbye", "greeting", "invalid"]
+        ["closed", "goodbye", "greeting", "holiday", "invalid", "refused", "services"]
     );
     assert_eq!(
         plan.queues_used().iter().collect::<Vec<_>>(),
@@ -47,7 +49,10 @@ fn bundled_dialplan_parses_cleanly() {
 #[test]
 fn windows_line_endings_are_fine() {
     let source = include_str!("../../../dialplans/default.yaml").replace('\n', "\r\n");
-    assert!(Dialplan::parse(&source, FILE, &ValidationContext::default()).is_ok());
+    // Named after the bundled file so its list file is found beside it.
+    let bundled = concat!(env!("CARGO_MANIFEST_DIR"), "/../../dialplans/default.yaml");
+    let parsed = Dialplan::parse(&source, bundled, &ValidationContext::default());
+    assert!(parsed.is_ok(), "{parsed:?}");
     let broken =
         "version: 1\r\nnumbers:\r\n  \"1\":\r\n    start: x\r\n    nodes: { q: { queue: s } }\r\n";
     assert_eq!(
