@@ -38,20 +38,26 @@ impl Router {
     /// Only the entries and agents that changed since the last dispatch are looked at (see
     /// `incremental.rs`), unless a wholesale change asked for a full pass.
     pub(super) fn dispatch(&mut self, now: Instant) {
-        let mut entries = self.unoffered.take_added();
+        // The buffers are kept from one dispatch to the next, so a command allocates none.
+        let mut entries = std::mem::take(&mut self.index.scratch_entries);
+        let mut agents = std::mem::take(&mut self.index.scratch_agents);
+        self.unoffered.move_added_to(&mut entries);
         entries.append(&mut self.index.dirty_entries);
-        let agents = std::mem::take(&mut self.index.dirty_agents);
+        agents.append(&mut self.index.dirty_agents);
         let full = std::mem::take(&mut self.index.full);
-        if self.ready == 0 || self.unoffered.is_empty() {
-            return;
-        }
         #[cfg(test)]
         let full = full || self.index.reference;
-        if full {
-            self.dispatch_full(now);
-        } else {
-            self.dispatch_changed(now, &entries, &agents);
+        if self.ready > 0 && !self.unoffered.is_empty() {
+            if full {
+                self.dispatch_full(now);
+            } else {
+                self.dispatch_changed(now, &entries, &agents);
+            }
         }
+        entries.clear();
+        agents.clear();
+        self.index.scratch_entries = entries;
+        self.index.scratch_agents = agents;
     }
 
     /// Tries every waiting entry in dispatch order: the reference the incremental dispatch

@@ -37,9 +37,9 @@ impl Unoffered {
         self.by_seq.remove(seq)
     }
 
-    /// The entries inserted since the last call, oldest first.
-    pub(super) fn take_added(&mut self) -> Vec<CallId> {
-        std::mem::take(&mut self.added)
+    /// Moves the entries inserted since the last call, oldest first, to the end of `into`.
+    pub(super) fn move_added_to(&mut self, into: &mut Vec<CallId>) {
+        into.append(&mut self.added);
     }
 
     /// Whether `call` of entry order `seq` waits without an offer.
@@ -70,6 +70,10 @@ pub(super) struct DispatchIndex {
     pub(super) dirty_entries: Vec<CallId>,
     /// Agents that became ready or changed skills since the last dispatch.
     pub(super) dirty_agents: Vec<usize>,
+    /// The dispatch's buffers of changed entries and agents, kept to reuse their memory.
+    pub(super) scratch_entries: Vec<CallId>,
+    /// See `scratch_entries`.
+    pub(super) scratch_agents: Vec<usize>,
     /// Per agent: the sum of the talk times in its log.
     pub(super) talk_sum: Vec<Duration>,
     /// The longest least-talk-time window of any queue; older log entries never count again.
@@ -112,6 +116,8 @@ impl DispatchIndex {
             overflowed: vec![BTreeMap::new(); queues.len()],
             dirty_entries: Vec::new(),
             dirty_agents: Vec::new(),
+            scratch_entries: Vec::new(),
+            scratch_agents: Vec::new(),
             talk_sum: vec![Duration::ZERO; agents.len()],
             skill_numbers: BTreeMap::new(),
             agent_skills: vec![Vec::new(); agents.len()],
