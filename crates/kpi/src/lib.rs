@@ -69,7 +69,7 @@
 //! | service level | answered with `wait_ms` <= T / (answered + abandoned with `wait_ms` > T); variants in [`ServiceLevelVariant`] |
 //! | ASA | mean `wait_ms` of answered calls |
 //! | rings to answer | mean (answer time - time of the answering agent's `call.offered`) / ring cycle |
-//! | agent offers | `call.offered` to the agent; each ends answered (`call.answered` by that agent), failed (`call.offer_failed` naming that agent: no answer, busy, declined, unreachable, logged out, taken away by a reload) or withdrawn (another agent answered, or the call was abandoned or left the queue, while it rang) |
+//! | agent offers | `call.offered` to the agent; each ends answered (`call.answered` by that agent), failed (`call.offer_failed` naming that agent: no answer, busy, declined, unreachable, logged out, taken away by a reload) or withdrawn (another agent answered, or the call was abandoned or left the queue, while it rang; also a `call.offer_failed` with cause `caller_hung_up`) |
 //! | agent answer rate | answered / (offers - withdrawn) |
 //! | AHT | (talk + hold + wrap-up) / handled; talk = `call.answered` -> `call.ended` minus hold (`call.held` -> `call.resumed`); wrap-up = agent `wrap_up` -> next state, counted for the queue of the agent's last answered call; handled = answered calls that ended |
 //! | occupancy | (on call + wrap-up) / (ready + reserved + ringing + on call + wrap-up) |

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use hotline_events::{AgentState, Event, EventKind, Timestamp};
+use hotline_events::{AgentState, Event, EventKind, OfferFailCause, Timestamp};
 use uuid::Uuid;
 
 use crate::config::KpiConfig;
@@ -125,7 +125,14 @@ impl KpiProjection {
                     self.call_offered(call, agent, ts);
                 }
             }
-            (EventKind::CallOfferFailed { .. }, Some(call)) => self.offer_failed(call, agent, ts),
+            (EventKind::CallOfferFailed { cause }, Some(call)) => {
+                // The caller hanging up is the call leaving, not the agent failing the offer.
+                let end = match cause {
+                    OfferFailCause::CallerHungUp => OfferEnd::Withdrawn,
+                    _ => OfferEnd::Failed,
+                };
+                self.offer_failed(call, agent, end, ts)
+            }
             (EventKind::CallAnswered { wait_ms }, Some(call)) => {
                 if let Some(agent) = agent {
                     self.call_answered(call, agent, *wait_ms, ts);
@@ -236,17 +243,17 @@ impl KpiProjection {
             .add_at(ts, |a| a.offers += 1);
     }
 
-    fn offer_failed(&mut self, call: Uuid, agent: Option<&str>, ts: i64) {
+    fn offer_failed(&mut self, call: Uuid, agent: Option<&str>, end: OfferEnd, ts: i64) {
         let Some(c) = self.known(call, ts) else {
             return;
         };
         // A failure naming no agent concerns every offer of the call.
-        let failed: Vec<(String, i64)> = match agent {
+        let ended: Vec<(String, i64)> = match agent {
             Some(agent) => c.offers.remove_entry(agent).into_iter().collect(),
             None => std::mem::take(&mut c.offers).into_iter().collect(),
         };
-        for (agent, at) in failed {
-            self.offer_ended(&agent, at, OfferEnd::Failed);
+        for (agent, at) in ended {
+            self.offer_ended(&agent, at, end);
         }
     }
 

@@ -158,6 +158,17 @@ fn the_caller_hanging_up_while_both_ring_withdraws_both_offers() {
 }
 
 #[test]
+fn an_offer_failed_because_the_caller_hung_up_is_withdrawn() {
+    let mut j = rung_at_two_seconds();
+    j.offer_failed_with(9_000, 1, "support", "alice", OfferFailCause::CallerHungUp)
+        .offer_failed_with(9_000, 1, "support", "bob", OfferFailCause::Busy)
+        .abandoned(9_000, 1, "support", 9_000);
+    let snap = snapshot(&j);
+    assert_eq!(outcomes(&agent(&snap, "alice")), (1, 0, 0, 1));
+    assert_eq!(outcomes(&agent(&snap, "bob")), (1, 0, 1, 0));
+}
+
+#[test]
 fn a_sequential_offer_repeated_to_the_same_agent_without_an_end_counts_a_failure() {
     let mut j = Journal::new(datetime!(2026-11-23 10:00 UTC));
     j.queued(0, 1, "support");
