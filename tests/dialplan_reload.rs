@@ -256,6 +256,10 @@ fn the_file_watch_picks_up_a_change_without_any_call_to_the_api() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["result"], "unchanged");
     assert_eq!(answer["running"]["version"], 3);
+    assert_eq!(
+        h.metric("hotline_dialplan_reloads_total{result=\"unchanged\"}"),
+        1.0
+    );
 }
 
 #[test]

@@ -127,7 +127,8 @@ impl DialplanReloader {
         &self.path
     }
 
-    /// Reads the file again and swaps it in when it is valid and new; logs and counts the outcome.
+    /// Reads the file again and swaps it in when it is valid and new; logs and counts the outcome
+    /// (except an unchanged file the watch saw touched).
     pub async fn reload(&self, trigger: Trigger) -> ReloadReport {
         let report = self.try_reload().await;
         let running = &report.running;
@@ -146,20 +147,33 @@ impl DialplanReloader {
                     tracing::warn!("{warning}");
                 }
             }
+            // The watch sees the file touched, or written again after a reload already took it:
+            // nothing anyone asked about.
+            ReloadResult::Unchanged if trigger == Trigger::FileWatch => {
+                tracing::debug!(
+                    version = running.version,
+                    "dialplan file touched, unchanged"
+                );
+                return report;
+            }
             ReloadResult::Unchanged => tracing::info!(
                 version = running.version,
                 trigger = by,
                 "dialplan unchanged: the file is version {}",
                 running.version
             ),
-            ReloadResult::Invalid => tracing::error!(
-                version = running.version,
-                trigger = by,
-                errors = report.errors.len(),
-                "dialplan reload refused, version {} keeps running:\n{}",
-                running.version,
-                report.errors.join("\n")
-            ),
+            ReloadResult::Invalid => {
+                tracing::error!(
+                    version = running.version,
+                    trigger = by,
+                    errors = report.errors.len(),
+                    "dialplan reload refused, version {} keeps running",
+                    running.version
+                );
+                for error in &report.errors {
+                    tracing::error!("{error}");
+                }
+            }
         }
         self.metrics
             .dialplan_reloads
