@@ -1,0 +1,112 @@
+//! Number 95500 of the bundled dialplan end to end with SIPp: a VIP caller and an ordinary one
+//! press 2 (RFC 4733 pcap) in the menu of services and wait in billing, the VIP first at priority
+//! 10; a blacklisted caller hears a short prompt and gets a BYE with Q.850 cause 21 (rejected).
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::Value;
+use support::http::get;
+use support::sipp::Sipp;
+use support::{poll_until, root, Hotline, Options};
+
+const TOKEN: &str = "hotline-demo-token";
+
+/// The bundled dialplan with the service line open around the clock, so the test does not depend
+/// on the hour or the date it runs at (the schedules themselves are tested on virtual time).
+fn always_open() -> String {
+    let bundled = std::fs::read_to_string(root().join("dialplans/default.yaml")).unwrap();
+    let edits = [
+        (
+            "      mon-fri: \"09:00-18:00\"\n      sat: \"09:00-12:00\"\n",
+            "      daily: \"00:00-24:00\"\n",
+        ),
+        (
+            "holidays: [\"2026-10-01..2026-10-07\", \"2027-01-01\"]",
+            "holidays: []",
+        ),
+        ("\"2026-12-31\": \"09:00-15:00\"", "\"2000-01-01\": closed"),
+    ];
+    edits.iter().fold(bundled, |text, (from, to)| {
+        assert!(text.contains(from), "bundled dialplan changed: {from:?}");
+        text.replace(from, to)
+    })
+}
+
+/// The billing queue's entries as `GET /api/v1/queues` shows them, in line order.
+fn billing_entries(h: &Hotline) -> Vec<Value> {
+    let r = get(h.http, "/api/v1/queues", Some(TOKEN)).unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let all: Value = serde_json::from_str(&r.body).unwrap();
+    let billing = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["name"] == "billing")
+        .cloned()
+        .unwrap();
+    billing["entries"].as_array().cloned().unwrap_or_default()
+}
+
+fn caller(h: &Hotline, from: &str, digit: u8) -> Sipp {
+    Sipp::new("caller_menu.xml", h.sip)
+        .var("from", from)
+        .var("digit", digit)
+        .var("talk_ms", 6000)
+        .key("caller_pt", 0)
+        .args(&["-s", "95500", "-m", "1"])
+}
+
+#[test]
+fn vip_callers_wait_first_and_the_blacklist_is_refused() {
+    let h = Hotline::start_with_dialplan(Options::default(), &always_open());
+
+    // An ordinary caller first, then a VIP (listed as +8613900000002, calling in national form).
+    let ordinary = caller(&h, "13700000000", 2).spawn();
+    let found = poll_until(Duration::from_secs(10), || billing_entries(&h).len() == 1);
+    assert!(found, "the first caller never reached billing\n{}", h.log());
+    let vip = caller(&h, "013900000002", 2).spawn();
+
+    let mut entries = Vec::new();
+    let found = poll_until(Duration::from_secs(10), || {
+        entries = billing_entries(&h);
+        entries.len() == 2
+    });
+    assert!(found, "billing entries: {entries:?}\n{}", h.log());
+    let priorities: Vec<&Value> = entries.iter().map(|e| &e["priority"]).collect();
+    // The VIP is served first at the priority the dialplan set; the other keeps billing's own.
+    assert_eq!(
+        priorities,
+        [&Value::from(10), &Value::from(1)],
+        "{entries:?}"
+    );
+
+    // Both digits went through the menu of services.
+    let digits: Vec<Value> = h
+        .events()
+        .into_iter()
+        .filter(|e| e["type"] == "ivr.digit")
+        .collect();
+    assert_eq!(digits.len(), 2, "{digits:?}");
+    for d in &digits {
+        assert_eq!(d["digit"], "2", "{d}");
+        assert_eq!(d["dialplan_node"], "services", "{d}");
+    }
+
+    // A blacklisted caller, in yet another form of the listed number: BYE with cause 21.
+    let refused = Sipp::new("caller_refused.xml", h.sip)
+        .var("from", "01060000000")
+        .var("cause", 21)
+        .key("caller_pt", 0)
+        .args(&["-s", "95500", "-m", "1"])
+        .run(Duration::from_secs(20));
+    refused.assert_ok("blacklisted caller");
+
+    ordinary
+        .wait(Duration::from_secs(20))
+        .assert_ok("ordinary caller");
+    vip.wait(Duration::from_secs(20)).assert_ok("VIP caller");
+}
