@@ -201,7 +201,7 @@ impl DialplanReloader {
         };
         let mut ctx = self.checks.clone();
         ctx.queues = Some(config.queues.keys().cloned().collect());
-        match check(&source, &self.path, &running.hash, &ctx) {
+        match check(&source, &self.path, &running, &ctx) {
             Checked::Unchanged => ReloadReport {
                 result: ReloadResult::Unchanged,
                 running: running.summary(),
@@ -225,7 +225,7 @@ impl DialplanReloader {
 
 /// What the checks make of a file's content.
 enum Checked {
-    /// The running version's content.
+    /// The running version's content (the file and the list files it reads).
     Unchanged,
     /// Every error, `file:line:column: message`.
     Invalid(Vec<String>),
@@ -233,13 +233,16 @@ enum Checked {
     New { plan: Dialplan, hash: String },
 }
 
-/// Checks `source` (read from `path`) against the running version's hash and `ctx`.
-fn check(source: &str, path: &Path, running_hash: &str, ctx: &ValidationContext) -> Checked {
+/// Checks `source` (read from `path`) with `ctx` and compares it with the `running` version.
+///
+/// The file is parsed even when its hash is the running one's: the number lists it names are
+/// read from their own files, which may have changed (or become unreadable) on their own.
+fn check(source: &str, path: &Path, running: &LoadedDialplan, ctx: &ValidationContext) -> Checked {
     let hash = content_hash(source);
-    if hash == running_hash {
-        return Checked::Unchanged;
-    }
     match Dialplan::parse(source, path, ctx) {
+        Ok(plan) if hash == running.hash && plan.lists() == running.plan.lists() => {
+            Checked::Unchanged
+        }
         Ok(plan) => Checked::New { plan, hash },
         Err(errors) => Checked::Invalid(errors.errors().iter().map(ToString::to_string).collect()),
     }
@@ -313,15 +316,20 @@ mod tests {
         }
     }
 
+    fn running(source: &str) -> Arc<LoadedDialplan> {
+        let plan = Dialplan::parse(source, "plan.yaml", &ctx()).unwrap();
+        DialplanHolder::new(plan, source).current()
+    }
+
     #[test]
     fn the_running_content_is_unchanged() {
         let path = Path::new("plan.yaml");
         assert!(matches!(
-            check(PLAN, path, &content_hash(PLAN), &ctx()),
+            check(PLAN, path, &running(PLAN), &ctx()),
             Checked::Unchanged
         ));
         let other = PLAN.replace("support", "billing");
-        match check(&other, path, &content_hash(PLAN), &ctx()) {
+        match check(&other, path, &running(PLAN), &ctx()) {
             Checked::New { plan, hash } => {
                 assert_eq!(hash, content_hash(&other));
                 assert!(plan.queues_used().contains("billing"));
@@ -331,9 +339,37 @@ mod tests {
     }
 
     #[test]
+    fn a_changed_list_file_makes_the_same_dialplan_text_a_new_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.yaml");
+        let list = dir.path().join("vip.txt");
+        let source = PLAN.replace("numbers:\n", "lists:\n  vip: { file: vip.txt }\nnumbers:\n");
+        std::fs::write(&list, "+8613800000001\n").unwrap();
+        let first = DialplanHolder::new(Dialplan::parse(&source, &path, &ctx()).unwrap(), &source);
+        let first = first.current();
+        assert!(matches!(
+            check(&source, &path, &first, &ctx()),
+            Checked::Unchanged
+        ));
+        std::fs::write(&list, "+8613800000001\n+8613800000002\n").unwrap();
+        match check(&source, &path, &first, &ctx()) {
+            Checked::New { plan, hash } => {
+                assert_eq!(hash, first.hash);
+                assert_eq!(plan.lists()["vip"].numbers().count(), 2);
+            }
+            _ => panic!("a list file change is a new version"),
+        }
+        std::fs::remove_file(&list).unwrap();
+        assert!(matches!(
+            check(&source, &path, &first, &ctx()),
+            Checked::Invalid(_)
+        ));
+    }
+
+    #[test]
     fn a_queue_the_configuration_lacks_is_refused_with_its_position() {
         let bad = PLAN.replace("support", "sales");
-        match check(&bad, Path::new("plan.yaml"), &content_hash(PLAN), &ctx()) {
+        match check(&bad, Path::new("plan.yaml"), &running(PLAN), &ctx()) {
             Checked::Invalid(errors) => {
                 assert_eq!(errors.len(), 1, "{errors:?}");
                 assert!(errors[0].starts_with("plan.yaml:6:"), "{errors:?}");
@@ -346,7 +382,7 @@ mod tests {
     #[test]
     fn every_error_is_reported() {
         let bad = PLAN.replace("start: q", "start: nowhere\n    bogus: 1");
-        match check(&bad, Path::new("plan.yaml"), &content_hash(PLAN), &ctx()) {
+        match check(&bad, Path::new("plan.yaml"), &running(PLAN), &ctx()) {
             Checked::Invalid(errors) => assert!(errors.len() >= 2, "{errors:?}"),
             _ => panic!("a broken file is refused"),
         }
