@@ -40,7 +40,23 @@ fn skills(fr: u8, de: u8) -> Skills {
 /// Three overlapping queues with penalties, weights, service-level targets and relaxation steps
 /// that lower proficiencies and overflow into the other queues.
 fn world(now: Instant, strategies: [Distribution; QUEUES], seed: u64) -> Router {
-    let members: [&[usize]; QUEUES] = [&[0, 1, 2], &[2, 3, 4], &[4, 5, 0, 1]];
+    // Valid by construction.
+    Router::new(config(strategies, seed, 0), now).expect("valid config")
+}
+
+/// The world's configuration; `reload` 1 and 2 are what a reload may change: 1 removes agent a5
+/// and changes a1's skills and q1's penalties, 2 adds agent a6 to q0 and q1.
+fn config(strategies: [Distribution; QUEUES], seed: u64, reload: u8) -> RouterConfig {
+    let members: [&[usize]; QUEUES] = match reload {
+        1 => [&[0, 1, 2], &[2, 3, 4], &[4, 0, 1]],
+        2 => [&[0, 1, 2, 6], &[6, 2, 3, 4], &[4, 5, 0, 1]],
+        _ => [&[0, 1, 2], &[2, 3, 4], &[4, 5, 0, 1]],
+    };
+    let agents: Vec<usize> = match reload {
+        1 => (0..AGENTS - 1).collect(),
+        2 => (0..=AGENTS).collect(),
+        _ => (0..AGENTS).collect(),
+    };
     let queues = (0..QUEUES)
         .map(|q| QueueConfig {
             id: queue_id(q),
@@ -48,7 +64,11 @@ fn world(now: Instant, strategies: [Distribution; QUEUES], seed: u64) -> Router 
             ring_timeout: Duration::from_secs(2),
             wrap_up: Duration::from_millis(500 * q as u64),
             strategy: strategies[q],
-            penalties: [(agent(members[q][1]), 1), (agent(members[q][2]), 2)].into(),
+            penalties: [
+                (agent(members[q][1]), 1 + u32::from(reload == 1 && q == 1)),
+                (agent(members[q][2]), 2),
+            ]
+            .into(),
             weights: [(agent(members[q][0]), 3)].into(),
             talk_time_window: Duration::from_secs(2 + 3 * q as u64),
             service_level: (q != 2).then_some(ServiceLevelTarget {
@@ -76,9 +96,13 @@ fn world(now: Instant, strategies: [Distribution; QUEUES], seed: u64) -> Router 
             ..QueueConfig::default()
         })
         .collect();
-    let proficiencies = [(3, 0), (8, 5), (0, 9), (5, 0), (10, 2), (0, 0)];
-    let agent_settings = (0..AGENTS)
-        .map(|a| {
+    let mut proficiencies = [(3, 0), (8, 5), (0, 9), (5, 0), (10, 2), (0, 0), (7, 7)];
+    if reload == 1 {
+        proficiencies[1] = (2, 9);
+    }
+    let agent_settings = agents
+        .iter()
+        .map(|&a| {
             let (fr, de) = proficiencies[a];
             let settings = AgentSettings {
                 skills: skills(fr, de),
@@ -88,15 +112,30 @@ fn world(now: Instant, strategies: [Distribution; QUEUES], seed: u64) -> Router 
             (agent(a), settings)
         })
         .collect();
-    let config = RouterConfig {
+    RouterConfig {
         queues,
-        agents: (0..AGENTS).map(agent).collect(),
+        agents: agents.into_iter().map(agent).collect(),
         agent_settings,
         seed,
         ..RouterConfig::default()
-    };
-    // Valid by construction.
-    Router::new(config, now).expect("valid config")
+    }
+}
+
+/// One step of a scenario.
+#[derive(Debug, Clone)]
+enum Step {
+    Command(Command),
+    /// Virtual time moves on and the due timers fire.
+    Tick,
+    /// The configuration is replaced (see [`config`]).
+    Reload(u8),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        20 => command().prop_map(|c| c.map_or(Step::Tick, Step::Command)),
+        1 => (0..3u8).prop_map(Step::Reload),
+    ]
 }
 
 fn command() -> impl Strategy<Value = Option<Command>> {
@@ -190,7 +229,7 @@ proptest! {
     /// every waiting entry offers, and leaves no placeable pair behind.
     #[test]
     fn incremental_dispatch_matches_the_full_pass(
-        commands in proptest::collection::vec(command(), 1..120),
+        steps in proptest::collection::vec(step(), 1..120),
         strategies in [distribution(), distribution(), distribution()],
         seed in 0..1000u64,
     ) {
@@ -199,17 +238,22 @@ proptest! {
         let mut reference = world(t0, strategies, seed);
         reference.index.reference = true;
         let mut now = t0;
-        for command in commands {
-            match command {
-                Some(command) => {
+        for step in steps {
+            match step {
+                Step::Command(command) => {
                     let a = incremental.handle(now, command.clone());
                     let b = reference.handle(now, command);
                     prop_assert_eq!(a, b);
                 }
-                None => {
+                Step::Tick => {
                     now += Duration::from_millis(400);
                     incremental.handle_timeout(now);
                     reference.handle_timeout(now);
+                }
+                Step::Reload(variant) => {
+                    let a = incremental.reconfigure(now, config(strategies, seed, variant));
+                    let b = reference.reconfigure(now, config(strategies, seed, variant));
+                    prop_assert_eq!(a, b);
                 }
             }
             prop_assert_eq!(drain(&mut incremental), drain(&mut reference));
