@@ -12,9 +12,10 @@
 //! Skills: a reload that changes an agent's skills in the file replaces the skills it runs
 //! with, including skills set through the API, and journals them (`agent.skills_configured`);
 //! a reload that leaves an agent's skills in the file as they were keeps the skills in force
-//! (the API's, if it set some). [`crate::recovery::skills`] applies the same rule at start.
+//! (the API's, if it set some; the routing task reads and keeps them in the same step as the
+//! swap). [`crate::recovery::skills`] applies the same rule at start.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -29,7 +30,6 @@ use crate::config::{parse_port_range, Config};
 use crate::dialplan_reload::DialplanHolder;
 use crate::kpi_task::KpiHandle;
 use crate::metrics::Metrics;
-use crate::recovery::skills::Skills;
 use crate::router_task::RouterHandle;
 use crate::ServeArgs;
 
@@ -144,9 +144,8 @@ impl Reloader {
             changed: changed(&applied, &new),
             restart_needed: restart_needed(&self.started, &new),
         };
-        let live = self.skills_in_force(&applied, &new).await?;
-        let (routed, configured) = skills_rule(&applied, &new, &live);
-        match self.router.reconfigure(routed).await {
+        let (keep, configured) = skills_rule(&applied, &new);
+        match self.router.reconfigure(new.clone(), keep).await {
             None => Err(invalid("the routing task has stopped")),
             Some(Err(e)) => Err(invalid(&format!("in config {}: {e}", self.path.display()))),
             Some(Ok(())) => {
@@ -161,29 +160,6 @@ impl Reloader {
                 Ok(report)
             }
         }
-    }
-
-    /// The skills the router runs with now, of the agents whose skills in the file the reload
-    /// leaves as they were.
-    async fn skills_in_force(
-        &self,
-        applied: &Config,
-        new: &Config,
-    ) -> Result<BTreeMap<String, Skills>, ReloadError> {
-        let mut live = BTreeMap::new();
-        for (id, settings) in &new.agents {
-            if applied.agents.get(id).map(|a| &a.skills) != Some(&settings.skills) {
-                continue;
-            }
-            match self.router.agent(id.clone()).await {
-                None => return Err(invalid("the routing task has stopped")),
-                Some(Some(detail)) => {
-                    live.insert(id.clone(), detail.skills);
-                }
-                Some(None) => {}
-            }
-        }
-        Ok(live)
     }
 
     /// The command-line options override the file on reload as they did at start.
@@ -205,25 +181,19 @@ impl Reloader {
     }
 }
 
-/// The configuration to hand the router, and the agents whose skills in the file now apply
-/// (new agents, and agents whose skills the file changed since `applied`): the others keep
-/// the skills in force, `live` (which may have been set through the API).
-fn skills_rule(
-    applied: &Config,
-    new: &Config,
-    live: &BTreeMap<String, Skills>,
-) -> (Config, Vec<String>) {
-    let mut routed = new.clone();
-    let mut configured = Vec::new();
-    for (id, settings) in &mut routed.agents {
-        let unchanged = applied.agents.get(id).map(|a| &a.skills) == Some(&settings.skills);
-        match live.get(id) {
-            Some(skills) if unchanged => settings.skills.clone_from(skills),
-            _ if unchanged => {}
-            _ => configured.push(id.clone()),
+/// The agents that keep the skills in force (their skills in the file are as in `applied`;
+/// the API may have changed them), and those whose skills in the file now apply and are
+/// journaled (new agents, and agents whose skills the file changed).
+fn skills_rule(applied: &Config, new: &Config) -> (BTreeSet<String>, Vec<String>) {
+    let (mut keep, mut configured) = (BTreeSet::new(), Vec::new());
+    for (id, settings) in &new.agents {
+        if applied.agents.get(id).map(|a| &a.skills) == Some(&settings.skills) {
+            keep.insert(id.clone());
+        } else {
+            configured.push(id.clone());
         }
     }
-    (routed, configured)
+    (keep, configured)
 }
 
 /// A queue the dialplan uses that `config` lacks, if any.
@@ -422,36 +392,23 @@ mod tests {
         );
     }
 
-    fn skills(pairs: &[(&str, u8)]) -> Skills {
-        pairs.iter().map(|(s, p)| (s.to_string(), *p)).collect()
+    fn ids(list: &[&str]) -> BTreeSet<String> {
+        list.iter().map(|s| s.to_string()).collect()
     }
 
     #[test]
-    fn a_reload_that_changes_an_agents_skills_in_the_file_replaces_the_apis() {
+    fn a_reload_that_changes_an_agents_skills_in_the_file_replaces_the_skills_in_force() {
         let applied = Config::parse(&bundled()).unwrap();
         let new = Config::parse(&bundled().replace(
             r#"skills: { english: 8 }"#,
             r#"skills: { english: 9, german: 3 }"#,
         ))
         .unwrap();
-        // The API gave 1001 and 1003 other skills.
-        let live: BTreeMap<String, Skills> = [
-            ("1001".to_string(), skills(&[("billing", 7)])),
-            ("1003".to_string(), skills(&[("french", 4)])),
-        ]
-        .into();
-        let (routed, configured) = skills_rule(&applied, &new, &live);
+        let (keep, configured) = skills_rule(&applied, &new);
+        // 1001's skills in the file changed: the file's apply (and are journaled), whatever
+        // the API set; the others keep the skills in force.
         assert_eq!(configured, vec!["1001".to_string()]);
-        assert_eq!(
-            routed.agents["1001"].skills,
-            skills(&[("english", 9), ("german", 3)])
-        );
-        // 1003's skills in the file did not change: the API's stay.
-        assert_eq!(routed.agents["1003"].skills, skills(&[("french", 4)]));
-        // Agents the API never touched run with the file's, as before.
-        assert_eq!(routed.agents["1004"].skills, skills(&[("billing", 5)]));
-        // The file's values are what the next reload compares with.
-        assert_eq!(new.agents["1003"].skills, skills(&[("billing", 9)]));
+        assert_eq!(keep, ids(&["1002", "1003", "1004"]));
     }
 
     #[test]
@@ -460,21 +417,25 @@ mod tests {
         let new =
             Config::parse(&bundled().replace("strategy: longest_idle", "strategy: round_robin"))
                 .unwrap();
-        let live: BTreeMap<String, Skills> =
-            [("1002".to_string(), skills(&[("billing", 2)]))].into();
-        let (routed, configured) = skills_rule(&applied, &new, &live);
+        let (keep, configured) = skills_rule(&applied, &new);
         assert!(configured.is_empty());
-        assert_eq!(routed.agents["1002"].skills, skills(&[("billing", 2)]));
-        assert_eq!(routed.agents["1001"].skills, skills(&[("english", 8)]));
-        // A new agent starts with the file's skills, journaled.
-        let added = bundled().replace(
-            r#"  "1004": {"#,
-            "  \"1005\": { password: demo1005, skills: { german: 6 } }\n  \"1004\": {",
-        );
-        let new = Config::parse(&added).unwrap();
-        let (routed, configured) = skills_rule(&applied, &new, &live);
+        assert_eq!(keep, ids(&["1001", "1002", "1003", "1004"]));
+        // A new agent starts with the file's skills, journaled; a removed one is in neither.
+        let edited = bundled()
+            .replace(
+                r#"  "1004": {"#,
+                "  \"1005\": { password: demo1005, skills: { german: 6 } }\n  \"1004\": {",
+            )
+            .replace(
+                r#"  "1001": { password: demo1001, name: "Agent 1001", skills: { english: 8 } }"#,
+                "",
+            )
+            .replace(r#""1001", "#, "")
+            .replace(r#", "1001""#, "");
+        let new = Config::parse(&edited).unwrap();
+        let (keep, configured) = skills_rule(&applied, &new);
         assert_eq!(configured, vec!["1005".to_string()]);
-        assert_eq!(routed.agents["1005"].skills, skills(&[("german", 6)]));
+        assert_eq!(keep, ids(&["1002", "1003", "1004"]));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! HTTP API talk to it over a channel, so routing needs no locks and the order of its events is the
 //! order of the log.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
 
 use hotline_events::{EventDraft, EventSink};
@@ -59,6 +59,8 @@ enum Request {
     /// A reloaded configuration for the router (see `crate::reload`).
     Reconfigure {
         config: Box<Config>,
+        /// Agents that keep the skills in force instead of the file's (see `crate::reload`).
+        keep_skills: BTreeSet<String>,
         reply: oneshot::Sender<Result<(), hotline_routing::ConfigError>>,
     },
     Enqueue {
@@ -237,14 +239,18 @@ impl RouterHandle {
 
     /// Replaces the router's queues and agents with those of a reloaded configuration; the
     /// router refuses an invalid one and keeps the old. `None` once the task stopped.
+    /// The agents in `keep_skills` keep the skills in force (read and kept in the same step,
+    /// so an API change cannot fall in between).
     pub async fn reconfigure(
         &self,
         config: Config,
+        keep_skills: BTreeSet<String>,
     ) -> Option<Result<(), hotline_routing::ConfigError>> {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Request::Reconfigure {
                 config: Box::new(config),
+                keep_skills,
                 reply,
             })
             .ok()?;
@@ -401,8 +407,19 @@ impl RouterTask {
                 self.drain();
                 self.events.emit(last);
             }
-            Request::Reconfigure { config, reply } => {
-                let routing = crate::routing_config::router_config(&config);
+            Request::Reconfigure {
+                config,
+                keep_skills,
+                reply,
+            } => {
+                let mut routing = crate::routing_config::router_config(&config);
+                for id in keep_skills.into_iter().map(AgentId::new) {
+                    if let (Some(view), Some(settings)) =
+                        (self.router.agent(&id), routing.agent_settings.get_mut(&id))
+                    {
+                        settings.skills = view.skills.clone();
+                    }
+                }
                 let result = self.router.reconfigure(now, routing);
                 if result.is_ok() {
                     self.members = config
