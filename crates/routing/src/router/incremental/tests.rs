@@ -124,7 +124,7 @@ fn config(strategies: [Distribution; QUEUES], seed: u64, reload: u8) -> RouterCo
 /// One step of a scenario.
 #[derive(Debug, Clone)]
 enum Step {
-    Command(Command),
+    Command(Box<Command>),
     /// Virtual time moves on and the due timers fire.
     Tick,
     /// The configuration is replaced (see [`config`]).
@@ -133,7 +133,7 @@ enum Step {
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        20 => command().prop_map(|c| c.map_or(Step::Tick, Step::Command)),
+        20 => command().prop_map(|c| c.map_or(Step::Tick, |c| Step::Command(Box::new(c)))),
         1 => (0..3u8).prop_map(Step::Reload),
     ]
 }
@@ -241,8 +241,8 @@ proptest! {
         for step in steps {
             match step {
                 Step::Command(command) => {
-                    let a = incremental.handle(now, command.clone());
-                    let b = reference.handle(now, command);
+                    let a = incremental.handle(now, (*command).clone());
+                    let b = reference.handle(now, *command);
                     prop_assert_eq!(a, b);
                 }
                 Step::Tick => {
