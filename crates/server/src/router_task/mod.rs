@@ -72,7 +72,7 @@ enum Request {
     },
     Command(Command),
     /// A command, then an event emitted after the routing events it causes.
-    CommandThen(Command, EventDraft),
+    CommandThen(Command, Box<EventDraft>),
     Agents(oneshot::Sender<Vec<AgentInfo>>),
     Queues(oneshot::Sender<Vec<QueueInfo>>),
     SetState {
@@ -136,7 +136,7 @@ impl RouterHandle {
         } else {
             Command::Abandon { call }
         };
-        let _ = self.tx.send(Request::CommandThen(cmd, last));
+        let _ = self.tx.send(Request::CommandThen(cmd, Box::new(last)));
     }
 
     /// The agent's phone is ringing.
@@ -405,7 +405,7 @@ impl RouterTask {
                     tracing::debug!("routing command refused: {e}");
                 }
                 self.drain();
-                self.events.emit(last);
+                self.events.emit(*last);
             }
             Request::Reconfigure {
                 config,
