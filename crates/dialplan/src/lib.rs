@@ -9,6 +9,9 @@
 //!
 //! ```yaml
 //! version: 1                  # required; the only version so far
+//! country: "86"               # optional: how numbers without `+` are read (see below)
+//! lists: { ... }              # optional: named number lists (see below)
+//! schedules: { ... }          # optional: named opening hours (see below)
 //! numbers:                    # the numbers callers dial (the SIP Request-URI user part)
 //!   "100":                    # quote numbers; digits, letters, + * # . _ - are allowed
 //!     description: Main line  # optional free text, anywhere a number or node is
@@ -38,53 +41,146 @@
 //!
 //! Every node does exactly one thing, named by one of these keys:
 //!
-//! | key      | value              | other keys        | what it does                                   |
-//! |----------|--------------------|-------------------|------------------------------------------------|
-//! | `answer` | `true`             | `next` (required) | answers the call                               |
-//! | `play`   | prompt name        | `next` (required) | plays a prompt; keys pressed meanwhile are dropped |
-//! | `menu`   | mapping (above)    | —                 | collects one digit and branches on it          |
-//! | `queue`  | queue name or mapping (below) | — | puts the call in a routing queue            |
-//! | `hangup` | `true`             | —                 | hangs up                                       |
+//! | key        | value                         | other keys                  | what it does |
+//! |------------|-------------------------------|-----------------------------|--------------|
+//! | `answer`   | `true`                        | `next`                      | answers the call |
+//! | `play`     | a prompt or a list of prompts | `next`, `barge_in`          | plays them in order, then goes on |
+//! | `menu`     | mapping (below)               | —                           | collects one digit and branches on it |
+//! | `collect`  | mapping (below)               | `next`                      | collects several digits into a variable |
+//! | `set`      | mapping (below)               | `next`                      | sets variables and call attributes |
+//! | `branch`   | list of rules (below)         | `otherwise`                 | goes to the first rule that holds |
+//! | `schedule` | a schedule name               | `open`, `closed`, `holiday` | goes on by the schedule's state now |
+//! | `queue`    | queue name or mapping (below) | —                           | puts the call in a routing queue |
+//! | `goto`     | a node name                   | —                           | goes straight to that node |
+//! | `hangup`   | `true` or a cause (below)     | —                           | hangs up |
 //!
 //! Any node may also carry `description:`. Prompt names are file names without extension: the
 //! server plays `prompts/<language>/<name>.wav`. Durations are a whole number and a unit: `1500ms`,
 //! `5s`, `2m`.
 //!
+//! **Play.** `play: [welcome, privacy]` plays each prompt in turn. Keys pressed meanwhile are
+//! dropped, unless `barge_in: true`: then a key stops the prompts and is kept for the menu or
+//! collect that follows (a caller who knows the menu need not listen to the end).
+//!
+//! **Menus.** The prompt (`prompt:` one name or a list) plays; a digit pressed at any time (even
+//! mid-prompt) is taken. After the prompt ends the menu waits `timeout` (500ms..5m, default 5s).
+//! - A digit with an option goes to its node; any other digit goes to `default` when it is set.
+//! - A wrong digit uses up an attempt: `invalid` plays (if set), then the menu prompt again. When
+//!   the attempts (`1 + retries`, retries 0..10, default 2) are used up the call goes to
+//!   `on_failure`, or is hung up if it has none.
+//! - A timeout goes to `on_timeout` at once if it is set. Without `on_timeout` a timeout uses up
+//!   an attempt like a wrong digit, with `timeout_prompt` (if set) instead of `invalid`.
+//!
+//! **Collect.** Several digits into a variable:
+//!
+//! ```yaml
+//! account:
+//!   collect:
+//!     prompt: enter_account        # one name or a list; a digit interrupts it
+//!     min_digits: 6                # default 1; 0 accepts empty input
+//!     max_digits: 10               # required, up to 64; input ends when this many arrived
+//!     terminator: "#"              # optional; ends input early, not stored
+//!     timeout: 5s                  # wait for the first digit (default 5s)
+//!     inter_digit_timeout: 3s      # wait between digits (default 3s); ends input
+//!     pattern: "[1-9][0-9]*"       # optional regular expression the whole input must match
+//!     into: account                # the variable
+//!     retries: 2                   # extra attempts after bad or missing input (default 2)
+//!     invalid: bad_account         # optional prompt after bad input
+//!     on_failure: agent            # optional; hung up without it
+//!   next: check_account
+//! ```
+//!
+//! **Set.** `set: { variables: { tier: gold }, language: zh, priority: 8, skills: { mandarin: 5 },
+//! data: { account: "${account}" } }`. Variables are read by `branch`; `${name}` in a value is
+//! replaced by that variable. The attributes follow the call: `language` picks the prompt folder
+//! (`prompts/zh/...`, the server's language where a prompt is missing), `priority` and `skills`
+//! apply to the queue the call enters later (a queue node's own `priority` wins; `skills` add up),
+//! `data` travels with the queue entry.
+//!
+//! **Branch.** Rules are tried in order; a rule holds when all its conditions hold:
+//!
+//! ```yaml
+//! route:
+//!   branch:
+//!     - when: { caller_in: blacklist }             # the caller's number is in a list
+//!       goto: refuse
+//!     - when: { caller_prefix: "+8610", dialed: "95500" }
+//!       goto: beijing
+//!     - when: { var: { name: tier, equals: gold } } # or in: [..], matches: regex, set: true
+//!       goto: gold
+//!     - when: { time: { time_zone: Asia/Shanghai, days: [sat, sun], hours: "09:00-12:00" } }
+//!       goto: weekend_desk
+//!   otherwise: menu
+//! ```
+//!
+//! Conditions: `caller_in` / `caller_not_in` (a list), `caller` (a number in any form),
+//! `caller_prefix` (E.164, `+` and digits), `dialed`, `dialed_prefix`, `var`, `time`. `when:` also
+//! takes a list of such mappings.
+//!
+//! **Caller numbers** are compared in E.164 (`+8613800000000`) whatever form they come in: `+`
+//! kept, `00` (and `011` in North America) is the international prefix, a leading `0` the trunk
+//! prefix, anything else a national number of the dialplan's `country` (a top-level calling code,
+//! default `"86"`; `"1"` reads ten-digit numbers the North American way). Numbers shorter than 7
+//! digits or with letters (extensions, SIP user names) are compared as sent.
+//!
+//! **Lists** (top level) are named number lists, written in any form and stored in E.164:
+//!
+//! ```yaml
+//! lists:
+//!   blacklist: ["+8613900000666", "010 6000 0000"]
+//!   vip: { file: vip.txt }        # one number a line, `#` comments; relative to this file
+//! ```
+//!
+//! **Schedules** (top level) say when a service is open, in an IANA time zone (the time-zone
+//! rules are compiled into hotline, not read from the host, so DST changes follow the zone):
+//!
+//! ```yaml
+//! schedules:
+//!   service_hours:
+//!     time_zone: Asia/Shanghai
+//!     hours: { mon-fri: ["09:00-12:00", "13:00-18:00"], sat: "09:00-12:00" }  # or `closed`
+//!     holidays: ["2026-10-01..2026-10-07", "2027-01-01"]     # closed, with their own branch
+//!     working_days: ["2026-09-27"]           # make-up working days, whatever their weekday
+//!     working_day_hours: "09:00-18:00"       # their hours (default: Monday's)
+//!     overrides: { "2026-12-31": "09:00-15:00", "2026-12-24": closed }
+//! ```
+//!
+//! Days are `mon`..`sun`, ranges such as `mon-fri`, or `daily`; hours `HH:MM-HH:MM` (end `24:00`
+//! allowed). For a date, an override wins, then a holiday, then a make-up working day, then the
+//! weekday's hours. A node `{ schedule: service_hours, open: menu, closed: after_hours, holiday:
+//! holiday_notice }` goes on by the state at that moment (`holiday` defaults to `closed`).
+//!
 //! **Queue options.** `queue:` also takes a mapping that asks more of the queue for this caller;
-//! each key left out takes the queue's own setting:
+//! each key left out takes what a `set` node gave the call, else the queue's own setting:
 //!
 //! ```yaml
 //! to_french: { queue: { name: support, skills: { french: 6 }, preferred_skills: { billing: 3 },
-//!                       priority: 5, max_wait: 5m } }
+//!                       priority: 5, max_wait: 5m, exit: offer_callback } }
 //! ```
 //!
 //! `skills` are required (every one, at the given minimum proficiency 1-10), `preferred_skills`
 //! only rank agents, `priority` replaces the queue's (higher is served first) and `max_wait` the
-//! queue's longest wait.
+//! queue's longest wait. With `exit`, a caller the queue lets go (max wait) comes back into the
+//! dialplan at that node instead of being hung up.
 //!
-//! **Answering.** A call is answered automatically before the first prompt, menu or queue; an
-//! `answer` node makes the moment explicit. A `hangup` reached before answering rejects the call.
+//! **Hanging up.** `hangup: true` ends the call normally; a cause says more: `busy` (486 before
+//! answer), `rejected` (603), `unavailable` (480), `congestion` (503), `not_found` (404). Once the
+//! call is answered the BYE carries the cause as `Reason: Q.850;cause=N`.
 //!
-//! **Menus.** The prompt plays; a digit pressed at any time (even mid-prompt) is taken. After the
-//! prompt ends the menu waits `timeout`.
-//! - A digit with an option goes to its node.
-//! - A wrong digit uses up an attempt: `invalid` plays (if set), then the menu prompt again. When
-//!   the attempts (`1 + retries`) are used up the call goes to `on_failure`, or is hung up if it
-//!   has none.
-//! - A timeout goes to `on_timeout` at once if it is set. Without `on_timeout` a timeout uses up
-//!   an attempt like a wrong digit (without the `invalid` prompt).
+//! **Answering.** A call is answered automatically before the first prompt, menu, collect or
+//! queue; an `answer` node makes the moment explicit. A `hangup` reached before answering rejects
+//! the call.
 //!
-//! Keys pressed outside a menu (during a `play` node) are dropped, not remembered for the next
-//! menu, so a caller cannot pick an option they have not heard.
-//!
-//! **Checks.** Loading refuses the file, listing every error, for: YAML syntax errors, duplicate
-//! keys, unknown keys (with a "did you mean"), missing `version`/`numbers`/`start`/`nodes`/`next`,
-//! a node with no or two actions, references to nodes that do not exist, menu digits other than a
-//! single 0-9, `*` or `#`, bad durations, timeouts outside 500ms..5m, retries above 10, and cycles
-//! that need no caller input (e.g. `play` -> `play` -> back, or a menu whose `on_timeout` leads
-//! back to it: a silent caller would loop forever; a cycle through a menu digit is fine). When
-//! the server supplies its queue and prompt names, unknown ones are errors too. Nodes that cannot
-//! be reached from `start` are only a warning ([`Dialplan::warnings`]): the plan still works.
+//! **Checks.** Loading refuses the file, listing every error with its position, for: YAML syntax
+//! errors, duplicate keys, unknown keys (with a "did you mean"), missing `version`/`numbers`/
+//! `start`/`nodes`/`next`, a node with no or two actions, keys that belong to another kind of node,
+//! references to nodes, lists or schedules that do not exist, menu digits other than a single 0-9,
+//! `*` or `#`, bad durations, numbers, dates, hours, time zones, patterns and causes, and cycles
+//! that need no caller input (e.g. `play` -> `set` -> back, or a menu whose `on_timeout` leads
+//! back to it: a silent caller would loop forever; a cycle through a menu digit or a collect that
+//! needs digits is fine). When the server supplies its queue and prompt names, unknown ones are
+//! errors too. Nodes that cannot be reached from `start` are only a warning
+//! ([`Dialplan::warnings`]): the plan still works.
 //!
 //! # Using it (for the server)
 //!
