@@ -226,7 +226,11 @@ impl Ivr {
     /// The wall-clock time at monotonic `now`.
     fn wall_clock(&self, now: Instant) -> Timestamp {
         let elapsed = now.saturating_duration_since(self.started);
-        let at = self.call.arrived + elapsed;
+        let at = self
+            .call
+            .arrived
+            .checked_add(elapsed)
+            .unwrap_or(self.call.arrived);
         Timestamp::try_from(at).unwrap_or(Timestamp::UNIX_EPOCH)
     }
 
