@@ -122,8 +122,17 @@ pub(super) struct QueueStats {
     sl: RollingSl,
     /// Exponentially weighted handle time (talk plus the queue's wrap-up), in nanoseconds.
     handle_nanos: u128,
+    /// Calls folded into `handle_nanos` so far, up to [`HANDLE_TIME_SPAN`].
+    handled: u128,
     wrap_up: Duration,
 }
+
+/// The handle-time average weighs each completed call 1/(n+1) (a plain mean with the configured
+/// expected handle time as its first value) until it reaches 1/50, then exponentially: a short
+/// span makes the average swing by a third with exponential handle times, and the caller's
+/// position multiplies that swing into the wait estimate (benches/README.md, "Wait estimate
+/// error").
+const HANDLE_TIME_SPAN: u128 = 50;
 
 impl QueueStats {
     pub(super) fn new(config: &QueueConfig) -> Self {
@@ -136,6 +145,7 @@ impl QueueStats {
             target: config.service_level,
             sl: RollingSl::new(config.service_level_window),
             handle_nanos: initial.as_nanos(),
+            handled: 0,
             wrap_up: config.wrap_up,
         }
     }
@@ -169,10 +179,13 @@ impl QueueStats {
         }
     }
 
-    /// Folds a completed call's talk time into the handle-time average (weight 1/5).
+    /// Folds a completed call's talk time into the handle-time average (weight 1/(n+2), at
+    /// least 1/50: see [`HANDLE_TIME_SPAN`]).
     pub(super) fn completed(&mut self, talk: Duration) {
         let handle = (talk + self.wrap_up).as_nanos();
-        self.handle_nanos = (self.handle_nanos * 4 + handle) / 5;
+        self.handled = (self.handled + 1).min(HANDLE_TIME_SPAN - 1);
+        let n = self.handled;
+        self.handle_nanos = (self.handle_nanos * n + handle) / (n + 1);
     }
 
     /// Answered within threshold / (answered + lost after threshold) over the window ending at
@@ -339,6 +352,19 @@ mod tests {
         let mut s = stats(80);
         assert_eq!(s.handle_time(), Duration::from_secs(100));
         s.completed(Duration::from_secs(200));
-        assert_eq!(s.handle_time(), Duration::from_secs(120));
+        assert_eq!(s.handle_time(), Duration::from_secs(150));
+        s.completed(Duration::from_secs(300));
+        assert_eq!(s.handle_time(), Duration::from_secs(200));
+        for _ in 0..1000 {
+            s.completed(Duration::from_secs(300));
+        }
+        // Once the span is reached each call weighs 1/50.
+        let before = s.handle_time();
+        s.completed(Duration::ZERO);
+        let after = s.handle_time().as_secs_f64();
+        assert!(
+            (after - before.as_secs_f64() * 49.0 / 50.0).abs() < 1e-3,
+            "{after}"
+        );
     }
 }
