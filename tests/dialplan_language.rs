@@ -1,6 +1,7 @@
 //! Number 95500 of the bundled dialplan end to end with SIPp: a VIP caller and an ordinary one
 //! press 2 (RFC 4733 pcap) in the menu of services and wait in billing, the VIP first at priority
 //! 10; a blacklisted caller hears a short prompt and gets a BYE with Q.850 cause 21 (rejected).
+//! A collect node on a real call: `1`, `2`, `#` typed one by one choose the queue and priority.
 
 #![allow(clippy::unwrap_used)]
 
@@ -109,4 +110,53 @@ fn vip_callers_wait_first_and_the_blacklist_is_refused() {
         .wait(Duration::from_secs(20))
         .assert_ok("ordinary caller");
     vip.wait(Duration::from_secs(20)).assert_ok("VIP caller");
+}
+
+/// A collect node on a real call: digits typed one by one, ended by `#`, into a variable a branch
+/// reads; the code `12` is served at priority 7 in billing, anything else goes to support.
+const COLLECT_PLAN: &str = r##"version: 1
+numbers:
+  "300":
+    start: ask
+    nodes:
+      ask:
+        collect:
+          prompt: please_hold
+          max_digits: 4
+          terminator: "#"
+          inter_digit_timeout: 3s
+          into: code
+        next: route
+      route:
+        branch:
+          - when: { var: { name: code, equals: "12" } }
+            goto: priority
+        otherwise: plain
+      priority: { set: { priority: 7 }, next: to_billing }
+      to_billing: { queue: billing }
+      plain: { queue: support }
+"##;
+
+#[test]
+fn collected_digits_pick_the_queue_and_priority() {
+    let h = Hotline::start_with_dialplan(Options::default(), COLLECT_PLAN);
+    let typed = Sipp::new("caller_digits.xml", h.sip)
+        .var("from", "13700000000")
+        .var("key1", 1)
+        .var("key2", 2)
+        .var("key3", "pound")
+        .var("talk_ms", 3000)
+        .key("caller_pt", 0)
+        .args(&["-s", "300", "-m", "1"])
+        .spawn();
+    let mut entries = Vec::new();
+    let found = poll_until(Duration::from_secs(10), || {
+        entries = billing_entries(&h);
+        entries.len() == 1
+    });
+    assert!(found, "billing entries: {entries:?}\n{}", h.log());
+    assert_eq!(entries[0]["priority"], 7, "{entries:?}");
+    typed
+        .wait(Duration::from_secs(20))
+        .assert_ok("caller typing 12#");
 }
