@@ -2,6 +2,7 @@
 //! press 2 (RFC 4733 pcap) in the menu of services and wait in billing, the VIP first at priority
 //! 10; a blacklisted caller hears a short prompt and gets a BYE with Q.850 cause 21 (rejected).
 //! A collect node on a real call: `1`, `2`, `#` typed one by one choose the queue and priority.
+//! A `hangup` cause before answer is the final response, with its Q.850 `Reason`.
 
 #![allow(clippy::unwrap_used)]
 
@@ -12,6 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 use support::http::get;
 use support::sipp::Sipp;
+use support::uac::Uac;
 use support::{poll_until, root, Hotline, Options};
 
 const TOKEN: &str = "hotline-demo-token";
@@ -159,4 +161,20 @@ fn collected_digits_pick_the_queue_and_priority() {
     typed
         .wait(Duration::from_secs(20))
         .assert_ok("caller typing 12#");
+}
+
+#[test]
+fn a_hangup_cause_before_answer_is_the_final_response() {
+    let plan = "version: 1\nnumbers:\n  \"400\":\n    start: busy\n    nodes:\n      busy: { hangup: busy }\n  \"404\":\n    start: gone\n    nodes:\n      gone: { hangup: not_found }\n";
+    let h = Hotline::start_with_dialplan(Options::default(), plan);
+    for (number, status, cause) in [("400", 486, 17), ("404", 404, 1)] {
+        let mut uac = Uac::new(h.sip, number);
+        let resp = uac.invite(None, None);
+        assert_eq!(resp.status(), Some(status), "{}", resp.start);
+        let reason = resp.header("reason").unwrap_or_default();
+        assert!(
+            reason.starts_with(&format!("Q.850;cause={cause};")),
+            "number {number}: Reason {reason:?}"
+        );
+    }
 }
