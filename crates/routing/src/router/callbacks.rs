@@ -456,6 +456,7 @@ impl Router {
         self.cancel_entry_timers(call);
         self.unoffered.remove(&entry.seq);
         let key = entry.line_key();
+        self.index.overflow_removed(&entry.overflow, entry.queue, key);
         let line = &mut self.queues[entry.queue].line;
         let position = line.range(..=key).count();
         line.remove(&key);
