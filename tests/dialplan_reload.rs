@@ -133,6 +133,28 @@ fn a_call_in_the_menu_finishes_on_its_version_and_a_new_call_gets_the_new_one() 
     });
     assert_call_version(&h, &a_id, 1);
     assert_call_version(&h, &b_id, 2);
+    // The journal says which file content each version is, before the calls that run on it.
+    let events = h.events();
+    let loaded: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "dialplan.loaded")
+        .collect();
+    assert_eq!(loaded.len(), 2, "{loaded:?}");
+    assert_eq!(loaded[0]["version"], 1);
+    assert_eq!(loaded[1]["version"], 2);
+    assert_eq!(loaded[1]["hash"], answer["running"]["hash"]);
+    assert_ne!(loaded[0]["hash"], loaded[1]["hash"]);
+    assert_eq!(loaded[1]["file"], h.dialplan_path().display().to_string());
+    let seq_of = |id: &str| {
+        events
+            .iter()
+            .find(|e| e["type"] == "call.arrived" && e["call_id"] == id)
+            .unwrap()["seq"]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(loaded[0]["seq"].as_u64().unwrap() < seq_of(&a_id));
+    assert!(loaded[1]["seq"].as_u64().unwrap() < seq_of(&b_id));
     assert_eq!(h.metric("hotline_dialplan_version"), 2.0);
     assert_eq!(
         h.metric("hotline_dialplan_reloads_total{result=\"ok\"}"),

@@ -251,6 +251,19 @@ pub enum EventKind {
     /// The call was taken off hold.
     #[serde(rename = "call.resumed")]
     CallResumed,
+    /// A dialplan version went live for new calls: the one read at start (version 1), then each
+    /// reload that changed it. Versions count from 1 in each process, so a journal spanning
+    /// restarts tells them apart by order: a call's `dialplan_version` is that of the last
+    /// `dialplan.loaded` before its `call.arrived`.
+    #[serde(rename = "dialplan.loaded")]
+    DialplanLoaded {
+        /// The version number calls starting on it carry as `dialplan_version`.
+        version: u64,
+        /// SHA-256 of the dialplan file's content, lowercase hex.
+        hash: String,
+        /// The file it was read from.
+        file: String,
+    },
 }
 
 impl EventKind {
@@ -281,6 +294,7 @@ impl EventKind {
             Self::AgentSkillsConfigured { .. } => "agent.skills_configured",
             Self::CallHeld => "call.held",
             Self::CallResumed => "call.resumed",
+            Self::DialplanLoaded { .. } => "dialplan.loaded",
         }
     }
 }

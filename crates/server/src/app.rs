@@ -128,6 +128,9 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
             "calls cut by the last stop ended with reason node_restart"
         );
     }
+    // Which file content version 1 is, journaled before any call runs on it (and after the
+    // calls of the last run are closed).
+    events.emit(dialplan.current().loaded_event());
 
     RecoveryState::spawn_snapshots(
         args.data_dir.clone(),
@@ -189,6 +192,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         dialplan,
         reloader.clone(),
         reload_checks,
+        events.clone(),
         metrics.clone(),
     ));
     dialplan_reload::spawn_sighup(reloader.clone(), dialplan_reloader.clone());

@@ -88,6 +88,11 @@ fn all_kinds() -> Vec<EventKind> {
         },
         EventKind::CallHeld,
         EventKind::CallResumed,
+        EventKind::DialplanLoaded {
+            version: 2,
+            hash: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".into(),
+            file: "dialplans/default.yaml".into(),
+        },
     ]
 }
 
@@ -251,7 +256,7 @@ fn draft_timestamp_overrides_the_write_time() {
 proptest! {
     #[test]
     fn arbitrary_events_round_trip(
-        idx in 0usize..16,
+        idx in 0usize..all_kinds().len(),
         seq in any::<u64>(),
         millis in 0i64..4_000_000_000_000,
         call in proptest::option::of(any::<u128>()),

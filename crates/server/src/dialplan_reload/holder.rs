@@ -4,7 +4,7 @@
 use std::sync::{Arc, PoisonError, RwLock};
 
 use hotline_dialplan::Dialplan;
-use hotline_events::Timestamp;
+use hotline_events::{EventDraft, EventKind, Timestamp};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -22,6 +22,15 @@ pub struct LoadedDialplan {
 }
 
 impl LoadedDialplan {
+    /// The `dialplan.loaded` event that says which file content this version is.
+    pub fn loaded_event(&self) -> EventDraft {
+        EventDraft::new(EventKind::DialplanLoaded {
+            version: self.version,
+            hash: self.hash.clone(),
+            file: self.plan.file().display().to_string(),
+        })
+    }
+
     /// What the API and the logs say about this version.
     pub fn summary(&self) -> VersionSummary {
         VersionSummary {
@@ -76,8 +85,14 @@ impl DialplanHolder {
             .clone()
     }
 
-    /// Makes `plan` (content hash `hash`) the next version; returns it.
-    pub(super) fn install(&self, plan: Dialplan, hash: String) -> Arc<LoadedDialplan> {
+    /// Makes `plan` (content hash `hash`) the next version; returns it. `announce` runs before
+    /// any call can take the new version (e.g. to journal it ahead of their events).
+    pub(super) fn install(
+        &self,
+        plan: Dialplan,
+        hash: String,
+        announce: impl FnOnce(&LoadedDialplan),
+    ) -> Arc<LoadedDialplan> {
         let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
         let next = Arc::new(LoadedDialplan {
             version: current.version + 1,
@@ -85,6 +100,7 @@ impl DialplanHolder {
             loaded_at: Timestamp::now(),
             plan: Arc::new(plan),
         });
+        announce(&next);
         *current = next.clone();
         next
     }
@@ -115,7 +131,11 @@ mod tests {
         let holder = DialplanHolder::new(parse(PLAN), PLAN);
         let taken_by_call = holder.current();
         let other = PLAN.replace("support", "billing");
-        let installed = holder.install(parse(&other), content_hash(&other));
+        let mut announced = None;
+        let installed = holder.install(parse(&other), content_hash(&other), |v| {
+            announced = Some(v.version);
+        });
+        assert_eq!(announced, Some(2));
         assert_eq!(taken_by_call.version, 1);
         assert!(taken_by_call.plan.queues_used().contains("support"));
         assert_eq!(installed.version, 2);

@@ -23,6 +23,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use hotline_dialplan::{Dialplan, ValidationContext};
+use hotline_events::EventSink;
 use serde::Serialize;
 
 use crate::metrics::Metrics;
@@ -97,17 +98,20 @@ pub struct DialplanReloader {
     /// The checks of the start (prompts loaded, numbering plan); queues are the configuration's
     /// at each reload.
     checks: ValidationContext,
+    events: EventSink,
     metrics: Metrics,
 }
 
 impl DialplanReloader {
     /// A reloader of the file at `path` into `holder`, checked with `checks` (the start's, with
-    /// the prompts loaded) and against the queues of the configuration `config` last applied.
+    /// the prompts loaded) and against the queues of the configuration `config` last applied;
+    /// each new version is journaled as `dialplan.loaded`.
     pub fn new(
         path: PathBuf,
         holder: DialplanHolder,
         config: Arc<Reloader>,
         checks: ValidationContext,
+        events: EventSink,
         metrics: Metrics,
     ) -> Self {
         metrics
@@ -118,6 +122,7 @@ impl DialplanReloader {
             holder,
             config,
             checks,
+            events,
             metrics,
         }
     }
@@ -211,7 +216,9 @@ impl DialplanReloader {
             Checked::Invalid(errors) => refused(&running, errors),
             Checked::New { plan, hash } => {
                 let warnings = plan.warnings().iter().map(ToString::to_string).collect();
-                let installed = self.holder.install(plan, hash);
+                let installed = self.holder.install(plan, hash, |next| {
+                    self.events.emit(next.loaded_event());
+                });
                 ReloadReport {
                     result: ReloadResult::Ok,
                     running: installed.summary(),
