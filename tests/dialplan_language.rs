@@ -2,7 +2,8 @@
 //! press 2 (RFC 4733 pcap) in the menu of services and wait in billing, the VIP first at priority
 //! 10; a blacklisted caller hears a short prompt and gets a BYE with Q.850 cause 21 (rejected).
 //! A collect node on a real call: `1`, `2`, `#` typed one by one choose the queue and priority.
-//! A `hangup` cause before answer is the final response, with its Q.850 `Reason`.
+//! A `hangup` cause before answer is the final response, with its Q.850 `Reason`. A `set` language
+//! plays prompts from that language's folder, the default language's where the folder lacks one.
 
 #![allow(clippy::unwrap_used)]
 
@@ -177,4 +178,92 @@ fn a_hangup_cause_before_answer_is_the_final_response() {
             "number {number}: Reason {reason:?}"
         );
     }
+}
+
+/// 8 kHz mono 16-bit PCM WAV of `millis` of silence.
+fn silence_wav(millis: u32) -> Vec<u8> {
+    let data_len = 8 * millis * 2;
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+    wav.extend_from_slice(&8000u32.to_le_bytes());
+    wav.extend_from_slice(&16000u32.to_le_bytes());
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data_len.to_le_bytes());
+    wav.resize(wav.len() + data_len as usize, 0);
+    wav
+}
+
+#[test]
+fn a_set_language_plays_that_prompt_folder_and_falls_back_to_the_default() {
+    // A prompts folder with the bundled English prompts and a French greeting of 300 ms (the
+    // English one lasts about 6 s): how long the greeting takes tells which one played.
+    let prompts = tempfile::tempdir().unwrap();
+    let en = prompts.path().join("en");
+    std::fs::create_dir_all(&en).unwrap();
+    for entry in std::fs::read_dir(root().join("prompts/en")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, en.join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::create_dir_all(prompts.path().join("fr")).unwrap();
+    std::fs::write(prompts.path().join("fr/greeting.wav"), silence_wav(300)).unwrap();
+    let from: &'static str =
+        Box::leak(format!("dir: {}", root().join("prompts").display()).into_boxed_str());
+    let to: &'static str = Box::leak(format!("dir: {}", prompts.path().display()).into_boxed_str());
+    let plan = "version: 1\nnumbers:\n  \"500\":\n    start: lang\n    nodes:\n      lang: { set: { language: fr }, next: hello }\n      hello: { play: greeting, next: q }\n      q: { queue: support }\n  \"501\":\n    start: lang\n    nodes:\n      lang: { set: { language: de }, next: hello }\n      hello: { play: greeting, next: q }\n      q: { queue: support }\n";
+    let h = Hotline::start_with_dialplan(
+        Options {
+            config_edits: vec![(from, to)],
+            ..Options::default()
+        },
+        plan,
+    );
+    let rtp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sdp = format!(
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {} RTP/AVP 0\r\n",
+        rtp.local_addr().unwrap().port()
+    );
+    let queued = |count: usize| {
+        poll_until(Duration::from_secs(15), || {
+            h.events()
+                .iter()
+                .filter(|e| e["type"] == "call.queued")
+                .count()
+                == count
+        })
+    };
+
+    // French: the 300 ms greeting, then the queue.
+    let mut french = Uac::new(h.sip, "500");
+    assert_eq!(french.invite(Some(&sdp), None).status(), Some(200));
+    let answered = std::time::Instant::now();
+    assert!(queued(1), "no queue after the French greeting\n{}", h.log());
+    let french_greeting = answered.elapsed();
+    assert!(
+        french_greeting < Duration::from_secs(3),
+        "the French greeting took {french_greeting:?}: the English one played"
+    );
+
+    // German has no folder: the English greeting plays instead of silence.
+    let mut german = Uac::new(h.sip, "501");
+    assert_eq!(german.invite(Some(&sdp), None).status(), Some(200));
+    let answered = std::time::Instant::now();
+    assert!(
+        queued(2),
+        "no queue after the fallback greeting\n{}",
+        h.log()
+    );
+    let fallback = answered.elapsed();
+    assert!(
+        fallback > Duration::from_secs(4),
+        "the fallback greeting took only {fallback:?}"
+    );
+    french.bye();
+    german.bye();
 }
