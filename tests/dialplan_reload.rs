@@ -171,6 +171,8 @@ fn a_call_in_the_menu_finishes_on_its_version_and_a_new_call_gets_the_new_one() 
 #[test]
 fn an_invalid_file_is_refused_with_its_positions_and_the_old_plan_keeps_serving() {
     let h = Hotline::start_with_dialplan(Options::default(), V1);
+    let anonymous = http::post(h.http, "/api/v1/dialplan/reload", None, "{}").unwrap();
+    assert_eq!(anonymous.status, 401, "the reload wants the API token");
     // Two mistakes: a digit going to a node that does not exist, a queue the config lacks.
     let broken = V1
         .replace("\"2\": to_billing", "\"2\": to_nowhere")
