@@ -4,6 +4,7 @@
 //! A collect node on a real call: `1`, `2`, `#` typed one by one choose the queue and priority.
 //! A `hangup` cause before answer is the final response, with its Q.850 `Reason`. A `set` language
 //! plays prompts from that language's folder, the default language's where the folder lacks one.
+//! A caller a queue lets go (max wait) comes back into the dialplan at the queue node's `exit`.
 
 #![allow(clippy::unwrap_used)]
 
@@ -266,4 +267,27 @@ fn a_set_language_plays_that_prompt_folder_and_falls_back_to_the_default() {
     );
     french.bye();
     german.bye();
+}
+
+#[test]
+fn a_caller_the_queue_lets_go_comes_back_to_the_queue_node_exit() {
+    let plan = "version: 1\nnumbers:\n  \"600\":\n    start: q\n    nodes:\n      q: { queue: { name: support, max_wait: 2s, exit: sorry } }\n      sorry: { play: goodbye, next: bye }\n      bye: { hangup: true }\n";
+    let h = Hotline::start_with_dialplan(Options::default(), plan);
+    let rtp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sdp = format!(
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {} RTP/AVP 0\r\n",
+        rtp.local_addr().unwrap().port()
+    );
+    let mut uac = Uac::new(h.sip, "600");
+    assert_eq!(uac.invite(Some(&sdp), None).status(), Some(200));
+    // No agent is ready: after 2 s the queue lets the caller go, the goodbye plays, then the
+    // dialplan hangs up (not the queue).
+    let ended = h.wait_type("call.ended", Duration::from_secs(15));
+    assert_eq!(ended["reason"], "dialplan_finished", "{ended}");
+    assert_eq!(ended["hung_up_by"], "system", "{ended}");
+    let got_bye = poll_until(Duration::from_secs(5), || {
+        uac.recv(Duration::from_millis(100));
+        uac.byes > 0
+    });
+    assert!(got_bye, "no BYE after the exit node\n{}", h.log());
 }
