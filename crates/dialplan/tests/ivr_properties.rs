@@ -25,6 +25,7 @@ fn step() -> impl Strategy<Value = Step> {
         4 => prop::sample::select(vec!['0', '1', '2', '3', '9', '*', '#', 'A', 'x', '\u{0}'])
             .prop_map(|d| Step::Input(IvrInput::Digit(d))),
         1 => Just(Step::Input(IvrInput::Hangup)),
+        1 => Just(Step::Input(IvrInput::QueueLeft)),
         2 => (0u64..20_000).prop_map(Step::Advance),
         3 => Just(Step::FireTimer),
     ]
@@ -33,7 +34,7 @@ fn step() -> impl Strategy<Value = Step> {
 /// A random plan of up to six nodes; many are invalid (cycles, unreachable targets) and skipped.
 fn random_plan() -> impl Strategy<Value = String> {
     let node = (
-        0u8..5,
+        0u8..12,
         0usize..6,
         0usize..6,
         prop::collection::vec((0usize..12, 0usize..6), 0..4),
@@ -45,7 +46,11 @@ fn random_plan() -> impl Strategy<Value = String> {
     );
     prop::collection::vec(node, 1..7).prop_map(|nodes| {
         let count = nodes.len();
-        let mut yaml = String::from("version: 1\nnumbers:\n  \"1\":\n    start: n0\n    nodes:\n");
+        let mut yaml = String::from(concat!(
+            "version: 1\nschedules:\n  s:\n    time_zone: Europe/Paris\n",
+            "    hours: { mon-fri: \"09:00-17:00\" }\n    holidays: [\"1970-01-01\"]\n",
+            "numbers:\n  \"1\":\n    start: n0\n    nodes:\n"
+        ));
         for (i, (kind, a, b, options, prompt, invalid, on_timeout, on_failure, retries)) in
             nodes.into_iter().enumerate()
         {
@@ -55,6 +60,38 @@ fn random_plan() -> impl Strategy<Value = String> {
                 1 => writeln!(yaml, "      n{i}: {{ play: p{i}, next: n{a} }}"),
                 2 => writeln!(yaml, "      n{i}: {{ queue: q{i} }}"),
                 3 => writeln!(yaml, "      n{i}: {{ hangup: true }}"),
+                5 => {
+                    let failure = if on_failure {
+                        format!(", on_failure: n{b}")
+                    } else {
+                        String::new()
+                    };
+                    writeln!(
+                        yaml,
+                        "      n{i}:\n        collect: {{ max_digits: 2, min_digits: {retries}, terminator: \"#\", timeout: 1s, into: v, retries: {retries}{failure} }}\n        next: n{a}"
+                    )
+                }
+                6 => writeln!(
+                    yaml,
+                    "      n{i}: {{ set: {{ variables: {{ v: \"1\" }}, language: fr, priority: 3 }}, next: n{a} }}"
+                ),
+                7 => writeln!(
+                    yaml,
+                    "      n{i}:\n        branch:\n          - {{ when: {{ var: {{ name: v, equals: \"1\" }} }}, goto: n{a} }}\n        otherwise: n{b}"
+                ),
+                8 => writeln!(yaml, "      n{i}: {{ goto: n{a} }}"),
+                9 => writeln!(
+                    yaml,
+                    "      n{i}: {{ play: [p{i}, q{i}], barge_in: {prompt}, next: n{a} }}"
+                ),
+                10 => writeln!(
+                    yaml,
+                    "      n{i}: {{ queue: {{ name: q{i}, max_wait: 1m, exit: n{a} }} }}"
+                ),
+                11 => writeln!(
+                    yaml,
+                    "      n{i}: {{ schedule: s, open: n{a}, closed: n{b}, holiday: n{a} }}"
+                ),
                 _ => {
                     let mut menu = format!("timeout: 1s, retries: {retries}");
                     if prompt {
@@ -95,14 +132,10 @@ const BUNDLED: &str = include_str!("../../../dialplans/default.yaml");
 
 /// Drives `ivr` through `steps`, checking the invariants after each; then fires only timeouts
 /// (a silent caller whose media never reports) and checks the IVR finishes.
-fn check(plan: Arc<Dialplan>, number: &str, steps: &[Step]) -> Result<(), TestCaseError> {
+fn check(plan: Arc<Dialplan>, call: CallInfo, steps: &[Step]) -> Result<(), TestCaseError> {
     let t0 = Instant::now();
     let mut now = t0;
-    let Some(mut ivr) = Ivr::start(
-        plan,
-        CallInfo::new(number, "+8613800000000", SystemTime::UNIX_EPOCH),
-        now,
-    ) else {
+    let Some(mut ivr) = Ivr::start(plan, call, now) else {
         return Err(TestCaseError::fail("number missing"));
     };
     let mut ends = 0usize;
@@ -124,7 +157,15 @@ fn check(plan: Arc<Dialplan>, number: &str, steps: &[Step]) -> Result<(), TestCa
         }
         check_invariants(&mut ivr, &mut ends)?;
     }
+    let mut queue_rounds = 0usize;
     for _ in 0..1_000 {
+        // A caller parked in a queue with an exit: the queue lets them go eventually.
+        if ivr.is_queued_with_exit() {
+            queue_rounds += 1;
+            ivr.handle(now, IvrInput::QueueLeft);
+            check_invariants(&mut ivr, &mut ends)?;
+            continue;
+        }
         let Some(deadline) = ivr.poll_timeout() else {
             break;
         };
@@ -132,8 +173,10 @@ fn check(plan: Arc<Dialplan>, number: &str, steps: &[Step]) -> Result<(), TestCa
         ivr.handle_timeout(now);
         check_invariants(&mut ivr, &mut ends)?;
     }
+    // Not finished after many rounds is a plan whose queue exit leads back to a queue: the caller
+    // waits in the queue each round (an "all agents are busy, please hold" loop), not stuck.
     prop_assert!(
-        ivr.is_finished(),
+        ivr.is_finished() || queue_rounds > 0,
         "a silent caller never left node {}",
         ivr.current_node()
     );
@@ -148,13 +191,19 @@ fn check_invariants(ivr: &mut Ivr, ends: &mut usize) -> Result<(), TestCaseError
     }
     for (i, action) in actions.iter().enumerate() {
         if matches!(action, IvrAction::Queue { .. } | IvrAction::Hangup { .. }) {
-            *ends += 1;
             prop_assert_eq!(i, actions.len() - 1, "action after the end: {:?}", actions);
+            // A queue with an exit parks the caller; it is not the end of the IVR.
+            if !ivr.is_queued_with_exit() {
+                *ends += 1;
+            }
         }
     }
     prop_assert!(*ends <= 1, "two ends");
-    // Never stuck: either finished, or a timeout is pending.
-    prop_assert_eq!(ivr.is_finished(), ivr.poll_timeout().is_none());
+    // Never stuck: finished, parked in a queue with an exit, or a timeout is pending.
+    prop_assert_eq!(
+        ivr.is_finished() || ivr.is_queued_with_exit(),
+        ivr.poll_timeout().is_none()
+    );
     if ivr.is_finished() {
         let caller_left = ivr.outcome() == Some(&IvrOutcome::CallerHungUp);
         prop_assert!(
@@ -172,19 +221,27 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
-    fn bundled_plan_never_gets_stuck(steps in prop::collection::vec(step(), 0..40), number in prop::sample::select(vec!["100", "200"])) {
+    fn bundled_plan_never_gets_stuck(
+        steps in prop::collection::vec(step(), 0..40),
+        number in prop::sample::select(vec!["100", "200", "95500"]),
+        caller in prop::sample::select(vec!["13700000000", "013900000002", "01060000000", "alice"]),
+        // Any moment of 2026-2027, so every branch of the 95500 schedule is taken.
+        at in 1_767_225_600u64..1_830_297_600,
+    ) {
         let plan = match Dialplan::parse(BUNDLED, "default.yaml", &ValidationContext::default()) {
             Ok(plan) => Arc::new(plan),
             Err(errors) => return Err(TestCaseError::fail(errors.to_string())),
         };
-        check(plan, number, &steps)?;
+        let arrived = SystemTime::UNIX_EPOCH + Duration::from_secs(at);
+        check(plan, CallInfo::new(number, caller, arrived), &steps)?;
     }
 
     #[test]
     fn any_valid_plan_never_gets_stuck(yaml in random_plan(), steps in prop::collection::vec(step(), 0..40)) {
         // Plans the validator refuses (cycles without input, ...) are not the executor's problem.
         if let Ok(plan) = Dialplan::parse(&yaml, "random.yaml", &ValidationContext::default()) {
-            check(Arc::new(plan), "1", &steps)?;
+            let call = CallInfo::new("1", "13700000000", SystemTime::UNIX_EPOCH);
+            check(Arc::new(plan), call, &steps)?;
         }
     }
 
