@@ -382,7 +382,13 @@ impl NodeKind {
                 targets
             }
             NodeKind::Collect(collect) => {
-                let mut targets = vec![(Edge::Collected, collect.next.as_str())];
+                // Good input needs a digit unless empty input is accepted.
+                let edge = if collect.min_digits > 0 {
+                    Edge::Collected
+                } else {
+                    Edge::Next
+                };
+                let mut targets = vec![(edge, collect.next.as_str())];
                 if let Some(target) = &collect.on_failure {
                     targets.push((Edge::Failure, target));
                 }
