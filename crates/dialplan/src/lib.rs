@@ -155,12 +155,12 @@
 //!
 //! ```yaml
 //! to_french: { queue: { name: support, skills: { french: 6 }, preferred_skills: { billing: 3 },
-//!                       priority: 5, max_wait: 5m, exit: offer_callback } }
+//!                       priority: 5, max_wait: 5m, callback_offer: 2m, exit: offer_callback } }
 //! ```
 //!
 //! `skills` are required (every one, at the given minimum proficiency 1-10), `preferred_skills`
-//! only rank agents, `priority` replaces the queue's (higher is served first) and `max_wait` the
-//! queue's longest wait. With `exit`, a caller the queue lets go (max wait) comes back into the
+//! only rank agents, `priority` replaces the queue's (higher is served first), `max_wait` the
+//! queue's longest wait and `callback_offer` the queue's wait before a callback is offered. With `exit`, a caller the queue lets go (max wait) comes back into the
 //! dialplan at that node instead of being hung up.
 //!
 //! **Hanging up.** `hangup: true` ends the call normally; a cause says more: `busy` (486 before
@@ -206,6 +206,7 @@
 //! assert!(ivr.is_finished());
 //! ```
 
+mod check;
 mod condition;
 mod duration;
 mod e164;
@@ -219,6 +220,7 @@ mod yaml;
 
 use std::path::Path;
 
+pub use check::{check, check_file, CheckContext, CheckReport, PromptFiles, QueueDefaults};
 pub use condition::{Condition, Pattern, TimeWindow, VariableTest};
 pub use duration::{format_duration, parse_duration, DurationError};
 pub use e164::{comparable, normalize, CountryCode, E164Error, NumberList};

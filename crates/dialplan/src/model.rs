@@ -314,6 +314,8 @@ pub struct QueueOptions {
     pub preferred_skills: BTreeMap<String, u8>,
     /// How long the caller may wait before leaving the queue, instead of the queue's.
     pub max_wait: Option<Duration>,
+    /// How long the caller waits before being offered a callback, instead of the queue's.
+    pub callback_offer: Option<Duration>,
 }
 
 /// Lowest proficiency a queue node may ask for.

@@ -47,7 +47,7 @@ fn a_plain_queue_name_asks_for_nothing_more() {
 #[test]
 fn every_option_is_read() {
     let (queue, opts) = options(
-        "{ name: support, priority: -2, skills: { french: 6, billing: 1 }, preferred_skills: { english: 10 }, max_wait: 90s }",
+        "{ name: support, priority: -2, skills: { french: 6, billing: 1 }, preferred_skills: { english: 10 }, max_wait: 90s, callback_offer: 2m }",
     );
     assert_eq!(queue, "support");
     assert_eq!(
@@ -57,6 +57,7 @@ fn every_option_is_read() {
             skills: skills(&[("french", 6), ("billing", 1)]),
             preferred_skills: skills(&[("english", 10)]),
             max_wait: Some(Duration::from_secs(90)),
+            callback_offer: Some(Duration::from_secs(120)),
         }
     );
     // Only the name: the queue's defaults for the rest.
@@ -113,6 +114,10 @@ fn bad_options_are_reported_where_they_are_written() {
     assert_eq!(
         errors("{ name: support, max_wait: 0s }"),
         ["dialplans/test.yaml:6:46: max_wait must be longer than zero"]
+    );
+    assert_eq!(
+        errors("{ name: support, callback_offer: 0s }"),
+        ["dialplans/test.yaml:6:52: callback_offer must be longer than zero"]
     );
     assert_eq!(
         errors("{ name: support, skils: { french: 5 } }"),

@@ -211,6 +211,7 @@ impl CallAttributes {
             skills,
             preferred_skills: node.preferred_skills.clone(),
             max_wait: node.max_wait,
+            callback_offer: node.callback_offer,
         }
     }
 }

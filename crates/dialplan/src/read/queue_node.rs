@@ -14,11 +14,13 @@ const QUEUE_KEYS: &[&str] = &[
     "skills",
     "preferred_skills",
     "max_wait",
+    "callback_offer",
     "exit",
 ];
 
 impl Reader<'_, '_> {
-    /// `queue: name` or `queue: { name, priority, skills, preferred_skills, max_wait, exit }`.
+    /// `queue: name` or
+    /// `queue: { name, priority, skills, preferred_skills, max_wait, callback_offer, exit }`.
     pub(super) fn queue_node(
         &mut self,
         read: &mut ReadNumber,
@@ -59,7 +61,11 @@ impl Reader<'_, '_> {
         };
         let max_wait = match fields.get("max_wait") {
             None => Some(None),
-            Some((_, v)) => self.max_wait(v).map(Some),
+            Some((_, v)) => self.positive_duration(v, "max_wait").map(Some),
+        };
+        let callback_offer = match fields.get("callback_offer") {
+            None => Some(None),
+            Some((_, v)) => self.positive_duration(v, "callback_offer").map(Some),
         };
         let exit = match fields.get("exit") {
             None => Some(None),
@@ -72,6 +78,7 @@ impl Reader<'_, '_> {
                 skills: skills?,
                 preferred_skills: preferred_skills?,
                 max_wait: max_wait?,
+                callback_offer: callback_offer?,
             },
             exit?,
         ))
@@ -139,7 +146,8 @@ impl Reader<'_, '_> {
         ok.then_some(skills)
     }
 
-    fn max_wait(&mut self, value: &yaml::Node) -> Option<Duration> {
+    /// A duration longer than zero, for the setting `what`.
+    fn positive_duration(&mut self, value: &yaml::Node, what: &str) -> Option<Duration> {
         let text = self.text(value, "a duration such as `5m` or `90s`")?;
         match parse_duration(&text) {
             Err(error) => {
@@ -148,7 +156,7 @@ impl Reader<'_, '_> {
             }
             Ok(wait) if wait.is_zero() => {
                 self.diags
-                    .error(value.pos, "max_wait must be longer than zero".to_string());
+                    .error(value.pos, format!("{what} must be longer than zero"));
                 None
             }
             Ok(wait) => Some(wait),

@@ -369,6 +369,7 @@ impl RouterTask {
                     required: requirements(&node.skills),
                     preferred: requirements(&node.preferred_skills),
                     max_wait: node.max_wait,
+                    callback_offer: node.callback_offer,
                     ..EnqueueOptions::default()
                 };
                 let cmd = Command::EnqueueWith {
