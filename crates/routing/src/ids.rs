@@ -1,18 +1,25 @@
 //! Identifiers of agents, queues and calls.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 /// The configured name of an agent (e.g. its SIP user part).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct AgentId(pub String);
+///
+/// Shared text: a clone (into every event and timer) counts a reference, it copies nothing.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AgentId(pub Arc<str>);
 
-/// The configured name of a queue.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct QueueId(pub String);
+/// The configured name of a queue (shared text, like [`AgentId`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct QueueId(pub Arc<str>);
+
+impl Default for QueueId {
+    fn default() -> Self {
+        Self(Arc::from(""))
+    }
+}
 
 /// hotline's own id of a call: the server passes its UUID as a `u128`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -22,7 +29,7 @@ pub struct CallId(pub u128);
 impl AgentId {
     /// Builds an agent id from anything string-like.
     pub fn new(id: impl Into<String>) -> Self {
-        Self(id.into())
+        Self(Arc::from(id.into()))
     }
 
     /// The id as a string slice.
@@ -34,7 +41,7 @@ impl AgentId {
 impl QueueId {
     /// Builds a queue id from anything string-like.
     pub fn new(id: impl Into<String>) -> Self {
-        Self(id.into())
+        Self(Arc::from(id.into()))
     }
 
     /// The id as a string slice.
@@ -42,6 +49,28 @@ impl QueueId {
         &self.0
     }
 }
+
+/// Serializes and deserializes an id type as its plain string.
+macro_rules! string_serde {
+    ($($id:ty),*) => {$(
+        impl serde::Serialize for $id {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $id {
+            fn deserialize<D: serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                <String as serde::Deserialize>::deserialize(deserializer).map(Self::new)
+            }
+        }
+    )*};
+}
+pub(crate) use string_serde;
+
+string_serde!(AgentId, QueueId);
 
 impl fmt::Display for AgentId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -2,18 +2,21 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-/// The configured name of a skill (e.g. `french`, `billing`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct SkillId(pub String);
+/// The configured name of a skill (e.g. `french`, `billing`); shared text, like
+/// [`crate::AgentId`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SkillId(pub Arc<str>);
+
+crate::ids::string_serde!(SkillId);
 
 impl SkillId {
     /// Builds a skill id from anything string-like.
     pub fn new(id: impl Into<String>) -> Self {
-        Self(id.into())
+        Self(Arc::from(id.into()))
     }
 
     /// The id as a string slice.

@@ -62,7 +62,7 @@ fn serve(sim: &mut Sim, call: u128, queue_name: &str) -> String {
     let who = offers[0].1.clone();
     sim.answer(call, who.as_str());
     sim.end(call);
-    who.0
+    who.to_string()
 }
 
 #[test]

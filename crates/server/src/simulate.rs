@@ -133,7 +133,7 @@ fn simulate_and_print(args: &SimulateArgs) -> Result<()> {
         theory: theory(&sim),
         report,
         parameters: sim,
-        queue: queue.0,
+        queue: queue.to_string(),
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&output)?);
