@@ -44,6 +44,8 @@ pub use types::{
 enum State {
     /// A `play` node's prompts are playing: the one at `index` now.
     Playing { index: usize },
+    /// A `say` node's words are playing: the one at `index` now.
+    Saying { words: Vec<String>, index: usize },
     /// A menu is active; `failures` attempts were used up so far.
     Menu { phase: InputPhase, failures: u32 },
     /// A collect node is active with the digits received so far in this attempt.
@@ -238,6 +240,7 @@ impl Ivr {
         matches!(
             self.state,
             State::Playing { .. }
+                | State::Saying { .. }
                 | State::Menu {
                     phase: InputPhase::Prompt(_) | InputPhase::Notice,
                     ..
@@ -372,6 +375,18 @@ impl Ivr {
                     self.state = State::Playing { index: 0 };
                     return;
                 }
+                NodeKind::Say(say) => {
+                    self.answer();
+                    self.typeahead.clear();
+                    let words = self.words(say);
+                    let Some(first) = words.first() else {
+                        target.clone_from(&say.next);
+                        continue;
+                    };
+                    self.play(now, first, false);
+                    self.state = State::Saying { words, index: 0 };
+                    return;
+                }
                 NodeKind::Menu(menu) => {
                     self.answer();
                     if !self.typeahead.is_empty() {
@@ -424,6 +439,14 @@ impl Ivr {
         self.broken();
     }
 
+    /// The prompt names a `say` node speaks now, in the call's language; none (the node is
+    /// skipped) when its variable does not hold a value it can speak.
+    fn words(&self, say: &crate::model::Say) -> Vec<String> {
+        let value = self.attributes.interpolate(&say.value);
+        let language = crate::say::SayLanguage::of(self.attributes.language.as_deref());
+        crate::say::say(say.kind, &value, language).unwrap_or_default()
+    }
+
     /// Feeds the digits kept from a barge-in `play` to the node now listening, while it listens.
     fn replay_typeahead(&mut self, now: Instant) {
         let digits: Vec<char> = self.typeahead.drain(..).collect();
@@ -431,7 +454,7 @@ impl Ivr {
             let listening = match &self.state {
                 State::Menu { .. } | State::Collect { .. } => true,
                 State::Playing { .. } => self.current_play().is_some_and(|p| p.barge_in),
-                State::Queued { .. } | State::Done(_) => false,
+                State::Saying { .. } | State::Queued { .. } | State::Done(_) => false,
             };
             if !listening {
                 break;
@@ -525,6 +548,19 @@ impl Ivr {
                     None => self.goto(now, play.next),
                 }
             }
+            State::Saying { words, index } => match words.get(index + 1) {
+                Some(word) => {
+                    self.play(now, word, false);
+                    self.state = State::Saying {
+                        index: index + 1,
+                        words,
+                    };
+                }
+                None => match self.current().map(|node| node.kind) {
+                    Some(NodeKind::Say(say)) => self.goto(now, say.next),
+                    _ => self.broken(),
+                },
+            },
             State::Menu { phase, failures } => {
                 let Some(menu) = self.current_menu() else {
                     return self.broken();
@@ -561,7 +597,8 @@ impl Ivr {
         }
         match self.state.clone() {
             State::Done(_) => {}
-            State::Queued { .. } => self
+            // A spoken value is short and not a menu: keys pressed meanwhile are dropped.
+            State::Queued { .. } | State::Saying { .. } => self
                 .actions
                 .push_back(IvrAction::DigitIgnored { digit, node }),
             State::Playing { .. } => {

@@ -214,6 +214,7 @@ mod error;
 mod exec;
 mod model;
 mod read;
+pub mod say;
 mod schedule;
 mod validate;
 mod yaml;
@@ -230,10 +231,11 @@ pub use exec::{
 };
 pub use model::{
     Assignment, Branch, Collect, Dialplan, Edge, HangupCause, Menu, Node, NodeKind, Number, Play,
-    QueueOptions, Rule, DEFAULT_MENU_RETRIES, DEFAULT_MENU_TIMEOUT, MAX_COLLECT_DIGITS,
+    QueueOptions, Rule, Say, DEFAULT_MENU_RETRIES, DEFAULT_MENU_TIMEOUT, MAX_COLLECT_DIGITS,
     MAX_MENU_RETRIES, MAX_MENU_TIMEOUT, MAX_PROFICIENCY, MIN_MENU_TIMEOUT, MIN_PROFICIENCY,
 };
 pub use read::VERSION;
+pub use say::{SayKind, SayLanguage};
 pub use schedule::{Hours, Schedule, ScheduleStatus};
 pub use validate::ValidationContext;
 

@@ -100,6 +100,8 @@ pub enum NodeKind {
     },
     /// Play prompts one after another, then go on.
     Play(Play),
+    /// Speak a value (digits, a number, a duration, a queue position) in the call's language.
+    Say(Say),
     /// Collect one digit and branch on it.
     Menu(Menu),
     /// Collect several digits into a variable.
@@ -155,6 +157,17 @@ pub struct Play {
     /// Without barge-in, digits pressed meanwhile are dropped.
     pub barge_in: bool,
     /// The node that follows.
+    pub next: String,
+}
+
+/// A `say` node: a value spoken from number prompts (see [`crate::say`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Say {
+    /// The value: a literal or `${variable}`, interpolated when the node runs.
+    pub value: String,
+    /// How the value is spoken.
+    pub kind: crate::say::SayKind,
+    /// The node that follows (also when the value cannot be spoken).
     pub next: String,
 }
 
@@ -364,6 +377,7 @@ impl NodeKind {
         match self {
             NodeKind::Answer { next }
             | NodeKind::Play(Play { next, .. })
+            | NodeKind::Say(Say { next, .. })
             | NodeKind::Set { next, .. }
             | NodeKind::Goto { next } => vec![(Edge::Next, next)],
             NodeKind::Menu(menu) => {
@@ -426,6 +440,7 @@ impl NodeKind {
     pub fn prompts(&self) -> Vec<&str> {
         match self {
             NodeKind::Play(play) => play.prompts.iter().map(String::as_str).collect(),
+            NodeKind::Say(say) => crate::say::vocabulary(say.kind),
             NodeKind::Menu(menu) => menu
                 .prompts
                 .iter()

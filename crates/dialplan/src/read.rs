@@ -15,6 +15,7 @@ mod collect;
 mod lists;
 mod menu;
 mod queue_node;
+mod say_node;
 mod schedules;
 mod set_node;
 
@@ -29,6 +30,7 @@ const NUMBER_KEYS: &[&str] = &["start", "nodes", "description"];
 enum Action {
     Answer,
     Play,
+    Say,
     Menu,
     Collect,
     Set,
@@ -40,9 +42,10 @@ enum Action {
 }
 
 impl Action {
-    const ALL: [Action; 10] = [
+    const ALL: [Action; 11] = [
         Action::Answer,
         Action::Play,
+        Action::Say,
         Action::Menu,
         Action::Collect,
         Action::Set,
@@ -57,6 +60,7 @@ impl Action {
         match self {
             Action::Answer => "answer",
             Action::Play => "play",
+            Action::Say => "say",
             Action::Menu => "menu",
             Action::Collect => "collect",
             Action::Set => "set",
@@ -71,7 +75,7 @@ impl Action {
     /// Keys besides the action key a node of this kind takes.
     fn extra_keys(self) -> &'static [&'static str] {
         match self {
-            Action::Answer | Action::Collect | Action::Set => &["next"],
+            Action::Answer | Action::Collect | Action::Set | Action::Say => &["next"],
             Action::Play => &["next", "barge_in"],
             Action::Branch => &["otherwise"],
             Action::Schedule => &["open", "closed", "holiday"],
@@ -83,6 +87,7 @@ impl Action {
 const NODE_KEYS: &[&str] = &[
     "answer",
     "play",
+    "say",
     "menu",
     "collect",
     "set",
@@ -363,6 +368,13 @@ impl Reader<'_, '_> {
                     })),
                     _ => None,
                 }
+            }
+            Action::Say => {
+                let said = self.say_node(from, value);
+                let next = self.next(read, from, &what, action, name.pos, next);
+                said.zip(next).map(|((value, kind), next)| {
+                    NodeKind::Say(crate::model::Say { value, kind, next })
+                })
             }
             Action::Menu => self.menu(read, from, action_key, value).map(NodeKind::Menu),
             Action::Collect => {
