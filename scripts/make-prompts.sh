@@ -1,32 +1,105 @@
 #!/usr/bin/env bash
-# Regenerates the bundled English prompts (8 kHz, mono, 16-bit PCM WAV) with espeak-ng and sox.
-# Usage: scripts/make-prompts.sh   (needs: apt-get install -y espeak-ng sox)
+# Regenerates the bundled prompts (8 kHz, mono, 16-bit PCM WAV) with espeak-ng and sox:
+# prompts/en (English) and prompts/zh-CN (Mandarin, espeak-ng's `cmn` voice), each with the
+# service prompts, the words `say` builds numbers, durations and queue positions from, and the
+# queue announcements. Usage: scripts/make-prompts.sh   (needs: apt-get install -y espeak-ng sox)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=prompts/en
-mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-say() { # name text
-  espeak-ng -v en-us -s 150 -w "$tmp/$1.raw.wav" "$2"
-  sox "$tmp/$1.raw.wav" -r 8000 -c 1 -b 16 -e signed-integer "$out/$1.wav" norm -3
+voice_en=en-us
+voice_zh=cmn
+
+# speak <folder> <voice> <name> <text>: a sentence, as spoken.
+speak() {
+  espeak-ng -v "$2" -s 150 -w "$tmp/raw.wav" "$4"
+  sox -D "$tmp/raw.wav" -r 8000 -c 1 -b 16 -e signed-integer "prompts/$1/$3.wav" norm -3
 }
 
-say greeting "Thank you for calling. For support, press 1. For billing, press 2."
-say invalid "Sorry, that is not a valid choice."
-say goodbye "Thank you for calling. Goodbye."
-say please_hold "Please hold. Your call is important to us."
+# word <folder> <voice> <name> <text>: a word `say` strings together, leading and trailing
+# silence cut so numbers flow, with 60 ms of pause after it.
+word() {
+  espeak-ng -v "$2" -s 160 -w "$tmp/raw.wav" "$4"
+  sox -D "$tmp/raw.wav" -r 8000 -c 1 -b 16 -e signed-integer "prompts/$1/$3.wav" \
+    silence 1 0.02 1% reverse silence 1 0.02 1% reverse norm -3 pad 0 0.06
+}
+
+mkdir -p prompts/en prompts/zh-CN
+
+# English.
+en() { speak en "$voice_en" "$@"; }
+en greeting "Thank you for calling. For support, press 1. For billing, press 2."
+en invalid "Sorry, that is not a valid choice."
+en goodbye "Thank you for calling. Goodbye."
+en please_hold "Please hold. Your call is important to us."
 # Number 95500 of the bundled dialplan.
-say services "Welcome to the service line. For customer service, press 1. For billing, press 2."
-say closed "Our service hours are nine to six, Monday to Friday, and nine to noon on Saturday. Please call again then. Goodbye."
-say holiday "Our service center is closed for the holiday. Please call again on the next working day. Goodbye."
-say refused "We are unable to take your call."
+en services "Welcome to the service line. For customer service, press 1. For billing, press 2."
+en closed "Our service hours are nine to six, Monday to Friday, and nine to noon on Saturday. Please call again then. Goodbye."
+en holiday "Our service center is closed for the holiday. Please call again on the next working day. Goodbye."
+en refused "We are unable to take your call."
+# Queue announcements.
+en estimated_wait "Your estimated wait is"
+en queue_message "Thank you for waiting. An agent will be with you shortly."
+
+enw() { word en "$voice_en" "$@"; }
+ones=(zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen
+  fifteen sixteen seventeen eighteen nineteen)
+for n in "${!ones[@]}"; do enw "num_$n" "${ones[$n]}"; done
+tens=([2]=twenty [3]=thirty [4]=forty [5]=fifty [6]=sixty [7]=seventy [8]=eighty [9]=ninety)
+for n in "${!tens[@]}"; do enw "num_${n}0" "${tens[$n]}"; done
+enw hundred "hundred"
+enw thousand "thousand"
+enw million "million"
+enw about "about"
+enw minute "minute"
+enw minutes "minutes"
+enw hour "hour"
+enw hours "hours"
+enw less_than_a_minute "less than a minute"
+enw position_prefix "You are number"
+enw position_suffix "in the queue"
+
+# Mandarin.
+zh() { speak zh-CN "$voice_zh" "$@"; }
+zh greeting "感谢您的来电。技术支持请按1，账单查询请按2。"
+zh invalid "对不起，您的选择无效。"
+zh goodbye "感谢您的来电，再见。"
+zh please_hold "请稍候，您的来电对我们很重要。"
+zh services "欢迎致电服务热线。客户服务请按1，账单查询请按2。"
+zh closed "我们的服务时间是周一至周五九点到十八点，周六九点到十二点。请在服务时间内再次来电。再见。"
+zh holiday "节假日期间服务中心暂停服务。请在下一个工作日再次来电。再见。"
+zh refused "很抱歉，我们无法接听您的来电。"
+zh estimated_wait "您的预计等待时间为"
+zh queue_message "感谢您的耐心等待，我们将尽快为您服务。"
+
+zhw() { word zh-CN "$voice_zh" "$@"; }
+digits=(零 一 二 三 四 五 六 七 八 九 十)
+for n in "${!digits[@]}"; do zhw "num_$n" "${digits[$n]}"; done
+zhw liang "两"
+zhw hundred "百"
+zhw thousand "千"
+zhw ten_thousand "万"
+zhw about "大约"
+zhw minute "分钟"
+zhw minutes "分钟"
+zhw hour "小时"
+zhw hours "小时"
+zhw less_than_a_minute "不到一分钟"
+zhw position_prefix "您排在第"
+zhw position_suffix "位"
+
+# The language menu of 95500, the same in both folders: each choice in its own language.
+espeak-ng -v "$voice_zh" -s 150 -w "$tmp/zh.wav" "中文服务请按1。"
+espeak-ng -v "$voice_en" -s 150 -w "$tmp/en.wav" "For English, press 2."
+sox -D "$tmp/zh.wav" "$tmp/en.wav" -r 8000 -c 1 -b 16 -e signed-integer prompts/en/language_menu.wav norm -3
+cp prompts/en/language_menu.wav prompts/zh-CN/language_menu.wav
 
 # Music on hold: a gentle two-chord loop, 8 seconds, seamless when repeated.
+out=prompts/en
 sox -n -r 8000 -c 1 -b 16 -e signed-integer "$out/moh.wav" \
   synth 2 sine 261.63 sine 329.63 sine 392.00 : synth 2 sine 220 sine 261.63 sine 329.63 \
   : synth 2 sine 174.61 sine 220 sine 261.63 : synth 2 sine 196 sine 246.94 sine 293.66 \
   remix - fade q 0.05 0 0.05 vol 0.25 2>/dev/null \
   || sox -n -r 8000 -c 1 -b 16 -e signed-integer "$out/moh.wav" synth 8 sine 330 vol 0.2
-ls -l "$out"
+du -sh prompts/en prompts/zh-CN
