@@ -37,6 +37,8 @@ pub struct DialplanError {
     pub message: String,
     /// Error (refused) or warning (loaded anyway).
     pub severity: Severity,
+    /// What would likely fix it (`did you mean `timeout`?`), when something helps.
+    pub hint: Option<String>,
 }
 
 impl DialplanError {
@@ -47,7 +49,14 @@ impl DialplanError {
             column: pos.column,
             message,
             severity,
+            hint: None,
         }
+    }
+
+    /// The same diagnostic with a hint.
+    pub(crate) fn with_hint(mut self, hint: Option<String>) -> Self {
+        self.hint = hint;
+        self
     }
 }
 
@@ -57,7 +66,20 @@ impl fmt::Display for DialplanError {
         if self.severity == Severity::Warning {
             f.write_str("warning: ")?;
         }
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "; {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        })
     }
 }
 
@@ -159,6 +181,30 @@ impl<'a> Diagnostics<'a> {
         ));
     }
 
+    /// Records an error at `pos` with what would likely fix it.
+    pub(crate) fn error_with_hint(
+        &mut self,
+        pos: Pos,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        self.errors.push(
+            DialplanError::new(self.file, pos, Severity::Error, message.into()).with_hint(hint),
+        );
+    }
+
+    /// Records a warning at `pos` with what would likely fix it.
+    pub(crate) fn warning_with_hint(
+        &mut self,
+        pos: Pos,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        self.warnings.push(
+            DialplanError::new(self.file, pos, Severity::Warning, message.into()).with_hint(hint),
+        );
+    }
+
     /// Records a warning at `pos`.
     pub(crate) fn warning(&mut self, pos: Pos, message: impl Into<String>) {
         self.warnings.push(DialplanError::new(
@@ -172,6 +218,14 @@ impl<'a> Diagnostics<'a> {
     /// How many errors were recorded so far.
     pub(crate) fn error_count(&self) -> usize {
         self.errors.len()
+    }
+
+    /// Every error and warning, sorted by position (errors first at the same position).
+    pub(crate) fn into_all(self) -> Vec<DialplanError> {
+        let mut all = self.errors;
+        all.extend(self.warnings);
+        all.sort_by_key(|e| (e.line, e.column, e.severity));
+        all
     }
 
     /// The errors if any, else the warnings sorted by position.

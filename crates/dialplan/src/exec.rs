@@ -87,6 +87,8 @@ pub struct Ivr {
     typeahead: VecDeque<char>,
     timer: Option<(Instant, IvrTimer)>,
     actions: VecDeque<IvrAction>,
+    /// Every node entered, in order, when traced (`hotline dialplan simulate`); `None` on calls.
+    trail: Option<Vec<String>>,
 }
 
 impl Ivr {
@@ -96,6 +98,25 @@ impl Ivr {
     /// Starts the IVR of the dialed number, entering its start node; `None` if the plan has no
     /// such number (the server answers 404).
     pub fn start(plan: Arc<Dialplan>, call: CallInfo, now: Instant) -> Option<Ivr> {
+        Ivr::start_inner(plan, call, now, None)
+    }
+
+    /// Like [`Ivr::start`], also recording every node entered (see [`Ivr::take_trail`]).
+    pub fn start_traced(plan: Arc<Dialplan>, call: CallInfo, now: Instant) -> Option<Ivr> {
+        Ivr::start_inner(plan, call, now, Some(Vec::new()))
+    }
+
+    /// The nodes entered since the last call, in order; empty unless started traced.
+    pub fn take_trail(&mut self) -> Vec<String> {
+        self.trail.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    fn start_inner(
+        plan: Arc<Dialplan>,
+        call: CallInfo,
+        now: Instant,
+        trail: Option<Vec<String>>,
+    ) -> Option<Ivr> {
         let start = plan.number(&call.dialed)?.start.clone();
         let caller = comparable(&call.caller, plan.country());
         let mut ivr = Ivr {
@@ -112,6 +133,7 @@ impl Ivr {
             typeahead: VecDeque::new(),
             timer: None,
             actions: VecDeque::new(),
+            trail,
         };
         ivr.goto(now, start);
         Some(ivr)
@@ -319,6 +341,9 @@ impl Ivr {
         // Validation rules out cycles that need no input; the bound only guards against a bug.
         for _ in 0..=number.nodes.len() {
             self.node.clone_from(&target);
+            if let Some(trail) = &mut self.trail {
+                trail.push(target.clone());
+            }
             let Some(node) = number.nodes.get(&target) else {
                 break;
             };

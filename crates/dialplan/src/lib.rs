@@ -216,6 +216,7 @@ mod model;
 mod read;
 pub mod say;
 mod schedule;
+mod simulate;
 mod validate;
 mod yaml;
 
@@ -237,6 +238,7 @@ pub use model::{
 pub use read::VERSION;
 pub use say::{SayKind, SayLanguage};
 pub use schedule::{Hours, Schedule, ScheduleStatus};
+pub use simulate::{simulate, SimulatedCall, Simulation, SimulationEnd, Step};
 pub use validate::ValidationContext;
 
 use error::Diagnostics;

@@ -707,9 +707,10 @@ impl Reader<'_, '_> {
                     Some(near) => format!("did you mean `{near}`?"),
                     None => format!("expected one of: {}", allowed.join(", ")),
                 };
-                self.diags.error(
+                self.diags.error_with_hint(
                     key.pos,
-                    format!("unknown key `{}` in {what}; {hint}", key.text),
+                    format!("unknown key `{}` in {what}", key.text),
+                    Some(hint),
                 );
             }
         }
@@ -750,8 +751,14 @@ fn is_number(text: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "+*#._-".contains(c))
 }
 
+/// The name nearest to a misspelt one, close enough for a "did you mean" (at most two edits, and
+/// at most one edit per three characters so short names do not all look alike).
+pub(crate) fn closest_name<'a>(word: &str, names: &[&'a str]) -> Option<&'a str> {
+    closest(word, names).filter(|near| edit_distance(word, near) * 3 <= word.chars().count())
+}
+
 /// The allowed key nearest to a misspelt one (at most two edits away).
-fn closest<'a>(word: &str, allowed: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(word: &str, allowed: &[&'a str]) -> Option<&'a str> {
     allowed
         .iter()
         .map(|candidate| (edit_distance(word, candidate), *candidate))

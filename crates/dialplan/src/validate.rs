@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{Diagnostics, Pos};
 use crate::model::Number;
-use crate::read::{ReadFile, ReadNumber};
+use crate::read::{closest_name, ReadFile, ReadNumber};
 
 /// What the dialplan is checked against beyond itself. Both sets are optional so a dialplan can
 /// be checked without a server configuration (`hotline dialplan check FILE`).
@@ -79,9 +79,12 @@ pub(crate) fn validate(
         targets.extend(read.start.iter());
         for target in targets {
             if !read.declared.contains_key(&target.value) {
-                diags.error(
+                let names: Vec<&str> = read.declared.keys().map(String::as_str).collect();
+                diags.error_with_hint(
                     target.pos,
                     format!("unknown node `{}` in number `{number}`", target.value),
+                    closest_name(&target.value, &names)
+                        .map(|near| format!("did you mean `{near}`?")),
                 );
             }
         }

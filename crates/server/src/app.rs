@@ -2,8 +2,6 @@
 //! endpoint, the reloads (SIGHUP, file watch) and the HTTP server, and shuts them down in order
 //! on SIGINT/SIGTERM.
 
-use std::path::Path;
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,37 +20,6 @@ use crate::prompts::PromptLibrary;
 use crate::recovery::{self, RecoveryState};
 use crate::reload::Reloader;
 use crate::{kpi_task, router_task, ServeArgs};
-
-/// `hotline dialplan check FILE`.
-pub fn check_dialplan(file: &Path, config: Option<&Path>) -> ExitCode {
-    let mut ctx = ValidationContext::default();
-    if let Some(config_path) = config {
-        match Config::load(config_path) {
-            Ok(cfg) => ctx.queues = Some(cfg.queues.keys().cloned().collect()),
-            Err(e) => {
-                eprintln!("{e:#}");
-                return ExitCode::FAILURE;
-            }
-        }
-    }
-    match Dialplan::load(file, &ctx) {
-        Ok(plan) => {
-            for warning in plan.warnings() {
-                eprintln!("{warning}");
-            }
-            println!(
-                "{}: ok ({} numbers)",
-                file.display(),
-                plan.numbers().count()
-            );
-            ExitCode::SUCCESS
-        }
-        Err(errors) => {
-            eprintln!("{errors}");
-            ExitCode::FAILURE
-        }
-    }
-}
 
 /// `hotline serve`.
 pub async fn serve(args: ServeArgs) -> Result<()> {

@@ -4,6 +4,7 @@ mod app;
 mod bench_routing;
 mod call;
 mod config;
+mod dialplan_cli;
 mod dialplan_reload;
 mod endpoint;
 mod http;
@@ -13,8 +14,8 @@ mod metrics;
 mod prompts;
 mod recovery;
 mod redact;
-mod reload;
 mod registrar;
+mod reload;
 mod router_task;
 mod routing_config;
 mod simulate;
@@ -82,22 +83,20 @@ pub struct ServeArgs {
 
 #[derive(Subcommand)]
 enum DialplanCommand {
-    /// Validate a dialplan; errors print as file:line:column: message.
-    Check {
-        /// The dialplan file.
-        file: PathBuf,
-        /// Also check queue names against this config.
-        #[arg(long)]
-        config: Option<PathBuf>,
-    },
+    /// Check dialplans: every problem as file:line:column: error|warning: message, with hints;
+    /// exits 0 when there is no error.
+    Check(dialplan_cli::CheckArgs),
+    /// Walk one call through a dialplan without a phone: nodes, prompts, where it ends.
+    Simulate(dialplan_cli::SimulateArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Commands::Dialplan {
-            command: DialplanCommand::Check { file, config },
-        } => app::check_dialplan(&file, config.as_deref()),
+        Commands::Dialplan { command } => match command {
+            DialplanCommand::Check(args) => dialplan_cli::check(&args),
+            DialplanCommand::Simulate(args) => dialplan_cli::simulate_call(&args),
+        },
         Commands::Simulate(args) => simulate::run(args),
         Commands::Bench { command } => bench_routing::run(command),
         Commands::Serve(args) => {

@@ -1,0 +1,511 @@
+//! `hotline dialplan simulate`: one call walked through a dialplan without a phone, by the real
+//! executor. The caller listens to every prompt to its end and presses the given keys one by one
+//! whenever the flow waits for input; once the keys run out (or where a key is left out) the
+//! wait times out. Time moves only by those timeouts, from the given arrival time.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use crate::duration::format_duration;
+use crate::exec::{CallInfo, HangupReason, Ivr, IvrAction, IvrInput, IvrTimer};
+use crate::model::{Dialplan, HangupCause, QueueOptions};
+
+/// Most inputs fed to one simulated call: a validated plan cannot loop without input, and every
+/// input is a key or a timeout, so this only stops a caller who keeps retrying a menu forever.
+const MAX_INPUTS: usize = 1_000;
+
+/// The call to simulate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimulatedCall {
+    /// The dialed number.
+    pub to: String,
+    /// The caller's number, in any form (compared in E.164).
+    pub from: String,
+    /// When the call arrives (schedules and time conditions read it).
+    pub at: SystemTime,
+    /// The caller's keys in order; `None` lets that wait time out instead.
+    pub keys: Vec<Option<char>>,
+}
+
+/// One thing that happened on the simulated call, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// The call entered this node.
+    Node(String),
+    /// The call was answered.
+    Answer,
+    /// A prompt played (to its end, or until a key stopped it).
+    Play {
+        /// The prompt name.
+        prompt: String,
+        /// The language a `set` node chose; `None`: the server's.
+        language: Option<String>,
+    },
+    /// A menu took a key and went on to `next`.
+    Key {
+        /// The key.
+        key: char,
+        /// The menu node.
+        node: String,
+        /// Where it leads.
+        next: String,
+    },
+    /// A menu had no option for the key.
+    WrongKey {
+        /// The key.
+        key: char,
+        /// The menu node.
+        node: String,
+    },
+    /// A key pressed while nothing listened (a prompt without barge-in).
+    IgnoredKey {
+        /// The key.
+        key: char,
+        /// The node playing.
+        node: String,
+    },
+    /// A menu waited its timeout without a key.
+    Timeout {
+        /// The menu node.
+        node: String,
+    },
+    /// A collect node stored the keys in a variable.
+    Collected {
+        /// The collect node.
+        node: String,
+        /// The variable.
+        variable: String,
+        /// The keys.
+        value: String,
+    },
+    /// A collect node refused the input (empty when it timed out).
+    InputRejected {
+        /// The collect node.
+        node: String,
+        /// The keys (empty: none came).
+        input: String,
+    },
+}
+
+/// Where the simulated call ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SimulationEnd {
+    /// The call went to a queue.
+    Queue {
+        /// The queue name.
+        queue: String,
+        /// Priority, skills and max wait as the node and `set` nodes gave them.
+        options: QueueOptions,
+        /// Data the queue entry carries.
+        data: BTreeMap<String, String>,
+        /// Where a caller the queue lets go comes back, if anywhere.
+        exit: Option<String>,
+    },
+    /// A `hangup` node hung up.
+    Hangup {
+        /// The cause.
+        cause: HangupCause,
+    },
+    /// A menu or collect gave up after the caller pressed nothing.
+    TimedOut {
+        /// The node.
+        node: String,
+        /// Attempts used.
+        attempts: u32,
+    },
+    /// A menu or collect gave up after wrong input.
+    Failed {
+        /// The node.
+        node: String,
+        /// Attempts used.
+        attempts: u32,
+    },
+    /// The executor hung up for another reason (a queue let the call go without an exit).
+    HungUp {
+        /// Why.
+        reason: HangupReason,
+    },
+    /// The plan has no such number (the server answers 404).
+    NoSuchNumber,
+    /// The caller kept going round for [`MAX_INPUTS`] inputs.
+    TooLong,
+}
+
+/// The whole walk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Simulation {
+    /// What happened, in order.
+    pub steps: Vec<Step>,
+    /// Where the call ended.
+    pub end: SimulationEnd,
+    /// Keys given but never used because the call ended first.
+    pub unused_keys: usize,
+}
+
+/// Walks `call` through `plan` with the real executor; `now` is the monotonic start (any
+/// instant: only differences matter).
+pub fn simulate(plan: Arc<Dialplan>, call: &SimulatedCall, now: Instant) -> Simulation {
+    let info = CallInfo::new(&call.to, &call.from, call.at);
+    let mut keys: VecDeque<Option<char>> = call.keys.iter().copied().collect();
+    let Some(mut ivr) = Ivr::start_traced(plan, info, now) else {
+        return Simulation {
+            steps: Vec::new(),
+            end: SimulationEnd::NoSuchNumber,
+            unused_keys: keys.len(),
+        };
+    };
+    let mut walk = Walk::default();
+    let mut now = now;
+    walk.drain(&mut ivr);
+    for _ in 0..MAX_INPUTS {
+        if let Some(end) = walk.end.take() {
+            return walk.finish(end, keys.len());
+        }
+        if walk.playing {
+            walk.playing = false;
+            ivr.handle(now, IvrInput::PlaybackFinished);
+        } else {
+            match ivr.pending_timer() {
+                Some((deadline, IvrTimer::DigitTimeout)) => match keys.pop_front() {
+                    Some(Some(key)) => ivr.handle(now, IvrInput::Digit(key)),
+                    Some(None) | None => {
+                        now = deadline;
+                        ivr.handle_timeout(now);
+                    }
+                },
+                Some((deadline, IvrTimer::PlaybackGuard)) => {
+                    now = deadline;
+                    ivr.handle_timeout(now);
+                }
+                // Finished or waiting in a queue: the end was recorded by `drain`.
+                None => {
+                    let end = walk.end.take().unwrap_or(SimulationEnd::HungUp {
+                        reason: HangupReason::BrokenDialplan,
+                    });
+                    return walk.finish(end, keys.len());
+                }
+            }
+        }
+        walk.drain(&mut ivr);
+    }
+    walk.finish(SimulationEnd::TooLong, keys.len())
+}
+
+/// What the walk collected so far.
+#[derive(Default)]
+struct Walk {
+    steps: Vec<Step>,
+    /// A prompt is playing whose end has not been reported yet.
+    playing: bool,
+    /// Failed attempts at the current menu or collect, and whether the last was a timeout.
+    failures: u32,
+    last_failure_timed_out: bool,
+    end: Option<SimulationEnd>,
+}
+
+impl Walk {
+    fn finish(self, end: SimulationEnd, unused_keys: usize) -> Simulation {
+        Simulation {
+            steps: self.steps,
+            end,
+            unused_keys,
+        }
+    }
+
+    /// Records what the executor did: first its reaction to the input in the node the call was
+    /// in, then the nodes entered, then what those nodes did.
+    fn drain(&mut self, ivr: &mut Ivr) {
+        let actions: Vec<IvrAction> = std::iter::from_fn(|| ivr.poll_action()).collect();
+        let (reactions, rest): (Vec<IvrAction>, Vec<IvrAction>) =
+            actions.into_iter().partition(|a| {
+                matches!(
+                    a,
+                    IvrAction::DigitAccepted { .. }
+                        | IvrAction::DigitRejected { .. }
+                        | IvrAction::DigitIgnored { .. }
+                        | IvrAction::MenuTimedOut { .. }
+                        | IvrAction::Collected { .. }
+                        | IvrAction::InputRejected { .. }
+                )
+            });
+        for action in reactions {
+            self.record(ivr, action);
+        }
+        let trail = ivr.take_trail();
+        if !trail.is_empty() {
+            self.failures = 0;
+        }
+        self.steps.extend(trail.into_iter().map(Step::Node));
+        for action in rest {
+            self.record(ivr, action);
+        }
+    }
+
+    fn record(&mut self, ivr: &Ivr, action: IvrAction) {
+        match action {
+            IvrAction::Answer => self.steps.push(Step::Answer),
+            IvrAction::Play {
+                prompt, language, ..
+            } => {
+                self.playing = true;
+                self.steps.push(Step::Play { prompt, language });
+            }
+            IvrAction::StopPlayback => self.playing = false,
+            IvrAction::DigitAccepted { digit, node, next } => self.steps.push(Step::Key {
+                key: digit,
+                node,
+                next,
+            }),
+            IvrAction::DigitRejected { digit, node } => {
+                self.failed(false);
+                self.steps.push(Step::WrongKey { key: digit, node });
+            }
+            IvrAction::DigitIgnored { digit, node } => {
+                self.steps.push(Step::IgnoredKey { key: digit, node })
+            }
+            IvrAction::MenuTimedOut { node } => {
+                self.failed(true);
+                self.steps.push(Step::Timeout { node });
+            }
+            IvrAction::Collected {
+                node,
+                variable,
+                value,
+            } => self.steps.push(Step::Collected {
+                node,
+                variable,
+                value,
+            }),
+            IvrAction::InputRejected { node, input } => {
+                self.failed(input.is_empty());
+                self.steps.push(Step::InputRejected { node, input });
+            }
+            IvrAction::Queue {
+                queue,
+                options,
+                data,
+            } => {
+                let exit = ivr.is_queued_with_exit().then(|| exit_of(ivr)).flatten();
+                self.end = Some(SimulationEnd::Queue {
+                    queue,
+                    options,
+                    data,
+                    exit,
+                });
+            }
+            IvrAction::Hangup { reason, cause } => {
+                let node = ivr.current_node().to_owned();
+                let attempts = self.failures;
+                self.end = Some(match reason {
+                    HangupReason::HangupNode => SimulationEnd::Hangup { cause },
+                    HangupReason::MenuFailed | HangupReason::CollectFailed
+                        if self.last_failure_timed_out =>
+                    {
+                        SimulationEnd::TimedOut { node, attempts }
+                    }
+                    HangupReason::MenuFailed | HangupReason::CollectFailed => {
+                        SimulationEnd::Failed { node, attempts }
+                    }
+                    reason => SimulationEnd::HungUp { reason },
+                });
+            }
+        }
+    }
+
+    fn failed(&mut self, timed_out: bool) {
+        self.failures += 1;
+        self.last_failure_timed_out = timed_out;
+    }
+}
+
+/// The `exit` of the queue node the call waits in.
+fn exit_of(ivr: &Ivr) -> Option<String> {
+    let number = ivr.plan().number(ivr.number())?;
+    match &number.nodes.get(ivr.current_node())?.kind {
+        crate::model::NodeKind::Queue { exit, .. } => exit.clone(),
+        _ => None,
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::Node(node) => write!(f, "node {node}"),
+            Step::Answer => f.write_str("answer"),
+            Step::Play {
+                prompt,
+                language: Some(language),
+            } => write!(f, "play {prompt} ({language})"),
+            Step::Play { prompt, .. } => write!(f, "play {prompt}"),
+            Step::Key { key, node, next } => write!(f, "key {key} in {node} -> {next}"),
+            Step::WrongKey { key, node } => write!(f, "key {key} in {node}: no such option"),
+            Step::IgnoredKey { key, node } => write!(f, "key {key} in {node}: ignored"),
+            Step::Timeout { node } => write!(f, "timeout in {node}"),
+            Step::Collected {
+                node,
+                variable,
+                value,
+            } => write!(f, "collected {variable}={value} in {node}"),
+            Step::InputRejected { node, input } if input.is_empty() => {
+                write!(f, "no input in {node}")
+            }
+            Step::InputRejected { node, input } => write!(f, "input {input} refused in {node}"),
+        }
+    }
+}
+
+impl fmt::Display for SimulationEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SimulationEnd::Queue {
+                queue,
+                options,
+                data,
+                exit,
+            } => {
+                write!(f, "queue {queue}")?;
+                if let Some(priority) = options.priority {
+                    write!(f, " priority {priority}")?;
+                }
+                if !options.skills.is_empty() {
+                    write!(f, " skills {}", skill_list(&options.skills))?;
+                }
+                if !options.preferred_skills.is_empty() {
+                    write!(f, " preferred {}", skill_list(&options.preferred_skills))?;
+                }
+                if let Some(max_wait) = options.max_wait {
+                    write!(f, " max_wait {}", format_duration(max_wait))?;
+                }
+                if !data.is_empty() {
+                    let pairs: Vec<String> = data.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    write!(f, " data {}", pairs.join(","))?;
+                }
+                if let Some(exit) = exit {
+                    write!(f, " exit {exit}")?;
+                }
+                Ok(())
+            }
+            SimulationEnd::Hangup { cause } => write!(f, "hangup {}", cause.name()),
+            SimulationEnd::TimedOut { node, attempts } => {
+                write!(f, "timeout after {attempts} attempts in {node}")
+            }
+            SimulationEnd::Failed { node, attempts } => {
+                write!(f, "wrong input after {attempts} attempts in {node}")
+            }
+            SimulationEnd::HungUp { reason } => write!(f, "hung up ({reason:?})"),
+            SimulationEnd::NoSuchNumber => f.write_str("no such number (404)"),
+            SimulationEnd::TooLong => write!(f, "still going after {MAX_INPUTS} inputs"),
+        }
+    }
+}
+
+fn skill_list(skills: &BTreeMap<String, u8>) -> String {
+    let items: Vec<String> = skills.iter().map(|(s, l)| format!("{s}>={l}")).collect();
+    items.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ValidationContext;
+
+    const PLAN: &str = r#"
+version: 1
+numbers:
+  "100":
+    start: welcome
+    nodes:
+      welcome: { answer: true, next: main }
+      main:
+        menu:
+          prompt: greeting
+          retries: 1
+          options: { "1": french, "2": bye }
+          invalid: invalid
+      french: { queue: { name: support, priority: 5, skills: { french: 6 } } }
+      bye: { play: goodbye, next: busy }
+      busy: { hangup: busy }
+"#;
+
+    fn run(keys: &[Option<char>]) -> Simulation {
+        let plan =
+            Arc::new(Dialplan::parse(PLAN, "t.yaml", &ValidationContext::default()).unwrap());
+        let call = SimulatedCall {
+            to: "100".into(),
+            from: "+8613800000000".into(),
+            at: SystemTime::UNIX_EPOCH,
+            keys: keys.to_vec(),
+        };
+        simulate(plan, &call, Instant::now())
+    }
+
+    fn lines(sim: &Simulation) -> Vec<String> {
+        sim.steps.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_key_leads_to_the_queue_with_the_node_options() {
+        let sim = run(&[Some('1')]);
+        assert_eq!(
+            lines(&sim),
+            [
+                "node welcome",
+                "node main",
+                "answer",
+                "play greeting",
+                "key 1 in main -> french",
+                "node french"
+            ]
+        );
+        assert_eq!(
+            sim.end.to_string(),
+            "queue support priority 5 skills french>=6"
+        );
+    }
+
+    #[test]
+    fn missing_keys_time_out_until_the_menu_gives_up() {
+        let sim = run(&[]);
+        assert_eq!(sim.end.to_string(), "timeout after 2 attempts in main");
+        assert_eq!(
+            sim.steps
+                .iter()
+                .filter(|s| matches!(s, Step::Timeout { .. }))
+                .count(),
+            2
+        );
+    }
+
+    #[test]
+    fn a_wrong_key_then_a_good_one() {
+        let sim = run(&[Some('7'), Some('2')]);
+        assert!(lines(&sim).contains(&"key 7 in main: no such option".to_owned()));
+        assert!(lines(&sim).contains(&"play invalid".to_owned()));
+        assert_eq!(sim.end.to_string(), "hangup busy");
+    }
+
+    #[test]
+    fn wrong_keys_only_fail_the_menu() {
+        let sim = run(&[Some('7'), Some('8'), Some('1')]);
+        assert_eq!(sim.end.to_string(), "wrong input after 2 attempts in main");
+        assert_eq!(sim.unused_keys, 1);
+    }
+
+    #[test]
+    fn an_unknown_number_is_reported() {
+        let plan =
+            Arc::new(Dialplan::parse(PLAN, "t.yaml", &ValidationContext::default()).unwrap());
+        let call = SimulatedCall {
+            to: "999".into(),
+            from: "1".into(),
+            at: SystemTime::UNIX_EPOCH,
+            keys: Vec::new(),
+        };
+        assert_eq!(
+            simulate(plan, &call, Instant::now()).end,
+            SimulationEnd::NoSuchNumber
+        );
+    }
+}

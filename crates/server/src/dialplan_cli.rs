@@ -1,0 +1,300 @@
+//! `hotline dialplan check` and `hotline dialplan simulate`: the operator's tools to try a
+//! dialplan before it goes live.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use anyhow::{bail, Context, Result};
+use hotline_dialplan::{
+    simulate, CheckContext, Dialplan, PromptFiles, QueueDefaults, SimulatedCall, Simulation,
+    SimulationEnd, Step, ValidationContext,
+};
+
+use crate::config::Config;
+
+/// Options of `hotline dialplan check`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct CheckArgs {
+    /// The dialplan files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Also check queues (names, settings a node overrides) and prompt files against this
+    /// configuration.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// Options of `hotline dialplan simulate`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SimulateArgs {
+    /// The dialplan file.
+    pub file: PathBuf,
+    /// The dialed number.
+    #[arg(long)]
+    pub to: String,
+    /// The caller's number, in any form (compared in E.164).
+    #[arg(long, default_value = "+8613800000000")]
+    pub from: String,
+    /// Keys the caller presses when the flow waits for input, comma-separated (`1,2`, `1234#`);
+    /// an empty item lets that wait time out (`1,,2`).
+    #[arg(long, default_value = "")]
+    pub digits: String,
+    /// When the call arrives, RFC 3339 (`2026-12-25T10:00:00+08:00`); default now.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Check queue names against this configuration while loading.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Print the walk as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `hotline dialplan check FILE...`: every problem of every file; fails only on errors.
+pub fn check(args: &CheckArgs) -> ExitCode {
+    let ctx = match args.config.as_deref().map(check_context).transpose() {
+        Ok(ctx) => ctx.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("hotline: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut failed = false;
+    for file in &args.files {
+        let report = hotline_dialplan::check_file(file, &ctx);
+        eprint!("{}", report.render());
+        let (errors, warnings) = (report.error_count(), report.warning_count());
+        if errors > 0 {
+            failed = true;
+            eprintln!(
+                "{}: {errors} {}, {warnings} {}",
+                file.display(),
+                plural(errors, "error"),
+                plural(warnings, "warning")
+            );
+        } else {
+            println!(
+                "{}: ok ({warnings} {})",
+                file.display(),
+                plural(warnings, "warning")
+            );
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        word.to_owned()
+    } else {
+        format!("{word}s")
+    }
+}
+
+/// What a configuration says a dialplan is checked against.
+fn check_context(path: &Path) -> Result<CheckContext> {
+    let config = Config::load(path)?;
+    Ok(CheckContext {
+        validation: ValidationContext {
+            queues: Some(config.queues.keys().cloned().collect()),
+            prompts: None,
+        },
+        queue_defaults: config
+            .queues
+            .iter()
+            .map(|(name, q)| {
+                let defaults = QueueDefaults {
+                    // 0 is what a queue without `priority` gets: only a set one is overridden.
+                    priority: (q.priority != 0).then_some(q.priority),
+                    max_wait: q.max_wait,
+                };
+                (name.clone(), defaults)
+            })
+            .collect(),
+        // Relative to the working directory, as the server reads it.
+        prompt_files: Some(PromptFiles {
+            dir: config.prompts_dir.clone(),
+            languages: vec![config.language.clone()],
+        }),
+    })
+}
+
+/// `hotline dialplan simulate FILE --to N`: one call walked through the plan.
+pub fn simulate_call(args: &SimulateArgs) -> ExitCode {
+    match run_simulation(args) {
+        Ok(sim) => {
+            if args.json {
+                println!("{}", simulation_json(args, &sim));
+            } else {
+                print!("{}", simulation_text(&sim));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_simulation(args: &SimulateArgs) -> Result<Simulation> {
+    let mut ctx = ValidationContext::default();
+    if let Some(path) = &args.config {
+        ctx.queues = Some(Config::load(path)?.queues.keys().cloned().collect());
+    }
+    let plan = Dialplan::load(&args.file, &ctx).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let at = match &args.at {
+        None => SystemTime::now(),
+        Some(text) => parse_at(text)?,
+    };
+    let call = SimulatedCall {
+        to: args.to.clone(),
+        from: args.from.clone(),
+        at,
+        keys: parse_keys(&args.digits)?,
+    };
+    Ok(simulate(Arc::new(plan), &call, Instant::now()))
+}
+
+/// An RFC 3339 time with its offset.
+fn parse_at(text: &str) -> Result<SystemTime> {
+    let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .with_context(|| {
+            format!("--at `{text}`: expected a time such as 2026-12-25T10:00:00+08:00")
+        })?;
+    Ok(at.into())
+}
+
+/// `1,2`, `1234#`, `1,,2`: keys in order, an empty item a timeout.
+fn parse_keys(text: &str) -> Result<Vec<Option<char>>> {
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut keys = Vec::new();
+    for item in text.split(',') {
+        let item = item.trim();
+        if item.is_empty() {
+            keys.push(None);
+            continue;
+        }
+        for key in item.chars() {
+            if !(key.is_ascii_digit() || matches!(key, '*' | '#' | 'A'..='D')) {
+                bail!("--digits: `{key}` is not a telephone key (0-9, *, #, A-D)");
+            }
+            keys.push(Some(key));
+        }
+    }
+    Ok(keys)
+}
+
+fn simulation_text(sim: &Simulation) -> String {
+    let mut out = String::new();
+    for step in &sim.steps {
+        out.push_str(&step.to_string());
+        out.push('\n');
+    }
+    out.push_str(&format!("end: {}\n", sim.end));
+    if sim.unused_keys > 0 {
+        out.push_str(&format!(
+            "({} {} not used)\n",
+            sim.unused_keys,
+            plural(sim.unused_keys, "key")
+        ));
+    }
+    out
+}
+
+fn simulation_json(args: &SimulateArgs, sim: &Simulation) -> serde_json::Value {
+    use serde_json::json;
+    let steps: Vec<serde_json::Value> = sim
+        .steps
+        .iter()
+        .map(|step| match step {
+            Step::Node(node) => json!({ "node": node }),
+            Step::Answer => json!({ "answer": true }),
+            Step::Play { prompt, language } => json!({ "play": prompt, "language": language }),
+            Step::Key { key, node, next } => {
+                json!({ "key": key.to_string(), "node": node, "next": next })
+            }
+            Step::WrongKey { key, node } => {
+                json!({ "key": key.to_string(), "node": node, "rejected": true })
+            }
+            Step::IgnoredKey { key, node } => {
+                json!({ "key": key.to_string(), "node": node, "ignored": true })
+            }
+            Step::Timeout { node } => json!({ "timeout": node }),
+            Step::Collected {
+                node,
+                variable,
+                value,
+            } => json!({ "collected": value, "variable": variable, "node": node }),
+            Step::InputRejected { node, input } => json!({ "rejected_input": input, "node": node }),
+        })
+        .collect();
+    let end = match &sim.end {
+        SimulationEnd::Queue {
+            queue,
+            options,
+            data,
+            exit,
+        } => json!({
+            "kind": "queue",
+            "queue": queue,
+            "priority": options.priority,
+            "skills": options.skills,
+            "preferred_skills": options.preferred_skills,
+            "max_wait_ms": options.max_wait.map(|d| d.as_millis() as u64),
+            "data": data,
+            "exit": exit,
+        }),
+        SimulationEnd::Hangup { cause } => json!({ "kind": "hangup", "cause": cause.name() }),
+        SimulationEnd::TimedOut { node, attempts } => {
+            json!({ "kind": "timeout", "node": node, "attempts": attempts })
+        }
+        SimulationEnd::Failed { node, attempts } => {
+            json!({ "kind": "failed", "node": node, "attempts": attempts })
+        }
+        SimulationEnd::HungUp { reason } => {
+            json!({ "kind": "hungup", "reason": format!("{reason:?}") })
+        }
+        SimulationEnd::NoSuchNumber => json!({ "kind": "no_such_number" }),
+        SimulationEnd::TooLong => json!({ "kind": "too_long" }),
+    };
+    json!({
+        "to": args.to,
+        "from": args.from,
+        "steps": steps,
+        "end": end,
+        "end_text": sim.end.to_string(),
+        "unused_keys": sim.unused_keys,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_read_with_empty_items_as_timeouts() {
+        assert_eq!(
+            parse_keys("1,,2#").unwrap(),
+            [Some('1'), None, Some('2'), Some('#')]
+        );
+        assert!(parse_keys("").unwrap().is_empty());
+        assert!(parse_keys("1,x").is_err());
+    }
+
+    #[test]
+    fn arrival_times_keep_their_offset() {
+        let at = parse_at("2026-12-25T10:00:00+08:00").unwrap();
+        let utc = parse_at("2026-12-25T02:00:00Z").unwrap();
+        assert_eq!(at, utc);
+        assert!(parse_at("tomorrow").is_err());
+    }
+}
