@@ -70,46 +70,16 @@ impl SkillRequirement {
     }
 }
 
-/// Whether `skills` meets every requirement (an AND; an empty list is always met).
-pub fn meets_all(requirements: &[SkillRequirement], skills: &Skills) -> bool {
-    requirements.iter().all(|r| r.met_by(skills))
-}
-
-/// The sum of the agent's proficiencies in the skills named by `requirements` (0 where lacking).
-pub fn proficiency_sum(requirements: &[SkillRequirement], skills: &Skills) -> u32 {
-    requirements
-        .iter()
-        .map(|r| u32::from(skills.get(&r.skill).copied().unwrap_or(0)))
-        .sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn requirements_are_an_and_of_minimum_proficiencies() {
+    fn a_requirement_is_a_minimum_proficiency_in_one_skill() {
         let skills: Skills = [(SkillId::new("fr"), 7), (SkillId::new("billing"), 3)].into();
-        assert!(meets_all(&[], &skills));
-        assert!(meets_all(&[SkillRequirement::new("fr", 7)], &skills));
-        assert!(!meets_all(&[SkillRequirement::new("fr", 8)], &skills));
-        assert!(!meets_all(
-            &[
-                SkillRequirement::new("fr", 1),
-                SkillRequirement::new("de", 1)
-            ],
-            &skills
-        ));
-        assert_eq!(
-            proficiency_sum(
-                &[
-                    SkillRequirement::new("fr", 1),
-                    SkillRequirement::new("billing", 1),
-                    SkillRequirement::new("de", 1)
-                ],
-                &skills
-            ),
-            10
-        );
+        assert!(SkillRequirement::new("fr", 7).met_by(&skills));
+        assert!(SkillRequirement::new("fr", 1).met_by(&skills));
+        assert!(!SkillRequirement::new("fr", 8).met_by(&skills));
+        assert!(!SkillRequirement::new("de", 1).met_by(&skills));
     }
 }

@@ -232,15 +232,17 @@ impl Router {
         let seq = self.next_seq;
         self.next_seq += 1;
         let (callback, attempts) = (entry.request.clone(), entry.attempts);
+        let required = self.index.skill_numbers.needs(&options.required);
+        let preferred = self.index.skill_numbers.needs(&options.preferred);
         let call_entry = Call {
             queue: q,
             enqueued_at: entered_at,
             seq,
             priority: options.priority,
-            original_required: options.required.clone(),
+            original_required: None,
             own_max_wait: None,
-            required: options.required,
-            preferred: options.preferred,
+            required,
+            preferred,
             overflow: Vec::new(),
             step: 0,
             phase: Phase::Waiting,
@@ -456,7 +458,8 @@ impl Router {
         self.cancel_entry_timers(call);
         self.unoffered.remove(&entry.seq);
         let key = entry.line_key();
-        self.index.overflow_removed(&entry.overflow, entry.queue, key);
+        self.index
+            .overflow_removed(&entry.overflow, entry.queue, key);
         let line = &mut self.queues[entry.queue].line;
         let position = line.range(..=key).count();
         line.remove(&key);

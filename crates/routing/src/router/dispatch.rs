@@ -8,7 +8,6 @@ use crate::agent_state::AgentState;
 use crate::config::Strategy;
 use crate::event::{OfferReason, RoutingEvent};
 use crate::ids::CallId;
-use crate::skills::proficiency_sum;
 use crate::timers::TimerReason;
 
 /// The least-talk-time window when the queue sets none.
@@ -104,7 +103,7 @@ impl Router {
         let serves = std::iter::once(entry.queue)
             .chain(entry.overflow.iter().copied())
             .any(|q| self.queues[q].members.contains(&a));
-        serves && crate::skills::meets_all(&entry.required, &self.agents[a].skills)
+        serves && self.index.meets_all(a, &entry.required)
     }
 
     /// The ready agents qualified for `call`, best placed first by penalty then preference.
@@ -116,21 +115,13 @@ impl Router {
         let mut found: Vec<Candidate> = Vec::new();
         // Only an entry served by several queues can meet an agent twice.
         let several = !entry.overflow.is_empty();
-        // The requirements by skill number, made once the first ready member shows up.
-        let mut numbered = None;
         for q in std::iter::once(entry.queue).chain(entry.overflow.iter().copied()) {
             let queue = &self.queues[q];
             // Only the ready members, so an entry arriving while all are busy costs nothing.
             for &i in &self.index.ready_members[q] {
                 let a = queue.members[i];
-                let (required, preferred) = numbered.get_or_insert_with(|| {
-                    (
-                        self.index.numbered(&entry.required),
-                        self.index.numbered(&entry.preferred),
-                    )
-                });
                 if self.agents[a].state != AgentState::Ready
-                    || !required.iter().all(|&r| self.index.meets(a, r))
+                    || !self.index.meets_all(a, &entry.required)
                 {
                     continue;
                 }
@@ -149,7 +140,8 @@ impl Router {
                         .find(|&&(mq, _)| mq == entry.queue)
                         .map(|&(_, pos)| pos)
                 };
-                let preferred = preferred
+                let preferred = entry
+                    .preferred
                     .iter()
                     .filter(|&&r| self.index.meets(a, r))
                     .count();
@@ -224,9 +216,8 @@ impl Router {
             }
             Strategy::BestSkilled => {
                 let skill = |c: &Candidate| {
-                    let skills = &self.agents[c.agent].skills;
-                    proficiency_sum(&entry.required, skills)
-                        + proficiency_sum(&entry.preferred, skills)
+                    self.index.proficiency_sum(c.agent, &entry.required)
+                        + self.index.proficiency_sum(c.agent, &entry.preferred)
                 };
                 tied.iter().min_by_key(|c| (Reverse(skill(c)), idle(c)))
             }

@@ -48,15 +48,17 @@ impl Router {
         let callback_offer = options.callback_offer.or(config.callback_offer);
         let seq = self.next_seq;
         self.next_seq += 1;
+        let required = self.index.skill_numbers.needs(&options.required);
+        let preferred = self.index.skill_numbers.needs(&options.preferred);
         let entry = Call {
             queue: q,
             enqueued_at: now,
             seq,
             priority: options.priority,
-            original_required: options.required.clone(),
+            original_required: None,
             own_max_wait: options.max_wait,
-            required: options.required,
-            preferred: options.preferred,
+            required,
+            preferred,
             overflow: Vec::new(),
             step: 0,
             phase: Phase::Waiting,
@@ -158,16 +160,26 @@ impl Router {
                     .collect(),
                 _ => Vec::new(),
             };
+            let dropped = match &step.action {
+                RelaxAction::DropSkill { skill } => self.index.skill_numbers.get(skill),
+                _ => None,
+            };
             let Some(entry) = self.calls.get_mut(&call) else {
                 return;
             };
             match step.action {
                 RelaxAction::LowerProficiency { by } => {
+                    entry.keep_original_required();
                     for r in &mut entry.required {
-                        r.min_proficiency = r.min_proficiency.saturating_sub(by).max(1);
+                        r.min = r.min.saturating_sub(by).max(1);
                     }
                 }
-                RelaxAction::DropSkill { skill } => entry.required.retain(|r| r.skill != skill),
+                RelaxAction::DropSkill { .. } => {
+                    if let Some(skill) = dropped {
+                        entry.keep_original_required();
+                        entry.required.retain(|r| r.skill != skill);
+                    }
+                }
                 RelaxAction::AddQueues { .. } => {
                     for o in overflow {
                         if o != q && !entry.overflow.contains(&o) {

@@ -17,7 +17,6 @@ use std::time::Instant;
 use super::{LineKey, Router};
 use crate::agent_state::AgentState;
 use crate::ids::CallId;
-use crate::skills::{meets_all, Skills};
 
 /// An entry's place in dispatch order: the queue furthest behind its service-level target first,
 /// then the queue's line order (priority, original entry time, entry order).
@@ -90,25 +89,24 @@ impl Router {
         a: usize,
         after: Option<OrderKey>,
     ) -> Option<(OrderKey, CallId)> {
-        let skills = &self.agents[a].skills;
         let mut best = None;
         for &(q, _) in &self.index.member_of[a] {
-            self.scan_line(now, q, &self.queues[q].line, skills, after, &mut best);
+            self.scan_line(now, q, &self.queues[q].line, a, after, &mut best);
             for (&home, line) in &self.index.overflowed[q] {
-                self.scan_line(now, home, line, skills, after, &mut best);
+                self.scan_line(now, home, line, a, after, &mut best);
             }
         }
         best
     }
 
     /// Improves `best` with the first entry after `after` in `line` (entries of home queue
-    /// `home`, in line order) that waits unoffered and whose requirements `skills` meets.
+    /// `home`, in line order) that waits unoffered and whose requirements agent `a` meets.
     fn scan_line(
         &self,
         now: Instant,
         home: usize,
         line: &BTreeMap<LineKey, CallId>,
-        skills: &Skills,
+        a: usize,
         after: Option<OrderKey>,
         best: &mut Option<(OrderKey, CallId)>,
     ) {
@@ -134,7 +132,7 @@ impl Router {
                 continue;
             };
             // A stale index entry (the call left and its id came back) has another key.
-            if entry.line_key() != line_key || !meets_all(&entry.required, skills) {
+            if entry.line_key() != line_key || !self.index.meets_all(a, &entry.required) {
                 continue;
             }
             if self.unoffered.holds(entry.seq, call) {

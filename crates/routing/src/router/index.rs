@@ -11,11 +11,12 @@ use std::ops::Deref;
 use std::time::{Duration, Instant};
 
 use super::dispatch::DEFAULT_TALK_WINDOW;
+use super::needs::{Need, SkillNumbers};
 use super::{Agent, LineKey, Queue, Router};
 use crate::agent_state::AgentState;
 use crate::config::EmptyRule;
 use crate::ids::CallId;
-use crate::skills::{SkillId, SkillRequirement, Skills};
+use crate::skills::Skills;
 
 /// The entries waiting without an offer, by entry order, remembering which started waiting since
 /// the last dispatch: every path that makes an entry wait inserts it here, so none is missed.
@@ -81,8 +82,8 @@ pub(super) struct DispatchIndex {
     /// Set when queues or members changed wholesale: the next dispatch tries every entry.
     pub(super) full: bool,
     /// Skill names as small numbers, so that checking many agents against one entry compares
-    /// numbers instead of names.
-    skill_numbers: BTreeMap<SkillId, u32>,
+    /// numbers instead of names; kept across a reindex, since entries hold these numbers.
+    pub(super) skill_numbers: SkillNumbers,
     /// Per agent: its skills as (skill number, proficiency), sorted by number.
     agent_skills: Vec<Vec<(u32, u8)>>,
     /// The queues whose entries leave when the queue becomes empty (the others never need a
@@ -94,8 +95,9 @@ pub(super) struct DispatchIndex {
 }
 
 impl DispatchIndex {
-    /// Indexes `agents` (as not ready) and `queues` (no entry waiting).
-    pub(super) fn new(agents: &[Agent], queues: &[Queue]) -> Self {
+    /// Indexes `agents` (as not ready) and `queues` (no entry waiting), numbering skills
+    /// after `skill_numbers`.
+    pub(super) fn new(agents: &[Agent], queues: &[Queue], skill_numbers: SkillNumbers) -> Self {
         let talk_window = queues
             .iter()
             .map(|q| match q.config.talk_time_window {
@@ -119,7 +121,7 @@ impl DispatchIndex {
             scratch_entries: Vec::new(),
             scratch_agents: Vec::new(),
             talk_sum: vec![Duration::ZERO; agents.len()],
-            skill_numbers: BTreeMap::new(),
+            skill_numbers,
             agent_skills: vec![Vec::new(); agents.len()],
             talk_window,
             full: false,
@@ -161,37 +163,36 @@ impl DispatchIndex {
     fn skills_changed(&mut self, a: usize, skills: &Skills) {
         let mut numbered: Vec<(u32, u8)> = skills
             .iter()
-            .map(|(skill, &proficiency)| {
-                let next = u32::try_from(self.skill_numbers.len()).unwrap_or(u32::MAX);
-                let number = *self.skill_numbers.entry(skill.clone()).or_insert(next);
-                (number, proficiency)
-            })
+            .map(|(skill, &proficiency)| (self.skill_numbers.number(skill), proficiency))
             .collect();
         numbered.sort_unstable();
         self.agent_skills[a] = numbered;
     }
 
-    /// `requirements` as (skill number, minimum); `None` for a skill no agent has.
-    pub(super) fn numbered(&self, requirements: &[SkillRequirement]) -> Vec<Option<(u32, u8)>> {
-        requirements
-            .iter()
-            .map(|r| {
-                self.skill_numbers
-                    .get(&r.skill)
-                    .map(|&n| (n, r.min_proficiency))
-            })
-            .collect()
-    }
-
-    /// Whether agent `a` meets a numbered requirement (see [`DispatchIndex::numbered`]).
-    pub(super) fn meets(&self, a: usize, requirement: Option<(u32, u8)>) -> bool {
-        let Some((skill, min)) = requirement else {
-            return false;
-        };
+    /// Agent `a`'s proficiency in skill number `skill`, 0 when it lacks the skill.
+    pub(super) fn proficiency(&self, a: usize, skill: u32) -> u8 {
         let skills = &self.agent_skills[a];
         skills
             .binary_search_by_key(&skill, |&(s, _)| s)
-            .is_ok_and(|i| skills[i].1 >= min)
+            .map_or(0, |i| skills[i].1)
+    }
+
+    /// Whether agent `a` meets `need`.
+    pub(super) fn meets(&self, a: usize, need: Need) -> bool {
+        self.proficiency(a, need.skill) >= need.min.max(1)
+    }
+
+    /// Whether agent `a` meets every one of `needs` (an AND; none is always met).
+    pub(super) fn meets_all(&self, a: usize, needs: &[Need]) -> bool {
+        needs.iter().all(|&n| self.meets(a, n))
+    }
+
+    /// The sum of agent `a`'s proficiencies in the skills of `needs` (0 where lacking).
+    pub(super) fn proficiency_sum(&self, a: usize, needs: &[Need]) -> u32 {
+        needs
+            .iter()
+            .map(|n| u32::from(self.proficiency(a, n.skill)))
+            .sum()
     }
 
     /// `call` started waiting without an offer, or its requirements relaxed.
@@ -225,7 +226,8 @@ impl Router {
     /// every waiting entry: for changes too wide to track one by one, such as a reload that
     /// changes queue members or overflow.
     pub(super) fn reindex(&mut self) {
-        let mut index = DispatchIndex::new(&self.agents, &self.queues);
+        let numbers = std::mem::take(&mut self.index.skill_numbers);
+        let mut index = DispatchIndex::new(&self.agents, &self.queues, numbers);
         for (a, agent) in self.agents.iter().enumerate() {
             if agent.state == AgentState::Ready {
                 index.ready_changed(a, true);

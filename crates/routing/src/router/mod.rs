@@ -53,6 +53,7 @@ mod dispatch;
 mod entries;
 mod incremental;
 mod index;
+mod needs;
 mod reconfigure;
 mod ring_all;
 mod stats;
@@ -66,8 +67,9 @@ use crate::command::{Command, CommandError};
 use crate::config::{ConfigError, EnqueueOptions, QueueConfig, RouterConfig};
 use crate::event::RoutingEvent;
 use crate::ids::{AgentId, CallId, QueueId};
-use crate::skills::{SkillRequirement, Skills};
+use crate::skills::Skills;
 use crate::timers::{TimerReason, TimerTable};
+use needs::Need;
 
 pub use views::{AgentView, CallStatus, CallView, QueueView};
 
@@ -159,12 +161,13 @@ struct Call {
     seq: u64,
     priority: i32,
     /// Required skills as the current relaxation step has them.
-    required: Vec<SkillRequirement>,
-    /// Required skills as the entry brought them, before relaxation (a reload re-applies steps).
-    original_required: Vec<SkillRequirement>,
+    required: Vec<Need>,
+    /// Required skills as the entry brought them, once relaxation changed them (a reload
+    /// re-applies steps); `None` while `required` is still the original.
+    original_required: Option<Box<[Need]>>,
     /// The entry's own max wait (from the dialplan), which a queue's new max wait never replaces.
     own_max_wait: Option<Duration>,
-    preferred: Vec<SkillRequirement>,
+    preferred: Vec<Need>,
     /// Overflow queues added by relaxation steps.
     overflow: Vec<usize>,
     /// How many relaxation steps applied.
@@ -175,6 +178,18 @@ struct Call {
 }
 
 impl Call {
+    /// The required skills as the entry brought them, before relaxation.
+    fn original_required(&self) -> &[Need] {
+        self.original_required.as_deref().unwrap_or(&self.required)
+    }
+
+    /// Keeps the original requirements aside before relaxation first changes `required`.
+    fn keep_original_required(&mut self) {
+        if self.original_required.is_none() {
+            self.original_required = Some(self.required.clone().into_boxed_slice());
+        }
+    }
+
     fn line_key(&self) -> LineKey {
         LineKey {
             priority: std::cmp::Reverse(self.priority),
@@ -268,7 +283,7 @@ impl Router {
                 stats,
             });
         }
-        let index = index::DispatchIndex::new(&agents, &queues);
+        let index = index::DispatchIndex::new(&agents, &queues, needs::SkillNumbers::default());
         Ok(Self {
             agents,
             agent_index,

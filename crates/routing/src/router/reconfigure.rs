@@ -35,7 +35,6 @@ use crate::agent_state::AgentState;
 use crate::config::{ConfigError, RelaxAction, RouterConfig};
 use crate::event::{ExitReason, RequeueReason, RevokeReason, RoutingEvent};
 use crate::ids::{AgentId, CallId, QueueId};
-use crate::skills::meets_all;
 use crate::timers::TimerReason;
 
 impl Router {
@@ -217,7 +216,7 @@ impl Router {
                 let serves = std::iter::once(call.queue)
                     .chain(call.overflow.iter().copied())
                     .any(|q| self.queues[q].members.contains(&a));
-                if !serves || !meets_all(&call.required, &self.agents[a].skills) {
+                if !serves || !self.index.meets_all(a, &call.required) {
                     stale.push((id, a));
                 }
             }
@@ -328,7 +327,7 @@ impl Router {
         let q = entry.queue;
         let old_step = entry.step;
         let callback = entry.kind.is_callback();
-        let mut required = entry.original_required.clone();
+        let mut required = entry.original_required().to_vec();
         let mut overflow: Vec<usize> = Vec::new();
         let mut step = 0;
         let mut next = None;
@@ -342,10 +341,14 @@ impl Router {
             match &relax.action {
                 RelaxAction::LowerProficiency { by } => {
                     for r in &mut required {
-                        r.min_proficiency = r.min_proficiency.saturating_sub(*by).max(1);
+                        r.min = r.min.saturating_sub(*by).max(1);
                     }
                 }
-                RelaxAction::DropSkill { skill } => required.retain(|r| r.skill != *skill),
+                RelaxAction::DropSkill { skill } => {
+                    if let Some(skill) = self.index.skill_numbers.get(skill) {
+                        required.retain(|r| r.skill != skill);
+                    }
+                }
                 RelaxAction::AddQueues { queues } => {
                     for o in queues.iter().filter_map(|id| self.queue_index.get(id)) {
                         if *o != q && !overflow.contains(o) {
@@ -368,7 +371,10 @@ impl Router {
             return;
         }
         if let Some(entry) = self.calls.get_mut(&call) {
-            entry.required = required;
+            if required != entry.required {
+                entry.keep_original_required();
+                entry.required = required;
+            }
             entry.overflow = overflow;
             entry.step = step;
         }
