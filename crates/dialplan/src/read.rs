@@ -146,6 +146,11 @@ pub(crate) struct ReadFile {
     pub schedules: BTreeMap<String, Schedule>,
     /// The country calling code numbers without `+` are read in (`country:`).
     pub country: CountryCode,
+    /// Every list name declared, also those whose body had errors (already reported), so a
+    /// reference to one is not reported again as unknown.
+    pub declared_lists: std::collections::BTreeSet<String>,
+    /// Every schedule name declared, likewise.
+    pub declared_schedules: std::collections::BTreeSet<String>,
 }
 
 /// Reads a whole dialplan file; what cannot be read is reported and left out. `file` locates
@@ -209,9 +214,11 @@ impl Reader<'_, '_> {
         file.country = self.country;
         if let Some((_, lists)) = fields.get("lists") {
             file.lists = self.lists(lists);
+            file.declared_lists.extend(yaml_keys(lists));
         }
         if let Some((_, schedules)) = fields.get("schedules") {
             file.schedules = self.schedules(schedules);
+            file.declared_schedules.extend(yaml_keys(schedules));
         }
         let Some((_, numbers)) = fields.get("numbers") else {
             self.diags
@@ -715,6 +722,14 @@ impl Reader<'_, '_> {
             }
         }
         Some(fields)
+    }
+}
+
+/// The keys of a mapping node (none for anything else).
+fn yaml_keys(node: &yaml::Node) -> Vec<String> {
+    match &node.value {
+        Value::Map(entries) => entries.iter().map(|(k, _)| k.text.clone()).collect(),
+        _ => Vec::new(),
     }
 }
 

@@ -38,7 +38,7 @@ pub(crate) fn validate(
     for read in file.numbers {
         let number = &read.number.value;
         for list in &read.lists {
-            if !file.lists.contains_key(&list.value) {
+            if !file.lists.contains_key(&list.value) && !file.declared_lists.contains(&list.value) {
                 let names: Vec<&str> = file.lists.keys().map(String::as_str).collect();
                 diags.error(
                     list.pos,
@@ -55,7 +55,9 @@ pub(crate) fn validate(
             }
         }
         for schedule in &read.schedules {
-            if !file.schedules.contains_key(&schedule.value) {
+            if !file.schedules.contains_key(&schedule.value)
+                && !file.declared_schedules.contains(&schedule.value)
+            {
                 let names: Vec<&str> = file.schedules.keys().map(String::as_str).collect();
                 diags.error(
                     schedule.pos,
