@@ -17,7 +17,9 @@ fn hotline() -> Command {
 
 #[test]
 fn dialplan_check_accepts_the_bundled_dialplan() {
+    // From the repository folder: the config's prompt folder is relative to it.
     let out = hotline()
+        .current_dir(root())
         .args(["dialplan", "check"])
         .arg(root().join("dialplans/default.yaml"))
         .arg("--config")
@@ -52,11 +54,11 @@ fn dialplan_check_reports_every_error_with_file_line_column() {
     let err = String::from_utf8_lossy(&out.stderr);
     let p = path.display();
     assert!(
-        err.contains(&format!("{p}:6:34: unknown node `nowhere`")),
+        err.contains(&format!("{p}:6:34: error: unknown node `nowhere`")),
         "{err}"
     );
     assert!(
-        err.contains(&format!("{p}:7:19: unknown queue `sales`")),
+        err.contains(&format!("{p}:7:19: error: unknown queue `sales`")),
         "{err}"
     );
 }

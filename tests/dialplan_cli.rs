@@ -1,0 +1,313 @@
+//! `hotline dialplan check` and `hotline dialplan simulate` run as an operator runs them: the
+//! built binary, in the repository folder, on the bundled plan and config and on broken files.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The workspace root, where the server and these tools are run from.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn hotline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `hotline dialplan simulate dialplans/default.yaml --to 95500 ...`; the output lines.
+fn simulate(extra: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "dialplan",
+        "simulate",
+        "dialplans/default.yaml",
+        "--config",
+        "config/hotline.yaml",
+        "--to",
+        "95500",
+    ];
+    args.extend_from_slice(extra);
+    let out = hotline(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).lines().map(str::to_owned).collect()
+}
+
+// 2026-11-23 is a Monday.
+const MONDAY_MORNING: &str = "2026-11-23T10:00:00+08:00";
+const ORDINARY: &str = "+8613800000000";
+
+#[test]
+fn simulate_in_open_hours_reaches_the_menu_and_the_chosen_queue() {
+    let lines = simulate(&["--from", ORDINARY, "--digits", "1", "--at", MONDAY_MORNING]);
+    assert_eq!(
+        lines,
+        [
+            "node screen",
+            "node hours",
+            "node tier",
+            "node services",
+            "answer",
+            "play services",
+            "key 1 in services -> customer_service",
+            "node customer_service",
+            "end: queue support",
+        ]
+    );
+}
+
+#[test]
+fn simulate_after_hours_plays_the_closed_notice_and_hangs_up() {
+    let lines = simulate(&["--from", ORDINARY, "--at", "2026-11-23T20:00:00+08:00"]);
+    assert_eq!(
+        lines,
+        [
+            "node screen",
+            "node hours",
+            "node after_hours",
+            "answer",
+            "play closed",
+            "node hang_up",
+            "end: hangup normal",
+        ]
+    );
+}
+
+#[test]
+fn simulate_on_a_holiday_plays_the_holiday_notice() {
+    // National Day week, a Friday: an ordinary working day but for the holiday.
+    let lines = simulate(&[
+        "--from",
+        ORDINARY,
+        "--digits",
+        "1",
+        "--at",
+        "2026-10-02T10:00:00+08:00",
+    ]);
+    assert!(
+        lines.contains(&"node holiday_notice".to_owned()),
+        "{lines:?}"
+    );
+    assert!(lines.contains(&"play holiday".to_owned()), "{lines:?}");
+    assert_eq!(lines.last().unwrap(), "(1 key not used)");
+    assert!(
+        lines.contains(&"end: hangup normal".to_owned()),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn simulate_on_a_make_up_working_day_opens_although_it_is_a_sunday() {
+    // 2026-09-27 is a Sunday declared a working day; the Sunday before is closed.
+    let made_up = simulate(&[
+        "--from",
+        ORDINARY,
+        "--digits",
+        "2",
+        "--at",
+        "2026-09-27T10:00:00+08:00",
+    ]);
+    assert!(made_up.contains(&"node services".to_owned()), "{made_up:?}");
+    assert_eq!(made_up.last().unwrap(), "end: queue billing");
+    let plain_sunday = simulate(&["--from", ORDINARY, "--at", "2026-09-20T10:00:00+08:00"]);
+    assert!(
+        plain_sunday.contains(&"node after_hours".to_owned()),
+        "{plain_sunday:?}"
+    );
+}
+
+#[test]
+fn simulate_a_vip_waits_at_priority_ten() {
+    // Written the national way; the list has it as 013900000002 too, compared in E.164.
+    let lines = simulate(&[
+        "--from",
+        "+86 139 0000 0002",
+        "--digits",
+        "2",
+        "--at",
+        MONDAY_MORNING,
+    ]);
+    assert!(lines.contains(&"node vip".to_owned()), "{lines:?}");
+    assert_eq!(
+        lines.last().unwrap(),
+        "end: queue billing priority 10 data tier=vip"
+    );
+}
+
+#[test]
+fn simulate_a_blacklisted_caller_is_refused() {
+    let lines = simulate(&["--from", "013900000666", "--at", MONDAY_MORNING]);
+    assert_eq!(
+        lines,
+        [
+            "node screen",
+            "node refuse",
+            "answer",
+            "play refused",
+            "node reject",
+            "end: hangup rejected",
+        ]
+    );
+}
+
+#[test]
+fn simulate_without_keys_times_out_through_every_attempt() {
+    let lines = simulate(&["--from", ORDINARY, "--at", MONDAY_MORNING]);
+    let timeouts = lines.iter().filter(|l| *l == "timeout in services").count();
+    assert_eq!(timeouts, 3, "{lines:?}");
+    assert!(lines.contains(&"node goodbye".to_owned()), "{lines:?}");
+    assert_eq!(lines.last().unwrap(), "end: hangup normal");
+}
+
+#[test]
+fn simulate_prints_json_on_request() {
+    let out = hotline(&[
+        "dialplan",
+        "simulate",
+        "dialplans/default.yaml",
+        "--to",
+        "95500",
+        "--from",
+        "+8613800000001",
+        "--digits",
+        "1",
+        "--at",
+        MONDAY_MORNING,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let walk: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(walk["end"]["kind"], "queue");
+    assert_eq!(walk["end"]["queue"], "support");
+    assert_eq!(walk["end"]["priority"], 10);
+    assert_eq!(walk["end"]["data"]["tier"], "vip");
+    let steps = walk["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["node"], "screen");
+    assert!(steps.iter().any(|s| s["play"] == "services"), "{steps:?}");
+}
+
+#[test]
+fn simulate_an_unknown_number_says_so() {
+    let out = hotline(&[
+        "dialplan",
+        "simulate",
+        "dialplans/default.yaml",
+        "--to",
+        "999",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "end: no such number (404)\n");
+}
+
+#[test]
+fn simulate_refuses_a_bad_time() {
+    let out = hotline(&[
+        "dialplan",
+        "simulate",
+        "dialplans/default.yaml",
+        "--to",
+        "95500",
+        "--at",
+        "christmas",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("--at `christmas`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn check_reports_every_problem_with_hints_and_fails() {
+    let file = "crates/dialplan/tests/corpus/every_problem_at_once.yaml";
+    let out = hotline(&["dialplan", "check", file, "--config", "config/hotline.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    for line in [
+        format!("{file}:6:32: error: unknown key `nxt` in node `welcome`\n  hint: did you mean `next`?\n"),
+        format!("{file}:9:19: error: prompt `greting` has no file for language `en`: prompts/en/greting.wav is missing\n  hint: did you mean `greeting`?\n"),
+        format!("{file}:10:39: error: unknown node `nowhere` in number `100`\n"),
+        format!("{file}:11:23: error: unknown queue `sales`; configured queues: billing, support\n"),
+        format!("{file}:13:22: error: cycle without caller input: `spin` -> `spin2` -> `spin`; a caller who presses nothing would loop forever\n"),
+        format!("{file}:12:7: warning: node `spin` is never reached from start node `welcome`\n"),
+        format!("{file}: 6 errors, 4 warnings\n"),
+    ] {
+        assert!(err.contains(&line), "missing {line:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn check_passes_with_warnings_only() {
+    let file = "crates/dialplan/tests/corpus/unreachable_node.yaml";
+    let out = hotline(&["dialplan", "check", file]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!("{file}:7:7: warning: node `billing` is never reached from start node `support`\n")
+    );
+    assert_eq!(stdout(&out), format!("{file}: ok (1 warning)\n"));
+}
+
+#[test]
+fn check_warns_where_a_node_overrides_the_queues_own_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.yaml");
+    std::fs::write(
+        &plan,
+        "version: 1\nnumbers:\n  \"100\":\n    start: q\n    nodes:\n      q: { queue: { name: billing, priority: 5 } }\n",
+    )
+    .unwrap();
+    let out = hotline(&[
+        "dialplan",
+        "check",
+        plan.to_str().unwrap(),
+        "--config",
+        "config/hotline.yaml",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "{}:6:36: warning: node `q` sets `priority: 5` over queue `billing`'s own priority of 1 in the configuration\n  hint: the node's value wins for its callers; remove one of the two if that is not meant\n",
+            plan.display()
+        )
+    );
+}
+
+#[test]
+fn check_takes_several_files_and_fails_if_any_has_an_error() {
+    let good = "dialplans/default.yaml";
+    let bad = "crates/dialplan/tests/corpus/unknown_queue.yaml";
+    let out = hotline(&[
+        "dialplan",
+        "check",
+        good,
+        bad,
+        "--config",
+        "config/hotline.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), format!("{good}: ok (0 warnings)\n"));
+    assert!(
+        stderr(&out).starts_with(&format!(
+            "{bad}:6:26: error: unknown queue `sales`; configured queues: billing, support\n"
+        )),
+        "{}",
+        stderr(&out)
+    );
+}
