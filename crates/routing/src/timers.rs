@@ -1,6 +1,6 @@
 //! The router's timers: a reason enum and an ordered deadline table.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use crate::ids::{AgentId, CallId};
@@ -51,7 +51,8 @@ pub enum TimerReason {
 #[derive(Debug, Default)]
 pub(crate) struct TimerTable {
     by_deadline: BTreeMap<(Instant, u64), TimerReason>,
-    by_reason: BTreeMap<TimerReason, (Instant, u64)>,
+    /// Hashed: looked up to cancel or replace, never iterated (the order is `by_deadline`'s).
+    by_reason: HashMap<TimerReason, (Instant, u64)>,
     next_seq: u64,
 }
 

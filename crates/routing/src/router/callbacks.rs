@@ -40,8 +40,9 @@ pub(super) enum EntryKind {
         /// Whether the caller was offered a callback already (at most once per entry).
         callback_offered: bool,
     },
-    /// A customer to call back.
-    Callback(CallbackEntry),
+    /// A customer to call back (boxed: few entries are callbacks, and the box keeps every
+    /// record small).
+    Callback(Box<CallbackEntry>),
 }
 
 /// A callback entry's own data.
@@ -189,10 +190,10 @@ impl Router {
         if entry.kind.is_callback() || !matches!(entry.phase, Phase::Waiting) {
             return Err(CommandError::NotWaitingLive(call));
         }
-        entry.kind = EntryKind::Callback(CallbackEntry {
+        entry.kind = EntryKind::Callback(Box::new(CallbackEntry {
             request: request.clone(),
             attempts: 0,
-        });
+        }));
         let (q, entered_at, priority) = (entry.queue, entry.enqueued_at, entry.priority);
         self.timers.cancel(&TimerReason::MaxWait { call });
         self.timers.cancel(&TimerReason::CallbackOffer { call });
@@ -246,7 +247,7 @@ impl Router {
             overflow: Vec::new(),
             step: 0,
             phase: Phase::Waiting,
-            kind: EntryKind::Callback(entry),
+            kind: EntryKind::Callback(Box::new(entry)),
         };
         let key = call_entry.line_key();
         self.calls.insert(call, call_entry);

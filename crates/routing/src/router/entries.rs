@@ -140,7 +140,7 @@ impl Router {
                 return;
             }
             let q = entry.queue;
-            let Some(step) = self.queues[q].config.relaxation.get(entry.step).cloned() else {
+            let Some(step) = self.queues[q].config.relaxation.get(entry.step) else {
                 return;
             };
             let due = entry.enqueued_at + step.after;
@@ -148,6 +148,8 @@ impl Router {
                 self.timers.set(TimerReason::Relax { call }, due);
                 return;
             }
+            // Cloned only once due: most calls of this find the next step not due yet.
+            let step = step.clone();
             let callback = entry.kind.is_callback();
             if step.action == RelaxAction::Exit && !callback {
                 self.exit(now, call, ExitReason::RelaxationExit);

@@ -46,6 +46,7 @@
 //! - An agent logging out revokes its own offer alone.
 
 mod agents;
+mod call_table;
 mod callbacks;
 #[cfg(test)]
 mod consistency;
@@ -59,7 +60,7 @@ mod ring_all;
 mod stats;
 mod views;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use crate::agent_state::{AgentState, NotReadyReason};
@@ -206,10 +207,12 @@ impl Call {
 #[derive(Debug)]
 pub struct Router {
     agents: Vec<Agent>,
-    agent_index: BTreeMap<AgentId, usize>,
+    /// Agent ids to their index (hashed: looked up on most commands, never iterated in order).
+    agent_index: HashMap<AgentId, usize>,
     queues: Vec<Queue>,
-    queue_index: BTreeMap<QueueId, usize>,
-    calls: BTreeMap<CallId, Call>,
+    /// Queue ids to their index (hashed, like `agent_index`).
+    queue_index: HashMap<QueueId, usize>,
+    calls: call_table::CallTable,
     /// Calls waiting without an offer, by entry order.
     unoffered: index::Unoffered,
     /// Ready members, overflow lines and what changed, for the incremental dispatch.
@@ -250,14 +253,14 @@ impl Router {
                 }
             })
             .collect();
-        let agent_index: BTreeMap<AgentId, usize> = config
+        let agent_index: HashMap<AgentId, usize> = config
             .agents
             .iter()
             .enumerate()
             .map(|(i, id)| (id.clone(), i))
             .collect();
         let mut queues = Vec::with_capacity(config.queues.len());
-        let mut queue_index = BTreeMap::new();
+        let mut queue_index = HashMap::new();
         for (qi, queue) in config.queues.into_iter().enumerate() {
             let mut members = Vec::with_capacity(queue.members.len());
             let mut penalties = Vec::with_capacity(queue.members.len());
@@ -289,7 +292,7 @@ impl Router {
             agent_index,
             queues,
             queue_index,
-            calls: BTreeMap::new(),
+            calls: call_table::CallTable::default(),
             unoffered: index::Unoffered::default(),
             index,
             next_seq: 0,
