@@ -27,7 +27,15 @@ fn bundled_dialplan_parses_cleanly() {
     let ctx = ValidationContext {
         queues: set(&["support", "billing"]),
         prompts: set(&[
-            "greeting", "invalid", "goodbye", "moh", "services", "closed", "holiday", "refused",
+            "greeting",
+            "invalid",
+            "goodbye",
+            "moh",
+            "services",
+            "closed",
+            "holiday",
+            "refused",
+            "language_menu",
         ]),
     };
     let plan = match Dialplan::load(path, &ctx) {
@@ -37,7 +45,16 @@ fn bundled_dialplan_parses_cleanly() {
     assert_eq!(plan.numbers().collect::<Vec<_>>(), ["100", "200", "95500"]);
     assert_eq!(
         plan.prompts_used().iter().collect::<Vec<_>>(),
-        ["closed", "goodbye", "greeting", "holiday", "invalid", "refused", "services"]
+        [
+            "closed",
+            "goodbye",
+            "greeting",
+            "holiday",
+            "invalid",
+            "language_menu",
+            "refused",
+            "services"
+        ]
     );
     assert_eq!(
         plan.queues_used().iter().collect::<Vec<_>>(),

@@ -358,17 +358,39 @@ fn bundled_95500_serves_vips_first_and_refuses_the_blacklist() {
     let p = bundled();
     let t0 = Instant::now();
     // A VIP during opening hours: the menu of services, then billing at priority 10.
+    // English first (2), then billing (2).
     let mut ivr = start(&p, "95500", "013900000002", OPEN, t0);
-    assert_eq!(drain(&mut ivr), [IvrAction::Answer, play("services", true)]);
+    assert_eq!(
+        drain(&mut ivr),
+        [IvrAction::Answer, play("language_menu", true)]
+    );
+    ivr.handle(t0, IvrInput::Digit('2'));
+    assert_eq!(drain(&mut ivr).last(), Some(&play("services", true)));
     ivr.handle(t0, IvrInput::Digit('2'));
     let (queue, options) = queued(&drain(&mut ivr));
     assert_eq!((queue.as_str(), options.priority), ("billing", Some(10)));
-    // Anyone else: the queue's own priority.
+    // Anyone else: the queue's own priority; Mandarin (1) plays the menu from `zh-CN`.
     let mut ivr = start(&p, "95500", "+8613700000000", OPEN, t0);
     drain(&mut ivr);
     ivr.handle(t0, IvrInput::Digit('1'));
+    let menu = drain(&mut ivr);
+    assert_eq!(
+        menu.last(),
+        Some(&IvrAction::Play {
+            prompt: "services".into(),
+            barge_in: true,
+            language: Some("zh-CN".into()),
+        })
+    );
+    ivr.handle(t0, IvrInput::Digit('1'));
     let (queue, options) = queued(&drain(&mut ivr));
     assert_eq!((queue.as_str(), options.priority), ("support", None));
+    // No choice: the services menu in the default language.
+    let mut ivr = start(&p, "95500", "+8613700000000", OPEN, t0);
+    drain(&mut ivr);
+    ivr.handle(t0, IvrInput::PlaybackFinished);
+    ivr.handle_timeout(t0 + Duration::from_secs(5));
+    assert_eq!(drain(&mut ivr).last(), Some(&play("services", true)));
     // The blacklist, whatever the hour: a short prompt, then 603.
     let mut ivr = start(&p, "95500", "01060000000", "2026-10-01T10:00:00+08:00", t0);
     assert_eq!(drain(&mut ivr), [IvrAction::Answer, play("refused", false)]);
@@ -390,14 +412,14 @@ fn bundled_95500_closed_hours_holidays_and_make_up_days() {
     // Wednesday 20:00 Beijing time (12:00 UTC): closed.
     assert_eq!(first_prompt("2026-11-25T12:00:00Z"), "closed");
     // Saturday 11:00 is open, 13:00 closed; Sunday closed.
-    assert_eq!(first_prompt("2026-11-28T11:00:00+08:00"), "services");
+    assert_eq!(first_prompt("2026-11-28T11:00:00+08:00"), "language_menu");
     assert_eq!(first_prompt("2026-11-28T13:00:00+08:00"), "closed");
     assert_eq!(first_prompt("2026-11-29T11:00:00+08:00"), "closed");
     // National Day week is a holiday, even on a weekday morning.
     assert_eq!(first_prompt("2026-10-05T10:00:00+08:00"), "holiday");
     // Sunday 27 September is a make-up working day: Monday's hours.
-    assert_eq!(first_prompt("2026-09-27T17:00:00+08:00"), "services");
+    assert_eq!(first_prompt("2026-09-27T17:00:00+08:00"), "language_menu");
     // New Year's Eve closes at 15:00.
-    assert_eq!(first_prompt("2026-12-31T14:59:00+08:00"), "services");
+    assert_eq!(first_prompt("2026-12-31T14:59:00+08:00"), "language_menu");
     assert_eq!(first_prompt("2026-12-31T15:00:00+08:00"), "closed");
 }

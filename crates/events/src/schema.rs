@@ -87,6 +87,14 @@ pub enum EventKind {
         /// event's top-level `node` already names the hotline node.
         dialplan_node: String,
     },
+    /// A prompt was played to the caller (by the dialplan or a queue announcement).
+    #[serde(rename = "ivr.prompt")]
+    IvrPrompt {
+        /// The prompt name (`prompts/<language>/<prompt>.wav`).
+        prompt: String,
+        /// The language folder it was played from.
+        language: String,
+    },
     /// The call entered a queue.
     #[serde(rename = "call.queued")]
     CallQueued {
@@ -273,6 +281,7 @@ impl EventKind {
             Self::CallArrived { .. } => "call.arrived",
             Self::CallAnsweredByIvr => "call.answered_by_ivr",
             Self::IvrDigit { .. } => "ivr.digit",
+            Self::IvrPrompt { .. } => "ivr.prompt",
             Self::CallQueued { .. } => "call.queued",
             Self::CallOffered { .. } => "call.offered",
             Self::CallOfferFailed { .. } => "call.offer_failed",

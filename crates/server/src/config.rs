@@ -134,6 +134,10 @@ pub struct QueueSettings {
     pub utc_offset: time::UtcOffset,
     /// KPI short-abandon threshold: abandons quicker than this are short (absent: 5 s).
     pub short_abandon: Option<Duration>,
+    /// The queue's music on hold, a prompt name (absent: `prompts.music_on_hold`).
+    pub music_on_hold: Option<String>,
+    /// What waiting callers are told every so often (absent: music only).
+    pub announce: Option<crate::call::QueueAnnounce>,
 }
 
 /// One agent.
@@ -332,6 +336,10 @@ struct RawQueue {
     utc_offset: Option<String>,
     #[serde(default)]
     short_abandon: Option<String>,
+    #[serde(default)]
+    music_on_hold: Option<String>,
+    #[serde(default)]
+    announce: Option<crate::call::RawAnnounce>,
 }
 
 #[derive(Deserialize)]
@@ -439,6 +447,12 @@ impl Config {
                         ),
                         None => None,
                     },
+                    music_on_hold: q.music_on_hold,
+                    announce: q
+                        .announce
+                        .map(crate::call::QueueAnnounce::parse)
+                        .transpose()
+                        .with_context(|| format!("queue {name}: announce"))?,
                 },
             );
         }

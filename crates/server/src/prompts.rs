@@ -17,7 +17,8 @@ pub struct PromptLibrary {
 
 impl PromptLibrary {
     /// Loads `<prompts.dir>/<language>/*.wav`; refuses to start if the dialplan names a prompt
-    /// that is missing or if the music on hold is missing.
+    /// that is missing, if the music on hold is missing, or if a queue's music or announcements
+    /// need a prompt that is missing.
     pub fn load(config: &Config, dialplan: &Dialplan) -> Result<Self> {
         let dir = config.prompts_dir.join(&config.language);
         let mut prompts = BTreeMap::new();
@@ -47,6 +48,24 @@ impl PromptLibrary {
                 dir.display(),
                 missing.join(", ")
             );
+        }
+        for (queue, settings) in &config.queues {
+            let mut wanted: Vec<String> = settings.music_on_hold.iter().cloned().collect();
+            if let Some(announce) = &settings.announce {
+                let language = hotline_dialplan::SayLanguage::of(Some(&config.language));
+                wanted.extend(announce.prompts(language));
+            }
+            let missing: Vec<_> = wanted
+                .into_iter()
+                .filter(|p| !prompts.contains_key(p.as_str()))
+                .collect();
+            if !missing.is_empty() {
+                bail!(
+                    "queue {queue} plays prompts missing from {}: {}",
+                    dir.display(),
+                    missing.join(", ")
+                );
+            }
         }
         let Some(music_on_hold) = prompts.get(&config.music_on_hold).cloned() else {
             bail!(

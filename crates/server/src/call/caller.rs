@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use hotline_dialplan::IvrInput;
 use hotline_events::{EndReason, EventDraft, EventKind, HungUpBy};
-use hotline_media::{Direction, LegEvent, PlayMode};
+use hotline_media::{Direction, LegEvent};
 use hotline_sip::dialog::{Dialog, DialogParams};
 use hotline_sip::message::{Method, Request, Response};
 use hotline_sip::transaction::TransactionKey;
@@ -75,15 +75,19 @@ impl Call {
         self.phase != Phase::Ended
     }
 
-    /// Puts the caller in `queue` with the dialplan node's `options` (skills, priority, max wait).
-    pub(super) fn enqueue(&mut self, queue: String, options: hotline_dialplan::QueueOptions) {
+    /// Puts the caller in `queue` with the dialplan node's `options` (skills, priority, max wait);
+    /// the queue's announcements speak `language` (the call's, `None`: the default).
+    pub(super) fn enqueue(
+        &mut self,
+        queue: String,
+        options: hotline_dialplan::QueueOptions,
+        language: Option<String>,
+    ) {
         if !self.caller.answered {
             self.answer();
         }
         tracing::info!(%queue, "queued");
-        if let Some(m) = &self.caller.media {
-            let _ = m.play(self.shared.prompts.music_on_hold(), PlayMode::Loop);
-        }
+        self.start_queue_media(&queue, language);
         self.phase = Phase::Queued {
             queue: queue.clone(),
         };
@@ -203,6 +207,9 @@ impl Call {
         match ev {
             LegEvent::Dtmf(d) => self.caller_digit(d),
             LegEvent::PlaybackFinished => {
+                if self.announce_playback_finished() {
+                    return;
+                }
                 if let Some(ivr) = self.ivr.as_mut() {
                     ivr.handle(Instant::now(), IvrInput::PlaybackFinished);
                     self.drive_ivr();

@@ -38,10 +38,14 @@ impl Call {
             IvrAction::Play {
                 prompt, language, ..
             } => match self.prompt_in(language.as_deref(), &prompt) {
-                Some(p) => {
+                Some((p, played_in)) => {
                     if let Some(m) = &self.caller.media {
                         let _ = m.play(p, PlayMode::Once);
                     }
+                    self.emit(EventDraft::new(EventKind::IvrPrompt {
+                        prompt,
+                        language: played_in,
+                    }));
                 }
                 None => {
                     tracing::warn!(%prompt, "prompt missing: skipped");
@@ -79,7 +83,11 @@ impl Call {
                 if !data.is_empty() {
                     tracing::debug!(%queue, keys = data.len(), "queue data set by the dialplan");
                 }
-                self.enqueue(queue, options);
+                let language = self
+                    .ivr
+                    .as_ref()
+                    .and_then(|i| i.attributes().language.clone());
+                self.enqueue(queue, options, language);
             }
             IvrAction::Hangup { cause, reason } => {
                 tracing::info!(?reason, cause = cause.name(), "dialplan hung up");
@@ -89,18 +97,26 @@ impl Call {
     }
 
     /// A prompt in `language` (the configured language when `None` or when that language lacks
-    /// it, so a missing translation plays the original rather than silence).
-    fn prompt_in(&self, language: Option<&str>, name: &str) -> Option<Arc<Prompt>> {
+    /// it, so a missing translation plays the original rather than silence), with the language
+    /// it was found in.
+    pub(super) fn prompt_in(
+        &self,
+        language: Option<&str>,
+        name: &str,
+    ) -> Option<(Arc<Prompt>, String)> {
         let config = &self.shared.config;
         if let Some(language) = language.filter(|l| *l != config.language) {
             let found = other_languages(&config.prompts_dir)
                 .and_then(|library| library.prompt(language, name));
-            if found.is_some() {
-                return found;
+            if let Some(found) = found {
+                return Some((found, language.to_owned()));
             }
             tracing::warn!(%language, prompt = %name, "prompt missing in this language: default language played");
         }
-        self.shared.prompts.get(name)
+        self.shared
+            .prompts
+            .get(name)
+            .map(|p| (p, config.language.clone()))
     }
 
     /// Ends the call for a `hangup` node: BYE with a Q.850 `Reason` once answered, else the
@@ -129,6 +145,7 @@ impl Call {
             return false;
         };
         tracing::info!("queue let the call go: back to the dialplan");
+        self.announcer = None;
         if let Some(m) = &self.caller.media {
             let _ = m.stop_playback();
         }

@@ -6,6 +6,7 @@
 mod agent;
 mod agent_offer;
 mod agent_session;
+mod announce;
 mod caller;
 mod ivr;
 mod sdp;
@@ -30,6 +31,7 @@ use crate::redact::CallerNumber;
 use crate::router_task::RouteSignal;
 
 use agent_offer::AgentLeg;
+pub use announce::{QueueAnnounce, RawAnnounce};
 
 /// What a call task receives.
 pub enum CallInput {
@@ -175,6 +177,8 @@ struct Call {
     end: Option<(EndReason, HungUpBy)>,
     /// Set when the call leaves routing: whether it was connected to an agent.
     routed: Option<bool>,
+    /// The queue's announcements while the caller waits.
+    announcer: Option<announce::Announcer>,
 }
 
 impl Call {
@@ -218,6 +222,7 @@ impl Call {
             sip_call_ids: vec![sip_call_id],
             end: None,
             routed: None,
+            announcer: None,
             shared,
             self_tx,
         }
@@ -232,6 +237,7 @@ impl Call {
             let ivr_deadline = self.ivr.as_ref().and_then(Ivr::poll_timeout);
             let session_deadline = self.caller.session_deadline;
             let agent_timer = self.agent.as_ref().and_then(|a| a.session_timer());
+            let announce_at = self.announce_deadline();
             tokio::select! {
                 input = rx.recv() => match input {
                     Some(input) => self.handle_input(input).await,
@@ -260,6 +266,12 @@ impl Call {
                     self.drive_ivr();
                 }
                 () = sleep_until(agent_timer) => self.agent_session_timer(),
+                () = sleep_until(announce_at) => self.announce_due(),
+                standing = announce::recv_standing(
+                    self.announcer.as_mut().and_then(|a| a.asking.as_mut())
+                ) => {
+                    self.announce_standing(standing);
+                }
                 () = sleep_until(session_deadline) => {
                     tracing::info!("session timer expired without refresh");
                     self.hang_up_all(EndReason::Error, HungUpBy::System);

@@ -83,11 +83,22 @@ enum Request {
     },
     Agent(String, oneshot::Sender<Option<AgentDetail>>),
     Queue(String, oneshot::Sender<Option<QueueDetail>>),
+    /// A waiting call's place and estimated wait (queue announcements).
+    Standing(Uuid, oneshot::Sender<Option<Standing>>),
     SetSkills {
         agent: String,
         skills: BTreeMap<String, u8>,
         reply: oneshot::Sender<Result<AgentDetail, SkillsChangeError>>,
     },
+}
+
+/// Where a waiting call stands, for its queue announcements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    /// Its 1-based position in its queue.
+    pub position: usize,
+    /// The routing core's estimate of the wait left, if it has one.
+    pub estimated_wait: Option<std::time::Duration>,
 }
 
 /// A callback to queue again after a restart.
@@ -189,6 +200,14 @@ impl RouterHandle {
 
     fn command(&self, cmd: Command) {
         let _ = self.tx.send(Request::Command(cmd));
+    }
+
+    /// Asks where a call stands in its queue; the answer (`None`: not waiting) comes on the
+    /// returned channel, so the call task keeps serving its other inputs meanwhile.
+    pub fn standing(&self, call: Uuid) -> oneshot::Receiver<Option<Standing>> {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.tx.send(Request::Standing(call, tx));
+        rx
     }
 
     /// Every agent, for the API. `None` once the task stopped.
@@ -493,6 +512,20 @@ impl RouterTask {
             }
             Request::Queue(id, reply) => {
                 let _ = reply.send(self.queue_detail(&id, now));
+            }
+            Request::Standing(call, reply) => {
+                let call = CallId(call.as_u128());
+                let position = self.router.call(call).and_then(|view| match view.status {
+                    hotline_routing::CallStatus::Waiting { position }
+                    | hotline_routing::CallStatus::Offered { position, .. }
+                    | hotline_routing::CallStatus::Dialing { position, .. }
+                    | hotline_routing::CallStatus::RingingAll { position, .. } => Some(position),
+                    _ => None,
+                });
+                let _ = reply.send(position.map(|position| Standing {
+                    position,
+                    estimated_wait: self.router.estimated_wait(call),
+                }));
             }
             Request::SetSkills {
                 agent,
