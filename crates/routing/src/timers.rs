@@ -1,6 +1,7 @@
 //! The router's timers: a reason enum and an ordered deadline table.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::time::Instant;
 
 use crate::ids::{AgentId, CallId};
@@ -48,64 +49,101 @@ pub enum TimerReason {
 }
 
 /// Pending deadlines, ordered by time then by insertion, with at most one deadline per reason.
+///
+/// A heap of (deadline, insertion number, reason) beside a hashed index of each armed reason's
+/// insertion number: a reason is stored twice but each copy is small and neither structure has
+/// tree-node slack, so a waiting entry's relaxation or max-wait timer costs ~100 bytes. Cancelling
+/// or replacing a timer only drops it from the index; its heap copy is skipped when it surfaces,
+/// and the heap is rebuilt without such copies once they outnumber the live ones.
 #[derive(Debug, Default)]
 pub(crate) struct TimerTable {
-    by_deadline: BTreeMap<(Instant, u64), TimerReason>,
-    /// Hashed: looked up to cancel or replace, never iterated (the order is `by_deadline`'s).
-    by_reason: HashMap<TimerReason, (Instant, u64)>,
+    heap: BinaryHeap<Reverse<(Instant, u64, TimerReason)>>,
+    /// The insertion number of each armed reason's live heap entry.
+    armed: HashMap<TimerReason, u64>,
     next_seq: u64,
 }
 
 impl TimerTable {
     /// Arms `reason` at `at`, replacing any earlier deadline for the same reason.
     pub(crate) fn set(&mut self, reason: TimerReason, at: Instant) {
-        self.cancel(&reason);
-        let key = (at, self.next_seq);
+        let seq = self.next_seq;
         self.next_seq += 1;
-        self.by_deadline.insert(key, reason.clone());
-        self.by_reason.insert(reason, key);
+        self.armed.insert(reason.clone(), seq);
+        self.heap.push(Reverse((at, seq, reason)));
+        self.tidy();
     }
 
     /// When `reason` is due, if armed.
     pub(crate) fn deadline(&self, reason: &TimerReason) -> Option<Instant> {
-        self.by_reason.get(reason).map(|&(at, _)| at)
+        let &seq = self.armed.get(reason)?;
+        // Rare (an agent extending its wrap-up): a walk of the heap is fine.
+        self.heap
+            .iter()
+            .find(|Reverse((_, s, _))| *s == seq)
+            .map(|Reverse((at, _, _))| *at)
     }
 
     /// Disarms `reason`; a no-op when it is not armed.
     pub(crate) fn cancel(&mut self, reason: &TimerReason) {
-        if let Some(key) = self.by_reason.remove(reason) {
-            self.by_deadline.remove(&key);
+        if self.armed.remove(reason).is_some() {
+            self.tidy();
         }
     }
 
     /// The earliest deadline and its reason.
     pub(crate) fn next(&self) -> Option<(Instant, &TimerReason)> {
-        self.by_deadline
-            .first_key_value()
-            .map(|(&(at, _), reason)| (at, reason))
+        // `tidy` keeps a live entry on top.
+        self.heap
+            .peek()
+            .map(|Reverse((at, _, reason))| (*at, reason))
     }
 
     /// Removes and returns the earliest reason due at or before `now`.
     pub(crate) fn pop_due(&mut self, now: Instant) -> Option<TimerReason> {
-        let (&key, _) = self.by_deadline.first_key_value()?;
-        if key.0 > now {
+        if self.heap.peek()?.0 .0 > now {
             return None;
         }
-        let reason = self.by_deadline.remove(&key)?;
-        self.by_reason.remove(&reason);
+        let Reverse((_, _, reason)) = self.heap.pop()?;
+        self.armed.remove(&reason);
+        self.tidy();
         Some(reason)
+    }
+
+    /// Whether the heap entry `seq` of `reason` is the reason's live one.
+    fn live(&self, seq: u64, reason: &TimerReason) -> bool {
+        self.armed.get(reason) == Some(&seq)
+    }
+
+    /// Drops cancelled or replaced entries from the top of the heap, and rebuilds the heap
+    /// without any of them once they outnumber the live ones.
+    fn tidy(&mut self) {
+        while let Some(Reverse((_, seq, reason))) = self.heap.peek() {
+            if self.live(*seq, reason) {
+                break;
+            }
+            self.heap.pop();
+        }
+        if self.heap.len() > 2 * self.armed.len() + 64 {
+            let heap = std::mem::take(&mut self.heap);
+            let live: Vec<_> = heap
+                .into_vec()
+                .into_iter()
+                .filter(|Reverse((_, seq, reason))| self.live(*seq, reason))
+                .collect();
+            self.heap = BinaryHeap::from(live);
+        }
     }
 
     /// Whether `reason` is armed.
     #[cfg(test)]
     pub(crate) fn is_armed(&self, reason: &TimerReason) -> bool {
-        self.by_reason.contains_key(reason)
+        self.armed.contains_key(reason)
     }
 
     /// How many timers are armed.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.by_deadline.len()
+        self.armed.len()
     }
 }
 
@@ -149,6 +187,36 @@ mod tests {
         assert_eq!(timers.pop_due(t0 + Duration::from_secs(2)), None);
         timers.cancel(&wrap("a"));
         assert_eq!(timers.len(), 0);
+        assert!(timers.next().is_none());
+    }
+
+    #[test]
+    fn cancelled_and_replaced_timers_never_fire_and_do_not_pile_up() {
+        let t0 = Instant::now();
+        let mut timers = TimerTable::default();
+        for round in 0..1_000u64 {
+            let at = t0 + Duration::from_secs(round % 7 + 1);
+            timers.set(wrap("kept"), at);
+            timers.set(wrap(&format!("gone{round}")), at);
+            timers.cancel(&wrap(&format!("gone{round}")));
+        }
+        assert_eq!(timers.len(), 1);
+        assert!(timers.heap.len() <= 2 * timers.len() + 64 + 1);
+        // The last deadline set for "kept" wins (999 % 7 + 1 = 6 s).
+        assert_eq!(
+            timers.next().map(|(at, _)| at),
+            Some(t0 + Duration::from_secs(6))
+        );
+        assert_eq!(
+            timers.deadline(&wrap("kept")),
+            Some(t0 + Duration::from_secs(6))
+        );
+        assert_eq!(timers.pop_due(t0 + Duration::from_secs(5)), None);
+        assert_eq!(
+            timers.pop_due(t0 + Duration::from_secs(6)),
+            Some(wrap("kept"))
+        );
+        assert_eq!(timers.pop_due(t0 + Duration::from_secs(60)), None);
         assert!(timers.next().is_none());
     }
 }
