@@ -53,15 +53,19 @@ const ORDINARY: &str = "+8613800000000";
 
 #[test]
 fn simulate_in_open_hours_reaches_the_menu_and_the_chosen_queue() {
-    let lines = simulate(&["--from", ORDINARY, "--digits", "1", "--at", MONDAY_MORNING]);
+    // 2: English in the language menu, then 1 in the menu of services.
+    let lines = simulate(&["--from", ORDINARY, "--digits", "21", "--at", MONDAY_MORNING]);
     assert_eq!(
         lines,
         [
             "node screen",
             "node hours",
             "node tier",
-            "node services",
+            "node language",
             "answer",
+            "play language_menu",
+            "key 2 in language -> services",
+            "node services",
             "play services",
             "key 1 in services -> customer_service",
             "node customer_service",
@@ -117,7 +121,7 @@ fn simulate_on_a_make_up_working_day_opens_although_it_is_a_sunday() {
         "--from",
         ORDINARY,
         "--digits",
-        "2",
+        "22",
         "--at",
         "2026-09-27T10:00:00+08:00",
     ]);
@@ -137,7 +141,7 @@ fn simulate_a_vip_waits_at_priority_ten() {
         "--from",
         "+86 139 0000 0002",
         "--digits",
-        "2",
+        "22",
         "--at",
         MONDAY_MORNING,
     ]);
@@ -184,7 +188,7 @@ fn simulate_prints_json_on_request() {
         "--from",
         "+8613800000001",
         "--digits",
-        "1",
+        "21",
         "--at",
         MONDAY_MORNING,
         "--json",
