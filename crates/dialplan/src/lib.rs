@@ -182,6 +182,14 @@
 //! errors too. Nodes that cannot be reached from `start` are only a warning
 //! ([`Dialplan::warnings`]): the plan still works.
 //!
+//! [`check`] (`hotline dialplan check`) runs the same load and reports errors and warnings
+//! together, each with a hint where one helps, and adds: prompt files missing for the configured
+//! language, queue node settings that override the queue's own (warning), dialed numbers equal in
+//! E.164 and numbers twice in a list (warnings), dates both a holiday and a make-up working day,
+//! overrides hiding a holiday and dates outside 2000-2099 (warnings). It refuses exactly what
+//! loading refuses, prompt files aside. [`simulate`] (`hotline dialplan simulate`) walks one call
+//! through a plan with the executor, keys given in advance, and says where it ends.
+//!
 //! # Using it (for the server)
 //!
 //! ```

@@ -129,7 +129,7 @@ pub enum SimulationEnd {
     },
     /// The plan has no such number (the server answers 404).
     NoSuchNumber,
-    /// The caller kept going round for [`MAX_INPUTS`] inputs.
+    /// The caller kept going round for a thousand inputs without the call ending.
     TooLong,
 }
 

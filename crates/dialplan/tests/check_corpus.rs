@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use hotline_dialplan::{check_file, CheckContext, PromptFiles, QueueDefaults, ValidationContext};
+use hotline_dialplan::{
+    check, check_file, CheckContext, Dialplan, PromptFiles, QueueDefaults, ValidationContext,
+};
 
 /// The configuration the corpus is checked against: two queues, support with its own priority
 /// and max wait; prompts in `prompts/en`.
@@ -57,6 +59,18 @@ fn every_broken_file_gets_exactly_its_expected_report() {
         assert!(
             !report.diagnostics.is_empty(),
             "{name} is in the corpus of broken files but checks clean"
+        );
+        // Without prompt files and queue settings, check refuses exactly what loading refuses.
+        let source = std::fs::read_to_string(name).unwrap();
+        let plain = CheckContext {
+            prompt_files: None,
+            queue_defaults: BTreeMap::new(),
+            ..ctx.clone()
+        };
+        assert_eq!(
+            Dialplan::parse(&source, name, &ctx.validation).is_err(),
+            check(&source, name, &plain).has_errors(),
+            "{name}: load and check disagree"
         );
         let actual = report.render();
         if actual != expected {

@@ -1,6 +1,8 @@
 //! Schedule dates that cannot be meant: a holiday also declared a make-up working day (the
 //! holiday always wins, so the working day never opens), an override on a holiday or working
-//! day that hides it, and dates in years no schedule runs in (a typo in the year).
+//! day that hides it, and dates in years no schedule runs in (a typo in the year). They are
+//! warnings: the plan still does something well defined, and a check must refuse exactly what
+//! the loader refuses, or a plan that passes `check` could fail to reload.
 //!
 //! Malformed hours, overlapping stretches and ranges ending before they start are errors of the
 //! reader already.
@@ -29,7 +31,7 @@ pub(super) fn impossible_dates(root: &Node, diags: &mut Diagnostics<'_>) {
         let working_days = dates(body, "working_days", &name.text, diags);
         for (date, pos) in &working_days {
             if holidays.contains_key(date) {
-                diags.error_with_hint(
+                diags.warning_with_hint(
                     *pos,
                     format!(
                         "{date} is both a holiday and a make-up working day in schedule `{}`",
