@@ -493,6 +493,61 @@ numbers:
         assert_eq!(sim.unused_keys, 1);
     }
 
+    const COLLECTING: &str = r##"
+version: 1
+numbers:
+  "300":
+    start: lang
+    nodes:
+      lang: { set: { language: zh }, next: account }
+      account:
+        collect: { prompt: enter_account, max_digits: 8, terminator: "#", into: account }
+        next: wait
+      wait: { queue: { name: billing, max_wait: 2m, exit: sorry } }
+      sorry: { play: goodbye, next: end }
+      end: { hangup: true }
+"##;
+
+    #[test]
+    fn collected_keys_language_and_queue_exit_are_shown() {
+        let plan =
+            Arc::new(Dialplan::parse(COLLECTING, "t.yaml", &ValidationContext::default()).unwrap());
+        let call = SimulatedCall {
+            to: "300".into(),
+            from: "+8613800000000".into(),
+            at: SystemTime::UNIX_EPOCH,
+            keys: "1234#".chars().map(Some).collect(),
+        };
+        let sim = simulate(plan, &call, Instant::now());
+        assert_eq!(
+            lines(&sim),
+            [
+                "node lang",
+                "node account",
+                "answer",
+                "play enter_account (zh)",
+                "collected account=1234 in account",
+                "node wait"
+            ]
+        );
+        assert_eq!(sim.end.to_string(), "queue billing max_wait 2m exit sorry");
+    }
+
+    #[test]
+    fn a_collect_without_keys_times_out() {
+        let plan =
+            Arc::new(Dialplan::parse(COLLECTING, "t.yaml", &ValidationContext::default()).unwrap());
+        let call = SimulatedCall {
+            to: "300".into(),
+            from: "+8613800000000".into(),
+            at: SystemTime::UNIX_EPOCH,
+            keys: Vec::new(),
+        };
+        let sim = simulate(plan, &call, Instant::now());
+        assert_eq!(sim.end.to_string(), "timeout after 3 attempts in account");
+        assert!(lines(&sim).contains(&"no input in account".to_owned()));
+    }
+
     #[test]
     fn an_unknown_number_is_reported() {
         let plan =

@@ -145,3 +145,29 @@ pub fn check_file(path: impl AsRef<Path>, ctx: &CheckContext) -> CheckReport {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_render_severity_and_hint_lines() {
+        let source = "version: 1\nnumbers:\n  \"1\":\n    start: a\n    nodes:\n      a: { queue: q, nxet: b }\n      b: { queue: q }\n";
+        let report = check(source, "p.yaml", &CheckContext::default());
+        assert_eq!(
+            report.render(),
+            "p.yaml:6:22: error: unknown key `nxet` in node `a`\n  hint: did you mean `next`?\n\
+             p.yaml:7:7: warning: node `b` is never reached from start node `a`\n"
+        );
+        assert_eq!((report.error_count(), report.warning_count()), (1, 1));
+    }
+
+    #[test]
+    fn an_unreadable_file_is_one_error() {
+        let report = check_file("/nonexistent/plan.yaml", &CheckContext::default());
+        assert!(report.has_errors());
+        assert!(report
+            .render()
+            .starts_with("/nonexistent/plan.yaml:1:1: error: cannot read the dialplan:"));
+    }
+}
