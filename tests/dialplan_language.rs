@@ -1,5 +1,5 @@
 //! Number 95500 of the bundled dialplan end to end with SIPp: a VIP caller and an ordinary one
-//! press 2 (RFC 4733 pcap) for English, then 2 in the menu of services and wait in billing, the VIP first at priority
+//! press 1 (RFC 4733 pcap) for Mandarin, then 2 in the menu of services and wait in billing, the VIP first at priority
 //! 10; a blacklisted caller hears a short prompt and gets a BYE with Q.850 cause 21 (rejected).
 //! A collect node on a real call: `1`, `2`, `#` typed one by one choose the queue and priority.
 //! A `hangup` cause before answer is the final response, with its Q.850 `Reason`. A `set` language
@@ -56,12 +56,13 @@ fn billing_entries(h: &Hotline) -> Vec<Value> {
     billing["entries"].as_array().cloned().unwrap_or_default()
 }
 
-/// A caller who chooses English (2) in the language menu, then `digit` in the menu of services
-/// (a third key, `#`, falls into the queue, where nothing listens).
+/// A caller who chooses Mandarin (1) in the language menu, then `digit` in the menu of services
+/// (a third key, `#`, falls into the queue, where nothing listens). The same key twice in a row
+/// would repeat the pcap's RTP timestamp and read as one long press.
 fn caller(h: &Hotline, from: &str, digit: u8) -> Sipp {
     Sipp::new("caller_digits.xml", h.sip)
         .var("from", from)
-        .var("key1", 2)
+        .var("key1", 1)
         .var("key2", digit)
         .var("key3", "pound")
         .var("talk_ms", 6000)
@@ -93,21 +94,30 @@ fn vip_callers_wait_first_and_the_blacklist_is_refused() {
         "{entries:?}"
     );
 
-    // Both callers chose English, then billing in the menu of services.
+    // Both callers chose Mandarin, then billing in the menu of services.
     let digits: Vec<Value> = h
         .events()
         .into_iter()
         .filter(|e| e["type"] == "ivr.digit")
         .collect();
-    let nodes: Vec<&Value> = digits.iter().map(|d| &d["dialplan_node"]).collect();
+    let keys: Vec<(&Value, &Value)> = digits
+        .iter()
+        .map(|d| (&d["dialplan_node"], &d["digit"]))
+        .collect();
+    let (language, services) = (Value::from("language"), Value::from("services"));
+    let (one, two) = (Value::from("1"), Value::from("2"));
     assert_eq!(
-        nodes,
-        [&Value::from("language"), &Value::from("services")].repeat(2),
+        keys,
+        [(&language, &one), (&services, &two)].repeat(2),
         "{digits:?}"
     );
-    for d in &digits {
-        assert_eq!(d["digit"], "2", "{d}");
-    }
+    // The menu of services played from the Mandarin folder.
+    let services_prompt = h
+        .events()
+        .into_iter()
+        .find(|e| e["type"] == "ivr.prompt" && e["prompt"] == "services")
+        .unwrap();
+    assert_eq!(services_prompt["language"], "zh-CN", "{services_prompt}");
 
     // A blacklisted caller, in yet another form of the listed number: BYE with cause 21.
     let refused = Sipp::new("caller_refused.xml", h.sip)
