@@ -45,6 +45,7 @@
 //! |------------|-------------------------------|-----------------------------|--------------|
 //! | `answer`   | `true`                        | `next`                      | answers the call |
 //! | `play`     | a prompt or a list of prompts | `next`, `barge_in`          | plays them in order, then goes on |
+//! | `say`      | mapping (below)               | `next`                      | speaks a value in the call's language |
 //! | `menu`     | mapping (below)               | —                           | collects one digit and branches on it |
 //! | `collect`  | mapping (below)               | `next`                      | collects several digits into a variable |
 //! | `set`      | mapping (below)               | `next`                      | sets variables and call attributes |
@@ -61,6 +62,15 @@
 //! **Play.** `play: [welcome, privacy]` plays each prompt in turn. Keys pressed meanwhile are
 //! dropped, unless `barge_in: true`: then a key stops the prompts and is kept for the menu or
 //! collect that follows (a caller who knows the menu need not listen to the end).
+//!
+//! **Say.** `say: { value: "${position}", kind: position }` speaks a literal or a variable from
+//! number prompts in the call's language (see [`say`]): `digits` one by one, a `number` up to
+//! 99,999,999, a `duration` in seconds (`95`) or as a duration (`2m`) rounded for a caller ("less
+//! than a minute", "about 3 minutes", "about 1 hour 20 minutes"), a queue `position` ("you are
+//! number 3 in the queue"). A Mandarin language (`zh`, `zh-CN`, `cmn`) follows Mandarin rules (十
+//! for 10-19, 零 in gaps, 两 before 百/千/万 and in counts); any other speaks English. A literal is
+//! checked when the plan loads; a variable that holds no number when the node runs skips it. Keys
+//! pressed meanwhile are dropped.
 //!
 //! **Menus.** The prompt (`prompt:` one name or a list) plays; a digit pressed at any time (even
 //! mid-prompt) is taken. After the prompt ends the menu waits `timeout` (500ms..5m, default 5s).

@@ -211,6 +211,11 @@ impl Call {
 
     /// Plays the next word of the announcement, or resumes the music when none is left.
     fn announce_next_word(&mut self) {
+        // Bridged, or back in the dialplan: the announcement is over for good.
+        if !matches!(self.phase, Phase::Queued { .. }) {
+            self.announcer = None;
+            return;
+        }
         loop {
             let Some(announcer) = self.announcer.as_mut() else {
                 return;
