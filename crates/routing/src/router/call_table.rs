@@ -10,6 +10,14 @@ use std::collections::HashMap;
 use super::Call;
 use crate::ids::CallId;
 
+/// A call id as two words: a `u128` is 16-byte aligned, which would pad each index slot to 32
+/// bytes; this keeps it at 24.
+type IdKey = [u64; 2];
+
+fn id_key(call: &CallId) -> IdKey {
+    [(call.0 >> 64) as u64, call.0 as u64]
+}
+
 /// The routed calls by id.
 #[derive(Debug, Default)]
 pub(super) struct CallTable {
@@ -18,30 +26,30 @@ pub(super) struct CallTable {
     /// Slots free for reuse.
     free: Vec<u32>,
     /// Each call's slot.
-    index: HashMap<CallId, u32>,
+    index: HashMap<IdKey, u32>,
 }
 
 impl CallTable {
     /// The record of `call`.
     pub(super) fn get(&self, call: &CallId) -> Option<&Call> {
-        let &slot = self.index.get(call)?;
+        let &slot = self.index.get(&id_key(call))?;
         self.slots[slot as usize].as_ref().map(|(_, c)| c)
     }
 
     /// The record of `call`, to change.
     pub(super) fn get_mut(&mut self, call: &CallId) -> Option<&mut Call> {
-        let &slot = self.index.get(call)?;
+        let &slot = self.index.get(&id_key(call))?;
         self.slots[slot as usize].as_mut().map(|(_, c)| c)
     }
 
     /// Whether `call` is routed.
     pub(super) fn contains_key(&self, call: &CallId) -> bool {
-        self.index.contains_key(call)
+        self.index.contains_key(&id_key(call))
     }
 
     /// Adds `call`, replacing and returning its previous record if it had one.
     pub(super) fn insert(&mut self, call: CallId, record: Call) -> Option<Call> {
-        if let Some(&slot) = self.index.get(&call) {
+        if let Some(&slot) = self.index.get(&id_key(&call)) {
             return self.slots[slot as usize]
                 .replace((call, record))
                 .map(|(_, old)| old);
@@ -58,13 +66,13 @@ impl CallTable {
                 slot
             }
         };
-        self.index.insert(call, slot);
+        self.index.insert(id_key(&call), slot);
         None
     }
 
     /// Removes `call` and returns its record.
     pub(super) fn remove(&mut self, call: &CallId) -> Option<Call> {
-        let slot = self.index.remove(call)?;
+        let slot = self.index.remove(&id_key(call))?;
         let (_, record) = self.slots[slot as usize].take()?;
         self.free.push(slot);
         Some(record)
@@ -116,10 +124,10 @@ mod tests {
             enqueued_at: Instant::now(),
             seq,
             priority: 0,
-            required: Vec::new(),
+            required: Default::default(),
             original_required: None,
             own_max_wait: None,
-            preferred: Vec::new(),
+            preferred: Default::default(),
             overflow: Vec::new(),
             step: 0,
             phase: Phase::Waiting,

@@ -172,7 +172,7 @@ impl Router {
             match step.action {
                 RelaxAction::LowerProficiency { by } => {
                     entry.keep_original_required();
-                    for r in &mut entry.required {
+                    for r in entry.required.iter_mut() {
                         r.min = r.min.saturating_sub(by).max(1);
                     }
                 }

@@ -70,7 +70,7 @@ use crate::event::RoutingEvent;
 use crate::ids::{AgentId, CallId, QueueId};
 use crate::skills::Skills;
 use crate::timers::{TimerReason, TimerTable};
-use needs::Need;
+use needs::{Need, Needs};
 
 pub use views::{AgentView, CallStatus, CallView, QueueView};
 
@@ -162,13 +162,13 @@ struct Call {
     seq: u64,
     priority: i32,
     /// Required skills as the current relaxation step has them.
-    required: Vec<Need>,
+    required: Needs,
     /// Required skills as the entry brought them, once relaxation changed them (a reload
     /// re-applies steps); `None` while `required` is still the original.
     original_required: Option<Box<[Need]>>,
     /// The entry's own max wait (from the dialplan), which a queue's new max wait never replaces.
     own_max_wait: Option<Duration>,
-    preferred: Vec<Need>,
+    preferred: Needs,
     /// Overflow queues added by relaxation steps.
     overflow: Vec<usize>,
     /// How many relaxation steps applied.
@@ -187,7 +187,7 @@ impl Call {
     /// Keeps the original requirements aside before relaxation first changes `required`.
     fn keep_original_required(&mut self) {
         if self.original_required.is_none() {
-            self.original_required = Some(self.required.clone().into_boxed_slice());
+            self.original_required = Some(self.required.to_vec().into_boxed_slice());
         }
     }
 

@@ -371,9 +371,9 @@ impl Router {
             return;
         }
         if let Some(entry) = self.calls.get_mut(&call) {
-            if required != entry.required {
+            if required[..] != entry.required[..] {
                 entry.keep_original_required();
-                entry.required = required;
+                entry.required = required.into_iter().collect();
             }
             entry.overflow = overflow;
             entry.step = step;
