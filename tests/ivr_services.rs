@@ -2,7 +2,8 @@
 //! node speaks a number in English, then in Mandarin after a `set` language, from the bundled
 //! prompt sets (prompt events in order, RTP as long as the prompt files); a caller waiting in a
 //! queue with announcements hears their position in their language after the configured
-//! interval, then the periodic message, and the music resumes.
+//! interval, then the periodic message, and the music resumes; an agent's answer bridges the
+//! caller at once, mid-announcement, and a busy agent gives the next caller a wait estimate.
 
 #![allow(clippy::unwrap_used)]
 
@@ -12,8 +13,12 @@ use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::agent::{AgentSetup, SippAgent};
+use support::http::post;
 use support::sipp::Sipp;
 use support::{root, Hotline, Options};
+
+const TOKEN: &str = "hotline-demo-token";
 
 /// A UDP socket standing for the caller's phone audio.
 fn rtp_socket() -> UdpSocket {
@@ -287,4 +292,116 @@ fn a_queued_caller_hears_their_position_after_the_interval_in_their_language() {
     mandarin
         .wait(Duration::from_secs(40))
         .assert_ok("Mandarin caller");
+}
+
+/// Support announces every second: a long message keeps an announcement playing.
+fn announcing_often() -> Options {
+    Options {
+        config_edits: vec![(
+            "    strategy: longest_idle\n",
+            "    strategy: longest_idle\n    announce: { every: 1s, position: true, estimated_wait: true, messages: [queue_message] }\n",
+        )],
+        ..Options::default()
+    }
+}
+
+#[test]
+fn an_answer_bridges_at_once_and_a_busy_agent_makes_the_wait_estimate() {
+    let h = Hotline::start_with_dialplan(announcing_often(), QUEUE_PLAN);
+    // The only agent logs in, then takes a break.
+    let agent = SippAgent::start(
+        &h,
+        AgentSetup {
+            id: "1001",
+            hold_ms: 25_000,
+            ..AgentSetup::default()
+        },
+    );
+    let set_state = |body: &str| {
+        let r = post(h.http, "/api/v1/agents/1001/state", Some(TOKEN), body).unwrap();
+        assert_eq!(r.status, 200, "{body}: {}", r.body);
+    };
+    set_state(r#"{"state":"not_ready","reason":"break"}"#);
+    let rtp = rtp_socket();
+    let first = Sipp::new("caller_wait.xml", h.sip)
+        .var("wait_ms", 20_000)
+        .key("caller_rtp_port", rtp.local_addr().unwrap().port())
+        .args(&["-s", "800", "-m", "1"])
+        .spawn();
+    let first_call = h.wait_type("call.queued", Duration::from_secs(10))["call_id"].clone();
+    // The periodic message (about 4 s) is playing when the agent comes back and is offered the
+    // call.
+    let message = h.wait_event("the first message", Duration::from_secs(15), |e| {
+        e["type"] == "ivr.prompt" && e["prompt"] == "queue_message" && e["call_id"] == first_call
+    });
+    set_state(r#"{"state":"ready"}"#);
+    let answered = h.wait_type("call.answered", Duration::from_secs(10));
+    assert_eq!(answered["call_id"], first_call);
+    let after = seconds_of_day(&answered) - seconds_of_day(&message);
+    let message_length = prompt_duration("en", "queue_message").as_secs_f64();
+    eprintln!("answered {after} s into a message of {message_length} s");
+    assert!(
+        after < message_length,
+        "the answer came {after} s after the {message_length} s message started: it waited"
+    );
+    // Nothing more is announced to the bridged caller.
+    let answered_seq = answered["seq"].as_u64().unwrap();
+    // The second caller waits while the only staffed agent talks: one busy agent, the queue's
+    // assumed 3-minute handle time, so "about 3 minutes".
+    let rtp2 = rtp_socket();
+    let second = Sipp::new("caller_wait.xml", h.sip)
+        .var("wait_ms", 8_000)
+        .key("caller_rtp_port", rtp2.local_addr().unwrap().port())
+        .args(&["-s", "800", "-m", "1"])
+        .spawn();
+    let second_call = h.wait_event("the second caller", Duration::from_secs(10), |e| {
+        e["type"] == "call.queued" && e["call_id"] != first_call
+    })["call_id"]
+        .clone();
+    h.wait_event("the second announcement", Duration::from_secs(15), |e| {
+        e["type"] == "ivr.prompt" && e["prompt"] == "queue_message" && e["call_id"] == second_call
+    });
+    let events = h.events();
+    let words: Vec<String> = prompts_heard(
+        &events
+            .iter()
+            .filter(|e| e["call_id"] == second_call)
+            .cloned()
+            .collect::<Vec<_>>(),
+    )
+    .into_iter()
+    .map(|(p, _)| p)
+    .collect();
+    assert_eq!(
+        words[..8],
+        [
+            "position_prefix",
+            "num_1",
+            "position_suffix",
+            "estimated_wait",
+            "about",
+            "num_3",
+            "minutes",
+            "queue_message"
+        ],
+        "{words:?}"
+    );
+    let late: Vec<&Value> = events
+        .iter()
+        .filter(|e| {
+            e["type"] == "ivr.prompt"
+                && e["call_id"] == first_call
+                && e["seq"].as_u64().unwrap() > answered_seq
+        })
+        .collect();
+    assert!(late.is_empty(), "announced after the answer: {late:?}");
+    second
+        .wait(Duration::from_secs(30))
+        .assert_ok("second caller");
+    first
+        .wait(Duration::from_secs(30))
+        .assert_ok("first caller");
+    agent
+        .finish(Duration::from_secs(40))
+        .assert_ok("agent 1001");
 }
