@@ -389,7 +389,7 @@ impl Router {
 
     /// When the router next needs [`Router::handle_timeout`], and why.
     pub fn poll_timeout(&self) -> Option<(Instant, TimerReason)> {
-        self.timers.next().map(|(at, reason)| (at, reason.clone()))
+        self.timers.next()
     }
 
     fn emit(&mut self, event: RoutingEvent) {
