@@ -191,7 +191,9 @@ impl Call {
             announcer.next_at = Some(Instant::now() + announcer.settings.every);
             return;
         }
-        let language = SayLanguage::of(announcer.language.as_deref());
+        // Without a language of its own the call speaks the server's.
+        let default = self.shared.config.language.as_str();
+        let language = SayLanguage::of(Some(announcer.language.as_deref().unwrap_or(default)));
         let words = announcer.settings.words(standing, announcer.made, language);
         announcer.made += 1;
         announcer.playing = Some(words.into());
