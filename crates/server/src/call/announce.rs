@@ -308,6 +308,44 @@ mod tests {
         );
     }
 
+    fn config_with(announce: &str) -> anyhow::Result<crate::config::Config> {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/hotline.yaml");
+        let text = std::fs::read_to_string(path)?;
+        let from = "    strategy: longest_idle\n";
+        assert!(text.contains(from), "bundled config changed");
+        crate::config::Config::parse(
+            &text.replace(from, &format!("{from}    music_on_hold: moh\n{announce}")),
+        )
+    }
+
+    #[test]
+    fn a_queue_s_announcements_are_read_from_the_config() {
+        let config = config_with(
+            "    announce: { every: 45s, position: true, messages: [queue_message] }\n",
+        )
+        .unwrap_or_else(|e| panic!("{e:#}"));
+        let support = &config.queues["support"];
+        assert_eq!(support.music_on_hold.as_deref(), Some("moh"));
+        assert_eq!(
+            support.announce,
+            Some(QueueAnnounce {
+                every: Duration::from_secs(45),
+                position: true,
+                estimated_wait: false,
+                messages: vec!["queue_message".to_owned()],
+            })
+        );
+        assert_eq!(config.queues["billing"].announce, None);
+        let bad = config_with("    announce: { every: 30s }\n")
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(bad.contains("queue support: announce"), "{bad}");
+        let unknown = config_with("    announce: { every: 30s, positon: true }\n");
+        assert!(unknown.is_err());
+    }
+
     #[test]
     fn settings_that_announce_nothing_or_too_often_are_refused() {
         let raw = |every: &str, position: bool| RawAnnounce {
