@@ -405,3 +405,51 @@ fn an_answer_bridges_at_once_and_a_busy_agent_makes_the_wait_estimate() {
         .finish(Duration::from_secs(40))
         .assert_ok("agent 1001");
 }
+
+#[test]
+fn serve_refuses_a_say_node_whose_number_words_are_missing() {
+    // A prompt folder with the service prompts but none of the number words.
+    let dir = tempfile::tempdir().unwrap();
+    let en = dir.path().join("prompts/en");
+    std::fs::create_dir_all(&en).unwrap();
+    for entry in std::fs::read_dir(root().join("prompts/en")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if !name.starts_with("num_") {
+            std::fs::copy(&path, en.join(&name)).unwrap();
+        }
+    }
+    let config = std::fs::read_to_string(root().join("config/hotline.yaml"))
+        .unwrap()
+        .replace(
+            "dir: prompts",
+            &format!("dir: {}", dir.path().join("prompts").display()),
+        );
+    let config_path = dir.path().join("hotline.yaml");
+    std::fs::write(&config_path, config).unwrap();
+    let plan = dir.path().join("say.yaml");
+    std::fs::write(&plan, SAY_PLAN).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .arg("serve")
+        .arg("--config")
+        .arg(&config_path)
+        .arg("--dialplan")
+        .arg(&plan)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args([
+            "--sip-listen",
+            "127.0.0.1:0",
+            "--http-listen",
+            "127.0.0.1:0",
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the dialplan uses prompts missing") && err.contains("num_4"),
+        "{err}"
+    );
+}

@@ -36,12 +36,27 @@ impl PromptLibrary {
                 .with_context(|| format!("loading prompt {}", path.display()))?;
             prompts.insert(name.to_string(), Arc::new(prompt));
         }
-        let missing: Vec<_> = dialplan
+        // A `say` node needs the number words of the language it speaks by default.
+        let default = hotline_dialplan::SayLanguage::of(Some(&config.language));
+        let said = dialplan
+            .numbers()
+            .filter_map(|n| dialplan.number(n))
+            .flat_map(|number| number.nodes.values())
+            .filter_map(|node| match &node.kind {
+                hotline_dialplan::NodeKind::Say(say) => Some(say.kind),
+                _ => None,
+            })
+            .flat_map(|kind| hotline_dialplan::say::vocabulary_in(kind, default))
+            .map(str::to_owned);
+        let mut missing: Vec<String> = dialplan
             .prompts_used()
             .iter()
-            .filter(|p| !prompts.contains_key(p.as_str()))
             .cloned()
+            .chain(said)
+            .filter(|p| !prompts.contains_key(p.as_str()))
             .collect();
+        missing.sort();
+        missing.dedup();
         if !missing.is_empty() {
             bail!(
                 "the dialplan uses prompts missing from {}: {}",
