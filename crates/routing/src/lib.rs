@@ -40,6 +40,7 @@ mod agent_state;
 mod command;
 mod config;
 mod event;
+mod id_hash;
 mod ids;
 pub mod replay;
 mod router;

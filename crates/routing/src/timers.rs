@@ -1,9 +1,10 @@
 //! The router's timers: a reason enum and an ordered deadline table.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::time::Instant;
 
+use crate::id_hash::IdMap;
 use crate::ids::{AgentId, CallId};
 
 /// Why the router wants to be woken.
@@ -83,11 +84,11 @@ fn entry_key(call: CallId, timer: EntryTimer) -> Key {
 pub(crate) struct TimerTable {
     heap: BinaryHeap<Reverse<(Instant, u64, Key)>>,
     /// The insertion number of each armed key's live heap entry.
-    armed: HashMap<Key, u64>,
+    armed: IdMap<Key, u64>,
     /// The reasons of agents' timers, `None` where free.
     agent_reasons: Vec<Option<TimerReason>>,
     /// The place of each agent timer's reason in `agent_reasons`.
-    agent_places: HashMap<TimerReason, u32>,
+    agent_places: IdMap<TimerReason, u32>,
     /// Free places of `agent_reasons`.
     free_places: Vec<u32>,
     next_seq: u64,

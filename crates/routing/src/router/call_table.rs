@@ -5,9 +5,8 @@
 //! every insert and remove) and its nodes' slack out of the memory an entry costs. Whoever walks
 //! every call gets them in id order, as the ordered map gave them, so reloads stay deterministic.
 
-use std::collections::HashMap;
-
 use super::Call;
+use crate::id_hash::IdMap;
 use crate::ids::CallId;
 
 /// A call id as two words: a `u128` is 16-byte aligned, which would pad each index slot to 32
@@ -26,7 +25,7 @@ pub(super) struct CallTable {
     /// Slots free for reuse.
     free: Vec<u32>,
     /// Each call's slot.
-    index: HashMap<IdKey, u32>,
+    index: IdMap<IdKey, u32>,
 }
 
 impl CallTable {

@@ -60,13 +60,14 @@ mod ring_all;
 mod stats;
 mod views;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use crate::agent_state::{AgentState, NotReadyReason};
 use crate::command::{Command, CommandError};
 use crate::config::{ConfigError, EnqueueOptions, QueueConfig, RouterConfig};
 use crate::event::RoutingEvent;
+use crate::id_hash::IdMap;
 use crate::ids::{AgentId, CallId, QueueId};
 use crate::skills::Skills;
 use crate::timers::{TimerReason, TimerTable};
@@ -208,10 +209,10 @@ impl Call {
 pub struct Router {
     agents: Vec<Agent>,
     /// Agent ids to their index (hashed: looked up on most commands, never iterated in order).
-    agent_index: HashMap<AgentId, usize>,
+    agent_index: IdMap<AgentId, usize>,
     queues: Vec<Queue>,
     /// Queue ids to their index (hashed, like `agent_index`).
-    queue_index: HashMap<QueueId, usize>,
+    queue_index: IdMap<QueueId, usize>,
     calls: call_table::CallTable,
     /// Calls waiting without an offer, by entry order.
     unoffered: index::Unoffered,
@@ -253,14 +254,14 @@ impl Router {
                 }
             })
             .collect();
-        let agent_index: HashMap<AgentId, usize> = config
+        let agent_index: IdMap<AgentId, usize> = config
             .agents
             .iter()
             .enumerate()
             .map(|(i, id)| (id.clone(), i))
             .collect();
         let mut queues = Vec::with_capacity(config.queues.len());
-        let mut queue_index = HashMap::new();
+        let mut queue_index = IdMap::default();
         for (qi, queue) in config.queues.into_iter().enumerate() {
             let mut members = Vec::with_capacity(queue.members.len());
             let mut penalties = Vec::with_capacity(queue.members.len());

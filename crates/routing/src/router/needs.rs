@@ -5,9 +5,9 @@
 //! each check a comparison of numbers. Skill names are numbered once, when first seen, and keep
 //! their number for the router's life (a reload or reindex never renumbers them).
 
-use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 
+use crate::id_hash::IdMap;
 use crate::skills::{SkillId, SkillRequirement};
 
 /// One requirement by skill number: the agent has skill `skill` at `min` or better.
@@ -98,7 +98,7 @@ impl DerefMut for Needs {
 /// Skill names and their numbers, in the order first seen.
 #[derive(Debug, Default)]
 pub(super) struct SkillNumbers {
-    numbers: HashMap<SkillId, u32>,
+    numbers: IdMap<SkillId, u32>,
 }
 
 impl SkillNumbers {
