@@ -344,11 +344,12 @@ pub fn read_events(path: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// The event types of one call, in journal order.
+/// The event types of one call, in journal order, without the `ivr.prompt` of each prompt played
+/// (tests of what was played read those themselves).
 pub fn call_event_types(events: &[Value], call_id: &str) -> Vec<String> {
     events
         .iter()
-        .filter(|e| e["call_id"] == call_id)
+        .filter(|e| e["call_id"] == call_id && e["type"] != "ivr.prompt")
         .map(|e| e["type"].as_str().unwrap().to_string())
         .collect()
 }
