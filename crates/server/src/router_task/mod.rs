@@ -389,7 +389,6 @@ impl RouterTask {
                     preferred: requirements(&node.preferred_skills),
                     max_wait: node.max_wait,
                     callback_offer: node.callback_offer,
-                    ..EnqueueOptions::default()
                 };
                 let cmd = Command::EnqueueWith {
                     call: CallId(call.as_u128()),
