@@ -272,6 +272,35 @@ pub enum EventKind {
         /// The file it was read from.
         file: String,
     },
+    /// The caller answered one question of a post-call survey (after the agent hung up); the
+    /// event names the call, the agent and the queue of the conversation.
+    #[serde(rename = "survey.answered")]
+    SurveyAnswered {
+        /// The survey's name (the dialplan's `surveys:`).
+        survey: String,
+        /// 0-based index of the question in the survey.
+        question: u32,
+        /// The digit pressed, within the question's `min`..=`max`.
+        score: u8,
+    },
+    /// The caller answered every question of a survey (one outcome per survey offered).
+    #[serde(rename = "survey.completed")]
+    SurveyCompleted {
+        /// The survey's name.
+        survey: String,
+        /// Questions answered.
+        answered: u32,
+    },
+    /// A survey ended before every question was answered (one outcome per survey offered).
+    #[serde(rename = "survey.skipped")]
+    SurveySkipped {
+        /// The survey's name.
+        survey: String,
+        /// Questions answered before it ended.
+        answered: u32,
+        /// Why it ended.
+        reason: SurveySkipReason,
+    },
 }
 
 impl EventKind {
@@ -304,6 +333,9 @@ impl EventKind {
             Self::CallHeld => "call.held",
             Self::CallResumed => "call.resumed",
             Self::DialplanLoaded { .. } => "dialplan.loaded",
+            Self::SurveyAnswered { .. } => "survey.answered",
+            Self::SurveyCompleted { .. } => "survey.completed",
+            Self::SurveySkipped { .. } => "survey.skipped",
         }
     }
 }
@@ -348,6 +380,16 @@ pub enum CallbackGiveUpReason {
     AttemptsExhausted,
     /// It waited the queue's callback expiry.
     Expired,
+}
+
+/// Why a survey ended before every question was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SurveySkipReason {
+    /// A question got no valid digit within its attempts (timeouts or digits out of range).
+    NoAnswer,
+    /// The caller hung up during the survey.
+    CallerHungUp,
 }
 
 /// Why a call ended.

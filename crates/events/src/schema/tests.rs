@@ -93,6 +93,20 @@ fn all_kinds() -> Vec<EventKind> {
             hash: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".into(),
             file: "dialplans/default.yaml".into(),
         },
+        EventKind::SurveyAnswered {
+            survey: "csat".into(),
+            question: 0,
+            score: 4,
+        },
+        EventKind::SurveyCompleted {
+            survey: "csat".into(),
+            answered: 2,
+        },
+        EventKind::SurveySkipped {
+            survey: "csat".into(),
+            answered: 1,
+            reason: SurveySkipReason::CallerHungUp,
+        },
     ]
 }
 
@@ -286,4 +300,24 @@ proptest! {
         let back: Event = serde_json::from_str(&json).unwrap();
         prop_assert_eq!(back, event);
     }
+}
+
+#[test]
+fn json_of_survey_answered_is_stable() {
+    let event = sample(EventKind::SurveyAnswered {
+        survey: "csat".into(),
+        question: 1,
+        score: 4,
+    });
+    let json = serde_json::to_string(&event).unwrap();
+    assert!(
+        json.contains(
+            r#""type":"survey.answered","survey":"csat","question":1,"score":4,"call_id""#
+        ),
+        "{json}"
+    );
+    assert!(
+        json.contains(r#""agent_id":"alice","queue":"support""#),
+        "{json}"
+    );
 }
