@@ -27,6 +27,7 @@ pub(crate) struct QueueCounters {
     pub talk_ms: u64,
     pub hold_ms: u64,
     pub wrap_up_ms: u64,
+    pub surveys: SurveyCounters,
 }
 
 impl Merge for QueueCounters {
@@ -43,6 +44,29 @@ impl Merge for QueueCounters {
         self.talk_ms += o.talk_ms;
         self.hold_ms += o.hold_ms;
         self.wrap_up_ms += o.wrap_up_ms;
+        self.surveys.merge(&o.surveys);
+    }
+}
+
+/// Post-call survey sums, counted in the period of each survey event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct SurveyCounters {
+    /// Surveys that ended (`survey.completed` or `survey.skipped`): each survey offered ends once.
+    pub offered: u64,
+    /// Surveys completed (every question answered).
+    pub responses: u64,
+    /// Answers (`survey.answered`).
+    pub answers: u64,
+    /// Sum of the answers' scores.
+    pub score_sum: u64,
+}
+
+impl Merge for SurveyCounters {
+    fn merge(&mut self, o: &Self) {
+        self.offered += o.offered;
+        self.responses += o.responses;
+        self.answers += o.answers;
+        self.score_sum += o.score_sum;
     }
 }
 
@@ -78,6 +102,7 @@ pub(crate) struct AgentCounters {
     pub wrap_up_ms: u64,
     pub state_ms: [u64; STATES],
     pub not_ready_ms: BTreeMap<String, u64>,
+    pub surveys: SurveyCounters,
 }
 
 impl Merge for AgentCounters {
@@ -91,6 +116,7 @@ impl Merge for AgentCounters {
         self.talk_ms += o.talk_ms;
         self.hold_ms += o.hold_ms;
         self.wrap_up_ms += o.wrap_up_ms;
+        self.surveys.merge(&o.surveys);
         for (a, b) in self.state_ms.iter_mut().zip(o.state_ms.iter()) {
             *a += b;
         }

@@ -74,6 +74,10 @@
 //! | AHT | (talk + hold + wrap-up) / handled; talk = `call.answered` -> `call.ended` minus hold (`call.held` -> `call.resumed`); wrap-up = agent `wrap_up` -> next state, counted for the queue of the agent's last answered call; handled = answered calls that ended |
 //! | occupancy | (on call + wrap-up) / (ready + reserved + ringing + on call + wrap-up) |
 //! | not-ready time | time in `not_ready` per `reason` ([`UNSPECIFIED_REASON`] when none) |
+//! | surveys offered | `survey.completed` + `survey.skipped` (each post-call survey ends in one), for the event's queue and agent |
+//! | survey responses | `survey.completed` |
+//! | response rate | survey responses / surveys offered |
+//! | satisfaction | mean `score` of `survey.answered` (every question of every survey, completed or not) |
 //!
 //! Ring-all queues offer one call to several agents at once: the journal then holds several
 //! `call.offered` for the call, one `call.answered`, and a `call.offer_failed` for each agent

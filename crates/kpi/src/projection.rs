@@ -6,7 +6,7 @@ use hotline_events::{AgentState, Event, EventKind, OfferFailCause, Timestamp};
 use uuid::Uuid;
 
 use crate::config::KpiConfig;
-use crate::counters::{AgentCounters, QueueCounters};
+use crate::counters::{AgentCounters, QueueCounters, SurveyCounters};
 use crate::report::{ms_of, AgentKpis, CallCounts, CallTotals, Definitions, PeriodKpis, QueueKpis};
 use crate::series::{Granularity, Series};
 
@@ -144,6 +144,22 @@ impl KpiProjection {
             (EventKind::CallHeld, Some(call)) => self.call_held(call, true, ts),
             (EventKind::CallResumed, Some(call)) => self.call_held(call, false, ts),
             (EventKind::CallEnded { .. }, Some(call)) => self.call_ended(call, ts),
+            (EventKind::SurveyAnswered { score, .. }, _) => {
+                let score = u64::from(*score);
+                self.survey(ev.queue.as_deref(), agent, ts, |s| {
+                    s.answers += 1;
+                    s.score_sum += score;
+                });
+            }
+            (EventKind::SurveyCompleted { .. }, _) => {
+                self.survey(ev.queue.as_deref(), agent, ts, |s| {
+                    s.offered += 1;
+                    s.responses += 1;
+                });
+            }
+            (EventKind::SurveySkipped { .. }, _) => {
+                self.survey(ev.queue.as_deref(), agent, ts, |s| s.offered += 1);
+            }
             (EventKind::AgentStateChanged { to, reason, .. }, _) => {
                 if let Some(agent) = agent {
                     self.agent_state(agent, *to, reason.as_deref(), ts);
@@ -383,6 +399,24 @@ impl KpiProjection {
                     self.calls_series.add_at(at, |c| c.ivr_only += 1);
                 }
             }
+        }
+    }
+
+    /// Counts a survey event for its queue and its agent, in the bucket of the event.
+    fn survey(
+        &mut self,
+        queue: Option<&str>,
+        agent: Option<&str>,
+        ts: i64,
+        add: impl Fn(&mut SurveyCounters),
+    ) {
+        if let Some(queue) = queue {
+            self.queue_series(queue).add_at(ts, |q| add(&mut q.surveys));
+        }
+        if let Some(agent) = agent {
+            self.agent_track(agent, ts)
+                .series
+                .add_at(ts, |a| add(&mut a.surveys));
         }
     }
 

@@ -63,6 +63,22 @@ const QUEUE_METRICS: &[(&str, &str, Getter<QueueKpis>)] = &[
         "Average handle time (talk + hold + wrap-up).",
         |k| k.aht_s,
     ),
+    (
+        "surveys_offered",
+        "Post-call surveys that ended (completed or skipped).",
+        |k| Some(k.surveys_offered as f64),
+    ),
+    ("survey_responses", "Post-call surveys completed.", |k| {
+        Some(k.survey_responses as f64)
+    }),
+    (
+        "response_rate",
+        "Survey responses / surveys offered (0-1).",
+        |k| k.response_rate,
+    ),
+    ("satisfaction", "Mean score of the survey answers.", |k| {
+        k.satisfaction
+    }),
 ];
 
 const CALL_METRICS: &[(&str, &str, Getter<CallCounts>)] = &[
@@ -113,6 +129,22 @@ const AGENT_METRICS: &[(&str, &str, Getter<AgentKpis>)] = &[
         "(On call + wrap-up) / (logged in and not not-ready) (0-1).",
         |k| k.occupancy,
     ),
+    (
+        "surveys_offered",
+        "Post-call surveys that ended (completed or skipped).",
+        |k| Some(k.surveys_offered as f64),
+    ),
+    ("survey_responses", "Post-call surveys completed.", |k| {
+        Some(k.survey_responses as f64)
+    }),
+    (
+        "response_rate",
+        "Survey responses / surveys offered (0-1).",
+        |k| k.response_rate,
+    ),
+    ("satisfaction", "Mean score of the survey answers.", |k| {
+        k.satisfaction
+    }),
 ];
 
 /// Appends one sample per (metric, labelled window list, window) with a value.

@@ -149,6 +149,18 @@ pub struct QueueKpis {
     pub wrap_up_ms: u64,
     /// Average handle time: (talk + hold + wrap-up) / handled, in seconds.
     pub aht_s: Option<f64>,
+    /// Post-call surveys that ended (completed or skipped) in the window.
+    #[serde(default)]
+    pub surveys_offered: u64,
+    /// Surveys completed (every question answered).
+    #[serde(default)]
+    pub survey_responses: u64,
+    /// survey responses / surveys offered.
+    #[serde(default)]
+    pub response_rate: Option<f64>,
+    /// Mean score of the survey answers (`survey.answered`), e.g. 1-5.
+    #[serde(default)]
+    pub satisfaction: Option<f64>,
 }
 
 fn ratio(num: u64, den: u64) -> Option<f64> {
@@ -198,6 +210,10 @@ impl QueueKpis {
             hold_ms: c.hold_ms,
             wrap_up_ms: c.wrap_up_ms,
             aht_s: mean_s(c.talk_ms + c.hold_ms + c.wrap_up_ms, c.handled),
+            surveys_offered: c.surveys.offered,
+            survey_responses: c.surveys.responses,
+            response_rate: ratio(c.surveys.responses, c.surveys.offered),
+            satisfaction: ratio(c.surveys.score_sum, c.surveys.answers),
         }
     }
 }
@@ -236,6 +252,18 @@ pub struct AgentKpis {
     pub state_ms: StateTimes,
     /// Time not ready, per reason code, in milliseconds.
     pub not_ready_ms: BTreeMap<String, u64>,
+    /// Post-call surveys that ended (completed or skipped) in the window.
+    #[serde(default)]
+    pub surveys_offered: u64,
+    /// Surveys completed (every question answered).
+    #[serde(default)]
+    pub survey_responses: u64,
+    /// survey responses / surveys offered.
+    #[serde(default)]
+    pub response_rate: Option<f64>,
+    /// Mean score of the survey answers (`survey.answered`), e.g. 1-5.
+    #[serde(default)]
+    pub satisfaction: Option<f64>,
 }
 
 /// Milliseconds spent in each agent state.
@@ -286,6 +314,10 @@ impl AgentKpis {
                 not_ready: t(AgentState::NotReady),
             },
             not_ready_ms: c.not_ready_ms.clone(),
+            surveys_offered: c.surveys.offered,
+            survey_responses: c.surveys.responses,
+            response_rate: ratio(c.surveys.responses, c.surveys.offered),
+            satisfaction: ratio(c.surveys.score_sum, c.surveys.answers),
         }
     }
 }

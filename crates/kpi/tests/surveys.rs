@@ -1,0 +1,180 @@
+//! Post-call survey KPIs: satisfaction, survey responses and response rate, per queue and
+//! per agent, from `survey.*` events.
+
+mod support;
+
+use hotline_events::{EventDraft, EventKind, SurveySkipReason};
+use hotline_kpi::{render_prometheus, AgentKpis, KpiConfig, KpiProjection, QueueKpis, Window};
+use support::{call, Journal};
+use time::macros::datetime;
+
+const LAST_15M: Window = Window::Rolling { seconds: 900 };
+
+fn answered(j: &mut Journal, ms: i64, c: u128, agent: &str, question: u32, score: u8) {
+    let kind = EventKind::SurveyAnswered {
+        survey: "csat".into(),
+        question,
+        score,
+    };
+    j.push(
+        ms,
+        EventDraft::new(kind)
+            .call(call(c))
+            .queue("support")
+            .agent(agent),
+    );
+}
+
+fn completed(j: &mut Journal, ms: i64, c: u128, agent: &str, n: u32) {
+    let kind = EventKind::SurveyCompleted {
+        survey: "csat".into(),
+        answered: n,
+    };
+    j.push(
+        ms,
+        EventDraft::new(kind)
+            .call(call(c))
+            .queue("support")
+            .agent(agent),
+    );
+}
+
+fn skipped(j: &mut Journal, ms: i64, c: u128, agent: &str, n: u32) {
+    let kind = EventKind::SurveySkipped {
+        survey: "csat".into(),
+        answered: n,
+        reason: SurveySkipReason::NoAnswer,
+    };
+    j.push(
+        ms,
+        EventDraft::new(kind)
+            .call(call(c))
+            .queue("support")
+            .agent(agent),
+    );
+}
+
+/// Three surveys: alice's first caller answers 4 then 5 (completed), alice's second answers
+/// 2 then lets the second question time out (skipped), bob's caller answers nothing
+/// (skipped).
+fn three_surveys() -> Journal {
+    let mut j = Journal::new(datetime!(2026-11-23 10:00 UTC));
+    j.arrived(0, 1).queued(0, 1, "support");
+    j.offered(1_000, 1, "support", "alice")
+        .answered(2_000, 1, "support", "alice", 2_000);
+    answered(&mut j, 60_000, 1, "alice", 0, 4);
+    answered(&mut j, 65_000, 1, "alice", 1, 5);
+    completed(&mut j, 65_000, 1, "alice", 2);
+    j.ended(70_000, 1);
+    answered(&mut j, 120_000, 2, "alice", 0, 2);
+    skipped(&mut j, 130_000, 2, "alice", 1);
+    skipped(&mut j, 140_000, 3, "bob", 0);
+    j
+}
+
+fn queue(snap: &hotline_kpi::KpiSnapshot) -> QueueKpis {
+    let w = snap.queues["support"].windows.iter();
+    w.clone()
+        .find(|x| x.window == LAST_15M)
+        .map(|x| x.kpis.clone())
+        .expect("window present")
+}
+
+fn agent(snap: &hotline_kpi::KpiSnapshot, id: &str) -> AgentKpis {
+    snap.agents[id]
+        .windows
+        .iter()
+        .find(|x| x.window == LAST_15M)
+        .map(|x| x.kpis.clone())
+        .expect("window present")
+}
+
+#[test]
+fn satisfaction_is_the_mean_score_and_response_rate_counts_completed_surveys() {
+    let j = three_surveys();
+    let snap = KpiProjection::from_events(KpiConfig::default(), &j.events).snapshot(j.at(200_000));
+    let q = queue(&snap);
+    assert_eq!(q.surveys_offered, 3);
+    assert_eq!(q.survey_responses, 1);
+    assert_eq!(q.response_rate, Some(1.0 / 3.0));
+    // 4 + 5 + 2 over three answers.
+    assert_eq!(q.satisfaction, Some(11.0 / 3.0));
+
+    let alice = agent(&snap, "alice");
+    assert_eq!(alice.surveys_offered, 2);
+    assert_eq!(alice.survey_responses, 1);
+    assert_eq!(alice.response_rate, Some(0.5));
+    assert_eq!(alice.satisfaction, Some(11.0 / 3.0));
+    let bob = agent(&snap, "bob");
+    assert_eq!(bob.surveys_offered, 1);
+    assert_eq!(bob.survey_responses, 0);
+    assert_eq!(bob.response_rate, Some(0.0));
+    assert_eq!(bob.satisfaction, None, "bob's caller answered nothing");
+
+    let totals = snap
+        .totals
+        .queues
+        .iter()
+        .find(|x| x.window == LAST_15M)
+        .expect("window present");
+    assert_eq!(totals.kpis.surveys_offered, 3);
+    assert_eq!(totals.kpis.satisfaction, Some(11.0 / 3.0));
+}
+
+#[test]
+fn without_surveys_the_rates_are_absent() {
+    let mut j = Journal::new(datetime!(2026-11-23 10:00 UTC));
+    j.arrived(0, 1).queued(0, 1, "support");
+    let snap = KpiProjection::from_events(KpiConfig::default(), &j.events).snapshot(j.at(10_000));
+    let q = queue(&snap);
+    assert_eq!((q.surveys_offered, q.survey_responses), (0, 0));
+    assert_eq!((q.response_rate, q.satisfaction), (None, None));
+}
+
+#[test]
+fn surveys_count_in_the_window_of_the_survey_and_appear_as_prometheus_gauges() {
+    let j = three_surveys();
+    // 20 minutes after the last survey event: out of the 15-minute window, still in the day.
+    let snap = KpiProjection::from_events(KpiConfig::default(), &j.events)
+        .snapshot(j.at(140_000 + 20 * 60_000));
+    assert_eq!(queue(&snap).surveys_offered, 0);
+    let day = snap.queues["support"]
+        .windows
+        .iter()
+        .find(|x| x.window == Window::Day)
+        .expect("day window");
+    assert_eq!(day.kpis.survey_responses, 1);
+
+    let snap = KpiProjection::from_events(KpiConfig::default(), &j.events).snapshot(j.at(200_000));
+    let text = render_prometheus(&snap.prometheus_samples());
+    assert!(
+        text.contains(
+            "hotline_kpi_queue_satisfaction{queue=\"support\",window=\"last_15m\"} 3.6666"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("hotline_kpi_agent_response_rate{agent=\"alice\",window=\"last_15m\"} 0.5"),
+        "{text}"
+    );
+    assert!(text
+        .contains("hotline_kpi_queue_survey_responses{queue=\"support\",window=\"last_15m\"} 1"));
+}
+
+#[test]
+fn json_of_an_older_snapshot_without_survey_fields_still_reads() {
+    let j = three_surveys();
+    let snap = KpiProjection::from_events(KpiConfig::default(), &j.events).snapshot(j.at(200_000));
+    let mut value = serde_json::to_value(queue(&snap)).expect("serializes");
+    for key in [
+        "surveys_offered",
+        "survey_responses",
+        "response_rate",
+        "satisfaction",
+    ] {
+        value.as_object_mut().expect("object").remove(key);
+    }
+    let back: QueueKpis = serde_json::from_value(value).expect("reads");
+    assert_eq!(back.surveys_offered, 0);
+    assert_eq!(back.satisfaction, None);
+}
