@@ -254,7 +254,7 @@ impl Router {
         self.unoffered.insert(seq, call);
         let line = &mut self.queues[q].line;
         line.insert(key, call);
-        let position = line.range(..=key).count();
+        let position = super::entries::line_position(line, key);
         self.emit(RoutingEvent::CallbackQueued {
             call,
             queue: queue.clone(),
@@ -462,7 +462,7 @@ impl Router {
         self.index
             .overflow_removed(&entry.overflow, entry.queue, key);
         let line = &mut self.queues[entry.queue].line;
-        let position = line.range(..=key).count();
+        let position = super::entries::line_position(line, key);
         line.remove(&key);
         Some((entry, position))
     }

@@ -1,8 +1,10 @@
 //! Queue entries: joining, relaxing, leaving, connecting, going back to wait.
 
+use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::time::Instant;
 
-use super::{Call, Phase, Router};
+use super::{Call, LineKey, Phase, Router};
 use crate::agent_state::AgentState;
 use crate::command::{CommandError, OfferFailure};
 use crate::config::{EmptyRule, EnqueueOptions, RelaxAction};
@@ -69,7 +71,7 @@ impl Router {
         self.unoffered.insert(seq, call);
         let line = &mut self.queues[q].line;
         line.insert(key, call);
-        let position = line.range(..=key).count();
+        let position = line_position(line, key);
         self.emit(RoutingEvent::CallQueued {
             call,
             queue: queue.clone(),
@@ -264,7 +266,7 @@ impl Router {
         let key = routed.line_key();
         self.index.overflow_removed(&routed.overflow, q, key);
         let line = &mut self.queues[q].line;
-        let position = line.range(..=key).count();
+        let position = line_position(line, key);
         line.remove(&key);
         let wait = now.saturating_duration_since(routed.enqueued_at);
         self.queues[q].stats.left(now, wait);
@@ -398,9 +400,63 @@ impl Router {
     }
 }
 
+/// How many entries of `line` are at or ahead of `key`: its 1-based place when `line` holds it.
+///
+/// Walks from both ends at once and stops at the nearer: an arrival usually joins at the back
+/// (or, with a higher priority, near the front), so the count costs a few steps, not the line.
+pub(super) fn line_position<V>(line: &BTreeMap<LineKey, V>, key: LineKey) -> usize {
+    if !line.contains_key(&key) {
+        return line.range(..key).count();
+    }
+    let mut before = line.range(..key);
+    let mut after = line.range((Bound::Excluded(key), Bound::Unbounded));
+    let mut n = 0;
+    loop {
+        match (before.next(), after.next()) {
+            (Some(_), Some(_)) => n += 1,
+            // `n` entries are ahead of it.
+            (None, _) => return n + 1,
+            // `n` entries are behind it.
+            (Some(_), None) => return line.len() - n,
+        }
+    }
+}
+
 /// Whether relaxation step number `step` (1-based) of `steps` offers a callback.
 fn step_offers_callback(steps: &[crate::config::RelaxStep], step: usize) -> bool {
     step.checked_sub(1)
         .and_then(|i| steps.get(i))
         .is_some_and(|s| s.action == RelaxAction::OfferCallback)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    #[test]
+    fn a_line_position_counts_the_entries_ahead_from_either_end() {
+        let t0 = Instant::now();
+        let key = |priority: i32, s: u64| LineKey {
+            priority: std::cmp::Reverse(priority),
+            entered: t0 + Duration::from_secs(s),
+            seq: s,
+        };
+        let mut line = BTreeMap::new();
+        for s in 0..50 {
+            line.insert(key(i32::from(s % 7 == 0), s), ());
+        }
+        for &k in line.keys() {
+            assert_eq!(line_position(&line, k), line.range(..=k).count());
+        }
+        let only: BTreeMap<LineKey, ()> = [(key(0, 1), ())].into();
+        assert_eq!(line_position(&only, key(0, 1)), 1);
+        assert_eq!(
+            line_position(&only, key(0, 2)),
+            1,
+            "not in the line: those ahead"
+        );
+        assert_eq!(line_position(&only, key(0, 0)), 0);
+    }
 }
