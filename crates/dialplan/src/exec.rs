@@ -22,6 +22,7 @@
 //!   node has `exit` stays in the IVR without a timeout until [`IvrInput::QueueLeft`].
 
 mod collect;
+mod http;
 mod types;
 
 use std::collections::VecDeque;
@@ -56,6 +57,8 @@ enum State {
     },
     /// Waiting in a queue whose node has `exit`.
     Queued { queue: String, exit: String },
+    /// An `http` node's lookup is under way.
+    Http,
     /// The IVR is over.
     Done(IvrOutcome),
 }
@@ -180,6 +183,7 @@ impl Ivr {
                 State::Collect { .. } => self.collect_timeout(now),
                 _ => {}
             },
+            IvrTimer::HttpGuard => self.http_guard(now),
         }
     }
 
@@ -455,6 +459,11 @@ impl Ivr {
                     }
                     return;
                 }
+                NodeKind::Http(http) => {
+                    self.typeahead.clear();
+                    self.http_start(now, http);
+                    return;
+                }
                 NodeKind::Hangup { cause } => {
                     self.hang_up(HangupReason::HangupNode, *cause);
                     return;
@@ -479,7 +488,7 @@ impl Ivr {
             let listening = match &self.state {
                 State::Menu { .. } | State::Collect { .. } => true,
                 State::Playing { .. } => self.current_play().is_some_and(|p| p.barge_in),
-                State::Saying { .. } | State::Queued { .. } | State::Done(_) => false,
+                State::Saying { .. } | State::Queued { .. } | State::Http | State::Done(_) => false,
             };
             if !listening {
                 break;
@@ -607,7 +616,7 @@ impl Ivr {
                 }
             }
             State::Collect { .. } => self.collect_playback_finished(now),
-            State::Queued { .. } | State::Done(_) => {}
+            State::Queued { .. } | State::Http | State::Done(_) => {}
         }
     }
 
@@ -623,7 +632,7 @@ impl Ivr {
         match self.state.clone() {
             State::Done(_) => {}
             // A spoken value is short and not a menu: keys pressed meanwhile are dropped.
-            State::Queued { .. } | State::Saying { .. } => self
+            State::Queued { .. } | State::Saying { .. } | State::Http => self
                 .actions
                 .push_back(IvrAction::DigitIgnored { digit, node }),
             State::Playing { .. } => {

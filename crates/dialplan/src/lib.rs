@@ -230,6 +230,7 @@ mod duration;
 mod e164;
 mod error;
 mod exec;
+pub mod http;
 mod model;
 mod read;
 pub mod say;
@@ -248,6 +249,7 @@ pub use error::{DialplanError, DialplanErrors, LoadError, Severity};
 pub use exec::{
     CallAttributes, CallInfo, HangupReason, Ivr, IvrAction, IvrInput, IvrOutcome, IvrTimer,
 };
+pub use http::{CrmFixture, HttpFailure, HttpLookup, HttpMethod, HttpRequest};
 pub use model::{
     Assignment, Branch, Collect, Dialplan, Edge, HangupCause, Menu, Node, NodeKind, Number, Play,
     QueueOptions, Rule, Say, DEFAULT_MENU_RETRIES, DEFAULT_MENU_TIMEOUT, MAX_COLLECT_DIGITS,
@@ -256,7 +258,7 @@ pub use model::{
 pub use read::VERSION;
 pub use say::{SayKind, SayLanguage};
 pub use schedule::{Hours, Schedule, ScheduleStatus};
-pub use simulate::{simulate, SimulatedCall, Simulation, SimulationEnd, Step};
+pub use simulate::{simulate, simulate_with_crm, SimulatedCall, Simulation, SimulationEnd, Step};
 pub use validate::ValidationContext;
 
 use error::Diagnostics;

@@ -141,6 +141,8 @@ pub enum NodeKind {
         /// The node that follows.
         next: String,
     },
+    /// Look the caller up in a CRM over HTTP, keep fields of the answer, then go on.
+    Http(crate::http::HttpLookup),
     /// Hang up with a cause; the IVR ends here.
     Hangup {
         /// Why, as the caller's phone will see it.
@@ -432,6 +434,10 @@ impl NodeKind {
                 .iter()
                 .map(|target| (Edge::QueueExit, target.as_str()))
                 .collect(),
+            NodeKind::Http(http) => vec![
+                (Edge::Next, http.next.as_str()),
+                (Edge::Failure, http.on_failure.as_str()),
+            ],
             NodeKind::Hangup { .. } => Vec::new(),
         }
     }

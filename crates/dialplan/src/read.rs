@@ -12,6 +12,7 @@ use crate::yaml::{self, Key, Value};
 
 mod branch;
 mod collect;
+mod http_node;
 mod lists;
 mod menu;
 mod queue_node;
@@ -39,10 +40,11 @@ enum Action {
     Queue,
     Goto,
     Hangup,
+    Http,
 }
 
 impl Action {
-    const ALL: [Action; 11] = [
+    const ALL: &'static [Action] = &[
         Action::Answer,
         Action::Play,
         Action::Say,
@@ -54,6 +56,7 @@ impl Action {
         Action::Queue,
         Action::Goto,
         Action::Hangup,
+        Action::Http,
     ];
 
     fn key(self) -> &'static str {
@@ -69,6 +72,7 @@ impl Action {
             Action::Queue => "queue",
             Action::Goto => "goto",
             Action::Hangup => "hangup",
+            Action::Http => "http",
         }
     }
 
@@ -76,6 +80,7 @@ impl Action {
     fn extra_keys(self) -> &'static [&'static str] {
         match self {
             Action::Answer | Action::Collect | Action::Set | Action::Say => &["next"],
+            Action::Http => &["next"],
             Action::Play => &["next", "barge_in"],
             Action::Branch => &["otherwise"],
             Action::Schedule => &["open", "closed", "holiday"],
@@ -96,6 +101,7 @@ const NODE_KEYS: &[&str] = &[
     "queue",
     "goto",
     "hangup",
+    "http",
     "next",
     "barge_in",
     "otherwise",
@@ -422,6 +428,10 @@ impl Reader<'_, '_> {
                 .reference(read, from, Edge::Next, value)
                 .map(|next| NodeKind::Goto { next }),
             Action::Hangup => self.hangup(value).map(|cause| NodeKind::Hangup { cause }),
+            Action::Http => {
+                let next = self.next(read, from, &what, action, name.pos, next);
+                self.http_node(read, from, value, next).map(NodeKind::Http)
+            }
         };
         if let Some(kind) = kind {
             if self.diags.error_count() == errors_before {

@@ -10,6 +10,7 @@ use std::time::{Instant, SystemTime};
 
 use crate::duration::format_duration;
 use crate::exec::{CallInfo, HangupReason, Ivr, IvrAction, IvrInput, IvrTimer};
+use crate::http::{CrmFixture, HttpFailure, HttpRequest};
 use crate::model::{Dialplan, HangupCause, QueueOptions};
 
 /// Most inputs fed to one simulated call: a validated plan cannot loop without input, and every
@@ -80,6 +81,13 @@ pub enum Step {
         /// The keys.
         value: String,
     },
+    /// An `http` node's CRM lookup was answered from the fixture, or failed.
+    Lookup {
+        /// The http node.
+        node: String,
+        /// Why it failed (the node's `on_failure` is taken); `None`: found.
+        failure: Option<HttpFailure>,
+    },
     /// A collect node refused the input (empty when it timed out).
     InputRejected {
         /// The collect node.
@@ -147,6 +155,17 @@ pub struct Simulation {
 /// Walks `call` through `plan` with the real executor; `now` is the monotonic start (any
 /// instant: only differences matter).
 pub fn simulate(plan: Arc<Dialplan>, call: &SimulatedCall, now: Instant) -> Simulation {
+    simulate_with_crm(plan, call, now, None)
+}
+
+/// Like [`simulate`], with `http` nodes answered from a CRM fixture (keyed by the caller's
+/// E.164 number); without one every lookup fails and takes its `on_failure`.
+pub fn simulate_with_crm(
+    plan: Arc<Dialplan>,
+    call: &SimulatedCall,
+    now: Instant,
+    crm: Option<&CrmFixture>,
+) -> Simulation {
     let info = CallInfo::new(&call.to, &call.from, call.at);
     let mut keys: VecDeque<Option<char>> = call.keys.iter().copied().collect();
     let Some(mut ivr) = Ivr::start_traced(plan, info, now) else {
@@ -163,6 +182,19 @@ pub fn simulate(plan: Arc<Dialplan>, call: &SimulatedCall, now: Instant) -> Simu
         if let Some(end) = walk.end.take() {
             return walk.finish(end, keys.len());
         }
+        if let Some(request) = walk.lookup.take() {
+            let result = match crm {
+                Some(fixture) => fixture.answer(&request.caller),
+                None => Err(HttpFailure::BadUrl("no CRM fixture given".into())),
+            };
+            walk.steps.push(Step::Lookup {
+                node: request.node,
+                failure: result.as_ref().err().cloned(),
+            });
+            ivr.handle_http(now, result);
+            walk.drain(&mut ivr);
+            continue;
+        }
         if walk.playing {
             walk.playing = false;
             ivr.handle(now, IvrInput::PlaybackFinished);
@@ -175,7 +207,7 @@ pub fn simulate(plan: Arc<Dialplan>, call: &SimulatedCall, now: Instant) -> Simu
                         ivr.handle_timeout(now);
                     }
                 },
-                Some((deadline, IvrTimer::PlaybackGuard)) => {
+                Some((deadline, IvrTimer::PlaybackGuard | IvrTimer::HttpGuard)) => {
                     now = deadline;
                     ivr.handle_timeout(now);
                 }
@@ -203,6 +235,8 @@ struct Walk {
     failures: u32,
     last_failure_timed_out: bool,
     end: Option<SimulationEnd>,
+    /// A CRM lookup asked for and not answered yet.
+    lookup: Option<HttpRequest>,
 }
 
 impl Walk {
@@ -282,6 +316,7 @@ impl Walk {
                 self.failed(input.is_empty());
                 self.steps.push(Step::InputRejected { node, input });
             }
+            IvrAction::Http(request) => self.lookup = Some(request),
             IvrAction::Queue {
                 queue,
                 options,
@@ -348,6 +383,14 @@ impl fmt::Display for Step {
                 variable,
                 value,
             } => write!(f, "collected {variable}={value} in {node}"),
+            Step::Lookup {
+                node,
+                failure: None,
+            } => write!(f, "CRM lookup in {node}: found"),
+            Step::Lookup {
+                node,
+                failure: Some(failure),
+            } => write!(f, "CRM lookup in {node} failed: {failure}"),
             Step::InputRejected { node, input } if input.is_empty() => {
                 write!(f, "no input in {node}")
             }

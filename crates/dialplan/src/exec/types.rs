@@ -101,6 +101,8 @@ pub enum IvrAction {
         /// The digits (empty when none came).
         input: String,
     },
+    /// Perform a CRM lookup; report its result with [`crate::Ivr::handle_http`].
+    Http(crate::http::HttpRequest),
     /// Hand the call to this routing queue.
     Queue {
         /// The queue name.
@@ -160,6 +162,8 @@ pub enum IvrTimer {
     PlaybackGuard,
     /// A menu's or collect's wait for a digit.
     DigitTimeout,
+    /// Give up on a CRM lookup whose result was never reported.
+    HttpGuard,
 }
 
 /// What `set` nodes gave the call so far.
