@@ -236,6 +236,7 @@ mod read;
 pub mod say;
 mod schedule;
 mod simulate;
+mod survey;
 mod validate;
 mod yaml;
 
@@ -259,6 +260,10 @@ pub use read::VERSION;
 pub use say::{SayKind, SayLanguage};
 pub use schedule::{Hours, Schedule, ScheduleStatus};
 pub use simulate::{simulate, simulate_with_crm, SimulatedCall, Simulation, SimulationEnd, Step};
+pub use survey::{
+    Survey, SurveyAction, SurveyEnd, SurveyInput, SurveyQuestion, SurveyRun,
+    DEFAULT_SURVEY_RETRIES, DEFAULT_SURVEY_TIMEOUT,
+};
 pub use validate::ValidationContext;
 
 use error::Diagnostics;
@@ -279,6 +284,7 @@ impl Dialplan {
         let lists = read.lists.clone();
         let schedules = read.schedules.clone();
         let country = read.country;
+        let surveys = read.surveys.clone();
         let validated = validate::validate(read, ctx, &mut diags);
         let warnings = diags.finish()?;
         Ok(Dialplan {
@@ -290,6 +296,7 @@ impl Dialplan {
             schedules,
             country,
             warnings,
+            surveys,
         })
     }
 

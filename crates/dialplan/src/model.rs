@@ -23,6 +23,7 @@ pub struct Dialplan {
     pub(crate) schedules: BTreeMap<String, Schedule>,
     pub(crate) country: CountryCode,
     pub(crate) warnings: Vec<DialplanError>,
+    pub(crate) surveys: BTreeMap<String, crate::survey::Survey>,
 }
 
 impl Dialplan {
@@ -59,6 +60,16 @@ impl Dialplan {
     /// The named schedules (`schedules:`).
     pub fn schedules(&self) -> &BTreeMap<String, Schedule> {
         &self.schedules
+    }
+
+    /// The post-call surveys (`surveys:`) by name.
+    pub fn surveys(&self) -> &BTreeMap<String, crate::survey::Survey> {
+        &self.surveys
+    }
+
+    /// One post-call survey by name.
+    pub fn survey(&self, name: &str) -> Option<&crate::survey::Survey> {
+        self.surveys.get(name)
     }
 
     /// The country whose numbering plan reads numbers written without `+`.
@@ -331,6 +342,8 @@ pub struct QueueOptions {
     pub max_wait: Option<Duration>,
     /// How long the caller waits before being offered a callback, instead of the queue's.
     pub callback_offer: Option<Duration>,
+    /// The post-call survey (top-level `surveys:`) the caller hears once the agent hangs up.
+    pub survey: Option<String>,
 }
 
 /// Lowest proficiency a queue node may ask for.

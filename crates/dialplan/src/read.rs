@@ -19,11 +19,19 @@ mod queue_node;
 mod say_node;
 mod schedules;
 mod set_node;
+mod surveys;
 
 /// The only dialplan format version this build reads.
 pub const VERSION: u32 = 1;
 
-const TOP_KEYS: &[&str] = &["version", "country", "numbers", "lists", "schedules"];
+const TOP_KEYS: &[&str] = &[
+    "version",
+    "country",
+    "numbers",
+    "lists",
+    "schedules",
+    "surveys",
+];
 const NUMBER_KEYS: &[&str] = &["start", "nodes", "description"];
 
 /// The key that says what a node does; exactly one per node.
@@ -157,6 +165,10 @@ pub(crate) struct ReadFile {
     pub declared_lists: std::collections::BTreeSet<String>,
     /// Every schedule name declared, likewise.
     pub declared_schedules: std::collections::BTreeSet<String>,
+    /// The post-call surveys by name.
+    pub surveys: BTreeMap<String, crate::survey::Survey>,
+    /// Every prompt the surveys name.
+    pub survey_prompts: Vec<Located<String>>,
 }
 
 /// Reads a whole dialplan file; what cannot be read is reported and left out. `file` locates
@@ -173,6 +185,7 @@ pub(crate) fn read(source: &str, file: &Path, diags: &mut Diagnostics<'_>) -> Re
         diags,
         file,
         country: CountryCode::DEFAULT,
+        declared_surveys: std::collections::BTreeSet::new(),
     };
     reader.file(&root)
 }
@@ -181,6 +194,8 @@ struct Reader<'d, 'f> {
     diags: &'d mut Diagnostics<'f>,
     file: &'d Path,
     country: CountryCode,
+    /// Every survey name declared (also those whose body had errors), for `survey:` of queues.
+    declared_surveys: std::collections::BTreeSet<String>,
 }
 
 /// A mapping's entries by key, after unknown keys were reported.
@@ -225,6 +240,12 @@ impl Reader<'_, '_> {
         if let Some((_, schedules)) = fields.get("schedules") {
             file.schedules = self.schedules(schedules);
             file.declared_schedules.extend(yaml_keys(schedules));
+        }
+        if let Some((_, surveys)) = fields.get("surveys") {
+            self.declared_surveys.extend(yaml_keys(surveys));
+            let mut prompts = Vec::new();
+            file.surveys = self.surveys(surveys, &mut prompts);
+            file.survey_prompts = prompts;
         }
         let Some((_, numbers)) = fields.get("numbers") else {
             self.diags

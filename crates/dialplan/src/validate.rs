@@ -35,6 +35,17 @@ pub(crate) fn validate(
         prompts: BTreeSet::new(),
         queues: BTreeSet::new(),
     };
+    for prompt in &file.survey_prompts {
+        known(
+            diags,
+            ctx.prompts.as_ref(),
+            &prompt.value,
+            prompt.pos,
+            "prompt",
+            "known prompts",
+        );
+        validated.prompts.insert(prompt.value.clone());
+    }
     for read in file.numbers {
         let number = &read.number.value;
         for list in &read.lists {

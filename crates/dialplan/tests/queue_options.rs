@@ -58,6 +58,7 @@ fn every_option_is_read() {
             preferred_skills: skills(&[("english", 10)]),
             max_wait: Some(Duration::from_secs(90)),
             callback_offer: Some(Duration::from_secs(120)),
+            survey: None,
         }
     );
     // Only the name: the queue's defaults for the rest.

@@ -13,34 +13,38 @@ pub(super) fn missing(read: &ReadFile, prompts: &PromptFiles, diags: &mut Diagno
     for language in &prompts.languages {
         present.insert(language, wav_names(&prompts.dir.join(language)));
     }
-    for number in &read.numbers {
-        for prompt in &number.prompts {
-            for language in &prompts.languages {
-                let Some(names) = present.get(language.as_str()) else {
-                    continue;
-                };
-                if names.contains(&prompt.value) {
-                    continue;
-                }
-                let path = prompts
-                    .dir
-                    .join(language)
-                    .join(format!("{}.wav", prompt.value));
-                let known: Vec<&str> = names.iter().map(String::as_str).collect();
-                let hint = match closest_name(&prompt.value, &known) {
-                    Some(near) => format!("did you mean `{near}`?"),
-                    None => format!("record it as {}", path.display()),
-                };
-                diags.error_with_hint(
-                    prompt.pos,
-                    format!(
-                        "prompt `{}` has no file for language `{language}`: {} is missing",
-                        prompt.value,
-                        path.display()
-                    ),
-                    Some(hint),
-                );
+    // Survey prompts are named at the top level, outside any number.
+    let references = read
+        .numbers
+        .iter()
+        .flat_map(|number| number.prompts.iter())
+        .chain(read.survey_prompts.iter());
+    for prompt in references {
+        for language in &prompts.languages {
+            let Some(names) = present.get(language.as_str()) else {
+                continue;
+            };
+            if names.contains(&prompt.value) {
+                continue;
             }
+            let path = prompts
+                .dir
+                .join(language)
+                .join(format!("{}.wav", prompt.value));
+            let known: Vec<&str> = names.iter().map(String::as_str).collect();
+            let hint = match closest_name(&prompt.value, &known) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => format!("record it as {}", path.display()),
+            };
+            diags.error_with_hint(
+                prompt.pos,
+                format!(
+                    "prompt `{}` has no file for language `{language}`: {} is missing",
+                    prompt.value,
+                    path.display()
+                ),
+                Some(hint),
+            );
         }
     }
 }

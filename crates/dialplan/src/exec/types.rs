@@ -216,6 +216,7 @@ impl CallAttributes {
             preferred_skills: node.preferred_skills.clone(),
             max_wait: node.max_wait,
             callback_offer: node.callback_offer,
+            survey: node.survey.clone(),
         }
     }
 }

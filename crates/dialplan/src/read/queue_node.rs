@@ -16,11 +16,13 @@ const QUEUE_KEYS: &[&str] = &[
     "max_wait",
     "callback_offer",
     "exit",
+    "survey",
 ];
 
 impl Reader<'_, '_> {
     /// `queue: name` or
-    /// `queue: { name, priority, skills, preferred_skills, max_wait, callback_offer, exit }`.
+    /// `queue: { name, priority, skills, preferred_skills, max_wait, callback_offer, exit,
+    /// survey }`.
     pub(super) fn queue_node(
         &mut self,
         read: &mut ReadNumber,
@@ -67,6 +69,10 @@ impl Reader<'_, '_> {
             None => Some(None),
             Some((_, v)) => self.positive_duration(v, "callback_offer").map(Some),
         };
+        let survey = match fields.get("survey") {
+            None => Some(None),
+            Some((_, v)) => self.survey_reference(v).map(Some),
+        };
         let exit = match fields.get("exit") {
             None => Some(None),
             Some((_, v)) => self.reference(read, from, Edge::QueueExit, v).map(Some),
@@ -79,6 +85,7 @@ impl Reader<'_, '_> {
                 preferred_skills: preferred_skills?,
                 max_wait: max_wait?,
                 callback_offer: callback_offer?,
+                survey: survey?,
             },
             exit?,
         ))
