@@ -41,6 +41,11 @@ en refused "We are unable to take your call."
 # Queue announcements.
 en estimated_wait "Your estimated wait is"
 en queue_message "Thank you for waiting. An agent will be with you shortly."
+# The post-call survey.
+en survey_intro "Please stay on the line for a short survey about your call."
+en survey_agent "How satisfied were you with our service? Press 1 for very dissatisfied, up to 5 for very satisfied."
+en survey_invalid "Sorry, please press a key from 1 to 5."
+en survey_thanks "Thank you for your feedback. Goodbye."
 
 enw() { word en "$voice_en" "$@"; }
 ones=(zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen
@@ -72,6 +77,10 @@ zh holiday "节假日期间服务中心暂停服务。请在下一个工作日�
 zh refused "很抱歉，我们无法接听您的来电。"
 zh estimated_wait "您的预计等待时间为"
 zh queue_message "感谢您的耐心等待，我们将尽快为您服务。"
+zh survey_intro "请不要挂机，参加一个简短的服务满意度调查。"
+zh survey_agent "您对本次服务满意吗？非常不满意请按1，非常满意请按5。"
+zh survey_invalid "对不起，请按1到5之间的数字。"
+zh survey_thanks "感谢您的评价，再见。"
 
 zhw() { word zh-CN "$voice_zh" "$@"; }
 digits=(零 一 二 三 四 五 六 七 八 九 十)
@@ -102,4 +111,8 @@ sox -n -r 8000 -c 1 -b 16 -e signed-integer "$out/moh.wav" \
   : synth 2 sine 174.61 sine 220 sine 261.63 : synth 2 sine 196 sine 246.94 sine 293.66 \
   remix - fade q 0.05 0 0.05 vol 0.25 2>/dev/null \
   || sox -n -r 8000 -c 1 -b 16 -e signed-integer "$out/moh.wav" synth 8 sine 330 vol 0.2
+# The voicemail beep before recording: a 1 kHz tone of 250 ms, the same in every language.
+for lang in en zh-CN; do
+  sox -D -n -r 8000 -c 1 -b 16 -e signed-integer "prompts/$lang/beep.wav" synth 0.25 sine 1000 vol 0.5
+done
 du -sh prompts/en prompts/zh-CN

@@ -384,7 +384,9 @@ impl Call {
                 if let Some(d) = self.agent.as_mut().and_then(|a| a.dialog.as_mut()) {
                     d.terminate();
                 }
-                if matches!(self.phase, Phase::Bridged { .. }) {
+                if self.start_survey_after_agent() {
+                    // The caller stays for the survey.
+                } else if matches!(self.phase, Phase::Bridged { .. }) {
                     self.hang_up_all(EndReason::Completed, HungUpBy::Agent);
                 } else if let Some(mut a) = self.agent.take() {
                     // Hung up before the router connected: the offer failed.

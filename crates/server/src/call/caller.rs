@@ -205,8 +205,15 @@ impl Call {
 
     pub(super) fn caller_media_event(&mut self, ev: LegEvent) {
         match ev {
-            LegEvent::Dtmf(d) => self.caller_digit(d),
+            LegEvent::Dtmf(d) => {
+                if !self.survey_input(hotline_dialplan::SurveyInput::Digit(d)) {
+                    self.caller_digit(d);
+                }
+            }
             LegEvent::PlaybackFinished => {
+                if self.survey_input(hotline_dialplan::SurveyInput::PlaybackFinished) {
+                    return;
+                }
                 if self.announce_playback_finished() {
                     return;
                 }

@@ -87,6 +87,7 @@ impl Call {
                     .ivr
                     .as_ref()
                     .and_then(|i| i.attributes().language.clone());
+                self.survey_requested(options.survey.clone(), language.clone());
                 self.enqueue(queue, options, language);
             }
             IvrAction::Hangup { cause, reason } => {

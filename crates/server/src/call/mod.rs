@@ -10,6 +10,7 @@ mod announce;
 mod caller;
 mod ivr;
 mod sdp;
+mod survey;
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, LazyLock};
@@ -179,6 +180,8 @@ struct Call {
     routed: Option<bool>,
     /// The queue's announcements while the caller waits.
     announcer: Option<announce::Announcer>,
+    /// The post-call survey the queue node named, then the one running.
+    survey: survey::SurveySlot,
 }
 
 impl Call {
@@ -223,6 +226,7 @@ impl Call {
             end: None,
             routed: None,
             announcer: None,
+            survey: survey::SurveySlot::None,
             shared,
             self_tx,
         }
@@ -238,6 +242,7 @@ impl Call {
             let session_deadline = self.caller.session_deadline;
             let agent_timer = self.agent.as_ref().and_then(|a| a.session_timer());
             let announce_at = self.announce_deadline();
+            let survey_at = self.survey_deadline();
             tokio::select! {
                 input = rx.recv() => match input {
                     Some(input) => self.handle_input(input).await,
@@ -267,6 +272,7 @@ impl Call {
                 }
                 () = sleep_until(agent_timer) => self.agent_session_timer(),
                 () = sleep_until(announce_at) => self.announce_due(),
+                () = sleep_until(survey_at) => self.survey_timed_out(),
                 standing = announce::recv_standing(
                     self.announcer.as_mut().and_then(|a| a.asking.as_mut())
                 ) => {
@@ -362,6 +368,9 @@ impl Call {
             if by == HungUpBy::Caller {
                 ivr.handle(Instant::now(), hotline_dialplan::IvrInput::Hangup);
             }
+        }
+        if by == HungUpBy::Caller {
+            self.survey_caller_hung_up();
         }
         self.ivr = None;
         if by != HungUpBy::Agent {

@@ -150,6 +150,14 @@ impl RouterHandle {
         let _ = self.tx.send(Request::CommandThen(cmd, Box::new(last)));
     }
 
+    /// The conversation with the agent is over but the call goes on (a post-call survey):
+    /// the agent is released now; [`RouterHandle::finish`] follows when the call ends.
+    pub fn conversation_ended(&self, call: Uuid) {
+        self.command(Command::CallEnded {
+            call: CallId(call.as_u128()),
+        });
+    }
+
     /// The agent's phone is ringing.
     pub fn ringing(&self, call: Uuid, agent: &str) {
         self.command(Command::OfferRinging {
