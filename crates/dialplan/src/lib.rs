@@ -12,6 +12,7 @@
 //! country: "86"               # optional: how numbers without `+` are read (see below)
 //! lists: { ... }              # optional: named number lists (see below)
 //! schedules: { ... }          # optional: named opening hours (see below)
+//! surveys: { ... }            # optional: post-call satisfaction surveys (see below)
 //! numbers:                    # the numbers callers dial (the SIP Request-URI user part)
 //!   "100":                    # quote numbers; digits, letters, + * # . _ - are allowed
 //!     description: Main line  # optional free text, anywhere a number or node is
@@ -172,6 +173,25 @@
 //! only rank agents, `priority` replaces the queue's (higher is served first), `max_wait` the
 //! queue's longest wait and `callback_offer` the queue's wait before a callback is offered. With `exit`, a caller the queue lets go (max wait) comes back into the
 //! dialplan at that node instead of being hung up.
+//!
+//! **Surveys.** `survey: csat` in a queue mapping names a top-level survey the caller hears when
+//! the agent hangs up first (none when the caller hangs up first):
+//!
+//! ```yaml
+//! surveys:
+//!   csat:
+//!     intro: survey_intro          # optional, played first (keys over it are dropped)
+//!     questions:                   # 1 to 10, asked in order; a key interrupts the question
+//!       - survey_agent             # a prompt name: scores 1 to 5
+//!       - { prompt: survey_resolved, min: 1, max: 2 }   # scores are single keys 0-9
+//!     timeout: 5s                  # wait for a key after each question (500ms..5m, default 5s)
+//!     retries: 1                   # extra attempts per question (0..10, default 1)
+//!     invalid: survey_invalid      # optional, after a key out of range
+//!     thanks: survey_thanks        # optional, once every question is answered
+//! ```
+//!
+//! A question with no valid key after its attempts ends the survey as skipped; the server then
+//! hangs up. An unknown survey name is refused with a "did you mean" hint.
 //!
 //! **Hanging up.** `hangup: true` ends the call normally; a cause says more: `busy` (486 before
 //! answer), `rejected` (603), `unavailable` (480), `congestion` (503), `not_found` (404). Once the
