@@ -421,6 +421,9 @@ impl fmt::Display for SimulationEnd {
                 if let Some(max_wait) = options.max_wait {
                     write!(f, " max_wait {}", format_duration(max_wait))?;
                 }
+                if let Some(survey) = &options.survey {
+                    write!(f, " survey {survey}")?;
+                }
                 if !data.is_empty() {
                     let pairs: Vec<String> = data.iter().map(|(k, v)| format!("{k}={v}")).collect();
                     write!(f, " data {}", pairs.join(","))?;

@@ -223,3 +223,16 @@ fn survey_prompts_are_checked_against_known_prompts_and_prompt_files() {
         "{rendered}"
     );
 }
+
+#[test]
+fn simulate_shows_the_survey_a_queued_caller_will_hear() {
+    let plan = Arc::new(plan(&source(CSAT, "{ name: support, survey: csat }")));
+    let call = hotline_dialplan::SimulatedCall {
+        to: "300".into(),
+        from: "+8613800000000".into(),
+        at: SystemTime::UNIX_EPOCH,
+        keys: Vec::new(),
+    };
+    let run = hotline_dialplan::simulate(plan, &call, Instant::now());
+    assert_eq!(run.end.to_string(), "queue support survey csat");
+}
