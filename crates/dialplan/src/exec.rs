@@ -24,6 +24,7 @@
 mod collect;
 mod http;
 mod types;
+mod voicemail;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -37,7 +38,7 @@ use crate::model::{Assignment, Dialplan, HangupCause, Menu, Node, NodeKind, Play
 use crate::schedule::ScheduleStatus;
 
 pub use types::{
-    CallAttributes, CallInfo, HangupReason, IvrAction, IvrInput, IvrOutcome, IvrTimer,
+    CallAttributes, CallInfo, HangupReason, IvrAction, IvrInput, IvrOutcome, IvrTimer, RecordingEnd,
 };
 
 /// Where the call is within the current node.
@@ -59,6 +60,10 @@ enum State {
     Queued { queue: String, exit: String },
     /// An `http` node's lookup is under way.
     Http,
+    /// A voicemail node's prompts (then its beep) are playing: the one at `index` now.
+    VoicemailPrompt { index: usize },
+    /// A voicemail node is recording the caller's message.
+    Recording,
     /// The IVR is over.
     Done(IvrOutcome),
 }
@@ -151,6 +156,11 @@ impl Ivr {
                 if self.is_playing() {
                     self.actions.push_back(IvrAction::StopPlayback);
                 }
+                if self.state == State::Recording {
+                    self.actions.push_back(IvrAction::StopRecording {
+                        reason: RecordingEnd::CallerHungUp,
+                    });
+                }
                 self.finish(IvrOutcome::CallerHungUp);
             }
             IvrInput::QueueLeft => {
@@ -159,6 +169,7 @@ impl Ivr {
                     self.goto(now, exit);
                 }
             }
+            IvrInput::RecordingSilent => self.stop_recording(now, RecordingEnd::Silence),
         }
     }
 
@@ -184,6 +195,7 @@ impl Ivr {
                 _ => {}
             },
             IvrTimer::HttpGuard => self.http_guard(now),
+            IvrTimer::RecordLimit => self.stop_recording(now, RecordingEnd::MaxLength),
         }
     }
 
@@ -267,6 +279,7 @@ impl Ivr {
             self.state,
             State::Playing { .. }
                 | State::Saying { .. }
+                | State::VoicemailPrompt { .. }
                 | State::Menu {
                     phase: InputPhase::Prompt(_) | InputPhase::Notice,
                     ..
@@ -459,6 +472,12 @@ impl Ivr {
                     }
                     return;
                 }
+                NodeKind::Voicemail(voicemail) => {
+                    self.answer();
+                    self.typeahead.clear();
+                    self.voicemail_prompt(now, voicemail, 0);
+                    return;
+                }
                 NodeKind::Http(http) => {
                     self.typeahead.clear();
                     self.http_start(now, http);
@@ -488,7 +507,12 @@ impl Ivr {
             let listening = match &self.state {
                 State::Menu { .. } | State::Collect { .. } => true,
                 State::Playing { .. } => self.current_play().is_some_and(|p| p.barge_in),
-                State::Saying { .. } | State::Queued { .. } | State::Http | State::Done(_) => false,
+                State::Saying { .. }
+                | State::Queued { .. }
+                | State::Http
+                | State::VoicemailPrompt { .. }
+                | State::Recording
+                | State::Done(_) => false,
             };
             if !listening {
                 break;
@@ -616,7 +640,8 @@ impl Ivr {
                 }
             }
             State::Collect { .. } => self.collect_playback_finished(now),
-            State::Queued { .. } | State::Http | State::Done(_) => {}
+            State::VoicemailPrompt { index } => self.voicemail_prompt_finished(now, index),
+            State::Queued { .. } | State::Http | State::Recording | State::Done(_) => {}
         }
     }
 
@@ -632,9 +657,13 @@ impl Ivr {
         match self.state.clone() {
             State::Done(_) => {}
             // A spoken value is short and not a menu: keys pressed meanwhile are dropped.
-            State::Queued { .. } | State::Saying { .. } | State::Http => self
+            State::Queued { .. }
+            | State::Saying { .. }
+            | State::Http
+            | State::VoicemailPrompt { .. } => self
                 .actions
                 .push_back(IvrAction::DigitIgnored { digit, node }),
+            State::Recording => self.recording_digit(now, digit),
             State::Playing { .. } => {
                 let barge_in = self.current_play().is_some_and(|p| p.barge_in);
                 if !barge_in {

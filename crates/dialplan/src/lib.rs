@@ -54,6 +54,7 @@
 //! | `schedule` | a schedule name               | `open`, `closed`, `holiday` | goes on by the schedule's state now |
 //! | `queue`    | queue name or mapping (below) | —                           | puts the call in a routing queue |
 //! | `goto`     | a node name                   | —                           | goes straight to that node |
+//! | `voicemail`| mapping (below)               | `next`                      | records a message to a box |
 //! | `hangup`   | `true` or a cause (below)     | —                           | hangs up |
 //!
 //! Any node may also carry `description:`. Prompt names are file names without extension: the
@@ -193,6 +194,13 @@
 //! A question with no valid key after its attempts ends the survey as skipped; the server then
 //! hangs up. An unknown survey name is refused with a "did you mean" hint.
 //!
+//! **Voicemail.** `voicemail: { box: sales, prompt: leave_message, max_length: 2m, silence: 5s,
+//! end_key: "#" }` plays its prompts (no barge-in), then the `beep` prompt, then records the
+//! caller to box `sales` until the end key (not recorded), `silence` of quiet (optional),
+//! `max_length` (1 s to 10 m, default 2 m) or the caller hanging up, which keeps what was said.
+//! Then it goes to `next` (not after a hang-up). `box` is a name like a node's; the server writes
+//! `<data-dir>/voicemail/<box>/YYYY/MM/DD/<call-id>.wav` and a JSON sidecar beside it.
+//!
 //! **Hanging up.** `hangup: true` ends the call normally; a cause says more: `busy` (486 before
 //! answer), `rejected` (603), `unavailable` (480), `congestion` (503), `not_found` (404). Once the
 //! call is answered the BYE carries the cause as `Reason: Q.850;cause=N`.
@@ -267,14 +275,16 @@ pub use condition::{Condition, Pattern, TimeWindow, VariableTest};
 pub use duration::{format_duration, parse_duration, DurationError};
 pub use e164::{comparable, normalize, CountryCode, E164Error, NumberList};
 pub use error::{DialplanError, DialplanErrors, LoadError, Severity};
+pub use exec::RecordingEnd;
 pub use exec::{
     CallAttributes, CallInfo, HangupReason, Ivr, IvrAction, IvrInput, IvrOutcome, IvrTimer,
 };
 pub use http::{CrmFixture, HttpFailure, HttpLookup, HttpMethod, HttpRequest};
 pub use model::{
     Assignment, Branch, Collect, Dialplan, Edge, HangupCause, Menu, Node, NodeKind, Number, Play,
-    QueueOptions, Rule, Say, DEFAULT_MENU_RETRIES, DEFAULT_MENU_TIMEOUT, MAX_COLLECT_DIGITS,
-    MAX_MENU_RETRIES, MAX_MENU_TIMEOUT, MAX_PROFICIENCY, MIN_MENU_TIMEOUT, MIN_PROFICIENCY,
+    QueueOptions, Rule, Say, Voicemail, BEEP_PROMPT, DEFAULT_MENU_RETRIES, DEFAULT_MENU_TIMEOUT,
+    MAX_COLLECT_DIGITS, MAX_MENU_RETRIES, MAX_MENU_TIMEOUT, MAX_PROFICIENCY, MIN_MENU_TIMEOUT,
+    MIN_PROFICIENCY,
 };
 pub use read::VERSION;
 pub use say::{SayKind, SayLanguage};

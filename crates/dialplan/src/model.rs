@@ -152,6 +152,8 @@ pub enum NodeKind {
         /// The node that follows.
         next: String,
     },
+    /// Record a message to a voicemail box, then go on.
+    Voicemail(Voicemail),
     /// Look the caller up in a CRM over HTTP, keep fields of the answer, then go on.
     Http(crate::http::HttpLookup),
     /// Hang up with a cause; the IVR ends here.
@@ -183,6 +185,30 @@ pub struct Say {
     /// The node that follows (also when the value cannot be spoken).
     pub next: String,
 }
+
+/// A `voicemail` node: prompts, a beep, then the caller's message recorded to a box.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Voicemail {
+    /// The box the message goes to (a folder under `<data-dir>/voicemail/`).
+    pub mailbox: String,
+    /// Prompts played before the beep (no barge-in).
+    pub prompts: Vec<String>,
+    /// The longest message; recording stops there.
+    pub max_length: Duration,
+    /// Recording stops after this much silence, if given.
+    pub silence: Option<Duration>,
+    /// The key that ends the message (not recorded), if any.
+    pub end_key: Option<char>,
+    /// The node that follows the recording (not taken when the caller hangs up).
+    pub next: String,
+}
+
+/// The prompt played between a voicemail node's prompts and the recording.
+pub const BEEP_PROMPT: &str = "beep";
+/// Default voicemail `max_length`.
+pub const DEFAULT_VOICEMAIL_MAX_LENGTH: Duration = Duration::from_secs(120);
+/// Longest accepted voicemail `max_length`.
+pub const MAX_VOICEMAIL_LENGTH: Duration = Duration::from_secs(600);
 
 /// A `collect` node: several digits into a variable.
 #[derive(Debug, Clone, PartialEq)]
@@ -394,6 +420,7 @@ impl NodeKind {
             | NodeKind::Play(Play { next, .. })
             | NodeKind::Say(Say { next, .. })
             | NodeKind::Set { next, .. }
+            | NodeKind::Voicemail(Voicemail { next, .. })
             | NodeKind::Goto { next } => vec![(Edge::Next, next)],
             NodeKind::Menu(menu) => {
                 let mut targets: Vec<(Edge, &str)> = menu
@@ -472,6 +499,12 @@ impl NodeKind {
                 .iter()
                 .chain(collect.invalid.iter())
                 .map(String::as_str)
+                .collect(),
+            NodeKind::Voicemail(voicemail) => voicemail
+                .prompts
+                .iter()
+                .map(String::as_str)
+                .chain([BEEP_PROMPT])
                 .collect(),
             _ => Vec::new(),
         }

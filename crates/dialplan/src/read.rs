@@ -20,6 +20,7 @@ mod say_node;
 mod schedules;
 mod set_node;
 mod surveys;
+mod voicemail_node;
 
 /// The only dialplan format version this build reads.
 pub const VERSION: u32 = 1;
@@ -48,6 +49,7 @@ enum Action {
     Queue,
     Goto,
     Hangup,
+    Voicemail,
     Http,
 }
 
@@ -64,6 +66,7 @@ impl Action {
         Action::Queue,
         Action::Goto,
         Action::Hangup,
+        Action::Voicemail,
         Action::Http,
     ];
 
@@ -80,6 +83,7 @@ impl Action {
             Action::Queue => "queue",
             Action::Goto => "goto",
             Action::Hangup => "hangup",
+            Action::Voicemail => "voicemail",
             Action::Http => "http",
         }
     }
@@ -87,7 +91,9 @@ impl Action {
     /// Keys besides the action key a node of this kind takes.
     fn extra_keys(self) -> &'static [&'static str] {
         match self {
-            Action::Answer | Action::Collect | Action::Set | Action::Say => &["next"],
+            Action::Answer | Action::Collect | Action::Set | Action::Say | Action::Voicemail => {
+                &["next"]
+            }
             Action::Http => &["next"],
             Action::Play => &["next", "barge_in"],
             Action::Branch => &["otherwise"],
@@ -109,6 +115,7 @@ const NODE_KEYS: &[&str] = &[
     "queue",
     "goto",
     "hangup",
+    "voicemail",
     "http",
     "next",
     "barge_in",
@@ -452,6 +459,11 @@ impl Reader<'_, '_> {
             Action::Http => {
                 let next = self.next(read, from, &what, action, name.pos, next);
                 self.http_node(read, from, value, next).map(NodeKind::Http)
+            }
+            Action::Voicemail => {
+                let next = self.next(read, from, &what, action, name.pos, next);
+                self.voicemail_node(read, from, value, next)
+                    .map(NodeKind::Voicemail)
             }
         };
         if let Some(kind) = kind {

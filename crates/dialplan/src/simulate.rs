@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use crate::duration::format_duration;
-use crate::exec::{CallInfo, HangupReason, Ivr, IvrAction, IvrInput, IvrTimer};
+use crate::exec::{CallInfo, HangupReason, Ivr, IvrAction, IvrInput, IvrTimer, RecordingEnd};
 use crate::http::{CrmFixture, HttpFailure, HttpRequest};
 use crate::model::{Dialplan, HangupCause, QueueOptions};
 
@@ -80,6 +80,17 @@ pub enum Step {
         variable: String,
         /// The keys.
         value: String,
+    },
+    /// A voicemail node started recording a message to a box.
+    Voicemail {
+        /// The box.
+        mailbox: String,
+    },
+    /// The voicemail message ended (the simulated caller speaks until the end key or the
+    /// longest message).
+    MessageEnded {
+        /// Why.
+        reason: RecordingEnd,
     },
     /// An `http` node's CRM lookup was answered from the fixture, or failed.
     Lookup {
@@ -200,13 +211,15 @@ pub fn simulate_with_crm(
             ivr.handle(now, IvrInput::PlaybackFinished);
         } else {
             match ivr.pending_timer() {
-                Some((deadline, IvrTimer::DigitTimeout)) => match keys.pop_front() {
-                    Some(Some(key)) => ivr.handle(now, IvrInput::Digit(key)),
-                    Some(None) | None => {
-                        now = deadline;
-                        ivr.handle_timeout(now);
+                Some((deadline, IvrTimer::DigitTimeout | IvrTimer::RecordLimit)) => {
+                    match keys.pop_front() {
+                        Some(Some(key)) => ivr.handle(now, IvrInput::Digit(key)),
+                        Some(None) | None => {
+                            now = deadline;
+                            ivr.handle_timeout(now);
+                        }
                     }
-                },
+                }
                 Some((deadline, IvrTimer::PlaybackGuard | IvrTimer::HttpGuard)) => {
                     now = deadline;
                     ivr.handle_timeout(now);
@@ -262,6 +275,7 @@ impl Walk {
                         | IvrAction::MenuTimedOut { .. }
                         | IvrAction::Collected { .. }
                         | IvrAction::InputRejected { .. }
+                        | IvrAction::StopRecording { .. }
                 )
             });
         for action in reactions {
@@ -316,6 +330,8 @@ impl Walk {
                 self.failed(input.is_empty());
                 self.steps.push(Step::InputRejected { node, input });
             }
+            IvrAction::Record { mailbox, .. } => self.steps.push(Step::Voicemail { mailbox }),
+            IvrAction::StopRecording { reason } => self.steps.push(Step::MessageEnded { reason }),
             IvrAction::Http(request) => self.lookup = Some(request),
             IvrAction::Queue {
                 queue,
@@ -383,6 +399,8 @@ impl fmt::Display for Step {
                 variable,
                 value,
             } => write!(f, "collected {variable}={value} in {node}"),
+            Step::Voicemail { mailbox } => write!(f, "voicemail box {mailbox}"),
+            Step::MessageEnded { reason } => write!(f, "message ended: {}", reason.name()),
             Step::Lookup {
                 node,
                 failure: None,

@@ -53,7 +53,7 @@ pub use pipeline::{EventPipeline, EventPipelineHandle, ShutdownReport, SHUTDOWN_
 pub use publisher::{Cursor, PublisherStatus, RedisConfig};
 pub use schema::{
     AgentState, CallbackFailCause, CallbackGiveUpReason, EndReason, Event, EventDraft, EventKind,
-    HungUpBy, OfferFailCause, SurveySkipReason, SCHEMA_VERSION,
+    HungUpBy, OfferFailCause, SurveySkipReason, VoicemailEnd, VoicemailMessage, SCHEMA_VERSION,
 };
 pub use snapshot::{load_recovery, write_snapshot, Recovery, Snapshot};
 pub use stats::{Stats, StatsReader};

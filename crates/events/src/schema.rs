@@ -301,6 +301,20 @@ pub enum EventKind {
         /// Why it ended.
         reason: SurveySkipReason,
     },
+    /// A voicemail message was recorded to a box (WAV file plus a JSON sidecar beside it).
+    #[serde(rename = "voicemail.recorded")]
+    VoicemailRecorded(Box<VoicemailMessage>),
+    /// A voicemail recording was too short to keep (under a second) and was dropped.
+    #[serde(rename = "voicemail.empty")]
+    VoicemailEmpty {
+        /// The box.
+        #[serde(rename = "box")]
+        mailbox: String,
+        /// The length that was recorded.
+        duration_ms: u64,
+        /// Why recording ended.
+        end_reason: VoicemailEnd,
+    },
 }
 
 impl EventKind {
@@ -336,6 +350,8 @@ impl EventKind {
             Self::SurveyAnswered { .. } => "survey.answered",
             Self::SurveyCompleted { .. } => "survey.completed",
             Self::SurveySkipped { .. } => "survey.skipped",
+            Self::VoicemailRecorded(_) => "voicemail.recorded",
+            Self::VoicemailEmpty { .. } => "voicemail.empty",
         }
     }
 }
@@ -389,6 +405,42 @@ pub enum SurveySkipReason {
     /// A question got no valid digit within its attempts (timeouts or digits out of range).
     NoAnswer,
     /// The caller hung up during the survey.
+    CallerHungUp,
+}
+
+/// A voicemail message kept on disk (boxed in [`EventKind`] to keep events small).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoicemailMessage {
+    /// The box (`<data-dir>/voicemail/<box>/...`).
+    #[serde(rename = "box")]
+    pub mailbox: String,
+    /// The WAV file's path relative to the data dir.
+    pub file: String,
+    /// The caller's number (redacted when the server redacts caller numbers).
+    pub from: String,
+    /// The dialed number.
+    pub to: String,
+    /// When recording started.
+    pub started: Timestamp,
+    /// The message's length.
+    pub duration_ms: u64,
+    /// Why recording ended.
+    pub end_reason: VoicemailEnd,
+    /// SHA-256 of the WAV file, lowercase hex.
+    pub sha256: String,
+}
+
+/// Why a voicemail recording ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoicemailEnd {
+    /// The node's longest message was reached.
+    MaxLength,
+    /// The caller was silent for the node's `silence`.
+    Silence,
+    /// The caller pressed the end key.
+    EndKey,
+    /// The caller hung up.
     CallerHungUp,
 }
 

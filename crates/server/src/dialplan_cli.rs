@@ -235,6 +235,8 @@ fn simulation_json(args: &SimulateArgs, sim: &Simulation) -> serde_json::Value {
                 value,
             } => json!({ "collected": value, "variable": variable, "node": node }),
             Step::InputRejected { node, input } => json!({ "rejected_input": input, "node": node }),
+            Step::Voicemail { mailbox } => json!({ "voicemail": mailbox }),
+            Step::MessageEnded { reason } => json!({ "message_ended": reason.name() }),
         })
         .collect();
     let end = match &sim.end {

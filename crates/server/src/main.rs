@@ -19,6 +19,7 @@ mod reload;
 mod router_task;
 mod routing_config;
 mod simulate;
+mod voicemail;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

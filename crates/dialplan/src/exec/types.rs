@@ -39,6 +39,8 @@ pub enum IvrInput {
     Hangup,
     /// The queue let the call go (max wait): a queue node with `exit` resumes the IVR there.
     QueueLeft,
+    /// The message being recorded went silent for the voicemail node's `silence`.
+    RecordingSilent,
 }
 
 /// What the server must do, drained with [`crate::Ivr::poll_action`] in order.
@@ -101,6 +103,21 @@ pub enum IvrAction {
         /// The digits (empty when none came).
         input: String,
     },
+    /// Record the caller's audio to a voicemail box until [`IvrAction::StopRecording`] (the
+    /// server reports [`IvrInput::RecordingSilent`] when the node has `silence`).
+    Record {
+        /// The voicemail node.
+        node: String,
+        /// The box the message goes to.
+        mailbox: String,
+        /// The node's `silence`: how long a quiet caller is recorded before it ends.
+        silence: Option<std::time::Duration>,
+    },
+    /// Stop recording and keep the message (or drop it when too short).
+    StopRecording {
+        /// Why the recording ended.
+        reason: RecordingEnd,
+    },
     /// Perform a CRM lookup; report its result with [`crate::Ivr::handle_http`].
     Http(crate::http::HttpRequest),
     /// Hand the call to this routing queue.
@@ -120,6 +137,31 @@ pub enum IvrAction {
         /// How: the SIP status before answer and the Q.850 cause in the `Reason` header.
         cause: HangupCause,
     },
+}
+
+/// Why a voicemail recording ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordingEnd {
+    /// The node's `max_length` was reached.
+    MaxLength,
+    /// The caller was silent for the node's `silence`.
+    Silence,
+    /// The caller pressed the node's `end_key`.
+    EndKey,
+    /// The caller hung up.
+    CallerHungUp,
+}
+
+impl RecordingEnd {
+    /// The name used in events and sidecar files.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordingEnd::MaxLength => "max_length",
+            RecordingEnd::Silence => "silence",
+            RecordingEnd::EndKey => "end_key",
+            RecordingEnd::CallerHungUp => "caller_hung_up",
+        }
+    }
 }
 
 /// Why the executor hung up.
@@ -164,6 +206,8 @@ pub enum IvrTimer {
     DigitTimeout,
     /// Give up on a CRM lookup whose result was never reported.
     HttpGuard,
+    /// A voicemail message reached its `max_length`.
+    RecordLimit,
 }
 
 /// What `set` nodes gave the call so far.

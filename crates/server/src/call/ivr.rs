@@ -75,6 +75,10 @@ impl Call {
                 tracing::debug!(%node, digits = input.len(), "input rejected");
             }
             IvrAction::MenuTimedOut { .. } => {}
+            IvrAction::Record {
+                mailbox, silence, ..
+            } => self.start_recording(mailbox, silence),
+            IvrAction::StopRecording { reason } => self.stop_recording(reason),
             IvrAction::Queue {
                 queue,
                 options,

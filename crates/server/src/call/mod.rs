@@ -11,6 +11,7 @@ mod caller;
 mod ivr;
 mod sdp;
 mod survey;
+mod voicemail;
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, LazyLock};
@@ -69,6 +70,8 @@ pub enum CallInput {
         /// The INVITE transaction.
         invite: TransactionKey,
     },
+    /// The voicemail message being recorded went silent.
+    RecordingSilent,
 }
 
 /// Everything the endpoint hands a new call.
@@ -180,6 +183,8 @@ struct Call {
     routed: Option<bool>,
     /// The queue's announcements while the caller waits.
     announcer: Option<announce::Announcer>,
+    /// The voicemail message being recorded.
+    recorder: Option<crate::voicemail::Recorder>,
     /// The post-call survey the queue node named, then the one running.
     survey: survey::SurveySlot,
 }
@@ -226,6 +231,7 @@ impl Call {
             end: None,
             routed: None,
             announcer: None,
+            recorder: None,
             survey: survey::SurveySlot::None,
             shared,
             self_tx,
@@ -305,6 +311,7 @@ impl Call {
             CallInput::Cancelled { invite } => self.caller_cancelled(invite),
             CallInput::Response { leg, response } => self.agent_response(leg, response),
             CallInput::RequestFailed { leg, method } => self.request_failed(leg, method),
+            CallInput::RecordingSilent => self.recording_silent(),
             CallInput::AckTimeout { invite } => {
                 // Only the 200 that answered the call matters; a lost ACK of a 491 or of a
                 // re-INVITE's answer does not end the call.
@@ -387,6 +394,8 @@ impl Call {
 
     /// Cleanup when the task ends: event, dialogs, media.
     fn finish(&mut self) {
+        // A message being recorded keeps what was said.
+        self.stop_recording(hotline_dialplan::RecordingEnd::CallerHungUp);
         let (reason, by) = self.end.unwrap_or((EndReason::Error, HungUpBy::System));
         let duration_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         tracing::info!(?reason, ?by, duration_ms, "call ended");

@@ -149,6 +149,8 @@ pub struct Shared {
     pub endpoint: EndpointHandle,
     /// Our SIP transport, for sending.
     pub transport: SipSender,
+    /// Data folder (voicemail messages are written under `voicemail/`).
+    pub data_dir: PathBuf,
 }
 
 /// The running endpoint.
@@ -186,6 +188,7 @@ impl Endpoint {
             active_calls: AtomicUsize::new(0),
             endpoint: EndpointHandle { tx, advertised },
             transport: transport.clone(),
+            data_dir: settings.data_dir.clone(),
         });
         // Agents registered before a restart are ready again.
         {
