@@ -2,8 +2,10 @@
 //! talks, then hangs up (BYE); the caller stays, hears the survey question, presses 4 (an RFC
 //! 4733 pcap) and hears the thanks before hotline hangs up. The journal holds
 //! `survey.answered` (score 4, tied to the call, agent 1001 and queue support) and
-//! `survey.completed`, and `/api/v1/kpis` shows satisfaction 4 and response rate 1. When the
-//! caller hangs up first there is no survey.
+//! `survey.completed`, and `/api/v1/kpis` shows satisfaction 4 and response rate 1. A Mandarin
+//! caller hears the survey in Mandarin; a key that is no score plays the invalid prompt and the
+//! question again, and no key then skips the survey (response rate 0). When the caller hangs up
+//! first there is no survey.
 
 #![allow(clippy::unwrap_used)]
 
@@ -31,6 +33,11 @@ numbers:
   "800":
     start: wait
     nodes:
+      wait: { queue: { name: support, survey: csat } }
+  "801":
+    start: mandarin
+    nodes:
+      mandarin: { set: { language: zh-CN }, next: wait }
       wait: { queue: { name: support, survey: csat } }
 "#;
 
@@ -184,4 +191,81 @@ fn no_survey_when_the_caller_hangs_up_first() {
             .any(|e| e["type"] == "ivr.prompt" && e["prompt"] == "survey_agent"),
         "the survey question was played"
     );
+}
+
+#[test]
+fn a_mandarin_caller_hears_the_survey_in_mandarin_and_a_wrong_key_then_silence_skips_it() {
+    let h = Hotline::start_with_dialplan(Options::default(), SURVEY_PLAN);
+    let agent = SippAgent::start(
+        &h,
+        AgentSetup {
+            id: "1001",
+            hold_ms: 20_000,
+            answer_scenario: "agent_hangup.xml",
+            ..AgentSetup::default()
+        },
+    );
+    // `#` is no score: the invalid prompt, the question again, then no key within the timeout.
+    let caller = Sipp::new("caller_survey.xml", h.sip)
+        .var("press_ms", 5_000)
+        .var("key", "pound")
+        .var("bye_ms", 45_000)
+        .args(&["-s", "801", "-m", "1"])
+        .spawn();
+    let skipped = h.wait_type("survey.skipped", Duration::from_secs(45));
+    assert_eq!(skipped["reason"], "no_answer", "{skipped}");
+    assert_eq!(skipped["answered"], 0, "{skipped}");
+    assert_eq!(skipped["agent_id"], "1001", "{skipped}");
+    assert_eq!(skipped["queue"], "support", "{skipped}");
+    let call = skipped["call_id"].clone();
+    caller
+        .wait(Duration::from_secs(20))
+        .assert_ok("caller (hung up by hotline after the survey)");
+    agent
+        .finish(Duration::from_secs(30))
+        .assert_ok("agent 1001 (sent BYE)");
+    let events = h.events();
+    let heard: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|e| e["type"] == "ivr.prompt" && e["call_id"] == call)
+        .map(|e| {
+            (
+                e["prompt"].as_str().unwrap(),
+                e["language"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        heard,
+        [
+            ("survey_agent", "zh-CN"),
+            ("survey_invalid", "zh-CN"),
+            ("survey_agent", "zh-CN")
+        ],
+        "{heard:?}"
+    );
+    let types = call_event_types(&events, call.as_str().unwrap());
+    assert!(
+        !types
+            .iter()
+            .any(|t| t == "survey.answered" || t == "survey.completed"),
+        "{types:?}"
+    );
+    let ended = events
+        .iter()
+        .find(|e| e["type"] == "call.ended" && e["call_id"] == call)
+        .unwrap();
+    assert_eq!(ended["reason"], "completed", "{ended}");
+
+    let mut snap = Value::Null;
+    let ok = poll_until(Duration::from_secs(10), || {
+        let r = get(h.http, "/api/v1/kpis", Some(TOKEN)).unwrap();
+        snap = serde_json::from_str(&r.body).unwrap();
+        last_15m(&snap, "queues", "support")["surveys_offered"] == 1
+    });
+    assert!(ok, "KPIs never showed the survey: {snap}");
+    let support = last_15m(&snap, "queues", "support");
+    assert_eq!(support["survey_responses"], 0, "{support}");
+    assert_eq!(support["response_rate"], 0.0, "{support}");
+    assert_eq!(support["satisfaction"], Value::Null, "{support}");
 }
