@@ -44,6 +44,8 @@ impl Call {
     /// The queue node asked for `name`: kept for when the agent hangs up. An unknown name
     /// cannot happen (the loader refuses it) and leaves the call without a survey.
     pub(super) fn survey_requested(&mut self, name: Option<String>, language: Option<String>) {
+        // A later queue node (after a queue's `exit`) decides again.
+        self.survey = SurveySlot::None;
         let Some(name) = name else { return };
         let survey = self
             .ivr
