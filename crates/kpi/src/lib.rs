@@ -71,7 +71,7 @@
 //! | rings to answer | mean (answer time - time of the answering agent's `call.offered`) / ring cycle |
 //! | agent offers | `call.offered` to the agent; each ends answered (`call.answered` by that agent), failed (`call.offer_failed` naming that agent: no answer, busy, declined, unreachable, logged out, taken away by a reload) or withdrawn (another agent answered, or the call was abandoned or left the queue, while it rang; also a `call.offer_failed` with cause `caller_hung_up`) |
 //! | agent answer rate | answered / (offers - withdrawn) |
-//! | AHT | (talk + hold + wrap-up) / handled; talk = `call.answered` -> `call.ended` minus hold (`call.held` -> `call.resumed`); wrap-up = agent `wrap_up` -> next state, counted for the queue of the agent's last answered call; handled = answered calls that ended |
+//! | AHT | (talk + hold + wrap-up) / handled; talk = `call.answered` -> `call.ended` (with a post-call survey, -> the agent leaving `on_call`) minus hold (`call.held` -> `call.resumed`); wrap-up = agent `wrap_up` -> next state, counted for the queue of the agent's last answered call; handled = answered calls that ended |
 //! | occupancy | (on call + wrap-up) / (ready + reserved + ringing + on call + wrap-up) |
 //! | not-ready time | time in `not_ready` per `reason` ([`UNSPECIFIED_REASON`] when none) |
 //! | surveys offered | `survey.completed` + `survey.skipped` (each post-call survey ends in one), for the event's queue and agent |

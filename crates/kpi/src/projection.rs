@@ -49,6 +49,8 @@ struct AgentTrack {
     since: i64,
     reason: Option<String>,
     last_queue: Option<String>,
+    /// When the agent last left `on_call` (a post-call survey's call ends later).
+    left_on_call: Option<i64>,
     series: Series<AgentCounters>,
 }
 
@@ -144,21 +146,16 @@ impl KpiProjection {
             (EventKind::CallHeld, Some(call)) => self.call_held(call, true, ts),
             (EventKind::CallResumed, Some(call)) => self.call_held(call, false, ts),
             (EventKind::CallEnded { .. }, Some(call)) => self.call_ended(call, ts),
-            (EventKind::SurveyAnswered { score, .. }, _) => {
-                let score = u64::from(*score);
-                self.survey(ev.queue.as_deref(), agent, ts, |s| {
-                    s.answers += 1;
-                    s.score_sum += score;
-                });
-            }
-            (EventKind::SurveyCompleted { .. }, _) => {
-                self.survey(ev.queue.as_deref(), agent, ts, |s| {
-                    s.offered += 1;
-                    s.responses += 1;
-                });
-            }
-            (EventKind::SurveySkipped { .. }, _) => {
-                self.survey(ev.queue.as_deref(), agent, ts, |s| s.offered += 1);
+            (
+                EventKind::SurveyAnswered { .. }
+                | EventKind::SurveyCompleted { .. }
+                | EventKind::SurveySkipped { .. },
+                _,
+            ) => {
+                if let Some(call) = ev.call_id {
+                    self.survey_ends_talk(call, ts);
+                }
+                self.count_survey(&ev.kind, ev.queue.as_deref(), agent, ts);
             }
             (EventKind::AgentStateChanged { to, reason, .. }, _) => {
                 if let Some(agent) = agent {
@@ -219,6 +216,7 @@ impl KpiProjection {
                 since: ts,
                 reason: None,
                 last_queue: None,
+                left_on_call: None,
                 series: Series::new(config, offset),
             })
     }
@@ -402,6 +400,47 @@ impl KpiProjection {
         }
     }
 
+    /// A survey runs after the agent hung up: the conversation ended when the agent left
+    /// `on_call` (else at this first survey event), not at the call's later `call.ended`.
+    fn survey_ends_talk(&mut self, call: Uuid, ts: i64) {
+        let Some((agent, _, answered_at)) = self.calls.get(&call).and_then(|c| c.answered.clone())
+        else {
+            return;
+        };
+        let end = self
+            .agents
+            .get(&agent)
+            .and_then(|a| a.left_on_call)
+            .filter(|left| (answered_at..=ts).contains(left))
+            .unwrap_or(ts);
+        self.call_ended(call, end);
+    }
+
+    /// Counts a survey event: an answer's score, or an outcome (completed: a response).
+    fn count_survey(
+        &mut self,
+        kind: &EventKind,
+        queue: Option<&str>,
+        agent: Option<&str>,
+        ts: i64,
+    ) {
+        match kind {
+            EventKind::SurveyAnswered { score, .. } => {
+                let score = u64::from(*score);
+                self.survey(queue, agent, ts, |s| {
+                    s.answers += 1;
+                    s.score_sum += score;
+                });
+            }
+            EventKind::SurveyCompleted { .. } => self.survey(queue, agent, ts, |s| {
+                s.offered += 1;
+                s.responses += 1;
+            }),
+            EventKind::SurveySkipped { .. } => self.survey(queue, agent, ts, |s| s.offered += 1),
+            _ => {}
+        }
+    }
+
     /// Counts a survey event for its queue and its agent, in the bucket of the event.
     fn survey(
         &mut self,
@@ -434,6 +473,9 @@ impl KpiProjection {
         // Emitters run concurrently: `ts` may step back a little; never count negative time.
         let end = ts.max(since);
         a.since = end;
+        if state == AgentState::OnCall && to != AgentState::OnCall {
+            a.left_on_call = Some(end);
+        }
         a.series.add_interval(since, end, |c, ms| {
             c.add_state_time(state, old_reason.as_deref(), ms)
         });

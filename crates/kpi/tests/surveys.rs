@@ -178,3 +178,37 @@ fn json_of_an_older_snapshot_without_survey_fields_still_reads() {
     assert_eq!(back.surveys_offered, 0);
     assert_eq!(back.satisfaction, None);
 }
+
+#[test]
+fn a_surveyed_call_talks_until_the_agent_hangs_up_not_until_the_survey_ends() {
+    use hotline_events::AgentState::{OnCall, Ready, Ringing, WrapUp};
+    let mut j = Journal::new(datetime!(2026-11-23 10:00 UTC));
+    j.state(
+        0,
+        "alice",
+        hotline_events::AgentState::LoggedOut,
+        Ready,
+        None,
+    );
+    j.arrived(0, 1).queued(0, 1, "support");
+    j.state(1_000, "alice", Ready, Ringing, None)
+        .offered(1_000, 1, "support", "alice");
+    j.state(2_000, "alice", Ringing, OnCall, None)
+        .answered(2_000, 1, "support", "alice", 2_000);
+    // Alice hangs up after 60 s of talk; the caller answers the survey for 13 s more.
+    j.state(62_000, "alice", OnCall, WrapUp, None)
+        .state(64_000, "alice", WrapUp, Ready, None);
+    answered(&mut j, 70_000, 1, "alice", 0, 5);
+    completed(&mut j, 70_000, 1, "alice", 1);
+    j.ended(75_000, 1);
+    let snap = KpiProjection::from_events(KpiConfig::default(), &j.events).snapshot(j.at(100_000));
+    let q = queue(&snap);
+    assert_eq!(q.handled, 1);
+    assert_eq!(q.talk_ms, 60_000);
+    assert_eq!(q.aht_s, Some(62.0), "60 s talk + 2 s wrap-up");
+    let alice = agent(&snap, "alice");
+    assert_eq!(alice.talk_ms, 60_000);
+    assert_eq!(alice.handled, 1);
+    assert_eq!(q.satisfaction, Some(5.0));
+    assert_eq!(snap.calls.in_progress, 0);
+}
