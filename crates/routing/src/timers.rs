@@ -87,6 +87,9 @@ pub(crate) struct TimerTable {
     armed: IdMap<Key, u64>,
     /// The reasons of agents' timers, `None` where free.
     agent_reasons: Vec<Option<TimerReason>>,
+    /// The deadline of each armed agent timer, aligned with `agent_reasons` (an agent extending
+    /// its wrap-up asks for it).
+    agent_deadlines: Vec<Option<Instant>>,
     /// The place of each agent timer's reason in `agent_reasons`.
     agent_places: IdMap<TimerReason, u32>,
     /// Free places of `agent_reasons`.
@@ -101,6 +104,11 @@ impl TimerTable {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.armed.insert(key, seq);
+        if let Key::Agent(place) = key {
+            if let Some(deadline) = self.agent_deadlines.get_mut(place as usize) {
+                *deadline = Some(at);
+            }
+        }
         self.heap.push(Reverse((at, seq, key)));
         self.tidy();
     }
@@ -109,7 +117,10 @@ impl TimerTable {
     pub(crate) fn deadline(&self, reason: &TimerReason) -> Option<Instant> {
         let key = self.key(reason)?;
         let &seq = self.armed.get(&key)?;
-        // Rare (an agent extending its wrap-up): a walk of the heap is fine.
+        if let Key::Agent(place) = key {
+            return self.agent_deadlines.get(place as usize).copied().flatten();
+        }
+        // An entry's deadline is never asked for by the router (tests only): a walk will do.
         self.heap
             .iter()
             .find(|Reverse((_, s, _))| *s == seq)
@@ -175,6 +186,7 @@ impl TimerTable {
                 // Agent timers number a few per agent, far below `u32::MAX`.
                 let place = u32::try_from(self.agent_reasons.len()).unwrap_or(u32::MAX);
                 self.agent_reasons.push(Some(reason.clone()));
+                self.agent_deadlines.push(None);
                 place
             }
         };
@@ -210,6 +222,9 @@ impl TimerTable {
             {
                 self.agent_places.remove(&reason);
                 self.free_places.push(place);
+                if let Some(deadline) = self.agent_deadlines.get_mut(place as usize) {
+                    *deadline = None;
+                }
             }
         }
     }
@@ -323,6 +338,15 @@ mod tests {
         assert!(!timers.is_armed(&ring));
         // The freed place goes to the next agent timer; the old heap copy stays dead.
         timers.set(wrap("b"), t0 + Duration::from_secs(5));
+        assert_eq!(timers.deadline(&ring), None);
+        assert_eq!(
+            timers.deadline(&wrap("b")),
+            Some(t0 + Duration::from_secs(5))
+        );
+        assert_eq!(
+            timers.deadline(&TimerReason::MaxWait { call }),
+            Some(t0 + Duration::from_secs(1))
+        );
         let end = t0 + Duration::from_secs(60);
         let fired: Vec<TimerReason> = std::iter::from_fn(|| timers.pop_due(end)).collect();
         let mut expected: Vec<TimerReason> = reasons[..5].to_vec();
