@@ -61,6 +61,8 @@ fn simulate_in_open_hours_reaches_the_menu_and_the_chosen_queue() {
             "node screen",
             "node hours",
             "node tier",
+            "node lookup",
+            "CRM lookup in lookup failed: not found",
             "node language",
             "answer",
             "play language_menu",

@@ -106,6 +106,9 @@ pub enum EventKind {
     CallOffered {
         /// How long the agent's phone rings before the offer is withdrawn.
         ring_timeout_ms: u64,
+        /// What the dialplan attached to the call for the agent's screen (e.g. CRM fields).
+        #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        data: std::collections::BTreeMap<String, String>,
     },
     /// An offer to an agent failed; the call stays queued.
     #[serde(rename = "call.offer_failed")]

@@ -43,10 +43,13 @@ fn journal(steps: &[Step]) -> Journal {
             1 => EventDraft::new(EventKind::CallQueued { position: 1 })
                 .call(c)
                 .queue(q),
-            2 => EventDraft::new(EventKind::CallOffered { ring_timeout_ms: 1 })
-                .call(c)
-                .queue(q)
-                .agent(a),
+            2 => EventDraft::new(EventKind::CallOffered {
+                ring_timeout_ms: 1,
+                data: Default::default(),
+            })
+            .call(c)
+            .queue(q)
+            .agent(a),
             3 => EventDraft::new(EventKind::CallOfferFailed {
                 cause: OfferFailCause::NoAnswer,
             })

@@ -61,6 +61,8 @@ pub struct Config {
     pub agents: BTreeMap<String, AgentSettings>,
     /// Routing settings that are not per queue or agent.
     pub routing: RoutingSettings,
+    /// Where the dialplan's `http` nodes look callers up (`crm:`; optional).
+    pub crm: crate::crm::CrmSettings,
 }
 
 /// The `routing:` section: settings of the router as a whole.
@@ -186,6 +188,8 @@ struct RawConfig {
     agents: BTreeMap<String, AgentSettings>,
     #[serde(default)]
     routing: RoutingSettings,
+    #[serde(default)]
+    crm: crate::crm::CrmSettings,
 }
 
 #[derive(Deserialize)]
@@ -513,7 +517,9 @@ impl Config {
             queues,
             agents: raw.agents,
             routing: raw.routing,
+            crm: raw.crm,
         };
+        config.crm.validate().map_err(|e| anyhow::anyhow!(e))?;
         // The router's own checks (members, penalties, skills, relaxation, reason codes).
         crate::routing_config::router_config(&config)
             .validate()

@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
 use hotline_dialplan::{
-    simulate, CheckContext, Dialplan, PromptFiles, QueueDefaults, SimulatedCall, Simulation,
+    simulate_with_crm, CheckContext, CrmFixture, Dialplan, PromptFiles, QueueDefaults, SimulatedCall, Simulation,
     SimulationEnd, Step, ValidationContext,
 };
 
@@ -50,6 +50,10 @@ pub struct SimulateArgs {
     /// Print the walk as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Answer `http` nodes from this CRM fixture (JSON keyed by E.164 caller number); default:
+    /// the configuration's `crm.fixture`.
+    #[arg(long)]
+    pub http_fixture: Option<PathBuf>,
 }
 
 /// `hotline dialplan check FILE...`: every problem of every file; fails only on errors.
@@ -145,9 +149,23 @@ pub fn simulate_call(args: &SimulateArgs) -> ExitCode {
 
 fn run_simulation(args: &SimulateArgs) -> Result<Simulation> {
     let mut ctx = ValidationContext::default();
+    let mut fixture_file = args.http_fixture.clone();
     if let Some(path) = &args.config {
-        ctx.queues = Some(Config::load(path)?.queues.keys().cloned().collect());
+        let config = Config::load(path)?;
+        ctx.queues = Some(config.queues.keys().cloned().collect());
+        fixture_file = fixture_file.or(config.crm.fixture);
     }
+    let fixture = match &fixture_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading CRM fixture {}", path.display()))?;
+            Some(
+                CrmFixture::parse(&text)
+                    .with_context(|| format!("in CRM fixture {}", path.display()))?,
+            )
+        }
+        None => None,
+    };
     let plan = Dialplan::load(&args.file, &ctx).map_err(|e| anyhow::anyhow!("{e}"))?;
     let at = match &args.at {
         None => SystemTime::now(),
@@ -159,7 +177,12 @@ fn run_simulation(args: &SimulateArgs) -> Result<Simulation> {
         at,
         keys: parse_keys(&args.digits)?,
     };
-    Ok(simulate(Arc::new(plan), &call, Instant::now()))
+    Ok(simulate_with_crm(
+        Arc::new(plan),
+        &call,
+        Instant::now(),
+        fixture.as_ref(),
+    ))
 }
 
 /// An RFC 3339 time with its offset.
@@ -235,6 +258,10 @@ fn simulation_json(args: &SimulateArgs, sim: &Simulation) -> serde_json::Value {
                 value,
             } => json!({ "collected": value, "variable": variable, "node": node }),
             Step::InputRejected { node, input } => json!({ "rejected_input": input, "node": node }),
+            Step::Lookup { node, failure } => json!({
+                "lookup": node,
+                "failure": failure.as_ref().map(ToString::to_string),
+            }),
             Step::Voicemail { mailbox } => json!({ "voicemail": mailbox }),
             Step::MessageEnded { reason } => json!({ "message_ended": reason.name() }),
         })

@@ -4,6 +4,7 @@ mod app;
 mod bench_routing;
 mod call;
 mod config;
+mod crm;
 mod dialplan_cli;
 mod dialplan_reload;
 mod endpoint;

@@ -20,6 +20,7 @@ fn all_kinds() -> Vec<EventKind> {
         EventKind::CallQueued { position: 3 },
         EventKind::CallOffered {
             ring_timeout_ms: 15_000,
+            data: [("name".to_owned(), "Li Na".to_owned())].into(),
         },
         EventKind::CallOfferFailed {
             cause: OfferFailCause::NoAnswer,

@@ -54,6 +54,7 @@ impl Journal {
     pub fn offered(&mut self, ms: i64, c: u128, queue: &str, agent: &str) -> &mut Self {
         let kind = EventKind::CallOffered {
             ring_timeout_ms: 15_000,
+            data: Default::default(),
         };
         self.push(
             ms,

@@ -164,6 +164,7 @@ impl Call {
             .from()
             .and_then(|f| f.display_name.clone())
             .unwrap_or_else(|| caller.clone());
+        let screen_pop = self.screen_pop_header();
         let mut forks = Vec::new();
         for (i, b) in bindings.iter().enumerate() {
             let Ok(uri) = SipUri::parse(&b.contact) else {
@@ -171,7 +172,7 @@ impl Call {
             };
             let target = binding_target(b);
             let call_id = format!("{}-{offer}-{i}", self.id.simple());
-            let invite = Request::builder(Method::Invite, uri)
+            let mut invite = Request::builder(Method::Invite, uri)
                 .header("Via", our_via(advertised, target.transport))
                 .header("Max-Forwards", "70")
                 .header(
@@ -201,7 +202,11 @@ impl Call {
                     ),
                 )
                 .header("Min-SE", "90")
-                .header("User-Agent", concat!("hotline/", env!("CARGO_PKG_VERSION")))
+                .header("User-Agent", concat!("hotline/", env!("CARGO_PKG_VERSION")));
+            if let Some(data) = &screen_pop {
+                invite = invite.header("X-Hotline-Data", data.clone());
+            }
+            let invite = invite
                 .body("application/sdp", body.clone().into_bytes())
                 .build();
             self.shared.endpoint.send(EndpointCommand::AddDialog {

@@ -75,6 +75,7 @@ impl Call {
                 tracing::debug!(%node, digits = input.len(), "input rejected");
             }
             IvrAction::MenuTimedOut { .. } => {}
+            IvrAction::Http(request) => self.start_lookup(request),
             IvrAction::Record {
                 mailbox, silence, ..
             } => self.start_recording(mailbox, silence),
@@ -86,7 +87,9 @@ impl Call {
             } => {
                 if !data.is_empty() {
                     tracing::debug!(%queue, keys = data.len(), "queue data set by the dialplan");
+                    self.shared.router.attach(self.id, data.clone());
                 }
+                self.attached = data;
                 let language = self
                     .ivr
                     .as_ref()

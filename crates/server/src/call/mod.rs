@@ -8,6 +8,7 @@ mod agent_offer;
 mod agent_session;
 mod announce;
 mod caller;
+mod crm_lookup;
 mod ivr;
 mod sdp;
 mod survey;
@@ -70,6 +71,8 @@ pub enum CallInput {
         /// The INVITE transaction.
         invite: TransactionKey,
     },
+    /// The CRM lookup of an `http` node finished (after its retries).
+    LookupDone(Result<serde_json::Value, hotline_dialplan::HttpFailure>),
     /// The voicemail message being recorded went silent.
     RecordingSilent,
 }
@@ -183,6 +186,8 @@ struct Call {
     routed: Option<bool>,
     /// The queue's announcements while the caller waits.
     announcer: Option<announce::Announcer>,
+    /// What the dialplan attached for the agent's screen (`X-Hotline-Data` on offers).
+    attached: std::collections::BTreeMap<String, String>,
     /// The voicemail message being recorded.
     recorder: Option<crate::voicemail::Recorder>,
     /// The post-call survey the queue node named, then the one running.
@@ -231,6 +236,7 @@ impl Call {
             end: None,
             routed: None,
             announcer: None,
+            attached: std::collections::BTreeMap::new(),
             recorder: None,
             survey: survey::SurveySlot::None,
             shared,
@@ -311,6 +317,7 @@ impl Call {
             CallInput::Cancelled { invite } => self.caller_cancelled(invite),
             CallInput::Response { leg, response } => self.agent_response(leg, response),
             CallInput::RequestFailed { leg, method } => self.request_failed(leg, method),
+            CallInput::LookupDone(result) => self.lookup_done(result),
             CallInput::RecordingSilent => self.recording_silent(),
             CallInput::AckTimeout { invite } => {
                 // Only the 200 that answered the call matters; a lost ACK of a 491 or of a

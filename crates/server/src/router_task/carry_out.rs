@@ -32,6 +32,7 @@ impl RouterTask {
                 self.emit(
                     EventDraft::new(EventKind::CallOffered {
                         ring_timeout_ms: millis(ring_timeout),
+                        data: self.attached.get(&call.0).cloned().unwrap_or_default(),
                     })
                     .call(Uuid::from_u128(call.0))
                     .agent(agent.as_str())

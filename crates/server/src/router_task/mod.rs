@@ -70,6 +70,11 @@ enum Request {
         options: hotline_dialplan::QueueOptions,
         notify: mpsc::UnboundedSender<RouteSignal>,
     },
+    /// Data the dialplan attached to a call, shown with its offers (`call.offered`).
+    Attach {
+        call: Uuid,
+        data: BTreeMap<String, String>,
+    },
     Command(Command),
     /// A command, then an event emitted after the routing events it causes.
     CommandThen(Command, Box<EventDraft>),
@@ -136,6 +141,11 @@ impl RouterHandle {
             options,
             notify,
         });
+    }
+
+    /// Attaches data to a call for its agent offers (sent before [`RouterHandle::enqueue`]).
+    pub fn attach(&self, call: Uuid, data: BTreeMap<String, String>) {
+        let _ = self.tx.send(Request::Attach { call, data });
     }
 
     /// The call is over: `Abandon` if it was waiting, `CallEnded` if it was connected; `last`
@@ -311,6 +321,7 @@ pub fn spawn(config: &Config, events: EventSink, metrics: Metrics) -> anyhow::Re
     let task = RouterTask {
         router: Router::new(router_config, Instant::now())?,
         calls: HashMap::new(),
+        attached: HashMap::new(),
         contacts: BTreeMap::new(),
         members: config
             .queues
@@ -338,6 +349,8 @@ pub fn spawn(config: &Config, events: EventSink, metrics: Metrics) -> anyhow::Re
 struct RouterTask {
     router: Router,
     calls: HashMap<u128, mpsc::UnboundedSender<RouteSignal>>,
+    /// What the dialplan attached to each call, until the call leaves routing.
+    attached: HashMap<u128, BTreeMap<String, String>>,
     contacts: BTreeMap<String, usize>,
     members: BTreeMap<String, Vec<String>>,
     /// The priority each queue gives its entries.
@@ -427,7 +440,13 @@ impl RouterTask {
                     }
                 }
             }
+            Request::Attach { call, data } => {
+                self.attached.insert(call.as_u128(), data);
+            }
             Request::CommandThen(cmd, last) => {
+                if let Command::CallEnded { call } | Command::Abandon { call } = &cmd {
+                    self.attached.remove(&call.0);
+                }
                 if let Err(e) = self.router.handle(now, cmd) {
                     tracing::debug!("routing command refused: {e}");
                 }
