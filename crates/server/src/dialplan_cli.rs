@@ -8,8 +8,8 @@ use std::time::{Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
 use hotline_dialplan::{
-    simulate_with_crm, CheckContext, CrmFixture, Dialplan, PromptFiles, QueueDefaults, SimulatedCall, Simulation,
-    SimulationEnd, Step, ValidationContext,
+    simulate_with_crm, CheckContext, CrmFixture, Dialplan, PromptFiles, QueueDefaults,
+    SimulatedCall, Simulation, SimulationEnd, Step, ValidationContext,
 };
 
 use crate::config::Config;
