@@ -183,7 +183,7 @@ fn a_crm_that_never_answers_takes_the_fallback_after_every_attempt_timed_out() {
     let (crm, requests) = start_crm(Crm::Silent);
     let h = Hotline::start_with_dialplan(crm_config(crm), &plan("500ms", 1));
     let rtp = rtp_socket();
-    let call = caller(&h, &rtp, "300", 1_000);
+    let call = caller(&h, &rtp, "300", 4_000);
 
     let arrived = h.wait_event("call.arrived", Duration::from_secs(10), |e| {
         e["type"] == "call.arrived"
@@ -197,6 +197,27 @@ fn a_crm_that_never_answers_takes_the_fallback_after_every_attempt_timed_out() {
         (1_000..1_800).contains(&waited),
         "queued {waited} ms after arriving; budget 2 x 500 ms\n{}",
         h.log()
+    );
+    // The queue entries view shows what the fallback branch attached.
+    let r = support::http::get(h.http, "/api/v1/queues", Some("hotline-demo-token")).unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let queues: Value = serde_json::from_str(&r.body).unwrap();
+    let support_queue = queues
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["name"] == "support")
+        .cloned()
+        .unwrap();
+    let entries = support_queue["entries"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(entries.len(), 1, "{support_queue}");
+    assert_eq!(
+        entries[0]["data"],
+        json!({ "tier": "unknown" }),
+        "{support_queue}"
     );
     let attempts: Vec<String> = std::iter::from_fn(|| requests.try_recv().ok()).collect();
     assert_eq!(attempts.len(), 2, "{attempts:?}");

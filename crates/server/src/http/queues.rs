@@ -41,6 +41,9 @@ pub struct QueueEntryInfo {
     pub wait_ms: u64,
     /// Its priority.
     pub priority: i32,
+    /// What the dialplan attached to the call for the agent's screen (e.g. CRM fields).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub data: std::collections::BTreeMap<String, String>,
 }
 
 /// One queue in detail: `GET /api/v1/queues/{id}`.

@@ -158,6 +158,7 @@ impl RouterTask {
                 .to_string(),
                 wait_ms: millis(now.saturating_duration_since(entry.enqueued_at)),
                 priority: entry.priority,
+                data: self.attached.get(&entry.id.0).cloned().unwrap_or_default(),
             })
             .collect()
     }
