@@ -55,6 +55,7 @@
 //! | `queue`    | queue name or mapping (below) | —                           | puts the call in a routing queue |
 //! | `goto`     | a node name                   | —                           | goes straight to that node |
 //! | `voicemail`| mapping (below)               | `next`                      | records a message to a box |
+//! | `http`     | mapping (below)               | `next`                      | looks the caller up in a CRM |
 //! | `hangup`   | `true` or a cause (below)     | —                           | hangs up |
 //!
 //! Any node may also carry `description:`. Prompt names are file names without extension: the
@@ -200,6 +201,16 @@
 //! `max_length` (1 s to 10 m, default 2 m) or the caller hanging up, which keeps what was said.
 //! Then it goes to `next` (not after a hang-up). `box` is a name like a node's; the server writes
 //! `<data-dir>/voicemail/<box>/YYYY/MM/DD/<call-id>.wav` and a JSON sidecar beside it.
+//!
+//! **CRM lookup.** `http: { url: "/customers?number=${caller}", method: GET, timeout: 2s,
+//! retries: 1, map: { name: customer.name, tier: /customer/tier }, attach: [name, tier],
+//! on_failure: menu }` with `next: menu` asks the server to fetch the URL (a path under the
+//! configured CRM, or `http://...`; `${...}` values, including `${caller}` in E.164 and
+//! `${dialed}`, are percent-encoded; `method: POST` sends `body: { field: "${var}" }` as JSON).
+//! Each attempt may take `timeout` (at most 30 s, default 2 s), `retries` (0-5, default 0) more
+//! follow a failure; after the last (non-2xx, timeout, invalid JSON) the call takes `on_failure`.
+//! A good answer sets each `map` variable from its field (dotted path or JSON pointer; unset when
+//! missing) and `attach`ed ones join the queue entry's data for the agent (see [`http`]).
 //!
 //! **Hanging up.** `hangup: true` ends the call normally; a cause says more: `busy` (486 before
 //! answer), `rejected` (603), `unavailable` (480), `congestion` (503), `not_found` (404). Once the
