@@ -331,3 +331,27 @@ fn simulate_answers_the_lookup_from_a_given_fixture() {
         "{text}"
     );
 }
+
+#[test]
+fn check_reports_a_broken_http_node_where_it_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.yaml");
+    std::fs::write(
+        &file,
+        "version: 1\nnumbers:\n  \"1\":\n    start: a\n    nodes:\n      a: { http: { url: \"ftp://crm\", retries: 9, on_failure: b }, next: b }\n      b: { hangup: true }\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["dialplan", "check"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let path = file.display().to_string();
+    assert!(
+        err.contains(&format!("{path}:6:")) && err.contains("bad url `ftp://crm`"),
+        "{err}"
+    );
+    assert!(err.contains("bad retries `9`"), "{err}");
+}
