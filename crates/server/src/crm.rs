@@ -97,9 +97,11 @@ async fn attempt_once(url: &str, request: &HttpRequest) -> Result<serde_json::Va
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|e| HttpFailure::Unreachable(e.to_string()))?;
-    // The connection task ends with the exchange (or when the timeout drops the sender).
+    // The connection ends with the exchange (or when a timed-out attempt drops the request);
+    // in any case it lives no longer than one attempt's time.
+    let limit = request.timeout;
     tokio::spawn(async move {
-        let _ = connection.await;
+        let _ = tokio::time::timeout(limit, connection).await;
     });
     let path = uri
         .path_and_query()
@@ -160,8 +162,9 @@ mod tests {
         }
     }
 
-    /// A server answering every connection with `response` (raw HTTP), counting connections.
-    async fn serve(response: &'static str) -> (String, tokio::sync::mpsc::UnboundedReceiver<()>) {
+    /// A server answering every connection with `response` (raw HTTP; empty: never answers),
+    /// reporting each connection (`true`) and each silent one the client closed (`false`).
+    async fn serve(response: &'static str) -> (String, tokio::sync::mpsc::UnboundedReceiver<bool>) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -170,15 +173,17 @@ mod tests {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {
-                let _ = tx.send(());
+                let _ = tx.send(true);
+                let tx = tx.clone();
                 tokio::spawn(async move {
                     let mut buf = [0u8; 4096];
                     let _ = socket.read(&mut buf).await;
                     if !response.is_empty() {
                         let _ = socket.write_all(response.as_bytes()).await;
                     } else {
-                        // Never answers: hold the socket until the client gives up.
+                        // Never answers: holds the socket until the client gives up.
                         let _ = socket.read(&mut buf).await;
+                        let _ = tx.send(false);
                     }
                 });
             }
@@ -210,8 +215,8 @@ mod tests {
         let answer = lookup(&settings, &request("/c", Duration::from_secs(2), 2)).await;
         assert_eq!(answer, Err(HttpFailure::Status(503)));
         let mut seen = 0;
-        while connections.try_recv().is_ok() {
-            seen += 1;
+        while let Ok(opened) = connections.try_recv() {
+            seen += usize::from(opened);
         }
         assert_eq!(seen, 3, "one attempt and two retries");
 
@@ -229,7 +234,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_silent_crm_times_out_within_the_attempts_budget() {
-        let (base, _) = serve("").await;
+        let (base, mut connections) = serve("").await;
         let started = Instant::now();
         let answer = lookup(
             &CrmSettings::default(),
@@ -240,6 +245,15 @@ mod tests {
         assert_eq!(answer, Err(HttpFailure::TimedOut));
         assert!(took >= Duration::from_millis(400), "{took:?}");
         assert!(took < Duration::from_millis(1_500), "{took:?}");
+        // Both attempts' connections are closed, none left open behind the lookup.
+        let mut closed = 0;
+        while closed < 2 {
+            match tokio::time::timeout(Duration::from_secs(2), connections.recv()).await {
+                Ok(Some(false)) => closed += 1,
+                Ok(Some(true)) => {}
+                other => panic!("connection left open: {other:?}"),
+            }
+        }
     }
 
     #[tokio::test]
