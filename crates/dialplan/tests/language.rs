@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use hotline_dialplan::{
-    CallInfo, Dialplan, HangupCause, HangupReason, Ivr, IvrAction, IvrInput, QueueOptions,
-    ValidationContext,
+    CallInfo, Dialplan, HangupCause, HangupReason, HttpFailure, Ivr, IvrAction, IvrInput,
+    QueueOptions, ValidationContext,
 };
 
 /// A Wednesday, 10:00 in Beijing: inside the bundled service hours.
@@ -34,7 +34,15 @@ fn start(plan: &Arc<Dialplan>, to: &str, from: &str, when: &str, t0: Instant) ->
 }
 
 fn drain(ivr: &mut Ivr) -> Vec<IvrAction> {
-    std::iter::from_fn(|| ivr.poll_action()).collect()
+    let mut actions = Vec::new();
+    while let Some(action) = ivr.poll_action() {
+        match action {
+            // The bundled 95500 looks callers up first: here a CRM that does not know them.
+            IvrAction::Http(_) => ivr.handle_http(Instant::now(), Err(HttpFailure::NotFound)),
+            action => actions.push(action),
+        }
+    }
+    actions
 }
 
 fn play(prompt: &str, barge_in: bool) -> IvrAction {
