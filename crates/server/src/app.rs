@@ -53,6 +53,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     for warning in dialplan.warnings() {
         tracing::warn!("{warning}");
     }
+    crate::crm::warn_if_unusable(&config.crm, &dialplan);
     let prompts = PromptLibrary::load(&config, &dialplan)?;
     // A reload checks like the start, with the prompts loaded now (prompt files are read once).
     let reload_checks = ValidationContext {

@@ -40,6 +40,39 @@ impl CrmSettings {
     }
 }
 
+/// Warns at start when the plan's lookups cannot work as configured (see [`unusable`]); the
+/// calls then take each node's `on_failure`, so the server still starts.
+pub fn warn_if_unusable(settings: &CrmSettings, plan: &hotline_dialplan::Dialplan) {
+    if let Some(problem) = unusable(settings, plan) {
+        tracing::warn!("{problem}: the dialplan's CRM lookups will take on_failure");
+    }
+}
+
+/// Why the plan's lookups of CRM paths (URLs starting with `/`) cannot work: neither `crm.url`
+/// nor `crm.fixture` is set, or the fixture cannot be read; `None` when they can.
+fn unusable(settings: &CrmSettings, plan: &hotline_dialplan::Dialplan) -> Option<String> {
+    let relative = plan
+        .numbers()
+        .filter_map(|number| plan.number(number))
+        .flat_map(|number| number.nodes.values())
+        .any(|node| {
+            matches!(&node.kind, hotline_dialplan::NodeKind::Http(http) if http.url.starts_with('/'))
+        });
+    if !relative || settings.url.is_some() {
+        return None;
+    }
+    let Some(path) = &settings.fixture else {
+        return Some("http nodes use CRM paths but neither crm.url nor crm.fixture is set".into());
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => return Some(format!("crm.fixture {}: {e}", path.display())),
+    };
+    CrmFixture::parse(&text)
+        .err()
+        .map(|e| format!("crm.fixture {}: {e}", path.display()))
+}
+
 /// Performs `request`: every attempt bounded by its timeout, `retries` more after a failure;
 /// the last failure when all fail.
 pub async fn lookup(
@@ -273,6 +306,39 @@ mod tests {
         )
         .await;
         assert_eq!(answer, Err(HttpFailure::TooLarge));
+    }
+
+    #[test]
+    fn a_plan_whose_lookups_cannot_work_is_reported() {
+        let plan = hotline_dialplan::Dialplan::parse(
+            "version: 1\nnumbers:\n  \"1\":\n    start: a\n    nodes:\n      a: { http: { url: /c, on_failure: b }, next: b }\n      b: { hangup: true }\n",
+            "plan.yaml",
+            &hotline_dialplan::ValidationContext::default(),
+        )
+        .expect("valid plan");
+        let none = CrmSettings::default();
+        assert!(unusable(&none, &plan).is_some_and(|p| p.contains("neither crm.url")));
+        let missing = CrmSettings {
+            url: None,
+            fixture: Some("/nonexistent/customers.json".into()),
+        };
+        assert!(unusable(&missing, &plan).is_some_and(|p| p.contains("/nonexistent")));
+        let crm = CrmSettings {
+            url: Some("http://127.0.0.1:9".into()),
+            fixture: None,
+        };
+        assert_eq!(unusable(&crm, &plan), None);
+        let bundled = CrmSettings {
+            url: None,
+            fixture: Some(
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../dialplans/crm_fixture.json"
+                )
+                .into(),
+            ),
+        };
+        assert_eq!(unusable(&bundled, &plan), None);
     }
 
     #[tokio::test]
