@@ -215,6 +215,8 @@ fn bad_http_nodes_are_reported_where_written() {
         e.contains("test.yaml:6:") && e.contains("bad url `ftp://x`"),
         "{e}"
     );
+    let e = bad(r#"{ http: { url: "${base}/x", on_failure: b }, next: b }"#);
+    assert!(e.contains("bad url `${base}/x`"), "{e}");
     let e = bad(r#"{ http: { url: "/x" }, next: b }"#);
     assert!(e.contains("needs `on_failure`"), "{e}");
     let e = bad(r#"{ http: { url: "/x", on_failure: b } }"#);

@@ -50,11 +50,12 @@ impl Reader<'_, '_> {
                 None
             }
             Some((_, v)) => match self.text(v, "a URL") {
+                // A variable in front would be percent-encoded into the scheme and host: the
+                // base address comes from `crm.url` instead.
                 Some(url)
                     if url.starts_with('/')
                         || url.starts_with("http://")
-                        || url.starts_with("https://")
-                        || url.starts_with("${") =>
+                        || url.starts_with("https://") =>
                 {
                     Some(url)
                 }
