@@ -71,10 +71,10 @@ pub enum CallInput {
         /// The INVITE transaction.
         invite: TransactionKey,
     },
-    /// The CRM lookup of an `http` node finished (after its retries).
-    LookupDone(Result<serde_json::Value, hotline_dialplan::HttpFailure>),
     /// The voicemail message being recorded went silent.
     RecordingSilent,
+    /// The CRM lookup of an `http` node finished (after its retries).
+    LookupDone(Result<serde_json::Value, hotline_dialplan::HttpFailure>),
 }
 
 /// Everything the endpoint hands a new call.
@@ -186,12 +186,12 @@ struct Call {
     routed: Option<bool>,
     /// The queue's announcements while the caller waits.
     announcer: Option<announce::Announcer>,
-    /// What the dialplan attached for the agent's screen (`X-Hotline-Data` on offers).
-    attached: std::collections::BTreeMap<String, String>,
-    /// The voicemail message being recorded.
-    recorder: Option<crate::voicemail::Recorder>,
     /// The post-call survey the queue node named, then the one running.
     survey: survey::SurveySlot,
+    /// The voicemail message being recorded.
+    recorder: Option<crate::voicemail::Recorder>,
+    /// What the dialplan attached for the agent's screen (`X-Hotline-Data` on offers).
+    attached: std::collections::BTreeMap<String, String>,
 }
 
 impl Call {
@@ -236,9 +236,9 @@ impl Call {
             end: None,
             routed: None,
             announcer: None,
-            attached: std::collections::BTreeMap::new(),
-            recorder: None,
             survey: survey::SurveySlot::None,
+            recorder: None,
+            attached: std::collections::BTreeMap::new(),
             shared,
             self_tx,
         }
@@ -317,8 +317,8 @@ impl Call {
             CallInput::Cancelled { invite } => self.caller_cancelled(invite),
             CallInput::Response { leg, response } => self.agent_response(leg, response),
             CallInput::RequestFailed { leg, method } => self.request_failed(leg, method),
-            CallInput::LookupDone(result) => self.lookup_done(result),
             CallInput::RecordingSilent => self.recording_silent(),
+            CallInput::LookupDone(result) => self.lookup_done(result),
             CallInput::AckTimeout { invite } => {
                 // Only the 200 that answered the call matters; a lost ACK of a 491 or of a
                 // re-INVITE's answer does not end the call.
