@@ -73,6 +73,9 @@ fn unusable(settings: &CrmSettings, plan: &hotline_dialplan::Dialplan) -> Option
         .map(|e| format!("crm.fixture {}: {e}", path.display()))
 }
 
+/// How much longer than an attempt its connection may live.
+const CONNECTION_SLACK: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Performs `request`: every attempt bounded by its timeout, `retries` more after a failure;
 /// the last failure when all fail.
 pub async fn lookup(
@@ -131,8 +134,9 @@ async fn attempt_once(url: &str, request: &HttpRequest) -> Result<serde_json::Va
         .await
         .map_err(|e| HttpFailure::Unreachable(e.to_string()))?;
     // The connection ends with the exchange (or when a timed-out attempt drops the request);
-    // in any case it lives no longer than one attempt's time.
-    let limit = request.timeout;
+    // in any case it lives barely longer than one attempt, never ending before the attempt's
+    // own timeout has spoken (the failure is then `TimedOut`, not a lost connection).
+    let limit = request.timeout + CONNECTION_SLACK;
     tokio::spawn(async move {
         let _ = tokio::time::timeout(limit, connection).await;
     });
