@@ -115,8 +115,4 @@ sox -n -r 8000 -c 1 -b 16 -e signed-integer "$out/moh.wav" \
 for lang in en zh-CN; do
   sox -D -n -r 8000 -c 1 -b 16 -e signed-integer "prompts/$lang/beep.wav" synth 0.25 sine 1000 vol 0.5
 done
-# The voicemail beep before recording: a 1 kHz tone of 250 ms, the same in every language.
-for lang in en zh-CN; do
-  sox -D -n -r 8000 -c 1 -b 16 -e signed-integer "prompts/$lang/beep.wav" synth 0.25 sine 1000 vol 0.5
-done
 du -sh prompts/en prompts/zh-CN
