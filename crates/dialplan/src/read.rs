@@ -10,6 +10,8 @@ use crate::model::{Edge, HangupCause, Node, NodeKind, Play};
 use crate::schedule::Schedule;
 use crate::yaml::{self, Key, Value};
 
+pub(crate) use suggest::{closest, closest_name};
+
 mod branch;
 mod collect;
 mod http_node;
@@ -19,6 +21,7 @@ mod queue_node;
 mod say_node;
 mod schedules;
 mod set_node;
+mod suggest;
 mod surveys;
 mod voicemail_node;
 
@@ -809,49 +812,6 @@ fn is_number(text: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "+*#._-".contains(c))
 }
 
-/// The name nearest to a misspelt one, close enough for a "did you mean" (at most two edits, and
-/// at most one edit per three characters so short names do not all look alike).
-pub(crate) fn closest_name<'a>(word: &str, names: &[&'a str]) -> Option<&'a str> {
-    closest(word, names).filter(|near| edit_distance(word, near) * 3 <= word.chars().count())
-}
-
-/// The allowed key nearest to a misspelt one (at most two edits away).
-pub(crate) fn closest<'a>(word: &str, allowed: &[&'a str]) -> Option<&'a str> {
-    allowed
-        .iter()
-        .map(|candidate| (edit_distance(word, candidate), *candidate))
-        .filter(|(distance, _)| *distance <= 2)
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, candidate)| candidate)
-}
-
-/// Edits (insert, delete, replace, or swap two neighbours: `nxet` is one edit from `next`)
-/// between two words.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    // Three rows of the table: two back (for swaps), the previous and the current one.
-    let mut before: Vec<usize> = vec![0; b.len() + 1];
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current: Vec<usize> = vec![0; b.len() + 1];
-    for i in 1..=a.len() {
-        current[0] = i;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (previous[j] + 1)
-                .min(current[j - 1] + 1)
-                .min(previous[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(before[j - 2] + 1);
-            }
-            current[j] = best;
-        }
-        std::mem::swap(&mut before, &mut previous);
-        std::mem::swap(&mut previous, &mut current);
-    }
-    previous[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -871,9 +831,6 @@ mod tests {
         assert_eq!(closest("timout", menu::MENU_KEYS), Some("timeout"));
         assert_eq!(closest("colour", menu::MENU_KEYS), None);
         assert_eq!(closest("nxet", NODE_KEYS), Some("next"));
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("ab", "ba"), 1);
     }
 
     #[test]
