@@ -31,7 +31,7 @@ fn caller_reaches_agent_through_ivr_and_queue_with_audio_both_ways() {
         .spawn();
 
     // The offer reaches the agent; it answers; then the agent talks for 2 s.
-    let hotline_rtp = agent.hotline_rtp(Duration::from_secs(10));
+    let hotline_rtp = agent.hotline_rtp(Duration::from_secs(20));
     h.wait_type("call.answered", Duration::from_secs(5));
     let got = rtp::talk(
         &agent.rtp,
@@ -165,7 +165,7 @@ fn agent_registered_over_tcp_gets_the_call_on_its_own_connection() {
         .key("caller_pt", 0)
         .args(&["-s", "100", "-m", "1"])
         .spawn();
-    agent.hotline_rtp(Duration::from_secs(10));
+    agent.hotline_rtp(Duration::from_secs(20));
     let answered = h.wait_type("call.answered", Duration::from_secs(5));
     assert_eq!(answered["agent_id"], "1001");
     caller.wait(Duration::from_secs(20)).assert_ok("caller");

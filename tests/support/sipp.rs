@@ -169,11 +169,15 @@ pub fn scenario_path(name: &str) -> PathBuf {
     root().join("tests/sipp").join(name)
 }
 
-/// An even UDP port with the next one free too (RTP + RTCP).
+/// An even UDP port with the next three free too: SIPp's media port takes RTP and RTCP, and with
+/// `-rtp_echo` also the "video" pair two above it; a port it cannot bind makes it exit at once.
 pub fn free_even_port() -> u16 {
     loop {
         let p = free_port();
-        if p.is_multiple_of(2) && std::net::UdpSocket::bind(("127.0.0.1", p + 1)).is_ok() {
+        if p.is_multiple_of(2)
+            && p < u16::MAX - 4
+            && (1..=3).all(|k| std::net::UdpSocket::bind(("127.0.0.1", p + k)).is_ok())
+        {
             return p;
         }
     }
