@@ -224,6 +224,10 @@ fn a_mandarin_caller_hears_the_survey_in_mandarin_and_a_wrong_key_then_silence_s
     agent
         .finish(Duration::from_secs(30))
         .assert_ok("agent 1001 (sent BYE)");
+    // The call's end is written after the survey's outcome: wait for it before reading the journal.
+    h.wait_event("the call's end", Duration::from_secs(15), |e| {
+        e["type"] == "call.ended" && e["call_id"] == call
+    });
     let events = h.events();
     let heard: Vec<(&str, &str)> = events
         .iter()
