@@ -2,6 +2,7 @@
 //!
 //! - [`message`]: our own request/response types, validating parser, stream framer, printer.
 //! - [`digest`]: server-side digest authentication (MD5, SHA-256).
+//! - [`digest_client`]: answering a digest challenge (outbound calls through a trunk).
 //! - [`transaction`]: sans-IO RFC 3261 / RFC 6026 transaction machines.
 //! - [`dialog`]: dialog state (route sets, CSeq) for the B2BUA legs.
 //! - [`transport`]: tokio UDP and TCP on one listen address.
@@ -23,6 +24,7 @@
 
 pub mod dialog;
 pub mod digest;
+pub mod digest_client;
 pub mod message;
 pub mod transaction;
 pub mod transport;
