@@ -23,6 +23,7 @@
 
 mod collect;
 mod http;
+mod transfer;
 mod types;
 mod voicemail;
 
@@ -34,7 +35,7 @@ use jiff::Timestamp;
 
 use crate::condition::Facts;
 use crate::e164::comparable;
-use crate::model::{Assignment, Dialplan, HangupCause, Menu, Node, NodeKind, Play};
+use crate::model::{Assignment, Dialplan, HangupCause, Menu, Node, NodeKind, Play, Transfer};
 use crate::schedule::ScheduleStatus;
 
 pub use types::{
@@ -64,6 +65,10 @@ enum State {
     VoicemailPrompt { index: usize },
     /// A voicemail node is recording the caller's message.
     Recording,
+    /// A dialed transfer's `announce` prompts are playing: the one at `index` now.
+    Announcing { index: usize },
+    /// A dialed transfer waits for the far end to answer or fail.
+    Dialing,
     /// The IVR is over.
     Done(IvrOutcome),
 }
@@ -87,6 +92,8 @@ pub struct Ivr {
     /// The caller number in the form conditions compare (E.164 when it has one).
     caller: String,
     started: Instant,
+    /// The number whose nodes the call is in: the dialed one until a flow transfer.
+    flow: String,
     node: String,
     state: State,
     answered: bool,
@@ -127,11 +134,13 @@ impl Ivr {
     ) -> Option<Ivr> {
         let start = plan.number(&call.dialed)?.start.clone();
         let caller = comparable(&call.caller, plan.country());
+        let flow = call.dialed.clone();
         let mut ivr = Ivr {
             plan,
             call,
             caller,
             started: now,
+            flow,
             node: start.clone(),
             state: State::Done(IvrOutcome::HungUp {
                 reason: HangupReason::BrokenDialplan,
@@ -170,6 +179,8 @@ impl Ivr {
                 }
             }
             IvrInput::RecordingSilent => self.stop_recording(now, RecordingEnd::Silence),
+            IvrInput::DialAnswered => self.dial_answered(),
+            IvrInput::DialFailed => self.dial_failed(now),
         }
     }
 
@@ -196,6 +207,7 @@ impl Ivr {
             },
             IvrTimer::HttpGuard => self.http_guard(now),
             IvrTimer::RecordLimit => self.stop_recording(now, RecordingEnd::MaxLength),
+            IvrTimer::DialGuard => self.dial_failed(now),
         }
     }
 
@@ -222,6 +234,12 @@ impl Ivr {
     /// The dialed number this IVR runs.
     pub fn number(&self) -> &str {
         &self.call.dialed
+    }
+
+    /// The number whose nodes the call is in now: the dialed number, or the one a flow
+    /// transfer moved it to.
+    pub fn flow(&self) -> &str {
+        &self.flow
     }
 
     /// The caller number as conditions and lists compare it (E.164 when it has one).
@@ -280,6 +298,7 @@ impl Ivr {
             State::Playing { .. }
                 | State::Saying { .. }
                 | State::VoicemailPrompt { .. }
+                | State::Announcing { .. }
                 | State::Menu {
                     phase: InputPhase::Prompt(_) | InputPhase::Notice,
                     ..
@@ -325,7 +344,7 @@ impl Ivr {
     /// The current node.
     fn current(&self) -> Option<Node> {
         self.plan
-            .number(&self.call.dialed)?
+            .number(&self.flow)?
             .nodes
             .get(&self.node)
             .cloned()
@@ -351,12 +370,14 @@ impl Ivr {
         self.timer = None;
         // A clone of the Arc so nodes can be borrowed while `self` changes.
         let plan = Arc::clone(&self.plan);
-        let Some(number) = plan.number(&self.call.dialed) else {
+        let Some(mut number) = plan.number(&self.flow) else {
             return self.broken();
         };
         let mut target = target;
-        // Validation rules out cycles that need no input; the bound only guards against a bug.
-        for _ in 0..=number.nodes.len() {
+        // Validation rules out cycles that need no input, also through flow transfers; the
+        // bound (every node of every number once) only guards against a bug.
+        let bound: usize = plan.numbers.values().map(|n| n.nodes.len() + 1).sum();
+        for _ in 0..=bound {
             self.node.clone_from(&target);
             if let Some(trail) = &mut self.trail {
                 trail.push(target.clone());
@@ -451,25 +472,27 @@ impl Ivr {
                     queue,
                     options,
                     exit,
-                } => {
+                }
+                | NodeKind::Transfer(Transfer::Queue {
+                    queue,
+                    options,
+                    exit,
+                }) => {
+                    self.enter_queue(queue, options, exit.as_ref());
+                    return;
+                }
+                NodeKind::Transfer(Transfer::Flow { number: flow }) => {
+                    let Some(next) = plan.number(flow) else {
+                        break;
+                    };
+                    number = next;
+                    self.flow.clone_from(flow);
+                    target.clone_from(&next.start);
+                }
+                NodeKind::Transfer(Transfer::Dial(dial)) => {
                     self.answer();
                     self.typeahead.clear();
-                    self.actions.push_back(IvrAction::Queue {
-                        queue: queue.clone(),
-                        options: self.attributes.queue_options(options),
-                        data: self.attributes.data.clone(),
-                    });
-                    match exit {
-                        Some(exit) => {
-                            self.state = State::Queued {
-                                queue: queue.clone(),
-                                exit: exit.clone(),
-                            };
-                        }
-                        None => self.finish(IvrOutcome::Queued {
-                            queue: queue.clone(),
-                        }),
-                    }
+                    self.announce(now, dial, 0);
                     return;
                 }
                 NodeKind::Voicemail(voicemail) => {
@@ -512,6 +535,8 @@ impl Ivr {
                 | State::Http
                 | State::VoicemailPrompt { .. }
                 | State::Recording
+                | State::Announcing { .. }
+                | State::Dialing
                 | State::Done(_) => false,
             };
             if !listening {
@@ -641,7 +666,12 @@ impl Ivr {
             }
             State::Collect { .. } => self.collect_playback_finished(now),
             State::VoicemailPrompt { index } => self.voicemail_prompt_finished(now, index),
-            State::Queued { .. } | State::Http | State::Recording | State::Done(_) => {}
+            State::Announcing { index } => self.announce_finished(now, index),
+            State::Queued { .. }
+            | State::Http
+            | State::Recording
+            | State::Dialing
+            | State::Done(_) => {}
         }
     }
 
@@ -660,7 +690,9 @@ impl Ivr {
             State::Queued { .. }
             | State::Saying { .. }
             | State::Http
-            | State::VoicemailPrompt { .. } => self
+            | State::VoicemailPrompt { .. }
+            | State::Announcing { .. }
+            | State::Dialing => self
                 .actions
                 .push_back(IvrAction::DigitIgnored { digit, node }),
             State::Recording => self.recording_digit(now, digit),

@@ -297,10 +297,14 @@ pub use model::{
     MAX_COLLECT_DIGITS, MAX_MENU_RETRIES, MAX_MENU_TIMEOUT, MAX_PROFICIENCY, MIN_MENU_TIMEOUT,
     MIN_PROFICIENCY,
 };
+pub use model::{Dial, Transfer, DEFAULT_DIAL_TIMEOUT, MAX_DIAL_TIMEOUT};
 pub use read::VERSION;
 pub use say::{SayKind, SayLanguage};
 pub use schedule::{Hours, Schedule, ScheduleStatus};
-pub use simulate::{simulate, simulate_with_crm, SimulatedCall, Simulation, SimulationEnd, Step};
+pub use simulate::{
+    simulate, simulate_with, simulate_with_crm, SimulateOptions, SimulatedCall, Simulation,
+    SimulationEnd, Step,
+};
 pub use survey::{
     Survey, SurveyAction, SurveyEnd, SurveyInput, SurveyQuestion, SurveyRun,
     DEFAULT_SURVEY_RETRIES, DEFAULT_SURVEY_TIMEOUT,

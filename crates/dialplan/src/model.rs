@@ -156,6 +156,8 @@ pub enum NodeKind {
     Voicemail(Voicemail),
     /// Look the caller up in a CRM over HTTP, keep fields of the answer, then go on.
     Http(crate::http::HttpLookup),
+    /// Hand the call to another number's flow, a queue, or an outside number.
+    Transfer(Transfer),
     /// Hang up with a cause; the IVR ends here.
     Hangup {
         /// Why, as the caller's phone will see it.
@@ -209,6 +211,47 @@ pub const BEEP_PROMPT: &str = "beep";
 pub const DEFAULT_VOICEMAIL_MAX_LENGTH: Duration = Duration::from_secs(120);
 /// Longest accepted voicemail `max_length`.
 pub const MAX_VOICEMAIL_LENGTH: Duration = Duration::from_secs(600);
+
+/// Where a `transfer` node sends the call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transfer {
+    /// Another number of the same dialplan: the call goes on at its start node.
+    Flow {
+        /// The number (a key of `numbers:`).
+        number: String,
+    },
+    /// A routing queue, exactly as a `queue` node.
+    Queue {
+        /// The queue name, as configured in the server's `queues:`.
+        queue: String,
+        /// What this entry asks beyond the queue's defaults.
+        options: QueueOptions,
+        /// Where the call goes back into the IVR when the queue lets it go.
+        exit: Option<String>,
+    },
+    /// An outside number, dialed through a SIP trunk.
+    Dial(Dial),
+}
+
+/// A `transfer: { number: ... }`: the call is bridged to an outside number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dial {
+    /// The number: a literal or `${variable}`, interpolated when the node runs.
+    pub number: String,
+    /// The trunk to dial through; `None`: the only (or default) trunk.
+    pub trunk: Option<String>,
+    /// How long the far end may ring before the dial counts as failed.
+    pub timeout: Duration,
+    /// Where the call goes when the dial fails or is refused; hung up (unavailable) without it.
+    pub failed: Option<String>,
+    /// Prompts played (no barge-in) before dialing.
+    pub announce: Vec<String>,
+}
+
+/// Default ring time of a dialed transfer.
+pub const DEFAULT_DIAL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest accepted ring time of a dialed transfer.
+pub const MAX_DIAL_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// A `collect` node: several digits into a variable.
 #[derive(Debug, Clone, PartialEq)]
@@ -478,6 +521,17 @@ impl NodeKind {
                 (Edge::Next, http.next.as_str()),
                 (Edge::Failure, http.on_failure.as_str()),
             ],
+            NodeKind::Transfer(Transfer::Queue { exit, .. }) => exit
+                .iter()
+                .map(|target| (Edge::QueueExit, target.as_str()))
+                .collect(),
+            NodeKind::Transfer(Transfer::Dial(dial)) => dial
+                .failed
+                .iter()
+                .map(|target| (Edge::Failure, target.as_str()))
+                .collect(),
+            // The target is a number, not a node of this one.
+            NodeKind::Transfer(Transfer::Flow { .. }) => Vec::new(),
             NodeKind::Hangup { .. } => Vec::new(),
         }
     }
@@ -506,6 +560,9 @@ impl NodeKind {
                 .map(String::as_str)
                 .chain([BEEP_PROMPT])
                 .collect(),
+            NodeKind::Transfer(Transfer::Dial(dial)) => {
+                dial.announce.iter().map(String::as_str).collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -513,7 +570,8 @@ impl NodeKind {
     /// The queue this node sends calls to, if it is a queue node.
     pub fn queue(&self) -> Option<&str> {
         match self {
-            NodeKind::Queue { queue, .. } => Some(queue),
+            NodeKind::Queue { queue, .. }
+            | NodeKind::Transfer(Transfer::Queue { queue, .. }) => Some(queue),
             _ => None,
         }
     }

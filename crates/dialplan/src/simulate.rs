@@ -11,7 +11,7 @@ use std::time::{Instant, SystemTime};
 use crate::duration::format_duration;
 use crate::exec::{CallInfo, HangupReason, Ivr, IvrAction, IvrInput, IvrTimer, RecordingEnd};
 use crate::http::{CrmFixture, HttpFailure, HttpRequest};
-use crate::model::{Dialplan, HangupCause, QueueOptions};
+use crate::model::{Dialplan, HangupCause, Node, NodeKind, QueueOptions, Transfer};
 
 /// Most inputs fed to one simulated call: a validated plan cannot loop without input, and every
 /// input is a key or a timeout, so this only stops a caller who keeps retrying a menu forever.
@@ -106,6 +106,25 @@ pub enum Step {
         /// The keys (empty: none came).
         input: String,
     },
+    /// A transfer node moved the call to another number's flow (its start node follows).
+    Flow {
+        /// The number whose flow the call goes on in.
+        number: String,
+    },
+    /// A transfer node dialed an outside number.
+    Dial {
+        /// The transfer node.
+        node: String,
+        /// The number, variables filled in.
+        number: String,
+        /// The trunk named; `None`: the default trunk.
+        trunk: Option<String>,
+    },
+    /// The dialed number did not answer (the simulation was asked to fail dials).
+    DialFailed {
+        /// The transfer node.
+        node: String,
+    },
 }
 
 /// Where the simulated call ended.
@@ -146,6 +165,18 @@ pub enum SimulationEnd {
         /// Why.
         reason: HangupReason,
     },
+    /// A transfer node dialed an outside number, which answered: the caller talks to it.
+    Dialed {
+        /// The number, variables filled in.
+        number: String,
+        /// The trunk named; `None`: the default trunk.
+        trunk: Option<String>,
+    },
+    /// A dialed transfer failed and its node has no `failed`: hung up (unavailable).
+    DialFailed {
+        /// The transfer node.
+        node: String,
+    },
     /// The plan has no such number (the server answers 404).
     NoSuchNumber,
     /// The caller kept going round for a thousand inputs without the call ending.
@@ -163,10 +194,20 @@ pub struct Simulation {
     pub unused_keys: usize,
 }
 
+/// How the simulated world around the call answers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SimulateOptions<'a> {
+    /// Answers `http` nodes (keyed by the caller's E.164 number); without one every lookup
+    /// fails and takes its `on_failure`.
+    pub crm: Option<&'a CrmFixture>,
+    /// Whether dialed transfers fail (their `failed` branch is taken); else the far end answers.
+    pub dial_fails: bool,
+}
+
 /// Walks `call` through `plan` with the real executor; `now` is the monotonic start (any
 /// instant: only differences matter).
 pub fn simulate(plan: Arc<Dialplan>, call: &SimulatedCall, now: Instant) -> Simulation {
-    simulate_with_crm(plan, call, now, None)
+    simulate_with(plan, call, now, &SimulateOptions::default())
 }
 
 /// Like [`simulate`], with `http` nodes answered from a CRM fixture (keyed by the caller's
@@ -177,6 +218,21 @@ pub fn simulate_with_crm(
     now: Instant,
     crm: Option<&CrmFixture>,
 ) -> Simulation {
+    let options = SimulateOptions {
+        crm,
+        ..SimulateOptions::default()
+    };
+    simulate_with(plan, call, now, &options)
+}
+
+/// Like [`simulate`], with the CRM and dialed transfers answering as `options` say.
+pub fn simulate_with(
+    plan: Arc<Dialplan>,
+    call: &SimulatedCall,
+    now: Instant,
+    options: &SimulateOptions<'_>,
+) -> Simulation {
+    let crm = options.crm;
     let info = CallInfo::new(&call.to, &call.from, call.at);
     let mut keys: VecDeque<Option<char>> = call.keys.iter().copied().collect();
     let Some(mut ivr) = Ivr::start_traced(plan, info, now) else {
@@ -186,12 +242,26 @@ pub fn simulate_with_crm(
             unused_keys: keys.len(),
         };
     };
-    let mut walk = Walk::default();
+    let mut walk = Walk {
+        flow: call.to.clone(),
+        ..Walk::default()
+    };
     let mut now = now;
     walk.drain(&mut ivr);
     for _ in 0..MAX_INPUTS {
         if let Some(end) = walk.end.take() {
             return walk.finish(end, keys.len());
+        }
+        if let Some((node, number, trunk)) = walk.dial.take() {
+            if options.dial_fails {
+                walk.steps.push(Step::DialFailed { node });
+                ivr.handle(now, IvrInput::DialFailed);
+                walk.drain(&mut ivr);
+            } else {
+                ivr.handle(now, IvrInput::DialAnswered);
+                walk.end = Some(SimulationEnd::Dialed { number, trunk });
+            }
+            continue;
         }
         if let Some(request) = walk.lookup.take() {
             let result = match crm {
@@ -220,7 +290,10 @@ pub fn simulate_with_crm(
                         }
                     }
                 }
-                Some((deadline, IvrTimer::PlaybackGuard | IvrTimer::HttpGuard)) => {
+                Some((
+                    deadline,
+                    IvrTimer::PlaybackGuard | IvrTimer::HttpGuard | IvrTimer::DialGuard,
+                )) => {
                     now = deadline;
                     ivr.handle_timeout(now);
                 }
@@ -250,6 +323,10 @@ struct Walk {
     end: Option<SimulationEnd>,
     /// A CRM lookup asked for and not answered yet.
     lookup: Option<HttpRequest>,
+    /// A dial asked for and not answered yet: node, number, trunk.
+    dial: Option<(String, String, Option<String>)>,
+    /// The number whose nodes the trail names now (flow transfers move it).
+    flow: String,
 }
 
 impl Walk {
@@ -285,7 +362,20 @@ impl Walk {
         if !trail.is_empty() {
             self.failures = 0;
         }
-        self.steps.extend(trail.into_iter().map(Step::Node));
+        for node in trail {
+            let flow = match ivr.plan().number(&self.flow).and_then(|n| n.nodes.get(&node)) {
+                Some(Node {
+                    kind: NodeKind::Transfer(Transfer::Flow { number }),
+                    ..
+                }) => Some(number.clone()),
+                _ => None,
+            };
+            self.steps.push(Step::Node(node));
+            if let Some(number) = flow {
+                self.flow.clone_from(&number);
+                self.steps.push(Step::Flow { number });
+            }
+        }
         for action in rest {
             self.record(ivr, action);
         }
@@ -333,6 +423,19 @@ impl Walk {
             IvrAction::Record { mailbox, .. } => self.steps.push(Step::Voicemail { mailbox }),
             IvrAction::StopRecording { reason } => self.steps.push(Step::MessageEnded { reason }),
             IvrAction::Http(request) => self.lookup = Some(request),
+            IvrAction::Dial {
+                number,
+                trunk,
+                node,
+                ..
+            } => {
+                self.steps.push(Step::Dial {
+                    node: node.clone(),
+                    number: number.clone(),
+                    trunk: trunk.clone(),
+                });
+                self.dial = Some((node, number, trunk));
+            }
             IvrAction::Queue {
                 queue,
                 options,
@@ -359,6 +462,7 @@ impl Walk {
                     HangupReason::MenuFailed | HangupReason::CollectFailed => {
                         SimulationEnd::Failed { node, attempts }
                     }
+                    HangupReason::DialFailed => SimulationEnd::DialFailed { node },
                     reason => SimulationEnd::HungUp { reason },
                 });
             }
@@ -373,9 +477,11 @@ impl Walk {
 
 /// The `exit` of the queue node the call waits in.
 fn exit_of(ivr: &Ivr) -> Option<String> {
-    let number = ivr.plan().number(ivr.number())?;
+    let number = ivr.plan().number(ivr.flow())?;
     match &number.nodes.get(ivr.current_node())?.kind {
-        crate::model::NodeKind::Queue { exit, .. } => exit.clone(),
+        NodeKind::Queue { exit, .. } | NodeKind::Transfer(Transfer::Queue { exit, .. }) => {
+            exit.clone()
+        }
         _ => None,
     }
 }
@@ -413,6 +519,14 @@ impl fmt::Display for Step {
                 write!(f, "no input in {node}")
             }
             Step::InputRejected { node, input } => write!(f, "input {input} refused in {node}"),
+            Step::Flow { number } => write!(f, "transfer to number {number}"),
+            Step::Dial {
+                number,
+                trunk: Some(trunk),
+                ..
+            } => write!(f, "dial {number} via trunk {trunk}"),
+            Step::Dial { number, .. } => write!(f, "dial {number} via the default trunk"),
+            Step::DialFailed { node } => write!(f, "dial failed in {node}"),
         }
     }
 }
@@ -459,6 +573,16 @@ impl fmt::Display for SimulationEnd {
                 write!(f, "wrong input after {attempts} attempts in {node}")
             }
             SimulationEnd::HungUp { reason } => write!(f, "hung up ({reason:?})"),
+            SimulationEnd::Dialed {
+                number,
+                trunk: Some(trunk),
+            } => write!(f, "transferred to {number} via trunk {trunk}"),
+            SimulationEnd::Dialed { number, .. } => {
+                write!(f, "transferred to {number} via the default trunk")
+            }
+            SimulationEnd::DialFailed { node } => {
+                write!(f, "dial failed in {node}: hangup unavailable")
+            }
             SimulationEnd::NoSuchNumber => f.write_str("no such number (404)"),
             SimulationEnd::TooLong => write!(f, "still going after {MAX_INPUTS} inputs"),
         }

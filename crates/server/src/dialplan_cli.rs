@@ -8,8 +8,8 @@ use std::time::{Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
 use hotline_dialplan::{
-    simulate_with_crm, CheckContext, CrmFixture, Dialplan, PromptFiles, QueueDefaults,
-    SimulatedCall, Simulation, SimulationEnd, Step, ValidationContext,
+    simulate_with, CheckContext, CrmFixture, Dialplan, PromptFiles, QueueDefaults,
+    SimulateOptions, SimulatedCall, Simulation, SimulationEnd, Step, ValidationContext,
 };
 
 use crate::config::Config;
@@ -54,6 +54,9 @@ pub struct SimulateArgs {
     /// the configuration's `crm.fixture`.
     #[arg(long)]
     pub http_fixture: Option<PathBuf>,
+    /// Dialed transfers fail (their `failed` branch is taken); default: the far end answers.
+    #[arg(long)]
+    pub dial_fails: bool,
 }
 
 /// `hotline dialplan check FILE...`: every problem of every file; fails only on errors.
@@ -177,12 +180,11 @@ fn run_simulation(args: &SimulateArgs) -> Result<Simulation> {
         at,
         keys: parse_keys(&args.digits)?,
     };
-    Ok(simulate_with_crm(
-        Arc::new(plan),
-        &call,
-        Instant::now(),
-        fixture.as_ref(),
-    ))
+    let options = SimulateOptions {
+        crm: fixture.as_ref(),
+        dial_fails: args.dial_fails,
+    };
+    Ok(simulate_with(Arc::new(plan), &call, Instant::now(), &options))
 }
 
 /// An RFC 3339 time with its offset.
@@ -264,6 +266,13 @@ fn simulation_json(args: &SimulateArgs, sim: &Simulation) -> serde_json::Value {
             }),
             Step::Voicemail { mailbox } => json!({ "voicemail": mailbox }),
             Step::MessageEnded { reason } => json!({ "message_ended": reason.name() }),
+            Step::Flow { number } => json!({ "flow": number }),
+            Step::Dial {
+                node,
+                number,
+                trunk,
+            } => json!({ "dial": number, "trunk": trunk, "node": node }),
+            Step::DialFailed { node } => json!({ "dial_failed": node }),
         })
         .collect();
     let end = match &sim.end {
@@ -291,6 +300,12 @@ fn simulation_json(args: &SimulateArgs, sim: &Simulation) -> serde_json::Value {
         }
         SimulationEnd::HungUp { reason } => {
             json!({ "kind": "hungup", "reason": format!("{reason:?}") })
+        }
+        SimulationEnd::Dialed { number, trunk } => {
+            json!({ "kind": "dialed", "number": number, "trunk": trunk })
+        }
+        SimulationEnd::DialFailed { node } => {
+            json!({ "kind": "dial_failed", "node": node, "cause": "unavailable" })
         }
         SimulationEnd::NoSuchNumber => json!({ "kind": "no_such_number" }),
         SimulationEnd::TooLong => json!({ "kind": "too_long" }),

@@ -41,6 +41,13 @@ pub enum IvrInput {
     QueueLeft,
     /// The message being recorded went silent for the voicemail node's `silence`.
     RecordingSilent,
+    /// The number asked for by the last [`IvrAction::Dial`] answered: the call is bridged to
+    /// it and the IVR is finished.
+    DialAnswered,
+    /// The number asked for by the last [`IvrAction::Dial`] did not answer in time, was busy,
+    /// refused the call or could not be dialed: the transfer's `failed` node is taken, else
+    /// the call is hung up (unavailable).
+    DialFailed,
 }
 
 /// What the server must do, drained with [`crate::Ivr::poll_action`] in order.
@@ -130,6 +137,19 @@ pub enum IvrAction {
         /// Data the entry carries to the agent (`set: { data: ... }`).
         data: BTreeMap<String, String>,
     },
+    /// Dial an outside number through a SIP trunk and bridge the caller to it; report the
+    /// result with [`IvrInput::DialAnswered`] or [`IvrInput::DialFailed`].
+    Dial {
+        /// The number as written in the node or collected from the caller (variables already
+        /// interpolated; not normalized).
+        number: String,
+        /// The trunk the node names; `None`: the only or default trunk.
+        trunk: Option<String>,
+        /// How long the far end may ring before the dial counts as failed.
+        timeout: std::time::Duration,
+        /// The transfer node.
+        node: String,
+    },
     /// Hang up the call; the IVR is finished.
     Hangup {
         /// Why.
@@ -175,6 +195,8 @@ pub enum HangupReason {
     CollectFailed,
     /// The queue let the call go and the queue node has no `exit`.
     QueueLeft,
+    /// A dialed transfer failed and its node has no `failed`.
+    DialFailed,
     /// The dialplan is inconsistent (cannot happen with a validated plan; kept so a bug hangs up
     /// instead of leaving the caller in silence).
     BrokenDialplan,
@@ -195,6 +217,11 @@ pub enum IvrOutcome {
     },
     /// The caller hung up while in the IVR.
     CallerHungUp,
+    /// The call was bridged to an outside number that answered.
+    Dialed {
+        /// The number dialed.
+        number: String,
+    },
 }
 
 /// What a pending timeout is for.
@@ -208,6 +235,8 @@ pub enum IvrTimer {
     HttpGuard,
     /// A voicemail message reached its `max_length`.
     RecordLimit,
+    /// Give up on a dialed transfer whose result was never reported.
+    DialGuard,
 }
 
 /// What `set` nodes gave the call so far.

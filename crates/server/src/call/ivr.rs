@@ -97,6 +97,12 @@ impl Call {
                 self.survey_requested(options.survey.clone(), language.clone());
                 self.enqueue(queue, options, language);
             }
+            IvrAction::Dial {
+                number,
+                trunk,
+                timeout,
+                ..
+            } => self.dial_out(number, trunk, timeout),
             IvrAction::Hangup { cause, reason } => {
                 tracing::info!(?reason, cause = cause.name(), "dialplan hung up");
                 self.hang_up_with(cause);

@@ -9,6 +9,7 @@ mod agent_session;
 mod announce;
 mod caller;
 mod crm_lookup;
+mod dial_out;
 mod ivr;
 mod sdp;
 mod survey;
