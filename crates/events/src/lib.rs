@@ -58,3 +58,4 @@ pub use schema::{
 pub use snapshot::{load_recovery, write_snapshot, Recovery, Snapshot};
 pub use stats::{Stats, StatsReader};
 pub use timestamp::Timestamp;
+pub use schema::TransferFailCause;

@@ -210,6 +210,38 @@ pub enum EventKind {
         /// How long it waited, from its original entry time.
         wait_ms: u64,
     },
+    /// A `transfer` node dials an outside number through a trunk.
+    #[serde(rename = "transfer.started")]
+    TransferStarted {
+        /// The number dialed, in E.164 (personal data, kept like `call.arrived`'s numbers).
+        number: String,
+        /// The trunk dialed through.
+        trunk: String,
+    },
+    /// The outside number answered; the caller is bridged to it.
+    #[serde(rename = "transfer.answered")]
+    TransferAnswered {
+        /// The number dialed, in E.164.
+        number: String,
+        /// The trunk dialed through.
+        trunk: String,
+        /// Time from the INVITE to the answer.
+        ring_ms: u64,
+    },
+    /// A transfer's dial failed (or was refused before dialing); the node's `failed` branch runs.
+    #[serde(rename = "transfer.failed")]
+    TransferFailed {
+        /// The number as the dialplan gave it (E.164 when it has that form).
+        number: String,
+        /// The trunk, when one was chosen.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trunk: Option<String>,
+        /// Why.
+        cause: TransferFailCause,
+        /// The final SIP status from the trunk, when there was one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+    },
     /// The call ended (always the last event of a call).
     #[serde(rename = "call.ended")]
     CallEnded {
@@ -342,6 +374,9 @@ impl EventKind {
             Self::CallbackGivenUp { .. } => "callback.given_up",
             Self::CallbackCancelled { .. } => "callback.cancelled",
             Self::CallEnded { .. } => "call.ended",
+            Self::TransferStarted { .. } => "transfer.started",
+            Self::TransferAnswered { .. } => "transfer.answered",
+            Self::TransferFailed { .. } => "transfer.failed",
             Self::AgentRegistered { .. } => "agent.registered",
             Self::AgentUnregistered => "agent.unregistered",
             Self::AgentStateChanged { .. } => "agent.state_changed",
@@ -375,6 +410,36 @@ pub enum OfferFailCause {
     CallerHungUp,
     /// Any other failure response or internal error.
     Failed,
+}
+
+/// Why a transfer to an outside number failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferFailCause {
+    /// The number matches no pattern of the trunk's allow-list: it was never dialed.
+    RefusedByAllowList,
+    /// The number has no E.164 form.
+    InvalidNumber,
+    /// No trunk of that name (or none named while several are configured).
+    NoTrunk,
+    /// The trunk is out of service after a 503, or its gateway could not be located.
+    TrunkUnavailable,
+    /// Every channel of the trunk is in use.
+    ChannelLimit,
+    /// The trunk's calls-per-second budget is spent.
+    RateLimited,
+    /// The far end is busy (486/600).
+    Busy,
+    /// Nobody answered within the node's timeout (or 408/480).
+    NoAnswer,
+    /// The far end or the network refused the call (603, 404 and other 4xx/6xx).
+    Rejected,
+    /// The trunk refused our credentials (a second challenge, or no credentials configured).
+    AuthFailed,
+    /// The trunk failed (5xx other than 503, no response, unusable answer).
+    Failed,
+    /// The caller hung up while the number rang.
+    CallerHungUp,
 }
 
 /// Why a callback's dial failed.
@@ -486,6 +551,8 @@ pub enum HungUpBy {
     Agent,
     /// hotline ended the call.
     System,
+    /// The outside party a transfer bridged the caller to hung up.
+    Transferee,
 }
 
 /// An agent's routing state (the distribution core's states, snake_case on the wire).

@@ -43,6 +43,10 @@ pub struct Metrics {
     pub dialplan_reloads: IntCounterVec,
     /// The version of the dialplan new calls start on (1 at start, one more per reload).
     pub dialplan_version: IntGauge,
+    /// Channels in use per trunk.
+    pub trunk_channels: IntGaugeVec,
+    /// Dials through each trunk by outcome.
+    pub trunk_dials: IntCounterVec,
 }
 
 impl Metrics {
@@ -136,8 +140,23 @@ impl Metrics {
             &["queue"],
         )
         .expect("static metric definition is valid");
+        let trunk_channels = IntGaugeVec::new(
+            Opts::new("hotline_trunk_channels", "Calls in progress through each trunk"),
+            &["trunk"],
+        )
+        .expect("static metric definition is valid");
+        let trunk_dials = IntCounterVec::new(
+            Opts::new(
+                "hotline_trunk_dials_total",
+                "Transfers dialed through each trunk, by outcome",
+            ),
+            &["trunk", "outcome"],
+        )
+        .expect("static metric definition is valid");
         for m in [
             Box::new(sip_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(trunk_channels.clone()),
+            Box::new(trunk_dials.clone()),
             Box::new(sip_responses.clone()),
             Box::new(sip_dropped.clone()),
             Box::new(active_calls.clone()),
@@ -172,6 +191,8 @@ impl Metrics {
             config_reloads,
             dialplan_reloads,
             dialplan_version,
+            trunk_channels,
+            trunk_dials,
         }
     }
 

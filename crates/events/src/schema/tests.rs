@@ -322,3 +322,62 @@ fn json_of_survey_answered_is_stable() {
         "{json}"
     );
 }
+
+#[test]
+fn transfer_events_round_trip_with_their_wire_names() {
+    let kinds = [
+        EventKind::TransferStarted {
+            number: "+8613800138000".into(),
+            trunk: "carrier".into(),
+        },
+        EventKind::TransferAnswered {
+            number: "+8613800138000".into(),
+            trunk: "carrier".into(),
+            ring_ms: 2100,
+        },
+        EventKind::TransferFailed {
+            number: "+15550100".into(),
+            trunk: None,
+            cause: TransferFailCause::RefusedByAllowList,
+            status: None,
+        },
+        EventKind::TransferFailed {
+            number: "+8613800138000".into(),
+            trunk: Some("carrier".into()),
+            cause: TransferFailCause::Busy,
+            status: Some(486),
+        },
+    ];
+    let names = [
+        "transfer.started",
+        "transfer.answered",
+        "transfer.failed",
+        "transfer.failed",
+    ];
+    for (kind, name) in kinds.into_iter().zip(names) {
+        let event = sample(kind);
+        let json = serde_json::to_string(&event).unwrap();
+        let back: Event = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, event, "{json}");
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["type"], name);
+    }
+    let refused = sample(EventKind::TransferFailed {
+        number: "+15550100".into(),
+        trunk: None,
+        cause: TransferFailCause::RefusedByAllowList,
+        status: None,
+    });
+    let value = serde_json::to_value(&refused).unwrap();
+    assert_eq!(value["cause"], "refused_by_allow_list");
+    assert!(value.get("status").is_none());
+    let ended = sample(EventKind::CallEnded {
+        reason: EndReason::Transferred,
+        hung_up_by: HungUpBy::Transferee,
+        duration_ms: 1,
+    });
+    assert_eq!(
+        serde_json::to_value(&ended).unwrap()["hung_up_by"],
+        "transferee"
+    );
+}

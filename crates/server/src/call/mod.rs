@@ -360,12 +360,14 @@ impl Call {
         draft
     }
 
+    /// The caller's number: P-Asserted-Identity from a trunk, else the From user (one rule for
+    /// the endpoint and the call, see [`crate::trunk::caller_number`]).
     fn caller_number(&self) -> String {
-        self.caller
-            .invite
-            .from()
-            .and_then(|f| f.uri.user_unescaped())
-            .unwrap_or_default()
+        crate::trunk::caller_number(
+            &self.caller.invite,
+            self.caller.target.addr.ip(),
+            &self.shared.trunks,
+        )
     }
 
     /// Ends the call: records why, ends both legs.

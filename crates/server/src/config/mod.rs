@@ -63,6 +63,8 @@ pub struct Config {
     pub routing: RoutingSettings,
     /// Where the dialplan's `http` nodes look callers up (`crm:`; optional).
     pub crm: crate::crm::CrmSettings,
+    /// SIP trunks transfers dial out through (`trunks:`; optional).
+    pub trunks: BTreeMap<String, crate::trunk::TrunkSettings>,
 }
 
 /// The `routing:` section: settings of the router as a whole.
@@ -190,6 +192,8 @@ struct RawConfig {
     routing: RoutingSettings,
     #[serde(default)]
     crm: crate::crm::CrmSettings,
+    #[serde(default)]
+    trunks: BTreeMap<String, crate::trunk::RawTrunk>,
 }
 
 #[derive(Deserialize)]
@@ -518,6 +522,7 @@ impl Config {
             agents: raw.agents,
             routing: raw.routing,
             crm: raw.crm,
+            trunks: crate::trunk::config::parse_trunks(raw.trunks)?,
         };
         config.crm.validate().map_err(|e| anyhow::anyhow!(e))?;
         // The router's own checks (members, penalties, skills, relaxation, reason codes).

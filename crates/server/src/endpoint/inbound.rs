@@ -229,10 +229,11 @@ impl EndpointTask {
         // The call runs on this version to its end, whatever reloads happen meanwhile.
         let dialplan = self.shared.dialplan.current();
         // Schedules read the wall clock the call arrived at; lists compare the caller's number.
-        let caller = req.from().and_then(|f| f.uri.user_unescaped());
+        // P-Asserted-Identity counts only from a trunk.
+        let caller = crate::trunk::caller_number(&req, target.addr.ip(), &self.shared.trunks);
         let call_info = hotline_dialplan::CallInfo::new(
             &number,
-            &caller.unwrap_or_default(),
+            &caller,
             std::time::SystemTime::now(),
         );
         let Some(ivr) =

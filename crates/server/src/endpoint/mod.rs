@@ -151,6 +151,8 @@ pub struct Shared {
     pub transport: SipSender,
     /// Data folder (voicemail messages are written under `voicemail/`).
     pub data_dir: PathBuf,
+    /// SIP trunks for transfers (and whose P-Asserted-Identity is trusted).
+    pub trunks: crate::trunk::Trunks,
 }
 
 /// The running endpoint.
@@ -176,6 +178,7 @@ impl Endpoint {
         let locations =
             LocationStore::load(&settings.data_dir.join("registrations.json"), now_unix)?;
         let (tx, rx) = mpsc::unbounded_channel();
+        let trunks = crate::trunk::Trunks::new(&config.trunks, &settings.metrics);
         let shared = Arc::new(Shared {
             config: config.clone(),
             dialplan: settings.dialplan,
@@ -189,7 +192,9 @@ impl Endpoint {
             endpoint: EndpointHandle { tx, advertised },
             transport: transport.clone(),
             data_dir: settings.data_dir.clone(),
+            trunks,
         });
+        shared.trunks.keep_located();
         // Agents registered before a restart are ready again.
         {
             let store = lock(&shared.locations);
