@@ -327,7 +327,9 @@ fn simulate_answers_the_lookup_from_a_given_fixture() {
     );
     assert!(text.contains("CRM lookup in lookup: found\n"), "{text}");
     assert!(
-        text.ends_with("end: queue support data customer=Wang Wei,level=silver\n"),
+        text.ends_with(
+            "end: queue support survey satisfaction data customer=Wang Wei,level=silver\n"
+        ),
         "{text}"
     );
 }

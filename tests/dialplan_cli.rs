@@ -52,41 +52,62 @@ const MONDAY_MORNING: &str = "2026-11-23T10:00:00+08:00";
 const ORDINARY: &str = "+8613800000000";
 
 #[test]
-fn simulate_in_open_hours_reaches_the_menu_and_the_chosen_queue() {
+fn simulate_in_open_hours_reaches_the_menu_and_the_chosen_queue_with_its_survey() {
     // 2: English in the language menu, then 1 in the menu of services.
     let lines = simulate(&["--from", ORDINARY, "--digits", "21", "--at", MONDAY_MORNING]);
     assert_eq!(
         lines,
         [
             "node screen",
+            "node language",
+            "answer",
+            "play language_menu",
+            "key 2 in language -> hours",
             "node hours",
             "node tier",
             "node lookup",
             "CRM lookup in lookup failed: not found",
-            "node language",
-            "answer",
-            "play language_menu",
-            "key 2 in language -> services",
             "node services",
             "play services",
             "key 1 in services -> customer_service",
             "node customer_service",
-            "end: queue support",
+            "end: queue support survey satisfaction",
         ]
     );
 }
 
 #[test]
-fn simulate_after_hours_plays_the_closed_notice_and_hangs_up() {
-    let lines = simulate(&["--from", ORDINARY, "--at", "2026-11-23T20:00:00+08:00"]);
+fn simulate_after_hours_plays_the_hours_and_takes_a_message() {
+    // English (2), 1 to leave a message, `#` to end it.
+    let lines = simulate(&[
+        "--from",
+        ORDINARY,
+        "--digits",
+        "2,1,#",
+        "--at",
+        "2026-11-23T20:00:00+08:00",
+    ]);
     assert_eq!(
         lines,
         [
             "node screen",
+            "node language",
+            "answer",
+            "play language_menu",
+            "key 2 in language -> hours",
             "node hours",
             "node after_hours",
-            "answer",
             "play closed",
+            "node offer_message",
+            "play message_offer",
+            "key 1 in offer_message -> take_message",
+            "node take_message",
+            "play leave_message",
+            "play beep",
+            "voicemail box service max_length 2m silence 5s end_key #",
+            "message ended: end_key",
+            "node message_saved",
+            "play message_saved",
             "node hang_up",
             "end: hangup normal",
         ]
@@ -94,26 +115,55 @@ fn simulate_after_hours_plays_the_closed_notice_and_hangs_up() {
 }
 
 #[test]
-fn simulate_on_a_holiday_plays_the_holiday_notice() {
-    // National Day week, a Friday: an ordinary working day but for the holiday.
+fn simulate_after_hours_without_a_key_says_goodbye_without_a_message() {
+    let lines = simulate(&["--from", ORDINARY, "--at", "2026-11-23T20:00:00+08:00"]);
+    assert_eq!(
+        lines[lines.len() - 6..],
+        [
+            "play message_offer",
+            "timeout in offer_message",
+            "node goodbye",
+            "play goodbye",
+            "node hang_up",
+            "end: hangup normal",
+        ],
+        "{lines:?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.starts_with("voicemail")),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn simulate_on_a_holiday_plays_the_holiday_notice_and_takes_a_message_in_mandarin() {
+    // National Day week, a Friday: an ordinary working day but for the holiday. Mandarin (1),
+    // then 1 for a message that runs to its longest; the last key is never used.
     let lines = simulate(&[
         "--from",
         ORDINARY,
         "--digits",
-        "1",
+        "1,1,,5",
         "--at",
         "2026-10-02T10:00:00+08:00",
     ]);
+    for line in [
+        "node holiday_notice",
+        "play holiday (zh-CN)",
+        "play message_offer (zh-CN)",
+        "play leave_message (zh-CN)",
+        "voicemail box service max_length 2m silence 5s end_key #",
+        "message ended: max_length",
+        "play message_saved (zh-CN)",
+        "end: hangup normal",
+    ] {
+        assert!(lines.contains(&line.to_owned()), "{line}: {lines:?}");
+    }
     assert!(
-        lines.contains(&"node holiday_notice".to_owned()),
+        !lines.contains(&"play closed (zh-CN)".to_owned()),
         "{lines:?}"
     );
-    assert!(lines.contains(&"play holiday".to_owned()), "{lines:?}");
     assert_eq!(lines.last().unwrap(), "(1 key not used)");
-    assert!(
-        lines.contains(&"end: hangup normal".to_owned()),
-        "{lines:?}"
-    );
 }
 
 #[test]
@@ -128,7 +178,10 @@ fn simulate_on_a_make_up_working_day_opens_although_it_is_a_sunday() {
         "2026-09-27T10:00:00+08:00",
     ]);
     assert!(made_up.contains(&"node services".to_owned()), "{made_up:?}");
-    assert_eq!(made_up.last().unwrap(), "end: queue billing");
+    assert_eq!(
+        made_up.last().unwrap(),
+        "end: queue billing survey satisfaction"
+    );
     let plain_sunday = simulate(&["--from", ORDINARY, "--at", "2026-09-20T10:00:00+08:00"]);
     assert!(
         plain_sunday.contains(&"node after_hours".to_owned()),
@@ -150,7 +203,7 @@ fn simulate_a_vip_waits_at_priority_ten() {
     assert!(lines.contains(&"node vip".to_owned()), "{lines:?}");
     assert_eq!(
         lines.last().unwrap(),
-        "end: queue billing priority 10 data tier=vip"
+        "end: queue billing priority 10 survey satisfaction data tier=vip"
     );
 }
 
@@ -201,9 +254,56 @@ fn simulate_prints_json_on_request() {
     assert_eq!(walk["end"]["queue"], "support");
     assert_eq!(walk["end"]["priority"], 10);
     assert_eq!(walk["end"]["data"]["tier"], "vip");
+    assert_eq!(walk["end"]["survey"], "satisfaction");
+    assert_eq!(
+        walk["end_text"],
+        "queue support priority 10 survey satisfaction data tier=vip"
+    );
     let steps = walk["steps"].as_array().unwrap();
     assert_eq!(steps[0]["node"], "screen");
     assert!(steps.iter().any(|s| s["play"] == "services"), "{steps:?}");
+}
+
+#[test]
+fn simulate_json_shows_the_voicemail_box_and_its_limits() {
+    let out = hotline(&[
+        "dialplan",
+        "simulate",
+        "dialplans/default.yaml",
+        "--to",
+        "95500",
+        "--digits",
+        "2,1,#",
+        "--at",
+        "2027-01-01T10:00:00+08:00",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let walk: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = walk["steps"].as_array().unwrap();
+    assert!(
+        steps.iter().any(|s| s["node"] == "holiday_notice"),
+        "{steps:?}"
+    );
+    let voicemail = steps
+        .iter()
+        .find(|s| s.get("voicemail").is_some())
+        .unwrap_or_else(|| panic!("no voicemail step: {steps:?}"));
+    assert_eq!(
+        voicemail,
+        &serde_json::json!({
+            "voicemail": "service",
+            "max_length_ms": 120_000,
+            "silence_ms": 5_000,
+            "end_key": "#",
+        })
+    );
+    assert!(
+        steps.iter().any(|s| s["message_ended"] == "end_key"),
+        "{steps:?}"
+    );
+    assert_eq!(walk["end"]["kind"], "hangup");
+    assert_eq!(walk["end"]["cause"], "normal");
 }
 
 #[test]

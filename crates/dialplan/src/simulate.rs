@@ -6,12 +6,15 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::duration::format_duration;
 use crate::exec::{CallInfo, HangupReason, Ivr, IvrAction, IvrInput, IvrTimer, RecordingEnd};
 use crate::http::{CrmFixture, HttpFailure, HttpRequest};
-use crate::model::{Dialplan, HangupCause, Node, NodeKind, QueueOptions, Transfer};
+use crate::model::{
+    Dialplan, HangupCause, Node, NodeKind, QueueOptions, Transfer, Voicemail,
+    DEFAULT_VOICEMAIL_MAX_LENGTH,
+};
 
 /// Most inputs fed to one simulated call: a validated plan cannot loop without input, and every
 /// input is a key or a timeout, so this only stops a caller who keeps retrying a menu forever.
@@ -85,6 +88,12 @@ pub enum Step {
     Voicemail {
         /// The box.
         mailbox: String,
+        /// The node's `max_length`: the longest message.
+        max_length: Duration,
+        /// The node's `silence`, if any: quiet that ends the message.
+        silence: Option<Duration>,
+        /// The node's `end_key`, if any.
+        end_key: Option<char>,
     },
     /// The voicemail message ended (the simulated caller speaks until the end key or the
     /// longest message).
@@ -363,7 +372,11 @@ impl Walk {
             self.failures = 0;
         }
         for node in trail {
-            let flow = match ivr.plan().number(&self.flow).and_then(|n| n.nodes.get(&node)) {
+            let flow = match ivr
+                .plan()
+                .number(&self.flow)
+                .and_then(|n| n.nodes.get(&node))
+            {
                 Some(Node {
                     kind: NodeKind::Transfer(Transfer::Flow { number }),
                     ..
@@ -420,7 +433,23 @@ impl Walk {
                 self.failed(input.is_empty());
                 self.steps.push(Step::InputRejected { node, input });
             }
-            IvrAction::Record { mailbox, .. } => self.steps.push(Step::Voicemail { mailbox }),
+            IvrAction::Record {
+                node,
+                mailbox,
+                silence,
+            } => {
+                // The limits the executor keeps to itself are read from the node.
+                let (max_length, end_key) = match voicemail_of(ivr, &node) {
+                    Some(voicemail) => (voicemail.max_length, voicemail.end_key),
+                    None => (DEFAULT_VOICEMAIL_MAX_LENGTH, None),
+                };
+                self.steps.push(Step::Voicemail {
+                    mailbox,
+                    max_length,
+                    silence,
+                    end_key,
+                });
+            }
             IvrAction::StopRecording { reason } => self.steps.push(Step::MessageEnded { reason }),
             IvrAction::Http(request) => self.lookup = Some(request),
             IvrAction::Dial {
@@ -486,6 +515,15 @@ fn exit_of(ivr: &Ivr) -> Option<String> {
     }
 }
 
+/// The voicemail node `node` of the flow the call is in.
+fn voicemail_of<'a>(ivr: &'a Ivr, node: &str) -> Option<&'a Voicemail> {
+    let number = ivr.plan().number(ivr.flow())?;
+    match &number.nodes.get(node)?.kind {
+        NodeKind::Voicemail(voicemail) => Some(voicemail),
+        _ => None,
+    }
+}
+
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -505,7 +543,25 @@ impl fmt::Display for Step {
                 variable,
                 value,
             } => write!(f, "collected {variable}={value} in {node}"),
-            Step::Voicemail { mailbox } => write!(f, "voicemail box {mailbox}"),
+            Step::Voicemail {
+                mailbox,
+                max_length,
+                silence,
+                end_key,
+            } => {
+                write!(
+                    f,
+                    "voicemail box {mailbox} max_length {}",
+                    format_duration(*max_length)
+                )?;
+                if let Some(silence) = silence {
+                    write!(f, " silence {}", format_duration(*silence))?;
+                }
+                if let Some(key) = end_key {
+                    write!(f, " end_key {key}")?;
+                }
+                Ok(())
+            }
             Step::MessageEnded { reason } => write!(f, "message ended: {}", reason.name()),
             Step::Lookup {
                 node,
@@ -552,6 +608,9 @@ impl fmt::Display for SimulationEnd {
                 }
                 if let Some(max_wait) = options.max_wait {
                     write!(f, " max_wait {}", format_duration(max_wait))?;
+                }
+                if let Some(offer) = options.callback_offer {
+                    write!(f, " callback_offer {}", format_duration(offer))?;
                 }
                 if let Some(survey) = &options.survey {
                     write!(f, " survey {survey}")?;
@@ -734,6 +793,33 @@ numbers:
         let sim = simulate(plan, &call, Instant::now());
         assert_eq!(sim.end.to_string(), "timeout after 3 attempts in account");
         assert!(lines(&sim).contains(&"no input in account".to_owned()));
+    }
+
+    #[test]
+    fn the_queue_end_shows_the_callback_offer_and_the_survey() {
+        let source = r#"
+version: 1
+surveys:
+  csat: { questions: [survey_agent] }
+numbers:
+  "400":
+    start: wait
+    nodes:
+      wait: { queue: { name: support, callback_offer: 90s, survey: csat } }
+"#;
+        let plan =
+            Arc::new(Dialplan::parse(source, "t.yaml", &ValidationContext::default()).unwrap());
+        let call = SimulatedCall {
+            to: "400".into(),
+            from: "+8613800000000".into(),
+            at: SystemTime::UNIX_EPOCH,
+            keys: Vec::new(),
+        };
+        let sim = simulate(plan, &call, Instant::now());
+        assert_eq!(
+            sim.end.to_string(),
+            "queue support callback_offer 90s survey csat"
+        );
     }
 
     #[test]

@@ -36,6 +36,15 @@ fn bundled_dialplan_parses_cleanly() {
             "holiday",
             "refused",
             "language_menu",
+            "message_offer",
+            "leave_message",
+            "beep",
+            "message_saved",
+            "survey_intro",
+            "survey_agent",
+            "survey_resolved",
+            "survey_invalid",
+            "survey_thanks",
         ]),
     };
     let plan = match Dialplan::load(path, &ctx) {
@@ -46,14 +55,23 @@ fn bundled_dialplan_parses_cleanly() {
     assert_eq!(
         plan.prompts_used().iter().collect::<Vec<_>>(),
         [
+            "beep",
             "closed",
             "goodbye",
             "greeting",
             "holiday",
             "invalid",
             "language_menu",
+            "leave_message",
+            "message_offer",
+            "message_saved",
             "refused",
-            "services"
+            "services",
+            "survey_agent",
+            "survey_intro",
+            "survey_invalid",
+            "survey_resolved",
+            "survey_thanks"
         ]
     );
     assert_eq!(

@@ -377,6 +377,8 @@ fn bundled_95500_serves_vips_first_and_refuses_the_blacklist() {
     ivr.handle(t0, IvrInput::Digit('2'));
     let (queue, options) = queued(&drain(&mut ivr));
     assert_eq!((queue.as_str(), options.priority), ("billing", Some(10)));
+    // Once the agent hangs up, the caller is asked for a score.
+    assert_eq!(options.survey.as_deref(), Some("satisfaction"));
     // Anyone else: the queue's own priority; Mandarin (1) plays the menu from `zh-CN`.
     let mut ivr = start(&p, "95500", "+8613700000000", OPEN, t0);
     drain(&mut ivr);
@@ -393,6 +395,7 @@ fn bundled_95500_serves_vips_first_and_refuses_the_blacklist() {
     ivr.handle(t0, IvrInput::Digit('1'));
     let (queue, options) = queued(&drain(&mut ivr));
     assert_eq!((queue.as_str(), options.priority), ("support", None));
+    assert_eq!(options.survey.as_deref(), Some("satisfaction"));
     // No choice: the services menu in the default language.
     let mut ivr = start(&p, "95500", "+8613700000000", OPEN, t0);
     drain(&mut ivr);
@@ -410,9 +413,16 @@ fn bundled_95500_serves_vips_first_and_refuses_the_blacklist() {
 fn bundled_95500_closed_hours_holidays_and_make_up_days() {
     let p = bundled();
     let t0 = Instant::now();
+    // The language menu comes first at any hour; English (2), then the schedule decides.
     let first_prompt = |when: &str| {
         let mut ivr = start(&p, "95500", "+8613700000000", when, t0);
-        match drain(&mut ivr).get(1) {
+        assert_eq!(
+            drain(&mut ivr),
+            [IvrAction::Answer, play("language_menu", true)],
+            "{when}"
+        );
+        ivr.handle(t0, IvrInput::Digit('2'));
+        match drain(&mut ivr).last() {
             Some(IvrAction::Play { prompt, .. }) => prompt.clone(),
             other => panic!("{when}: {other:?}"),
         }
@@ -420,14 +430,86 @@ fn bundled_95500_closed_hours_holidays_and_make_up_days() {
     // Wednesday 20:00 Beijing time (12:00 UTC): closed.
     assert_eq!(first_prompt("2026-11-25T12:00:00Z"), "closed");
     // Saturday 11:00 is open, 13:00 closed; Sunday closed.
-    assert_eq!(first_prompt("2026-11-28T11:00:00+08:00"), "language_menu");
+    assert_eq!(first_prompt("2026-11-28T11:00:00+08:00"), "services");
     assert_eq!(first_prompt("2026-11-28T13:00:00+08:00"), "closed");
     assert_eq!(first_prompt("2026-11-29T11:00:00+08:00"), "closed");
     // National Day week is a holiday, even on a weekday morning.
     assert_eq!(first_prompt("2026-10-05T10:00:00+08:00"), "holiday");
     // Sunday 27 September is a make-up working day: Monday's hours.
-    assert_eq!(first_prompt("2026-09-27T17:00:00+08:00"), "language_menu");
+    assert_eq!(first_prompt("2026-09-27T17:00:00+08:00"), "services");
     // New Year's Eve closes at 15:00.
-    assert_eq!(first_prompt("2026-12-31T14:59:00+08:00"), "language_menu");
+    assert_eq!(first_prompt("2026-12-31T14:59:00+08:00"), "services");
     assert_eq!(first_prompt("2026-12-31T15:00:00+08:00"), "closed");
+}
+
+#[test]
+fn bundled_95500_takes_a_message_when_closed_in_the_callers_language() {
+    let p = bundled();
+    let t0 = Instant::now();
+    // Wednesday 20:00, Mandarin (1): the hours, the offer, 1, the message prompt and the beep.
+    let mut ivr = start(
+        &p,
+        "95500",
+        "+8613700000000",
+        "2026-11-25T20:00:00+08:00",
+        t0,
+    );
+    drain(&mut ivr);
+    ivr.handle(t0, IvrInput::Digit('1'));
+    assert_eq!(drain(&mut ivr).last(), Some(&play_in("closed", "zh-CN")));
+    ivr.handle(t0, IvrInput::PlaybackFinished);
+    let offer = IvrAction::Play {
+        prompt: "message_offer".into(),
+        barge_in: true,
+        language: Some("zh-CN".into()),
+    };
+    assert_eq!(drain(&mut ivr), [offer]);
+    ivr.handle(t0, IvrInput::Digit('1'));
+    let actions = drain(&mut ivr);
+    assert_eq!(actions.last(), Some(&play_in("leave_message", "zh-CN")));
+    ivr.handle(t0, IvrInput::PlaybackFinished);
+    assert_eq!(drain(&mut ivr), [play_in("beep", "zh-CN")]);
+    ivr.handle(t0, IvrInput::PlaybackFinished);
+    assert_eq!(
+        drain(&mut ivr),
+        [IvrAction::Record {
+            node: "take_message".into(),
+            mailbox: "service".into(),
+            silence: Some(Duration::from_secs(5)),
+        }]
+    );
+    // `#` ends the message: the confirmation, then a normal hang-up.
+    ivr.handle(t0 + Duration::from_secs(20), IvrInput::Digit('#'));
+    let actions = drain(&mut ivr);
+    assert_eq!(
+        actions.last(),
+        Some(&play_in("message_saved", "zh-CN")),
+        "{actions:?}"
+    );
+    ivr.handle(t0 + Duration::from_secs(25), IvrInput::PlaybackFinished);
+    assert_eq!(drain(&mut ivr), [hangup(HangupCause::Normal)]);
+
+    // On a holiday a caller who presses nothing after the offer hears goodbye: no empty message.
+    let mut ivr = start(
+        &p,
+        "95500",
+        "+8613700000000",
+        "2026-10-02T10:00:00+08:00",
+        t0,
+    );
+    drain(&mut ivr);
+    ivr.handle(t0, IvrInput::Digit('2'));
+    assert_eq!(drain(&mut ivr).last(), Some(&play("holiday", false)));
+    ivr.handle(t0, IvrInput::PlaybackFinished);
+    assert_eq!(drain(&mut ivr), [play("message_offer", true)]);
+    ivr.handle(t0, IvrInput::PlaybackFinished);
+    ivr.handle_timeout(t0 + Duration::from_secs(5));
+    let actions = drain(&mut ivr);
+    assert_eq!(actions.last(), Some(&play("goodbye", false)), "{actions:?}");
+    assert!(
+        !actions
+            .iter()
+            .any(|a| matches!(a, IvrAction::Record { .. })),
+        "{actions:?}"
+    );
 }

@@ -210,7 +210,7 @@ fn caller_hanging_up_keeps_the_message() {
 }
 
 #[test]
-fn simulate_prints_the_box_and_the_end_key() {
+fn simulate_prints_the_box_its_limits_and_the_end_key() {
     let call = |keys: Vec<Option<char>>| SimulatedCall {
         to: "300".into(),
         from: "+8613800000000".into(),
@@ -226,7 +226,7 @@ fn simulate_prints_the_box_and_the_end_key() {
             "answer",
             "play leave_message",
             "play beep",
-            "voicemail box sales",
+            "voicemail box sales max_length 2m silence 5s end_key #",
             "message ended: end_key",
             "node goodbye",
             "play goodbye",
@@ -235,10 +235,39 @@ fn simulate_prints_the_box_and_the_end_key() {
     );
     assert!(matches!(walk.end, SimulationEnd::Hangup { .. }));
     assert!(walk.steps.contains(&Step::Voicemail {
-        mailbox: "sales".into()
+        mailbox: "sales".into(),
+        max_length: Duration::from_secs(120),
+        silence: Some(Duration::from_secs(5)),
+        end_key: Some('#'),
     }));
     let walk = simulate(plan(PLAN), &call(Vec::new()), Instant::now());
     assert!(walk.steps.contains(&Step::MessageEnded {
         reason: RecordingEnd::MaxLength
     }));
+}
+
+#[test]
+fn simulate_shows_the_default_length_of_a_node_without_limits() {
+    let source = PLAN.replace(
+        "{ box: sales, prompt: leave_message, max_length: 2m, silence: 5s, end_key: \"#\" }",
+        "{ box: support }",
+    );
+    let call = SimulatedCall {
+        to: "300".into(),
+        from: "+8613800000000".into(),
+        at: SystemTime::UNIX_EPOCH,
+        keys: Vec::new(),
+    };
+    let walk = simulate(plan(&source), &call, Instant::now());
+    let lines: Vec<String> = walk.steps.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines[..5],
+        [
+            "node message",
+            "answer",
+            "play beep",
+            "voicemail box support max_length 2m",
+            "message ended: max_length",
+        ]
+    );
 }

@@ -264,7 +264,17 @@ fn simulation_json(args: &SimulateArgs, sim: &Simulation) -> serde_json::Value {
                 "lookup": node,
                 "failure": failure.as_ref().map(ToString::to_string),
             }),
-            Step::Voicemail { mailbox } => json!({ "voicemail": mailbox }),
+            Step::Voicemail {
+                mailbox,
+                max_length,
+                silence,
+                end_key,
+            } => json!({
+                "voicemail": mailbox,
+                "max_length_ms": millis(*max_length),
+                "silence_ms": silence.map(millis),
+                "end_key": end_key.map(|k| k.to_string()),
+            }),
             Step::MessageEnded { reason } => json!({ "message_ended": reason.name() }),
             Step::Flow { number } => json!({ "flow": number }),
             Step::Dial {
@@ -287,7 +297,9 @@ fn simulation_json(args: &SimulateArgs, sim: &Simulation) -> serde_json::Value {
             "priority": options.priority,
             "skills": options.skills,
             "preferred_skills": options.preferred_skills,
-            "max_wait_ms": options.max_wait.map(|d| d.as_millis() as u64),
+            "max_wait_ms": options.max_wait.map(millis),
+            "callback_offer_ms": options.callback_offer.map(millis),
+            "survey": options.survey,
             "data": data,
             "exit": exit,
         }),
@@ -318,6 +330,11 @@ fn simulation_json(args: &SimulateArgs, sim: &Simulation) -> serde_json::Value {
         "end_text": sim.end.to_string(),
         "unused_keys": sim.unused_keys,
     })
+}
+
+/// A duration in whole milliseconds for JSON (dialplan durations are far below `u64::MAX` ms).
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
