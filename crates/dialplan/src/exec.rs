@@ -343,11 +343,7 @@ impl Ivr {
 
     /// The current node.
     fn current(&self) -> Option<Node> {
-        self.plan
-            .number(&self.flow)?
-            .nodes
-            .get(&self.node)
-            .cloned()
+        self.plan.number(&self.flow)?.nodes.get(&self.node).cloned()
     }
 
     /// The menu of the current node, if it is one.

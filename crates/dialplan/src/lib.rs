@@ -276,6 +276,7 @@ pub mod say;
 mod schedule;
 mod simulate;
 mod survey;
+mod transfers;
 mod validate;
 mod yaml;
 

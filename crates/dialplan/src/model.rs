@@ -570,8 +570,9 @@ impl NodeKind {
     /// The queue this node sends calls to, if it is a queue node.
     pub fn queue(&self) -> Option<&str> {
         match self {
-            NodeKind::Queue { queue, .. }
-            | NodeKind::Transfer(Transfer::Queue { queue, .. }) => Some(queue),
+            NodeKind::Queue { queue, .. } | NodeKind::Transfer(Transfer::Queue { queue, .. }) => {
+                Some(queue)
+            }
             _ => None,
         }
     }

@@ -12,6 +12,9 @@ use crate::yaml::{self, Key, Value};
 
 pub(crate) use suggest::{closest, closest_name};
 
+use action::{Action, NODE_KEYS};
+
+mod action;
 mod branch;
 mod collect;
 mod http_node;
@@ -23,6 +26,7 @@ mod schedules;
 mod set_node;
 mod suggest;
 mod surveys;
+mod transfer_node;
 mod voicemail_node;
 
 /// The only dialplan format version this build reads.
@@ -37,97 +41,6 @@ const TOP_KEYS: &[&str] = &[
     "surveys",
 ];
 const NUMBER_KEYS: &[&str] = &["start", "nodes", "description"];
-
-/// The key that says what a node does; exactly one per node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
-    Answer,
-    Play,
-    Say,
-    Menu,
-    Collect,
-    Set,
-    Branch,
-    Schedule,
-    Queue,
-    Goto,
-    Hangup,
-    Voicemail,
-    Http,
-}
-
-impl Action {
-    const ALL: &'static [Action] = &[
-        Action::Answer,
-        Action::Play,
-        Action::Say,
-        Action::Menu,
-        Action::Collect,
-        Action::Set,
-        Action::Branch,
-        Action::Schedule,
-        Action::Queue,
-        Action::Goto,
-        Action::Hangup,
-        Action::Voicemail,
-        Action::Http,
-    ];
-
-    fn key(self) -> &'static str {
-        match self {
-            Action::Answer => "answer",
-            Action::Play => "play",
-            Action::Say => "say",
-            Action::Menu => "menu",
-            Action::Collect => "collect",
-            Action::Set => "set",
-            Action::Branch => "branch",
-            Action::Schedule => "schedule",
-            Action::Queue => "queue",
-            Action::Goto => "goto",
-            Action::Hangup => "hangup",
-            Action::Voicemail => "voicemail",
-            Action::Http => "http",
-        }
-    }
-
-    /// Keys besides the action key a node of this kind takes.
-    fn extra_keys(self) -> &'static [&'static str] {
-        match self {
-            Action::Answer | Action::Collect | Action::Set | Action::Say | Action::Voicemail => {
-                &["next"]
-            }
-            Action::Http => &["next"],
-            Action::Play => &["next", "barge_in"],
-            Action::Branch => &["otherwise"],
-            Action::Schedule => &["open", "closed", "holiday"],
-            Action::Menu | Action::Queue | Action::Goto | Action::Hangup => &[],
-        }
-    }
-}
-
-const NODE_KEYS: &[&str] = &[
-    "answer",
-    "play",
-    "say",
-    "menu",
-    "collect",
-    "set",
-    "branch",
-    "schedule",
-    "queue",
-    "goto",
-    "hangup",
-    "voicemail",
-    "http",
-    "next",
-    "barge_in",
-    "otherwise",
-    "open",
-    "closed",
-    "holiday",
-    "description",
-];
 
 /// A value and where it was written.
 #[derive(Debug, Clone)]
@@ -157,6 +70,8 @@ pub(crate) struct ReadNumber {
     pub lists: Vec<Located<String>>,
     /// Every schedule reference.
     pub schedules: Vec<Located<String>>,
+    /// Every flow transfer: (from node, the number it goes to and its position).
+    pub flows: Vec<(String, Located<String>)>,
 }
 
 /// A whole file as read.
@@ -309,6 +224,7 @@ impl Reader<'_, '_> {
             queues: Vec::new(),
             lists: Vec::new(),
             schedules: Vec::new(),
+            flows: Vec::new(),
         };
         self.description(&fields);
         match fields.get("start") {
@@ -468,40 +384,15 @@ impl Reader<'_, '_> {
                 self.voicemail_node(read, from, value, next)
                     .map(NodeKind::Voicemail)
             }
+            Action::Transfer => self
+                .transfer_node(read, from, value)
+                .map(NodeKind::Transfer),
         };
         if let Some(kind) = kind {
             if self.diags.error_count() == errors_before {
                 read.nodes
                     .insert(name.text.clone(), Node { kind, description });
             }
-        }
-    }
-
-    /// Keys that belong to other kinds of node (`next` on a menu, `open` on a play, ...).
-    fn misplaced_keys(&mut self, action: Action, fields: &Fields<'_>) {
-        for (key, (located, _)) in fields {
-            let own = *key == action.key()
-                || *key == "description"
-                || action.extra_keys().contains(key)
-                || Action::ALL.iter().any(|a| a.key() == *key);
-            if own {
-                continue;
-            }
-            let instead = match (action, *key) {
-                (Action::Menu, "next") => {
-                    "; a menu leads on through `options`, `default`, `on_timeout` and `on_failure`"
-                }
-                (Action::Queue | Action::Hangup, "next") => "; the call leaves the dialplan here",
-                (Action::Goto, "next") => "; `goto` names the node itself",
-                _ => "",
-            };
-            self.diags.error(
-                located.pos,
-                format!(
-                    "`{key}` is not allowed on a `{}` node{instead}",
-                    action.key()
-                ),
-            );
         }
     }
 

@@ -35,6 +35,7 @@ pub(crate) fn validate(
         prompts: BTreeSet::new(),
         queues: BTreeSet::new(),
     };
+    crate::transfers::check_flows(&file, diags);
     for prompt in &file.survey_prompts {
         known(
             diags,

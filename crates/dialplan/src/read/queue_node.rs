@@ -3,10 +3,21 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{is_identifier, ReadNumber, Reader};
+use super::{is_identifier, Fields, ReadNumber, Reader};
 use crate::duration::parse_duration;
 use crate::model::{Edge, QueueOptions, MAX_PROFICIENCY, MIN_PROFICIENCY};
 use crate::yaml::{self, Value};
+
+/// The keys of a queue mapping besides `name` (a transfer to a queue takes them too).
+pub(super) const QUEUE_SETTING_KEYS: &[&str] = &[
+    "priority",
+    "skills",
+    "preferred_skills",
+    "max_wait",
+    "callback_offer",
+    "exit",
+    "survey",
+];
 
 const QUEUE_KEYS: &[&str] = &[
     "name",
@@ -49,6 +60,18 @@ impl Reader<'_, '_> {
                 None
             }
         };
+        let settings = self.queue_settings(read, from, &fields);
+        Some((queue?, settings.0?, settings.1?))
+    }
+
+    /// The settings of a queue mapping beside the queue's name ([`QUEUE_SETTING_KEYS`]): the
+    /// options, and `exit`; each `None` when reported bad.
+    pub(super) fn queue_settings(
+        &mut self,
+        read: &mut ReadNumber,
+        from: &str,
+        fields: &Fields<'_>,
+    ) -> (Option<QueueOptions>, Option<Option<String>>) {
         let priority = match fields.get("priority") {
             None => Some(None),
             Some((_, v)) => self.priority(v).map(Some),
@@ -77,18 +100,32 @@ impl Reader<'_, '_> {
             None => Some(None),
             Some((_, v)) => self.reference(read, from, Edge::QueueExit, v).map(Some),
         };
-        Some((
-            queue?,
-            QueueOptions {
-                priority: priority?,
-                skills: skills?,
-                preferred_skills: preferred_skills?,
-                max_wait: max_wait?,
-                callback_offer: callback_offer?,
-                survey: survey?,
-            },
-            exit?,
-        ))
+        let options = match (
+            priority,
+            skills,
+            preferred_skills,
+            max_wait,
+            callback_offer,
+            survey,
+        ) {
+            (
+                Some(priority),
+                Some(skills),
+                Some(preferred_skills),
+                Some(max_wait),
+                Some(callback_offer),
+                Some(survey),
+            ) => Some(QueueOptions {
+                priority,
+                skills,
+                preferred_skills,
+                max_wait,
+                callback_offer,
+                survey,
+            }),
+            _ => None,
+        };
+        (options, exit)
     }
 
     pub(super) fn priority(&mut self, value: &yaml::Node) -> Option<i32> {
