@@ -417,3 +417,85 @@ fn check_takes_several_files_and_fails_if_any_has_an_error() {
         stderr(&out)
     );
 }
+
+const TRANSFERS: &str = "crates/dialplan/tests/data/transfer.yaml";
+
+#[test]
+fn simulate_a_dialed_transfer_answers_or_takes_its_failed_branch() {
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "dialplan", "simulate", TRANSFERS, "--to", "95500", "--digits", "2",
+        ];
+        args.extend_from_slice(extra);
+        let out = hotline(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    assert_eq!(
+        run(&[]),
+        "node menu\nanswer\nplay greeting\nkey 2 in menu -> to_branch\nnode to_branch\n\
+         play connecting\ndial +861060000000 via trunk pstn\n\
+         end: transferred to +861060000000 via trunk pstn\n"
+    );
+    assert_eq!(
+        run(&["--dial-fails"]),
+        "node menu\nanswer\nplay greeting\nkey 2 in menu -> to_branch\nnode to_branch\n\
+         play connecting\ndial +861060000000 via trunk pstn\ndial failed in to_branch\n\
+         node sorry\nplay goodbye\nnode bye\nend: hangup normal\n"
+    );
+}
+
+#[test]
+fn simulate_json_shows_a_flow_transfer_and_a_dial() {
+    let json = |digits: &str, extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "dialplan", "simulate", TRANSFERS, "--to", "95500", "--digits", digits, "--json",
+        ];
+        args.extend_from_slice(extra);
+        let out = hotline(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let flow = json("1", &[]);
+    let steps = flow["steps"].as_array().unwrap();
+    let at = steps.iter().position(|s| s["flow"] == "95501");
+    let at = at.unwrap_or_else(|| panic!("no flow step in {steps:?}"));
+    assert_eq!(steps[at - 1]["node"], "to_cards");
+    assert_eq!(steps[at + 1]["node"], "cards");
+    assert_eq!(flow["end"]["kind"], "queue");
+    assert_eq!(flow["end"]["queue"], "support");
+    assert_eq!(flow["end"]["priority"], 4);
+    let dialed = json("2", &[]);
+    let steps = dialed["steps"].as_array().unwrap();
+    assert!(
+        steps.iter().any(|s| s["dial"] == "+861060000000"
+            && s["trunk"] == "pstn"
+            && s["node"] == "to_branch"),
+        "{steps:?}"
+    );
+    assert_eq!(dialed["end"]["kind"], "dialed");
+    assert_eq!(dialed["end"]["number"], "+861060000000");
+    assert_eq!(dialed["end"]["trunk"], "pstn");
+    let failed = json("2", &["--dial-fails"]);
+    let steps = failed["steps"].as_array().unwrap();
+    assert!(
+        steps.iter().any(|s| s["dial_failed"] == "to_branch"),
+        "{steps:?}"
+    );
+    assert_eq!(failed["end"]["kind"], "hangup");
+}
+
+#[test]
+fn check_reports_a_transfer_to_an_unknown_number_with_a_suggestion() {
+    let file = "crates/dialplan/tests/corpus/transfer_unknown_flow.yaml";
+    let out = hotline(&["dialplan", "check", file]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "{file}:10:34: error: unknown number `95051` in the transfer of node `cards`; numbers: 95500, 95501\n  hint: did you mean `95501`?\n\
+             {file}:11:34: error: unknown number `12345` in the transfer of node `loans`; numbers: 95500, 95501\n\
+             {file}: 2 errors, 0 warnings\n"
+        )
+    );
+}

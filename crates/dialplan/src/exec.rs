@@ -20,6 +20,9 @@
 //! - While the call is in the IVR there is always a pending timeout: a playback that never
 //!   reports its end is given up after [`Ivr::PLAYBACK_GUARD`]. A call waiting in a queue whose
 //!   node has `exit` stays in the IVR without a timeout until [`IvrInput::QueueLeft`].
+//! - Report [`IvrInput::DialAnswered`] or [`IvrInput::DialFailed`] once per [`IvrAction::Dial`];
+//!   a dial whose result is not reported within its ring time and a margin counts as failed. A
+//!   flow transfer moves the call into another number's nodes ([`Ivr::flow`]) without an action.
 
 mod collect;
 mod http;

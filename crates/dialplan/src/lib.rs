@@ -56,6 +56,7 @@
 //! | `goto`     | a node name                   | —                           | goes straight to that node |
 //! | `voicemail`| mapping (below)               | `next`                      | records a message to a box |
 //! | `http`     | mapping (below)               | `next`                      | looks the caller up in a CRM |
+//! | `transfer` | mapping (below)               | —                           | another number's flow, a queue or an outside number |
 //! | `hangup`   | `true` or a cause (below)     | —                           | hangs up |
 //!
 //! Any node may also carry `description:`. Prompt names are file names without extension: the
@@ -212,6 +213,32 @@
 //! A good answer sets each `map` variable from its field (dotted path or JSON pointer; unset when
 //! missing) and `attach`ed ones join the queue entry's data for the agent (see [`http`]).
 //!
+//! **Transfer.** A `transfer` node sends the call to exactly one of three places:
+//!
+//! ```yaml
+//! to_cards: { transfer: { flow: "95501" } }      # go on at the start node of number 95501
+//! to_billing:                                     # a queue, with a queue node's settings
+//!   transfer: { queue: billing, priority: 5, skills: { french: 6 }, max_wait: 5m, exit: sorry }
+//! to_branch:
+//!   transfer:
+//!     number: "+861060000000"  # or "${callback}": a variable, filled in when the node runs
+//!     trunk: pstn              # optional: the SIP trunk; the only or default one when left out
+//!     timeout: 30s             # optional: how long it may ring (above 0, at most 5m; default 30s)
+//!     announce: connecting     # optional: prompts played first (keys over them are dropped)
+//!     failed: sorry            # optional: where the call goes when the dial fails
+//! ```
+//!
+//! `flow` names another number of the same file: the call goes on at its start node, keeping its
+//! variables, language and attributes (conditions still see the number the caller dialed). A loop
+//! of flow transfers that needs no caller input is refused like any other. `queue` takes every
+//! key of a queue node's mapping (`priority`, `skills`, `preferred_skills`, `max_wait`,
+//! `callback_offer`, `exit`, `survey`) and behaves as one. `number` bridges the caller to an
+//! outside number through a trunk; once it answers the dialplan is done. When the dial fails (no
+//! answer within `timeout`, busy, refused, no trunk) the call goes to `failed`, or is hung up as
+//! `unavailable` without it. A literal number must look like a phone number in any form (see
+//! caller numbers above; fewer than 7 digits, e.g. a service code, is only a warning); keys that
+//! belong to another target (`trunk` beside `queue`) are errors.
+//!
 //! **Hanging up.** `hangup: true` ends the call normally; a cause says more: `busy` (486 before
 //! answer), `rejected` (603), `unavailable` (480), `congestion` (503), `not_found` (404). Once the
 //! call is answered the BYE carries the cause as `Reason: Q.850;cause=N`.
@@ -223,13 +250,13 @@
 //! **Checks.** Loading refuses the file, listing every error with its position, for: YAML syntax
 //! errors, duplicate keys, unknown keys (with a "did you mean"), missing `version`/`numbers`/
 //! `start`/`nodes`/`next`, a node with no or two actions, keys that belong to another kind of node,
-//! references to nodes, lists or schedules that do not exist, menu digits other than a single 0-9,
-//! `*` or `#`, bad durations, numbers, dates, hours, time zones, patterns and causes, and cycles
-//! that need no caller input (e.g. `play` -> `set` -> back, or a menu whose `on_timeout` leads
-//! back to it: a silent caller would loop forever; a cycle through a menu digit or a collect that
-//! needs digits is fine). When the server supplies its queue and prompt names, unknown ones are
-//! errors too. Nodes that cannot be reached from `start` are only a warning
-//! ([`Dialplan::warnings`]): the plan still works.
+//! references to nodes, lists, schedules or (in a flow transfer) numbers that do not exist, menu
+//! digits other than a single 0-9, `*` or `#`, bad durations, numbers, dates, hours, time zones,
+//! patterns and causes, and cycles that need no caller input (e.g. `play` -> `set` -> back, a
+//! menu whose `on_timeout` leads back to it, or flow transfers back and forth: a silent caller
+//! would loop forever; a cycle through a menu digit or a collect that needs digits is fine). When
+//! the server supplies its queue and prompt names, unknown ones are errors too. Nodes that cannot
+//! be reached from `start` are only a warning ([`Dialplan::warnings`]): the plan still works.
 //!
 //! [`check`] (`hotline dialplan check`) runs the same load and reports errors and warnings
 //! together, each with a hint where one helps, and adds: prompt files missing for the configured
@@ -237,7 +264,8 @@
 //! E.164 and numbers twice in a list (warnings), dates both a holiday and a make-up working day,
 //! overrides hiding a holiday and dates outside 2000-2099 (warnings). It refuses exactly what
 //! loading refuses, prompt files aside. [`simulate`] (`hotline dialplan simulate`) walks one call
-//! through a plan with the executor, keys given in advance, and says where it ends.
+//! through a plan with the executor, keys given in advance, and says where it ends (a dialed
+//! transfer answers, unless `--dial-fails` makes it fail).
 //!
 //! # Using it (for the server)
 //!
