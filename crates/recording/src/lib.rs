@@ -10,10 +10,14 @@
 //!   a file a crash left open.
 //! - [`metadata::RecordingMetadata`] is the JSON sidecar, with [`metadata::sha256_file`] for its
 //!   tamper-evidence hash.
+//! - [`storage::RecordingPaths`] names the files (`YYYY/MM/DD/<call-id>.wav`, by hotline's call
+//!   id only) and [`storage::repair_all`] repairs them at start; [`files::RecordingFiles`] writes
+//!   one recording's files and its sidecar.
 //! - [`policy::RecordingPolicy`] decides whether a call is recorded (always, never, on demand,
 //!   or a seeded, per-call deterministic sample).
 //!
-//! No tokio, no clock reads: `now` is an argument.
+//! No tokio, no clock reads: `now` is an argument. File I/O is plain blocking `std::fs`, for
+//! the writer task to run off the media path.
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -35,11 +39,13 @@
 //! ```
 
 mod buffer;
+pub mod files;
 pub mod g711;
 pub mod metadata;
 pub mod placement;
 pub mod policy;
 mod recorder;
+pub mod storage;
 pub mod wav;
 
 pub use g711::Codec;

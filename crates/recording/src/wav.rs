@@ -309,6 +309,43 @@ mod tests {
         ));
     }
 
+    /// A disk that fills up after `room` bytes.
+    struct Full {
+        inner: Cursor<Vec<u8>>,
+        room: usize,
+    }
+
+    impl Write for Full {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.inner.get_ref().len() + buf.len() > self.room {
+                return Err(io::Error::new(io::ErrorKind::StorageFull, "no space left"));
+            }
+            self.inner.write(buf)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Seek for Full {
+        fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+            self.inner.seek(to)
+        }
+    }
+
+    #[test]
+    fn a_full_disk_is_an_error_not_a_panic() {
+        let full = Full {
+            inner: Cursor::new(Vec::new()),
+            room: 100,
+        };
+        let mut w = WavWriter::new(full, 2).expect("the header fits");
+        w.write_stereo(&frames(10)).expect("40 bytes fit");
+        let err = w.write_stereo(&frames(10)).expect_err("the disk is full");
+        assert!(matches!(err, WavError::Io(ref e) if e.kind() == io::ErrorKind::StorageFull));
+        assert_eq!(w.frames(), 10);
+    }
+
     /// A file as a crash leaves it: header with zero sizes (or stale ones), then `bytes` of audio.
     fn crashed(path: &Path, frames_written: usize, header_at: Option<usize>, cut: u64) {
         let mut w = WavWriter::create(path, 2).expect("create");
