@@ -8,7 +8,8 @@ use crate::duration::format_duration;
 use crate::error::Diagnostics;
 use crate::yaml::Node;
 
-/// Warns for each `priority` or `max_wait` of a queue node whose queue sets its own.
+/// Warns for each `priority` or `max_wait` of a queue node (or a transfer to a queue) whose
+/// queue sets its own.
 pub(super) fn both_set(
     root: &Node,
     defaults: &BTreeMap<String, QueueDefaults>,
@@ -25,10 +26,7 @@ pub(super) fn both_set(
             continue;
         };
         for (node_name, node) in tree::entries(nodes) {
-            let Some((_, queue)) = tree::get(node, "queue") else {
-                continue;
-            };
-            let Some(queue_name) = tree::get(queue, "name").and_then(|(_, n)| tree::text(n)) else {
+            let Some((queue, queue_name)) = queue_settings(node) else {
                 continue;
             };
             let Some(own) = defaults.get(queue_name) else {
@@ -59,4 +57,17 @@ pub(super) fn both_set(
             }
         }
     }
+}
+
+/// The mapping holding a node's queue settings and the queue's name: a queue node's mapping
+/// (`queue: { name: ..., priority: ... }`) or a transfer to a queue (`transfer: { queue: ...,
+/// priority: ... }`).
+fn queue_settings(node: &Node) -> Option<(&Node, &str)> {
+    if let Some((_, queue)) = tree::get(node, "queue") {
+        let (_, name) = tree::get(queue, "name")?;
+        return tree::text(name).map(|name| (queue, name));
+    }
+    let (_, transfer) = tree::get(node, "transfer")?;
+    let (_, name) = tree::get(transfer, "queue")?;
+    tree::text(name).map(|name| (transfer, name))
 }
