@@ -282,6 +282,9 @@ impl Recorder {
     }
 
     /// Appends to `out` every frame older than the jitter horizon at `now`; returns how many.
+    ///
+    /// Call it regularly (the writer task does every 100 ms or so): everything not drained yet
+    /// is held in memory.
     pub fn drain(&mut self, now: Instant, out: &mut Frames) -> usize {
         if self.finished {
             return 0;
