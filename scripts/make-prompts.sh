@@ -51,6 +51,12 @@ en survey_agent "How satisfied were you with our service? Press 1 for very dissa
 en survey_resolved "Was your question resolved? Press 1 for yes, or 2 for no."
 en survey_invalid "Sorry, that key is not one of the choices."
 en survey_thanks "Thank you for your feedback. Goodbye."
+# The callback offer while queued.
+en callback_offer "To keep your place in the queue and be called back, press 1."
+en callback_number "Please enter the number we should call, then press the hash key."
+en callback_entered "You entered"
+en callback_confirm "Press 1 to confirm, or 2 to enter it again."
+en callback_accepted "Thank you. We will call you back in your turn. Goodbye."
 
 enw() { word en "$voice_en" "$@"; }
 ones=(zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen
@@ -90,6 +96,11 @@ zh survey_agent "您对本次服务满意吗？非常不满意请按1，非常�
 zh survey_resolved "您的问题解决了吗？已解决请按1，未解决请按2。"
 zh survey_invalid "对不起，您按的键不在选项之中。"
 zh survey_thanks "感谢您的评价，再见。"
+zh callback_offer "如需保留您的排队位置并由我们回电，请按1。"
+zh callback_number "请输入我们回电的号码，并以井号键结束。"
+zh callback_entered "您输入的号码是"
+zh callback_confirm "确认请按1，重新输入请按2。"
+zh callback_accepted "谢谢。轮到您时我们将给您回电。再见。"
 
 zhw() { word zh-CN "$voice_zh" "$@"; }
 digits=(零 一 二 三 四 五 六 七 八 九 十)

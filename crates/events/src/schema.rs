@@ -173,6 +173,14 @@ pub enum EventKind {
         /// How long the caller had waited.
         wait_ms: u64,
     },
+    /// The waiting caller accepted the callback offer (pressed 1, and typed and confirmed a
+    /// number when their own was withheld or unusable); `callback.converted` follows once the
+    /// queue turned the entry into a callback.
+    #[serde(rename = "callback.accepted")]
+    CallbackAccepted {
+        /// Whether the caller typed the number (their own was withheld or unusable).
+        number_entered: bool,
+    },
     /// A callback's turn came: the agent is reserved and hotline dials the customer.
     #[serde(rename = "callback.due")]
     CallbackDue {
@@ -368,6 +376,7 @@ impl EventKind {
             Self::CallbackQueued { .. } => "callback.queued",
             Self::CallbackConverted { .. } => "callback.converted",
             Self::CallbackOffered { .. } => "callback.offered",
+            Self::CallbackAccepted { .. } => "callback.accepted",
             Self::CallbackDue { .. } => "callback.due",
             Self::CallbackConnected { .. } => "callback.connected",
             Self::CallbackFailed { .. } => "callback.failed",
@@ -539,6 +548,9 @@ pub enum EndReason {
     NodeRestart,
     /// A signalling or internal error.
     Error,
+    /// The caller accepted a callback while waiting in queue and hotline hung up: the queue
+    /// entry waits on as a callback, so the call is neither answered nor abandoned.
+    CallbackRequested,
 }
 
 /// Which party ended a call.

@@ -70,6 +70,9 @@ impl PromptLibrary {
                 let language = hotline_dialplan::SayLanguage::of(Some(&config.language));
                 wanted.extend(announce.prompts(language));
             }
+            if offers_callbacks(queue, settings, dialplan) {
+                wanted.extend(callback_offer_prompts());
+            }
             let missing: Vec<_> = wanted
                 .into_iter()
                 .filter(|p| !prompts.contains_key(p.as_str()))
@@ -109,4 +112,37 @@ impl PromptLibrary {
     pub fn music_on_hold(&self) -> Arc<Prompt> {
         self.music_on_hold.clone()
     }
+}
+
+/// Whether callers of `queue` may be offered a callback: the queue's `callback_offer`, a
+/// relaxation step `offer_callback`, or a dialplan queue node's `callback_offer`.
+fn offers_callbacks(
+    queue: &str,
+    settings: &crate::config::QueueSettings,
+    dialplan: &Dialplan,
+) -> bool {
+    let by_node = dialplan
+        .numbers()
+        .filter_map(|n| dialplan.number(n))
+        .flat_map(|number| number.nodes.values())
+        .any(|node| match &node.kind {
+            hotline_dialplan::NodeKind::Queue {
+                queue: q, options, ..
+            } => q == queue && options.callback_offer.is_some(),
+            _ => false,
+        });
+    let by_step = settings
+        .relaxation
+        .iter()
+        .any(|step| matches!(step.action, hotline_routing::RelaxAction::OfferCallback));
+    settings.callback_offer.is_some() || by_step || by_node
+}
+
+/// The prompts the callback offer plays: its own and the digits a typed number is read back in.
+pub fn callback_offer_prompts() -> Vec<String> {
+    crate::call::CALLBACK_OFFER_PROMPTS
+        .iter()
+        .map(|p| (*p).to_owned())
+        .chain((0..10).map(|d| format!("num_{d}")))
+        .collect()
 }

@@ -49,6 +49,9 @@ fn all_kinds() -> Vec<EventKind> {
             priority: 0,
         },
         EventKind::CallbackOffered { wait_ms: 90_000 },
+        EventKind::CallbackAccepted {
+            number_entered: true,
+        },
         EventKind::CallbackDue { attempt: 2 },
         EventKind::CallbackConnected { wait_ms: 600_000 },
         EventKind::CallbackFailed {
@@ -203,6 +206,14 @@ fn json_of_callback_queued_keeps_the_number_and_entry_time() {
             ..
         }
     ));
+}
+
+#[test]
+fn callback_requested_is_snake_case() {
+    assert_eq!(
+        serde_json::to_string(&EndReason::CallbackRequested).unwrap(),
+        r#""callback_requested""#
+    );
 }
 
 #[test]

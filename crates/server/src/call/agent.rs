@@ -44,6 +44,9 @@ impl Call {
                 tracing::info!(%agent, "answer came after the offer was withdrawn");
                 self.end_leg_of(&agent);
             }
+            RouteSignal::CallbackOffered
+            | RouteSignal::CallbackConverted
+            | RouteSignal::CallbackRefused => self.callback_signal(signal),
         }
     }
 

@@ -163,7 +163,8 @@ impl Call {
     /// An announcement is due: ask the routing task where the caller stands, unless an agent's
     /// phone rings (then the announcement waits a round).
     pub(super) fn announce_due(&mut self) {
-        let offered = !self.ringing.is_empty() || self.agent.is_some();
+        // The callback offer (or the caller typing a number) holds the announcement back too.
+        let offered = !self.ringing.is_empty() || self.agent.is_some() || self.callback_busy();
         let queued = matches!(self.phase, Phase::Queued { .. });
         let Some(announcer) = self.announcer.as_mut() else {
             return;
@@ -182,7 +183,7 @@ impl Call {
 
     /// The routing task said where the caller stands: the announcement starts.
     pub(super) fn announce_standing(&mut self, standing: Option<Standing>) {
-        let offered = !self.ringing.is_empty() || self.agent.is_some();
+        let offered = !self.ringing.is_empty() || self.agent.is_some() || self.callback_busy();
         let Some(announcer) = self.announcer.as_mut() else {
             return;
         };
@@ -198,6 +199,23 @@ impl Call {
         announcer.made += 1;
         announcer.playing = Some(words.into());
         self.announce_next_word();
+    }
+
+    /// Whether an announcement is asked for or playing.
+    pub(super) fn announcing(&self) -> bool {
+        self.announcer
+            .as_ref()
+            .is_some_and(|a| a.asking.is_some() || a.playing.is_some())
+    }
+
+    /// Drops the announcement playing (the caller accepted a callback); the next one comes a
+    /// full interval later.
+    pub(super) fn announce_interrupt(&mut self) {
+        if let Some(announcer) = self.announcer.as_mut() {
+            if announcer.playing.take().is_some() {
+                announcer.next_at = Some(Instant::now() + announcer.settings.every);
+            }
+        }
     }
 
     /// A prompt finished on the caller's leg: the announcement goes on. False when no

@@ -87,6 +87,12 @@ impl Call {
             self.answer();
         }
         tracing::info!(%queue, "queued");
+        let country = self
+            .ivr
+            .as_ref()
+            .map(|ivr| ivr.plan().country())
+            .unwrap_or_default();
+        self.callback = super::callback_offer::CallbackOffer::new(language.clone(), country);
         self.start_queue_media(&queue, language);
         self.phase = Phase::Queued {
             queue: queue.clone(),
@@ -214,7 +220,7 @@ impl Call {
                 if self.survey_input(hotline_dialplan::SurveyInput::PlaybackFinished) {
                     return;
                 }
-                if self.announce_playback_finished() {
+                if self.callback_playback_finished() || self.announce_playback_finished() {
                     return;
                 }
                 if let Some(ivr) = self.ivr.as_mut() {
@@ -234,6 +240,9 @@ impl Call {
 
     fn caller_digit(&mut self, digit: char) {
         tracing::debug!(%digit, "DTMF from caller");
+        if self.callback_digit(digit) {
+            return;
+        }
         if let Some(ivr) = self.ivr.as_mut() {
             ivr.handle(Instant::now(), IvrInput::Digit(digit));
             self.drive_ivr();
@@ -286,6 +295,9 @@ impl Call {
                 tracing::info!("caller hung up");
                 let reason = match self.phase {
                     Phase::Ivr => EndReason::CallerLeftIvr,
+                    Phase::Queued { .. } if self.callback_converted() => {
+                        EndReason::CallbackRequested
+                    }
                     Phase::Queued { .. } => EndReason::Abandoned,
                     _ => EndReason::Completed,
                 };

@@ -7,6 +7,8 @@ mod agent;
 mod agent_offer;
 mod agent_session;
 mod announce;
+mod callback_number;
+mod callback_offer;
 mod caller;
 mod crm_lookup;
 mod dial_out;
@@ -36,6 +38,7 @@ use crate::router_task::RouteSignal;
 
 use agent_offer::AgentLeg;
 pub use announce::{QueueAnnounce, RawAnnounce};
+pub use callback_offer::PROMPTS as CALLBACK_OFFER_PROMPTS;
 
 /// What a call task receives.
 pub enum CallInput {
@@ -187,6 +190,8 @@ struct Call {
     routed: Option<bool>,
     /// The queue's announcements while the caller waits.
     announcer: Option<announce::Announcer>,
+    /// The callback offer while the caller waits.
+    callback: callback_offer::CallbackOffer,
     /// The post-call survey the queue node named, then the one running.
     survey: survey::SurveySlot,
     /// The voicemail message being recorded.
@@ -237,6 +242,7 @@ impl Call {
             end: None,
             routed: None,
             announcer: None,
+            callback: callback_offer::CallbackOffer::default(),
             survey: survey::SurveySlot::None,
             recorder: None,
             attached: std::collections::BTreeMap::new(),
@@ -256,6 +262,7 @@ impl Call {
             let agent_timer = self.agent.as_ref().and_then(|a| a.session_timer());
             let announce_at = self.announce_deadline();
             let survey_at = self.survey_deadline();
+            let callback_at = self.callback_deadline();
             tokio::select! {
                 input = rx.recv() => match input {
                     Some(input) => self.handle_input(input).await,
@@ -286,6 +293,7 @@ impl Call {
                 () = sleep_until(agent_timer) => self.agent_session_timer(),
                 () = sleep_until(announce_at) => self.announce_due(),
                 () = sleep_until(survey_at) => self.survey_timed_out(),
+                () = sleep_until(callback_at) => self.callback_timer(),
                 standing = announce::recv_standing(
                     self.announcer.as_mut().and_then(|a| a.asking.as_mut())
                 ) => {

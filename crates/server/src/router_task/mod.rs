@@ -53,6 +53,13 @@ pub enum RouteSignal {
         /// The agent.
         agent: String,
     },
+    /// The queue offers the waiting caller a callback (its `callback_offer` wait passed, or a
+    /// relaxation step offers one).
+    CallbackOffered,
+    /// The waiting call became a callback entry at its place: the caller may be let go.
+    CallbackConverted,
+    /// The call could not become a callback (an agent's phone rings for it, or it left).
+    CallbackRefused,
 }
 
 enum Request {
@@ -76,6 +83,11 @@ enum Request {
         data: BTreeMap<String, String>,
     },
     Command(Command),
+    /// A waiting call becomes a callback entry; a refusal is signalled to the call.
+    ConvertToCallback {
+        call: Uuid,
+        callback: hotline_routing::CallbackRequest,
+    },
     /// A command, then an event emitted after the routing events it causes.
     CommandThen(Command, Box<EventDraft>),
     Agents(oneshot::Sender<Vec<AgentInfo>>),
@@ -190,6 +202,19 @@ impl RouterHandle {
             call: CallId(call.as_u128()),
             agent: AgentId::new(agent),
             cause,
+        });
+    }
+
+    /// Turns a waiting call into a callback entry at its place (the caller accepted the
+    /// offer); the call hears [`RouteSignal::CallbackConverted`] or
+    /// [`RouteSignal::CallbackRefused`].
+    pub fn convert_to_callback(&self, call: Uuid, number: &str, note: &str) {
+        let _ = self.tx.send(Request::ConvertToCallback {
+            call,
+            callback: hotline_routing::CallbackRequest {
+                number: hotline_routing::CallbackNumber::new(number),
+                note: Some(note.to_owned()),
+            },
         });
     }
 
@@ -438,6 +463,16 @@ impl RouterTask {
                             },
                         );
                     }
+                }
+            }
+            Request::ConvertToCallback { call, callback } => {
+                let cmd = Command::ConvertToCallback {
+                    call: CallId(call.as_u128()),
+                    callback,
+                };
+                if let Err(e) = self.router.handle(now, cmd) {
+                    tracing::info!(%call, "callback refused: {e}");
+                    self.signal(CallId(call.as_u128()), RouteSignal::CallbackRefused);
                 }
             }
             Request::Attach { call, data } => {

@@ -11,7 +11,7 @@ use hotline_routing::{CallbackFailure, GiveUpReason, RoutingEvent};
 use uuid::Uuid;
 
 use super::millis;
-use crate::router_task::RouterTask;
+use crate::router_task::{RouteSignal, RouterTask};
 
 impl RouterTask {
     /// Journals one callback event; terminal ones forget the call's signal channel.
@@ -20,6 +20,12 @@ impl RouterTask {
             return;
         };
         let uuid = Uuid::from_u128(call.0);
+        // The waiting caller hears the offer, and hangs up once the entry is a callback.
+        let notify = match &ev {
+            RoutingEvent::CallbackOffered { .. } => Some(RouteSignal::CallbackOffered),
+            RoutingEvent::CallbackConverted { .. } => Some(RouteSignal::CallbackConverted),
+            _ => None,
+        };
         let (draft, terminal) = match ev {
             RoutingEvent::CallbackQueued {
                 queue,
@@ -137,6 +143,9 @@ impl RouterTask {
             _ => return,
         };
         self.emit(draft.call(uuid));
+        if let Some(signal) = notify {
+            self.signal(call, signal);
+        }
         if terminal {
             self.calls.remove(&call.0);
         }
