@@ -5,8 +5,8 @@
 //! `<data-dir>/voicemail/service/YYYY/MM/DD/<call-id>.wav` with its sidecar and a
 //! `voicemail.recorded` event. Open: a caller keeps the default language and chooses customer
 //! service, agent 1001 answers and hangs up, and the caller answers the two questions of the
-//! `satisfaction` survey (5, then 2 for "not resolved"): two `survey.answered` and a
-//! `survey.completed`.
+//! `satisfaction` survey (5 for the service, 2 for how well the question was resolved): two
+//! `survey.answered`, a `survey.completed`, and the queue's satisfaction KPI is their mean.
 
 #![allow(clippy::unwrap_used)]
 
@@ -16,8 +16,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::agent::{AgentSetup, SippAgent};
+use support::http::get;
 use support::sipp::Sipp;
-use support::{call_event_types, root, Hotline, Options};
+use support::{call_event_types, poll_until, root, Hotline, Options};
+
+const TOKEN: &str = "hotline-demo-token";
 
 /// The bundled dialplan with the service line's schedule replaced by `hours` every day, no
 /// holidays and no overrides, so the test does not depend on when it runs.
@@ -200,7 +203,7 @@ fn after_a_call_on_the_service_queue_the_caller_answers_both_survey_questions() 
     // No key in the language menu (its timeout keeps the default language), then 1 (customer
     // service) over the menu of services; the agent answers at once, talks 2 s and hangs up;
     // the survey's intro plays (keys over it are dropped), then the first question: 5 over it;
-    // then the second: 2 (not resolved). Each key only once: hotline drops an RFC 4733 event it
+    // then the second: 2. Each key only once: hotline drops an RFC 4733 event it
     // has seen, and SIPp's pcap of a key always carries the same timestamp.
     let services_at = prompt_ms("language_menu") + 4_000 + 1_500;
     let audio = [
@@ -268,4 +271,24 @@ fn after_a_call_on_the_service_queue_the_caller_answers_both_survey_questions() 
     );
     let types = call_event_types(&events, call.as_str().unwrap());
     assert!(!types.iter().any(|t| t == "survey.skipped"), "{types:?}");
+
+    // Both answers count in the queue's satisfaction: (5 + 2) / 2.
+    let mut support = Value::Null;
+    let ok = poll_until(Duration::from_secs(10), || {
+        let r = get(h.http, "/api/v1/kpis/queues/support", Some(TOKEN)).unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+        let snapshot: Value = serde_json::from_str(&r.body).unwrap();
+        support = snapshot["windows"]
+            .as_array()
+            .and_then(|w| {
+                w.iter()
+                    .find(|w| w["window"]["kind"] == "rolling" && w["window"]["seconds"] == 900)
+            })
+            .map(|w| w["kpis"].clone())
+            .unwrap_or(Value::Null);
+        support["survey_responses"] == 1
+    });
+    assert!(ok, "the KPIs never showed the survey: {support}");
+    assert_eq!(support["satisfaction"], 3.5, "{support}");
+    assert_eq!(support["response_rate"], 1.0, "{support}");
 }
