@@ -26,6 +26,7 @@
 
 mod collect;
 mod http;
+mod speak;
 mod transfer;
 mod types;
 mod voicemail;
@@ -440,6 +441,13 @@ impl Ivr {
                 NodeKind::Say(say) => {
                     self.answer();
                     self.typeahead.clear();
+                    if say.kind == crate::say::SayKind::Text {
+                        if self.speak(now, say) {
+                            return;
+                        }
+                        target.clone_from(&say.next);
+                        continue;
+                    }
                     let words = self.words(say);
                     let Some(first) = words.first() else {
                         target.clone_from(&say.next);

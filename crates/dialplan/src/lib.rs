@@ -303,6 +303,7 @@ mod read;
 pub mod say;
 mod schedule;
 mod simulate;
+mod speech;
 mod survey;
 mod transfers;
 mod validate;
@@ -334,6 +335,7 @@ pub use simulate::{
     simulate, simulate_with, simulate_with_crm, SimulateOptions, SimulatedCall, Simulation,
     SimulationEnd, Step,
 };
+pub use speech::SpeechNode;
 pub use survey::{
     Survey, SurveyAction, SurveyEnd, SurveyInput, SurveyQuestion, SurveyRun,
     DEFAULT_SURVEY_RETRIES, DEFAULT_SURVEY_TIMEOUT,
@@ -359,6 +361,7 @@ impl Dialplan {
         let schedules = read.schedules.clone();
         let country = read.country;
         let surveys = read.surveys.clone();
+        let speech = speech::speech_nodes(&read);
         let validated = validate::validate(read, ctx, &mut diags);
         let warnings = diags.finish()?;
         Ok(Dialplan {
@@ -371,6 +374,7 @@ impl Dialplan {
             country,
             warnings,
             surveys,
+            speech,
         })
     }
 

@@ -24,6 +24,7 @@ pub struct Dialplan {
     pub(crate) country: CountryCode,
     pub(crate) warnings: Vec<DialplanError>,
     pub(crate) surveys: BTreeMap<String, crate::survey::Survey>,
+    pub(crate) speech: Vec<crate::speech::SpeechNode>,
 }
 
 impl Dialplan {
@@ -80,6 +81,11 @@ impl Dialplan {
     /// Non-fatal findings (e.g. unreachable nodes), printed as `file:line:column: warning: ...`.
     pub fn warnings(&self) -> &[DialplanError] {
         &self.warnings
+    }
+
+    /// The `say` nodes that speak text at run time (the server needs a speech synthesizer).
+    pub fn speech_nodes(&self) -> &[crate::speech::SpeechNode] {
+        &self.speech
     }
 }
 

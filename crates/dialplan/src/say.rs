@@ -5,6 +5,7 @@
 //! another. Both languages share the names of the words they share (`num_0`..`num_10`,
 //! `hundred`, `thousand`, `minutes`, ...); English adds `num_11`..`num_19` and the tens
 //! (`num_20`..`num_90`) and `million`; Mandarin adds `liang` (两) and `ten_thousand` (万).
+//! [`SayKind::Text`] has no prompts: the server synthesizes the text itself.
 
 use std::time::Duration;
 
@@ -24,15 +25,19 @@ pub enum SayKind {
     Duration,
     /// A place in a queue: "you are number 3 in the queue".
     Position,
+    /// Any text (a customer's name from the CRM), synthesized by the server at run time in the
+    /// call's language; no prompt files.
+    Text,
 }
 
 impl SayKind {
     /// Every kind, for messages.
-    pub const ALL: [SayKind; 4] = [
+    pub const ALL: [SayKind; 5] = [
         SayKind::Digits,
         SayKind::Number,
         SayKind::Duration,
         SayKind::Position,
+        SayKind::Text,
     ];
 
     /// The name written in the dialplan.
@@ -42,6 +47,7 @@ impl SayKind {
             SayKind::Number => "number",
             SayKind::Duration => "duration",
             SayKind::Position => "position",
+            SayKind::Text => "text",
         }
     }
 
@@ -89,7 +95,8 @@ pub enum SayError {
 }
 
 /// The prompt names that speak `value` as `kind` in `language`. Durations are whole seconds
-/// (`95`) or a dialplan duration (`95s`, `2m`).
+/// (`95`) or a dialplan duration (`95s`, `2m`). Text is synthesized, not built from prompts:
+/// none.
 pub fn say(kind: SayKind, value: &str, language: SayLanguage) -> Result<Vec<String>, SayError> {
     let value = value.trim();
     match kind {
@@ -110,6 +117,7 @@ pub fn say(kind: SayKind, value: &str, language: SayLanguage) -> Result<Vec<Stri
             Ok(duration(Duration::from_secs(seconds), language))
         }
         SayKind::Position => position(whole(value)?, language),
+        SayKind::Text => Ok(Vec::new()),
     }
 }
 
@@ -214,6 +222,7 @@ pub fn vocabulary(kind: SayKind) -> Vec<&'static str> {
             words.extend(["position_prefix", "position_suffix"]);
             words
         }
+        SayKind::Text => Vec::new(),
     }
 }
 

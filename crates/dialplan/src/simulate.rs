@@ -47,6 +47,13 @@ pub enum Step {
         /// The language a `set` node chose; `None`: the server's.
         language: Option<String>,
     },
+    /// A `say` node's text was spoken by the server's speech synthesizer (to its end).
+    Speak {
+        /// The text, variables filled in.
+        text: String,
+        /// The language a `set` node chose; `None`: the server's.
+        language: Option<String>,
+    },
     /// A menu took a key and went on to `next`.
     Key {
         /// The key.
@@ -403,6 +410,10 @@ impl Walk {
                 self.playing = true;
                 self.steps.push(Step::Play { prompt, language });
             }
+            IvrAction::Speak { text, language } => {
+                self.playing = true;
+                self.steps.push(Step::Speak { text, language });
+            }
             IvrAction::StopPlayback => self.playing = false,
             IvrAction::DigitAccepted { digit, node, next } => self.steps.push(Step::Key {
                 key: digit,
@@ -534,6 +545,11 @@ impl fmt::Display for Step {
                 language: Some(language),
             } => write!(f, "play {prompt} ({language})"),
             Step::Play { prompt, .. } => write!(f, "play {prompt}"),
+            Step::Speak {
+                text,
+                language: Some(language),
+            } => write!(f, "speak \"{text}\" ({language})"),
+            Step::Speak { text, .. } => write!(f, "speak \"{text}\""),
             Step::Key { key, node, next } => write!(f, "key {key} in {node} -> {next}"),
             Step::WrongKey { key, node } => write!(f, "key {key} in {node}: no such option"),
             Step::IgnoredKey { key, node } => write!(f, "key {key} in {node}: ignored"),

@@ -95,6 +95,25 @@ pub enum EventKind {
         /// The language folder it was played from.
         language: String,
     },
+    /// Text was spoken to the caller by the speech synthesizer (a dialplan `say` with `kind:
+    /// text`), or could not be. The text itself may be personal data and is not in the event.
+    #[serde(rename = "ivr.tts")]
+    IvrTts {
+        /// The call language it was spoken in.
+        language: String,
+        /// The synthesizer's voice (none when the language has no voice).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        voice: Option<String>,
+        /// How many characters were spoken (after the configured cut).
+        chars: u32,
+        /// Whether the audio came from the cache (synthesized for an earlier call).
+        cached: bool,
+        /// How long the audio plays, in milliseconds (0 when it failed).
+        audio_ms: u64,
+        /// Why nothing was spoken; absent when it was.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        failure: Option<TtsFailure>,
+    },
     /// The call entered a queue.
     #[serde(rename = "call.queued")]
     CallQueued {
@@ -368,6 +387,7 @@ impl EventKind {
             Self::CallAnsweredByIvr => "call.answered_by_ivr",
             Self::IvrDigit { .. } => "ivr.digit",
             Self::IvrPrompt { .. } => "ivr.prompt",
+            Self::IvrTts { .. } => "ivr.tts",
             Self::CallQueued { .. } => "call.queued",
             Self::CallOffered { .. } => "call.offered",
             Self::CallOfferFailed { .. } => "call.offer_failed",
@@ -401,6 +421,22 @@ impl EventKind {
             Self::VoicemailEmpty { .. } => "voicemail.empty",
         }
     }
+}
+
+/// Why text could not be spoken (`ivr.tts`); the IVR goes on after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TtsFailure {
+    /// No voice is configured for the call's language.
+    NoVoice,
+    /// The synthesizer program is not installed where configured.
+    NotFound,
+    /// It took longer than the configured timeout and was killed.
+    TimedOut,
+    /// It could not be started or exited with an error.
+    Failed,
+    /// Its output was not the audio expected.
+    BadOutput,
 }
 
 /// Why an offer to an agent failed.

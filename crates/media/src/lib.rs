@@ -3,7 +3,8 @@
 //! Pure, sans-IO parts (no sockets, no clock reads):
 //! [`rtp`] (RTP header, RTCP recognition), [`g711`] (μ-law/A-law), [`sdp`] (offer/answer),
 //! [`dtmf`] (RFC 4733 and SIP INFO), [`prompt`] (WAV prompts, the prompt library and the 20 ms
-//! frame player), [`stream`] (one continuous outgoing stream per leg, relay rewrite), [`ports`]
+//! frame player), [`resample`] (sample-rate conversion with an anti-aliasing filter),
+//! [`stream`] (one continuous outgoing stream per leg, relay rewrite), [`ports`]
 //! (RTP port leases), [`tap`] (recording copies of received audio). The tokio part is [`leg`]:
 //! one UDP socket and task per call leg, with a handle to play prompts, bridge two legs and
 //! receive DTMF/inactivity events.
@@ -70,6 +71,7 @@ pub mod g711;
 pub mod leg;
 pub mod ports;
 pub mod prompt;
+pub mod resample;
 pub mod rtp;
 pub mod sdp;
 pub mod stream;

@@ -54,6 +54,16 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         tracing::warn!("{warning}");
     }
     crate::crm::warn_if_unusable(&config.crm, &dialplan);
+    let speech_errors =
+        crate::tts::speech_errors(&config.tts, dialplan.file(), dialplan.speech_nodes());
+    if !speech_errors.is_empty() {
+        let lines: Vec<String> = speech_errors.iter().map(ToString::to_string).collect();
+        anyhow::bail!(
+            "dialplan {}:\n{}",
+            config.dialplan.display(),
+            lines.join("\n")
+        );
+    }
     let prompts = PromptLibrary::load(&config, &dialplan)?;
     // A reload checks like the start, with the prompts loaded now (prompt files are read once).
     let reload_checks = ValidationContext {

@@ -68,9 +68,22 @@ pub fn check(args: &CheckArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let tts = args.config.as_deref().map(speech_settings).transpose();
+    let tts = match tts {
+        Ok(tts) => tts,
+        Err(e) => {
+            eprintln!("hotline: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut failed = false;
     for file in &args.files {
-        let report = hotline_dialplan::check_file(file, &ctx);
+        let mut report = hotline_dialplan::check_file(file, &ctx);
+        if let Some(tts) = &tts {
+            let errors = crate::tts::speech_errors(tts, &report.file, &report.speech_nodes);
+            report.diagnostics.extend(errors);
+            report.diagnostics.sort_by_key(|d| (d.line, d.column));
+        }
         eprint!("{}", report.render());
         let (errors, warnings) = (report.error_count(), report.warning_count());
         if errors > 0 {
@@ -102,6 +115,11 @@ fn plural(n: usize, word: &str) -> String {
     } else {
         format!("{word}s")
     }
+}
+
+/// The speech synthesizer a configuration sets up (`tts:`).
+fn speech_settings(path: &Path) -> Result<crate::tts::TtsSettings> {
+    Ok(Config::load(path)?.tts)
 }
 
 /// What a configuration says a dialplan is checked against.
@@ -244,6 +262,7 @@ fn simulation_json(args: &SimulateArgs, sim: &Simulation) -> serde_json::Value {
             Step::Node(node) => json!({ "node": node }),
             Step::Answer => json!({ "answer": true }),
             Step::Play { prompt, language } => json!({ "play": prompt, "language": language }),
+            Step::Speak { text, language } => json!({ "speak": text, "language": language }),
             Step::Key { key, node, next } => {
                 json!({ "key": key.to_string(), "node": node, "next": next })
             }

@@ -20,6 +20,7 @@ mod reload;
 mod router_task;
 mod routing_config;
 mod simulate;
+mod tts;
 mod trunk;
 mod voicemail;
 

@@ -43,6 +43,11 @@ pub struct Metrics {
     pub dialplan_reloads: IntCounterVec,
     /// The version of the dialplan new calls start on (1 at start, one more per reload).
     pub dialplan_version: IntGauge,
+    /// Texts spoken by the speech synthesizer, by result (synthesized, cached, no_voice,
+    /// not_found, timed_out, failed, bad_output).
+    pub tts: IntCounterVec,
+    /// How long speech syntheses took.
+    pub tts_seconds: prometheus::Histogram,
     /// Channels in use per trunk.
     pub trunk_channels: IntGaugeVec,
     /// Dials through each trunk by outcome.
@@ -153,8 +158,26 @@ impl Metrics {
             &["trunk", "outcome"],
         )
         .expect("static metric definition is valid");
+        let tts = IntCounterVec::new(
+            Opts::new(
+                "hotline_tts_total",
+                "Texts spoken by the speech synthesizer, by result",
+            ),
+            &["result"],
+        )
+        .expect("static metric definition is valid");
+        let tts_seconds = prometheus::Histogram::with_opts(
+            HistogramOpts::new(
+                "hotline_tts_seconds",
+                "How long speech syntheses took (cache misses that succeeded)",
+            )
+            .buckets(vec![0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]),
+        )
+        .expect("static metric definition is valid");
         for m in [
             Box::new(sip_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(tts.clone()),
+            Box::new(tts_seconds.clone()),
             Box::new(trunk_channels.clone()),
             Box::new(trunk_dials.clone()),
             Box::new(sip_responses.clone()),
@@ -191,6 +214,8 @@ impl Metrics {
             config_reloads,
             dialplan_reloads,
             dialplan_version,
+            tts,
+            tts_seconds,
             trunk_channels,
             trunk_dials,
         }

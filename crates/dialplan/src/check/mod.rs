@@ -57,6 +57,8 @@ pub struct CheckReport {
     pub file: PathBuf,
     /// Errors and warnings, sorted by line and column.
     pub diagnostics: Vec<DialplanError>,
+    /// The `say` nodes that speak text at run time, for the server to check its synthesizer.
+    pub speech_nodes: Vec<crate::SpeechNode>,
 }
 
 impl CheckReport {
@@ -109,6 +111,7 @@ pub fn check(source: &str, file: impl AsRef<Path>, ctx: &CheckContext) -> CheckR
     let file = file.as_ref();
     let mut diags = Diagnostics::new(file);
     let read = read::read(source, file, &mut diags);
+    let speech_nodes = crate::speech::speech_nodes(&read);
     // The tree again, for the positions the analyses below report at; syntax errors were
     // reported by the read above.
     if let (Some(root), _) = yaml::parse(source) {
@@ -123,6 +126,7 @@ pub fn check(source: &str, file: impl AsRef<Path>, ctx: &CheckContext) -> CheckR
     CheckReport {
         file: file.to_path_buf(),
         diagnostics: diags.into_all(),
+        speech_nodes,
     }
 }
 
@@ -141,6 +145,7 @@ pub fn check_file(path: impl AsRef<Path>, ctx: &CheckContext) -> CheckReport {
             CheckReport {
                 file: path.to_path_buf(),
                 diagnostics: diags.into_all(),
+                speech_nodes: Vec::new(),
             }
         }
     }

@@ -64,6 +64,16 @@ pub enum IvrAction {
         /// The language set by a `set` node; `None`: the server's default language.
         language: Option<String>,
     },
+    /// Speak `text` with the server's speech synthesizer (a `say` node with `kind: text`),
+    /// played like a prompt without barge-in; report its end with `PlaybackFinished`, also when
+    /// it cannot be synthesized (the IVR goes on). `StopPlayback` also cancels a synthesis not
+    /// yet played. The text may be personal data (a customer's name): do not log it.
+    Speak {
+        /// The text, variables filled in, trimmed; never empty.
+        text: String,
+        /// The language set by a `set` node; `None`: the server's default language.
+        language: Option<String>,
+    },
     /// Stop the prompt playing now; do not report its end.
     StopPlayback,
     /// A menu took a digit (emit an `ivr.digit` event).

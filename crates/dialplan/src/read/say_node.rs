@@ -7,8 +7,9 @@ use crate::yaml;
 const SAY_KEYS: &[&str] = &["value", "kind"];
 
 impl Reader<'_, '_> {
-    /// `say: { value: "${wait}", kind: digits|number|duration|position }`; a literal value is
-    /// checked here, a `${variable}` when the node runs.
+    /// `say: { value: "${wait}", kind: digits|number|duration|position|text }`; a literal value
+    /// is checked here, a `${variable}` when the node runs. Text is any words, synthesized by the
+    /// server when the node runs.
     pub(super) fn say_node(&mut self, from: &str, value: &yaml::Node) -> Option<(String, SayKind)> {
         let what = format!("say `{from}`");
         let fields = self.fields(
@@ -54,6 +55,14 @@ impl Reader<'_, '_> {
             Some((_, v)) => self.text(v, "a value or `${variable}`").map(|t| (t, v.pos)),
         };
         let ((text, pos), kind) = said.zip(kind)?;
+        if kind == SayKind::Text {
+            if text.trim().is_empty() {
+                self.diags
+                    .error(pos, format!("{what} has no text to speak"));
+                return None;
+            }
+            return Some((text, kind));
+        }
         if !text.contains("${") {
             if let Err(error) = say(kind, &text, SayLanguage::English) {
                 self.diags

@@ -17,6 +17,22 @@ fn all_kinds() -> Vec<EventKind> {
             digit: '#',
             dialplan_node: "main_menu".into(),
         },
+        EventKind::IvrTts {
+            language: "zh-CN".into(),
+            voice: Some("cmn".into()),
+            chars: 2,
+            cached: false,
+            audio_ms: 940,
+            failure: None,
+        },
+        EventKind::IvrTts {
+            language: "fr".into(),
+            voice: None,
+            chars: 7,
+            cached: false,
+            audio_ms: 0,
+            failure: Some(TtsFailure::NoVoice),
+        },
         EventKind::CallQueued { position: 3 },
         EventKind::CallOffered {
             ring_timeout_ms: 15_000,

@@ -54,7 +54,9 @@ impl Call {
                     }
                 }
             },
+            IvrAction::Speak { text, language } => self.speak(&text, language),
             IvrAction::StopPlayback => {
+                self.speech_cancelled();
                 if let Some(m) = &self.caller.media {
                     let _ = m.stop_playback();
                 }

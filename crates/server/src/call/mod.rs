@@ -14,6 +14,7 @@ mod crm_lookup;
 mod dial_out;
 mod ivr;
 mod sdp;
+mod speech;
 mod survey;
 mod voicemail;
 
@@ -79,6 +80,8 @@ pub enum CallInput {
     RecordingSilent,
     /// The CRM lookup of an `http` node finished (after its retries).
     LookupDone(Result<serde_json::Value, hotline_dialplan::HttpFailure>),
+    /// The synthesis of a `say` node's text finished (boxed: audio and the text).
+    SpeechDone(Box<speech::SpeechDone>),
 }
 
 /// Everything the endpoint hands a new call.
@@ -198,6 +201,8 @@ struct Call {
     recorder: Option<crate::voicemail::Recorder>,
     /// What the dialplan attached for the agent's screen (`X-Hotline-Data` on offers).
     attached: std::collections::BTreeMap<String, String>,
+    /// A `say` node's text is being synthesized and the IVR waits for it.
+    speech_pending: bool,
 }
 
 impl Call {
@@ -246,6 +251,7 @@ impl Call {
             survey: survey::SurveySlot::None,
             recorder: None,
             attached: std::collections::BTreeMap::new(),
+            speech_pending: false,
             shared,
             self_tx,
         }
@@ -328,6 +334,7 @@ impl Call {
             CallInput::RequestFailed { leg, method } => self.request_failed(leg, method),
             CallInput::RecordingSilent => self.recording_silent(),
             CallInput::LookupDone(result) => self.lookup_done(result),
+            CallInput::SpeechDone(done) => self.speech_done(*done),
             CallInput::AckTimeout { invite } => {
                 // Only the 200 that answered the call matters; a lost ACK of a 491 or of a
                 // re-INVITE's answer does not end the call.

@@ -63,6 +63,8 @@ pub struct Config {
     pub routing: RoutingSettings,
     /// Where the dialplan's `http` nodes look callers up (`crm:`; optional).
     pub crm: crate::crm::CrmSettings,
+    /// How `say` nodes speak text (`tts:`; optional, espeak-ng by default).
+    pub tts: crate::tts::TtsSettings,
     /// SIP trunks transfers dial out through (`trunks:`; optional).
     pub trunks: BTreeMap<String, crate::trunk::TrunkSettings>,
 }
@@ -192,6 +194,8 @@ struct RawConfig {
     routing: RoutingSettings,
     #[serde(default)]
     crm: crate::crm::CrmSettings,
+    #[serde(default)]
+    tts: crate::tts::TtsSettings,
     #[serde(default)]
     trunks: BTreeMap<String, crate::trunk::RawTrunk>,
 }
@@ -522,9 +526,11 @@ impl Config {
             agents: raw.agents,
             routing: raw.routing,
             crm: raw.crm,
+            tts: raw.tts,
             trunks: crate::trunk::config::parse_trunks(raw.trunks)?,
         };
         config.crm.validate().map_err(|e| anyhow::anyhow!(e))?;
+        config.tts.validate().map_err(|e| anyhow::anyhow!(e))?;
         // The router's own checks (members, penalties, skills, relaxation, reason codes).
         crate::routing_config::router_config(&config)
             .validate()

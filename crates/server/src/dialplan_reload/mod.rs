@@ -214,9 +214,12 @@ impl DialplanReloader {
                 warnings: Vec::new(),
             },
             Checked::Invalid(errors) => refused(&running, errors),
+            Checked::New { plan, .. } if !speech_errors(&config, &plan).is_empty() => {
+                refused(&running, speech_errors(&config, &plan))
+            }
             Checked::New { plan, hash } => {
                 let warnings = plan.warnings().iter().map(ToString::to_string).collect();
-                let installed = self.holder.install(plan, hash, |next| {
+                let installed = self.holder.install(*plan, hash, |next| {
                     self.events.emit(next.loaded_event());
                 });
                 ReloadReport {
@@ -237,7 +240,7 @@ enum Checked {
     /// Every error, `file:line:column: message`.
     Invalid(Vec<String>),
     /// A valid new version.
-    New { plan: Dialplan, hash: String },
+    New { plan: Box<Dialplan>, hash: String },
 }
 
 /// Checks `source` (read from `path`) with `ctx` and compares it with the `running` version.
@@ -250,9 +253,20 @@ fn check(source: &str, path: &Path, running: &LoadedDialplan, ctx: &ValidationCo
         Ok(plan) if hash == running.hash && plan.lists() == running.plan.lists() => {
             Checked::Unchanged
         }
-        Ok(plan) => Checked::New { plan, hash },
+        Ok(plan) => Checked::New {
+            plan: Box::new(plan),
+            hash,
+        },
         Err(errors) => Checked::Invalid(errors.errors().iter().map(ToString::to_string).collect()),
     }
+}
+
+/// The plan's `say` nodes that speak text when the configured synthesizer cannot be found.
+fn speech_errors(config: &crate::config::Config, plan: &Dialplan) -> Vec<String> {
+    crate::tts::speech_errors(&config.tts, plan.file(), plan.speech_nodes())
+        .iter()
+        .map(ToString::to_string)
+        .collect()
 }
 
 fn refused(running: &LoadedDialplan, errors: Vec<String>) -> ReloadReport {

@@ -151,6 +151,8 @@ pub struct Shared {
     pub transport: SipSender,
     /// Data folder (voicemail messages are written under `voicemail/`).
     pub data_dir: PathBuf,
+    /// The speech synthesizer of `say` nodes that speak text.
+    pub tts: Arc<crate::tts::Tts>,
     /// SIP trunks for transfers (and whose P-Asserted-Identity is trusted).
     pub trunks: crate::trunk::Trunks,
 }
@@ -178,6 +180,10 @@ impl Endpoint {
         let locations =
             LocationStore::load(&settings.data_dir.join("registrations.json"), now_unix)?;
         let (tx, rx) = mpsc::unbounded_channel();
+        let tts = Arc::new(crate::tts::Tts::new(
+            config.tts.clone(),
+            settings.metrics.clone(),
+        ));
         let trunks = crate::trunk::Trunks::new(&config.trunks, &settings.metrics);
         let shared = Arc::new(Shared {
             config: config.clone(),
@@ -192,6 +198,7 @@ impl Endpoint {
             endpoint: EndpointHandle { tx, advertised },
             transport: transport.clone(),
             data_dir: settings.data_dir.clone(),
+            tts,
             trunks,
         });
         shared.trunks.keep_located();
