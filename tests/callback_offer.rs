@@ -6,7 +6,8 @@
 //! hotline hangs up (`call.ended` reason `callback_requested`, no `call.abandoned`, the KPIs
 //! count B's abandon only). When the agent becomes ready, the callback is due for A before B is
 //! ever offered. An anonymous caller is asked for the number, types it with #, hears it read
-//! back, confirms with 1 and is called back on the E.164 of what they typed.
+//! back, confirms with 1 and is called back on the E.164 of what they typed. In a queue with
+//! announcements the offer waits for the announcement to end, and an announcement for the offer.
 
 #![allow(clippy::unwrap_used)]
 
@@ -305,4 +306,50 @@ fn an_anonymous_caller_types_the_number_to_call_back_and_confirms_it() {
     let entries = support_entries(&h);
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert_eq!(entries[0]["kind"], "callback", "{entries:?}");
+}
+
+#[test]
+fn the_offer_never_talks_over_an_announcement() {
+    // Both are due 2 s after the caller joined; whichever comes first plays whole, the other
+    // after it.
+    let opts = Options {
+        config_edits: vec![(
+            "    strategy: longest_idle\n",
+            "    strategy: longest_idle\n    callback_offer: 2s\n    announce: { every: 2s, position: true }\n",
+        )],
+        ..Options::default()
+    };
+    let h = Hotline::start_with_dialplan(opts, PLAN);
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let caller = Sipp::new("caller_wait.xml", h.sip)
+        .var("wait_ms", 12_000)
+        .key("caller_rtp_port", rtp.local_addr().unwrap().port())
+        .args(&["-s", "800", "-m", "1"])
+        .spawn();
+    let queued = h.wait_type("call.queued", Duration::from_secs(10));
+    let call = queued["call_id"].as_str().unwrap().to_owned();
+    let ended = h.wait_event("the caller's hang-up", Duration::from_secs(20), |e| {
+        e["type"] == "call.ended" && e["call_id"] == call.as_str()
+    });
+    assert_eq!(ended["reason"], "abandoned", "{ended}");
+    caller.wait(Duration::from_secs(5)).assert_ok("caller");
+
+    let events = h.events();
+    let prompts: Vec<&str> = events
+        .iter()
+        .filter(|e| e["type"] == "ivr.prompt" && e["call_id"] == call.as_str())
+        .map(|e| e["prompt"].as_str().unwrap())
+        .collect();
+    let offers = prompts.iter().filter(|p| **p == "callback_offer").count();
+    assert!(offers >= 1, "{prompts:?}");
+    assert!(prompts.contains(&"position_prefix"), "{prompts:?}");
+    // Every announcement is whole: prefix, number, suffix in a row, the offer never inside.
+    for (i, p) in prompts.iter().enumerate() {
+        if *p == "position_prefix" {
+            assert!(prompts[i + 1].starts_with("num_"), "{prompts:?}");
+            assert_eq!(prompts.get(i + 2), Some(&"position_suffix"), "{prompts:?}");
+        }
+    }
+    // Without a key the offer came again, at the announcements' rhythm, at most three times.
+    assert!(offers <= 3, "{prompts:?}");
 }

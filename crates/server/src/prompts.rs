@@ -146,3 +146,81 @@ pub fn callback_offer_prompts() -> Vec<String> {
         .chain((0..10).map(|d| format!("num_{d}")))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAN: &str = "version: 1\nnumbers:\n  \"800\":\n    start: wait\n    nodes:\n      wait: { queue: support }\n";
+
+    /// The bundled configuration with `edit` applied, reading prompts from a copy of the bundled
+    /// English ones without `left_out`.
+    fn load(
+        plan: &str,
+        edit: (&str, &str),
+        left_out: &str,
+    ) -> (tempfile::TempDir, Result<PromptLibrary>) {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let text = std::fs::read_to_string(root.join("config/hotline.yaml"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(text.contains(edit.0), "bundled config changed");
+        let mut config =
+            Config::parse(&text.replace(edit.0, edit.1)).unwrap_or_else(|e| panic!("{e:#}"));
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let folder = dir.path().join(&config.language);
+        std::fs::create_dir_all(&folder).unwrap_or_else(|e| panic!("{e}"));
+        let bundled = root.join("prompts").join(&config.language);
+        for entry in std::fs::read_dir(bundled).unwrap_or_else(|e| panic!("{e}")) {
+            let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+            let name = path.file_name().unwrap_or_default().to_owned();
+            if name != std::ffi::OsString::from(format!("{left_out}.wav")) {
+                std::fs::copy(&path, folder.join(name)).unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
+        config.prompts_dir = dir.path().to_path_buf();
+        let plan = Dialplan::parse(
+            plan,
+            "plan.yaml",
+            &hotline_dialplan::ValidationContext::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let library = PromptLibrary::load(&config, &plan);
+        (dir, library)
+    }
+
+    const STRATEGY: &str = "    strategy: longest_idle\n";
+
+    #[test]
+    fn a_queue_offering_callbacks_needs_the_offer_s_prompts() {
+        let offers = (
+            STRATEGY,
+            "    strategy: longest_idle\n    callback_offer: 90s\n",
+        );
+        let (_dir, loaded) = load(PLAN, offers, "callback_confirm");
+        let error = loaded.err().map(|e| format!("{e:#}")).unwrap_or_default();
+        assert!(
+            error.contains("queue support plays prompts missing")
+                && error.contains("callback_confirm"),
+            "{error}"
+        );
+        let (_dir, loaded) = load(PLAN, offers, "no_such_prompt");
+        assert!(loaded.is_ok(), "the bundled prompts have the offer's");
+    }
+
+    #[test]
+    fn a_queue_without_callback_offers_does_not_need_them() {
+        let (_dir, loaded) = load(PLAN, (STRATEGY, STRATEGY), "callback_offer");
+        assert!(loaded.is_ok());
+    }
+
+    #[test]
+    fn a_queue_node_offering_callbacks_needs_them_too() {
+        let plan = PLAN.replace(
+            "{ queue: support }",
+            "{ queue: { name: support, callback_offer: 2m } }",
+        );
+        let (_dir, loaded) = load(&plan, (STRATEGY, STRATEGY), "callback_number");
+        let error = loaded.err().map(|e| format!("{e:#}")).unwrap_or_default();
+        assert!(error.contains("callback_number"), "{error}");
+    }
+}
