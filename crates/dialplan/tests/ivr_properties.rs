@@ -26,15 +26,18 @@ fn step() -> impl Strategy<Value = Step> {
             .prop_map(|d| Step::Input(IvrInput::Digit(d))),
         1 => Just(Step::Input(IvrInput::Hangup)),
         1 => Just(Step::Input(IvrInput::QueueLeft)),
+        1 => Just(Step::Input(IvrInput::DialAnswered)),
+        1 => Just(Step::Input(IvrInput::DialFailed)),
         2 => (0u64..20_000).prop_map(Step::Advance),
         3 => Just(Step::FireTimer),
     ]
 }
 
 /// A random plan of up to six nodes; many are invalid (cycles, unreachable targets) and skipped.
+/// Number 2 leads back into number 1 by a flow transfer once the caller presses 1.
 fn random_plan() -> impl Strategy<Value = String> {
     let node = (
-        0u8..12,
+        0u8..15,
         0usize..6,
         0usize..6,
         prop::collection::vec((0usize..12, 0usize..6), 0..4),
@@ -92,6 +95,23 @@ fn random_plan() -> impl Strategy<Value = String> {
                     yaml,
                     "      n{i}: {{ schedule: s, open: n{a}, closed: n{b}, holiday: n{a} }}"
                 ),
+                12 => {
+                    let failed = if on_failure {
+                        format!(", failed: n{b}")
+                    } else {
+                        String::new()
+                    };
+                    let announce = if prompt { ", announce: [p1, p2]" } else { "" };
+                    writeln!(
+                        yaml,
+                        "      n{i}: {{ transfer: {{ number: \"+8613800000000\", timeout: 5s{announce}{failed} }} }}"
+                    )
+                }
+                13 => writeln!(
+                    yaml,
+                    "      n{i}: {{ transfer: {{ queue: q{i}, priority: 2, max_wait: 1m, exit: n{a} }} }}"
+                ),
+                14 => writeln!(yaml, "      n{i}: {{ transfer: {{ flow: \"2\" }} }}"),
                 _ => {
                     let mut menu = format!("timeout: 1s, retries: {retries}");
                     if prompt {
@@ -124,6 +144,11 @@ fn random_plan() -> impl Strategy<Value = String> {
                 }
             };
         }
+        yaml.push_str(concat!(
+            "  \"2\":\n    start: m0\n    nodes:\n",
+            "      m0: { menu: { timeout: 1s, retries: 0, options: { \"1\": m1 } } }\n",
+            "      m1: { transfer: { flow: \"1\" } }\n"
+        ));
         yaml
     })
 }
@@ -206,9 +231,11 @@ fn check_invariants(ivr: &mut Ivr, ends: &mut usize) -> Result<(), TestCaseError
     );
     if ivr.is_finished() {
         let caller_left = ivr.outcome() == Some(&IvrOutcome::CallerHungUp);
+        // A dial the far end answered ends the IVR without an action of its own.
+        let dialed = matches!(ivr.outcome(), Some(IvrOutcome::Dialed { .. }));
         prop_assert!(
-            caller_left || *ends == 1,
-            "finished without queue or hangup"
+            caller_left || dialed || *ends == 1,
+            "finished without queue, hangup or answered dial"
         );
         if *ends == 0 {
             *ends = 1;
