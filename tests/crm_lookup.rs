@@ -328,7 +328,7 @@ fn simulate_answers_the_lookup_from_a_given_fixture() {
     assert!(text.contains("CRM lookup in lookup: found\n"), "{text}");
     assert!(
         text.ends_with(
-            "end: queue support survey satisfaction data customer=Wang Wei,level=silver\n"
+            "end: queue support callback_offer 1m survey satisfaction data customer=Wang Wei,level=silver\n"
         ),
         "{text}"
     );

@@ -71,7 +71,7 @@ fn simulate_in_open_hours_reaches_the_menu_and_the_chosen_queue_with_its_survey(
             "play services",
             "key 1 in services -> customer_service",
             "node customer_service",
-            "end: queue support survey satisfaction",
+            "end: queue support callback_offer 1m survey satisfaction",
         ]
     );
 }
@@ -180,7 +180,7 @@ fn simulate_on_a_make_up_working_day_opens_although_it_is_a_sunday() {
     assert!(made_up.contains(&"node services".to_owned()), "{made_up:?}");
     assert_eq!(
         made_up.last().unwrap(),
-        "end: queue billing survey satisfaction"
+        "end: queue billing callback_offer 1m survey satisfaction"
     );
     let plain_sunday = simulate(&["--from", ORDINARY, "--at", "2026-09-20T10:00:00+08:00"]);
     assert!(
@@ -203,7 +203,47 @@ fn simulate_a_vip_waits_at_priority_ten() {
     assert!(lines.contains(&"node vip".to_owned()), "{lines:?}");
     assert_eq!(
         lines.last().unwrap(),
-        "end: queue billing priority 10 survey satisfaction data tier=vip"
+        "end: queue billing priority 10 callback_offer 1m survey satisfaction data tier=vip"
+    );
+}
+
+#[test]
+fn simulate_the_english_line_goes_on_in_the_service_line_without_the_language_menu() {
+    let out = hotline(&[
+        "dialplan",
+        "simulate",
+        "dialplans/default.yaml",
+        "--config",
+        "config/hotline.yaml",
+        "--to",
+        "95501",
+        "--from",
+        ORDINARY,
+        "--digits",
+        "1",
+        "--at",
+        MONDAY_MORNING,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+    assert_eq!(
+        lines,
+        [
+            "node english",
+            "node service_line",
+            "transfer to number 95500",
+            "node screen",
+            "node hours",
+            "node tier",
+            "node lookup",
+            "CRM lookup in lookup failed: not found",
+            "node services",
+            "answer",
+            "play services (en)",
+            "key 1 in services -> customer_service",
+            "node customer_service",
+            "end: queue support callback_offer 1m survey satisfaction",
+        ]
     );
 }
 
@@ -255,9 +295,10 @@ fn simulate_prints_json_on_request() {
     assert_eq!(walk["end"]["priority"], 10);
     assert_eq!(walk["end"]["data"]["tier"], "vip");
     assert_eq!(walk["end"]["survey"], "satisfaction");
+    assert_eq!(walk["end"]["callback_offer_ms"], 60_000);
     assert_eq!(
         walk["end_text"],
-        "queue support priority 10 survey satisfaction data tier=vip"
+        "queue support priority 10 callback_offer 1m survey satisfaction data tier=vip"
     );
     let steps = walk["steps"].as_array().unwrap();
     assert_eq!(steps[0]["node"], "screen");

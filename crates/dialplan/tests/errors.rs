@@ -51,7 +51,10 @@ fn bundled_dialplan_parses_cleanly() {
         Ok(plan) => plan,
         Err(error) => panic!("{error}"),
     };
-    assert_eq!(plan.numbers().collect::<Vec<_>>(), ["100", "200", "95500"]);
+    assert_eq!(
+        plan.numbers().collect::<Vec<_>>(),
+        ["100", "200", "95500", "95501"]
+    );
     assert_eq!(
         plan.prompts_used().iter().collect::<Vec<_>>(),
         [

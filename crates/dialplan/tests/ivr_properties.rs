@@ -250,7 +250,7 @@ proptest! {
     #[test]
     fn bundled_plan_never_gets_stuck(
         steps in prop::collection::vec(step(), 0..40),
-        number in prop::sample::select(vec!["100", "200", "95500"]),
+        number in prop::sample::select(vec!["100", "200", "95500", "95501"]),
         caller in prop::sample::select(vec!["13700000000", "013900000002", "01060000000", "alice"]),
         // Any moment of 2026-2027, so every branch of the 95500 schedule is taken.
         at in 1_767_225_600u64..1_830_297_600,

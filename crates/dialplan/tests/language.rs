@@ -377,7 +377,9 @@ fn bundled_95500_serves_vips_first_and_refuses_the_blacklist() {
     ivr.handle(t0, IvrInput::Digit('2'));
     let (queue, options) = queued(&drain(&mut ivr));
     assert_eq!((queue.as_str(), options.priority), ("billing", Some(10)));
-    // Once the agent hangs up, the caller is asked for a score.
+    // A call back is offered after a minute; once the agent hangs up, the caller is asked for a
+    // score.
+    assert_eq!(options.callback_offer, Some(Duration::from_secs(60)));
     assert_eq!(options.survey.as_deref(), Some("satisfaction"));
     // Anyone else: the queue's own priority; Mandarin (1) plays the menu from `zh-CN`.
     let mut ivr = start(&p, "95500", "+8613700000000", OPEN, t0);
@@ -511,5 +513,46 @@ fn bundled_95500_takes_a_message_when_closed_in_the_callers_language() {
             .iter()
             .any(|a| matches!(a, IvrAction::Record { .. })),
         "{actions:?}"
+    );
+}
+
+#[test]
+fn bundled_95501_is_the_service_line_in_english_without_the_language_menu() {
+    let p = bundled();
+    let t0 = Instant::now();
+    let english = |prompt: &str, barge_in: bool| IvrAction::Play {
+        prompt: prompt.to_owned(),
+        barge_in,
+        language: Some("en".into()),
+    };
+    // Open: straight to the menu of services, in English.
+    let mut ivr = start(&p, "95501", "+8613700000000", OPEN, t0);
+    assert_eq!(
+        drain(&mut ivr),
+        [IvrAction::Answer, english("services", true)]
+    );
+    ivr.handle(t0, IvrInput::Digit('2'));
+    let (queue, options) = queued(&drain(&mut ivr));
+    assert_eq!(queue, "billing");
+    assert_eq!(options.survey.as_deref(), Some("satisfaction"));
+    // Closed: the hours in English, then the offer of a message.
+    let mut ivr = start(
+        &p,
+        "95501",
+        "+8613700000000",
+        "2026-11-25T20:00:00+08:00",
+        t0,
+    );
+    assert_eq!(
+        drain(&mut ivr),
+        [IvrAction::Answer, english("closed", false)]
+    );
+    ivr.handle(t0, IvrInput::PlaybackFinished);
+    assert_eq!(drain(&mut ivr), [english("message_offer", true)]);
+    // The blacklist still applies.
+    let mut ivr = start(&p, "95501", "01060000000", OPEN, t0);
+    assert_eq!(
+        drain(&mut ivr),
+        [IvrAction::Answer, english("refused", false)]
     );
 }
