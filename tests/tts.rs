@@ -387,3 +387,51 @@ fn a_reload_that_speaks_without_espeak_ng_is_refused_and_the_running_plan_stays(
         "{answer}"
     );
 }
+
+#[test]
+fn simulate_shows_the_text_it_would_speak() {
+    let dir = scratch();
+    let plan = dir.join("plan.yaml");
+    std::fs::write(&plan, PLAN).unwrap();
+    let crm = fixture(dir);
+    let simulate = |json: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hotline"));
+        cmd.current_dir(root())
+            .args(["dialplan", "simulate"])
+            .arg(&plan)
+            .args(["--to", "900", "--from", "5551234", "--http-fixture"])
+            .arg(&crm);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = simulate(false);
+    assert!(
+        text.contains(&format!(
+            "node english\nanswer\nspeak \"{NAME}\"\nnode to_mandarin\nnode mandarin\nspeak \"{NAME_ZH}\" (zh-CN)\nnode bye\nend: hangup normal\n"
+        )),
+        "{text}"
+    );
+    let json: Value = serde_json::from_str(&simulate(true)).unwrap();
+    let spoken: Vec<&Value> = json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s.get("speak").is_some())
+        .collect();
+    assert_eq!(
+        spoken,
+        [
+            &serde_json::json!({ "speak": NAME, "language": null }),
+            &serde_json::json!({ "speak": NAME_ZH, "language": "zh-CN" })
+        ],
+        "{json}"
+    );
+}

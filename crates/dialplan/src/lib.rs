@@ -74,7 +74,10 @@
 //! number 3 in the queue"). A Mandarin language (`zh`, `zh-CN`, `cmn`) follows Mandarin rules (十
 //! for 10-19, 零 in gaps, 两 before 百/千/万 and in counts); any other speaks English. A literal is
 //! checked when the plan loads; a variable that holds no number when the node runs skips it. Keys
-//! pressed meanwhile are dropped.
+//! pressed meanwhile are dropped. `kind: text` speaks any text (`value: "Hello ${name}"`),
+//! synthesized by the server at run time in the call's language (no prompt files); text that is
+//! empty once its variables are filled in skips the node. [`Dialplan::speech_nodes`] lists those
+//! nodes with their positions, so a server without a synthesizer can refuse the plan.
 //!
 //! **Menus.** The prompt (`prompt:` one name or a list) plays; a digit pressed at any time (even
 //! mid-prompt) is taken. After the prompt ends the menu waits `timeout` (500ms..5m, default 5s).

@@ -62,6 +62,8 @@ impl Call {
                     chars,
                     &error,
                 );
+                // Outside the IVR's own round: carry out what it does next.
+                self.drive_ivr();
             }
         }
     }
@@ -105,11 +107,10 @@ impl Call {
         self.speech_over();
     }
 
-    /// Nothing plays: the IVR goes on at once.
+    /// Nothing plays: the IVR goes on at once (whoever called carries out its next actions).
     fn speech_over(&mut self) {
         if let Some(ivr) = self.ivr.as_mut() {
             ivr.handle(Instant::now(), IvrInput::PlaybackFinished);
-            self.drive_ivr();
         }
     }
 }
