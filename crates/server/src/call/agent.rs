@@ -286,6 +286,8 @@ impl Call {
                     tracing::debug!("caller never answered our BYE");
                 }
             }
+            // Routed to the trunk leg before it gets here.
+            LegRef::Trunk { .. } => {}
             LegRef::Agent { offer, fork } => {
                 if method != Method::Invite {
                     return;

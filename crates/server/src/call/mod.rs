@@ -16,6 +16,7 @@ mod ivr;
 mod sdp;
 mod speech;
 mod survey;
+mod trunk_leg;
 mod voicemail;
 
 use std::sync::atomic::Ordering;
@@ -80,6 +81,8 @@ pub enum CallInput {
     RecordingSilent,
     /// The CRM lookup of an `http` node finished (after its retries).
     LookupDone(Result<serde_json::Value, hotline_dialplan::HttpFailure>),
+    /// A transfer's gateway was located and its RTP port bound (or not).
+    DialReady(Box<dial_out::DialPrep>),
     /// The synthesis of a `say` node's text finished (boxed: audio and the text).
     SpeechDone(Box<speech::SpeechDone>),
 }
@@ -201,6 +204,8 @@ struct Call {
     recorder: Option<crate::voicemail::Recorder>,
     /// What the dialplan attached for the agent's screen (`X-Hotline-Data` on offers).
     attached: std::collections::BTreeMap<String, String>,
+    /// The legs of `transfer` dials through a trunk.
+    trunk: trunk_leg::TrunkSlot,
     /// A `say` node's text is being synthesized and the IVR waits for it.
     speech_pending: bool,
 }
@@ -251,6 +256,7 @@ impl Call {
             survey: survey::SurveySlot::None,
             recorder: None,
             attached: std::collections::BTreeMap::new(),
+            trunk: trunk_leg::TrunkSlot::default(),
             speech_pending: false,
             shared,
             self_tx,
@@ -297,6 +303,11 @@ impl Call {
                     self.drive_ivr();
                 }
                 () = sleep_until(agent_timer) => self.agent_session_timer(),
+                () = sleep_until(self.trunk.ring_deadline()) => self.dial_timed_out(),
+                ev = recv_leg(self.trunk.events()) => match ev {
+                    Some(ev) => self.trunk_media_event(ev),
+                    None => if let Some(l) = self.trunk.active.as_mut() { l.events = None },
+                },
                 () = sleep_until(announce_at) => self.announce_due(),
                 () = sleep_until(survey_at) => self.survey_timed_out(),
                 () = sleep_until(callback_at) => self.callback_timer(),
@@ -325,11 +336,22 @@ impl Call {
             } => {
                 if self.is_caller_dialog(&request) {
                     self.caller_request(*request, key, source).await;
+                } else if self.trunk.owns(request.call_id()) {
+                    self.trunk_request(*request, key);
                 } else {
                     self.agent_request(*request, key);
                 }
             }
             CallInput::Cancelled { invite } => self.caller_cancelled(invite),
+            CallInput::Response {
+                leg: LegRef::Trunk { dial },
+                response,
+            } => self.trunk_response(dial, response),
+            CallInput::RequestFailed {
+                leg: LegRef::Trunk { dial },
+                method,
+            } => self.trunk_request_failed(dial, method),
+            CallInput::DialReady(prep) => self.dial_ready(*prep),
             CallInput::Response { leg, response } => self.agent_response(leg, response),
             CallInput::RequestFailed { leg, method } => self.request_failed(leg, method),
             CallInput::RecordingSilent => self.recording_silent(),
@@ -405,6 +427,7 @@ impl Call {
             self.survey_caller_hung_up();
         }
         self.ivr = None;
+        self.end_trunk_legs(by);
         if by != HungUpBy::Agent {
             self.end_agent_legs();
         } else if let Some(mut a) = self.agent.take() {
@@ -422,6 +445,7 @@ impl Call {
         // A message being recorded keeps what was said.
         self.stop_recording(hotline_dialplan::RecordingEnd::CallerHungUp);
         let (reason, by) = self.end.unwrap_or((EndReason::Error, HungUpBy::System));
+        let reason = self.transferred_reason(reason);
         let duration_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         tracing::info!(?reason, ?by, duration_ms, "call ended");
         let ended = self.draft(EventDraft::new(EventKind::CallEnded {
@@ -446,6 +470,7 @@ impl Call {
         for mut a in self.agent.take().into_iter().chain(self.ringing.drain(..)) {
             a.close_media();
         }
+        self.trunk.close_all();
     }
 
     fn count_rtp(&self, leg: &RtpLegHandle) {

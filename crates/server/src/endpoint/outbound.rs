@@ -19,6 +19,11 @@ pub enum LegRef {
         /// Which of the agent's contacts.
         fork: u32,
     },
+    /// A transfer's leg through a trunk.
+    Trunk {
+        /// Increments with every dial of this call.
+        dial: u32,
+    },
 }
 
 /// The transport token for Via and Contact.

@@ -112,7 +112,13 @@ impl Trunk {
 
     /// Records how a dial ended (counters and metrics).
     pub fn record(&self, outcome: DialOutcome) {
-        lock(&self.state).record(outcome);
+        let (total, unavailable) = {
+            let mut s = lock(&self.state);
+            s.record(outcome);
+            let c = s.counters();
+            (c.dials(outcome), c.unavailable)
+        };
+        tracing::debug!(trunk = %self.settings.name, outcome = outcome.as_str(), total, unavailable, "dial recorded");
         self.metrics
             .trunk_dials
             .with_label_values(&[&self.settings.name, outcome.as_str()])
@@ -190,6 +196,7 @@ impl Trunk {
     }
 
     /// Channels in use.
+    #[cfg(test)]
     pub fn in_use(&self) -> u32 {
         lock(&self.state).in_use()
     }
@@ -233,6 +240,13 @@ pub struct Trunks {
 impl Trunks {
     /// The trunks of the configuration.
     pub fn new(settings: &BTreeMap<String, TrunkSettings>, metrics: &Metrics) -> Trunks {
+        for s in settings.values() {
+            if s.allow.is_empty() {
+                tracing::warn!(trunk = %s.name, "trunk has an empty allow-list: every transfer through it is refused");
+            } else {
+                tracing::info!(trunk = %s.name, gateway = %s.gateway.uri_host(), patterns = s.allow.len(), "trunk configured");
+            }
+        }
         Trunks {
             trunks: settings
                 .iter()
@@ -253,11 +267,6 @@ impl Trunks {
             None if self.trunks.len() == 1 => self.trunks.values().next().cloned(),
             None => None,
         }
-    }
-
-    /// Whether any trunk is configured.
-    pub fn is_empty(&self) -> bool {
-        self.trunks.is_empty()
     }
 
     /// Locates every named gateway now and keeps each answer fresh in the background (one task

@@ -171,6 +171,7 @@ impl TrunkState {
     }
 
     /// Until when the trunk is out of service, if it is at `now`.
+    #[cfg(test)]
     pub fn out_of_service(&self, now: Instant) -> Option<Instant> {
         self.out_until.filter(|u| now < *u)
     }
