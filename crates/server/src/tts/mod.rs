@@ -42,6 +42,9 @@ pub struct TtsSettings {
     pub max_chars: usize,
     /// How many synthesized texts are kept (least recently used go first); 0 keeps none.
     pub cache: usize,
+    /// Most espeak-ng programs running at once; further texts wait for one to finish (within
+    /// their `timeout`), so a burst of calls cannot starve the machine.
+    pub concurrency: usize,
 }
 
 impl Default for TtsSettings {
@@ -55,6 +58,7 @@ impl Default for TtsSettings {
             timeout: Duration::from_secs(3),
             max_chars: 200,
             cache: 64,
+            concurrency: 4,
         }
     }
 }
@@ -65,6 +69,8 @@ const MAX_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_CHARS: usize = 2_000;
 /// Largest accepted `tts.cache`.
 const MAX_CACHE: usize = 10_000;
+/// Largest accepted `tts.concurrency`.
+const MAX_CONCURRENCY: usize = 64;
 
 impl TtsSettings {
     /// Checks the limits and that voice names are plain names (they go on a command line).
@@ -80,6 +86,9 @@ impl TtsSettings {
         }
         if self.cache > MAX_CACHE {
             return Err(format!("tts.cache: give 0 to {MAX_CACHE}"));
+        }
+        if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
+            return Err(format!("tts.concurrency: give 1 to {MAX_CONCURRENCY}"));
         }
         if self.espeak_ng.as_os_str().is_empty() {
             return Err("tts.espeak_ng: give the espeak-ng command or its path".into());
@@ -206,6 +215,8 @@ impl TtsError {
 pub struct Tts {
     settings: TtsSettings,
     cache: Mutex<cache::Lru>,
+    /// One per program allowed to run at once (`tts.concurrency`).
+    running: tokio::sync::Semaphore,
     metrics: Metrics,
 }
 
@@ -213,9 +224,11 @@ impl Tts {
     /// A synthesizer with `settings`, counting into `metrics`.
     pub fn new(settings: TtsSettings, metrics: Metrics) -> Tts {
         let cache = Mutex::new(cache::Lru::new(settings.cache));
+        let running = tokio::sync::Semaphore::new(settings.concurrency);
         Tts {
             settings,
             cache,
+            running,
             metrics,
         }
     }
@@ -250,18 +263,27 @@ impl Tts {
         found
     }
 
-    /// Runs espeak-ng for `speech` (bounded by `tts.timeout`, killed past it) and returns its
-    /// audio as an 8 kHz prompt, kept in the cache.
+    /// Runs espeak-ng for `speech` and returns its audio as an 8 kHz prompt, kept in the cache.
+    /// The wait for a turn (`tts.concurrency`) and the run together take at most `tts.timeout`;
+    /// a program still running then is killed.
     pub async fn synthesize(&self, speech: &Speech) -> Result<Arc<Prompt>, TtsError> {
         let started = std::time::Instant::now();
-        let result = espeak::run(
-            &self.settings.espeak_ng,
-            &speech.voice,
-            &speech.text,
-            self.settings.timeout,
-        )
-        .await
-        .and_then(|bytes| wav::to_prompt(&bytes));
+        let timeout = self.settings.timeout;
+        let result = match tokio::time::timeout(timeout, self.running.acquire()).await {
+            Ok(Ok(_turn)) => {
+                let left = timeout.saturating_sub(started.elapsed());
+                espeak::run(&self.settings.espeak_ng, &speech.voice, &speech.text, left)
+                    .await
+                    .map_err(|error| match error {
+                        // The budget is the whole timeout, not what was left of it.
+                        TtsError::TimedOut(_) => TtsError::TimedOut(timeout),
+                        other => other,
+                    })
+                    .and_then(|bytes| wav::to_prompt(&bytes))
+            }
+            // Never closed; a wait past the timeout is a timeout like a slow run.
+            Ok(Err(_)) | Err(_) => Err(TtsError::TimedOut(timeout)),
+        };
         match result {
             Ok(prompt) => {
                 let prompt = Arc::new(prompt);

@@ -55,6 +55,7 @@ fn settings_out_of_bounds_are_refused() {
         "timeout: 2m\n",
         "max_chars: 0\n",
         "cache: 100000\n",
+        "concurrency: 0\n",
         "voices: { en: \"-x\" }\n",
         "voices: { en: \"en us\" }\n",
     ];
@@ -190,6 +191,33 @@ async fn a_synthesis_past_the_timeout_is_killed() {
     // Killed and reaped: no such process any more.
     let proc_dir = PathBuf::from(format!("/proc/{}", pid.trim()));
     assert!(!proc_dir.exists(), "espeak-ng (pid {pid}) still runs");
+}
+
+#[tokio::test]
+async fn syntheses_beyond_the_concurrency_wait_their_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    // Logs its start and its end around a real synthesis.
+    let program = script(
+        dir.path(),
+        "logged",
+        &format!(
+            "echo start >> {log}\ncat > /dev/null\nsleep 0.2\nespeak-ng -v en --stdout one\necho end >> {log}",
+            log = log.display()
+        ),
+    );
+    let tts = tts(TtsSettings {
+        concurrency: 1,
+        ..settings(&program)
+    });
+    let (a, b) = (speech(&tts, "en", "Li Na"), speech(&tts, "en", "Wang Wei"));
+    let (first, second) = tokio::join!(tts.synthesize(&a), tts.synthesize(&b));
+    assert!(first.is_ok() && second.is_ok(), "{first:?} {second:?}");
+    // One at a time: the second started after the first ended.
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "start\nend\nstart\nend\n"
+    );
 }
 
 #[test]
