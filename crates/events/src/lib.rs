@@ -53,6 +53,9 @@ pub use pipeline::{EventPipeline, EventPipelineHandle, ShutdownReport, SHUTDOWN_
 pub use publisher::{Cursor, PublisherStatus, RedisConfig};
 pub use schema::TtsFailure;
 pub use schema::{
+    RecordingControl, RecordingInfo, RecordingPause, RecordingReason, RecordingStage,
+};
+pub use schema::{
     AgentState, CallbackFailCause, CallbackGiveUpReason, EndReason, Event, EventDraft, EventKind,
     HungUpBy, OfferFailCause, SurveySkipReason, VoicemailEnd, VoicemailMessage, SCHEMA_VERSION,
 };

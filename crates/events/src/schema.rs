@@ -377,6 +377,54 @@ pub enum EventKind {
         /// Why recording ended.
         end_reason: VoicemailEnd,
     },
+    /// Call recording started (when the agent was bridged, or when the API asked).
+    #[serde(rename = "recording.started")]
+    RecordingStarted {
+        /// The WAV file's path relative to the recordings folder (`YYYY/MM/DD/<call-id>.wav`).
+        file: String,
+        /// Why the call is recorded.
+        reason: RecordingReason,
+    },
+    /// Recording was paused (e.g. while the customer reads a card number): silence follows.
+    #[serde(rename = "recording.paused")]
+    RecordingPaused {
+        /// Where in the audio the silence starts, ms.
+        at_ms: u64,
+        /// Who paused it.
+        by: RecordingControl,
+    },
+    /// Recording resumed after a pause.
+    #[serde(rename = "recording.resumed")]
+    RecordingResumed {
+        /// Where in the audio the sound resumes, ms.
+        at_ms: u64,
+        /// Who resumed it.
+        by: RecordingControl,
+    },
+    /// A recording was finished: the same facts as its JSON sidecar (the call, queue and agent
+    /// are the event's own fields).
+    #[serde(rename = "recording.completed")]
+    RecordingCompleted(Box<RecordingInfo>),
+    /// A recording stopped because its files could not be written (the call went on).
+    #[serde(rename = "recording.failed")]
+    RecordingFailed {
+        /// The WAV file's path relative to the recordings folder.
+        file: String,
+        /// What was being done.
+        stage: RecordingStage,
+        /// The error.
+        error: String,
+        /// Audio written before the failure, ms.
+        duration_ms: u64,
+    },
+    /// A recording was deleted by the queue's retention.
+    #[serde(rename = "recording.deleted")]
+    RecordingDeleted {
+        /// The WAV file's path relative to the recordings folder.
+        file: String,
+        /// The recording's age in days when deleted.
+        age_days: u32,
+    },
 }
 
 impl EventKind {
@@ -419,6 +467,12 @@ impl EventKind {
             Self::SurveySkipped { .. } => "survey.skipped",
             Self::VoicemailRecorded(_) => "voicemail.recorded",
             Self::VoicemailEmpty { .. } => "voicemail.empty",
+            Self::RecordingStarted { .. } => "recording.started",
+            Self::RecordingPaused { .. } => "recording.paused",
+            Self::RecordingResumed { .. } => "recording.resumed",
+            Self::RecordingCompleted(_) => "recording.completed",
+            Self::RecordingFailed { .. } => "recording.failed",
+            Self::RecordingDeleted { .. } => "recording.deleted",
         }
     }
 }
@@ -541,6 +595,82 @@ pub struct VoicemailMessage {
     pub end_reason: VoicemailEnd,
     /// SHA-256 of the WAV file, lowercase hex.
     pub sha256: String,
+}
+
+/// Why a call is recorded (`recording.started`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingReason {
+    /// The queue records every call.
+    Always,
+    /// The call was drawn into the queue's sample.
+    Sampled,
+    /// The API asked for it.
+    OnDemand,
+}
+
+/// Who paused or resumed a recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingControl {
+    /// `POST /api/v1/calls/{id}/recording/...`.
+    Api,
+    /// The agent's DTMF pause or resume code.
+    Agent,
+}
+
+/// What a failed recording was doing (`recording.failed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingStage {
+    /// Creating the files.
+    Create,
+    /// Writing audio.
+    Write,
+    /// Closing the files, hashing and writing the sidecar.
+    Finish,
+}
+
+/// A paused stretch of a recording, ms from the start of its audio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordingPause {
+    /// Where the silence starts.
+    pub start_ms: u64,
+    /// Where the sound resumes.
+    pub end_ms: u64,
+}
+
+/// A finished recording (boxed in [`EventKind`]): its sidecar's facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordingInfo {
+    /// The WAV file's path relative to the recordings folder.
+    pub file: String,
+    /// `inbound` or `outbound` (the customer is the called party).
+    pub direction: String,
+    /// The customer's number as the sidecar has it (redacted, or absent, per the queue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_number: Option<String>,
+    /// The dialed number as the sidecar has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dialed_number: Option<String>,
+    /// When recording started.
+    pub started_at: Timestamp,
+    /// When it ended.
+    pub ended_at: Timestamp,
+    /// Paused stretches (silence in the file).
+    pub pauses: Vec<RecordingPause>,
+    /// The customer's consent: `not_asked`, `given` or `refused`.
+    pub consent: String,
+    /// Samples per second.
+    pub sample_rate: u32,
+    /// Channels (2: customer left, agent right).
+    pub channels: u16,
+    /// Length of the audio, ms.
+    pub duration_ms: u64,
+    /// SHA-256 of the WAV file, lowercase hex.
+    pub sha256: String,
+    /// Audio frames the writer could not keep up with and dropped.
+    pub frames_dropped: u64,
 }
 
 /// Why a voicemail recording ended.

@@ -133,6 +133,10 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
             "queued callbacks restored with their original entry time"
         );
     }
+    // Before any call: WAVs a crash left open are repaired, finished recordings indexed.
+    let recordings =
+        crate::recording::Recordings::start(&config, &args.data_dir, events.clone(), &metrics)?;
+    crate::recording::retention::spawn(recordings.clone(), crate::recording::retention::SWEEP_EVERY);
     let ports = Arc::new(RtpPortAllocator::new(config.rtp_ports.clone()));
     spawn_gauges(events_handle.stats_reader(), ports.clone(), metrics.clone());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -147,6 +151,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         events: events.clone(),
         metrics: metrics.clone(),
         shutdown: shutdown_rx.clone(),
+        recordings: recordings.clone(),
     })
     .await?;
     tracing::info!(sip = %endpoint.local_addr(), "SIP listening (UDP and TCP)");
@@ -190,7 +195,8 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     let http_task = tokio::spawn(async move {
         let app = http::router(api)
             .layer(axum::Extension(reloader))
-            .layer(axum::Extension(dialplan_reloader));
+            .layer(axum::Extension(dialplan_reloader))
+            .layer(axum::Extension(recordings));
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = http_shutdown.wait_for(|s| *s).await;

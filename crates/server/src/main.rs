@@ -13,6 +13,7 @@ mod kpi_task;
 mod location;
 mod metrics;
 mod prompts;
+mod recording;
 mod recovery;
 mod redact;
 mod registrar;

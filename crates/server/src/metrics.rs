@@ -256,6 +256,14 @@ impl Metrics {
             .inc();
     }
 
+    /// Registers a metric kept elsewhere (e.g. the recordings'), rendered with these.
+    pub fn register(
+        &self,
+        collector: Box<dyn prometheus::core::Collector>,
+    ) -> prometheus::Result<()> {
+        self.registry.register(collector)
+    }
+
     /// The text exposition format.
     pub fn render(&self) -> String {
         let mut buf = Vec::new();

@@ -408,3 +408,83 @@ fn transfer_events_round_trip_with_their_wire_names() {
         "transferee"
     );
 }
+
+#[test]
+fn recording_events_round_trip_with_their_wire_names() {
+    let info = RecordingInfo {
+        file: "2026/11/23/0193.wav".into(),
+        direction: "inbound".into(),
+        customer_number: Some("*******8000".into()),
+        dialed_number: None,
+        started_at: ts(),
+        ended_at: ts(),
+        pauses: vec![RecordingPause {
+            start_ms: 1000,
+            end_ms: 3000,
+        }],
+        consent: "not_asked".into(),
+        sample_rate: 8000,
+        channels: 2,
+        duration_ms: 120_000,
+        sha256: "00".repeat(32),
+        frames_dropped: 0,
+    };
+    let kinds = [
+        (
+            EventKind::RecordingStarted {
+                file: "2026/11/23/0193.wav".into(),
+                reason: RecordingReason::OnDemand,
+            },
+            "recording.started",
+        ),
+        (
+            EventKind::RecordingPaused {
+                at_ms: 1000,
+                by: RecordingControl::Agent,
+            },
+            "recording.paused",
+        ),
+        (
+            EventKind::RecordingResumed {
+                at_ms: 3000,
+                by: RecordingControl::Api,
+            },
+            "recording.resumed",
+        ),
+        (
+            EventKind::RecordingCompleted(Box::new(info)),
+            "recording.completed",
+        ),
+        (
+            EventKind::RecordingFailed {
+                file: "2026/11/23/0193.wav".into(),
+                stage: RecordingStage::Write,
+                error: "File too large".into(),
+                duration_ms: 4000,
+            },
+            "recording.failed",
+        ),
+        (
+            EventKind::RecordingDeleted {
+                file: "2026/11/23/0193.wav".into(),
+                age_days: 91,
+            },
+            "recording.deleted",
+        ),
+    ];
+    for (kind, name) in kinds {
+        let event = sample(kind);
+        let json = serde_json::to_string(&event).unwrap();
+        let back: Event = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, event, "{json}");
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["type"], name);
+        assert_eq!(value["queue"], "support", "{json}");
+    }
+    let json = serde_json::to_string(&sample(EventKind::RecordingPaused {
+        at_ms: 1000,
+        by: RecordingControl::Agent,
+    }))
+    .unwrap();
+    assert!(json.contains(r#""type":"recording.paused","at_ms":1000,"by":"agent""#), "{json}");
+}

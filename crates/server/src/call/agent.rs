@@ -328,6 +328,7 @@ impl Call {
         }
         let _ = caller.bridge_to(&a.media);
         tracing::info!(%agent, "bridged");
+        self.recording_bridged(&queue, &agent);
         let held = a.held;
         // The other agents' phones stop with the router's revocations, which follow.
         self.phase = Phase::Bridged { agent, queue };
@@ -389,6 +390,7 @@ impl Call {
                 if let Some(d) = self.agent.as_mut().and_then(|a| a.dialog.as_mut()) {
                     d.terminate();
                 }
+                self.recording_ended();
                 if self.start_survey_after_agent() {
                     // The caller stays for the survey.
                 } else if matches!(self.phase, Phase::Bridged { .. }) {
@@ -471,6 +473,9 @@ impl Call {
     }
 
     pub(super) fn agent_media_event(&mut self, ev: LegEvent) {
+        if let LegEvent::Dtmf(digit) = ev {
+            self.recording_agent_digit(digit);
+        }
         if ev == LegEvent::Inactive && matches!(self.phase, Phase::Bridged { .. }) {
             let held = self.agent.as_ref().is_some_and(|a| a.held);
             if !held {

@@ -13,6 +13,7 @@ mod caller;
 mod crm_lookup;
 mod dial_out;
 mod ivr;
+mod recording;
 mod sdp;
 mod speech;
 mod survey;
@@ -442,6 +443,8 @@ impl Call {
 
     /// Cleanup when the task ends: event, dialogs, media.
     fn finish(&mut self) {
+        // The conversation's recording ends with the call.
+        self.recording_ended();
         // A message being recorded keeps what was said.
         self.stop_recording(hotline_dialplan::RecordingEnd::CallerHungUp);
         let (reason, by) = self.end.unwrap_or((EndReason::Error, HungUpBy::System));

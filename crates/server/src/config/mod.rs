@@ -67,6 +67,8 @@ pub struct Config {
     pub tts: crate::tts::TtsSettings,
     /// SIP trunks transfers dial out through (`trunks:`; optional).
     pub trunks: BTreeMap<String, crate::trunk::TrunkSettings>,
+    /// Call recording as a whole (`recording:`; optional): sampling seed, the agent's codes.
+    pub recording: crate::recording::RecordingSettings,
 }
 
 /// The `routing:` section: settings of the router as a whole.
@@ -144,6 +146,8 @@ pub struct QueueSettings {
     pub music_on_hold: Option<String>,
     /// What waiting callers are told every so often (absent: music only).
     pub announce: Option<crate::call::QueueAnnounce>,
+    /// Which of the queue's calls are recorded, and for how long recordings are kept.
+    pub recording: crate::recording::QueueRecording,
 }
 
 /// One agent.
@@ -198,6 +202,8 @@ struct RawConfig {
     tts: crate::tts::TtsSettings,
     #[serde(default)]
     trunks: BTreeMap<String, crate::trunk::RawTrunk>,
+    #[serde(default)]
+    recording: crate::recording::RecordingSettings,
 }
 
 #[derive(Deserialize)]
@@ -352,6 +358,8 @@ struct RawQueue {
     music_on_hold: Option<String>,
     #[serde(default)]
     announce: Option<crate::call::RawAnnounce>,
+    #[serde(default)]
+    recording: crate::recording::QueueRecording,
 }
 
 #[derive(Deserialize)]
@@ -465,6 +473,7 @@ impl Config {
                         .map(crate::call::QueueAnnounce::parse)
                         .transpose()
                         .with_context(|| format!("queue {name}: announce"))?,
+                    recording: q.recording,
                 },
             );
         }
@@ -528,7 +537,9 @@ impl Config {
             crm: raw.crm,
             tts: raw.tts,
             trunks: crate::trunk::config::parse_trunks(raw.trunks)?,
+            recording: raw.recording,
         };
+        config.recording.validate()?;
         config.crm.validate().map_err(|e| anyhow::anyhow!(e))?;
         config.tts.validate().map_err(|e| anyhow::anyhow!(e))?;
         // The router's own checks (members, penalties, skills, relaxation, reason codes).

@@ -56,6 +56,8 @@ pub struct EndpointSettings {
     pub metrics: Metrics,
     /// Becomes true on shutdown: new calls are refused with 503.
     pub shutdown: watch::Receiver<bool>,
+    /// Call recording.
+    pub recordings: Arc<crate::recording::Recordings>,
 }
 
 /// What call tasks ask the endpoint to do.
@@ -155,6 +157,8 @@ pub struct Shared {
     pub tts: Arc<crate::tts::Tts>,
     /// SIP trunks for transfers (and whose P-Asserted-Identity is trusted).
     pub trunks: crate::trunk::Trunks,
+    /// Call recording.
+    pub recordings: Arc<crate::recording::Recordings>,
 }
 
 /// The running endpoint.
@@ -200,6 +204,7 @@ impl Endpoint {
             data_dir: settings.data_dir.clone(),
             tts,
             trunks,
+            recordings: settings.recordings,
         });
         shared.trunks.keep_located();
         // Agents registered before a restart are ready again.

@@ -49,6 +49,16 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/kpis", get(kpis::snapshot))
         .route("/api/v1/kpis/queues/{id}", get(kpis::queue))
         .route("/api/v1/kpis/agents/{id}", get(kpis::agent))
+        .route("/api/v1/recordings", get(crate::recording::api::list))
+        .route("/api/v1/recordings/{id}", get(crate::recording::api::one))
+        .route(
+            "/api/v1/recordings/{id}/audio",
+            get(crate::recording::api::audio),
+        )
+        .route(
+            "/api/v1/calls/{id}/recording/{action}",
+            post(crate::recording::api::control),
+        )
         .route("/api/v1/config/reload", post(crate::reload::handle))
         .route(
             "/api/v1/dialplan/reload",

@@ -1,0 +1,419 @@
+//! Call recording in the server: which calls are recorded, the writer of each recording, the
+//! index of finished recordings, the HTTP API, the agent's pause codes and retention.
+//!
+//! The call task tells [`Recordings`] when its customer and agent are bridged, what digits the
+//! agent keys and when the conversation ends; everything else (policy, files, events) happens
+//! here and in each recording's writer task, off the media path.
+
+pub mod api;
+pub mod codes;
+pub mod index;
+pub mod retention;
+pub mod settings;
+pub mod task;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use hotline_events::{EventDraft, EventKind, EventSink, RecordingControl, RecordingReason};
+use hotline_media::{RtpLegHandle, TapFrame};
+use hotline_recording::storage::{repair_all, RecordingPaths};
+use hotline_recording::{Decision, RecordingMetadata};
+use prometheus::{IntCounter, IntCounterVec, Opts};
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::config::Config;
+use codes::{CodeAction, CodeMatcher};
+use index::Index;
+pub use settings::{QueueRecording, RecordingSettings};
+use task::{Control, WriterSpec};
+
+/// Tapped frames buffered per recording (both sides): about 2.5 s of 20 ms packets.
+pub const TAP_CAPACITY: usize = 256;
+
+/// The recording metrics.
+#[derive(Clone)]
+pub struct RecordingMetrics {
+    /// Recordings by outcome: started, completed, failed, deleted.
+    pub recordings: IntCounterVec,
+    /// Tapped audio frames dropped because a writer fell behind.
+    pub frames_dropped: IntCounter,
+}
+
+impl RecordingMetrics {
+    /// Creates the metrics and registers them with hotline's registry.
+    pub fn new(metrics: &crate::metrics::Metrics) -> Self {
+        let recordings = IntCounterVec::new(
+            Opts::new(
+                "hotline_recordings_total",
+                "Call recordings by outcome (started, completed, failed, deleted)",
+            ),
+            &["outcome"],
+        )
+        .expect("static metric definition is valid");
+        let frames_dropped = IntCounter::new(
+            "hotline_recording_frames_dropped_total",
+            "Tapped audio frames dropped because a recording's writer fell behind",
+        )
+        .expect("static metric definition is valid");
+        for c in [
+            Box::new(recordings.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(frames_dropped.clone()),
+        ] {
+            if let Err(e) = metrics.register(c) {
+                tracing::warn!("recording metrics not registered: {e}");
+            }
+        }
+        RecordingMetrics {
+            recordings,
+            frames_dropped,
+        }
+    }
+
+    fn count(&self, outcome: &str) {
+        self.recordings.with_label_values(&[outcome]).inc();
+    }
+}
+
+/// A call whose customer and agent were just bridged.
+pub struct Bridged {
+    /// Hotline's call id.
+    pub call_id: Uuid,
+    /// The queue the call came from.
+    pub queue: String,
+    /// The agent.
+    pub agent: String,
+    /// The customer's leg (left channel).
+    pub customer: RtpLegHandle,
+    /// The agent's leg (right channel).
+    pub agent_leg: RtpLegHandle,
+    /// The customer's number.
+    pub customer_number: Option<String>,
+    /// The number the customer dialed.
+    pub dialed_number: Option<String>,
+    /// The call's ids for events (its kind is replaced).
+    pub template: EventDraft,
+}
+
+/// What the API or the agent asks of a call's recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Start recording now (on-demand calls; any call not yet recorded).
+    Start,
+    /// Pause: silence until resumed.
+    Pause,
+    /// Resume after a pause.
+    Resume,
+    /// Stop: the recording is finished now (the call goes on).
+    Stop,
+}
+
+/// Where a call's recording stands (the API's answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingState {
+    /// Not recorded (yet).
+    Off,
+    /// Recording.
+    Recording,
+    /// Paused.
+    Paused,
+    /// Stopped before the end of the call.
+    Stopped,
+}
+
+/// Why a command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ControlError {
+    /// No bridged call has this id.
+    #[error("no conversation in progress with this call id")]
+    NoSuchCall,
+    /// The command does not apply now.
+    #[error("the recording is {0:?}: cannot {1:?}")]
+    NotNow(RecordingState, Command),
+}
+
+/// One bridged call.
+struct Live {
+    bridged: Bridged,
+    settings: QueueRecording,
+    state: RecordingState,
+    writer: Option<mpsc::UnboundedSender<Control>>,
+    /// The legs' dropped tap frames when recording started.
+    dropped_before: u64,
+    codes: CodeMatcher,
+}
+
+impl Live {
+    fn dropped(&self) -> u64 {
+        let now =
+            self.bridged.customer.stats().tap_dropped + self.bridged.agent_leg.stats().tap_dropped;
+        now.saturating_sub(self.dropped_before)
+    }
+}
+
+/// The recordings of this hotline: live calls, finished recordings, settings.
+pub struct Recordings {
+    root: PathBuf,
+    settings: RecordingSettings,
+    queues: HashMap<String, QueueRecording>,
+    events: EventSink,
+    metrics: RecordingMetrics,
+    live: Mutex<HashMap<Uuid, Live>>,
+    index: Mutex<Index>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves plain data behind; keep using it.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Recordings {
+    /// Repairs WAVs a crash left open under `<data-dir>/recordings`, reads the sidecars into the
+    /// index and keeps SIGXFSZ from killing hotline (a file over the size limit fails its write,
+    /// which stops that recording only).
+    pub fn start(
+        config: &Config,
+        data_dir: &Path,
+        events: EventSink,
+        metrics: &crate::metrics::Metrics,
+    ) -> anyhow::Result<Arc<Self>> {
+        let root = data_dir.join("recordings");
+        match repair_all(&root) {
+            Ok(reports) => {
+                for r in reports {
+                    match r.outcome {
+                        Ok(outcome) => {
+                            tracing::warn!(file = %r.path.display(), ?outcome, "recording left open by a crash repaired")
+                        }
+                        Err(e) => {
+                            tracing::warn!(file = %r.path.display(), "recording could not be repaired: {e}")
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(root = %root.display(), "recordings not checked for repair: {e}")
+            }
+        }
+        let (index, bad) = Index::load(&root);
+        for b in bad {
+            tracing::warn!(file = %b.path.display(), "recording sidecar unreadable: {}", b.error);
+        }
+        tracing::info!(recordings = index.len(), root = %root.display(), "recordings indexed");
+        ignore_file_size_signal();
+        Ok(Arc::new(Recordings {
+            root,
+            settings: config.recording.clone(),
+            queues: config
+                .queues
+                .iter()
+                .map(|(name, q)| (name.clone(), q.recording))
+                .collect(),
+            events,
+            metrics: RecordingMetrics::new(metrics),
+            live: Mutex::new(HashMap::new()),
+            index: Mutex::new(index),
+        }))
+    }
+
+    /// The customer and agent of a call were bridged: records it if its queue's policy says so.
+    pub fn bridged(self: &Arc<Self>, bridged: Bridged) {
+        if lock(&self.live).contains_key(&bridged.call_id) {
+            return;
+        }
+        let settings = self.queues.get(&bridged.queue).copied().unwrap_or_default();
+        let decision = settings.policy.decide(bridged.call_id, self.settings.seed);
+        let call_id = bridged.call_id;
+        let mut live = Live {
+            bridged,
+            settings,
+            state: RecordingState::Off,
+            writer: None,
+            dropped_before: 0,
+            codes: CodeMatcher::new(
+                self.settings.pause_code.clone(),
+                self.settings.resume_code.clone(),
+            ),
+        };
+        let reason = match decision {
+            Decision::Always => Some(RecordingReason::Always),
+            Decision::SampledIn => Some(RecordingReason::Sampled),
+            Decision::Never | Decision::OnDemand | Decision::SampledOut => None,
+        };
+        tracing::debug!(?decision, "recording policy");
+        if let Some(reason) = reason {
+            self.start_writer(&mut live, reason);
+        }
+        lock(&self.live).insert(call_id, live);
+    }
+
+    /// A digit from the agent's phone: the pause and resume codes act on the recording.
+    pub fn agent_digit(self: &Arc<Self>, call_id: Uuid, digit: char, now: Instant) {
+        let mut live = lock(&self.live);
+        let Some(call) = live.get_mut(&call_id) else {
+            return;
+        };
+        let command = match call.codes.digit(now, digit) {
+            Some(CodeAction::Pause) => Command::Pause,
+            Some(CodeAction::Resume) => Command::Resume,
+            None => return,
+        };
+        if let Err(e) = self.apply(call, command, RecordingControl::Agent, now) {
+            tracing::info!("agent's recording code ignored: {e}");
+        }
+    }
+
+    /// The API's command for a call's recording.
+    pub fn control(
+        self: &Arc<Self>,
+        call_id: Uuid,
+        command: Command,
+    ) -> Result<RecordingState, ControlError> {
+        let mut live = lock(&self.live);
+        let call = live.get_mut(&call_id).ok_or(ControlError::NoSuchCall)?;
+        self.apply(call, command, RecordingControl::Api, Instant::now())
+    }
+
+    fn apply(
+        self: &Arc<Self>,
+        call: &mut Live,
+        command: Command,
+        by: RecordingControl,
+        now: Instant,
+    ) -> Result<RecordingState, ControlError> {
+        let refuse = |state| Err(ControlError::NotNow(state, command));
+        match (command, call.state) {
+            (Command::Start, RecordingState::Off) => {
+                self.start_writer(call, RecordingReason::OnDemand);
+            }
+            (Command::Pause, RecordingState::Recording) => {
+                send(call, Control::Pause { at: now, by });
+                call.state = RecordingState::Paused;
+            }
+            (Command::Resume, RecordingState::Paused) => {
+                send(call, Control::Resume { at: now, by });
+                call.state = RecordingState::Recording;
+            }
+            (Command::Stop, RecordingState::Recording | RecordingState::Paused) => {
+                self.stop_writer(call, now);
+                call.state = RecordingState::Stopped;
+            }
+            (_, state) => return refuse(state),
+        }
+        Ok(call.state)
+    }
+
+    /// The conversation of `call_id` is over (agent or customer gone): its recording ends now.
+    pub fn call_ended(&self, call_id: Uuid) {
+        let Some(mut call) = lock(&self.live).remove(&call_id) else {
+            return;
+        };
+        self.stop_writer(&mut call, Instant::now());
+    }
+
+    fn start_writer(self: &Arc<Self>, call: &mut Live, reason: RecordingReason) {
+        let b = &call.bridged;
+        let started_at = OffsetDateTime::now_utc();
+        let start = Instant::now();
+        let paths = RecordingPaths::new(&self.root, b.call_id, started_at);
+        let file = paths
+            .wav
+            .strip_prefix(&self.root)
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let template = b
+            .template
+            .clone()
+            .queue(b.queue.clone())
+            .agent(b.agent.clone());
+        let spec = WriterSpec {
+            call_id: b.call_id,
+            paths,
+            file: file.clone(),
+            mono_mix: call.settings.mono_mix,
+            redaction: call.settings.redact_numbers,
+            queue: Some(b.queue.clone()),
+            agent: Some(b.agent.clone()),
+            customer_number: b.customer_number.clone(),
+            dialed_number: b.dialed_number.clone(),
+            started_at,
+            start,
+            template: template.clone(),
+        };
+        let (frames_tx, frames_rx) = mpsc::channel::<TapFrame>(TAP_CAPACITY);
+        let (control_tx, control_rx) = mpsc::unbounded_channel();
+        call.dropped_before = b.customer.stats().tap_dropped + b.agent_leg.stats().tap_dropped;
+        let _ = b
+            .customer
+            .set_tap(Some((task::CUSTOMER, frames_tx.clone())));
+        let _ = b.agent_leg.set_tap(Some((task::AGENT, frames_tx)));
+        call.writer = Some(control_tx);
+        call.state = RecordingState::Recording;
+        tracing::info!(%file, ?reason, "recording started");
+        self.metrics.count("started");
+        let mut draft = template;
+        draft.kind = EventKind::RecordingStarted { file, reason };
+        self.events.emit(draft);
+        let me = Arc::clone(self);
+        tokio::spawn(task::run(spec, frames_rx, control_rx, me));
+    }
+
+    fn stop_writer(&self, call: &mut Live, at: Instant) {
+        let Some(writer) = call.writer.take() else {
+            return;
+        };
+        let _ = call.bridged.customer.set_tap(None);
+        let _ = call.bridged.agent_leg.set_tap(None);
+        let dropped = call.dropped();
+        if dropped > 0 {
+            tracing::warn!(
+                dropped,
+                "recording dropped audio frames: the writer fell behind"
+            );
+            self.metrics.frames_dropped.inc_by(dropped);
+        }
+        let _ = writer.send(Control::Stop { at, dropped });
+    }
+
+    /// A writer finished its files: the recording is listed.
+    fn completed(&self, meta: RecordingMetadata, sidecar: PathBuf) {
+        lock(&self.index).insert(meta, sidecar);
+    }
+
+    /// Finished recordings matching `query`, oldest first.
+    pub fn search(&self, query: &index::Query) -> Vec<RecordingMetadata> {
+        lock(&self.index).search(query)
+    }
+
+    /// The finished recording of `call_id`.
+    pub fn find(&self, call_id: Uuid) -> Option<index::Entry> {
+        lock(&self.index).find(call_id).cloned()
+    }
+}
+
+fn send(call: &Live, control: Control) {
+    if let Some(w) = &call.writer {
+        let _ = w.send(control);
+    }
+}
+
+/// SIGXFSZ (25 on Linux and the BSDs) would end the process when a file reaches the size
+/// limit; with a handler installed the write fails with EFBIG instead.
+fn ignore_file_size_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::from_raw(25)) {
+        Ok(mut s) => {
+            tokio::spawn(async move {
+                while s.recv().await.is_some() {
+                    tracing::warn!("a file reached the size limit (SIGXFSZ): its write failed");
+                }
+            });
+        }
+        Err(e) => tracing::warn!("SIGXFSZ not handled: {e}"),
+    }
+}

@@ -1,0 +1,476 @@
+//! Call recording end to end: a SIPp customer (its RTP from the test: a 440 Hz tone) reaches a
+//! SIPp agent (its RTP from the test: a 1000 Hz tone) through queue `support`, which the
+//! bundled config records. The WAV is stereo 8 kHz 16-bit with the customer on the left and the
+//! agent on the right (Goertzel filters), as long as the talk time, silent where paused (API
+//! and the agent's DTMF code), hashed in its sidecar, listed and downloadable with Range. A
+//! write failure (the process's file size limit) stops the recording and not the call.
+//! Retention deletes old recordings and the start repairs a WAV a crash left open.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use hotline_media::g711::linear_to_ulaw;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use support::agent::{AgentSetup, SippAgent};
+use support::sipp::{RunningSipp, Sipp};
+use support::{http, rtp, Hotline, Options};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+const TOKEN: &str = "hotline-demo-token";
+
+/// Sends a tone as PCMU every 20 ms until stopped; digits sent to it go out as RFC 4733 events.
+struct Talker {
+    stop: Arc<AtomicBool>,
+    digits: mpsc::Sender<String>,
+    thread: JoinHandle<()>,
+}
+
+impl Talker {
+    fn start(sock: UdpSocket, to: SocketAddr, freq: f64, ssrc: u32) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (digits, keyed) = mpsc::channel::<String>();
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let start = Instant::now();
+            let mut slot: u32 = 0;
+            let mut seq: u16 = 0;
+            let mut events: Vec<Vec<u8>> = Vec::new();
+            while !flag.load(Ordering::SeqCst) {
+                let ts = slot * 160;
+                let packet = if !events.is_empty() {
+                    events.remove(0)
+                } else {
+                    if let Ok(code) = keyed.try_recv() {
+                        for d in code.chars() {
+                            let event = match d {
+                                '*' => 10,
+                                '#' => 11,
+                                d => d.to_digit(10).unwrap() as u8,
+                            };
+                            // Each event keeps its start timestamp; two silent slots apart.
+                            let at = ts + events.len() as u32 * 160;
+                            events.extend(dtmf(ssrc, at, event));
+                            events.push(Vec::new());
+                            events.push(Vec::new());
+                        }
+                    }
+                    let payload: Vec<u8> = (0..160)
+                        .map(|i| {
+                            let n = f64::from(ts + i);
+                            let v = (2.0 * std::f64::consts::PI * freq * n / 8000.0).sin();
+                            linear_to_ulaw((v * 8000.0) as i16)
+                        })
+                        .collect();
+                    rtp::packet(0, 0, ts, ssrc, &payload)
+                };
+                if !packet.is_empty() {
+                    let mut p = packet;
+                    p[2..4].copy_from_slice(&seq.to_be_bytes());
+                    seq = seq.wrapping_add(1);
+                    let _ = sock.send_to(&p, to);
+                }
+                slot += 1;
+                let due = start + Duration::from_millis(20 * u64::from(slot));
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+            }
+        });
+        Talker {
+            stop,
+            digits,
+            thread,
+        }
+    }
+
+    fn key(&self, code: &str) {
+        self.digits.send(code.to_string()).unwrap();
+    }
+
+    fn stop(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread.join().unwrap();
+    }
+}
+
+/// An RFC 4733 event at `ts`: 5 updates (marker on the first) then 3 end packets.
+fn dtmf(ssrc: u32, ts: u32, event: u8) -> Vec<Vec<u8>> {
+    (0..8u16)
+        .map(|i| {
+            let end = i >= 5;
+            let d = (160 * (i.min(5) + 1)).to_be_bytes();
+            let payload = [event, if end { 0x8a } else { 0x0a }, d[0], d[1]];
+            let mut p = rtp::packet(101, 0, ts, ssrc, &payload);
+            if i == 0 {
+                p[1] |= 0x80;
+            }
+            p
+        })
+        .collect()
+}
+
+/// Where hotline sends the customer's audio from (its RTP for the caller leg): the source of
+/// the first packet (music on hold) that reaches the customer's socket.
+fn first_source(sock: &UdpSocket, timeout: Duration) -> SocketAddr {
+    sock.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let deadline = Instant::now() + timeout;
+    let mut buf = [0u8; 2048];
+    while Instant::now() < deadline {
+        if let Ok((_, from)) = sock.recv_from(&mut buf) {
+            return from;
+        }
+    }
+    panic!("hotline sent the customer no RTP");
+}
+
+/// A customer dialing 200 (straight into queue `support`) with its media on `rtp`, hanging
+/// up `wait_ms` after the answer.
+fn customer(h: &Hotline, rtp: &UdpSocket, wait_ms: u64) -> RunningSipp {
+    Sipp::new("caller_wait.xml", h.sip)
+        .var("wait_ms", wait_ms)
+        .key("caller_rtp_port", rtp.local_addr().unwrap().port())
+        .args(&["-s", "200", "-m", "1"])
+        .spawn()
+}
+
+/// The customer (440 Hz) and the agent (1000 Hz) talking on a call hotline put through.
+struct Conversation {
+    customer: Talker,
+    agent: Talker,
+}
+
+fn converse(h: &Hotline, agent: &SippAgent, customer_rtp: UdpSocket) -> Conversation {
+    let hotline_customer = first_source(&customer_rtp, Duration::from_secs(10));
+    let customer = Talker::start(customer_rtp, hotline_customer, 440.0, 0x0440_0440);
+    let hotline_agent = agent.hotline_rtp(Duration::from_secs(20));
+    let agent = Talker::start(
+        agent.rtp.try_clone().unwrap(),
+        hotline_agent,
+        1000.0,
+        0x1000_1000,
+    );
+    let _ = h;
+    Conversation { customer, agent }
+}
+
+fn ts(event: &Value) -> OffsetDateTime {
+    OffsetDateTime::parse(event["ts"].as_str().unwrap(), &Rfc3339).unwrap()
+}
+
+fn of_call<'a>(events: &'a [Value], call: &str, kind: &str) -> Vec<&'a Value> {
+    events
+        .iter()
+        .filter(|e| e["call_id"] == call && e["type"] == kind)
+        .collect()
+}
+
+fn control(h: &Hotline, call: &str, action: &str) -> http::Response {
+    http::post(
+        h.http,
+        &format!("/api/v1/calls/{call}/recording/{action}"),
+        Some(TOKEN),
+        "{}",
+    )
+    .unwrap()
+}
+
+/// GET returning status, headers (lower-case names) and the raw body.
+fn get_bytes(
+    addr: SocketAddr,
+    path: &str,
+    range: Option<&str>,
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut req = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {TOKEN}\r\n"
+    );
+    if let Some(r) = range {
+        req.push_str(&format!("Range: {r}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let body = raw[split + 4..].to_vec();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, body)
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The power of `freq` in `samples` (Goertzel).
+fn goertzel(samples: &[i16], freq: f64) -> f64 {
+    let w = 2.0 * std::f64::consts::PI * freq / 8000.0;
+    let coeff = 2.0 * w.cos();
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    for &x in samples {
+        let s0 = f64::from(x) + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    s1 * s1 + s2 * s2 - coeff * s1 * s2
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn a_recorded_call_is_stereo_customer_left_agent_right_paused_silent_hashed_and_downloadable() {
+    let h = Hotline::start(Options::default());
+    let agent = SippAgent::start(
+        &h,
+        AgentSetup {
+            hold_ms: 30_000,
+            ..AgentSetup::default()
+        },
+    );
+    let customer_rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let caller = customer(&h, &customer_rtp, 9000);
+    let talk = converse(&h, &agent, customer_rtp);
+
+    let started = h.wait_type("recording.started", Duration::from_secs(20));
+    let call = started["call_id"].as_str().unwrap().to_string();
+    assert_eq!(started["reason"], "always");
+    assert_eq!(started["queue"], "support");
+    assert_eq!(started["agent_id"], "1001");
+
+    // 1.5 s of conversation, then a pause through the API for a second.
+    std::thread::sleep(Duration::from_millis(1500));
+    let paused = control(&h, &call, "pause");
+    assert_eq!(paused.status, 200, "{}", paused.body);
+    assert!(paused.body.contains("\"paused\""), "{}", paused.body);
+    assert_eq!(control(&h, &call, "pause").status, 409);
+    assert_eq!(control(&h, &call, "start").status, 409);
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(control(&h, &call, "resume").status, 200);
+    std::thread::sleep(Duration::from_millis(1000));
+    // The agent's own pause code, then the resume code a second later.
+    talk.agent.key("*1");
+    h.wait_event("the agent's pause", Duration::from_secs(5), |e| {
+        e["type"] == "recording.paused" && e["by"] == "agent"
+    });
+    std::thread::sleep(Duration::from_millis(1000));
+    talk.agent.key("*2");
+    h.wait_event("the agent's resume", Duration::from_secs(5), |e| {
+        e["type"] == "recording.resumed" && e["by"] == "agent"
+    });
+    assert_eq!(
+        control(&h, "01938c2e-0000-7000-8000-000000000001", "pause").status,
+        404
+    );
+
+    let completed = h.wait_event("recording.completed", Duration::from_secs(20), |e| {
+        e["type"] == "recording.completed" && e["call_id"] == call.as_str()
+    });
+    caller.wait(Duration::from_secs(10)).assert_ok("customer");
+    talk.customer.stop();
+    talk.agent.stop();
+    let events = h.events();
+
+    // As long as the talk time: from the agent's answer to the end of the call.
+    let answered = of_call(&events, &call, "call.answered")[0];
+    let ended = of_call(&events, &call, "call.ended")[0];
+    assert_eq!(ended["reason"], "completed");
+    let talk_ms = (ts(ended) - ts(answered)).whole_milliseconds() as i64;
+    let duration_ms = completed["duration_ms"].as_i64().unwrap();
+    assert!(
+        (duration_ms - talk_ms).abs() <= 60,
+        "recording {duration_ms} ms, talk time {talk_ms} ms"
+    );
+
+    // The file: stereo, 8 kHz, 16-bit, its hash in the sidecar and the event.
+    let file = completed["file"].as_str().unwrap();
+    let wav_path = h.dir.path().join("recordings").join(file);
+    let bytes = std::fs::read(&wav_path).unwrap();
+    let sidecar: Value =
+        serde_json::from_str(&std::fs::read_to_string(wav_path.with_extension("json")).unwrap())
+            .unwrap();
+    assert_eq!(sidecar["sha256"], sha256_hex(&bytes));
+    assert_eq!(completed["sha256"], sidecar["sha256"]);
+    assert_eq!(sidecar["call_id"], call.as_str());
+    assert_eq!(sidecar["queue"], "support");
+    assert_eq!(sidecar["agent"], "1001");
+    let mut reader = hound::WavReader::open(&wav_path).unwrap();
+    let spec = reader.spec();
+    assert_eq!(
+        (spec.channels, spec.sample_rate, spec.bits_per_sample),
+        (2, 8000, 16)
+    );
+    let frames = reader.duration() as i64;
+    assert_eq!(frames / 8, duration_ms);
+    let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
+    let left: Vec<i16> = samples.iter().step_by(2).copied().collect();
+    let right: Vec<i16> = samples.iter().skip(1).step_by(2).copied().collect();
+
+    // Two pauses (API, agent), silent in both channels.
+    let pauses: Vec<(usize, usize)> = sidecar["pauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["start_ms"].as_u64().unwrap() as usize * 8,
+                p["end_ms"].as_u64().unwrap() as usize * 8,
+            )
+        })
+        .collect();
+    assert_eq!(pauses.len(), 2, "{sidecar}");
+    assert_eq!(completed["pauses"], sidecar["pauses"]);
+    for &(start, end) in &pauses {
+        assert!(end - start >= 6000, "a pause of {} ms", (end - start) / 8);
+        // The sidecar has milliseconds: the pause starts within the first one.
+        let start = start + 8;
+        let loud = left[start..end]
+            .iter()
+            .chain(&right[start..end])
+            .filter(|s| **s != 0)
+            .count();
+        let at: Vec<(usize, i16, i16)> = (start..end)
+            .filter(|i| left[*i] != 0 || right[*i] != 0)
+            .map(|i| (i, left[i], right[i]))
+            .collect();
+        assert_eq!(loud, 0, "sound in the pause {start}..{end}: {at:?}");
+    }
+
+    // Elsewhere: the customer's 440 Hz on the left, the agent's 1000 Hz on the right.
+    let mut spans = Vec::new();
+    let mut from = 0;
+    for &(start, end) in &pauses {
+        spans.push((from, start));
+        from = end;
+    }
+    spans.push((from, left.len()));
+    let (mut windows, mut good) = (0, 0);
+    for (start, end) in spans {
+        // 200 ms margins: the first packets and the edges of a pause.
+        let (start, end) = (start + 1600, end.saturating_sub(1600));
+        let mut at = start;
+        while at + 400 <= end {
+            let l = &left[at..at + 400];
+            let r = &right[at..at + 400];
+            windows += 1;
+            if goertzel(l, 440.0) > 100.0 * goertzel(l, 1000.0)
+                && goertzel(r, 1000.0) > 100.0 * goertzel(r, 440.0)
+                && goertzel(l, 440.0) > 1e9
+                && goertzel(r, 1000.0) > 1e9
+            {
+                good += 1;
+            }
+            at += 400;
+        }
+    }
+    assert!(windows >= 80, "only {windows} windows of sound");
+    assert!(
+        good * 100 >= windows * 98,
+        "{good} of {windows} 50 ms windows had 440 Hz left and 1000 Hz right"
+    );
+
+    // Listed (with filters) and downloadable, whole or by range.
+    let list: Value = serde_json::from_str(
+        &http::get(
+            h.http,
+            "/api/v1/recordings?queue=support&agent=1001",
+            Some(TOKEN),
+        )
+        .unwrap()
+        .body,
+    )
+    .unwrap();
+    let listed = list["recordings"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{list}");
+    assert_eq!(listed[0]["sha256"], sidecar["sha256"]);
+    for (query, n) in [
+        ("?agent=1002", 0),
+        ("?queue=billing", 0),
+        ("?from=2000-01-01T00:00:00Z", 1),
+        ("?to=2000-01-01T00:00:00Z", 0),
+    ] {
+        let r = http::get(h.http, &format!("/api/v1/recordings{query}"), Some(TOKEN)).unwrap();
+        let v: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["recordings"].as_array().unwrap().len(), n, "{query}");
+    }
+    assert_eq!(
+        http::get(h.http, "/api/v1/recordings?from=yesterday", Some(TOKEN))
+            .unwrap()
+            .status,
+        400
+    );
+    assert_eq!(
+        http::get(h.http, "/api/v1/recordings", None)
+            .unwrap()
+            .status,
+        401
+    );
+    let one: Value = serde_json::from_str(
+        &http::get(h.http, &format!("/api/v1/recordings/{call}"), Some(TOKEN))
+            .unwrap()
+            .body,
+    )
+    .unwrap();
+    assert_eq!(one, sidecar);
+    let audio = format!("/api/v1/recordings/{call}/audio");
+    let (status, headers, body) = get_bytes(h.http, &audio, None);
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "content-type"), Some("audio/wav"));
+    assert_eq!(header(&headers, "accept-ranges"), Some("bytes"));
+    assert!(body == bytes, "the download differs from the file");
+    let len = bytes.len();
+    let (status, headers, body) = get_bytes(h.http, &audio, Some("bytes=40-1039"));
+    assert_eq!(status, 206);
+    assert_eq!(
+        header(&headers, "content-range"),
+        Some(format!("bytes 40-1039/{len}").as_str())
+    );
+    assert_eq!(body, bytes[40..1040]);
+    let (status, _, body) = get_bytes(h.http, &audio, Some("bytes=-100"));
+    assert_eq!((status, body.as_slice()), (206, &bytes[len - 100..]));
+    let (status, headers, _) = get_bytes(h.http, &audio, Some(&format!("bytes={len}-")));
+    assert_eq!(status, 416);
+    assert_eq!(
+        header(&headers, "content-range"),
+        Some(format!("bytes */{len}").as_str())
+    );
+    let (status, _, _) = get_bytes(
+        h.http,
+        "/api/v1/recordings/01938c2e-0000-7000-8000-000000000001/audio",
+        None,
+    );
+    assert_eq!(status, 404);
+    // The agent phone stays registered until its hold time; no need to wait for it.
+    let _ = agent.finish(Duration::from_millis(100));
+}
