@@ -41,6 +41,13 @@ numbers:
         transfer: { number: "+15550100", trunk: carrier, failed: sorry }
       sorry: { play: goodbye, next: bye }
       bye: { hangup: true }
+  "803":
+    start: out
+    nodes:
+      out:
+        transfer: { number: "13800138000", trunk: carrier, timeout: 2s, failed: sorry }
+      sorry: { play: goodbye, next: bye }
+      bye: { hangup: true }
   "802":
     start: screen
     nodes:
@@ -499,5 +506,108 @@ fn a_gateway_name_is_located_through_srv_records() {
     assert!(
         asked.contains(&("gw1.carrier.test".to_string(), 1)),
         "{asked:?}"
+    );
+}
+
+#[test]
+fn a_dial_that_rings_past_its_timeout_is_cancelled_and_takes_failed() {
+    let gw = RawTrunk::bind();
+    let h = Hotline::start_with_dialplan(
+        with_trunk(&format!(
+            "    gateway: \"{}\"\n    allow: [\"+86*\"]\n",
+            gw.addr
+        )),
+        PLAN,
+    );
+    let _caller = dial(&h, "803");
+    let (invite, from) = gw.expect("INVITE", Duration::from_secs(10));
+    gw.respond(&invite, from, "180 Ringing", &[]);
+    // The node's 2 s ring time runs out: CANCEL, then the failed branch.
+    let (cancel, from) = gw.expect("CANCEL", Duration::from_secs(10));
+    gw.respond(&cancel, from, "200 OK", &[]);
+    gw.respond(&invite, from, "487 Request Terminated", &[]);
+    gw.expect("ACK", Duration::from_secs(5));
+    let call = call_of(&h, "803");
+    let failed = event_of(&h, &call, "transfer.failed", 5);
+    assert_eq!(failed["cause"], "no_answer");
+    h.wait_event("the failed branch's prompt", Duration::from_secs(10), |e| {
+        e["call_id"] == call.as_str() && e["type"] == "ivr.prompt" && e["prompt"] == "goodbye"
+    });
+    assert_eq!(
+        h.metric("hotline_trunk_dials_total{outcome=\"no_answer\",trunk=\"carrier\"}"),
+        1.0
+    );
+}
+
+#[test]
+fn the_far_end_hanging_up_ends_the_caller_leg() {
+    let gw = RawTrunk::bind();
+    let far_rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let h = Hotline::start_with_dialplan(
+        with_trunk(&format!(
+            "    gateway: \"{}\"\n    allow: [\"+86*\"]\n",
+            gw.addr
+        )),
+        PLAN,
+    );
+    let (mut caller, _rtp) = dial(&h, "800");
+    let (invite, from) = gw.expect("INVITE", Duration::from_secs(10));
+    gw.answer(&invite, from, far_rtp.local_addr().unwrap().port());
+    gw.expect("ACK", Duration::from_secs(5));
+    let call = call_of(&h, "800");
+    event_of(&h, &call, "transfer.answered", 5);
+    gw.bye(&invite, from);
+    // hotline hangs the caller up in turn.
+    let got_bye = poll_until(Duration::from_secs(10), || {
+        caller.recv(Duration::from_millis(50));
+        caller.byes > 0
+    });
+    assert!(got_bye, "the caller got no BYE");
+    let ended = event_of(&h, &call, "call.ended", 10);
+    assert_eq!(ended["reason"], "transferred");
+    assert_eq!(ended["hung_up_by"], "transferee");
+}
+
+#[test]
+fn a_second_challenge_after_our_credentials_fails_the_transfer() {
+    let gw = RawTrunk::bind();
+    let h = Hotline::start_with_dialplan(
+        with_trunk(&format!(
+            "    gateway: \"{}\"\n    username: acct\n    password: wrong\n    allow: [\"+86*\"]\n",
+            gw.addr
+        )),
+        PLAN,
+    );
+    let _caller = dial(&h, "800");
+    let challenge =
+        "Proxy-Authenticate: Digest realm=\"trunk.example\", nonce=\"n1\", qop=\"auth\"";
+    let (first, from) = gw.expect("INVITE", Duration::from_secs(10));
+    assert!(first.header("proxy-authorization").is_none());
+    gw.respond(
+        &first,
+        from,
+        "407 Proxy Authentication Required",
+        &[challenge],
+    );
+    gw.expect("ACK", Duration::from_secs(5));
+    let (second, from) = gw.expect("INVITE", Duration::from_secs(5));
+    assert!(second.header("proxy-authorization").is_some());
+    assert_eq!(second.header("call-id"), first.header("call-id"));
+    assert_eq!(second.cseq(), Some(first.cseq().unwrap() + 1));
+    gw.respond(
+        &second,
+        from,
+        "407 Proxy Authentication Required",
+        &[challenge],
+    );
+    gw.expect("ACK", Duration::from_secs(5));
+    let call = call_of(&h, "800");
+    let failed = event_of(&h, &call, "transfer.failed", 5);
+    assert_eq!(failed["cause"], "auth_failed");
+    assert_eq!(failed["status"], 407);
+    event_of(&h, &call, "call.ended", 15);
+    assert!(
+        !gw.anything_within(Duration::from_millis(100)),
+        "a third INVITE was sent"
     );
 }

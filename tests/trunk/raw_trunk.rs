@@ -21,8 +21,7 @@ impl RawTrunk {
         RawTrunk { sock, addr }
     }
 
-    /// The next request (responses and retransmissions of the same request are skipped when
-    /// `skip_same` names its method); `None` when nothing came within `timeout`.
+    /// The next request (responses are skipped); `None` when nothing came within `timeout`.
     pub fn recv(&self, timeout: Duration) -> Option<(Sip, SocketAddr)> {
         let deadline = Instant::now() + timeout;
         let mut buf = [0u8; 8192];
@@ -75,6 +74,48 @@ impl RawTrunk {
         }
         r.push_str("Content-Length: 0\r\n\r\n");
         self.sock.send_to(r.as_bytes(), to).unwrap();
+    }
+
+    /// Answers `invite` 200 with SDP (PCMU at `rtp_port`) and a Contact.
+    pub fn answer(&self, invite: &Sip, to: SocketAddr, rtp_port: u16) {
+        let sdp = format!(
+            "v=0\r\no=gw 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+             m=audio {rtp_port} RTP/AVP 0\r\na=sendrecv\r\n"
+        );
+        let mut r = String::from("SIP/2.0 200 OK\r\n");
+        for h in ["via", "from", "call-id", "cseq"] {
+            if let Some(v) = invite.header(h) {
+                r.push_str(&format!("{h}: {v}\r\n"));
+            }
+        }
+        let to_value = invite.header("to").unwrap_or_default();
+        r.push_str(&format!(
+            "to: {to_value};tag=trunk1\r\nContact: <sip:gw@{}>\r\n\
+             Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+            self.addr,
+            sdp.len()
+        ));
+        self.sock.send_to(r.as_bytes(), to).unwrap();
+    }
+
+    /// Hangs up the dialog `invite` created once answered by [`RawTrunk::answer`].
+    pub fn bye(&self, invite: &Sip, to: SocketAddr) {
+        let contact = invite.header("contact").unwrap_or_default();
+        let target = contact
+            .trim_start_matches('<')
+            .split('>')
+            .next()
+            .unwrap_or_default();
+        let bye = format!(
+            "BYE {target} SIP/2.0\r\nVia: SIP/2.0/UDP {addr};branch=z9hG4bKtrunkbye\r\n\
+             From: {from};tag=trunk1\r\nTo: {to_hdr}\r\nCall-ID: {cid}\r\nCSeq: 1 BYE\r\n\
+             Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+            addr = self.addr,
+            from = invite.header("to").unwrap_or_default(),
+            to_hdr = invite.header("from").unwrap_or_default(),
+            cid = invite.header("call-id").unwrap_or_default(),
+        );
+        self.sock.send_to(bye.as_bytes(), to).unwrap();
     }
 
     /// Whether any datagram is waiting or arrives within `wait`.

@@ -172,7 +172,12 @@ mod tests {
     #[test]
     fn answers_verify_against_our_own_server_side_for_both_algorithms() {
         for alg in [DigestAlgorithm::Md5, DigestAlgorithm::Sha256] {
-            let mut server = DigestAuth::new("trunk.example", &[7; 32], alg, std::time::Duration::from_secs(60));
+            let mut server = DigestAuth::new(
+                "trunk.example",
+                &[7; 32],
+                alg,
+                std::time::Duration::from_secs(60),
+            );
             let challenge = server.challenge(1_000, false);
             let parsed = ServerChallenge::parse(&challenge.header_value()).unwrap();
             assert_eq!(parsed.algorithm, alg);

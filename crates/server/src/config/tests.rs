@@ -219,3 +219,29 @@ fn unknown_member_is_refused() {
     let err = Config::parse(&text).unwrap_err().to_string();
     assert!(err.contains("9999"), "{err}");
 }
+
+#[test]
+fn trunks_are_read_and_their_errors_name_the_trunk() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/hotline.yaml");
+    let bundled = std::fs::read_to_string(path).unwrap();
+    assert!(Config::parse(&bundled).unwrap().trunks.is_empty());
+    // The commented example in the bundled file, enabled, is a valid trunk.
+    let example: String = bundled
+        .lines()
+        .skip_while(|l| *l != "# trunks:")
+        .take_while(|l| *l == "# trunks:" || l.starts_with("#   "))
+        .map(|l| format!("{}\n", &l[2..]))
+        .collect();
+    let cfg = Config::parse(&format!("{bundled}{example}")).unwrap();
+    let carrier = &cfg.trunks["carrier"];
+    assert_eq!(carrier.from_number, "+8675512345678");
+    assert_eq!(carrier.max_channels, Some(30));
+    assert!(carrier.allow.allows("+8613800138000"));
+    assert!(!carrier.allow.allows("+15550100"));
+    let broken = format!("{bundled}{}", example.replace("\"+8610*\"", "\"8610*\""));
+    let err = format!("{:#}", Config::parse(&broken).unwrap_err());
+    assert!(
+        err.contains("trunk carrier: allow: pattern \"8610*\" must start with +"),
+        "{err}"
+    );
+}
