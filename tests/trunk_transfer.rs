@@ -593,6 +593,7 @@ fn a_second_challenge_after_our_credentials_fails_the_transfer() {
     let (second, from) = gw.expect("INVITE", Duration::from_secs(5));
     assert!(second.header("proxy-authorization").is_some());
     assert_eq!(second.header("call-id"), first.header("call-id"));
+    assert_eq!(second.header("from"), first.header("from"), "same From tag");
     assert_eq!(second.cseq(), Some(first.cseq().unwrap() + 1));
     gw.respond(
         &second,
