@@ -474,3 +474,174 @@ fn a_recorded_call_is_stereo_customer_left_agent_right_paused_silent_hashed_and_
     // The agent phone stays registered until its hold time; no need to wait for it.
     let _ = agent.finish(Duration::from_millis(100));
 }
+
+/// The pid of the hotline serving data folder `dir` (a child of this test).
+fn hotline_pid(dir: &std::path::Path) -> u32 {
+    let needle = dir.display().to_string();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(" serve ") && cmdline.contains(&needle) {
+            return pid;
+        }
+    }
+    panic!("no hotline process for {needle}");
+}
+
+#[test]
+fn a_failed_write_stops_the_recording_and_the_call_goes_on() {
+    let h = Hotline::start(Options::default());
+    let agent = SippAgent::start(
+        &h,
+        AgentSetup {
+            hold_ms: 30_000,
+            ..AgentSetup::default()
+        },
+    );
+    // Files of hotline may grow to 96 KiB: the recording (32 KB/s) reaches it after about 3 s;
+    // the journal and the log of one call stay well below.
+    let pid = hotline_pid(h.dir.path());
+    let limited = std::process::Command::new("prlimit")
+        .args(["--pid", &pid.to_string(), "--fsize=98304:98304"])
+        .status()
+        .unwrap();
+    assert!(limited.success(), "prlimit failed");
+
+    let customer_rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let caller = customer(&h, &customer_rtp, 8000);
+    let talk = converse(&h, &agent, customer_rtp);
+    let started = h.wait_type("recording.started", Duration::from_secs(20));
+    let call = started["call_id"].as_str().unwrap().to_string();
+    let failed = h.wait_event("recording.failed", Duration::from_secs(15), |e| {
+        e["type"] == "recording.failed" && e["call_id"] == call.as_str()
+    });
+    assert_eq!(failed["stage"], "write");
+    assert_eq!(failed["file"], started["file"]);
+    let written = failed["duration_ms"].as_u64().unwrap();
+    assert!((1000..6000).contains(&written), "{failed}");
+
+    // The conversation goes on: the customer's audio still reaches the agent.
+    // What was queued on the agent's socket before the failure is left aside.
+    let mut buf = [0u8; 2048];
+    agent.rtp.set_nonblocking(true).unwrap();
+    while agent.rtp.recv_from(&mut buf).is_ok() {}
+    agent.rtp.set_nonblocking(false).unwrap();
+    agent
+        .rtp
+        .set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    let until = Instant::now() + Duration::from_millis(1000);
+    let mut relayed = 0;
+    while Instant::now() < until {
+        if let Ok((n, _)) = agent.rtp.recv_from(&mut buf) {
+            if rtp::parse(&buf[..n]).is_some_and(|p| p.pt == 0) {
+                relayed += 1;
+            }
+        }
+    }
+    assert!(
+        relayed >= 40,
+        "only {relayed} packets reached the agent after the failure"
+    );
+
+    let ended = h.wait_event("call.ended", Duration::from_secs(20), |e| {
+        e["type"] == "call.ended" && e["call_id"] == call.as_str()
+    });
+    caller.wait(Duration::from_secs(10)).assert_ok("customer");
+    talk.customer.stop();
+    talk.agent.stop();
+    assert_eq!(ended["reason"], "completed");
+    assert_eq!(ended["hung_up_by"], "caller");
+    assert!(
+        (ts(&ended) - ts(&failed)).whole_milliseconds() > 2000,
+        "the call ended right after the failure"
+    );
+    let events = h.events();
+    assert!(of_call(&events, &call, "recording.completed").is_empty());
+    let metrics = http::get(h.http, "/metrics", None).unwrap().body;
+    assert!(
+        metrics.contains("hotline_recordings_total{outcome=\"failed\"} 1"),
+        "{metrics}"
+    );
+    assert!(h.log().contains("recording failed; the call goes on"));
+    let list = http::get(h.http, "/api/v1/recordings", Some(TOKEN)).unwrap();
+    assert_eq!(list.body, r#"{"recordings":[]}"#);
+    let _ = agent.finish(Duration::from_millis(100));
+}
+
+#[test]
+fn retention_deletes_old_recordings_and_the_start_repairs_an_open_wav() {
+    use hotline_recording::storage::RecordingPaths;
+    use hotline_recording::wav::WavWriter;
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("recordings");
+    let now = OffsetDateTime::now_utc();
+    // A finished recording per age: 100 days (past support's 90) and 1 day.
+    let mut finished = Vec::new();
+    for (n, days) in [(1u128, 100i64), (2, 1)] {
+        let call = uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0000 + n);
+        let started = now - time::Duration::days(days);
+        let paths = RecordingPaths::new(&root, call, started);
+        paths.create_dir().unwrap();
+        let mut w = WavWriter::create(&paths.wav, 2).unwrap();
+        w.write_stereo(&[[1, 2]; 800]).unwrap();
+        w.finish().unwrap();
+        let sidecar = serde_json::json!({
+            "version": 1, "call_id": call, "direction": "inbound", "queue": "support",
+            "agent": "1001", "started_at": started.format(&Rfc3339).unwrap(),
+            "ended_at": started.format(&Rfc3339).unwrap(), "pauses": [],
+            "consent": "not_asked", "sample_rate": 8000, "channels": 2, "duration_ms": 100,
+            "audio_file": format!("{call}.wav"), "sha256": "00",
+        });
+        std::fs::write(&paths.sidecar, sidecar.to_string()).unwrap();
+        finished.push((call, paths));
+    }
+    // A recording a crash left open: its header says no audio.
+    let open = RecordingPaths::new(&root, uuid::Uuid::from_u128(3), now);
+    open.create_dir().unwrap();
+    let mut w = WavWriter::create(&open.wav, 2).unwrap();
+    w.write_stereo(&[[3, 4]; 1600]).unwrap();
+    drop(w);
+
+    let sip: SocketAddr = format!("127.0.0.1:{}", support::free_port())
+        .parse()
+        .unwrap();
+    let http_addr: SocketAddr = format!("127.0.0.1:{}", support::free_port())
+        .parse()
+        .unwrap();
+    let h = Hotline::start_in(dir, sip, http_addr, Options::default());
+    let (old, old_paths) = &finished[0];
+    let (recent, recent_paths) = &finished[1];
+    let deleted = h.wait_type("recording.deleted", Duration::from_secs(10));
+    assert_eq!(deleted["call_id"], old.to_string());
+    assert_eq!(deleted["queue"], "support");
+    assert!(deleted["age_days"].as_u64().unwrap() >= 99, "{deleted}");
+    assert!(!old_paths.wav.exists() && !old_paths.sidecar.exists());
+    assert!(recent_paths.wav.exists() && recent_paths.sidecar.exists());
+    let list: Value = serde_json::from_str(
+        &http::get(h.http, "/api/v1/recordings", Some(TOKEN))
+            .unwrap()
+            .body,
+    )
+    .unwrap();
+    let ids: Vec<&str> = list["recordings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["call_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![recent.to_string()]);
+    assert_eq!(
+        http::get(h.http, &format!("/api/v1/recordings/{old}"), Some(TOKEN))
+            .unwrap()
+            .status,
+        404
+    );
+    let repaired = hound::WavReader::open(&open.wav).unwrap();
+    assert_eq!(repaired.duration(), 1600);
+    assert!(h.log().contains("recording left open by a crash repaired"));
+}
