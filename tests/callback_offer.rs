@@ -4,8 +4,9 @@
 //! (an RFC 4733 pcap), and the entry becomes a callback to A's number in E.164 keeping A's
 //! original entry time, ahead of B in the queue's entries; A hears `callback_accepted` and
 //! hotline hangs up (`call.ended` reason `callback_requested`, no `call.abandoned`, the KPIs
-//! count B's abandon only). When the agent becomes ready, the callback is due for A before B is
-//! ever offered. An anonymous caller is asked for the number, types it with #, hears it read
+//! count no abandon). When the agent becomes ready, the callback is due for A before B is ever
+//! offered; with no outbound dialing the agent is released at once (`callback.failed`,
+//! not_dialed) and serves B. An anonymous caller is asked for the number, types it with #, hears it read
 //! back, confirms with 1 and is called back on the E.164 of what they typed. In a queue with
 //! announcements the offer waits for the announcement to end, and an announcement for the offer.
 
@@ -220,7 +221,9 @@ fn a_waiting_caller_presses_1_and_keeps_their_place_as_a_callback() {
     let types = call_event_types(&events, &a_call);
     assert!(!types.iter().any(|t| t == "call.abandoned"), "{types:?}");
 
-    // The agent is ready: A's callback is due first, and B is offered nothing.
+    // The agent is ready: A's callback is due first (A kept its place ahead of B). Without
+    // outbound dialing the agent is released at once (`callback.failed`, not_dialed; the
+    // callback waits for its retry) and then serves B.
     set_state(&h, "1001", r#"{"state":"ready"}"#);
     let due = h.wait_event("A's callback due", Duration::from_secs(10), |e| {
         e["type"] == "callback.due"
@@ -228,24 +231,32 @@ fn a_waiting_caller_presses_1_and_keeps_their_place_as_a_callback() {
     assert_eq!(due["call_id"], a_call.as_str(), "{due}");
     assert_eq!(due["agent_id"], "1001", "{due}");
     assert_eq!(due["attempt"], 1, "{due}");
+    let released = h.wait_event("A's callback released", Duration::from_secs(10), |e| {
+        e["type"] == "callback.failed" && e["call_id"] == a_call.as_str()
+    });
+    assert_eq!(released["cause"], "not_dialed", "{released}");
+    assert_eq!(released["agent_id"], "1001", "{released}");
+    h.wait_event("B offered", Duration::from_secs(10), |e| {
+        e["type"] == "call.offered" && e["call_id"] == b_call.as_str()
+    });
     let events = h.events();
-    assert!(
-        !events
-            .iter()
-            .any(|e| e["type"] == "call.offered" && e["call_id"] == b_call.as_str()),
-        "B was offered before A's callback"
-    );
+    let position = |pred: &dyn Fn(&Value) -> bool| events.iter().position(pred).unwrap();
+    let due_at = position(&|e| e["type"] == "callback.due" && e["call_id"] == a_call.as_str());
+    let b_offered_at =
+        position(&|e| e["type"] == "call.offered" && e["call_id"] == b_call.as_str());
+    assert!(due_at < b_offered_at, "B was offered before A's callback");
 
-    // B hangs up: the queue counts two calls offered and one abandon, B's.
+    // B talks to the agent, then hangs up: the queue counts two calls offered, one answered
+    // (B's) and no abandon (A's entry became a callback).
     b.wait(Duration::from_secs(40)).assert_ok("caller B");
     let mut kpis = Value::Null;
     let counted = poll_until(Duration::from_secs(10), || {
         kpis = support_kpis(&h);
-        kpis["abandoned"] == 1
+        kpis["answered"] == 1
     });
     assert!(counted, "{kpis}");
     assert_eq!(kpis["offered"], 2, "{kpis}");
-    assert_eq!(kpis["answered"], 0, "{kpis}");
+    assert_eq!(kpis["abandoned"], 0, "{kpis}");
     drop(agent);
 }
 

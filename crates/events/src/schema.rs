@@ -553,6 +553,8 @@ pub enum CallbackFailCause {
     Unreachable,
     /// The agent's leg did not connect.
     AgentUnavailable,
+    /// No dial was possible (no outbound dialing path); the customer was not called.
+    NotDialed,
 }
 
 /// Why a queue gave a callback up.

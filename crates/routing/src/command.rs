@@ -226,6 +226,8 @@ pub enum CallbackFailure {
     Unreachable,
     /// The agent's leg of the dial did not connect.
     AgentUnavailable,
+    /// No dial was possible (no outbound dialing path): nothing was sent to the customer.
+    NotDialed,
 }
 
 /// A command the router refused; its state is unchanged.

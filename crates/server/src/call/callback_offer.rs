@@ -98,8 +98,9 @@ impl CallbackOffer {
 }
 
 /// The caller's own number in E.164, when it is one hotline may call back: not withheld
-/// (`anonymous`, `Privacy: id`), and a phone number in `country`'s numbering plan.
-pub(super) fn callers_number(invite: &Request, country: CountryCode) -> Option<String> {
+/// (`anonymous`, `Privacy: id`), and a phone number in `country`'s numbering plan. `user` is
+/// the caller's number as the call decided it (a trunk's P-Asserted-Identity, else From).
+pub(super) fn callers_number(invite: &Request, user: &str, country: CountryCode) -> Option<String> {
     let withheld = invite.headers().get_all("Privacy").any(|value| {
         value
             .split(';')
@@ -108,11 +109,10 @@ pub(super) fn callers_number(invite: &Request, country: CountryCode) -> Option<S
     if withheld {
         return None;
     }
-    let user = invite.from().and_then(|f| f.uri.user_unescaped())?;
     if user.trim().is_empty() || user.eq_ignore_ascii_case("anonymous") {
         return None;
     }
-    hotline_dialplan::normalize(&user, country).ok()
+    hotline_dialplan::normalize(user, country).ok()
 }
 
 impl Call {
@@ -253,7 +253,11 @@ impl Call {
         if let Some(m) = &self.caller.media {
             let _ = m.stop_playback();
         }
-        match callers_number(&self.caller.invite, self.callback.country) {
+        match callers_number(
+            &self.caller.invite,
+            &self.caller_number(),
+            self.callback.country,
+        ) {
             Some(number) => self.callback_convert(&number, false),
             None => {
                 let language = SayLanguage::of(Some(self.callback_language()));
@@ -433,11 +437,11 @@ mod tests {
     #[test]
     fn an_identified_caller_is_called_back_on_their_number_in_e164() {
         assert_eq!(
-            callers_number(&invite("13800000000", None), china()).as_deref(),
+            callers_number(&invite("13800000000", None), "13800000000", china()).as_deref(),
             Some("+8613800000000")
         );
         assert_eq!(
-            callers_number(&invite("+14155550100", None), china()).as_deref(),
+            callers_number(&invite("+14155550100", None), "+14155550100", china()).as_deref(),
             Some("+14155550100")
         );
     }
@@ -445,18 +449,26 @@ mod tests {
     #[test]
     fn a_withheld_or_unusable_number_is_asked_for() {
         for user in ["anonymous", "Anonymous", "alice", "1001"] {
-            assert_eq!(callers_number(&invite(user, None), china()), None, "{user}");
+            assert_eq!(
+                callers_number(&invite(user, None), user, china()),
+                None,
+                "{user}"
+            );
         }
         assert_eq!(
-            callers_number(&invite("13800000000", Some("id")), china()),
+            callers_number(&invite("13800000000", Some("id")), "13800000000", china()),
             None
         );
         assert_eq!(
-            callers_number(&invite("13800000000", Some("header; id")), china()),
+            callers_number(
+                &invite("13800000000", Some("header; id")),
+                "13800000000",
+                china()
+            ),
             None
         );
         assert_eq!(
-            callers_number(&invite("13800000000", Some("none")), china()).as_deref(),
+            callers_number(&invite("13800000000", Some("none")), "13800000000", china()).as_deref(),
             Some("+8613800000000")
         );
     }

@@ -2,12 +2,13 @@
 //! the callbacks again (number, note, original entry time, priority, attempts).
 //!
 //! Dialing a due callback comes with the callbacks feature of the call side; until then a due
-//! callback keeps its agent reserved and is logged for the operator.
+//! callback releases its agent at once (`callback.failed`, cause `not_dialed`) and waits in its
+//! place for its retry, so no agent is ever held by a dial nobody makes.
 
 use std::time::Instant;
 
 use hotline_events::{CallbackFailCause, CallbackGiveUpReason, EventDraft, EventKind, Timestamp};
-use hotline_routing::{CallbackFailure, GiveUpReason, RoutingEvent};
+use hotline_routing::{CallbackFailure, Command, GiveUpReason, RoutingEvent};
 use uuid::Uuid;
 
 use super::millis;
@@ -81,8 +82,19 @@ impl RouterTask {
                     %queue,
                     %agent,
                     attempt,
-                    "callback due: the agent stays reserved until the callback's outcome is reported"
+                    "callback due but there is no outbound dialing: the agent is released and the \
+                     callback keeps its place until its retry"
                 );
+                // Never leave the agent reserved for a dial nobody makes: the entry goes back to
+                // its place (keeping its age) and is retried after the queue's delay.
+                let failed = Command::CallbackFailed {
+                    call,
+                    agent: agent.clone(),
+                    cause: CallbackFailure::NotDialed,
+                };
+                if let Err(e) = self.router.handle(Instant::now(), failed) {
+                    tracing::warn!(call = %uuid, "releasing the callback's agent refused: {e}");
+                }
                 (
                     EventDraft::new(EventKind::CallbackDue { attempt })
                         .agent(agent.as_str())
@@ -165,5 +177,6 @@ fn fail_cause(cause: CallbackFailure) -> CallbackFailCause {
         CallbackFailure::Busy => CallbackFailCause::Busy,
         CallbackFailure::Unreachable => CallbackFailCause::Unreachable,
         CallbackFailure::AgentUnavailable => CallbackFailCause::AgentUnavailable,
+        CallbackFailure::NotDialed => CallbackFailCause::NotDialed,
     }
 }
