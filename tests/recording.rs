@@ -645,3 +645,86 @@ fn retention_deletes_old_recordings_and_the_start_repairs_an_open_wav() {
     assert_eq!(repaired.duration(), 1600);
     assert!(h.log().contains("recording left open by a crash repaired"));
 }
+
+#[test]
+fn on_demand_recording_starts_and_stops_through_the_api_with_a_mono_mix_and_redacted_numbers() {
+    let h = Hotline::start(Options {
+        config_edits: vec![(
+            "recording: { policy: always, retention_days: 90 }",
+            "recording: { policy: on_demand, mono_mix: true, redact_numbers: { keep_last: 2 } }",
+        )],
+        ..Options::default()
+    });
+    let agent = SippAgent::start(
+        &h,
+        AgentSetup {
+            hold_ms: 30_000,
+            ..AgentSetup::default()
+        },
+    );
+    let customer_rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let caller = customer(&h, &customer_rtp, 5000);
+    let talk = converse(&h, &agent, customer_rtp);
+    let answered = h.wait_type("call.answered", Duration::from_secs(20));
+    let call = answered["call_id"].as_str().unwrap().to_string();
+
+    // Not recorded until asked; then recorded for about 1.5 s, stopped while the call goes on.
+    // The call is answered a moment before it is bridged.
+    let mut state = control(&h, &call, "pause");
+    support::poll_until(Duration::from_secs(5), || {
+        state = control(&h, &call, "pause");
+        state.status != 404
+    });
+    assert_eq!(state.status, 409, "{}", state.body);
+    assert!(
+        state.body.contains("the recording is off: cannot pause"),
+        "{}",
+        state.body
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let start = control(&h, &call, "start");
+    assert_eq!(start.status, 200, "{}", start.body);
+    let started = h.wait_type("recording.started", Duration::from_secs(5));
+    assert_eq!(started["reason"], "on_demand");
+    std::thread::sleep(Duration::from_millis(1500));
+    let stop = control(&h, &call, "stop");
+    assert_eq!(stop.status, 200, "{}", stop.body);
+    assert!(stop.body.contains("\"stopped\""), "{}", stop.body);
+    assert_eq!(control(&h, &call, "start").status, 409);
+    let completed = h.wait_type("recording.completed", Duration::from_secs(5));
+    let ended = h.wait_event("call.ended", Duration::from_secs(20), |e| {
+        e["type"] == "call.ended" && e["call_id"] == call.as_str()
+    });
+    caller.wait(Duration::from_secs(10)).assert_ok("customer");
+    talk.customer.stop();
+    talk.agent.stop();
+    assert!(ts(&ended) > ts(&completed), "the stop did not end the call");
+    assert_eq!(ended["reason"], "completed");
+
+    let duration_ms = completed["duration_ms"].as_i64().unwrap();
+    let asked = (ts(&completed) - ts(&started)).whole_milliseconds() as i64;
+    assert!(
+        (duration_ms - asked).abs() <= 100 && (1400..2000).contains(&duration_ms),
+        "recorded {duration_ms} ms between a start and a stop {asked} ms apart"
+    );
+    // The customer is 5551234: only the last two digits are kept.
+    assert_eq!(completed["customer_number"], "*****34");
+    let wav = h
+        .dir
+        .path()
+        .join("recordings")
+        .join(completed["file"].as_str().unwrap());
+    let sidecar: Value =
+        serde_json::from_str(&std::fs::read_to_string(wav.with_extension("json")).unwrap())
+            .unwrap();
+    assert_eq!(sidecar["customer_number"], "*****34");
+    let stereo = hound::WavReader::open(&wav).unwrap();
+    let mut mono = hound::WavReader::open(wav.with_extension("mono.wav")).unwrap();
+    assert_eq!(mono.spec().channels, 1);
+    assert_eq!(mono.duration(), stereo.duration());
+    // The mix carries both tones.
+    let mixed: Vec<i16> = mono.samples::<i16>().map(Result::unwrap).collect();
+    let middle = &mixed[mixed.len() / 2..mixed.len() / 2 + 800];
+    assert!(goertzel(middle, 440.0) > 1e9 && goertzel(middle, 1000.0) > 1e9);
+    let _ = agent.finish(Duration::from_millis(100));
+}

@@ -126,6 +126,28 @@ pub enum RecordingState {
     Stopped,
 }
 
+impl std::fmt::Display for RecordingState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RecordingState::Off => "off",
+            RecordingState::Recording => "recording",
+            RecordingState::Paused => "paused",
+            RecordingState::Stopped => "stopped",
+        })
+    }
+}
+
+impl std::fmt::Display for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Command::Start => "start",
+            Command::Pause => "pause",
+            Command::Resume => "resume",
+            Command::Stop => "stop",
+        })
+    }
+}
+
 /// Why a command was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ControlError {
@@ -133,7 +155,7 @@ pub enum ControlError {
     #[error("no conversation in progress with this call id")]
     NoSuchCall,
     /// The command does not apply now.
-    #[error("the recording is {0:?}: cannot {1:?}")]
+    #[error("the recording is {0}: cannot {1}")]
     NotNow(RecordingState, Command),
 }
 
