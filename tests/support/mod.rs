@@ -345,11 +345,18 @@ pub fn read_events(path: &Path) -> Vec<Value> {
 }
 
 /// The event types of one call, in journal order, without the `ivr.prompt` of each prompt played
-/// (tests of what was played read those themselves).
+/// and without the `recording.*` events of the call's recording (tests of what was played or
+/// recorded read those themselves; a recording's writer finishes after the call ends).
 pub fn call_event_types(events: &[Value], call_id: &str) -> Vec<String> {
     events
         .iter()
-        .filter(|e| e["call_id"] == call_id && e["type"] != "ivr.prompt")
+        .filter(|e| {
+            e["call_id"] == call_id
+                && e["type"] != "ivr.prompt"
+                && !e["type"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("recording."))
+        })
         .map(|e| e["type"].as_str().unwrap().to_string())
         .collect()
 }
