@@ -540,3 +540,95 @@ fn check_reports_a_transfer_to_an_unknown_number_with_a_suggestion() {
         )
     );
 }
+
+/// The bundled configuration plus two trunks, `carrier` (any Chinese number) and `pstn`
+/// (Beijing and Shanghai only), written into `dir`.
+fn config_with_trunks(dir: &Path) -> PathBuf {
+    let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
+    let bundled = std::fs::read_to_string(root().join("config/hotline.yaml")).unwrap();
+    assert!(bundled.contains(anchor), "bundled config changed");
+    let trunks = "trunks:\n  carrier:\n    gateway: 192.0.2.1\n    from_number: \"+8675512345678\"\n    allow: [\"+86*\"]\n  pstn:\n    gateway: 192.0.2.2\n    from_number: \"+8675512345678\"\n    allow: [\"+8610*\", \"+8621*\"]\n";
+    let path = dir.join("hotline.yaml");
+    std::fs::write(&path, bundled.replace(anchor, &format!("{anchor}{trunks}"))).unwrap();
+    path
+}
+
+/// `hotline dialplan check` of `plan` (written into `dir`) with `config`.
+fn check_plan(dir: &Path, plan: &str, config: &Path) -> (PathBuf, Output) {
+    let file = dir.join("plan.yaml");
+    std::fs::write(&file, plan).unwrap();
+    let out = hotline(&[
+        "dialplan",
+        "check",
+        file.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    (file, out)
+}
+
+const DIALS: &str = r#"version: 1
+numbers:
+  "500":
+    start: typo
+    nodes:
+      typo: { transfer: { number: "+861060000000", trunk: pstm } }
+  "501":
+    start: unnamed
+    nodes:
+      unnamed: { transfer: { number: "+861060000000" } }
+  "502":
+    start: abroad
+    nodes:
+      abroad: { transfer: { number: "001 555 0100 200", trunk: pstn } }
+"#;
+
+#[test]
+fn check_refuses_dials_the_configured_trunks_could_never_make() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with_trunks(dir.path());
+    let (plan, out) = check_plan(dir.path(), DIALS, &config);
+    assert_eq!(out.status.code(), Some(1));
+    let plan = plan.display();
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "{plan}:6:59: error: unknown trunk `pstm` in the transfer of node `typo`; configured trunks: carrier, pstn\n  hint: did you mean `pstn`?\n\
+             {plan}:10:7: error: transfer `unnamed` names no trunk and 2 trunks are configured\n  hint: name the trunk: carrier, pstn\n\
+             {plan}:14:37: error: number `001 555 0100 200` (+15550100200) can never be dialed: trunk `pstn`'s allow-list refuses it\n  hint: the allow-list has +8610*, +8621*; add a pattern for it or dial another number\n\
+             {plan}: 3 errors, 0 warnings\n"
+        )
+    );
+    assert_eq!(stdout(&out), "");
+}
+
+const CALLBACK_DIAL: &str = r#"version: 1
+numbers:
+  "503":
+    start: callback
+    nodes:
+      callback: { set: { variables: { target: "+15550100200" } }, next: dial }
+      dial: { transfer: { number: "${target}", trunk: pstn } }
+"#;
+
+#[test]
+fn check_leaves_a_variable_number_to_the_run_but_still_needs_its_trunk() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with_trunks(dir.path());
+    let (plan, out) = check_plan(dir.path(), CALLBACK_DIAL, &config);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    assert_eq!(stdout(&out), format!("{}: ok (0 warnings)\n", plan.display()));
+    // The bundled configuration has no trunks at all.
+    let bundled = root().join("config/hotline.yaml");
+    let (plan, out) = check_plan(dir.path(), CALLBACK_DIAL, &bundled);
+    assert_eq!(out.status.code(), Some(1));
+    let plan = plan.display();
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "{plan}:7:55: error: unknown trunk `pstn` in the transfer of node `dial`: no trunks are configured\n  hint: add it under `trunks:` in the configuration\n\
+             {plan}: 1 error, 0 warnings\n"
+        )
+    );
+}

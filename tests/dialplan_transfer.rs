@@ -1,8 +1,8 @@
 //! The dialplan's `transfer` node on real calls (SIPp callers over UDP): a flow transfer takes
 //! the caller on into another number's nodes and that number's queue (with a priority its `set`
 //! node gave), a transfer to a queue queues like a queue node, and a dial to an outside number
-//! that cannot be made (no trunk configured) takes the node's `failed` branch: the caller hears
-//! its prompt and is hung up with its cause.
+//! that cannot be made (the trunk's allow-list refuses the number the call set) takes the node's
+//! `failed` branch: the caller hears its prompt and is hung up with its cause.
 
 #![allow(clippy::unwrap_used)]
 
@@ -29,13 +29,25 @@ numbers:
       sales: { set: { priority: 6 }, next: sales_queue }
       sales_queue: { transfer: { queue: support, max_wait: 5m } }
   "402":
-    start: out
+    start: target
     nodes:
+      target: { set: { variables: { branch: "+861060000000" } }, next: out }
       out:
-        transfer: { number: "+861060000000", timeout: 3s, failed: sorry }
+        transfer: { number: "${branch}", timeout: 3s, failed: sorry }
       sorry: { play: goodbye, next: busy }
       busy: { hangup: busy }
 "#;
+
+/// The bundled config plus the one trunk 402 dials through, which allows Shanghai numbers only
+/// (a plan dialing with no trunk configured would not start).
+fn options() -> Options {
+    let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
+    let edited = "routing:\n  not_ready_reasons: []\n  seed: 0\ntrunks:\n  carrier:\n    gateway: 192.0.2.1\n    from_number: \"+8675512345678\"\n    allow: [\"+8621*\"]\n";
+    Options {
+        config_edits: vec![(anchor, edited)],
+        ..Options::default()
+    }
+}
 
 fn rtp_socket() -> UdpSocket {
     UdpSocket::bind("127.0.0.1:0").unwrap()
@@ -72,7 +84,7 @@ fn call_events(h: &Hotline, call_id: &str) -> Vec<Value> {
 
 #[test]
 fn a_flow_transfer_goes_on_in_the_other_numbers_nodes_and_queue() {
-    let h = Hotline::start_with_dialplan(Options::default(), PLAN);
+    let h = Hotline::start_with_dialplan(options(), PLAN);
     let rtp = rtp_socket();
     let call = Sipp::new("caller_wait.xml", h.sip)
         .var("wait_ms", 4_000)
@@ -104,7 +116,7 @@ fn a_flow_transfer_goes_on_in_the_other_numbers_nodes_and_queue() {
 
 #[test]
 fn a_dial_that_cannot_be_made_takes_the_failed_branch() {
-    let h = Hotline::start_with_dialplan(Options::default(), PLAN);
+    let h = Hotline::start_with_dialplan(options(), PLAN);
     let rtp = rtp_socket();
     let call = Sipp::new("caller_listen.xml", h.sip)
         .var("bye_ms", 15_000)

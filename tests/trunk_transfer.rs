@@ -35,10 +35,11 @@ numbers:
       sorry: { play: goodbye, next: bye }
       bye: { hangup: true }
   "801":
-    start: out
+    start: abroad
     nodes:
+      abroad: { set: { variables: { target: "+15550100" } }, next: out }
       out:
-        transfer: { number: "+15550100", trunk: carrier, failed: sorry }
+        transfer: { number: "${target}", trunk: carrier, failed: sorry }
       sorry: { play: goodbye, next: bye }
       bye: { hangup: true }
   "803":
@@ -289,6 +290,8 @@ fn a_number_outside_the_allow_list_is_never_dialed() {
         )),
         PLAN,
     );
+    // 801 dials a number the call sets (a literal one outside the allow-list would have kept
+    // the plan from starting).
     let _caller = dial(&h, "801");
     let call = call_of(&h, "801");
     let failed = event_of(&h, &call, "transfer.failed", 10);
@@ -445,7 +448,7 @@ fn invite_with_pai(h: &Hotline, bind: &str, pai: &str) -> u16 {
 fn p_asserted_identity_counts_only_from_a_trunk_address() {
     // The trunk's gateway is elsewhere; its INVITEs also come from 127.0.0.2 (inbound_from).
     let h = Hotline::start_with_dialplan(
-        with_trunk("    gateway: \"192.0.2.1\"\n    inbound_from: [127.0.0.2/32]\n    allow: []\n"),
+        with_trunk("    gateway: \"192.0.2.1\"\n    inbound_from: [127.0.0.2/32]\n    allow: [\"+86*\"]\n"),
         PLAN,
     );
     // From the trunk: the PAI number is the caller, who is in the vip list (busy branch).

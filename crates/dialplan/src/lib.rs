@@ -240,7 +240,9 @@
 //! answer within `timeout`, busy, refused, no trunk) the call goes to `failed`, or is hung up as
 //! `unavailable` without it. A literal number must look like a phone number in any form (see
 //! caller numbers above; fewer than 7 digits, e.g. a service code, is only a warning); keys that
-//! belong to another target (`trunk` beside `queue`) are errors.
+//! belong to another target (`trunk` beside `queue`) are errors. [`Dialplan::dial_nodes`] lists
+//! the dials with the positions of their node, number and trunk, so the server can refuse a plan
+//! whose trunk is not configured or whose literal number the trunk's allow-list refuses.
 //!
 //! **Hanging up.** `hangup: true` ends the call normally; a cause says more: `busy` (486 before
 //! answer), `rejected` (603), `unavailable` (480), `congestion` (503), `not_found` (404). Once the
@@ -296,6 +298,7 @@
 
 mod check;
 mod condition;
+mod dials;
 mod duration;
 mod e164;
 mod error;
@@ -338,6 +341,7 @@ pub use simulate::{
     simulate, simulate_with, simulate_with_crm, SimulateOptions, SimulatedCall, Simulation,
     SimulationEnd, Step,
 };
+pub use dials::{closest_name, DialNode, SourcePos};
 pub use speech::SpeechNode;
 pub use survey::{
     Survey, SurveyAction, SurveyEnd, SurveyInput, SurveyQuestion, SurveyRun,
@@ -365,6 +369,7 @@ impl Dialplan {
         let country = read.country;
         let surveys = read.surveys.clone();
         let speech = speech::speech_nodes(&read);
+        let dials = dials::dial_nodes(&read);
         let validated = validate::validate(read, ctx, &mut diags);
         let warnings = diags.finish()?;
         Ok(Dialplan {
@@ -378,6 +383,7 @@ impl Dialplan {
             warnings,
             surveys,
             speech,
+            dials,
         })
     }
 

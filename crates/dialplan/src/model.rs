@@ -25,6 +25,7 @@ pub struct Dialplan {
     pub(crate) warnings: Vec<DialplanError>,
     pub(crate) surveys: BTreeMap<String, crate::survey::Survey>,
     pub(crate) speech: Vec<crate::speech::SpeechNode>,
+    pub(crate) dials: Vec<crate::dials::DialNode>,
 }
 
 impl Dialplan {
@@ -86,6 +87,11 @@ impl Dialplan {
     /// The `say` nodes that speak text at run time (the server needs a speech synthesizer).
     pub fn speech_nodes(&self) -> &[crate::speech::SpeechNode] {
         &self.speech
+    }
+
+    /// The `transfer` nodes that dial outside numbers (the server checks them against its trunks).
+    pub fn dial_nodes(&self) -> &[crate::dials::DialNode] {
+        &self.dials
     }
 }
 

@@ -72,6 +72,9 @@ pub(crate) struct ReadNumber {
     pub schedules: Vec<Located<String>>,
     /// Every flow transfer: (from node, the number it goes to and its position).
     pub flows: Vec<(String, Located<String>)>,
+    /// Every dial to an outside number: (from node, the number as written and the trunk named,
+    /// each with its position).
+    pub dials: Vec<(String, Located<String>, Option<Located<String>>)>,
 }
 
 /// A whole file as read.
@@ -225,6 +228,7 @@ impl Reader<'_, '_> {
             lists: Vec::new(),
             schedules: Vec::new(),
             flows: Vec::new(),
+            dials: Vec::new(),
         };
         self.description(&fields);
         match fields.get("start") {

@@ -54,10 +54,16 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         tracing::warn!("{warning}");
     }
     crate::crm::warn_if_unusable(&config.crm, &dialplan);
-    let speech_errors =
+    let mut plan_errors =
         crate::tts::speech_errors(&config.tts, dialplan.file(), dialplan.speech_nodes());
-    if !speech_errors.is_empty() {
-        let lines: Vec<String> = speech_errors.iter().map(ToString::to_string).collect();
+    plan_errors.extend(crate::trunk::check::dial_errors(
+        &config.trunks,
+        dialplan.file(),
+        dialplan.dial_nodes(),
+    ));
+    if !plan_errors.is_empty() {
+        plan_errors.sort_by_key(|e| (e.line, e.column));
+        let lines: Vec<String> = plan_errors.iter().map(ToString::to_string).collect();
         anyhow::bail!(
             "dialplan {}:\n{}",
             config.dialplan.display(),

@@ -1,7 +1,7 @@
 //! `hotline dialplan check` and `hotline dialplan simulate`: the operator's tools to try a
 //! dialplan before it goes live.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -61,26 +61,22 @@ pub struct SimulateArgs {
 
 /// `hotline dialplan check FILE...`: every problem of every file; fails only on errors.
 pub fn check(args: &CheckArgs) -> ExitCode {
-    let ctx = match args.config.as_deref().map(check_context).transpose() {
-        Ok(ctx) => ctx.unwrap_or_default(),
+    let config = match args.config.as_deref().map(Config::load).transpose() {
+        Ok(config) => config,
         Err(e) => {
             eprintln!("hotline: {e:#}");
             return ExitCode::FAILURE;
         }
     };
-    let tts = args.config.as_deref().map(speech_settings).transpose();
-    let tts = match tts {
-        Ok(tts) => tts,
-        Err(e) => {
-            eprintln!("hotline: {e:#}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let ctx = config.as_ref().map(check_context).unwrap_or_default();
     let mut failed = false;
     for file in &args.files {
         let mut report = hotline_dialplan::check_file(file, &ctx);
-        if let Some(tts) = &tts {
-            let errors = crate::tts::speech_errors(tts, &report.file, &report.speech_nodes);
+        if let Some(config) = &config {
+            let errors = crate::tts::speech_errors(&config.tts, &report.file, &report.speech_nodes);
+            report.diagnostics.extend(errors);
+            let errors =
+                crate::trunk::check::dial_errors(&config.trunks, &report.file, &report.dial_nodes);
             report.diagnostics.extend(errors);
             report.diagnostics.sort_by_key(|d| (d.line, d.column));
         }
@@ -117,15 +113,9 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// The speech synthesizer a configuration sets up (`tts:`).
-fn speech_settings(path: &Path) -> Result<crate::tts::TtsSettings> {
-    Ok(Config::load(path)?.tts)
-}
-
 /// What a configuration says a dialplan is checked against.
-fn check_context(path: &Path) -> Result<CheckContext> {
-    let config = Config::load(path)?;
-    Ok(CheckContext {
+fn check_context(config: &Config) -> CheckContext {
+    CheckContext {
         validation: ValidationContext {
             queues: Some(config.queues.keys().cloned().collect()),
             prompts: None,
@@ -147,7 +137,7 @@ fn check_context(path: &Path) -> Result<CheckContext> {
             dir: config.prompts_dir.clone(),
             languages: vec![config.language.clone()],
         }),
-    })
+    }
 }
 
 /// `hotline dialplan simulate FILE --to N`: one call walked through the plan.

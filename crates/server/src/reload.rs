@@ -122,6 +122,12 @@ impl Reloader {
         result
     }
 
+    /// The configuration the server started with: what runs of the settings a reload does not
+    /// apply (the trunks, for one).
+    pub fn started(&self) -> &Config {
+        &self.started
+    }
+
     /// The configuration last applied, locked. A dialplan reload holds it while it checks the
     /// new dialplan's queues against it and swaps the dialplan in, so neither reload passes its
     /// queue check against the other's outdated state.

@@ -59,6 +59,8 @@ pub struct CheckReport {
     pub diagnostics: Vec<DialplanError>,
     /// The `say` nodes that speak text at run time, for the server to check its synthesizer.
     pub speech_nodes: Vec<crate::SpeechNode>,
+    /// The `transfer` nodes that dial outside numbers, for the server to check its trunks.
+    pub dial_nodes: Vec<crate::DialNode>,
 }
 
 impl CheckReport {
@@ -112,6 +114,7 @@ pub fn check(source: &str, file: impl AsRef<Path>, ctx: &CheckContext) -> CheckR
     let mut diags = Diagnostics::new(file);
     let read = read::read(source, file, &mut diags);
     let speech_nodes = crate::speech::speech_nodes(&read);
+    let dial_nodes = crate::dials::dial_nodes(&read);
     // The tree again, for the positions the analyses below report at; syntax errors were
     // reported by the read above.
     if let (Some(root), _) = yaml::parse(source) {
@@ -127,6 +130,7 @@ pub fn check(source: &str, file: impl AsRef<Path>, ctx: &CheckContext) -> CheckR
         file: file.to_path_buf(),
         diagnostics: diags.into_all(),
         speech_nodes,
+        dial_nodes,
     }
 }
 
@@ -146,6 +150,7 @@ pub fn check_file(path: impl AsRef<Path>, ctx: &CheckContext) -> CheckReport {
                 file: path.to_path_buf(),
                 diagnostics: diags.into_all(),
                 speech_nodes: Vec::new(),
+                dial_nodes: Vec::new(),
             }
         }
     }

@@ -169,7 +169,10 @@ impl Reader<'_, '_> {
         let trunk = match fields.get("trunk") {
             None => Some(None),
             Some((_, v)) => match self.text(v, "a trunk name") {
-                Some(name) if is_identifier(&name) => Some(Some(name)),
+                Some(name) if is_identifier(&name) => Some(Some(Located {
+                    value: name,
+                    pos: v.pos,
+                })),
                 Some(name) => {
                     self.diags.error(
                         v.pos,
@@ -207,9 +210,19 @@ impl Reader<'_, '_> {
             None => Some(Vec::new()),
             Some((_, v)) => self.prompts(read, v),
         };
+        let (number, trunk) = (number?, trunk?);
+        // Kept with their positions, for the server to check the trunk and its allow-list.
+        read.dials.push((
+            from.to_owned(),
+            Located {
+                value: number.clone(),
+                pos: value.pos,
+            },
+            trunk.clone(),
+        ));
         Some(Dial {
-            number: number?,
-            trunk: trunk?,
+            number,
+            trunk: trunk.map(|t| t.value),
             timeout: timeout?,
             failed: failed?,
             announce: announce?,

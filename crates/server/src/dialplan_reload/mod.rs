@@ -188,6 +188,20 @@ impl DialplanReloader {
         report
     }
 
+    /// What keeps a valid plan from running here: `say` nodes that speak text when the
+    /// configured synthesizer cannot be found, dials the trunks in service (the start's; trunks
+    /// change only with a restart) could never make.
+    fn run_errors(&self, config: &crate::config::Config, plan: &Dialplan) -> Vec<String> {
+        let mut errors = crate::tts::speech_errors(&config.tts, plan.file(), plan.speech_nodes());
+        errors.extend(crate::trunk::check::dial_errors(
+            &self.config.started().trunks,
+            plan.file(),
+            plan.dial_nodes(),
+        ));
+        errors.sort_by_key(|e| (e.line, e.column));
+        errors.iter().map(ToString::to_string).collect()
+    }
+
     async fn try_reload(&self) -> ReloadReport {
         // Held to the swap: a configuration reload waits, then checks the new dialplan's queues.
         let config = self.config.applied().await;
@@ -214,8 +228,8 @@ impl DialplanReloader {
                 warnings: Vec::new(),
             },
             Checked::Invalid(errors) => refused(&running, errors),
-            Checked::New { plan, .. } if !speech_errors(&config, &plan).is_empty() => {
-                refused(&running, speech_errors(&config, &plan))
+            Checked::New { plan, .. } if !self.run_errors(&config, &plan).is_empty() => {
+                refused(&running, self.run_errors(&config, &plan))
             }
             Checked::New { plan, hash } => {
                 let warnings = plan.warnings().iter().map(ToString::to_string).collect();
@@ -259,14 +273,6 @@ fn check(source: &str, path: &Path, running: &LoadedDialplan, ctx: &ValidationCo
         },
         Err(errors) => Checked::Invalid(errors.errors().iter().map(ToString::to_string).collect()),
     }
-}
-
-/// The plan's `say` nodes that speak text when the configured synthesizer cannot be found.
-fn speech_errors(config: &crate::config::Config, plan: &Dialplan) -> Vec<String> {
-    crate::tts::speech_errors(&config.tts, plan.file(), plan.speech_nodes())
-        .iter()
-        .map(ToString::to_string)
-        .collect()
 }
 
 fn refused(running: &LoadedDialplan, errors: Vec<String>) -> ReloadReport {

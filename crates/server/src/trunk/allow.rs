@@ -131,6 +131,11 @@ impl AllowList {
         self.patterns.iter().any(|p| p.matches(e164))
     }
 
+    /// The patterns, in the order written.
+    pub fn patterns(&self) -> &[NumberPattern] {
+        &self.patterns
+    }
+
     /// Number of patterns.
     pub fn len(&self) -> usize {
         self.patterns.len()

@@ -4,6 +4,7 @@
 //! P-Asserted-Identity is trusted ([`caller_number`]).
 
 pub mod allow;
+pub mod check;
 pub mod config;
 pub mod dns;
 pub mod state;
