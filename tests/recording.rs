@@ -728,3 +728,50 @@ fn on_demand_recording_starts_and_stops_through_the_api_with_a_mono_mix_and_reda
     assert!(goertzel(middle, 440.0) > 1e9 && goertzel(middle, 1000.0) > 1e9);
     let _ = agent.finish(Duration::from_millis(100));
 }
+
+#[test]
+fn a_shutdown_during_a_recorded_call_still_finishes_the_recording() {
+    let mut h = Hotline::start(Options {
+        grace_period: 1,
+        ..Options::default()
+    });
+    let agent = SippAgent::start(
+        &h,
+        AgentSetup {
+            hold_ms: 30_000,
+            ..AgentSetup::default()
+        },
+    );
+    let customer_rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let caller = customer(&h, &customer_rtp, 20_000);
+    let talk = converse(&h, &agent, customer_rtp);
+    let started = h.wait_type("recording.started", Duration::from_secs(20));
+    let call = started["call_id"].as_str().unwrap().to_string();
+    std::thread::sleep(Duration::from_millis(1000));
+    h.terminate();
+    assert!(
+        h.wait_exit(Duration::from_secs(15)).is_some(),
+        "hotline did not stop"
+    );
+    talk.customer.stop();
+    talk.agent.stop();
+    let _ = caller.wait(Duration::from_millis(100));
+    let _ = agent.finish(Duration::from_millis(100));
+
+    let events = h.events();
+    let ended = of_call(&events, &call, "call.ended");
+    assert_eq!(ended[0]["reason"], "shutdown");
+    let completed = of_call(&events, &call, "recording.completed");
+    assert_eq!(completed.len(), 1, "no recording.completed before the exit");
+    let wav = h
+        .dir
+        .path()
+        .join("recordings")
+        .join(completed[0]["file"].as_str().unwrap());
+    let reader = hound::WavReader::open(&wav).unwrap();
+    let duration_ms = completed[0]["duration_ms"].as_u64().unwrap();
+    assert_eq!(u64::from(reader.duration()) / 8, duration_ms);
+    assert!(duration_ms >= 1900, "{duration_ms} ms");
+    let sidecar = std::fs::read_to_string(wav.with_extension("json")).unwrap();
+    assert!(sidecar.contains(&sha256_hex(&std::fs::read(&wav).unwrap())));
+}

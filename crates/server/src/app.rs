@@ -198,11 +198,12 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         .with_context(|| format!("binding HTTP {}", config.http_listen))?;
     tracing::info!(http = %config.http_listen, "HTTP listening");
     let mut http_shutdown = shutdown_rx.clone();
+    let api_recordings = recordings.clone();
     let http_task = tokio::spawn(async move {
         let app = http::router(api)
             .layer(axum::Extension(reloader))
             .layer(axum::Extension(dialplan_reloader))
-            .layer(axum::Extension(recordings));
+            .layer(axum::Extension(api_recordings));
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = http_shutdown.wait_for(|s| *s).await;
@@ -214,6 +215,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     tracing::info!("shutting down: no new calls, letting calls finish");
     let _ = shutdown_tx.send(true);
     endpoint.drain(Duration::from_secs(args.grace_period)).await;
+    recordings.drain(Duration::from_secs(5)).await;
     let _ = http_task.await;
     let report = events_handle.shutdown().await;
     tracing::info!(?report, "events flushed");

@@ -14,8 +14,9 @@ pub mod task;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hotline_events::{EventDraft, EventKind, EventSink, RecordingControl, RecordingReason};
 use hotline_media::{RtpLegHandle, TapFrame};
@@ -187,6 +188,8 @@ pub struct Recordings {
     metrics: RecordingMetrics,
     live: Mutex<HashMap<Uuid, Live>>,
     index: Mutex<Index>,
+    /// Writer tasks not finished yet (shutdown waits for their sidecars).
+    writers: AtomicUsize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -240,6 +243,7 @@ impl Recordings {
             metrics: RecordingMetrics::new(metrics),
             live: Mutex::new(HashMap::new()),
             index: Mutex::new(index),
+            writers: AtomicUsize::new(0),
         }))
     }
 
@@ -262,13 +266,8 @@ impl Recordings {
                 self.settings.resume_code.clone(),
             ),
         };
-        let reason = match decision {
-            Decision::Always => Some(RecordingReason::Always),
-            Decision::SampledIn => Some(RecordingReason::Sampled),
-            Decision::Never | Decision::OnDemand | Decision::SampledOut => None,
-        };
         tracing::debug!(?decision, "recording policy");
-        if let Some(reason) = reason {
+        if let Some(reason) = start_reason(decision) {
             self.start_writer(&mut live, reason);
         }
         lock(&self.live).insert(call_id, live);
@@ -382,7 +381,11 @@ impl Recordings {
         draft.kind = EventKind::RecordingStarted { file, reason };
         self.events.emit(draft);
         let me = Arc::clone(self);
-        tokio::spawn(task::run(spec, frames_rx, control_rx, me));
+        self.writers.fetch_add(1, Ordering::SeqCst);
+        tokio::spawn(async move {
+            task::run(spec, frames_rx, control_rx, me.clone()).await;
+            me.writers.fetch_sub(1, Ordering::SeqCst);
+        });
     }
 
     fn stop_writer(&self, call: &mut Live, at: Instant) {
@@ -402,6 +405,22 @@ impl Recordings {
         let _ = writer.send(Control::Stop { at, dropped });
     }
 
+    /// At shutdown, after the calls ended: waits up to `grace` for the writers to finish their
+    /// files and sidecars (and journal `recording.completed`).
+    pub async fn drain(&self, grace: Duration) {
+        let deadline = tokio::time::Instant::now() + grace;
+        while self.writers.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let left = self.writers.load(Ordering::SeqCst);
+        if left > 0 {
+            tracing::warn!(
+                recordings = left,
+                "recordings still being written at shutdown: repaired at the next start, without sidecars"
+            );
+        }
+    }
+
     /// A writer finished its files: the recording is listed.
     fn completed(&self, meta: RecordingMetadata, sidecar: PathBuf) {
         lock(&self.index).insert(meta, sidecar);
@@ -415,6 +434,15 @@ impl Recordings {
     /// The finished recording of `call_id`.
     pub fn find(&self, call_id: Uuid) -> Option<index::Entry> {
         lock(&self.index).find(call_id).cloned()
+    }
+}
+
+/// Why a call is recorded from the bridge on; `None`: not unless the API asks.
+fn start_reason(decision: Decision) -> Option<RecordingReason> {
+    match decision {
+        Decision::Always => Some(RecordingReason::Always),
+        Decision::SampledIn => Some(RecordingReason::Sampled),
+        Decision::Never | Decision::OnDemand | Decision::SampledOut => None,
     }
 }
 
@@ -437,5 +465,44 @@ fn ignore_file_size_signal() {
             });
         }
         Err(e) => tracing::warn!("SIGXFSZ not handled: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hotline_recording::{RecordingPolicy, SampleShare};
+
+    #[test]
+    fn a_fifth_of_calls_are_recorded_under_a_20_percent_sample_and_always_the_same_ones() {
+        let policy = RecordingPolicy::Sampled(SampleShare::from_ppm(200_000));
+        let recorded = |seed: u64| -> Vec<u128> {
+            (0..10_000u128)
+                .filter(|n| {
+                    let call = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0000 + n);
+                    start_reason(policy.decide(call, seed)) == Some(RecordingReason::Sampled)
+                })
+                .collect()
+        };
+        let first = recorded(7);
+        // 20% of 10,000 calls, within four standard deviations (40).
+        assert!((1840..=2160).contains(&first.len()), "{}", first.len());
+        assert_eq!(recorded(7), first, "the same seed picks the same calls");
+        assert_ne!(recorded(8), first, "another seed picks others");
+    }
+
+    #[test]
+    fn only_always_and_a_sampled_in_call_record_from_the_bridge() {
+        assert_eq!(
+            start_reason(Decision::Always),
+            Some(RecordingReason::Always)
+        );
+        assert_eq!(
+            start_reason(Decision::SampledIn),
+            Some(RecordingReason::Sampled)
+        );
+        for d in [Decision::Never, Decision::OnDemand, Decision::SampledOut] {
+            assert_eq!(start_reason(d), None);
+        }
     }
 }
