@@ -547,6 +547,14 @@ fn a_failed_write_stops_the_recording_and_the_call_goes_on() {
         "only {relayed} packets reached the agent after the failure"
     );
 
+    let refused = control(&h, &call, "pause");
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(
+        refused.body.contains("the recording is failed"),
+        "{}",
+        refused.body
+    );
+
     let ended = h.wait_event("call.ended", Duration::from_secs(20), |e| {
         e["type"] == "call.ended" && e["call_id"] == call.as_str()
     });
@@ -567,6 +575,7 @@ fn a_failed_write_stops_the_recording_and_the_call_goes_on() {
         "{metrics}"
     );
     assert!(h.log().contains("recording failed; the call goes on"));
+    assert!(!h.log().contains("the writer fell behind"), "{}", h.log());
     let list = http::get(h.http, "/api/v1/recordings", Some(TOKEN)).unwrap();
     assert_eq!(list.body, r#"{"recordings":[]}"#);
     let _ = agent.finish(Duration::from_millis(100));

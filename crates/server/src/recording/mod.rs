@@ -125,6 +125,8 @@ pub enum RecordingState {
     Paused,
     /// Stopped before the end of the call.
     Stopped,
+    /// Stopped because its files could not be written.
+    Failed,
 }
 
 impl std::fmt::Display for RecordingState {
@@ -134,6 +136,7 @@ impl std::fmt::Display for RecordingState {
             RecordingState::Recording => "recording",
             RecordingState::Paused => "paused",
             RecordingState::Stopped => "stopped",
+            RecordingState::Failed => "failed",
         })
     }
 }
@@ -308,6 +311,10 @@ impl Recordings {
         now: Instant,
     ) -> Result<RecordingState, ControlError> {
         let refuse = |state| Err(ControlError::NotNow(state, command));
+        // A writer that stopped on a failed write has dropped its end of the channel.
+        if call.writer.as_ref().is_some_and(|w| w.is_closed()) {
+            call.state = RecordingState::Failed;
+        }
         match (command, call.state) {
             (Command::Start, RecordingState::Off) => {
                 self.start_writer(call, RecordingReason::OnDemand);
@@ -394,6 +401,10 @@ impl Recordings {
         };
         let _ = call.bridged.customer.set_tap(None);
         let _ = call.bridged.agent_leg.set_tap(None);
+        if writer.is_closed() {
+            // It failed (and said so): what the legs could not hand it since is no back-pressure.
+            return;
+        }
         let dropped = call.dropped();
         if dropped > 0 {
             tracing::warn!(
