@@ -632,3 +632,39 @@ fn check_leaves_a_variable_number_to_the_run_but_still_needs_its_trunk() {
         )
     );
 }
+
+#[test]
+fn check_refuses_a_callback_offer_whose_prompts_are_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    // The bundled prompts without one of the offer's.
+    let prompts = dir.path().join("prompts");
+    std::fs::create_dir_all(prompts.join("en")).unwrap();
+    for entry in std::fs::read_dir(root().join("prompts/en")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap() != "callback_confirm.wav" {
+            std::fs::copy(&path, prompts.join("en").join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let bundled = std::fs::read_to_string(root().join("config/hotline.yaml")).unwrap();
+    let anchor = "prompts:\n  dir: prompts\n";
+    assert!(bundled.contains(anchor), "bundled config changed");
+    let config = dir.path().join("hotline.yaml");
+    let edited = format!("prompts:\n  dir: {}\n", prompts.display());
+    std::fs::write(&config, bundled.replace(anchor, &edited)).unwrap();
+    let plan = "version: 1\nnumbers:\n  \"700\":\n    start: menu\n    nodes:\n      menu: { menu: { options: { \"1\": wait, \"2\": plain } } }\n      wait: { queue: { name: support, callback_offer: 1m } }\n      plain: { queue: billing }\n";
+    let (file, out) = check_plan(dir.path(), plan, &config);
+    assert_eq!(out.status.code(), Some(1));
+    let (file, en) = (file.display(), prompts.join("en"));
+    let en = en.display();
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "{file}:7:7: error: the callback offer of queue `support` plays prompts with no file for language `en`: callback_confirm (missing from {en})\n  hint: record them in {en}, or offer no callback in queue `support`\n\
+             {file}: 1 error, 0 warnings\n"
+        )
+    );
+    // With every prompt there, the same plan passes.
+    let (file, out) = check_plan(dir.path(), plan, &root().join("config/hotline.yaml"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("{}: ok (0 warnings)\n", file.display()));
+}

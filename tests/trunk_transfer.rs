@@ -615,3 +615,43 @@ fn a_second_challenge_after_our_credentials_fails_the_transfer() {
         "a third INVITE was sent"
     );
 }
+
+#[test]
+fn a_reload_with_dials_the_trunks_could_never_make_is_refused_and_the_running_plan_stays() {
+    let h = Hotline::start_with_dialplan(
+        with_trunk("    gateway: \"192.0.2.1\"\n    allow: [\"+86XXXXXXXXXXX\"]\n"),
+        PLAN,
+    );
+    // 800 names a trunk that is not configured; 803 dials a literal number the allow-list
+    // refuses.
+    let next = PLAN
+        .replace(
+            "trunk: carrier, timeout: 10s",
+            "trunk: carier, timeout: 10s",
+        )
+        .replace(
+            "\"13800138000\", trunk: carrier, timeout: 2s",
+            "\"+15550100\", trunk: carrier, timeout: 2s",
+        );
+    assert_ne!(next, PLAN);
+    h.write_dialplan(&next);
+    let (status, answer) = h.reload_dialplan();
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["result"], "invalid", "{answer}");
+    assert_eq!(answer["running"]["version"], 1, "{answer}");
+    let plan = h.dialplan_path();
+    let plan = plan.display();
+    assert_eq!(
+        answer["errors"],
+        serde_json::json!([
+            format!("{plan}:10:51: unknown trunk `carier` in the transfer of node `out`; configured trunks: carrier; did you mean `carrier`?"),
+            format!("{plan}:25:29: number `+15550100` can never be dialed: trunk `carrier`'s allow-list refuses it; the allow-list has +86XXXXXXXXXXX; add a pattern for it or dial another number"),
+        ]),
+        "{answer}"
+    );
+    // The same change without those dials goes in.
+    h.write_dialplan(&PLAN.replace("bye: { hangup: true }", "bye: { hangup: busy }"));
+    let (status, answer) = h.reload_dialplan();
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["running"]["version"], 2, "{answer}");
+}

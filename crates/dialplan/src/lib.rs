@@ -305,6 +305,7 @@ mod error;
 mod exec;
 pub mod http;
 mod model;
+mod queue_nodes;
 mod read;
 pub mod say;
 mod schedule;
@@ -342,6 +343,7 @@ pub use simulate::{
     SimulationEnd, Step,
 };
 pub use dials::{closest_name, DialNode, SourcePos};
+pub use queue_nodes::QueueNode;
 pub use speech::SpeechNode;
 pub use survey::{
     Survey, SurveyAction, SurveyEnd, SurveyInput, SurveyQuestion, SurveyRun,

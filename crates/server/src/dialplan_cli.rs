@@ -78,6 +78,9 @@ pub fn check(args: &CheckArgs) -> ExitCode {
             let errors =
                 crate::trunk::check::dial_errors(&config.trunks, &report.file, &report.dial_nodes);
             report.diagnostics.extend(errors);
+            let errors =
+                crate::prompts::callback_offer_errors(config, &report.file, &report.queue_nodes);
+            report.diagnostics.extend(errors);
             report.diagnostics.sort_by_key(|d| (d.line, d.column));
         }
         eprint!("{}", report.render());

@@ -1,10 +1,11 @@
 //! The prompt library: every WAV of the configured language, loaded once and shared by calls.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use hotline_dialplan::Dialplan;
+use hotline_dialplan::{Dialplan, DialplanError, QueueNode, Severity};
 use hotline_media::prompt::Prompt;
 
 use crate::config::Config;
@@ -115,27 +116,107 @@ impl PromptLibrary {
 }
 
 /// Whether callers of `queue` may be offered a callback: the queue's `callback_offer`, a
-/// relaxation step `offer_callback`, or a dialplan queue node's `callback_offer`.
+/// relaxation step `offer_callback`, or the `callback_offer` of a dialplan node that queues
+/// callers there (a queue node or a transfer to the queue).
 fn offers_callbacks(
     queue: &str,
     settings: &crate::config::QueueSettings,
     dialplan: &Dialplan,
 ) -> bool {
+    use hotline_dialplan::{NodeKind, Transfer};
     let by_node = dialplan
         .numbers()
         .filter_map(|n| dialplan.number(n))
         .flat_map(|number| number.nodes.values())
         .any(|node| match &node.kind {
-            hotline_dialplan::NodeKind::Queue {
+            NodeKind::Queue {
                 queue: q, options, ..
-            } => q == queue && options.callback_offer.is_some(),
+            }
+            | NodeKind::Transfer(Transfer::Queue {
+                queue: q, options, ..
+            }) => q == queue && options.callback_offer.is_some(),
             _ => false,
         });
+    configured_offer(settings) || by_node
+}
+
+/// Whether a queue's own settings offer callbacks: `callback_offer` or a relaxation step
+/// `offer_callback`.
+fn configured_offer(settings: &crate::config::QueueSettings) -> bool {
     let by_step = settings
         .relaxation
         .iter()
         .any(|step| matches!(step.action, hotline_routing::RelaxAction::OfferCallback));
-    settings.callback_offer.is_some() || by_step || by_node
+    settings.callback_offer.is_some() || by_step
+}
+
+/// `hotline dialplan check --config`: the start's check that a queue offering callbacks has the
+/// offer's prompts, as errors of `file` at each node that queues callers where an offer is made
+/// (at line 1 for a queue the configuration makes offer that no node of the plan uses).
+pub fn callback_offer_errors(
+    config: &Config,
+    file: &Path,
+    nodes: &[QueueNode],
+) -> Vec<DialplanError> {
+    let dir = config.prompts_dir.join(&config.language);
+    let present = wav_names(&dir);
+    let missing: Vec<String> = callback_offer_prompts()
+        .into_iter()
+        .filter(|p| !present.contains(p))
+        .collect();
+    if missing.is_empty() {
+        return Vec::new();
+    }
+    let error = |line: u32, column: u32, queue: &str| {
+        DialplanError {
+        file: file.to_path_buf(),
+        line,
+        column,
+        message: format!(
+            "the callback offer of queue `{queue}` plays prompts with no file for language `{}`: {} (missing from {})",
+            config.language,
+            missing.join(", "),
+            dir.display()
+        ),
+        severity: Severity::Error,
+        hint: Some(format!(
+            "record them in {}, or offer no callback in queue `{queue}`",
+            dir.display()
+        )),
+    }
+    };
+    let mut errors = Vec::new();
+    for (queue, settings) in &config.queues {
+        let by_config = configured_offer(settings);
+        let mut used = false;
+        for node in nodes.iter().filter(|n| &n.queue == queue) {
+            used = true;
+            if by_config || node.callback_offer {
+                errors.push(error(node.at.line, node.at.column, queue));
+            }
+        }
+        if by_config && !used {
+            errors.push(error(1, 1, queue));
+        }
+    }
+    errors.sort_by_key(|e| (e.line, e.column));
+    errors
+}
+
+/// The names of the `.wav` files in `dir` (none when it cannot be read).
+fn wav_names(dir: &Path) -> BTreeSet<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return BTreeSet::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let path = entry.path();
+            let is_wav = path.extension().is_some_and(|e| e == "wav");
+            let stem = path.file_stem()?.to_str()?.to_owned();
+            is_wav.then_some(stem)
+        })
+        .collect()
 }
 
 /// The prompts the callback offer plays: its own and the digits a typed number is read back in.
@@ -160,6 +241,20 @@ mod tests {
         edit: (&str, &str),
         left_out: &str,
     ) -> (tempfile::TempDir, Result<PromptLibrary>) {
+        let (dir, config) = config_without(edit, left_out);
+        let plan = Dialplan::parse(
+            plan,
+            "plan.yaml",
+            &hotline_dialplan::ValidationContext::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let library = PromptLibrary::load(&config, &plan);
+        (dir, library)
+    }
+
+    /// The bundled configuration with `edit` applied, its prompts a copy of the bundled ones
+    /// without `left_out`.
+    fn config_without(edit: (&str, &str), left_out: &str) -> (tempfile::TempDir, Config) {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let text = std::fs::read_to_string(root.join("config/hotline.yaml"))
             .unwrap_or_else(|e| panic!("{e}"));
@@ -178,14 +273,7 @@ mod tests {
             }
         }
         config.prompts_dir = dir.path().to_path_buf();
-        let plan = Dialplan::parse(
-            plan,
-            "plan.yaml",
-            &hotline_dialplan::ValidationContext::default(),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        let library = PromptLibrary::load(&config, &plan);
-        (dir, library)
+        (dir, config)
     }
 
     const STRATEGY: &str = "    strategy: longest_idle\n";
@@ -222,5 +310,60 @@ mod tests {
         let (_dir, loaded) = load(&plan, (STRATEGY, STRATEGY), "callback_number");
         let error = loaded.err().map(|e| format!("{e:#}")).unwrap_or_default();
         assert!(error.contains("callback_number"), "{error}");
+    }
+
+    #[test]
+    fn a_transfer_to_a_queue_offering_callbacks_needs_them_too() {
+        let plan = PLAN.replace(
+            "{ queue: support }",
+            "{ transfer: { queue: support, callback_offer: 2m } }",
+        );
+        let (_dir, loaded) = load(&plan, (STRATEGY, STRATEGY), "num_7");
+        let error = loaded.err().map(|e| format!("{e:#}")).unwrap_or_default();
+        assert!(error.contains("num_7"), "{error}");
+    }
+
+    /// The check's errors for `plan` (rendered), prompts lacking `left_out`.
+    fn check_errors(plan: &str, edit: (&str, &str), left_out: &str) -> Vec<String> {
+        let (dir, config) = config_without(edit, left_out);
+        let report = hotline_dialplan::check(plan, "plan.yaml", &Default::default());
+        callback_offer_errors(&config, &report.file, &report.queue_nodes)
+            .iter()
+            .map(|e| {
+                e.to_string()
+                    .replace(&dir.path().display().to_string(), "DIR")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_check_finds_the_offer_s_missing_prompts_at_the_nodes_that_queue_there() {
+        let offers = (
+            STRATEGY,
+            "    strategy: longest_idle\n    callback_offer: 90s\n",
+        );
+        let two = "version: 1\nnumbers:\n  \"800\":\n    start: m\n    nodes:\n      m: { menu: { options: { \"1\": a, \"2\": b } } }\n      a: { queue: support }\n      b: { transfer: { queue: billing, callback_offer: 1m } }\n";
+        let message = |line: u32, column: u32, queue: &str| {
+            format!(
+                "plan.yaml:{line}:{column}: the callback offer of queue `{queue}` plays prompts with no file for language `en`: callback_confirm (missing from DIR/en); record them in DIR/en, or offer no callback in queue `{queue}`"
+            )
+        };
+        // The queue's own offer puts it at every node queueing there; a node's offer at it.
+        assert_eq!(
+            check_errors(two, offers, "callback_confirm"),
+            [message(7, 7, "support"), message(8, 7, "billing")]
+        );
+        // Without the queue's offer, only the node that offers needs the prompts.
+        assert_eq!(
+            check_errors(two, (STRATEGY, STRATEGY), "callback_confirm"),
+            [message(8, 7, "billing")]
+        );
+        // A queue offering callbacks that the plan does not use refuses the start all the same.
+        let elsewhere = "version: 1\nnumbers:\n  \"800\":\n    start: b\n    nodes:\n      b: { queue: billing }\n";
+        assert_eq!(
+            check_errors(elsewhere, offers, "callback_confirm"),
+            [message(1, 1, "support")]
+        );
+        assert!(check_errors(two, offers, "no_such_prompt").is_empty());
     }
 }

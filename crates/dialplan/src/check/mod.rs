@@ -61,6 +61,8 @@ pub struct CheckReport {
     pub speech_nodes: Vec<crate::SpeechNode>,
     /// The `transfer` nodes that dial outside numbers, for the server to check its trunks.
     pub dial_nodes: Vec<crate::DialNode>,
+    /// The nodes that put callers in a queue, for the server to check what the queue needs.
+    pub queue_nodes: Vec<crate::QueueNode>,
 }
 
 impl CheckReport {
@@ -115,6 +117,7 @@ pub fn check(source: &str, file: impl AsRef<Path>, ctx: &CheckContext) -> CheckR
     let read = read::read(source, file, &mut diags);
     let speech_nodes = crate::speech::speech_nodes(&read);
     let dial_nodes = crate::dials::dial_nodes(&read);
+    let queue_nodes = crate::queue_nodes::queue_nodes(&read);
     // The tree again, for the positions the analyses below report at; syntax errors were
     // reported by the read above.
     if let (Some(root), _) = yaml::parse(source) {
@@ -131,6 +134,7 @@ pub fn check(source: &str, file: impl AsRef<Path>, ctx: &CheckContext) -> CheckR
         diagnostics: diags.into_all(),
         speech_nodes,
         dial_nodes,
+        queue_nodes,
     }
 }
 
@@ -151,6 +155,7 @@ pub fn check_file(path: impl AsRef<Path>, ctx: &CheckContext) -> CheckReport {
                 diagnostics: diags.into_all(),
                 speech_nodes: Vec::new(),
                 dial_nodes: Vec::new(),
+                queue_nodes: Vec::new(),
             }
         }
     }
