@@ -618,7 +618,10 @@ fn check_leaves_a_variable_number_to_the_run_but_still_needs_its_trunk() {
     let (plan, out) = check_plan(dir.path(), CALLBACK_DIAL, &config);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
-    assert_eq!(stdout(&out), format!("{}: ok (0 warnings)\n", plan.display()));
+    assert_eq!(
+        stdout(&out),
+        format!("{}: ok (0 warnings)\n", plan.display())
+    );
     // The bundled configuration has no trunks at all.
     let bundled = root().join("config/hotline.yaml");
     let (plan, out) = check_plan(dir.path(), CALLBACK_DIAL, &bundled);
@@ -666,5 +669,8 @@ fn check_refuses_a_callback_offer_whose_prompts_are_missing() {
     // With every prompt there, the same plan passes.
     let (file, out) = check_plan(dir.path(), plan, &root().join("config/hotline.yaml"));
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(stdout(&out), format!("{}: ok (0 warnings)\n", file.display()));
+    assert_eq!(
+        stdout(&out),
+        format!("{}: ok (0 warnings)\n", file.display())
+    );
 }

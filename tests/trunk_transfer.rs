@@ -448,7 +448,9 @@ fn invite_with_pai(h: &Hotline, bind: &str, pai: &str) -> u16 {
 fn p_asserted_identity_counts_only_from_a_trunk_address() {
     // The trunk's gateway is elsewhere; its INVITEs also come from 127.0.0.2 (inbound_from).
     let h = Hotline::start_with_dialplan(
-        with_trunk("    gateway: \"192.0.2.1\"\n    inbound_from: [127.0.0.2/32]\n    allow: [\"+86*\"]\n"),
+        with_trunk(
+            "    gateway: \"192.0.2.1\"\n    inbound_from: [127.0.0.2/32]\n    allow: [\"+86*\"]\n",
+        ),
         PLAN,
     );
     // From the trunk: the PAI number is the caller, who is in the vip list (busy branch).

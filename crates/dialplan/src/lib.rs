@@ -320,6 +320,7 @@ use std::path::Path;
 
 pub use check::{check, check_file, CheckContext, CheckReport, PromptFiles, QueueDefaults};
 pub use condition::{Condition, Pattern, TimeWindow, VariableTest};
+pub use dials::{closest_name, DialNode, SourcePos};
 pub use duration::{format_duration, parse_duration, DurationError};
 pub use e164::{comparable, normalize, CountryCode, E164Error, NumberList};
 pub use error::{DialplanError, DialplanErrors, LoadError, Severity};
@@ -335,6 +336,7 @@ pub use model::{
     MIN_PROFICIENCY,
 };
 pub use model::{Dial, Transfer, DEFAULT_DIAL_TIMEOUT, MAX_DIAL_TIMEOUT};
+pub use queue_nodes::QueueNode;
 pub use read::VERSION;
 pub use say::{SayKind, SayLanguage};
 pub use schedule::{Hours, Schedule, ScheduleStatus};
@@ -342,8 +344,6 @@ pub use simulate::{
     simulate, simulate_with, simulate_with_crm, SimulateOptions, SimulatedCall, Simulation,
     SimulationEnd, Step,
 };
-pub use dials::{closest_name, DialNode, SourcePos};
-pub use queue_nodes::QueueNode;
 pub use speech::SpeechNode;
 pub use survey::{
     Survey, SurveyAction, SurveyEnd, SurveyInput, SurveyQuestion, SurveyRun,
