@@ -37,6 +37,10 @@ struct Talker {
 
 impl Talker {
     fn start(sock: UdpSocket, to: SocketAddr, freq: f64, ssrc: u32) -> Self {
+        Self::impaired(sock, to, freq, ssrc, Impair::default())
+    }
+
+    fn impaired(sock: UdpSocket, to: SocketAddr, freq: f64, ssrc: u32, impair: Impair) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let (digits, keyed) = mpsc::channel::<String>();
         let flag = stop.clone();
@@ -45,8 +49,13 @@ impl Talker {
             let mut slot: u32 = 0;
             let mut seq: u16 = 0;
             let mut events: Vec<Vec<u8>> = Vec::new();
+            let mut held: Option<Vec<u8>> = None;
+            let mut after_gap = false;
             while !flag.load(Ordering::SeqCst) {
-                let ts = slot * 160;
+                // The timestamp clock runs `drift_ppm` fast against the wall clock.
+                let ts =
+                    (u64::from(slot) * 160 * (1_000_000 + impair.drift_ppm) / 1_000_000) as u32;
+                let slot_at = start + Duration::from_millis(20 * u64::from(slot));
                 let packet = if !events.is_empty() {
                     events.remove(0)
                 } else {
@@ -64,20 +73,44 @@ impl Talker {
                             events.push(Vec::new());
                         }
                     }
-                    let payload: Vec<u8> = (0..160)
+                    let mut sound = false;
+                    let payload: Vec<u8> = (0..160u32)
                         .map(|i| {
-                            let n = f64::from(ts + i);
+                            let at = slot_at + Duration::from_micros(125 * u64::from(i));
+                            if !impair.sounds(at) {
+                                return linear_to_ulaw(0);
+                            }
+                            sound = true;
+                            let n = f64::from(slot * 160 + i);
                             let v = (2.0 * std::f64::consts::PI * freq * n / 8000.0).sin();
                             linear_to_ulaw((v * 8000.0) as i16)
                         })
                         .collect();
-                    rtp::packet(0, 0, ts, ssrc, &payload)
+                    if !sound && impair.suppress_silence {
+                        after_gap = true;
+                        Vec::new()
+                    } else {
+                        let mut p = rtp::packet(0, 0, ts, ssrc, &payload);
+                        if std::mem::take(&mut after_gap) {
+                            p[1] |= 0x80;
+                        }
+                        p
+                    }
                 };
-                if !packet.is_empty() {
+                let lost = impair.lose_every > 0 && slot % impair.lose_every == 1;
+                if !packet.is_empty() && !lost {
                     let mut p = packet;
                     p[2..4].copy_from_slice(&seq.to_be_bytes());
                     seq = seq.wrapping_add(1);
-                    let _ = sock.send_to(&p, to);
+                    if impair.swap_every > 0 && slot % impair.swap_every == 0 && held.is_none() {
+                        // Sent after the next packet: reordered.
+                        held = Some(p);
+                    } else {
+                        let _ = sock.send_to(&p, to);
+                        if let Some(h) = held.take() {
+                            let _ = sock.send_to(&h, to);
+                        }
+                    }
                 }
                 slot += 1;
                 let due = start + Duration::from_millis(20 * u64::from(slot));
@@ -100,6 +133,32 @@ impl Talker {
     fn stop(self) {
         self.stop.store(true, Ordering::SeqCst);
         self.thread.join().unwrap();
+    }
+}
+
+/// How a talker's stream departs from a clean one.
+#[derive(Clone, Copy, Default)]
+struct Impair {
+    /// Sound only in the first half of each second after this instant (both talkers share it).
+    gate: Option<Instant>,
+    /// No packets while silent (the timestamp jumps; marker on the next packet).
+    suppress_silence: bool,
+    /// Every this many packets one is lost (0: none).
+    lose_every: u32,
+    /// Every this many packets one goes out after the next (0: none).
+    swap_every: u32,
+    /// The RTP clock's error, parts per million.
+    drift_ppm: u64,
+}
+
+impl Impair {
+    fn sounds(&self, at: Instant) -> bool {
+        match self.gate {
+            None => true,
+            Some(epoch) => at
+                .checked_duration_since(epoch)
+                .is_some_and(|d| d.as_millis() % 1000 < 500),
+        }
     }
 }
 
@@ -783,4 +842,94 @@ fn a_shutdown_during_a_recorded_call_still_finishes_the_recording() {
     assert!(duration_ms >= 1900, "{duration_ms} ms");
     let sidecar = std::fs::read_to_string(wav.with_extension("json")).unwrap();
     assert!(sidecar.contains(&sha256_hex(&std::fs::read(&wav).unwrap())));
+}
+
+/// Where sound starts after at least 100 ms of quiet, in samples (10 ms frames).
+fn onsets(channel: &[i16]) -> Vec<usize> {
+    let mut found = Vec::new();
+    let mut quiet = 0;
+    for (k, frame) in channel.chunks(80).enumerate() {
+        let power = frame.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>() / 80.0;
+        if power.sqrt() > 1000.0 {
+            if quiet >= 10 {
+                found.push(k * 80);
+            }
+            quiet = 0;
+        } else {
+            quiet += 1;
+        }
+    }
+    found
+}
+
+#[test]
+fn channels_stay_aligned_through_loss_reordering_silence_suppression_and_clock_drift() {
+    let h = Hotline::start(Options::default());
+    let agent = SippAgent::start(
+        &h,
+        AgentSetup {
+            hold_ms: 30_000,
+            ..AgentSetup::default()
+        },
+    );
+    let customer_rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let caller = customer(&h, &customer_rtp, 7000);
+    // Both sides sound in the first half of each second of the same clock: the customer with
+    // silence suppression, the agent with loss, reordering and a clock 0.1% fast.
+    let epoch = Instant::now();
+    let hotline_customer = first_source(&customer_rtp, Duration::from_secs(10));
+    let customer_talk = Talker::impaired(
+        customer_rtp,
+        hotline_customer,
+        440.0,
+        0x0440_0440,
+        Impair {
+            gate: Some(epoch),
+            suppress_silence: true,
+            ..Impair::default()
+        },
+    );
+    let hotline_agent = agent.hotline_rtp(Duration::from_secs(20));
+    let agent_talk = Talker::impaired(
+        agent.rtp.try_clone().unwrap(),
+        hotline_agent,
+        1000.0,
+        0x1000_1000,
+        Impair {
+            gate: Some(epoch),
+            lose_every: 17,
+            swap_every: 7,
+            drift_ppm: 1000,
+            ..Impair::default()
+        },
+    );
+    let started = h.wait_type("recording.started", Duration::from_secs(20));
+    let call = started["call_id"].as_str().unwrap().to_string();
+    let completed = h.wait_event("recording.completed", Duration::from_secs(20), |e| {
+        e["type"] == "recording.completed" && e["call_id"] == call.as_str()
+    });
+    caller.wait(Duration::from_secs(10)).assert_ok("customer");
+    customer_talk.stop();
+    agent_talk.stop();
+    let _ = agent.finish(Duration::from_millis(100));
+
+    let wav = h
+        .dir
+        .path()
+        .join("recordings")
+        .join(completed["file"].as_str().unwrap());
+    let mut reader = hound::WavReader::open(&wav).unwrap();
+    let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
+    let left: Vec<i16> = samples.iter().step_by(2).copied().collect();
+    let right: Vec<i16> = samples.iter().skip(1).step_by(2).copied().collect();
+    let (l, r) = (onsets(&left), onsets(&right));
+    assert!(l.len() >= 5, "customer onsets {l:?}");
+    assert_eq!(l.len(), r.len(), "customer {l:?} agent {r:?}");
+    for (a, b) in l.iter().zip(&r) {
+        let apart_ms = (*a as i64 - *b as i64).abs() / 8;
+        assert!(
+            apart_ms <= 30,
+            "onsets {apart_ms} ms apart: customer {l:?} agent {r:?}"
+        );
+    }
 }
