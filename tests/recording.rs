@@ -102,7 +102,10 @@ impl Talker {
                     let mut p = packet;
                     p[2..4].copy_from_slice(&seq.to_be_bytes());
                     seq = seq.wrapping_add(1);
-                    if impair.swap_every > 0 && slot % impair.swap_every == 0 && held.is_none() {
+                    if impair.swap_every > 0
+                        && slot.is_multiple_of(impair.swap_every)
+                        && held.is_none()
+                    {
                         // Sent after the next packet: reordered.
                         held = Some(p);
                     } else {
