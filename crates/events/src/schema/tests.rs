@@ -486,5 +486,8 @@ fn recording_events_round_trip_with_their_wire_names() {
         by: RecordingControl::Agent,
     }))
     .unwrap();
-    assert!(json.contains(r#""type":"recording.paused","at_ms":1000,"by":"agent""#), "{json}");
+    assert!(
+        json.contains(r#""type":"recording.paused","at_ms":1000,"by":"agent""#),
+        "{json}"
+    );
 }
