@@ -53,6 +53,8 @@ write_config() {
     echo "  support:"
     echo "    ring_timeout: 15s"
     echo "    wrap_up: $wrap"
+    # RECORDING=always records every bench call (the recording load test); default: none.
+    if [ -n "${RECORDING:-}" ]; then echo "    recording: { policy: $RECORDING }"; fi
     printf '    members: ['
     seq -s, "$first" $((first + agents - 1)) | sed 's/\([0-9]\+\)/"\1"/g'
     echo "]"
