@@ -387,6 +387,9 @@ fn a_recorded_call_is_stereo_customer_left_agent_right_paused_silent_hashed_and_
     assert_eq!(sidecar["call_id"], call.as_str());
     assert_eq!(sidecar["queue"], "support");
     assert_eq!(sidecar["agent"], "1001");
+    assert_eq!(sidecar["customer_number"], "5551234");
+    assert_eq!(sidecar["dialed_number"], "200");
+    assert_eq!(sidecar["direction"], "inbound");
     let mut reader = hound::WavReader::open(&wav_path).unwrap();
     let spec = reader.spec();
     assert_eq!(

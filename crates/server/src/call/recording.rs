@@ -16,10 +16,13 @@ impl Call {
             return;
         };
         let number = self.caller_number();
+        // The number the customer dialed (the IVR may be over by now).
         let dialed = self
-            .ivr
-            .as_ref()
-            .map(|i| i.number().to_owned())
+            .caller
+            .invite
+            .uri()
+            .user_unescaped()
+            .map(|n| n.to_string())
             .filter(|n| !n.is_empty());
         self.shared.recordings.bridged(Bridged {
             call_id: self.id,
