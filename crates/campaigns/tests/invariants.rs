@@ -323,8 +323,11 @@ proptest! {
             now = time::add(now, Duration::from_secs(u64::from(secs)));
             s.dispatch(now, &free(2), &NoDnc);
             twin.dispatch(now, &free(2), &NoDnc);
+            // The events, not the timers: the live scheduler may already have put a callback
+            // outside its window to sleep until the window opens, which the twin does at its
+            // first dispatch that reaches it.
             prop_assert_eq!(drain(&mut s), drain(&mut twin));
-            prop_assert_eq!(s.poll_timeout(), twin.poll_timeout());
+            prop_assert_eq!(s.book(), twin.book());
         }
     }
 }
