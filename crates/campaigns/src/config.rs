@@ -293,8 +293,10 @@ mod tests {
 
     #[test]
     fn bad_configurations_are_refused() {
-        let mut config = SchedulerConfig::default();
-        config.default_calendar = Some("nope".into());
+        let config = SchedulerConfig {
+            default_calendar: Some("nope".into()),
+            ..SchedulerConfig::default()
+        };
         assert!(matches!(
             config.validate(),
             Err(ConfigError::UnknownCalendar(_))

@@ -1,7 +1,7 @@
 //! Pacing: which callbacks to claim for the agents free now, and the dial once an agent is
 //! reserved.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -116,6 +116,7 @@ impl Scheduler {
             t.saturating_sub(u32::try_from(open_total).unwrap_or(u32::MAX))
         });
         let mut claimed = 0;
+        let mut windows = WindowCache::default();
         while total > 0 {
             // The earliest head among queues with budget left.
             let head = budget
@@ -126,7 +127,7 @@ impl Scheduler {
                 break;
             };
             let id = key.3;
-            match self.check_dialable(now, id, dnc) {
+            match self.check_dialable(now, id, dnc, &mut windows) {
                 Check::Blocked => continue,
                 Check::Closed(reopen) => {
                     self.index.unready(id);
@@ -186,7 +187,7 @@ impl Scheduler {
         if !matches!(cb.state, CallbackState::Claimed { .. }) {
             return Err(wrong(id, &cb.state, "reserve an agent"));
         }
-        match self.check_dialable(now, id, dnc) {
+        match self.check_dialable(now, id, dnc, &mut WindowCache::default()) {
             Check::Blocked => return Ok(Reservation::Release),
             Check::Closed(_) => {
                 self.emit(CallbackEvent::ClaimReleased {
@@ -229,7 +230,13 @@ impl Scheduler {
     }
 
     /// The dial-time checks: DNC (gives the callback up), then the calling window.
-    fn check_dialable(&mut self, now: Timestamp, id: CallbackId, dnc: &dyn DoNotCall) -> Check {
+    fn check_dialable(
+        &mut self,
+        now: Timestamp,
+        id: CallbackId,
+        dnc: &dyn DoNotCall,
+        windows: &mut WindowCache,
+    ) -> Check {
         let Some(cb) = self.book.callbacks.get(&id) else {
             return Check::Closed(None);
         };
@@ -246,16 +253,29 @@ impl Scheduler {
         let Some(zone) = cb.spec.time_zone.as_ref() else {
             return Check::Closed(None);
         };
+        let key = (cb.spec.queue.clone(), zone.name().to_owned());
+        if let Some(check) = windows.0.get(&key) {
+            return *check;
+        }
         let window = self.config.queues.get(&cb.spec.queue).map(|s| &s.window);
-        match window {
+        let check = match window {
             Some(w) if w.is_open(now, zone) => Check::Open,
             Some(w) => Check::Closed(w.next_open(now, zone)),
             None => Check::Closed(None),
-        }
+        };
+        windows.0.insert(key, check);
+        check
     }
 }
 
+/// The window checks of one dispatch (one instant), per queue and zone: callbacks of the same
+/// queue and zone share the answer, so a night's backlog is put to sleep without a time-zone
+/// conversion per callback.
+#[derive(Default)]
+struct WindowCache(HashMap<(QueueName, String), Check>);
+
 /// The result of the dial-time checks.
+#[derive(Debug, Clone, Copy)]
 enum Check {
     /// Dial.
     Open,
