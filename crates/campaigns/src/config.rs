@@ -99,7 +99,7 @@ impl Default for RetryPolicy {
         Self {
             busy: rule(10, 4),
             no_answer: rule(30, 4),
-            rejected: rule(240, 1),
+            rejected: rule(240, 2),
             network_failure: rule(2, 5),
             unknown: rule(15, 3),
             max_attempts: 6,

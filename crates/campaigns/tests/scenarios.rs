@@ -548,3 +548,53 @@ fn list_filters_by_queue_state_and_deadline_in_dial_order() {
     };
     assert_eq!(ids(&soon), [2]);
 }
+
+#[test]
+fn a_total_cap_takes_the_earliest_deadline_across_queues() {
+    let mut config = config();
+    let sales = QueueName::new("sales");
+    config
+        .queues
+        .insert(sales.clone(), QueueSettings::default());
+    let mut s = Scheduler::new(config).unwrap_or_else(|e| panic!("{e}"));
+    let now = morning();
+    create(&mut s, now, callback(1, Some("Asia/Shanghai"), Some(DAY)));
+    let mut in_sales = callback(2, Some("Asia/Shanghai"), Some(HOUR));
+    in_sales.queue = sales.clone();
+    create(&mut s, now, in_sales);
+    drain(&mut s);
+    let capacity = Capacity {
+        free_agents: [(support(), 1), (sales.clone(), 1)].into(),
+        total: Some(1),
+    };
+    assert_eq!(s.dispatch(now, &capacity, &NoDnc), 1);
+    let claimed = drain(&mut s);
+    assert!(matches!(
+        &claimed[..],
+        [CallbackEvent::Claimed { id: CallbackId(2), queue, .. }] if *queue == sales
+    ));
+    // The open claim counts against the total.
+    assert_eq!(s.dispatch(now, &capacity, &NoDnc), 0);
+    let capacity = Capacity {
+        total: Some(2),
+        ..capacity
+    };
+    assert_eq!(s.dispatch(now, &capacity, &NoDnc), 1);
+}
+
+#[test]
+fn a_clock_stepping_back_never_dates_an_event_earlier() {
+    let mut s = scheduler();
+    let now = morning();
+    create(&mut s, now, callback(1, Some("Asia/Shanghai"), None));
+    let orders = dial_all(&mut s, now, 1);
+    let earlier = time::sub(now, HOUR);
+    outcome(
+        &mut s,
+        earlier,
+        &orders[0],
+        DialOutcome::of(OutcomeKind::Busy),
+    );
+    let events = drain(&mut s);
+    assert!(events.iter().all(|e| e.at() >= now), "{events:?}");
+}

@@ -140,3 +140,52 @@ fn a_callback_waiting_past_closing_time_waits_for_the_morning() {
         Some(ts("2026-12-08T01:00:00Z"))
     );
 }
+
+mod windows_props {
+    use super::*;
+    use proptest::prelude::*;
+    use std::time::Duration;
+
+    const ZONES: [&str; 5] = [
+        "America/New_York",
+        "Europe/London",
+        "Asia/Shanghai",
+        "Australia/Lord_Howe",
+        "Asia/Kolkata",
+    ];
+
+    proptest! {
+        /// `next_open` is the first open instant: open itself, and nothing open before it
+        /// (checked every 5 minutes), across every 2026 DST change of these zones (Lord Howe
+        /// shifts by 30 minutes, Kolkata is +05:30 without DST).
+        #[test]
+        fn next_open_is_the_first_open_instant(
+            minute in 0i64..(365 * 24 * 60),
+            z in 0usize..5,
+            start in 0u16..23 * 60,
+            len in 30u16..(12 * 60),
+        ) {
+            let end = (start + len).min(1440);
+            let w = CallingWindow {
+                spans: vec![WindowSpan {
+                    days: "mon-sat".parse().unwrap_or(Days::DAILY),
+                    start: LocalTime::new(start / 60, start % 60).unwrap_or(LocalTime::MIDNIGHT),
+                    end: LocalTime::new(end / 60, end % 60).unwrap_or(LocalTime::END_OF_DAY),
+                }],
+            };
+            let zone = zone(ZONES[z]);
+            let t = time::add(ts("2026-01-01T00:00:00Z"), Duration::from_secs(minute as u64 * 60));
+            let next = w.next_open(t, &zone).unwrap_or_else(|| panic!("never opens"));
+            prop_assert!(next >= t);
+            prop_assert!(w.is_open(next, &zone), "{next} not open");
+            let mut probe = t;
+            while probe < next {
+                prop_assert!(!w.is_open(probe, &zone), "{probe} open before {next}");
+                probe = time::add(probe, Duration::from_secs(300));
+            }
+            if let Some(close) = w.close_after(next, &zone) {
+                prop_assert!(close > next);
+            }
+        }
+    }
+}

@@ -86,6 +86,7 @@ impl Scheduler {
     /// given up on the spot; a callback outside its calling window waits for it to open.
     /// Returns the number of `claimed` events emitted.
     pub fn dispatch(&mut self, now: Timestamp, capacity: &Capacity, dnc: &dyn DoNotCall) -> usize {
+        let now = self.clock(now);
         self.handle_timeout(now);
         let mut budget: BTreeMap<QueueName, u32> = BTreeMap::new();
         for (queue, free) in &capacity.free_agents {
@@ -178,6 +179,7 @@ impl Scheduler {
         agent: AgentName,
         dnc: &dyn DoNotCall,
     ) -> Result<Reservation, CommandError> {
+        let now = self.clock(now);
         self.handle_timeout(now);
         let cb = self
             .book

@@ -126,8 +126,9 @@ impl Scheduler {
         }
     }
 
-    /// Handles a command at `now`.
+    /// Handles a command at `now` (a `now` earlier than one already seen counts as that one).
     pub fn handle(&mut self, now: Timestamp, command: Command) -> Result<(), CommandError> {
+        let now = self.clock(now);
         self.handle_timeout(now);
         match command {
             Command::Create(new) => self.create(now, *new),
@@ -224,7 +225,8 @@ impl Scheduler {
     /// warnings, missed deadlines and expiries, and turns unanswered claims and attempts into
     /// releases and `unknown` outcomes.
     pub fn handle_timeout(&mut self, now: Timestamp) {
-        self.now = self.now.max(now);
+        let now = self.clock(now);
+        self.now = now;
         self.pacing_wake.retain(|_, at| *at > now);
         while let Some(&(at, id, kind)) = self.index.timers.first() {
             if at > now {
@@ -400,6 +402,12 @@ impl Scheduler {
             }),
             Next::Retry(_) => {}
         }
+    }
+
+    /// `now`, never earlier than a time already seen: a driver's clock stepping back must not
+    /// date an event before the ones it follows (retry times and the pacing window count on it).
+    fn clock(&self, now: Timestamp) -> Timestamp {
+        now.max(self.now)
     }
 
     fn state_of(&self, id: CallbackId) -> Result<CallbackState, CommandError> {
