@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::civil::{Date, DateTime};
@@ -13,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// An IANA time zone with its name, read from the compiled-in database (never from the host).
 #[derive(Clone)]
 pub struct Zone {
-    name: String,
+    name: Arc<str>,
     tz: TimeZone,
 }
 
@@ -27,7 +28,7 @@ impl Zone {
     pub fn new(name: &str) -> Result<Self, UnknownZone> {
         TimeZone::get(name)
             .map(|tz| Self {
-                name: name.to_owned(),
+                name: Arc::from(name),
                 tz,
             })
             .map_err(|_| UnknownZone(name.to_owned()))
@@ -36,7 +37,7 @@ impl Zone {
     /// UTC.
     pub fn utc() -> Self {
         Self {
-            name: "UTC".to_owned(),
+            name: Arc::from("UTC"),
             tz: TimeZone::UTC,
         }
     }
@@ -44,6 +45,11 @@ impl Zone {
     /// The name as given.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The name as shared text (a clone counts a reference).
+    pub fn shared_name(&self) -> Arc<str> {
+        Arc::clone(&self.name)
     }
 
     /// The zone's rules.

@@ -6,7 +6,8 @@
 //! - never dialed twice at once, never before its retry time (unknown outcomes after a crash
 //!   included), never without a claim first (agent-first), never a DNC number, never outside
 //!   its calling window or with an unknown zone;
-//! - claims never exceed the free agents given, nor the dials per minute.
+//! - claims never exceed the free agents given, nor the dials per minute, and are made only
+//!   inside the customer's calling window.
 
 mod common;
 
@@ -142,6 +143,10 @@ fn check_log(log: &[CallbackEvent], config: &SchedulerConfig) -> Result<(), Test
             }
             CallbackEvent::Claimed { at, .. } => {
                 prop_assert!(claimed.insert(id), "claimed twice: {id}");
+                // No agent is reserved for a customer who may not be called now.
+                let zone = zones.get(&id).cloned().flatten();
+                let open = zone.is_some_and(|z| window.is_open(*at, &z));
+                prop_assert!(open, "claimed outside the window or zone at {at}: {id}");
                 claims.push(*at);
                 let recent = claims
                     .iter()

@@ -141,6 +141,42 @@ fn a_callback_waiting_past_closing_time_waits_for_the_morning() {
     );
 }
 
+#[test]
+fn a_closed_zone_is_skipped_whole_and_wakes_the_driver_when_it_opens() {
+    let mut s = Scheduler::new(config()).unwrap_or_else(|e| panic!("{e}"));
+    // 10:00 in Shanghai is 21:00 in New York (closed).
+    let now = ts("2026-12-07T02:00:00Z");
+    for id in 0..50 {
+        create(&mut s, now, callback(id, Some("America/New_York"), None));
+    }
+    create(&mut s, now, callback(99, Some("Asia/Shanghai"), None));
+    drain(&mut s);
+    let orders = dial_all(&mut s, now, 5);
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0].id, CallbackId(99));
+    let answered = DialOutcome::of(OutcomeKind::Answered);
+    let done = Command::Outcome {
+        id: CallbackId(99),
+        attempt: 1,
+        outcome: answered,
+    };
+    s.handle(now, done).unwrap_or_else(|e| panic!("{e}"));
+    drain(&mut s);
+    let (at, reason) = s.poll_timeout().unwrap_or_else(|| panic!("no wake"));
+    assert_eq!(
+        reason,
+        TimerReason::WindowOpens {
+            queue: support(),
+            zone: "America/New_York".into()
+        }
+    );
+    // 09:00 EST.
+    assert_eq!(at, ts("2026-12-07T14:00:00Z"));
+    assert_eq!(s.dispatch(at, &free(5), &NoDnc), 5);
+    // The ones created first go first among equal deadlines.
+    assert_eq!(drain_claims(&mut s), [0, 1, 2, 3, 4].map(CallbackId));
+}
+
 mod windows_props {
     use super::*;
     use proptest::prelude::*;

@@ -2,10 +2,12 @@
 //! reserved.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
 
+use super::index::{ReadyKey, ZoneKey};
 use super::{wrong, Scheduler};
 use crate::command::CommandError;
 use crate::due::effective_priority;
@@ -117,27 +119,14 @@ impl Scheduler {
             t.saturating_sub(u32::try_from(open_total).unwrap_or(u32::MAX))
         });
         let mut claimed = 0;
-        let mut windows = WindowCache::default();
+        let mut windows: HashMap<(QueueName, ZoneKey), bool> = HashMap::new();
         while total > 0 {
-            // The earliest head among queues with budget left.
-            let head = budget
-                .keys()
-                .filter_map(|q| self.index.ready.get(q)?.first().map(|k| (*k, q.clone())))
-                .min_by_key(|(k, _)| *k);
-            let Some((key, queue)) = head else {
+            let Some((key, queue)) = self.head(now, &budget, &mut windows) else {
                 break;
             };
             let id = key.3;
-            match self.check_dialable(now, id, dnc, &mut windows) {
-                Check::Blocked => continue,
-                Check::Closed(reopen) => {
-                    self.index.unready(id);
-                    if let Some(at) = reopen {
-                        self.index.arm(id, at, super::TimerKind::Eligible);
-                    }
-                    continue;
-                }
-                Check::Open => {}
+            if self.dnc_gives_up(now, id, dnc) {
+                continue;
             }
             let Some(cb) = self.book.callbacks.get(&id) else {
                 self.index.unready(id);
@@ -189,17 +178,16 @@ impl Scheduler {
         if !matches!(cb.state, CallbackState::Claimed { .. }) {
             return Err(wrong(id, &cb.state, "reserve an agent"));
         }
-        match self.check_dialable(now, id, dnc, &mut WindowCache::default()) {
-            Check::Blocked => return Ok(Reservation::Release),
-            Check::Closed(_) => {
-                self.emit(CallbackEvent::ClaimReleased {
-                    id,
-                    at: now,
-                    reason: ReleaseReason::WindowClosed,
-                });
-                return Ok(Reservation::Release);
-            }
-            Check::Open => {}
+        if self.dnc_gives_up(now, id, dnc) {
+            return Ok(Reservation::Release);
+        }
+        if !self.window_open(now, id) {
+            self.emit(CallbackEvent::ClaimReleased {
+                id,
+                at: now,
+                reason: ReleaseReason::WindowClosed,
+            });
+            return Ok(Reservation::Release);
         }
         let cb = self
             .book
@@ -231,58 +219,82 @@ impl Scheduler {
         self.index.ready.get(queue).is_some_and(|s| !s.is_empty())
     }
 
-    /// The dial-time checks: DNC (gives the callback up), then the calling window.
-    fn check_dialable(
+    /// The first ready callback in dial order among the queues with budget left, skipping
+    /// zones whose calling window is closed (each checked once per dispatch; a closed zone
+    /// with callbacks waiting arms a wake for when it opens).
+    fn head(
         &mut self,
         now: Timestamp,
-        id: CallbackId,
-        dnc: &dyn DoNotCall,
-        windows: &mut WindowCache,
-    ) -> Check {
-        let Some(cb) = self.book.callbacks.get(&id) else {
-            return Check::Closed(None);
-        };
-        if dnc.blocks(&cb.spec.number) {
-            let attempts = cb.attempts;
-            self.emit(CallbackEvent::GivenUp {
-                id,
-                at: now,
-                reason: GiveUpReason::DoNotCall,
-                attempts,
-            });
-            return Check::Blocked;
+        budget: &BTreeMap<QueueName, u32>,
+        windows: &mut HashMap<(QueueName, ZoneKey), bool>,
+    ) -> Option<(ReadyKey, QueueName)> {
+        let mut best: Option<(ReadyKey, QueueName)> = None;
+        for queue in budget.keys() {
+            let Some(zones) = self.index.ready.get(queue) else {
+                continue;
+            };
+            let settings = self.config.queues.get(queue);
+            for (zone_key, bucket) in zones {
+                let Some(first) = bucket.first() else {
+                    continue;
+                };
+                let open = *windows
+                    .entry((queue.clone(), zone_key.clone()))
+                    .or_insert_with(|| {
+                        let zone = self
+                            .book
+                            .callbacks
+                            .get(&first.3)
+                            .and_then(|cb| cb.spec.time_zone.as_ref());
+                        match (settings, zone, zone_key) {
+                            (Some(s), Some(zone), Some(name)) => {
+                                if s.window.is_open(now, zone) {
+                                    return true;
+                                }
+                                if let Some(at) = s.window.next_open(now, zone) {
+                                    self.window_wake
+                                        .insert((queue.clone(), Arc::clone(name)), at);
+                                }
+                                false
+                            }
+                            _ => false,
+                        }
+                    });
+                if open && best.as_ref().is_none_or(|(k, _)| first < k) {
+                    best = Some((*first, queue.clone()));
+                }
+            }
         }
-        let Some(zone) = cb.spec.time_zone.as_ref() else {
-            return Check::Closed(None);
-        };
-        let key = (cb.spec.queue.clone(), zone.name().to_owned());
-        if let Some(check) = windows.0.get(&key) {
-            return *check;
-        }
-        let window = self.config.queues.get(&cb.spec.queue).map(|s| &s.window);
-        let check = match window {
-            Some(w) if w.is_open(now, zone) => Check::Open,
-            Some(w) => Check::Closed(w.next_open(now, zone)),
-            None => Check::Closed(None),
-        };
-        windows.0.insert(key, check);
-        check
+        best
     }
-}
 
-/// The window checks of one dispatch (one instant), per queue and zone: callbacks of the same
-/// queue and zone share the answer, so a night's backlog is put to sleep without a time-zone
-/// conversion per callback.
-#[derive(Default)]
-struct WindowCache(HashMap<(QueueName, String), Check>);
+    /// Gives the callback up if its number is on the DNC list.
+    fn dnc_gives_up(&mut self, now: Timestamp, id: CallbackId, dnc: &dyn DoNotCall) -> bool {
+        let Some(cb) = self.book.callbacks.get(&id) else {
+            return false;
+        };
+        if !dnc.blocks(&cb.spec.number) {
+            return false;
+        }
+        let attempts = cb.attempts;
+        self.emit(CallbackEvent::GivenUp {
+            id,
+            at: now,
+            reason: GiveUpReason::DoNotCall,
+            attempts,
+        });
+        true
+    }
 
-/// The result of the dial-time checks.
-#[derive(Debug, Clone, Copy)]
-enum Check {
-    /// Dial.
-    Open,
-    /// Given up: on the DNC list.
-    Blocked,
-    /// Outside the calling window: opens again then (None: the queue has no settings).
-    Closed(Option<Timestamp>),
+    /// Whether the callback's calling window is open at `now` (closed for an unknown zone).
+    fn window_open(&self, now: Timestamp, id: CallbackId) -> bool {
+        let Some(cb) = self.book.callbacks.get(&id) else {
+            return false;
+        };
+        let window = self.config.queues.get(&cb.spec.queue).map(|s| &s.window);
+        match (window, cb.spec.time_zone.as_ref()) {
+            (Some(w), Some(zone)) => w.is_open(now, zone),
+            _ => false,
+        }
+    }
 }

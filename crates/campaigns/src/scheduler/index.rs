@@ -4,6 +4,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -16,7 +17,7 @@ use crate::time;
 /// Why the scheduler wants to be woken.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TimerReason {
-    /// A callback's start, retry time or calling window comes: call `dispatch`.
+    /// A callback's start or retry time comes: call `dispatch`.
     Eligible {
         /// The callback.
         id: CallbackId,
@@ -51,6 +52,14 @@ pub enum TimerReason {
         /// The queue.
         queue: QueueName,
     },
+    /// The calling window of a queue's customers in a zone opens while callbacks of theirs
+    /// wait: call `dispatch`.
+    WindowOpens {
+        /// The queue.
+        queue: QueueName,
+        /// The customers' zone.
+        zone: Arc<str>,
+    },
 }
 
 /// A callback's timer kinds, in the order they fire at the same instant.
@@ -80,13 +89,18 @@ impl TimerKind {
 /// The dial order: deadline (none last), then higher base priority, then creation order.
 pub(crate) type ReadyKey = (Timestamp, Reverse<i32>, u64, CallbackId);
 
+/// Ready callbacks of one queue are kept apart per customer zone (None: unknown), so a
+/// dispatch checks a zone's calling window once and skips a closed zone whole, however many
+/// callbacks wait in it.
+pub(crate) type ZoneKey = Option<Arc<str>>;
+
 /// The indexes.
 #[derive(Debug, Default)]
 pub(crate) struct Index {
-    /// Ready callbacks per queue, in dial order.
-    pub(crate) ready: BTreeMap<QueueName, BTreeSet<ReadyKey>>,
+    /// Ready callbacks per queue and customer zone, in dial order.
+    pub(crate) ready: BTreeMap<QueueName, BTreeMap<ZoneKey, BTreeSet<ReadyKey>>>,
     /// Each ready callback's place.
-    ready_place: HashMap<CallbackId, (QueueName, ReadyKey)>,
+    ready_place: HashMap<CallbackId, (QueueName, ZoneKey, ReadyKey)>,
     /// Open claims per queue.
     pub(crate) claimed: BTreeMap<QueueName, BTreeSet<CallbackId>>,
     /// Timers, earliest first.
@@ -121,9 +135,14 @@ impl Index {
 
     /// Takes `id` out of its ready set.
     pub(crate) fn unready(&mut self, id: CallbackId) {
-        if let Some((queue, key)) = self.ready_place.remove(&id) {
-            if let Some(set) = self.ready.get_mut(&queue) {
-                set.remove(&key);
+        if let Some((queue, zone, key)) = self.ready_place.remove(&id) {
+            if let Some(zones) = self.ready.get_mut(&queue) {
+                if let Some(set) = zones.get_mut(&zone) {
+                    set.remove(&key);
+                    if set.is_empty() {
+                        zones.remove(&zone);
+                    }
+                }
             }
         }
     }
@@ -132,8 +151,14 @@ impl Index {
     pub(crate) fn make_ready(&mut self, cb: &Callback) {
         let key = Self::key(cb);
         let queue = cb.spec.queue.clone();
-        self.ready.entry(queue.clone()).or_default().insert(key);
-        self.ready_place.insert(cb.id, (queue, key));
+        let zone = cb.spec.time_zone.as_ref().map(|z| z.shared_name());
+        self.ready
+            .entry(queue.clone())
+            .or_default()
+            .entry(zone.clone())
+            .or_default()
+            .insert(key);
+        self.ready_place.insert(cb.id, (queue, zone, key));
     }
 
     /// Arms a timer of `id`.

@@ -21,6 +21,7 @@ pub use index::TimerReason;
 pub use views::{ListFilter, Stats};
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -48,6 +49,9 @@ pub struct Scheduler {
     /// Queues whose dials-per-minute budget was spent while callbacks waited, with when it
     /// frees up.
     pacing_wake: BTreeMap<QueueName, Timestamp>,
+    /// Queues and zones whose calling window was closed while callbacks waited in them and
+    /// agents were free, with when it opens.
+    window_wake: BTreeMap<(QueueName, Arc<str>), Timestamp>,
 }
 
 impl Scheduler {
@@ -63,6 +67,7 @@ impl Scheduler {
             out: VecDeque::new(),
             now: Timestamp::MIN,
             pacing_wake: BTreeMap::new(),
+            window_wake: BTreeMap::new(),
         })
     }
 
@@ -101,7 +106,8 @@ impl Scheduler {
     }
 
     /// The next instant the scheduler wants [`Scheduler::handle_timeout`] (and, for
-    /// [`TimerReason::Eligible`] and [`TimerReason::Pacing`], [`Scheduler::dispatch`]).
+    /// [`TimerReason::Eligible`], [`TimerReason::Pacing`] and [`TimerReason::WindowOpens`],
+    /// [`Scheduler::dispatch`]).
     pub fn poll_timeout(&self) -> Option<(Timestamp, TimerReason)> {
         let timer = self
             .index
@@ -120,10 +126,21 @@ impl Scheduler {
                     },
                 )
             });
-        match (timer, pacing) {
-            (Some(t), Some(p)) => Some(if p.0 < t.0 { p } else { t }),
-            (t, p) => t.or(p),
-        }
+        let window =
+            self.window_wake
+                .iter()
+                .min_by_key(|(_, at)| **at)
+                .map(|((queue, zone), at)| {
+                    let reason = TimerReason::WindowOpens {
+                        queue: queue.clone(),
+                        zone: Arc::clone(zone),
+                    };
+                    (*at, reason)
+                });
+        [timer, pacing, window]
+            .into_iter()
+            .flatten()
+            .min_by_key(|(at, _)| *at)
     }
 
     /// Handles a command at `now` (a `now` earlier than one already seen counts as that one).
@@ -228,6 +245,7 @@ impl Scheduler {
         let now = self.clock(now);
         self.now = now;
         self.pacing_wake.retain(|_, at| *at > now);
+        self.window_wake.retain(|_, at| *at > now);
         while let Some(&(at, id, kind)) = self.index.timers.first() {
             if at > now {
                 break;
