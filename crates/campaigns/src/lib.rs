@@ -9,6 +9,21 @@
 //! within free agents and dials per minute, retries per SIP outcome, and recovery by replaying
 //! its own events. See [`Scheduler`] for the driver's loop.
 //!
+//! # Events and the server's event log
+//!
+//! [`CallbackEvent`] is this crate's own enum (JSON tagged `type`, snake_case). The driver writes
+//! each one to the journal before acting on it, and [`Scheduler::restore`] needs all of them
+//! back, so every variant must be journaled with its fields. Against `hotline-events`' existing
+//! `callback.*` kinds: `attempt_started` is `callback.due` (attempt; agent as `agent_id`),
+//! `completed` is `callback.connected` (wait from `created`), `cancelled` is
+//! `callback.cancelled`, `attempt_ended` of a failed attempt is `callback.failed` (busy,
+//! no_answer; invalid_number, rejected and network_failure would fold into `unreachable` unless
+//! causes are added; `retry_after_ms` is `retry_at - at`), `given_up` is `callback.given_up`
+//! (`attempts_exhausted`, `expired`; `not_sampled`, `do_not_call` and `invalid_number` are new
+//! reasons). `created` (with the due window, zone and sampling decision), `held`,
+//! `time_zone_set`, `claimed`, `claim_released`, `deadline_warning` and `missed_deadline` have
+//! no counterpart yet: new `callback.*` kinds carrying these fields.
+//!
 //! ```
 //! use hotline_campaigns::*;
 //! use std::time::Duration;
