@@ -57,6 +57,8 @@ en callback_number "Please enter the number we should call, then press the hash 
 en callback_entered "You entered"
 en callback_confirm "Press 1 to confirm, or 2 to enter it again."
 en callback_accepted "Thank you. We will call you back in your turn. Goodbye."
+# The recording notice of a `consent` node.
+en recording_notice "This call may be recorded for quality. To opt out, press 9."
 
 enw() { word en "$voice_en" "$@"; }
 ones=(zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen
@@ -101,6 +103,7 @@ zh callback_number "请输入我们回电的号码，并以井号键结束。"
 zh callback_entered "您输入的号码是"
 zh callback_confirm "确认请按1，重新输入请按2。"
 zh callback_accepted "谢谢。轮到您时我们将给您回电。再见。"
+zh recording_notice "本次通话可能会被录音以保证服务质量。如不同意录音，请按9。"
 
 zhw() { word zh-CN "$voice_zh" "$@"; }
 digits=(零 一 二 三 四 五 六 七 八 九 十)

@@ -25,6 +25,7 @@
 //!   flow transfer moves the call into another number's nodes ([`Ivr::flow`]) without an action.
 
 mod collect;
+mod consent;
 mod http;
 mod speak;
 mod transfer;
@@ -43,7 +44,8 @@ use crate::model::{Assignment, Dialplan, HangupCause, Menu, Node, NodeKind, Play
 use crate::schedule::ScheduleStatus;
 
 pub use types::{
-    CallAttributes, CallInfo, HangupReason, IvrAction, IvrInput, IvrOutcome, IvrTimer, RecordingEnd,
+    CallAttributes, CallInfo, ConsentAnswer, HangupReason, IvrAction, IvrInput, IvrOutcome,
+    IvrTimer, RecordingEnd,
 };
 
 /// Where the call is within the current node.
@@ -73,6 +75,8 @@ enum State {
     Announcing { index: usize },
     /// A dialed transfer waits for the far end to answer or fail.
     Dialing,
+    /// A `consent` node's notice is playing (`waiting: false`), or it waits for the opt-out key.
+    Consent { waiting: bool },
     /// The IVR is over.
     Done(IvrOutcome),
 }
@@ -207,6 +211,7 @@ impl Ivr {
             IvrTimer::DigitTimeout => match self.state {
                 State::Menu { .. } => self.menu_timeout(now),
                 State::Collect { .. } => self.collect_timeout(now),
+                State::Consent { waiting: true } => self.consent_timeout(now),
                 _ => {}
             },
             IvrTimer::HttpGuard => self.http_guard(now),
@@ -303,6 +308,7 @@ impl Ivr {
                 | State::Saying { .. }
                 | State::VoicemailPrompt { .. }
                 | State::Announcing { .. }
+                | State::Consent { waiting: false }
                 | State::Menu {
                     phase: InputPhase::Prompt(_) | InputPhase::Notice,
                     ..
@@ -392,7 +398,8 @@ impl Ivr {
                 }
                 NodeKind::Goto { next } => target.clone_from(next),
                 NodeKind::Set { assignments, next } => {
-                    self.assign(assignments);
+                    let node = target.clone();
+                    self.assign(&node, assignments);
                     target.clone_from(next);
                 }
                 NodeKind::Branch(branch) => {
@@ -517,6 +524,12 @@ impl Ivr {
                     self.hang_up(HangupReason::HangupNode, *cause);
                     return;
                 }
+                NodeKind::Consent(consent) => {
+                    self.answer();
+                    self.typeahead.clear();
+                    self.consent_start(now, consent);
+                    return;
+                }
             }
         }
         self.broken();
@@ -544,6 +557,7 @@ impl Ivr {
                 | State::Recording
                 | State::Announcing { .. }
                 | State::Dialing
+                | State::Consent { .. }
                 | State::Done(_) => false,
             };
             if !listening {
@@ -553,7 +567,7 @@ impl Ivr {
         }
     }
 
-    fn assign(&mut self, assignments: &[Assignment]) {
+    fn assign(&mut self, node: &str, assignments: &[Assignment]) {
         for assignment in assignments {
             match assignment {
                 Assignment::Variable { name, value } => {
@@ -570,6 +584,13 @@ impl Ivr {
                 Assignment::QueueData { key, value } => {
                     let value = self.attributes.interpolate(value);
                     self.attributes.data.insert(key.clone(), value);
+                }
+                Assignment::Recording(recording) => {
+                    self.attributes.recording = Some((node.to_owned(), *recording));
+                    self.actions.push_back(IvrAction::RecordingSet {
+                        node: node.to_owned(),
+                        recording: *recording,
+                    });
                 }
             }
         }
@@ -674,7 +695,9 @@ impl Ivr {
             State::Collect { .. } => self.collect_playback_finished(now),
             State::VoicemailPrompt { index } => self.voicemail_prompt_finished(now, index),
             State::Announcing { index } => self.announce_finished(now, index),
-            State::Queued { .. }
+            State::Consent { waiting: false } => self.consent_notice_finished(now),
+            State::Consent { waiting: true }
+            | State::Queued { .. }
             | State::Http
             | State::Recording
             | State::Dialing
@@ -703,6 +726,7 @@ impl Ivr {
                 .actions
                 .push_back(IvrAction::DigitIgnored { digit, node }),
             State::Recording => self.recording_digit(now, digit),
+            State::Consent { waiting } => self.consent_digit(now, digit, waiting),
             State::Playing { .. } => {
                 let barge_in = self.current_play().is_some_and(|p| p.barge_in);
                 if !barge_in {

@@ -324,6 +324,7 @@ pub use dials::{closest_name, DialNode, SourcePos};
 pub use duration::{format_duration, parse_duration, DurationError};
 pub use e164::{comparable, normalize, CountryCode, E164Error, NumberList};
 pub use error::{DialplanError, DialplanErrors, LoadError, Severity};
+pub use exec::ConsentAnswer;
 pub use exec::RecordingEnd;
 pub use exec::{
     CallAttributes, CallInfo, HangupReason, Ivr, IvrAction, IvrInput, IvrOutcome, IvrTimer,
@@ -335,6 +336,7 @@ pub use model::{
     MAX_COLLECT_DIGITS, MAX_MENU_RETRIES, MAX_MENU_TIMEOUT, MAX_PROFICIENCY, MIN_MENU_TIMEOUT,
     MIN_PROFICIENCY,
 };
+pub use model::{Consent, NodeRecording, DEFAULT_CONSENT_TIMEOUT};
 pub use model::{Dial, Transfer, DEFAULT_DIAL_TIMEOUT, MAX_DIAL_TIMEOUT};
 pub use queue_nodes::QueueNode;
 pub use read::VERSION;

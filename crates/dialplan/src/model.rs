@@ -129,6 +129,8 @@ pub enum NodeKind {
     Menu(Menu),
     /// Collect several digits into a variable.
     Collect(Collect),
+    /// Play the recording notice; the caller's opt-out key marks the call as not consenting.
+    Consent(Consent),
     /// Set variables and call attributes, then go on.
     Set {
         /// What to set, in the order written.
@@ -325,7 +327,34 @@ pub enum Assignment {
         /// The value; `${name}` is replaced by that variable's value.
         value: String,
     },
+    /// The call's recording policy, over the policy of the queue it reaches.
+    Recording(NodeRecording),
 }
+
+/// A `set` node's `recording:`: the policy for this flow, and whether the IVR part is recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeRecording {
+    /// Which calls are recorded (overrides the queue's policy).
+    pub policy: hotline_recording::RecordingPolicy,
+    /// Record from this node on (the IVR part too), not only from the agent's answer.
+    pub ivr: bool,
+}
+
+/// A `consent` node: the recording notice, with an optional key to opt out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    /// The notice prompt.
+    pub prompt: String,
+    /// The key that declines recording; without it the notice only informs (consent given).
+    pub opt_out: Option<char>,
+    /// How long to wait for the opt-out key after the notice.
+    pub timeout: Duration,
+    /// The node that follows (either answer).
+    pub next: String,
+}
+
+/// Default `consent` `timeout`.
+pub const DEFAULT_CONSENT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A `branch` node.
 #[derive(Debug, Clone, PartialEq)]
@@ -476,6 +505,7 @@ impl NodeKind {
             | NodeKind::Say(Say { next, .. })
             | NodeKind::Set { next, .. }
             | NodeKind::Voicemail(Voicemail { next, .. })
+            | NodeKind::Consent(Consent { next, .. })
             | NodeKind::Goto { next } => vec![(Edge::Next, next)],
             NodeKind::Menu(menu) => {
                 let mut targets: Vec<(Edge, &str)> = menu
@@ -575,6 +605,7 @@ impl NodeKind {
             NodeKind::Transfer(Transfer::Dial(dial)) => {
                 dial.announce.iter().map(String::as_str).collect()
             }
+            NodeKind::Consent(consent) => vec![consent.prompt.as_str()],
             _ => Vec::new(),
         }
     }

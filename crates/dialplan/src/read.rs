@@ -17,6 +17,7 @@ use action::{Action, NODE_KEYS};
 mod action;
 mod branch;
 mod collect;
+mod consent_node;
 mod http_node;
 mod lists;
 mod menu;
@@ -391,6 +392,11 @@ impl Reader<'_, '_> {
             Action::Transfer => self
                 .transfer_node(read, from, value)
                 .map(NodeKind::Transfer),
+            Action::Consent => {
+                let next = self.next(read, from, &what, action, name.pos, next);
+                self.consent_node(read, from, value, next)
+                    .map(NodeKind::Consent)
+            }
         };
         if let Some(kind) = kind {
             if self.diags.error_count() == errors_before {

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::duration::format_duration;
-use crate::exec::{CallInfo, HangupReason, Ivr, IvrAction, IvrInput, IvrTimer, RecordingEnd};
+use crate::exec::{
+    CallInfo, ConsentAnswer, HangupReason, Ivr, IvrAction, IvrInput, IvrTimer, RecordingEnd,
+};
 use crate::http::{CrmFixture, HttpFailure, HttpRequest};
 use crate::model::{
     Dialplan, HangupCause, Node, NodeKind, QueueOptions, Transfer, Voicemail,
@@ -36,6 +38,30 @@ pub struct SimulatedCall {
 /// One thing that happened on the simulated call, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
+    /// A `consent` node has the caller's answer (declined by its opt-out key).
+    Consent {
+        /// The consent node.
+        node: String,
+        /// Given or declined.
+        answer: ConsentAnswer,
+    },
+    /// A `set` node chose the recording policy.
+    RecordingSet {
+        /// The set node.
+        node: String,
+        /// The policy and whether the IVR part is recorded.
+        recording: crate::model::NodeRecording,
+    },
+    /// The recording decision in force when the call was queued: the node's policy (over the
+    /// queue's), or the queue's own; declined consent records nothing either way.
+    RecordingDecision {
+        /// The `set` node whose policy applies; `None`: the queue's policy.
+        node: Option<String>,
+        /// That node's policy.
+        recording: Option<crate::model::NodeRecording>,
+        /// The caller's consent, if a consent node asked.
+        consent: Option<ConsentAnswer>,
+    },
     /// The call entered this node.
     Node(String),
     /// The call was answered.
@@ -369,6 +395,7 @@ impl Walk {
                         | IvrAction::Collected { .. }
                         | IvrAction::InputRejected { .. }
                         | IvrAction::StopRecording { .. }
+                        | IvrAction::ConsentAnswered { .. }
                 )
             });
         for action in reactions {
@@ -476,11 +503,26 @@ impl Walk {
                 });
                 self.dial = Some((node, number, trunk));
             }
+            IvrAction::ConsentAnswered { node, answer } => {
+                self.steps.push(Step::Consent { node, answer })
+            }
+            IvrAction::RecordingSet { node, recording } => {
+                self.steps.push(Step::RecordingSet { node, recording })
+            }
             IvrAction::Queue {
                 queue,
                 options,
                 data,
             } => {
+                // Only flows that decide something about recording say so.
+                let attributes = ivr.attributes();
+                if attributes.recording.is_some() || attributes.consent.is_some() {
+                    self.steps.push(Step::RecordingDecision {
+                        node: attributes.recording.as_ref().map(|(n, _)| n.clone()),
+                        recording: attributes.recording.as_ref().map(|(_, r)| *r),
+                        consent: attributes.consent,
+                    });
+                }
                 let exit = ivr.is_queued_with_exit().then(|| exit_of(ivr)).flatten();
                 self.end = Some(SimulationEnd::Queue {
                     queue,
@@ -599,7 +641,54 @@ impl fmt::Display for Step {
             } => write!(f, "dial {number} via trunk {trunk}"),
             Step::Dial { number, .. } => write!(f, "dial {number} via the default trunk"),
             Step::DialFailed { node } => write!(f, "dial failed in {node}"),
+            Step::Consent { node, answer } => write!(
+                f,
+                "recording consent in {node}: {}",
+                match answer {
+                    ConsentAnswer::Given => "given",
+                    ConsentAnswer::Declined => "declined",
+                }
+            ),
+            Step::RecordingSet { node, recording } => {
+                write!(
+                    f,
+                    "recording policy {} set in {node}",
+                    policy_text(recording)
+                )
+            }
+            Step::RecordingDecision {
+                consent: Some(ConsentAnswer::Declined),
+                ..
+            } => f.write_str("recording: none (consent declined)"),
+            Step::RecordingDecision {
+                node: Some(node),
+                recording: Some(recording),
+                ..
+            } => write!(
+                f,
+                "recording: {} (from node {node}, over the queue's policy)",
+                policy_text(recording)
+            ),
+            Step::RecordingDecision { .. } => {
+                f.write_str("recording: the queue's policy (no node sets one)")
+            }
         }
+    }
+}
+
+/// `always`, `never`, `on_demand` or `sampled 20%`, with `+ IVR` when the IVR part is recorded.
+fn policy_text(recording: &crate::model::NodeRecording) -> String {
+    use hotline_recording::RecordingPolicy;
+    let policy = match recording.policy {
+        RecordingPolicy::Always => "always".to_owned(),
+        RecordingPolicy::Never => "never".to_owned(),
+        RecordingPolicy::OnDemand => "on_demand".to_owned(),
+        RecordingPolicy::Sampled(share) => format!("sampled {share}"),
+    };
+    if recording.ivr {
+        format!("{policy} + IVR")
+    } else {
+        policy
     }
 }
 

@@ -53,7 +53,8 @@ pub use pipeline::{EventPipeline, EventPipelineHandle, ShutdownReport, SHUTDOWN_
 pub use publisher::{Cursor, PublisherStatus, RedisConfig};
 pub use schema::TtsFailure;
 pub use schema::{
-    RecordingControl, RecordingInfo, RecordingPause, RecordingReason, RecordingStage,
+    RecordingControl, RecordingInfo, RecordingPause, RecordingReason, RecordingSkipReason,
+    RecordingStage,
 };
 pub use schema::{
     AgentState, CallbackFailCause, CallbackGiveUpReason, EndReason, Event, EventDraft, EventKind,

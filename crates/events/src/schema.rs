@@ -417,6 +417,15 @@ pub enum EventKind {
         /// Audio written before the failure, ms.
         duration_ms: u64,
     },
+    /// A call reached an agent (or a recorded IVR) without being recorded, and why.
+    #[serde(rename = "recording.skipped")]
+    RecordingSkipped {
+        /// Why the call is not recorded.
+        reason: RecordingSkipReason,
+        /// The dialplan `set` node whose policy decided; absent: the queue's policy.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        policy_node: Option<String>,
+    },
     /// A recording was deleted by the queue's retention.
     #[serde(rename = "recording.deleted")]
     RecordingDeleted {
@@ -473,6 +482,7 @@ impl EventKind {
             Self::RecordingCompleted(_) => "recording.completed",
             Self::RecordingFailed { .. } => "recording.failed",
             Self::RecordingDeleted { .. } => "recording.deleted",
+            Self::RecordingSkipped { .. } => "recording.skipped",
         }
     }
 }
@@ -611,6 +621,18 @@ pub enum RecordingReason {
     OnDemand,
 }
 
+/// Why a call is not recorded (`recording.skipped`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingSkipReason {
+    /// The caller pressed the opt-out key of a `consent` node (whatever the policy).
+    ConsentDeclined,
+    /// The policy records no call.
+    Never,
+    /// The call was not drawn into the policy's sample.
+    SampledOut,
+}
+
 /// Who paused or resumed a recording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -661,7 +683,7 @@ pub struct RecordingInfo {
     pub ended_at: Timestamp,
     /// Paused stretches (silence in the file).
     pub pauses: Vec<RecordingPause>,
-    /// The customer's consent: `not_asked`, `given` or `refused`.
+    /// The customer's consent: `not_asked`, `given` or `declined`.
     pub consent: String,
     /// Samples per second.
     pub sample_rate: u32,

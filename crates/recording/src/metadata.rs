@@ -28,8 +28,9 @@ pub enum Consent {
     NotAsked,
     /// The customer was told and agreed (or did not object, where the law allows).
     Given,
-    /// The customer refused.
-    Refused,
+    /// The customer declined (a `consent` node's opt-out key): the call is not recorded.
+    #[serde(alias = "refused")]
+    Declined,
 }
 
 /// Which way the call went; on outbound calls the customer is the called party.

@@ -295,6 +295,12 @@ fn simulation_json(args: &SimulateArgs, sim: &Simulation) -> serde_json::Value {
                 trunk,
             } => json!({ "dial": number, "trunk": trunk, "node": node }),
             Step::DialFailed { node } => json!({ "dial_failed": node }),
+            Step::Consent { node, .. } | Step::RecordingSet { node, .. } => {
+                json!({ "recording": step.to_string(), "node": node })
+            }
+            Step::RecordingDecision { node, .. } => {
+                json!({ "recording": step.to_string(), "policy_node": node })
+            }
         })
         .collect();
     let end = match &sim.end {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use crate::model::{HangupCause, QueueOptions};
+use crate::model::{HangupCause, NodeRecording, QueueOptions};
 
 /// Who called what, and when: fixed when the call arrives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +167,30 @@ pub enum IvrAction {
         /// How: the SIP status before answer and the Q.850 cause in the `Reason` header.
         cause: HangupCause,
     },
+    /// A `set` node chose the call's recording policy (over its queue's); with `ivr`, the
+    /// server records from now on.
+    RecordingSet {
+        /// The `set` node.
+        node: String,
+        /// The policy and whether the IVR part is recorded.
+        recording: NodeRecording,
+    },
+    /// A `consent` node has the caller's answer (recorded in [`CallAttributes::consent`]).
+    ConsentAnswered {
+        /// The `consent` node.
+        node: String,
+        /// Given (the notice ran out) or declined (the opt-out key).
+        answer: ConsentAnswer,
+    },
+}
+
+/// The caller's answer to a `consent` node's recording notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentAnswer {
+    /// The caller heard the notice and did not opt out.
+    Given,
+    /// The caller pressed the opt-out key: the call is not recorded, whatever the policy.
+    Declined,
 }
 
 /// Why a voicemail recording ended.
@@ -262,6 +286,10 @@ pub struct CallAttributes {
     pub skills: BTreeMap<String, u8>,
     /// Data the queue entry carries.
     pub data: BTreeMap<String, String>,
+    /// The recording policy the last `set` node with `recording:` chose, with that node's name.
+    pub recording: Option<(String, NodeRecording)>,
+    /// The caller's answer at the last `consent` node; `None`: never asked.
+    pub consent: Option<ConsentAnswer>,
 }
 
 impl CallAttributes {

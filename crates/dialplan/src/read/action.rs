@@ -19,6 +19,7 @@ pub(super) enum Action {
     Voicemail,
     Http,
     Transfer,
+    Consent,
 }
 
 impl Action {
@@ -37,6 +38,7 @@ impl Action {
         Action::Voicemail,
         Action::Http,
         Action::Transfer,
+        Action::Consent,
     ];
 
     pub(super) fn key(self) -> &'static str {
@@ -55,6 +57,7 @@ impl Action {
             Action::Voicemail => "voicemail",
             Action::Http => "http",
             Action::Transfer => "transfer",
+            Action::Consent => "consent",
         }
     }
 
@@ -64,7 +67,7 @@ impl Action {
             Action::Answer | Action::Collect | Action::Set | Action::Say | Action::Voicemail => {
                 &["next"]
             }
-            Action::Http => &["next"],
+            Action::Http | Action::Consent => &["next"],
             Action::Play => &["next", "barge_in"],
             Action::Branch => &["otherwise"],
             Action::Schedule => &["open", "closed", "holiday"],
@@ -88,6 +91,7 @@ pub(super) const NODE_KEYS: &[&str] = &[
     "voicemail",
     "http",
     "transfer",
+    "consent",
     "next",
     "barge_in",
     "otherwise",

@@ -471,6 +471,13 @@ fn recording_events_round_trip_with_their_wire_names() {
             },
             "recording.deleted",
         ),
+        (
+            EventKind::RecordingSkipped {
+                reason: RecordingSkipReason::ConsentDeclined,
+                policy_node: Some("policy".into()),
+            },
+            "recording.skipped",
+        ),
     ];
     for (kind, name) in kinds {
         let event = sample(kind);

@@ -34,7 +34,12 @@ impl Call {
 
     fn ivr_action(&mut self, action: IvrAction) {
         match action {
-            IvrAction::Answer => self.answer(),
+            IvrAction::Answer => {
+                self.answer();
+                self.recording_ivr_maybe();
+            }
+            IvrAction::RecordingSet { node, recording } => self.recording_set(node, recording),
+            IvrAction::ConsentAnswered { node, answer } => self.consent_answered(node, answer),
             IvrAction::Play {
                 prompt, language, ..
             } => match self.prompt_in(language.as_deref(), &prompt) {

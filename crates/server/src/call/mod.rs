@@ -209,6 +209,8 @@ struct Call {
     trunk: trunk_leg::TrunkSlot,
     /// A `say` node's text is being synthesized and the IVR waits for it.
     speech_pending: bool,
+    /// What the dialplan decided about recording (policy node, consent).
+    rec: recording::DialplanRecording,
 }
 
 impl Call {
@@ -259,6 +261,7 @@ impl Call {
             attached: std::collections::BTreeMap::new(),
             trunk: trunk_leg::TrunkSlot::default(),
             speech_pending: false,
+            rec: recording::DialplanRecording::default(),
             shared,
             self_tx,
         }

@@ -283,7 +283,9 @@ pub async fn control(
     match recordings.control(id, command) {
         Ok(state) => Json(serde_json::json!({ "call_id": id, "state": state })).into_response(),
         Err(e @ ControlError::NoSuchCall) => error(StatusCode::NOT_FOUND, e.to_string()),
-        Err(e @ ControlError::NotNow(..)) => error(StatusCode::CONFLICT, e.to_string()),
+        Err(e @ (ControlError::NotNow(..) | ControlError::ConsentDeclined(_))) => {
+            error(StatusCode::CONFLICT, e.to_string())
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod codes;
 pub mod index;
+pub mod ivr;
 pub mod retention;
 pub mod settings;
 pub mod task;
@@ -21,7 +22,7 @@ use std::time::{Duration, Instant};
 use hotline_events::{EventDraft, EventKind, EventSink, RecordingControl, RecordingReason};
 use hotline_media::{RtpLegHandle, TapFrame};
 use hotline_recording::storage::{repair_all, RecordingPaths};
-use hotline_recording::{Decision, RecordingMetadata};
+use hotline_recording::{Consent, Decision, RecordingMetadata, RecordingPolicy};
 use prometheus::{IntCounter, IntCounterVec, Opts};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
@@ -30,6 +31,7 @@ use uuid::Uuid;
 use crate::config::Config;
 use codes::{CodeAction, CodeMatcher};
 use index::Index;
+use ivr::join;
 pub use settings::{QueueRecording, RecordingSettings};
 use task::{Control, WriterSpec};
 
@@ -98,6 +100,10 @@ pub struct Bridged {
     pub dialed_number: Option<String>,
     /// The call's ids for events (its kind is replaced).
     pub template: EventDraft,
+    /// The dialplan's policy for this call (the `set` node and its policy), over the queue's.
+    pub node_policy: Option<(String, RecordingPolicy)>,
+    /// The customer's answer at a `consent` node.
+    pub consent: Consent,
 }
 
 /// What the API or the agent asks of a call's recording.
@@ -161,24 +167,42 @@ pub enum ControlError {
     /// The command does not apply now.
     #[error("the recording is {0}: cannot {1}")]
     NotNow(RecordingState, Command),
+    /// The customer declined recording at the dialplan's consent notice.
+    #[error("the customer declined recording: cannot {0}")]
+    ConsentDeclined(Command),
 }
 
-/// One bridged call.
+/// One call being recorded, or bridged and not (yet) recorded.
 struct Live {
-    bridged: Bridged,
+    call_id: Uuid,
+    /// The customer's leg (left channel).
+    customer: RtpLegHandle,
+    /// The agent's leg (right channel); `None` while an IVR-part recording waits for an agent.
+    agent_leg: Option<RtpLegHandle>,
+    queue: Option<String>,
+    agent: Option<String>,
+    customer_number: Option<String>,
+    dialed_number: Option<String>,
+    template: EventDraft,
+    consent: Consent,
     settings: QueueRecording,
     state: RecordingState,
     writer: Option<mpsc::UnboundedSender<Control>>,
+    /// The writer's frame channel, kept to tap an agent who joins an IVR-part recording.
+    taps: Option<mpsc::Sender<TapFrame>>,
     /// The legs' dropped tap frames when recording started.
     dropped_before: u64,
     codes: CodeMatcher,
 }
 
 impl Live {
+    fn tap_dropped(&self) -> u64 {
+        self.customer.stats().tap_dropped
+            + self.agent_leg.as_ref().map_or(0, |a| a.stats().tap_dropped)
+    }
+
     fn dropped(&self) -> u64 {
-        let now =
-            self.bridged.customer.stats().tap_dropped + self.bridged.agent_leg.stats().tap_dropped;
-        now.saturating_sub(self.dropped_before)
+        self.tap_dropped().saturating_sub(self.dropped_before)
     }
 }
 
@@ -250,30 +274,56 @@ impl Recordings {
         }))
     }
 
-    /// The customer and agent of a call were bridged: records it if its queue's policy says so.
+    /// The customer and agent of a call were bridged: records it if the dialplan's policy (or
+    /// else its queue's) says so and the customer did not decline; an IVR-part recording
+    /// already running goes on with the agent on the right channel.
     pub fn bridged(self: &Arc<Self>, bridged: Bridged) {
-        if lock(&self.live).contains_key(&bridged.call_id) {
+        let settings = self.queues.get(&bridged.queue).copied().unwrap_or_default();
+        if let Some(call) = lock(&self.live).get_mut(&bridged.call_id) {
+            if call.agent_leg.is_none() {
+                join(call, bridged, settings);
+            }
             return;
         }
-        let settings = self.queues.get(&bridged.queue).copied().unwrap_or_default();
-        let decision = settings.policy.decide(bridged.call_id, self.settings.seed);
+        let node = bridged.node_policy.as_ref().map(|(n, _)| n.clone());
+        let policy = RecordingPolicy::effective(
+            Some(settings.policy),
+            bridged.node_policy.as_ref().map(|(_, p)| *p),
+        );
+        let decision = policy.decide(bridged.call_id, self.settings.seed);
+        let consent = bridged.consent;
         let call_id = bridged.call_id;
         let mut live = Live {
-            bridged,
+            call_id,
+            customer: bridged.customer,
+            agent_leg: Some(bridged.agent_leg),
+            queue: Some(bridged.queue),
+            agent: Some(bridged.agent),
+            customer_number: bridged.customer_number,
+            dialed_number: bridged.dialed_number,
+            template: bridged.template,
+            consent,
             settings,
             state: RecordingState::Off,
             writer: None,
+            taps: None,
             dropped_before: 0,
-            codes: CodeMatcher::new(
-                self.settings.pause_code.clone(),
-                self.settings.resume_code.clone(),
-            ),
+            codes: self.codes(),
         };
-        tracing::debug!(?decision, "recording policy");
-        if let Some(reason) = start_reason(decision) {
-            self.start_writer(&mut live, reason);
+        tracing::debug!(?decision, ?consent, policy_node = ?node, "recording policy");
+        match ivr::outcome(decision, consent) {
+            ivr::Outcome::Record(reason) => self.start_writer(&mut live, reason),
+            ivr::Outcome::Skip(reason) => self.skipped(&live, reason, node),
+            ivr::Outcome::Wait => {}
         }
         lock(&self.live).insert(call_id, live);
+    }
+
+    fn codes(&self) -> CodeMatcher {
+        CodeMatcher::new(
+            self.settings.pause_code.clone(),
+            self.settings.resume_code.clone(),
+        )
     }
 
     /// A digit from the agent's phone: the pause and resume codes act on the recording.
@@ -316,6 +366,9 @@ impl Recordings {
             call.state = RecordingState::Failed;
         }
         match (command, call.state) {
+            (Command::Start, RecordingState::Off) if call.consent == Consent::Declined => {
+                return Err(ControlError::ConsentDeclined(command));
+            }
             (Command::Start, RecordingState::Off) => {
                 self.start_writer(call, RecordingReason::OnDemand);
             }
@@ -345,7 +398,7 @@ impl Recordings {
     }
 
     fn start_writer(self: &Arc<Self>, call: &mut Live, reason: RecordingReason) {
-        let b = &call.bridged;
+        let b = &*call;
         let started_at = OffsetDateTime::now_utc();
         let start = Instant::now();
         let paths = RecordingPaths::new(&self.root, b.call_id, started_at);
@@ -354,32 +407,38 @@ impl Recordings {
             .strip_prefix(&self.root)
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let template = b
-            .template
-            .clone()
-            .queue(b.queue.clone())
-            .agent(b.agent.clone());
+        let mut template = b.template.clone();
+        if let Some(queue) = &b.queue {
+            template = template.queue(queue.clone());
+        }
+        if let Some(agent) = &b.agent {
+            template = template.agent(agent.clone());
+        }
         let spec = WriterSpec {
             call_id: b.call_id,
             paths,
             file: file.clone(),
             mono_mix: call.settings.mono_mix,
             redaction: call.settings.redact_numbers,
-            queue: Some(b.queue.clone()),
-            agent: Some(b.agent.clone()),
+            queue: b.queue.clone(),
+            agent: b.agent.clone(),
             customer_number: b.customer_number.clone(),
             dialed_number: b.dialed_number.clone(),
             started_at,
             start,
             template: template.clone(),
+            consent: b.consent,
         };
         let (frames_tx, frames_rx) = mpsc::channel::<TapFrame>(TAP_CAPACITY);
         let (control_tx, control_rx) = mpsc::unbounded_channel();
-        call.dropped_before = b.customer.stats().tap_dropped + b.agent_leg.stats().tap_dropped;
         let _ = b
             .customer
             .set_tap(Some((task::CUSTOMER, frames_tx.clone())));
-        let _ = b.agent_leg.set_tap(Some((task::AGENT, frames_tx)));
+        if let Some(agent_leg) = &b.agent_leg {
+            let _ = agent_leg.set_tap(Some((task::AGENT, frames_tx.clone())));
+        }
+        call.dropped_before = call.tap_dropped();
+        call.taps = Some(frames_tx);
         call.writer = Some(control_tx);
         call.state = RecordingState::Recording;
         tracing::info!(%file, ?reason, "recording started");
@@ -399,8 +458,11 @@ impl Recordings {
         let Some(writer) = call.writer.take() else {
             return;
         };
-        let _ = call.bridged.customer.set_tap(None);
-        let _ = call.bridged.agent_leg.set_tap(None);
+        call.taps = None;
+        let _ = call.customer.set_tap(None);
+        if let Some(agent_leg) = &call.agent_leg {
+            let _ = agent_leg.set_tap(None);
+        }
         if writer.is_closed() {
             // It failed (and said so): what the legs could not hand it since is no back-pressure.
             return;

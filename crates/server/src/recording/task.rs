@@ -43,6 +43,17 @@ pub enum Control {
         /// Who asked.
         by: RecordingControl,
     },
+    /// The agent joined a recording that started in the IVR: events and the sidecar name them.
+    Joined {
+        /// The queue the call came from.
+        queue: String,
+        /// The agent.
+        agent: String,
+        /// How numbers go into the sidecar (the queue's setting).
+        redaction: NumberRedaction,
+    },
+    /// The customer declined recording: the files are deleted and nothing is journaled.
+    Discard,
     /// The recording ends at `at`.
     Stop {
         /// When.
@@ -79,6 +90,8 @@ pub struct WriterSpec {
     pub start: Instant,
     /// The call's ids for events (its kind is replaced).
     pub template: EventDraft,
+    /// The customer's consent (the sidecar's `consent`).
+    pub consent: Consent,
 }
 
 impl WriterSpec {
@@ -108,7 +121,7 @@ pub const AGENT: u8 = 1;
 
 /// Runs one recording to its end (stop, or a failure).
 pub async fn run(
-    spec: WriterSpec,
+    mut spec: WriterSpec,
     mut frames: mpsc::Receiver<TapFrame>,
     mut control: mpsc::UnboundedReceiver<Control>,
     shared: Arc<Recordings>,
@@ -147,6 +160,17 @@ pub async fn run(
                         tracing::info!(at_ms, ?by, "recording resumed");
                         spec.emit(&shared, EventKind::RecordingResumed { at_ms, by });
                     }
+                }
+                Some(Control::Joined { queue, agent, redaction }) => {
+                    spec.template = spec.template.clone().queue(queue.clone()).agent(agent.clone());
+                    spec.queue = Some(queue);
+                    spec.agent = Some(agent);
+                    spec.redaction = redaction;
+                }
+                Some(Control::Discard) => {
+                    drop(files);
+                    discard(&spec.paths).await;
+                    return;
                 }
                 Some(Control::Stop { at, dropped }) => break (at, dropped),
                 // The registry forgot the call without a stop (it cannot happen in order).
@@ -198,7 +222,7 @@ pub async fn run(
         dialed_number: spec.dialed_number.clone(),
         started_at: spec.started_at,
         ended_at: spec.started_at + end.saturating_duration_since(spec.start),
-        consent: Consent::NotAsked,
+        consent: spec.consent,
         redaction: spec.redaction,
     };
     let sidecar = spec.paths.sidecar.clone();
@@ -248,6 +272,27 @@ fn place(rec: &mut Recorder, f: &TapFrame) {
     );
 }
 
+/// Deletes a discarded recording's files (best effort: a file not created yet is no error).
+async fn discard(paths: &RecordingPaths) {
+    let files = [
+        paths.wav.clone(),
+        paths.mono_wav.clone(),
+        paths.sidecar.clone(),
+    ];
+    let _ = tokio::task::spawn_blocking(move || {
+        for f in files {
+            match std::fs::remove_file(&f) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(file = %f.display(), "discarded recording not deleted: {e}")
+                }
+            }
+        }
+    })
+    .await;
+}
+
 type Written = (Option<(RecordingFiles, Frames)>, Result<(), String>);
 
 /// Writes `out` on the blocking pool; hands the files and the (cleared) buffer back.
@@ -289,7 +334,7 @@ fn info(spec: &WriterSpec, meta: &RecordingMetadata, dropped: u64) -> RecordingI
     let consent = match meta.consent {
         Consent::NotAsked => "not_asked",
         Consent::Given => "given",
-        Consent::Refused => "refused",
+        Consent::Declined => "declined",
     };
     RecordingInfo {
         file: spec.file.clone(),
