@@ -598,3 +598,51 @@ fn a_clock_stepping_back_never_dates_an_event_earlier() {
     let events = drain(&mut s);
     assert!(events.iter().all(|e| e.at() >= now), "{events:?}");
 }
+
+#[test]
+fn a_retried_callback_keeps_its_place_before_later_deadlines() {
+    let mut s = scheduler();
+    let now = morning();
+    create(
+        &mut s,
+        now,
+        callback(1, Some("Asia/Shanghai"), Some(HOUR * 6)),
+    );
+    let orders = dial_all(&mut s, now, 1);
+    outcome(&mut s, now, &orders[0], DialOutcome::of(OutcomeKind::Busy));
+    // Newer callbacks with later deadlines arrive while it waits for its retry.
+    for id in 2..5 {
+        create(
+            &mut s,
+            now,
+            callback(id, Some("Asia/Shanghai"), Some(HOUR * 8)),
+        );
+    }
+    drain(&mut s);
+    let retry = time::add(now, Duration::from_secs(600));
+    assert_eq!(s.dispatch(retry, &free(1), &NoDnc), 1);
+    assert_eq!(drain_claims(&mut s), [CallbackId(1)]);
+}
+
+#[test]
+fn the_claimed_priority_rises_toward_the_deadline() {
+    let mut s = scheduler();
+    let now = morning();
+    let mut cb = callback(1, Some("Asia/Shanghai"), Some(HOUR * 10));
+    cb.priority = 3;
+    create(&mut s, now, cb);
+    let priority_at = |s: &mut Scheduler, at| {
+        s.dispatch(at, &free(1), &NoDnc);
+        let p = drain(s).into_iter().find_map(|e| match e {
+            CallbackEvent::Claimed { priority, .. } => Some(priority),
+            _ => None,
+        });
+        s.handle(at, Command::ReservationFailed { id: CallbackId(1) })
+            .unwrap_or_else(|e| panic!("{e}"));
+        p
+    };
+    // Ramp 10 over the 10 h window: +0 at the start, +5 halfway, +10 at the deadline.
+    assert_eq!(priority_at(&mut s, now), Some(3));
+    assert_eq!(priority_at(&mut s, time::add(now, HOUR * 5)), Some(8));
+    assert_eq!(priority_at(&mut s, time::add(now, HOUR * 10)), Some(13));
+}
