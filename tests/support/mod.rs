@@ -116,12 +116,21 @@ pub struct Hotline {
 }
 
 impl Hotline {
-    /// Starts hotline and waits until `/healthz` answers.
+    /// Starts hotline and waits until `/healthz` answers. A port taken by another process
+    /// between choosing it and hotline binding it (tests run in parallel) is chosen again.
     pub fn start(opts: Options) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let sip: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-        let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-        Self::start_in(dir, sip, http, opts)
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let dir = tempfile::tempdir().unwrap();
+            let sip: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+            let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+            match Self::try_start_in(dir, sip, http, opts.clone()) {
+                Ok(h) => return h,
+                Err(log) if attempt < 4 && log.contains("Address already in use") => continue,
+                Err(log) => panic!("hotline did not start:\n{log}"),
+            }
+        }
     }
 
     /// Starts hotline on given addresses and data folder (for restart tests).
@@ -131,6 +140,17 @@ impl Hotline {
         http: SocketAddr,
         opts: Options,
     ) -> Self {
+        Self::try_start_in(dir, sip, http, opts)
+            .unwrap_or_else(|log| panic!("hotline did not start:\n{log}"))
+    }
+
+    /// Starts hotline on given addresses; its log when it exits or does not answer in time.
+    fn try_start_in(
+        dir: tempfile::TempDir,
+        sip: SocketAddr,
+        http: SocketAddr,
+        opts: Options,
+    ) -> Result<Self, String> {
         let root = root();
         let bundled = std::fs::read_to_string(root.join("config/hotline.yaml")).unwrap();
         let (lo, hi) = rtp_range(opts.rtp_ports);
@@ -208,17 +228,23 @@ impl Hotline {
             cmd.arg("--dialplan").arg(plan);
         }
         let child = cmd.spawn().unwrap();
-        let h = Self {
+        let mut h = Self {
             child,
             dir,
             sip,
             http,
         };
-        let up = poll_until(Duration::from_secs(20), || {
-            http::get(h.http, "/healthz", None).map(|r| r.status).ok() == Some(200)
-        });
-        assert!(up, "hotline did not start:\n{}", h.log());
-        h
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if http::get(h.http, "/healthz", None).map(|r| r.status).ok() == Some(200) {
+                return Ok(h);
+            }
+            let exited = matches!(h.child.try_wait(), Ok(Some(_)));
+            if exited || Instant::now() >= deadline {
+                return Err(h.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// The server log so far.
