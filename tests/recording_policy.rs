@@ -453,17 +453,19 @@ fn a_sampled_queue_records_the_share_of_real_calls_its_seed_predicts() {
     let mut recorded = started.clone();
     recorded.sort();
     assert_eq!(recorded, predicted);
-    // And near 20%: within three binomial standard deviations, sqrt(n * 0.2 * 0.8).
+    // And near 20%: within four binomial standard deviations, sqrt(n * 0.2 * 0.8) (about 4.4
+    // for 120 calls; call ids are new each run, so the band is what a fair 20% draw stays in
+    // but for 1 run in 15,000).
     let n = bridged.len() as f64;
     let sd = (n * 0.2 * 0.8).sqrt();
     let share = recorded.len() as f64;
     assert!(
-        (share - 0.2 * n).abs() <= 3.0 * sd,
+        (share - 0.2 * n).abs() <= 4.0 * sd,
         "{} of {} calls recorded ({:.1}%), expected 20% +- {:.1}",
         recorded.len(),
         bridged.len(),
         100.0 * share / n,
-        300.0 * sd / n
+        400.0 * sd / n
     );
     eprintln!(
         "sampled 20%: {} of {} bridged calls recorded ({:.1}%)",

@@ -274,3 +274,30 @@ fn simulate_shows_the_consent_and_where_the_recording_policy_comes_from() {
         Some("recording: none (consent declined)")
     );
 }
+
+#[test]
+fn check_finds_the_notice_in_every_bundled_language_and_reports_a_missing_one() {
+    let prompts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../prompts");
+    let ctx = hotline_dialplan::CheckContext {
+        prompt_files: Some(hotline_dialplan::PromptFiles {
+            dir: prompts,
+            languages: vec!["en".into(), "zh-CN".into()],
+        }),
+        ..hotline_dialplan::CheckContext::default()
+    };
+    let report = hotline_dialplan::check(PLAN, "test.yaml", &ctx);
+    assert_eq!(report.error_count(), 0, "{}", report.render());
+    let missing = hotline_dialplan::check(
+        &PLAN.replace("prompt: recording_notice", "prompt: recording_notise"),
+        "test.yaml",
+        &ctx,
+    );
+    let rendered = missing.render();
+    assert_eq!(missing.error_count(), 2, "{rendered}");
+    assert!(
+        rendered.contains(
+            "test.yaml:8:28: error: prompt `recording_notise` has no file for language `zh-CN`"
+        ),
+        "{rendered}"
+    );
+}

@@ -19,7 +19,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use hotline_events::{EventDraft, EventKind, EventSink, RecordingControl, RecordingReason};
+use hotline_events::{
+    EventDraft, EventKind, EventSink, RecordingControl, RecordingReason, RecordingSkipReason,
+};
 use hotline_media::{RtpLegHandle, TapFrame};
 use hotline_recording::storage::{repair_all, RecordingPaths};
 use hotline_recording::{Consent, Decision, RecordingMetadata, RecordingPolicy};
@@ -313,6 +315,8 @@ impl Recordings {
         tracing::debug!(?decision, ?consent, policy_node = ?node, "recording policy");
         match ivr::outcome(decision, consent) {
             ivr::Outcome::Record(reason) => self.start_writer(&mut live, reason),
+            // A queue that records nothing says so once in its config, not on every call.
+            ivr::Outcome::Skip(RecordingSkipReason::Never) if node.is_none() => {}
             ivr::Outcome::Skip(reason) => self.skipped(&live, reason, node),
             ivr::Outcome::Wait => {}
         }
