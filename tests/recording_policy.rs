@@ -26,7 +26,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// Numbers: 300 never over `support` (always); 301 always over `billing` (never); 302 and 303
-/// the consent notice before `support`; 304 records the IVR part (a notice, then `support`).
+/// the consent notice before `support`; 304 records the IVR part (a notice, then `support`); 305
+/// records the IVR part, then asks for consent.
 const PLAN: &str = r#"
 version: 1
 numbers:
@@ -54,6 +55,16 @@ numbers:
         set: { recording: { policy: always, ivr: true } }
         next: notice
       notice: { play: recording_notice, next: agents }
+      agents: { queue: support }
+  "305":
+    start: policy
+    nodes:
+      policy:
+        set: { recording: { policy: always, ivr: true } }
+        next: notice
+      notice:
+        consent: { prompt: recording_notice, opt_out: "9" }
+        next: agents
       agents: { queue: support }
 "#;
 
@@ -95,17 +106,22 @@ fn dial(h: &Hotline, number: &str, wait_ms: u64) -> support::sipp::SippRun {
 
 /// The recording decision event (started or skipped) of the call that reached `number`.
 fn decision(h: &Hotline, number: &str) -> Value {
+    let call = call_to(h, number);
+    h.wait_event("the recording decision", Duration::from_secs(20), |e| {
+        e["call_id"] == call.as_str()
+            && (e["type"] == "recording.started" || e["type"] == "recording.skipped")
+    })
+}
+
+/// The id of the call that reached `number`.
+fn call_to(h: &Hotline, number: &str) -> String {
     let arrived = h.wait_event("the call", Duration::from_secs(10), |e| {
         e["type"] == "call.arrived"
             && e["to"]
                 .as_str()
                 .is_some_and(|t| t == number || t.starts_with(&format!("sip:{number}@")))
     });
-    let call = arrived["call_id"].as_str().unwrap().to_owned();
-    h.wait_event("the recording decision", Duration::from_secs(20), |e| {
-        e["call_id"] == call.as_str()
-            && (e["type"] == "recording.started" || e["type"] == "recording.skipped")
-    })
+    arrived["call_id"].as_str().unwrap().to_owned()
 }
 
 fn ended(h: &Hotline, call: &str) {
@@ -178,6 +194,41 @@ fn a_set_node_overrides_the_queue_and_a_declined_consent_records_nothing() {
     assert!(listed.body.contains(&second), "{}", listed.body);
     assert!(!listed.body.contains(&first), "{}", listed.body);
     assert!(!listed.body.contains(&third), "{}", listed.body);
+    h.wait_agent_state("1001", "ready", Duration::from_secs(10));
+
+    // Recording from the answer, then the opt-out key: the IVR part's files are deleted and the
+    // agent's part is not recorded.
+    Sipp::new("caller_menu.xml", h.sip)
+        .var("digit", "9")
+        .var("talk_ms", 2500)
+        .var("from", "5551234")
+        .key("caller_pt", 0)
+        .args(&["-s", "305", "-m", "1"])
+        .run(Duration::from_secs(30))
+        .assert_ok("customer of 305");
+    let fourth = call_to(&h, "305");
+    let started = h.wait_event("the IVR part's recording", Duration::from_secs(10), |e| {
+        e["type"] == "recording.started" && e["call_id"] == fourth.as_str()
+    });
+    let skipped = h.wait_event("the skip at the bridge", Duration::from_secs(20), |e| {
+        e["type"] == "recording.skipped" && e["call_id"] == fourth.as_str()
+    });
+    assert_eq!(skipped["reason"], "consent_declined");
+    ended(&h, &fourth);
+    let wav = h
+        .dir
+        .path()
+        .join("recordings")
+        .join(started["file"].as_str().unwrap());
+    assert!(
+        support::poll_until(Duration::from_secs(5), || !wav.exists()),
+        "the IVR part's recording is deleted"
+    );
+    assert!(!wav.with_extension("json").exists());
+    let events = h.events();
+    assert!(!events
+        .iter()
+        .any(|e| e["call_id"] == fourth.as_str() && e["type"] == "recording.completed"));
 }
 
 const TOKEN: &str = "hotline-demo-token";
