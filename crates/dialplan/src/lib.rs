@@ -58,6 +58,7 @@
 //! | `http`     | mapping (below)               | `next`                      | looks the caller up in a CRM |
 //! | `transfer` | mapping (below)               | —                           | another number's flow, a queue or an outside number |
 //! | `hangup`   | `true` or a cause (below)     | —                           | hangs up |
+//! | `consent`  | mapping (below)               | `next`                      | plays the recording notice; the caller may opt out |
 //!
 //! Any node may also carry `description:`. Prompt names are file names without extension: the
 //! server plays `prompts/<language>/<name>.wav`. Durations are a whole number and a unit: `1500ms`,
@@ -112,7 +113,14 @@
 //! replaced by that variable. The attributes follow the call: `language` picks the prompt folder
 //! (`prompts/zh/...`, the server's language where a prompt is missing), `priority` and `skills`
 //! apply to the queue the call enters later (a queue node's own `priority` wins; `skills` add up),
-//! `data` travels with the queue entry.
+//! `data` travels with the queue entry. `recording: always | never | on_demand | { sampled: 20% }`
+//! sets the call's recording policy over its queue's; `recording: { policy: always, ivr: true }`
+//! also records the IVR part, from the answer (or this node, if later).
+//!
+//! **Consent.** `consent: { prompt: recording_notice, opt_out: "9", timeout: 3s }` plays the
+//! notice; the `opt_out` key (during the notice or `timeout` after it, 500ms..5m, default 3s)
+//! marks the call as declining to be recorded, whatever the policy; otherwise consent is given
+//! (without `opt_out`, once the notice has played). Other keys are ignored. Then `next`.
 //!
 //! **Branch.** Rules are tried in order; a rule holds when all its conditions hold:
 //!
