@@ -677,6 +677,13 @@ pub struct RecordingInfo {
     /// The dialed number as the sidecar has it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dialed_number: Option<String>,
+    /// The outside number the call was transferred to, as the sidecar has it (its far end is
+    /// on the agent's channel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transferred_to: Option<String>,
+    /// The trunk of that transfer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer_trunk: Option<String>,
     /// When recording started.
     pub started_at: Timestamp,
     /// When it ended.

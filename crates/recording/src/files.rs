@@ -37,6 +37,10 @@ pub struct CallFacts {
     pub customer_number: Option<String>,
     /// The dialed number.
     pub dialed_number: Option<String>,
+    /// The outside number the call was transferred to (the far end on the agent's channel).
+    pub transferred_to: Option<String>,
+    /// The trunk of that transfer.
+    pub transfer_trunk: Option<String>,
     /// When recording started (wall clock).
     pub started_at: OffsetDateTime,
     /// When it ended.
@@ -143,6 +147,8 @@ impl RecordingFiles {
             agent: facts.agent,
             customer_number: facts.customer_number,
             dialed_number: facts.dialed_number,
+            transferred_to: facts.transferred_to,
+            transfer_trunk: facts.transfer_trunk,
             started_at: facts.started_at,
             ended_at: facts.ended_at,
             pauses: summary
@@ -226,6 +232,8 @@ mod tests {
             agent: Some("alice".into()),
             customer_number: Some("13800138000".into()),
             dialed_number: Some("95500".into()),
+            transferred_to: None,
+            transfer_trunk: None,
             started_at: datetime!(2026-12-06 10:00 UTC),
             ended_at: datetime!(2026-12-06 10:00:12 UTC),
             consent: Consent::Given,

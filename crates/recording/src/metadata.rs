@@ -124,6 +124,13 @@ pub struct RecordingMetadata {
     /// The number the customer dialed, or hotline dialed on outbound calls (possibly redacted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dialed_number: Option<String>,
+    /// The outside number (E.164) the call was transferred to, whose far end is then on the
+    /// agent's channel (possibly redacted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transferred_to: Option<String>,
+    /// The SIP trunk that carried that transfer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer_trunk: Option<String>,
     /// When the recording started (wall clock, UTC).
     #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,
@@ -147,13 +154,14 @@ pub struct RecordingMetadata {
 }
 
 impl RecordingMetadata {
-    /// Applies `redaction` to both phone numbers.
+    /// Applies `redaction` to every phone number.
     pub fn redact_numbers(&mut self, redaction: NumberRedaction) {
         self.customer_number = self
             .customer_number
             .take()
             .and_then(|n| redaction.apply(&n));
         self.dialed_number = self.dialed_number.take().and_then(|n| redaction.apply(&n));
+        self.transferred_to = self.transferred_to.take().and_then(|n| redaction.apply(&n));
     }
 
     /// The sidecar as pretty-printed JSON.
@@ -215,6 +223,8 @@ mod tests {
             agent: Some("alice".into()),
             customer_number: Some("+86 138-0013-8000".into()),
             dialed_number: Some("95500".into()),
+            transferred_to: None,
+            transfer_trunk: None,
             started_at: datetime!(2026-12-06 01:02:03.250 UTC),
             ended_at: datetime!(2026-12-06 01:04:03.250 UTC),
             pauses: vec![PausedSpan {
@@ -241,6 +251,7 @@ mod tests {
         );
         assert!(json.contains("\"consent\": \"given\""));
         assert!(json.contains("\"direction\": \"inbound\""));
+        assert!(!json.contains("transfer"), "no transfer, no field: {json}");
         assert!(json.contains("\"start_ms\": 1000"));
         assert!(json.contains("\"end_ms\": 3000"));
         assert_eq!(RecordingMetadata::from_json(&json).expect("parses"), meta);
@@ -271,6 +282,14 @@ mod tests {
             !json.contains("customer_number") && !json.contains("95500"),
             "{json}"
         );
+        let mut meta = sample();
+        meta.transferred_to = Some("+8613800138000".into());
+        meta.transfer_trunk = Some("carrier".into());
+        meta.redact_numbers(NumberRedaction::KeepLast(4));
+        assert_eq!(meta.transferred_to.as_deref(), Some("+*********8000"));
+        let json = meta.to_json().expect("serializes");
+        assert!(json.contains("\"transfer_trunk\": \"carrier\""), "{json}");
+        assert_eq!(RecordingMetadata::from_json(&json).expect("parses"), meta);
         let parsed: NumberRedaction = serde_json::from_str(r#"{"keep_last":4}"#).expect("parses");
         assert_eq!(parsed, NumberRedaction::KeepLast(4));
         let parsed: NumberRedaction = serde_json::from_str(r#""full""#).expect("parses");

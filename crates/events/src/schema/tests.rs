@@ -416,6 +416,8 @@ fn recording_events_round_trip_with_their_wire_names() {
         direction: "inbound".into(),
         customer_number: Some("*******8000".into()),
         dialed_number: None,
+        transferred_to: Some("+*********8000".into()),
+        transfer_trunk: Some("carrier".into()),
         started_at: ts(),
         ended_at: ts(),
         pauses: vec![RecordingPause {

@@ -267,6 +267,7 @@ impl Call {
         }
         if let (Some(caller), Some(far)) = (self.caller.media.as_ref(), leg.media.as_ref()) {
             let _ = caller.bridge_to(far);
+            self.recording_transferred(far, &leg.number, &leg.trunk.settings.name);
         }
         let ring_ms = u64::try_from(leg.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         leg.trunk.record(DialOutcome::Answered);

@@ -1,12 +1,13 @@
 //! The call's side of call recording: it tells the recordings service what the dialplan decided
 //! (a `set` node's policy, the consent node's answer), when the IVR part starts being recorded,
-//! when the customer and the agent are bridged, what the agent keys, and when the conversation
-//! is over.
+//! when the customer and the agent (or a transfer's far end) are bridged, what the agent keys,
+//! and when the conversation is over.
 
 use std::time::Instant;
 
 use hotline_dialplan::{ConsentAnswer, NodeRecording};
 use hotline_events::{EventDraft, EventKind};
+use hotline_media::RtpLegHandle;
 use hotline_recording::Consent;
 
 use super::Call;
@@ -104,6 +105,14 @@ impl Call {
             node_policy: self.rec.node.as_ref().map(|(n, r)| (n.clone(), r.policy)),
             consent: self.rec.consent(),
         });
+    }
+
+    /// The customer was just bridged to the far end of a transfer to `number` through `trunk`:
+    /// an IVR-part recording goes on with the far end on the right channel.
+    pub(super) fn recording_transferred(&self, far: &RtpLegHandle, number: &str, trunk: &str) {
+        self.shared
+            .recordings
+            .transferred(self.id, far.clone(), number, trunk);
     }
 
     /// A digit from the agent's phone (the pause and resume codes).

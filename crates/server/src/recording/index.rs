@@ -157,6 +157,8 @@ mod tests {
             agent: Some(agent.into()),
             customer_number: None,
             dialed_number: None,
+            transferred_to: None,
+            transfer_trunk: None,
             started_at: started,
             ended_at: started,
             pauses: Vec::new(),

@@ -1,6 +1,7 @@
 //! The dialplan's part in recording: a `set` node's policy (over the queue's), the consent
 //! node's answer, and IVR-part recordings that start in the IVR (the customer on the left, the
-//! right channel silent) and go on in the same file once an agent joins (on the right).
+//! right channel silent) and go on in the same file once an agent joins, or the far end of a
+//! transfer to an outside number answers (on the right).
 
 use std::sync::Arc;
 
@@ -112,6 +113,34 @@ impl Recordings {
                 let _ = writer.send(Control::Discard);
             }
         }
+    }
+
+    /// The call was transferred to an outside number `number` through `trunk` and bridged to
+    /// its far end: an IVR-part recording under way goes on in the same file with the far end on
+    /// the right channel (queue and agent stay empty). A call not being recorded stays so.
+    pub fn transferred(&self, call_id: Uuid, far_leg: RtpLegHandle, number: &str, trunk: &str) {
+        let mut live = lock(&self.live);
+        let Some(call) = live.get_mut(&call_id) else {
+            return;
+        };
+        if call.agent_leg.is_some() {
+            // The right channel is taken (an agent's, or an earlier transfer's).
+            return;
+        }
+        call.dropped_before += far_leg.stats().tap_dropped;
+        if let (Some(taps), RecordingState::Recording | RecordingState::Paused) =
+            (&call.taps, call.state)
+        {
+            let _ = far_leg.set_tap(Some((task::AGENT, taps.clone())));
+            if let Some(writer) = &call.writer {
+                tracing::info!(%trunk, "the transfer's far end joins the recording");
+                let _ = writer.send(Control::Transferred {
+                    number: number.to_owned(),
+                    trunk: trunk.to_owned(),
+                });
+            }
+        }
+        call.agent_leg = Some(far_leg);
     }
 
     /// Journals why a bridged call is not recorded.

@@ -428,6 +428,7 @@ impl Recordings {
             agent: b.agent.clone(),
             customer_number: b.customer_number.clone(),
             dialed_number: b.dialed_number.clone(),
+            transfer: None,
             started_at,
             start,
             template: template.clone(),

@@ -52,6 +52,14 @@ pub enum Control {
         /// How numbers go into the sidecar (the queue's setting).
         redaction: NumberRedaction,
     },
+    /// The call was transferred to an outside number, whose far end is now on the agent's
+    /// channel: the sidecar and `recording.completed` name the number and the trunk.
+    Transferred {
+        /// The number dialed (E.164, unredacted; the sidecar redacts).
+        number: String,
+        /// The trunk that carried it.
+        trunk: String,
+    },
     /// The customer declined recording: the files are deleted and nothing is journaled.
     Discard,
     /// The recording ends at `at`.
@@ -84,6 +92,8 @@ pub struct WriterSpec {
     pub customer_number: Option<String>,
     /// The dialed number.
     pub dialed_number: Option<String>,
+    /// The outside number the call was transferred to, and the trunk (once transferred).
+    pub transfer: Option<(String, String)>,
     /// When recording started (wall clock).
     pub started_at: OffsetDateTime,
     /// The same instant on the monotonic clock: the audio's time zero.
@@ -167,6 +177,9 @@ pub async fn run(
                     spec.agent = Some(agent);
                     spec.redaction = redaction;
                 }
+                Some(Control::Transferred { number, trunk }) => {
+                    spec.transfer = Some((number, trunk));
+                }
                 Some(Control::Discard) => {
                     drop(files);
                     discard(&spec.paths).await;
@@ -220,6 +233,8 @@ pub async fn run(
         agent: spec.agent.clone(),
         customer_number: spec.customer_number.clone(),
         dialed_number: spec.dialed_number.clone(),
+        transferred_to: spec.transfer.as_ref().map(|(n, _)| n.clone()),
+        transfer_trunk: spec.transfer.as_ref().map(|(_, t)| t.clone()),
         started_at: spec.started_at,
         ended_at: spec.started_at + end.saturating_duration_since(spec.start),
         consent: spec.consent,
@@ -341,6 +356,8 @@ fn info(spec: &WriterSpec, meta: &RecordingMetadata, dropped: u64) -> RecordingI
         direction: direction.into(),
         customer_number: meta.customer_number.clone(),
         dialed_number: meta.dialed_number.clone(),
+        transferred_to: meta.transferred_to.clone(),
+        transfer_trunk: meta.transfer_trunk.clone(),
         started_at: Timestamp::from_datetime(meta.started_at),
         ended_at: Timestamp::from_datetime(meta.ended_at),
         pauses: meta
