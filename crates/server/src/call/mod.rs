@@ -7,6 +7,7 @@ mod agent;
 mod agent_offer;
 mod agent_session;
 mod announce;
+mod callback_dial;
 mod callback_number;
 mod callback_offer;
 mod caller;
@@ -41,6 +42,7 @@ use crate::router_task::RouteSignal;
 
 use agent_offer::AgentLeg;
 pub use announce::{QueueAnnounce, RawAnnounce};
+pub use callback_dial::{spawn_dialer as spawn_callback_dialer, DueCallback};
 pub use callback_offer::PROMPTS as CALLBACK_OFFER_PROMPTS;
 
 /// What a call task receives.

@@ -138,6 +138,8 @@ pub struct QueueSettings {
     pub callback_retry_delay: Option<Duration>,
     /// Dial attempts before a callback is given up (absent: 3).
     pub callback_max_attempts: Option<u32>,
+    /// The trunk the queue's callbacks are dialed through (absent: the only trunk, if one).
+    pub callback_trunk: Option<String>,
     /// The queue's time zone for KPI day/week/month rollups, a fixed UTC offset (default UTC).
     pub utc_offset: time::UtcOffset,
     /// KPI short-abandon threshold: abandons quicker than this are short (absent: 5 s).
@@ -351,6 +353,8 @@ struct RawQueue {
     #[serde(default)]
     callback_max_attempts: Option<u32>,
     #[serde(default)]
+    callback_trunk: Option<String>,
+    #[serde(default)]
     utc_offset: Option<String>,
     #[serde(default)]
     short_abandon: Option<String>,
@@ -436,6 +440,7 @@ impl Config {
                     callback_retry_delay: optional(&q.callback_retry_delay)
                         .with_context(|| format!("queue {name}: callback_retry_delay"))?,
                     callback_max_attempts: q.callback_max_attempts,
+                    callback_trunk: q.callback_trunk,
                     service_level: match q.service_level {
                         Some(sl) => Some(hotline_routing::ServiceLevelTarget {
                             threshold: parse_duration(&sl.threshold)

@@ -207,6 +207,9 @@ impl Endpoint {
             recordings: settings.recordings,
         });
         shared.trunks.keep_located();
+        shared
+            .router
+            .set_callback_dialer(crate::call::spawn_callback_dialer(shared.clone()));
         // Agents registered before a restart are ready again.
         {
             let store = lock(&shared.locations);

@@ -107,6 +107,8 @@ enum Request {
         skills: BTreeMap<String, u8>,
         reply: oneshot::Sender<Result<AgentDetail, SkillsChangeError>>,
     },
+    /// Due callbacks go to this dialer from now on.
+    SetCallbackDialer(mpsc::UnboundedSender<crate::call::DueCallback>),
 }
 
 /// Where a waiting call stands, for its queue announcements.
@@ -233,6 +235,33 @@ impl RouterHandle {
         });
     }
 
+    /// Due callbacks are dialed by `dialer` (without one, a due callback is not dialed).
+    pub fn set_callback_dialer(&self, dialer: mpsc::UnboundedSender<crate::call::DueCallback>) {
+        let _ = self.tx.send(Request::SetCallbackDialer(dialer));
+    }
+
+    /// The customer of a due callback answered and talks with the agent.
+    pub fn callback_connected(&self, call: Uuid, agent: &str) {
+        self.command(Command::CallbackConnected {
+            call: CallId(call.as_u128()),
+            agent: AgentId::new(agent),
+        });
+    }
+
+    /// The dial of a due callback failed: the agent is released, the callback retried later.
+    pub fn callback_failed(
+        &self,
+        call: Uuid,
+        agent: &str,
+        cause: hotline_routing::CallbackFailure,
+    ) {
+        self.command(Command::CallbackFailed {
+            call: CallId(call.as_u128()),
+            agent: AgentId::new(agent),
+            cause,
+        });
+    }
+
     /// An agent's registered contact count changed.
     pub fn contacts_changed(&self, agent: &str, count: usize) {
         self.command(Command::ContactsChanged {
@@ -346,6 +375,7 @@ pub fn spawn(config: &Config, events: EventSink, metrics: Metrics) -> anyhow::Re
     let task = RouterTask {
         router: Router::new(router_config, Instant::now())?,
         calls: HashMap::new(),
+        dialer: None,
         attached: HashMap::new(),
         contacts: BTreeMap::new(),
         members: config
@@ -374,6 +404,8 @@ pub fn spawn(config: &Config, events: EventSink, metrics: Metrics) -> anyhow::Re
 struct RouterTask {
     router: Router,
     calls: HashMap<u128, mpsc::UnboundedSender<RouteSignal>>,
+    /// Where due callbacks are sent to be dialed (none: they are released undialed).
+    dialer: Option<mpsc::UnboundedSender<crate::call::DueCallback>>,
     /// What the dialplan attached to each call, until the call leaves routing.
     attached: HashMap<u128, BTreeMap<String, String>>,
     contacts: BTreeMap<String, usize>,
@@ -478,6 +510,7 @@ impl RouterTask {
             Request::Attach { call, data } => {
                 self.attached.insert(call.as_u128(), data);
             }
+            Request::SetCallbackDialer(dialer) => self.dialer = Some(dialer),
             Request::CommandThen(cmd, last) => {
                 if let Command::CallEnded { call } | Command::Abandon { call } = &cmd {
                     self.attached.remove(&call.0);

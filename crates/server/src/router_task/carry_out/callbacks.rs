@@ -1,9 +1,10 @@
 //! Carrying out the router's callback events: the journal keeps what a restart needs to queue
 //! the callbacks again (number, note, original entry time, priority, attempts).
 //!
-//! Dialing a due callback comes with the callbacks feature of the call side; until then a due
-//! callback releases its agent at once (`callback.failed`, cause `not_dialed`) and waits in its
-//! place for its retry, so no agent is ever held by a dial nobody makes.
+//! A due callback goes to the dialer (`crate::call::DueCallback`), which reports the outcome back
+//! as `CallbackConnected` or `CallbackFailed`; with no dialer the agent is released at once
+//! (`callback.failed`, cause `not_dialed`) and the callback waits in its place for its retry, so
+//! no agent is ever held by a dial nobody makes.
 
 use std::time::Instant;
 
@@ -74,26 +75,38 @@ impl RouterTask {
             RoutingEvent::CallbackDue {
                 queue,
                 agent,
+                callback,
                 attempt,
                 ..
             } => {
-                tracing::warn!(
-                    call = %uuid,
-                    %queue,
-                    %agent,
+                let due = crate::call::DueCallback {
+                    call: uuid,
+                    queue: queue.as_str().to_string(),
+                    agent: agent.as_str().to_string(),
+                    number: callback.number.as_str().to_string(),
+                    note: callback.note,
                     attempt,
-                    "callback due but there is no outbound dialing: the agent is released and the \
-                     callback keeps its place until its retry"
-                );
-                // Never leave the agent reserved for a dial nobody makes: the entry goes back to
-                // its place (keeping its age) and is retried after the queue's delay.
-                let failed = Command::CallbackFailed {
-                    call,
-                    agent: agent.clone(),
-                    cause: CallbackFailure::NotDialed,
                 };
-                if let Err(e) = self.router.handle(Instant::now(), failed) {
-                    tracing::warn!(call = %uuid, "releasing the callback's agent refused: {e}");
+                let sent = self.dialer.as_ref().is_some_and(|d| d.send(due).is_ok());
+                if !sent {
+                    tracing::warn!(
+                        call = %uuid,
+                        %queue,
+                        %agent,
+                        attempt,
+                        "callback due but there is no outbound dialing: the agent is released \
+                         and the callback keeps its place until its retry"
+                    );
+                    // Never leave the agent reserved for a dial nobody makes: the entry goes
+                    // back to its place (keeping its age) and is retried after the queue's delay.
+                    let failed = Command::CallbackFailed {
+                        call,
+                        agent: agent.clone(),
+                        cause: CallbackFailure::NotDialed,
+                    };
+                    if let Err(e) = self.router.handle(Instant::now(), failed) {
+                        tracing::warn!(call = %uuid, "releasing the callback's agent refused: {e}");
+                    }
                 }
                 (
                     EventDraft::new(EventKind::CallbackDue { attempt })
