@@ -51,16 +51,16 @@ pub use journal::{
 };
 pub use pipeline::{EventPipeline, EventPipelineHandle, ShutdownReport, SHUTDOWN_PUBLISH_DEADLINE};
 pub use publisher::{Cursor, PublisherStatus, RedisConfig};
+pub use schema::TransferFailCause;
 pub use schema::TtsFailure;
-pub use schema::{
-    RecordingControl, RecordingInfo, RecordingPause, RecordingReason, RecordingSkipReason,
-    RecordingStage,
-};
 pub use schema::{
     AgentState, CallbackFailCause, CallbackGiveUpReason, EndReason, Event, EventDraft, EventKind,
     HungUpBy, OfferFailCause, SurveySkipReason, VoicemailEnd, VoicemailMessage, SCHEMA_VERSION,
 };
+pub use schema::{
+    RecordingControl, RecordingInfo, RecordingPause, RecordingReason, RecordingSkipReason,
+    RecordingStage,
+};
 pub use snapshot::{load_recovery, write_snapshot, Recovery, Snapshot};
 pub use stats::{Stats, StatsReader};
 pub use timestamp::Timestamp;
-pub use schema::TransferFailCause;

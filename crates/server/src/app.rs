@@ -142,7 +142,10 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     // Before any call: WAVs a crash left open are repaired, finished recordings indexed.
     let recordings =
         crate::recording::Recordings::start(&config, &args.data_dir, events.clone(), &metrics)?;
-    crate::recording::retention::spawn(recordings.clone(), crate::recording::retention::SWEEP_EVERY);
+    crate::recording::retention::spawn(
+        recordings.clone(),
+        crate::recording::retention::SWEEP_EVERY,
+    );
     let ports = Arc::new(RtpPortAllocator::new(config.rtp_ports.clone()));
     spawn_gauges(events_handle.stats_reader(), ports.clone(), metrics.clone());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);

@@ -8,8 +8,8 @@ use std::time::{Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
 use hotline_dialplan::{
-    simulate_with, CheckContext, CrmFixture, Dialplan, PromptFiles, QueueDefaults,
-    SimulateOptions, SimulatedCall, Simulation, SimulationEnd, Step, ValidationContext,
+    simulate_with, CheckContext, CrmFixture, Dialplan, PromptFiles, QueueDefaults, SimulateOptions,
+    SimulatedCall, Simulation, SimulationEnd, Step, ValidationContext,
 };
 
 use crate::config::Config;
@@ -195,7 +195,12 @@ fn run_simulation(args: &SimulateArgs) -> Result<Simulation> {
         crm: fixture.as_ref(),
         dial_fails: args.dial_fails,
     };
-    Ok(simulate_with(Arc::new(plan), &call, Instant::now(), &options))
+    Ok(simulate_with(
+        Arc::new(plan),
+        &call,
+        Instant::now(),
+        &options,
+    ))
 }
 
 /// An RFC 3339 time with its offset.

@@ -21,8 +21,8 @@ mod reload;
 mod router_task;
 mod routing_config;
 mod simulate;
-mod tts;
 mod trunk;
+mod tts;
 mod voicemail;
 
 use std::net::SocketAddr;

@@ -146,7 +146,10 @@ impl Metrics {
         )
         .expect("static metric definition is valid");
         let trunk_channels = IntGaugeVec::new(
-            Opts::new("hotline_trunk_channels", "Calls in progress through each trunk"),
+            Opts::new(
+                "hotline_trunk_channels",
+                "Calls in progress through each trunk",
+            ),
             &["trunk"],
         )
         .expect("static metric definition is valid");

@@ -231,11 +231,8 @@ impl EndpointTask {
         // Schedules read the wall clock the call arrived at; lists compare the caller's number.
         // P-Asserted-Identity counts only from a trunk.
         let caller = crate::trunk::caller_number(&req, target.addr.ip(), &self.shared.trunks);
-        let call_info = hotline_dialplan::CallInfo::new(
-            &number,
-            &caller,
-            std::time::SystemTime::now(),
-        );
+        let call_info =
+            hotline_dialplan::CallInfo::new(&number, &caller, std::time::SystemTime::now());
         let Some(ivr) =
             hotline_dialplan::Ivr::start(dialplan.plan.clone(), call_info, Instant::now())
         else {
