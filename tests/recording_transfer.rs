@@ -68,9 +68,23 @@ fn with_trunk(gateway: &str) -> Options {
         .into_boxed_str(),
     );
     Options {
-        config_edits: vec![(anchor, edited)],
+        config_edits: vec![
+            (anchor, edited),
+            // No queue covers an IVR recording transferred outside: the top-level redaction does.
+            (
+                "  redact_numbers: none\n",
+                "  redact_numbers: { keep_last: 4 }\n",
+            ),
+        ],
         ..Options::default()
     }
+}
+
+/// `number` as `redact_numbers: { keep_last: 4 }` writes it.
+fn redacted(number: &str) -> String {
+    hotline_recording::NumberRedaction::KeepLast(4)
+        .apply(number)
+        .expect("a number to redact")
 }
 
 /// A caller offering PCMU at `rtp`.
@@ -263,7 +277,11 @@ fn a_transfer_to_an_outside_number_continues_the_ivr_recording_with_the_far_end_
     );
 
     // The event and the sidecar name the transfer, no queue and no agent.
-    assert_eq!(completed["transferred_to"], "+8613800138000", "{completed}");
+    assert_eq!(
+        completed["transferred_to"],
+        redacted("+8613800138000"),
+        "{completed}"
+    );
     assert_eq!(completed["transfer_trunk"], "carrier");
     assert!(
         completed.get("queue").is_none_or(Value::is_null),
@@ -271,7 +289,7 @@ fn a_transfer_to_an_outside_number_continues_the_ivr_recording_with_the_far_end_
     );
     assert!(completed.get("agent_id").is_none_or(Value::is_null));
     let (meta, wav) = sidecar(&h, &completed);
-    assert_eq!(meta["transferred_to"], "+8613800138000", "{meta}");
+    assert_eq!(meta["transferred_to"], redacted("+8613800138000"), "{meta}");
     assert_eq!(meta["transfer_trunk"], "carrier");
     assert!(
         meta.get("queue").is_none() && meta.get("agent").is_none(),

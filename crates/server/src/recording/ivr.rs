@@ -81,7 +81,11 @@ impl Recordings {
             dialed_number: start.dialed_number,
             template: start.template,
             consent: start.consent,
-            settings: QueueRecording::default(),
+            // No queue yet: the top-level redaction covers the numbers until one joins.
+            settings: QueueRecording {
+                redact_numbers: self.settings.redact_numbers,
+                ..QueueRecording::default()
+            },
             state: RecordingState::Off,
             writer: None,
             taps: None,

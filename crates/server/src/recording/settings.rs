@@ -36,6 +36,11 @@ pub struct RecordingSettings {
     /// DTMF the agent keys to resume recording (e.g. `*2`).
     #[serde(default = "default_resume_code")]
     pub resume_code: Option<String>,
+    /// How numbers are written into the sidecar of a recording no queue's setting covers yet
+    /// (an IVR-part recording before an agent joins, or one transferred to an outside number):
+    /// `none` (default), `full` or `{keep_last: 4}`.
+    #[serde(default)]
+    pub redact_numbers: NumberRedaction,
 }
 
 fn default_pause_code() -> Option<String> {
@@ -52,6 +57,7 @@ impl Default for RecordingSettings {
             seed: 0,
             pause_code: default_pause_code(),
             resume_code: default_resume_code(),
+            redact_numbers: NumberRedaction::default(),
         }
     }
 }
@@ -165,6 +171,7 @@ mod tests {
             pause_code: None,
             resume_code: None,
             seed: 7,
+            redact_numbers: NumberRedaction::default(),
         };
         assert_eq!(none.validate(), Ok(()));
     }
