@@ -16,6 +16,21 @@ use uuid::Uuid;
 
 use crate::timestamp::Timestamp;
 
+mod callback;
+mod draft;
+mod recording;
+mod transfer;
+mod voicemail;
+
+pub use callback::{CallbackFailCause, CallbackGiveUpReason};
+pub use draft::EventDraft;
+pub use recording::{
+    RecordingControl, RecordingInfo, RecordingPause, RecordingReason, RecordingSkipReason,
+    RecordingStage,
+};
+pub use transfer::TransferFailCause;
+pub use voicemail::{VoicemailEnd, VoicemailMessage};
+
 /// The schema version written in every event's `v` field.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -521,62 +536,6 @@ pub enum OfferFailCause {
     Failed,
 }
 
-/// Why a transfer to an outside number failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TransferFailCause {
-    /// The number matches no pattern of the trunk's allow-list: it was never dialed.
-    RefusedByAllowList,
-    /// The number has no E.164 form.
-    InvalidNumber,
-    /// No trunk of that name (or none named while several are configured).
-    NoTrunk,
-    /// The trunk is out of service after a 503, or its gateway could not be located.
-    TrunkUnavailable,
-    /// Every channel of the trunk is in use.
-    ChannelLimit,
-    /// The trunk's calls-per-second budget is spent.
-    RateLimited,
-    /// The far end is busy (486/600).
-    Busy,
-    /// Nobody answered within the node's timeout (or 408/480).
-    NoAnswer,
-    /// The far end or the network refused the call (603, 404 and other 4xx/6xx).
-    Rejected,
-    /// The trunk refused our credentials (a second challenge, or no credentials configured).
-    AuthFailed,
-    /// The trunk failed (5xx other than 503, no response, unusable answer).
-    Failed,
-    /// The caller hung up while the number rang.
-    CallerHungUp,
-}
-
-/// Why a callback's dial failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CallbackFailCause {
-    /// The customer did not answer.
-    NoAnswer,
-    /// The customer's line was busy.
-    Busy,
-    /// The customer's number could not be reached.
-    Unreachable,
-    /// The agent's leg did not connect.
-    AgentUnavailable,
-    /// No dial was possible (no outbound dialing path); the customer was not called.
-    NotDialed,
-}
-
-/// Why a queue gave a callback up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CallbackGiveUpReason {
-    /// Its last dial attempt failed.
-    AttemptsExhausted,
-    /// It waited the queue's callback expiry.
-    Expired,
-}
-
 /// Why a survey ended before every question was answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -584,137 +543,6 @@ pub enum SurveySkipReason {
     /// A question got no valid digit within its attempts (timeouts or digits out of range).
     NoAnswer,
     /// The caller hung up during the survey.
-    CallerHungUp,
-}
-
-/// A voicemail message kept on disk (boxed in [`EventKind`] to keep events small).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VoicemailMessage {
-    /// The box (`<data-dir>/voicemail/<box>/...`).
-    #[serde(rename = "box")]
-    pub mailbox: String,
-    /// The WAV file's path relative to the data dir.
-    pub file: String,
-    /// The caller's number (redacted when the server redacts caller numbers).
-    pub from: String,
-    /// The dialed number.
-    pub to: String,
-    /// When recording started.
-    pub started: Timestamp,
-    /// The message's length.
-    pub duration_ms: u64,
-    /// Why recording ended.
-    pub end_reason: VoicemailEnd,
-    /// SHA-256 of the WAV file, lowercase hex.
-    pub sha256: String,
-}
-
-/// Why a call is recorded (`recording.started`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordingReason {
-    /// The queue records every call.
-    Always,
-    /// The call was drawn into the queue's sample.
-    Sampled,
-    /// The API asked for it.
-    OnDemand,
-}
-
-/// Why a call is not recorded (`recording.skipped`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordingSkipReason {
-    /// The caller pressed the opt-out key of a `consent` node (whatever the policy).
-    ConsentDeclined,
-    /// The policy records no call.
-    Never,
-    /// The call was not drawn into the policy's sample.
-    SampledOut,
-}
-
-/// Who paused or resumed a recording.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordingControl {
-    /// `POST /api/v1/calls/{id}/recording/...`.
-    Api,
-    /// The agent's DTMF pause or resume code.
-    Agent,
-}
-
-/// What a failed recording was doing (`recording.failed`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordingStage {
-    /// Creating the files.
-    Create,
-    /// Writing audio.
-    Write,
-    /// Closing the files, hashing and writing the sidecar.
-    Finish,
-}
-
-/// A paused stretch of a recording, ms from the start of its audio.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecordingPause {
-    /// Where the silence starts.
-    pub start_ms: u64,
-    /// Where the sound resumes.
-    pub end_ms: u64,
-}
-
-/// A finished recording (boxed in [`EventKind`]): its sidecar's facts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecordingInfo {
-    /// The WAV file's path relative to the recordings folder.
-    pub file: String,
-    /// `inbound` or `outbound` (the customer is the called party).
-    pub direction: String,
-    /// The customer's number as the sidecar has it (redacted, or absent, per the queue).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_number: Option<String>,
-    /// The dialed number as the sidecar has it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dialed_number: Option<String>,
-    /// The outside number the call was transferred to, as the sidecar has it (its far end is
-    /// on the agent's channel).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transferred_to: Option<String>,
-    /// The trunk of that transfer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transfer_trunk: Option<String>,
-    /// When recording started.
-    pub started_at: Timestamp,
-    /// When it ended.
-    pub ended_at: Timestamp,
-    /// Paused stretches (silence in the file).
-    pub pauses: Vec<RecordingPause>,
-    /// The customer's consent: `not_asked`, `given` or `declined`.
-    pub consent: String,
-    /// Samples per second.
-    pub sample_rate: u32,
-    /// Channels (2: customer left, agent right).
-    pub channels: u16,
-    /// Length of the audio, ms.
-    pub duration_ms: u64,
-    /// SHA-256 of the WAV file, lowercase hex.
-    pub sha256: String,
-    /// Audio frames the writer could not keep up with and dropped.
-    pub frames_dropped: u64,
-}
-
-/// Why a voicemail recording ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VoicemailEnd {
-    /// The node's longest message was reached.
-    MaxLength,
-    /// The caller was silent for the node's `silence`.
-    Silence,
-    /// The caller pressed the end key.
-    EndKey,
-    /// The caller hung up.
     CallerHungUp,
 }
 
@@ -782,93 +610,6 @@ pub enum AgentState {
     WrapUp,
     /// Registered but not taking calls; the event's `reason` says why.
     NotReady,
-}
-
-/// An event as the emitter describes it; the journal writer stamps `v`, `id`, `seq` and `node`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EventDraft {
-    /// What happened.
-    pub kind: EventKind,
-    /// hotline's own id of the call.
-    pub call_id: Option<Uuid>,
-    /// SIP Call-IDs of the call's legs.
-    pub sip_call_ids: Vec<String>,
-    /// The agent concerned.
-    pub agent_id: Option<String>,
-    /// The queue concerned.
-    pub queue: Option<String>,
-    /// The version of the dialplan the call runs on.
-    pub dialplan_version: Option<u64>,
-    /// When it happened; `None` means "when emitted" (the sink reads the wall clock).
-    pub ts: Option<Timestamp>,
-}
-
-impl EventDraft {
-    /// A draft with no correlation fields set.
-    pub fn new(kind: EventKind) -> Self {
-        Self {
-            kind,
-            call_id: None,
-            sip_call_ids: Vec::new(),
-            agent_id: None,
-            queue: None,
-            dialplan_version: None,
-            ts: None,
-        }
-    }
-
-    /// Sets the call this event is about.
-    pub fn call(mut self, call_id: Uuid) -> Self {
-        self.call_id = Some(call_id);
-        self
-    }
-
-    /// Adds the SIP Call-ID of one of the call's legs.
-    pub fn sip_call_id(mut self, sip_call_id: impl Into<String>) -> Self {
-        self.sip_call_ids.push(sip_call_id.into());
-        self
-    }
-
-    /// Sets the agent this event is about.
-    pub fn agent(mut self, agent_id: impl Into<String>) -> Self {
-        self.agent_id = Some(agent_id.into());
-        self
-    }
-
-    /// Sets the queue this event is about.
-    pub fn queue(mut self, queue: impl Into<String>) -> Self {
-        self.queue = Some(queue.into());
-        self
-    }
-
-    /// Sets the version of the dialplan the call runs on.
-    pub fn dialplan_version(mut self, version: u64) -> Self {
-        self.dialplan_version = Some(version);
-        self
-    }
-
-    /// Sets when the event happened instead of "when emitted".
-    pub fn at(mut self, ts: Timestamp) -> Self {
-        self.ts = Some(ts);
-        self
-    }
-
-    /// Completes the draft into an event (used by the journal writer).
-    pub fn into_event(self, id: Uuid, seq: u64, ts: Timestamp, node: &str) -> Event {
-        Event {
-            v: SCHEMA_VERSION,
-            id,
-            seq,
-            ts: self.ts.unwrap_or(ts),
-            node: node.to_owned(),
-            kind: self.kind,
-            call_id: self.call_id,
-            sip_call_ids: self.sip_call_ids,
-            agent_id: self.agent_id,
-            queue: self.queue,
-            dialplan_version: self.dialplan_version,
-        }
-    }
 }
 
 #[cfg(test)]
