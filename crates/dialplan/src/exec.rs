@@ -27,6 +27,7 @@
 mod collect;
 mod consent;
 mod http;
+mod menu;
 mod speak;
 mod transfer;
 mod types;
@@ -40,7 +41,7 @@ use jiff::Timestamp;
 
 use crate::condition::Facts;
 use crate::e164::comparable;
-use crate::model::{Assignment, Dialplan, HangupCause, Menu, Node, NodeKind, Play, Transfer};
+use crate::model::{Assignment, Dialplan, HangupCause, Node, NodeKind, Play, Transfer};
 use crate::schedule::ScheduleStatus;
 
 pub use types::{
@@ -356,14 +357,6 @@ impl Ivr {
         self.plan.number(&self.flow)?.nodes.get(&self.node).cloned()
     }
 
-    /// The menu of the current node, if it is one.
-    fn current_menu(&self) -> Option<Menu> {
-        match self.current()?.kind {
-            NodeKind::Menu(menu) => Some(menu),
-            _ => None,
-        }
-    }
-
     fn current_play(&self) -> Option<Play> {
         match self.current()?.kind {
             NodeKind::Play(play) => Some(play),
@@ -596,55 +589,6 @@ impl Ivr {
         }
     }
 
-    /// Starts (or restarts) a menu: its first prompt, else straight to waiting for a digit.
-    fn menu_attempt(&mut self, now: Instant, menu: &Menu, failures: u32) {
-        match menu.prompts.first() {
-            Some(prompt) => {
-                self.play(now, prompt, true);
-                self.state = State::Menu {
-                    phase: InputPhase::Prompt(0),
-                    failures,
-                };
-            }
-            None => self.wait_for_digit(now, menu.timeout, failures),
-        }
-    }
-
-    fn wait_for_digit(&mut self, now: Instant, timeout: Duration, failures: u32) {
-        self.timer = Some((now + timeout, IvrTimer::DigitTimeout));
-        self.state = State::Menu {
-            phase: InputPhase::Waiting,
-            failures,
-        };
-    }
-
-    /// An attempt was used up (wrong digit, or timeout without `on_timeout`).
-    fn menu_failed_attempt(&mut self, now: Instant, menu: &Menu, failures: u32, wrong_digit: bool) {
-        let failures = failures.saturating_add(1);
-        if failures > menu.retries {
-            match &menu.on_failure {
-                Some(target) => self.goto(now, target.clone()),
-                None => self.hang_up(HangupReason::MenuFailed, HangupCause::Normal),
-            }
-            return;
-        }
-        let notice = if wrong_digit {
-            &menu.invalid
-        } else {
-            &menu.timeout_prompt
-        };
-        match notice {
-            Some(notice) => {
-                self.play(now, notice, true);
-                self.state = State::Menu {
-                    phase: InputPhase::Notice,
-                    failures,
-                };
-            }
-            None => self.menu_attempt(now, menu, failures),
-        }
-    }
-
     fn playback_finished(&mut self, now: Instant) {
         match self.state.clone() {
             State::Playing { index } => {
@@ -672,26 +616,7 @@ impl Ivr {
                     _ => self.broken(),
                 },
             },
-            State::Menu { phase, failures } => {
-                let Some(menu) = self.current_menu() else {
-                    return self.broken();
-                };
-                match phase {
-                    InputPhase::Prompt(index) => match menu.prompts.get(index + 1) {
-                        Some(prompt) => {
-                            self.play(now, prompt, true);
-                            self.state = State::Menu {
-                                phase: InputPhase::Prompt(index + 1),
-                                failures,
-                            };
-                        }
-                        None => self.wait_for_digit(now, menu.timeout, failures),
-                    },
-                    InputPhase::Notice => self.menu_attempt(now, &menu, failures),
-                    // No prompt is playing: a late report, nothing to do.
-                    InputPhase::Waiting => {}
-                }
-            }
+            State::Menu { phase, failures } => self.menu_playback_finished(now, phase, failures),
             State::Collect { .. } => self.collect_playback_finished(now),
             State::VoicemailPrompt { index } => self.voicemail_prompt_finished(now, index),
             State::Announcing { index } => self.announce_finished(now, index),
@@ -748,50 +673,7 @@ impl Ivr {
                 }
             }
             State::Collect { .. } => self.collect_digit(now, digit),
-            State::Menu { phase, failures } => {
-                let Some(menu) = self.current_menu() else {
-                    return self.broken();
-                };
-                if phase != InputPhase::Waiting {
-                    self.actions.push_back(IvrAction::StopPlayback);
-                }
-                self.timer = None;
-                match menu.options.get(&digit).or(menu.default.as_ref()) {
-                    Some(next) => {
-                        self.actions.push_back(IvrAction::DigitAccepted {
-                            digit,
-                            node,
-                            next: next.clone(),
-                        });
-                        self.goto(now, next.clone());
-                    }
-                    None => {
-                        self.actions
-                            .push_back(IvrAction::DigitRejected { digit, node });
-                        self.menu_failed_attempt(now, &menu, failures, true);
-                    }
-                }
-            }
-        }
-    }
-
-    fn menu_timeout(&mut self, now: Instant) {
-        let State::Menu {
-            phase: InputPhase::Waiting,
-            failures,
-        } = self.state
-        else {
-            return;
-        };
-        let Some(menu) = self.current_menu() else {
-            return self.broken();
-        };
-        self.actions.push_back(IvrAction::MenuTimedOut {
-            node: self.node.clone(),
-        });
-        match &menu.on_timeout {
-            Some(target) => self.goto(now, target.clone()),
-            None => self.menu_failed_attempt(now, &menu, failures, false),
+            State::Menu { phase, failures } => self.menu_digit(now, digit, phase, failures),
         }
     }
 }
