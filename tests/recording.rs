@@ -8,178 +8,28 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "recording/audio.rs"]
+mod audio;
+#[path = "recording/download.rs"]
+mod download;
 mod support;
+#[path = "recording/talker.rs"]
+mod talker;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
-use std::thread::JoinHandle;
+use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use hotline_media::g711::linear_to_ulaw;
+use audio::{goertzel, onsets, sha256_hex, split_stereo};
+use download::{get_bytes, header};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use support::agent::{AgentSetup, SippAgent};
 use support::sipp::{RunningSipp, Sipp};
 use support::{http, rtp, Hotline, Options};
+use talker::{Impair, Talker};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 const TOKEN: &str = "hotline-demo-token";
-
-/// Sends a tone as PCMU every 20 ms until stopped; digits sent to it go out as RFC 4733 events.
-struct Talker {
-    stop: Arc<AtomicBool>,
-    digits: mpsc::Sender<String>,
-    thread: JoinHandle<()>,
-}
-
-impl Talker {
-    fn start(sock: UdpSocket, to: SocketAddr, freq: f64, ssrc: u32) -> Self {
-        Self::impaired(sock, to, freq, ssrc, Impair::default())
-    }
-
-    fn impaired(sock: UdpSocket, to: SocketAddr, freq: f64, ssrc: u32, impair: Impair) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let (digits, keyed) = mpsc::channel::<String>();
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let start = Instant::now();
-            let mut slot: u32 = 0;
-            let mut seq: u16 = 0;
-            let mut events: Vec<Vec<u8>> = Vec::new();
-            let mut held: Option<Vec<u8>> = None;
-            let mut after_gap = false;
-            while !flag.load(Ordering::SeqCst) {
-                // The timestamp clock runs `drift_ppm` fast against the wall clock.
-                let ts =
-                    (u64::from(slot) * 160 * (1_000_000 + impair.drift_ppm) / 1_000_000) as u32;
-                let slot_at = start + Duration::from_millis(20 * u64::from(slot));
-                let packet = if !events.is_empty() {
-                    events.remove(0)
-                } else {
-                    if let Ok(code) = keyed.try_recv() {
-                        for d in code.chars() {
-                            let event = match d {
-                                '*' => 10,
-                                '#' => 11,
-                                d => d.to_digit(10).unwrap() as u8,
-                            };
-                            // Each event keeps its start timestamp; two silent slots apart.
-                            let at = ts + events.len() as u32 * 160;
-                            events.extend(dtmf(ssrc, at, event));
-                            events.push(Vec::new());
-                            events.push(Vec::new());
-                        }
-                    }
-                    let mut sound = false;
-                    let payload: Vec<u8> = (0..160u32)
-                        .map(|i| {
-                            let at = slot_at + Duration::from_micros(125 * u64::from(i));
-                            if !impair.sounds(at) {
-                                return linear_to_ulaw(0);
-                            }
-                            sound = true;
-                            let n = f64::from(slot * 160 + i);
-                            let v = (2.0 * std::f64::consts::PI * freq * n / 8000.0).sin();
-                            linear_to_ulaw((v * 8000.0) as i16)
-                        })
-                        .collect();
-                    if !sound && impair.suppress_silence {
-                        after_gap = true;
-                        Vec::new()
-                    } else {
-                        let mut p = rtp::packet(0, 0, ts, ssrc, &payload);
-                        if std::mem::take(&mut after_gap) {
-                            p[1] |= 0x80;
-                        }
-                        p
-                    }
-                };
-                let lost = impair.lose_every > 0 && slot % impair.lose_every == 1;
-                if !packet.is_empty() && !lost {
-                    let mut p = packet;
-                    p[2..4].copy_from_slice(&seq.to_be_bytes());
-                    seq = seq.wrapping_add(1);
-                    if impair.swap_every > 0
-                        && slot.is_multiple_of(impair.swap_every)
-                        && held.is_none()
-                    {
-                        // Sent after the next packet: reordered.
-                        held = Some(p);
-                    } else {
-                        let _ = sock.send_to(&p, to);
-                        if let Some(h) = held.take() {
-                            let _ = sock.send_to(&h, to);
-                        }
-                    }
-                }
-                slot += 1;
-                let due = start + Duration::from_millis(20 * u64::from(slot));
-                if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                    std::thread::sleep(wait);
-                }
-            }
-        });
-        Talker {
-            stop,
-            digits,
-            thread,
-        }
-    }
-
-    fn key(&self, code: &str) {
-        self.digits.send(code.to_string()).unwrap();
-    }
-
-    fn stop(self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.thread.join().unwrap();
-    }
-}
-
-/// How a talker's stream departs from a clean one.
-#[derive(Clone, Copy, Default)]
-struct Impair {
-    /// Sound only in the first half of each second after this instant (both talkers share it).
-    gate: Option<Instant>,
-    /// No packets while silent (the timestamp jumps; marker on the next packet).
-    suppress_silence: bool,
-    /// Every this many packets one is lost (0: none).
-    lose_every: u32,
-    /// Every this many packets one goes out after the next (0: none).
-    swap_every: u32,
-    /// The RTP clock's error, parts per million.
-    drift_ppm: u64,
-}
-
-impl Impair {
-    fn sounds(&self, at: Instant) -> bool {
-        match self.gate {
-            None => true,
-            Some(epoch) => at
-                .checked_duration_since(epoch)
-                .is_some_and(|d| d.as_millis() % 1000 < 500),
-        }
-    }
-}
-
-/// An RFC 4733 event at `ts`: 5 updates (marker on the first) then 3 end packets.
-fn dtmf(ssrc: u32, ts: u32, event: u8) -> Vec<Vec<u8>> {
-    (0..8u16)
-        .map(|i| {
-            let end = i >= 5;
-            let d = (160 * (i.min(5) + 1)).to_be_bytes();
-            let payload = [event, if end { 0x8a } else { 0x0a }, d[0], d[1]];
-            let mut p = rtp::packet(101, 0, ts, ssrc, &payload);
-            if i == 0 {
-                p[1] |= 0x80;
-            }
-            p
-        })
-        .collect()
-}
 
 /// Where hotline sends the customer's audio from (its RTP for the caller leg): the source of
 /// the first packet (music on hold) that reaches the customer's socket.
@@ -245,70 +95,6 @@ fn control(h: &Hotline, call: &str, action: &str) -> http::Response {
         "{}",
     )
     .unwrap()
-}
-
-/// GET returning status, headers (lower-case names) and the raw body.
-fn get_bytes(
-    addr: SocketAddr,
-    path: &str,
-    range: Option<&str>,
-) -> (u16, Vec<(String, String)>, Vec<u8>) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut req = format!(
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {TOKEN}\r\n"
-    );
-    if let Some(r) = range {
-        req.push_str(&format!("Range: {r}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let body = raw[split + 4..].to_vec();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    (status, headers, body)
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-/// The power of `freq` in `samples` (Goertzel).
-fn goertzel(samples: &[i16], freq: f64) -> f64 {
-    let w = 2.0 * std::f64::consts::PI * freq / 8000.0;
-    let coeff = 2.0 * w.cos();
-    let (mut s1, mut s2) = (0.0f64, 0.0f64);
-    for &x in samples {
-        let s0 = f64::from(x) + coeff * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    s1 * s1 + s2 * s2 - coeff * s1 * s2
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 #[test]
@@ -399,8 +185,7 @@ fn a_recorded_call_is_stereo_customer_left_agent_right_paused_silent_hashed_and_
     let frames = reader.duration() as i64;
     assert_eq!(frames / 8, duration_ms);
     let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
-    let left: Vec<i16> = samples.iter().step_by(2).copied().collect();
-    let right: Vec<i16> = samples.iter().skip(1).step_by(2).copied().collect();
+    let (left, right) = split_stereo(&samples);
 
     // Two pauses (API, agent), silent in both channels.
     let pauses: Vec<(usize, usize)> = sidecar["pauses"]
@@ -850,24 +635,6 @@ fn a_shutdown_during_a_recorded_call_still_finishes_the_recording() {
     assert!(sidecar.contains(&sha256_hex(&std::fs::read(&wav).unwrap())));
 }
 
-/// Where sound starts after at least 100 ms of quiet, in samples (10 ms frames).
-fn onsets(channel: &[i16]) -> Vec<usize> {
-    let mut found = Vec::new();
-    let mut quiet = 0;
-    for (k, frame) in channel.chunks(80).enumerate() {
-        let power = frame.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>() / 80.0;
-        if power.sqrt() > 1000.0 {
-            if quiet >= 10 {
-                found.push(k * 80);
-            }
-            quiet = 0;
-        } else {
-            quiet += 1;
-        }
-    }
-    found
-}
-
 #[test]
 fn channels_stay_aligned_through_loss_reordering_silence_suppression_and_clock_drift() {
     let h = Hotline::start(Options::default());
@@ -926,8 +693,7 @@ fn channels_stay_aligned_through_loss_reordering_silence_suppression_and_clock_d
         .join(completed["file"].as_str().unwrap());
     let mut reader = hound::WavReader::open(&wav).unwrap();
     let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
-    let left: Vec<i16> = samples.iter().step_by(2).copied().collect();
-    let right: Vec<i16> = samples.iter().skip(1).step_by(2).copied().collect();
+    let (left, right) = split_stereo(&samples);
     let (l, r) = (onsets(&left), onsets(&right));
     assert!(l.len() >= 5, "customer onsets {l:?}");
     assert_eq!(l.len(), r.len(), "customer {l:?} agent {r:?}");
