@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use support::agent::{AgentSetup, SippAgent};
 use support::http::{get, post};
 use support::sipp::Sipp;
-use support::{Hotline, Options};
+use support::{poll_until, Hotline, Options};
 
 const TOKEN: &str = "hotline-demo-token";
 
@@ -150,6 +150,11 @@ fn skills_set_through_the_api_survive_a_restart_unless_the_file_changed_them() {
     let h = Hotline::start_in(h.stop(), sip, http, edited.clone());
     assert_eq!(skills(&h, "1002"), json!({"english": 6, "french": 9}));
     assert_eq!(skills(&h, "1001"), json!({"billing": 7, "french": 3}));
+    // The start journals the file's new skills of 1002; the API may answer before the journal
+    // has committed that event.
+    poll_until(Duration::from_secs(10), || {
+        configured(&h, "1002").len() >= 2
+    });
     assert_eq!(
         configured(&h, "1002"),
         vec![
