@@ -10,18 +10,15 @@
 use hotline_events::{EndReason, HungUpBy};
 use hotline_media::{Direction, LegEvent, PlayMode};
 use hotline_routing::OfferFailure;
-use hotline_sip::dialog::DialogState;
 use hotline_sip::message::{Method, Refresher, Request, Response};
 use hotline_sip::transaction::TransactionKey;
 use hotline_sip::transport::Target;
 
-use super::agent_offer::{
-    ack_for, ack_from_dialog, send_cancel, uac_dialog, AgentLeg, ForkState, StaleFork,
-};
+use super::agent_offer::{ack_for, send_cancel, uac_dialog, AgentLeg, ForkState, StaleFork};
 use super::agent_session::{session_due, AgentSession, REFRESH};
 use super::sdp::{self, OfferOutcome};
 use super::{Call, Phase};
-use crate::endpoint::{in_dialog_request, our_contact, EndpointCommand, LegRef, Owner};
+use crate::endpoint::{our_contact, EndpointCommand, LegRef, Owner};
 use crate::router_task::RouteSignal;
 
 impl Call {
@@ -512,29 +509,14 @@ impl Call {
     fn end_leg(&mut self, mut a: AgentLeg) {
         let offer = a.offer;
         if let (Some(d), Some((_, target))) = (a.dialog.as_mut(), a.answered) {
-            if d.state() != DialogState::Terminated {
-                if let Ok(fields) = d.next_request("BYE") {
-                    d.terminate();
-                    if let Some(bye) = in_dialog_request(
-                        &fields,
-                        Method::Bye,
-                        self.shared.endpoint.advertised,
-                        &target,
-                    ) {
-                        self.shared.endpoint.send(EndpointCommand::Request {
-                            request: bye,
-                            target,
-                            owner: Owner {
-                                tx: self.self_tx.clone(),
-                                leg: LegRef::Agent {
-                                    offer,
-                                    fork: u32::MAX,
-                                },
-                            },
-                        });
-                    }
-                }
-            }
+            let owner = Owner {
+                tx: self.self_tx.clone(),
+                leg: LegRef::Agent {
+                    offer,
+                    fork: u32::MAX,
+                },
+            };
+            self.shared.endpoint.send_bye(d, target, owner);
         }
         for (i, f) in a.forks.iter_mut().enumerate() {
             let fork = u32::try_from(i).unwrap_or(u32::MAX);
@@ -564,31 +546,6 @@ impl Call {
 
     /// ACK a 2xx we do not want, then BYE it (RFC 3261 15: a late answer must be ended).
     fn ack_and_bye(&self, invite: &Request, target: Target, resp: &Response, leg: LegRef) {
-        let Some(mut d) = uac_dialog(invite, resp, "") else {
-            return;
-        };
-        if let Some(ack) = ack_from_dialog(&d, invite, target, self.shared.endpoint.advertised) {
-            self.shared.endpoint.send(EndpointCommand::Ack {
-                request: ack,
-                target,
-            });
-        }
-        if let Ok(fields) = d.next_request("BYE") {
-            if let Some(bye) = in_dialog_request(
-                &fields,
-                Method::Bye,
-                self.shared.endpoint.advertised,
-                &target,
-            ) {
-                self.shared.endpoint.send(EndpointCommand::Request {
-                    request: bye,
-                    target,
-                    owner: Owner {
-                        tx: self.self_tx.clone(),
-                        leg,
-                    },
-                });
-            }
-        }
+        super::agent_offer::ack_and_bye(&self.shared, &self.self_tx, invite, target, resp, leg);
     }
 }

@@ -307,6 +307,31 @@ pub(super) fn ack_from_dialog(
     in_dialog_request(&fields, Method::Ack, advertised, &target)
 }
 
+/// ACK a 2xx to `invite` nobody wants, then BYE it (RFC 3261 15: a late answer must be ended).
+pub(super) fn ack_and_bye(
+    shared: &Shared,
+    self_tx: &mpsc::UnboundedSender<CallInput>,
+    invite: &Request,
+    target: Target,
+    resp: &Response,
+    leg: LegRef,
+) {
+    let Some(mut d) = uac_dialog(invite, resp, "") else {
+        return;
+    };
+    if let Some(ack) = ack_from_dialog(&d, invite, target, shared.endpoint.advertised) {
+        shared.endpoint.send(EndpointCommand::Ack {
+            request: ack,
+            target,
+        });
+    }
+    let owner = Owner {
+        tx: self_tx.clone(),
+        leg,
+    };
+    shared.endpoint.send_bye(&mut d, target, owner);
+}
+
 /// CANCEL for a ringing fork (RFC 3261 9.1: same Request-URI, Call-ID, From, To, CSeq number
 /// and top Via as the INVITE).
 pub(super) fn send_cancel(

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hotline_media::{LegEvent, RtpLegHandle, SdpSession};
-use hotline_sip::dialog::{Dialog, DialogState};
+use hotline_sip::dialog::Dialog;
 use hotline_sip::digest_client::ServerChallenge;
 use hotline_sip::message::{Method, Request, Response, SipUri};
 use hotline_sip::transport::Target;
@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use super::agent_offer::{ack_from_dialog, send_cancel, uac_dialog};
 use super::Call;
-use crate::endpoint::{in_dialog_request, our_contact, our_via, EndpointCommand, LegRef, Owner};
+use crate::endpoint::{our_contact, our_via, EndpointCommand, LegRef, Owner};
 use crate::trunk::{Channel, Trunk};
 
 /// Where a trunk leg is.
@@ -248,28 +248,11 @@ impl Call {
         let (Some(d), Some(target)) = (leg.dialog.as_mut(), leg.target) else {
             return;
         };
-        if d.state() == DialogState::Terminated {
-            return;
-        }
-        let Ok(fields) = d.next_request("BYE") else {
-            return;
+        let owner = Owner {
+            tx: self.self_tx.clone(),
+            leg: LegRef::Trunk { dial: leg.dial },
         };
-        d.terminate();
-        if let Some(bye) = in_dialog_request(
-            &fields,
-            Method::Bye,
-            self.shared.endpoint.advertised,
-            &target,
-        ) {
-            self.shared.endpoint.send(EndpointCommand::Request {
-                request: bye,
-                target,
-                owner: Owner {
-                    tx: self.self_tx.clone(),
-                    leg: LegRef::Trunk { dial: leg.dial },
-                },
-            });
-        }
+        self.shared.endpoint.send_bye(d, target, owner);
     }
 
     /// Stops a ringing leg: CANCEL now if a provisional response came, else on the first one.

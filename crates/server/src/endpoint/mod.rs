@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use hotline_events::EventSink;
 use hotline_media::ports::RtpPortAllocator;
-use hotline_sip::message::{Request, Response};
+use hotline_sip::dialog::{Dialog, DialogState};
+use hotline_sip::message::{Method, Request, Response};
 use hotline_sip::transaction::TransactionKey;
 use hotline_sip::transport::{Inbound, Target, TransportConfig};
 use tokio::sync::{mpsc, watch};
@@ -124,6 +125,28 @@ impl EndpointHandle {
     /// Queues a command; if the endpoint is gone the call is ending anyway.
     pub fn send(&self, cmd: EndpointCommand) {
         let _ = self.tx.send(cmd);
+    }
+
+    /// Ends `dialog` with a BYE to `target`, its responses going to `owner`; false when the
+    /// dialog is already over or no BYE could be built from it.
+    pub fn send_bye(&self, dialog: &mut Dialog, target: Target, owner: Owner) -> bool {
+        if dialog.state() == DialogState::Terminated {
+            return false;
+        }
+        let Ok(fields) = dialog.next_request("BYE") else {
+            return false;
+        };
+        dialog.terminate();
+        let Some(request) = in_dialog_request(&fields, Method::Bye, self.advertised, &target)
+        else {
+            return false;
+        };
+        self.send(EndpointCommand::Request {
+            request,
+            target,
+            owner,
+        });
+        true
     }
 }
 

@@ -4,17 +4,15 @@
 
 use hotline_media::{Direction, LegEvent, RtpLegHandle, SdpSession};
 use hotline_routing::CallbackFailure;
-use hotline_sip::dialog::{Dialog, DialogState};
+use hotline_sip::dialog::Dialog;
 use hotline_sip::message::{Method, Request, Response, SipUri};
 use hotline_sip::transport::{Target, TransportKind};
 use tokio::sync::mpsc;
 
-use super::super::agent_offer::{ack_for, send_cancel, uac_dialog, Fork, ForkState};
+use super::super::agent_offer::{ack_and_bye, ack_for, send_cancel, uac_dialog, Fork, ForkState};
 use super::super::{new_tag, sdp};
 use super::{Dial, Stage};
-use crate::endpoint::{
-    in_dialog_request, lock, our_contact, our_via, EndpointCommand, LegRef, Owner,
-};
+use crate::endpoint::{lock, our_contact, our_via, EndpointCommand, LegRef, Owner};
 use crate::location::BindingTransport;
 
 /// The offer number of a callback's agent forks (one offer per dial task).
@@ -286,32 +284,13 @@ impl Dial {
         let Some((_, target)) = a.answered else {
             return;
         };
+        let fork = a.answered.map_or(0, |(f, _)| f);
         let Some(d) = a.dialog.as_mut() else { return };
-        if d.state() == DialogState::Terminated {
-            return;
-        }
-        let Ok(fields) = d.next_request("BYE") else {
-            return;
+        let owner = Owner {
+            tx: self.self_tx.clone(),
+            leg: LegRef::Agent { offer: OFFER, fork },
         };
-        d.terminate();
-        if let Some(bye) = in_dialog_request(
-            &fields,
-            Method::Bye,
-            self.shared.endpoint.advertised,
-            &target,
-        ) {
-            self.shared.endpoint.send(EndpointCommand::Request {
-                request: bye,
-                target,
-                owner: Owner {
-                    tx: self.self_tx.clone(),
-                    leg: LegRef::Agent {
-                        offer: OFFER,
-                        fork: a.answered.map_or(0, |(f, _)| f),
-                    },
-                },
-            });
-        }
+        self.shared.endpoint.send_bye(d, target, owner);
     }
 
     /// Binds an RTP leg where we listen.
@@ -337,40 +316,5 @@ impl Dial {
                 None
             }
         }
-    }
-}
-
-/// ACK then BYE for a 2xx nobody wants.
-fn ack_and_bye(
-    shared: &crate::endpoint::Shared,
-    self_tx: &mpsc::UnboundedSender<super::CallInput>,
-    invite: &Request,
-    target: Target,
-    resp: &Response,
-    leg: LegRef,
-) {
-    let Some(mut d) = uac_dialog(invite, resp, "") else {
-        return;
-    };
-    if let Some(ack) = ack_for(resp, invite, target) {
-        shared.endpoint.send(EndpointCommand::Ack {
-            request: ack,
-            target,
-        });
-    }
-    let Ok(fields) = d.next_request("BYE") else {
-        return;
-    };
-    d.terminate();
-    if let Some(bye) = in_dialog_request(&fields, Method::Bye, shared.endpoint.advertised, &target)
-    {
-        shared.endpoint.send(EndpointCommand::Request {
-            request: bye,
-            target,
-            owner: Owner {
-                tx: self_tx.clone(),
-                leg,
-            },
-        });
     }
 }

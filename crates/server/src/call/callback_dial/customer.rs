@@ -9,7 +9,7 @@ use hotline_events::{EventDraft, EventKind};
 use hotline_media::{Direction, LegEvent, RtpLegHandle, SdpSession};
 use hotline_recording::Consent;
 use hotline_routing::CallbackFailure;
-use hotline_sip::dialog::{Dialog, DialogState};
+use hotline_sip::dialog::Dialog;
 use hotline_sip::digest_client::ServerChallenge;
 use hotline_sip::message::{Method, Request, Response, SipUri};
 use hotline_sip::transport::Target;
@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use super::super::agent_offer::{ack_from_dialog, send_cancel, uac_dialog};
 use super::super::{new_tag, sdp};
 use super::{Dial, Stage, CUSTOMER_RING};
-use crate::endpoint::{in_dialog_request, our_contact, our_via, EndpointCommand, LegRef, Owner};
+use crate::endpoint::{our_contact, our_via, EndpointCommand, LegRef, Owner};
 use crate::recording::Bridged;
 use crate::trunk::{Channel, DialOutcome, Refusal, Trunk};
 
@@ -392,28 +392,11 @@ impl Dial {
 
     fn bye_customer(&self, leg: &mut CustomerSide) {
         let Some(d) = leg.dialog.as_mut() else { return };
-        if d.state() == DialogState::Terminated {
-            return;
-        }
-        let Ok(fields) = d.next_request("BYE") else {
-            return;
+        let owner = Owner {
+            tx: self.self_tx.clone(),
+            leg: LegRef::Trunk { dial: DIAL },
         };
-        d.terminate();
-        if let Some(bye) = in_dialog_request(
-            &fields,
-            Method::Bye,
-            self.shared.endpoint.advertised,
-            &leg.target,
-        ) {
-            self.shared.endpoint.send(EndpointCommand::Request {
-                request: bye,
-                target: leg.target,
-                owner: Owner {
-                    tx: self.self_tx.clone(),
-                    leg: LegRef::Trunk { dial: DIAL },
-                },
-            });
-        }
+        self.shared.endpoint.send_bye(d, leg.target, owner);
     }
 }
 
