@@ -61,6 +61,10 @@ pub use schema::{
     RecordingControl, RecordingInfo, RecordingPause, RecordingReason, RecordingSkipReason,
     RecordingStage,
 };
+pub use schema::{
+    AttemptOutcome, ClaimReleaseReason, SamplingOutcome, ScheduledCallback, ScheduledGiveUpReason,
+    ScheduledHoldReason,
+};
 pub use snapshot::{load_recovery, write_snapshot, Recovery, Snapshot};
 pub use stats::{Stats, StatsReader};
 pub use timestamp::Timestamp;

@@ -19,6 +19,7 @@ use crate::timestamp::Timestamp;
 mod callback;
 mod draft;
 mod recording;
+mod scheduled;
 mod transfer;
 mod voicemail;
 
@@ -27,6 +28,10 @@ pub use draft::EventDraft;
 pub use recording::{
     RecordingControl, RecordingInfo, RecordingPause, RecordingReason, RecordingSkipReason,
     RecordingStage,
+};
+pub use scheduled::{
+    AttemptOutcome, ClaimReleaseReason, SamplingOutcome, ScheduledCallback, ScheduledGiveUpReason,
+    ScheduledHoldReason,
 };
 pub use transfer::TransferFailCause;
 pub use voicemail::{VoicemailEnd, VoicemailMessage};
@@ -252,6 +257,129 @@ pub enum EventKind {
         /// How long it waited, from its original entry time.
         wait_ms: u64,
     },
+    /// A scheduled callback was created through the API (the scheduler's `created`).
+    #[serde(rename = "callback.scheduled")]
+    CallbackScheduled(Box<ScheduledCallback>),
+    /// A scheduled callback is held: it is not dialed until the reason is gone.
+    #[serde(rename = "callback.held")]
+    CallbackHeld {
+        /// The callback.
+        callback_id: Uuid,
+        /// Why.
+        reason: ScheduledHoldReason,
+    },
+    /// A scheduled callback's time zone was set (a held callback becomes due again).
+    #[serde(rename = "callback.time_zone_set")]
+    CallbackTimeZoneSet {
+        /// The callback.
+        callback_id: Uuid,
+        /// The IANA zone.
+        time_zone: String,
+    },
+    /// The scheduler handed a scheduled callback to its queue to reserve an agent.
+    #[serde(rename = "callback.claimed")]
+    CallbackClaimed {
+        /// The callback.
+        callback_id: Uuid,
+        /// Skills the agent needs.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        skills: Vec<String>,
+        /// Its priority now (rising toward the deadline).
+        priority: i32,
+    },
+    /// A claim ended without a dial; the scheduled callback waits again.
+    #[serde(rename = "callback.claim_released")]
+    CallbackClaimReleased {
+        /// The callback.
+        callback_id: Uuid,
+        /// Why.
+        reason: ClaimReleaseReason,
+    },
+    /// A scheduled callback's dial attempt: written and fsynced before the INVITE (the event's
+    /// `agent_id` is the reserved agent).
+    #[serde(rename = "callback.attempt_started")]
+    CallbackAttemptStarted {
+        /// The callback.
+        callback_id: Uuid,
+        /// 1 for the first attempt.
+        attempt: u32,
+        /// The number dialed, E.164 (personal data, as in `callback.scheduled`).
+        number: String,
+        /// The caller ID presented, when the queue sets one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        caller_id: Option<String>,
+        /// How long the customer's phone rings.
+        ring_timeout_ms: u64,
+    },
+    /// A scheduled callback's dial attempt ended.
+    #[serde(rename = "callback.attempt_ended")]
+    CallbackAttemptEnded {
+        /// The callback.
+        callback_id: Uuid,
+        /// Which attempt.
+        attempt: u32,
+        /// What it came to.
+        outcome: AttemptOutcome,
+        /// The final SIP status, when one came.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sip_status: Option<u16>,
+        /// The Q.850 cause of the response's Reason header.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        q850_cause: Option<u16>,
+        /// The response's Retry-After, ms.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
+        /// When it may be dialed again (absent: a terminal event follows).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_at: Option<Timestamp>,
+    },
+    /// A scheduled callback's deadline is `lead_ms` away and it is not done.
+    #[serde(rename = "callback.deadline_warning")]
+    CallbackDeadlineWarning {
+        /// The callback.
+        callback_id: Uuid,
+        /// Its deadline.
+        deadline: Timestamp,
+        /// The configured lead time that fired.
+        lead_ms: u64,
+    },
+    /// A scheduled callback's deadline passed and it is not done (it goes on being tried).
+    #[serde(rename = "callback.missed_deadline")]
+    CallbackMissedDeadline {
+        /// The callback.
+        callback_id: Uuid,
+        /// Its deadline.
+        deadline: Timestamp,
+    },
+    /// The customer of a scheduled callback answered: done.
+    #[serde(rename = "callback.completed")]
+    CallbackCompleted {
+        /// The callback.
+        callback_id: Uuid,
+        /// The attempt that reached the customer.
+        attempt: u32,
+        /// Whether it was done by its deadline (true without a deadline).
+        within_deadline: bool,
+        /// Its deadline, if it had one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline: Option<Timestamp>,
+    },
+    /// A scheduled callback was cancelled.
+    #[serde(rename = "callback.scheduled_cancelled")]
+    CallbackScheduledCancelled {
+        /// The callback.
+        callback_id: Uuid,
+    },
+    /// A scheduled callback was given up.
+    #[serde(rename = "callback.scheduled_given_up")]
+    CallbackScheduledGivenUp {
+        /// The callback.
+        callback_id: Uuid,
+        /// Why.
+        reason: ScheduledGiveUpReason,
+        /// Attempts made.
+        attempts: u32,
+    },
     /// A `transfer` node dials an outside number through a trunk.
     #[serde(rename = "transfer.started")]
     TransferStarted {
@@ -474,6 +602,18 @@ impl EventKind {
             Self::CallbackFailed { .. } => "callback.failed",
             Self::CallbackGivenUp { .. } => "callback.given_up",
             Self::CallbackCancelled { .. } => "callback.cancelled",
+            Self::CallbackScheduled(_) => "callback.scheduled",
+            Self::CallbackHeld { .. } => "callback.held",
+            Self::CallbackTimeZoneSet { .. } => "callback.time_zone_set",
+            Self::CallbackClaimed { .. } => "callback.claimed",
+            Self::CallbackClaimReleased { .. } => "callback.claim_released",
+            Self::CallbackAttemptStarted { .. } => "callback.attempt_started",
+            Self::CallbackAttemptEnded { .. } => "callback.attempt_ended",
+            Self::CallbackDeadlineWarning { .. } => "callback.deadline_warning",
+            Self::CallbackMissedDeadline { .. } => "callback.missed_deadline",
+            Self::CallbackCompleted { .. } => "callback.completed",
+            Self::CallbackScheduledCancelled { .. } => "callback.scheduled_cancelled",
+            Self::CallbackScheduledGivenUp { .. } => "callback.scheduled_given_up",
             Self::CallEnded { .. } => "call.ended",
             Self::TransferStarted { .. } => "transfer.started",
             Self::TransferAnswered { .. } => "transfer.answered",

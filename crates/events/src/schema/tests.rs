@@ -500,3 +500,125 @@ fn recording_events_round_trip_with_their_wire_names() {
         "{json}"
     );
 }
+
+#[test]
+fn scheduled_callback_events_round_trip_with_their_wire_names() {
+    let id = Uuid::from_u128(0x0193_5b7e_1c2d_7abc_8def_0000_0000_0042);
+    let kinds = [
+        (
+            EventKind::CallbackScheduled(Box::new(ScheduledCallback {
+                callback_id: id,
+                number: "+8613800138000".into(),
+                time_zone: Some("Asia/Shanghai".into()),
+                reason: "complaint".into(),
+                attributes: [("severity".to_string(), "major".to_string())].into(),
+                skills: vec!["mandarin".into()],
+                priority: 3,
+                not_before: ts(),
+                deadline: Some(ts()),
+                sampling: Some(SamplingOutcome {
+                    month: "2026-11".into(),
+                    rules: vec!["major".into()],
+                    kept: true,
+                }),
+            })),
+            "callback.scheduled",
+        ),
+        (
+            EventKind::CallbackHeld {
+                callback_id: id,
+                reason: ScheduledHoldReason::UnknownTimeZone,
+            },
+            "callback.held",
+        ),
+        (
+            EventKind::CallbackTimeZoneSet {
+                callback_id: id,
+                time_zone: "Europe/Paris".into(),
+            },
+            "callback.time_zone_set",
+        ),
+        (
+            EventKind::CallbackClaimed {
+                callback_id: id,
+                skills: vec![],
+                priority: 7,
+            },
+            "callback.claimed",
+        ),
+        (
+            EventKind::CallbackClaimReleased {
+                callback_id: id,
+                reason: ClaimReleaseReason::WindowClosed,
+            },
+            "callback.claim_released",
+        ),
+        (
+            EventKind::CallbackAttemptStarted {
+                callback_id: id,
+                attempt: 2,
+                number: "+8613800138000".into(),
+                caller_id: Some("+861088880000".into()),
+                ring_timeout_ms: 30_000,
+            },
+            "callback.attempt_started",
+        ),
+        (
+            EventKind::CallbackAttemptEnded {
+                callback_id: id,
+                attempt: 2,
+                outcome: AttemptOutcome::NetworkFailure,
+                sip_status: Some(503),
+                q850_cause: Some(34),
+                retry_after_ms: Some(120_000),
+                retry_at: Some(ts()),
+            },
+            "callback.attempt_ended",
+        ),
+        (
+            EventKind::CallbackDeadlineWarning {
+                callback_id: id,
+                deadline: ts(),
+                lead_ms: 7_200_000,
+            },
+            "callback.deadline_warning",
+        ),
+        (
+            EventKind::CallbackMissedDeadline {
+                callback_id: id,
+                deadline: ts(),
+            },
+            "callback.missed_deadline",
+        ),
+        (
+            EventKind::CallbackCompleted {
+                callback_id: id,
+                attempt: 1,
+                within_deadline: true,
+                deadline: None,
+            },
+            "callback.completed",
+        ),
+        (
+            EventKind::CallbackScheduledCancelled { callback_id: id },
+            "callback.scheduled_cancelled",
+        ),
+        (
+            EventKind::CallbackScheduledGivenUp {
+                callback_id: id,
+                reason: ScheduledGiveUpReason::DoNotCall,
+                attempts: 0,
+            },
+            "callback.scheduled_given_up",
+        ),
+    ];
+    for (kind, name) in kinds {
+        let event = sample(kind);
+        let json = serde_json::to_string(&event).unwrap();
+        let back: Event = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, event, "{json}");
+        assert_eq!(event.type_name(), name);
+        assert!(json.contains(&format!(r#""type":"{name}""#)), "{json}");
+        assert!(json.contains(r#""callback_id":"01935b7e-1c2d-7abc-8def-000000000042""#));
+    }
+}
