@@ -8,6 +8,7 @@
 //! (RTP port leases), [`tap`] (recording copies of received audio). The tokio part is [`leg`]:
 //! one UDP socket and task per call leg, with a handle to play prompts, bridge two legs and
 //! receive DTMF/inactivity events.
+//! [`amd`] (answering-machine detection from the answer's audio) is pure as well.
 //!
 //! A call's media, as the call task drives it:
 //!
@@ -66,6 +67,7 @@
 //! # }
 //! ```
 
+pub mod amd;
 pub mod dtmf;
 pub mod g711;
 pub mod leg;
@@ -77,6 +79,7 @@ pub mod sdp;
 pub mod stream;
 pub mod tap;
 
+pub use amd::{AmdAction, AmdConfig, AmdDecision, AmdDetector, AmdVerdict};
 pub use dtmf::DtmfDetector;
 pub use leg::{
     LegClosed, LegConfig, LegError, LegEvent, LegStats, RtpLeg, RtpLegHandle, SendDtmfError,
