@@ -46,6 +46,11 @@ pub struct QueueKpiConfig {
     /// This queue's short-abandon threshold; `None` uses
     /// [`KpiConfig::short_abandon_threshold`].
     pub short_abandon_threshold: Option<Duration>,
+    /// The due window of the queue's in-queue callbacks: one is completed within it when it
+    /// connects at most this long after its original entry time (the queue's
+    /// `callback_expiry`, after which the queue gives it up). `None`: any completion is
+    /// within.
+    pub callback_expiry: Option<Duration>,
 }
 
 impl Default for QueueKpiConfig {
@@ -54,6 +59,7 @@ impl Default for QueueKpiConfig {
             service_level_threshold: Duration::from_secs(20),
             utc_offset: UtcOffset::UTC,
             short_abandon_threshold: None,
+            callback_expiry: None,
         }
     }
 }

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use hotline_events::AgentState;
 
+use crate::callbacks::CallbackCounters;
+
 /// Something that can be summed over buckets.
 pub(crate) trait Merge: Default + Clone {
     /// Adds `other` into `self`.
@@ -28,6 +30,7 @@ pub(crate) struct QueueCounters {
     pub hold_ms: u64,
     pub wrap_up_ms: u64,
     pub surveys: SurveyCounters,
+    pub callbacks: CallbackCounters,
 }
 
 impl Merge for QueueCounters {
@@ -45,6 +48,7 @@ impl Merge for QueueCounters {
         self.hold_ms += o.hold_ms;
         self.wrap_up_ms += o.wrap_up_ms;
         self.surveys.merge(&o.surveys);
+        self.callbacks.merge(&o.callbacks);
     }
 }
 
@@ -103,6 +107,7 @@ pub(crate) struct AgentCounters {
     pub state_ms: [u64; STATES],
     pub not_ready_ms: BTreeMap<String, u64>,
     pub surveys: SurveyCounters,
+    pub callbacks: CallbackCounters,
 }
 
 impl Merge for AgentCounters {
@@ -117,6 +122,7 @@ impl Merge for AgentCounters {
         self.hold_ms += o.hold_ms;
         self.wrap_up_ms += o.wrap_up_ms;
         self.surveys.merge(&o.surveys);
+        self.callbacks.merge(&o.callbacks);
         for (a, b) in self.state_ms.iter_mut().zip(o.state_ms.iter()) {
             *a += b;
         }

@@ -23,6 +23,7 @@
 //!         service_level_threshold: Duration::from_secs(20),
 //!         utc_offset: offset!(+8),
 //!         short_abandon_threshold: None,
+//!         callback_expiry: None,
 //!     },
 //! );
 //! let mut kpis = KpiProjection::new(config);
@@ -78,6 +79,11 @@
 //! | survey responses | `survey.completed` |
 //! | response rate | survey responses / surveys offered |
 //! | satisfaction | mean `score` of `survey.answered` (every question of every survey, completed or not) |
+//! | callback conversation | `callback.connected` (agent, queue) -> `call.ended` under the callback's call id: handled work of the agent and the queue (talk, hold, wrap-up, AHT), also counted apart in [`CallbackKpis`]; never offered or answered. The caller's own call (ended `callback_requested`) stays offered, neither answered nor abandoned |
+//! | callbacks requested / scheduled | `callback.converted` or a first `callback.queued` of an in-queue callback / `callback.scheduled` |
+//! | callbacks dialed, connected, failed | `callback.due`, `callback.connected`, `callback.failed` (per cause) of the queue and the reserved agent |
+//! | callbacks due | each callback once: when completed within its due window, or when the window was lost (completed late, `callback.missed_deadline`, given up); cancelled ones and scheduled ones given up as not sampled or do-not-call are not due |
+//! | callback completion | completed within the due window / due, with its band ([`CompletionBand`]: 100 / 95 / 80 / 75%); in-queue: within = connected by the original entry time + the queue's `callback_expiry` (no expiry: always within); scheduled: `within_deadline` of `callback.completed` |
 //!
 //! Ring-all queues offer one call to several agents at once: the journal then holds several
 //! `call.offered` for the call, one `call.answered`, and a `call.offer_failed` for each agent
@@ -99,6 +105,7 @@
 //! Time zones are fixed UTC offsets (`time::UtcOffset`); zones with daylight-saving time
 //! need a tz database, which is not supported yet.
 
+pub mod callbacks;
 pub mod config;
 mod counters;
 pub mod projection;
@@ -106,6 +113,7 @@ pub mod prometheus;
 pub mod report;
 pub mod series;
 
+pub use callbacks::{AgentCallbackKpis, CallbackKpis, CompletionBand};
 pub use config::{
     parse_utc_offset, KpiConfig, OffsetParseError, QueueKpiConfig, Retention, ServiceLevelVariant,
     ShortAbandonPolicy,

@@ -10,8 +10,10 @@ use crate::counters::{AgentCounters, QueueCounters, SurveyCounters};
 use crate::report::{ms_of, AgentKpis, CallCounts, CallTotals, Definitions, PeriodKpis, QueueKpis};
 use crate::series::{Granularity, Series};
 
+mod callbacks;
 mod snapshot;
 
+use callbacks::CallbackTrack;
 use snapshot::history;
 
 /// A call being followed, from arrival to `call.ended`.
@@ -31,6 +33,8 @@ struct CallTrack {
     hold_since: Option<i64>,
     hold_ms: u64,
     last_ms: i64,
+    /// A callback's conversation (from `callback.connected`), not a queued call.
+    callback: bool,
 }
 
 /// How an offer that did not connect ended.
@@ -69,6 +73,8 @@ pub struct KpiProjection {
     defs: Definitions,
     last_seq: BTreeMap<String, u64>,
     calls: HashMap<Uuid, CallTrack>,
+    /// Callbacks not yet completed, given up or cancelled, by call id.
+    callbacks: HashMap<Uuid, CallbackTrack>,
     queues: BTreeMap<String, Series<QueueCounters>>,
     agents: BTreeMap<String, AgentTrack>,
     totals: CallTotals,
@@ -82,6 +88,7 @@ impl KpiProjection {
             defs: Definitions::of(&config),
             last_seq: BTreeMap::new(),
             calls: HashMap::new(),
+            callbacks: HashMap::new(),
             queues: BTreeMap::new(),
             agents: BTreeMap::new(),
             totals: CallTotals::default(),
@@ -145,7 +152,11 @@ impl KpiProjection {
             }
             (EventKind::CallHeld, Some(call)) => self.call_held(call, true, ts),
             (EventKind::CallResumed, Some(call)) => self.call_held(call, false, ts),
-            (EventKind::CallEnded { .. }, Some(call)) => self.call_ended(call, ts),
+            (EventKind::CallEnded { reason, .. }, Some(call)) => {
+                if !self.ends_a_callback_request(call, *reason) {
+                    self.call_ended(call, ts);
+                }
+            }
             (
                 EventKind::SurveyAnswered { .. }
                 | EventKind::SurveyCompleted { .. }
@@ -162,7 +173,7 @@ impl KpiProjection {
                     self.agent_state(agent, *to, reason.as_deref(), ts);
                 }
             }
-            _ => {}
+            _ => self.callback_event(ev, ts),
         }
         true
     }
@@ -380,6 +391,9 @@ impl KpiProjection {
                 let connected = u64::try_from(ts - at).unwrap_or(0);
                 let hold = (c.hold_ms + open_hold).min(connected);
                 let talk = connected - hold;
+                if c.callback {
+                    self.callback_handled(&queue, &agent, talk, hold, ts);
+                }
                 let add = |h: &mut u64, t: &mut u64, n: &mut u64| {
                     *n += 1;
                     *t += talk;

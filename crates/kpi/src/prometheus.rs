@@ -1,5 +1,6 @@
 //! Prometheus-friendly values: one gauge sample per KPI, queue or agent, and window.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::report::{AgentKpis, CallCounts, KpiSnapshot, QueueKpis, Windowed};
@@ -79,6 +80,60 @@ const QUEUE_METRICS: &[(&str, &str, Getter<QueueKpis>)] = &[
     ("satisfaction", "Mean score of the survey answers.", |k| {
         k.satisfaction
     }),
+    (
+        "callbacks_requested",
+        "In-queue callbacks asked for (callers who chose a callback, entries created).",
+        |k| Some(k.callbacks.requested as f64),
+    ),
+    ("callbacks_scheduled", "Scheduled callbacks created.", |k| {
+        Some(k.callbacks.scheduled as f64)
+    }),
+    (
+        "callbacks_dialed",
+        "Callback dial attempts (agent reserved, customer dialed).",
+        |k| Some(k.callbacks.dialed as f64),
+    ),
+    (
+        "callbacks_connected",
+        "Callback attempts that connected customer and agent.",
+        |k| Some(k.callbacks.connected as f64),
+    ),
+    ("callbacks_failed", "Callback attempts that failed.", |k| {
+        Some(k.callbacks.failed as f64)
+    }),
+    ("callbacks_given_up", "Callbacks given up.", |k| {
+        Some(k.callbacks.given_up as f64)
+    }),
+    (
+        "callbacks_cancelled",
+        "Callbacks cancelled while waiting.",
+        |k| Some(k.callbacks.cancelled as f64),
+    ),
+    (
+        "callbacks_handled",
+        "Callback conversations that ended.",
+        |k| Some(k.callbacks.handled as f64),
+    ),
+    (
+        "callbacks_due",
+        "Callbacks due (completion KPI denominator).",
+        |k| Some(k.callbacks.due as f64),
+    ),
+    (
+        "callbacks_completed_within",
+        "Callbacks completed within their due window.",
+        |k| Some(k.callbacks.completed_within_due_window as f64),
+    ),
+    (
+        "callback_completion",
+        "Callbacks completed within their due window / callbacks due (0-1).",
+        |k| k.callbacks.completion,
+    ),
+    (
+        "callback_completion_band",
+        "Band of the callback completion: 100, 95, 80, 75, or 0 under 75%.",
+        |k| k.callbacks.completion_band.map(|b| f64::from(b.percent())),
+    ),
 ];
 
 const CALL_METRICS: &[(&str, &str, Getter<CallCounts>)] = &[
@@ -145,6 +200,24 @@ const AGENT_METRICS: &[(&str, &str, Getter<AgentKpis>)] = &[
     ("satisfaction", "Mean score of the survey answers.", |k| {
         k.satisfaction
     }),
+    (
+        "callbacks_dialed",
+        "Callback dial attempts the agent was reserved for.",
+        |k| Some(k.callbacks.dialed as f64),
+    ),
+    (
+        "callbacks_connected",
+        "Callback attempts that connected the customer to the agent.",
+        |k| Some(k.callbacks.connected as f64),
+    ),
+    ("callbacks_failed", "Callback attempts that failed.", |k| {
+        Some(k.callbacks.failed as f64)
+    }),
+    (
+        "callbacks_handled",
+        "Callback conversations that ended.",
+        |k| Some(k.callbacks.handled as f64),
+    ),
 ];
 
 /// Appends one sample per (metric, labelled window list, window) with a value.
@@ -176,6 +249,8 @@ impl KpiSnapshot {
     /// Every KPI as a gauge sample, labelled by window (`window` is [`crate::Window::label`]):
     /// `hotline_kpi_queue_*{queue,window}`, `hotline_kpi_agent_*{agent,window}`,
     /// `hotline_kpi_agent_not_ready_seconds{agent,window,reason}`,
+    /// `hotline_kpi_queue_callbacks_failed_by_cause{queue,window,cause}` and
+    /// `hotline_kpi_agent_callbacks_failed_by_cause{agent,window,cause}`,
     /// `hotline_kpi_calls_arrived{window}` and `hotline_kpi_calls_ivr_only{window}`, and the
     /// center-wide totals
     /// `hotline_kpi_center_*{window}` (all queues) and `hotline_kpi_team_*{window}` (all
@@ -212,6 +287,28 @@ impl KpiSnapshot {
             CALL_METRICS,
             &[(None, self.totals.calls.as_slice())],
         );
+        for (queue, r) in &self.queues {
+            for w in &r.windows {
+                push_causes(
+                    &mut out,
+                    "hotline_kpi_queue",
+                    ("queue", queue),
+                    w.window.label(),
+                    &w.kpis.callbacks.failed_by_cause,
+                );
+            }
+        }
+        for (agent, r) in &self.agents {
+            for w in &r.windows {
+                push_causes(
+                    &mut out,
+                    "hotline_kpi_agent",
+                    ("agent", agent),
+                    w.window.label(),
+                    &w.kpis.callbacks.failed_by_cause,
+                );
+            }
+        }
         for (agent, r) in &self.agents {
             for w in &r.windows {
                 for (reason, ms) in &w.kpis.not_ready_ms {
@@ -229,6 +326,28 @@ impl KpiSnapshot {
             }
         }
         out
+    }
+}
+
+/// Appends one `{prefix}_callbacks_failed_by_cause{label,window,cause}` sample per cause.
+fn push_causes(
+    out: &mut Vec<Sample>,
+    prefix: &str,
+    (key, id): (&'static str, &str),
+    window: String,
+    causes: &BTreeMap<String, u64>,
+) {
+    for (cause, n) in causes {
+        out.push(Sample {
+            name: format!("{prefix}_callbacks_failed_by_cause"),
+            help: "Callback attempts that failed, per cause.",
+            labels: vec![
+                (key, id.to_owned()),
+                ("window", window.clone()),
+                ("cause", cause.clone()),
+            ],
+            value: *n as f64,
+        });
     }
 }
 

@@ -7,6 +7,7 @@ use hotline_events::{AgentState, Timestamp};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::callbacks::{AgentCallbackKpis, CallbackKpis};
 use crate::config::{duration_ms, KpiConfig, ServiceLevelVariant, ShortAbandonPolicy};
 use crate::counters::{state_index, AgentCounters, QueueCounters};
 use crate::series::Granularity;
@@ -161,6 +162,10 @@ pub struct QueueKpis {
     /// Mean score of the survey answers (`survey.answered`), e.g. 1-5.
     #[serde(default)]
     pub satisfaction: Option<f64>,
+    /// Callbacks of the queue: requests, attempts and their outcomes, conversations, and
+    /// the callback-completion KPI.
+    #[serde(default)]
+    pub callbacks: CallbackKpis,
 }
 
 fn ratio(num: u64, den: u64) -> Option<f64> {
@@ -214,6 +219,7 @@ impl QueueKpis {
             survey_responses: c.surveys.responses,
             response_rate: ratio(c.surveys.responses, c.surveys.offered),
             satisfaction: ratio(c.surveys.score_sum, c.surveys.answers),
+            callbacks: CallbackKpis::compute(&c.callbacks),
         }
     }
 }
@@ -264,6 +270,10 @@ pub struct AgentKpis {
     /// Mean score of the survey answers (`survey.answered`), e.g. 1-5.
     #[serde(default)]
     pub satisfaction: Option<f64>,
+    /// Callback attempts the agent was reserved for, their outcomes, and the agent's callback
+    /// conversations.
+    #[serde(default)]
+    pub callbacks: AgentCallbackKpis,
 }
 
 /// Milliseconds spent in each agent state.
@@ -318,6 +328,7 @@ impl AgentKpis {
             survey_responses: c.surveys.responses,
             response_rate: ratio(c.surveys.responses, c.surveys.offered),
             satisfaction: ratio(c.surveys.score_sum, c.surveys.answers),
+            callbacks: AgentCallbackKpis::compute(&c.callbacks),
         }
     }
 }

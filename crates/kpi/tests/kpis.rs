@@ -175,6 +175,7 @@ fn short_abandon_threshold_and_ring_cycle_and_threshold_t_are_configurable() {
             service_level_threshold: Duration::from_secs(30),
             utc_offset: offset!(+8),
             short_abandon_threshold: None,
+            callback_expiry: None,
         },
     );
     let snap = project(config, &j).snapshot(j.at(200_000));
@@ -307,6 +308,7 @@ fn daily_weekly_monthly_rollups_follow_the_queue_time_zone() {
             service_level_threshold: Duration::from_secs(20),
             utc_offset: offset!(+8),
             short_abandon_threshold: None,
+            callback_expiry: None,
         },
     );
     // 2026-11-23 is a Monday. 15:59 UTC is 23:59 in +08:00, 16:01 UTC is 00:01 on Tuesday.
@@ -429,6 +431,7 @@ fn center_and_team_totals_sum_every_queue_and_agent() {
             service_level_threshold: Duration::from_secs(30),
             utc_offset: offset!(UTC),
             short_abandon_threshold: None,
+            callback_expiry: None,
         },
     );
     let snap = project(config.clone(), &j).snapshot(j.at(200_000));

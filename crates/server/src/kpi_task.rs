@@ -177,7 +177,8 @@ impl KpiHandle {
 }
 
 /// The projection settings of `config`: each queue's service-level threshold (from its
-/// target, else 20 s) and time zone.
+/// target, else 20 s), time zone, short-abandon threshold and callback expiry (the due
+/// window of its in-queue callbacks).
 pub fn kpi_config(config: &Config) -> KpiConfig {
     KpiConfig {
         queues: config
@@ -190,6 +191,7 @@ pub fn kpi_config(config: &Config) -> KpiConfig {
                         .map_or(DEFAULT_THRESHOLD, |sl| sl.threshold),
                     utc_offset: q.utc_offset,
                     short_abandon_threshold: q.short_abandon,
+                    callback_expiry: q.callback_expiry,
                 };
                 (name.clone(), settings)
             })
