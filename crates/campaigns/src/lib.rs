@@ -63,6 +63,7 @@ mod event;
 mod ids;
 mod number;
 pub mod outcome;
+pub mod pacing;
 pub mod sampling;
 mod scheduler;
 mod state;
