@@ -10,7 +10,8 @@
 //!   audio flows both ways; only after the callback B is offered.
 //! - A busy customer is retried: the phone answers 486 first and the retry answers; the callback
 //!   keeps its age across attempts.
-//! - A customer who never answers rings at least 15 s before hotline cancels.
+//! - A customer who never answers rings at least 15 s before hotline cancels: `callback.failed`
+//!   no_answer, and with one attempt allowed the callback is given up.
 
 #![allow(clippy::unwrap_used)]
 
@@ -47,7 +48,18 @@ numbers:
 /// `support` offers a callback after 2 s and retries after 2 s; one trunk whose gateway is
 /// `gateway`.
 fn options(gateway: SocketAddr) -> Options {
+    options_with(gateway, "")
+}
+
+/// [`options`] with further settings of `support` (YAML lines).
+fn options_with(gateway: SocketAddr, queue: &str) -> Options {
     let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
+    let support: &'static str = Box::leak(
+        format!(
+            "    strategy: longest_idle\n    callback_offer: 2s\n    callback_retry_delay: 2s\n{queue}"
+        )
+        .into_boxed_str(),
+    );
     let trunk: &'static str = Box::leak(
         format!(
             "{anchor}trunks:\n  carrier:\n    from_number: \"{FROM_NUMBER}\"\n    gateway: \"{gateway}\"\n    allow: [\"+86XXXXXXXXXXX\"]\n"
@@ -55,13 +67,7 @@ fn options(gateway: SocketAddr) -> Options {
         .into_boxed_str(),
     );
     Options {
-        config_edits: vec![
-            (
-                "    strategy: longest_idle\n",
-                "    strategy: longest_idle\n    callback_offer: 2s\n    callback_retry_delay: 2s\n",
-            ),
-            (anchor, trunk),
-        ],
+        config_edits: vec![("    strategy: longest_idle\n", support), (anchor, trunk)],
         // Caller B sends no audio while it waits through the callback.
         rtp_timeout: "90s",
         ..Options::default()
@@ -302,4 +308,53 @@ fn a_busy_customer_answers_the_retry_and_the_callback_keeps_its_age() {
         "{outcomes:?}"
     );
     drop(agent);
+}
+
+#[test]
+fn a_customer_who_never_answers_rings_at_least_15_s_and_the_callback_is_given_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let ring_file = dir.path().join("ring_times");
+    let phone = Sipp::new("customer_noanswer.xml", "127.0.0.1:5060".parse().unwrap())
+        .var("cancel_within_ms", 60_000)
+        .key("ring_file", ring_file.display())
+        .args(&["-m", "1"]);
+    let h = Hotline::start_with_dialplan(
+        options_with(gateway_of(&phone), "    callback_max_attempts: 1\n"),
+        PLAN,
+    );
+    let phone = phone.spawn();
+    let _agent = Agent::start(&h, "1001");
+    set_state(&h, "1001", r#"{"state":"not_ready","reason":"meeting"}"#);
+    h.wait_agent_state("1001", "not_ready", Duration::from_secs(5));
+    let (call, _) = caller_a_asks_for_a_callback(&h);
+
+    set_state(&h, "1001", r#"{"state":"ready"}"#);
+    event_of(&h, &call, "callback.due", 10);
+    let failed = event_of(&h, &call, "callback.failed", 60);
+    assert_eq!(failed["cause"], "no_answer", "{failed}");
+    assert_eq!(failed["attempts"], 1, "{failed}");
+    let given_up = event_of(&h, &call, "callback.given_up", 5);
+    assert_eq!(given_up["reason"], "attempts_exhausted", "{given_up}");
+    phone
+        .wait(Duration::from_secs(10))
+        .assert_ok("the customer's phone (rang, cancelled)");
+    let times: Vec<i64> = std::fs::read_to_string(&ring_file)
+        .unwrap()
+        .lines()
+        .map(|l| l.trim().parse().unwrap())
+        .collect();
+    assert_eq!(times.len(), 2, "{times:?}");
+    let rang_ms = times[1] - times[0];
+    assert!(
+        (15_000..=35_000).contains(&rang_ms),
+        "the phone rang {rang_ms} ms before the CANCEL"
+    );
+    // The agent, released, is ready again and nothing else was dialed.
+    h.wait_agent_state("1001", "ready", Duration::from_secs(10));
+    let dues = h
+        .events()
+        .iter()
+        .filter(|e| e["call_id"] == call.as_str() && e["type"] == "callback.due")
+        .count();
+    assert_eq!(dues, 1);
 }
