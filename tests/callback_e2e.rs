@@ -24,7 +24,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use hotline_events::Timestamp;
-use peers::{agent_talks, customer_phone, gateway_of, pcap_payloads, Agent, RECORDING};
+use peers::{agent_talks, customer_phone, gateway_of, pcap_payloads, Agent, Phone, RECORDING};
 use serde_json::Value;
 use support::http::post;
 use support::sipp::Sipp;
@@ -142,7 +142,13 @@ fn assert_audio_both_ways(agent: &Agent) {
 
 #[test]
 fn a_callback_keeps_its_place_reserves_the_agent_first_and_bridges_the_customer() {
-    let phone = customer_phone(FROM_NUMBER, 0, 1, 6_000);
+    let phone = customer_phone(&Phone {
+        number: CUSTOMER,
+        caller_id: FROM_NUMBER,
+        busy_calls: 0,
+        calls: 1,
+        talk_ms: 6_000,
+    });
     let h = Hotline::start_with_dialplan(options(gateway_of(&phone)), PLAN);
     let phone = phone.spawn();
     let agent = Agent::start(&h, "1001");
@@ -242,7 +248,13 @@ fn a_callback_keeps_its_place_reserves_the_agent_first_and_bridges_the_customer(
 
 #[test]
 fn a_busy_customer_answers_the_retry_and_the_callback_keeps_its_age() {
-    let phone = customer_phone(FROM_NUMBER, 1, 2, 3_000);
+    let phone = customer_phone(&Phone {
+        number: CUSTOMER,
+        caller_id: FROM_NUMBER,
+        busy_calls: 1,
+        calls: 2,
+        talk_ms: 3_000,
+    });
     let h = Hotline::start_with_dialplan(options(gateway_of(&phone)), PLAN);
     let phone = phone.spawn();
     let agent = Agent::start(&h, "1001");

@@ -80,17 +80,31 @@ impl Drop for Agent {
     }
 }
 
-/// The customer's phone behind the trunk: SIPp answering `calls` calls, busy (486) for the first
-/// `busy_calls` of them, checking that every INVITE presents `caller_id` (From and
-/// P-Asserted-Identity). An answered call rings 1 s, plays [`RECORDING`], echoes what it hears
-/// and hangs up after `talk_ms`.
-pub fn customer_phone(caller_id: &str, busy_calls: u32, calls: u32, talk_ms: u64) -> Sipp {
-    let calls = calls.to_string();
+/// How the customer's phone behaves.
+pub struct Phone<'a> {
+    /// The number every INVITE must be for (E.164).
+    pub number: &'a str,
+    /// The caller id every INVITE must present (From and P-Asserted-Identity).
+    pub caller_id: &'a str,
+    /// The first calls answered busy (486).
+    pub busy_calls: u32,
+    /// Calls it takes before it exits.
+    pub calls: u32,
+    /// How long an answered call lasts before the phone hangs up, ms.
+    pub talk_ms: u64,
+}
+
+/// The customer's phone behind the trunk (SIPp): an answered call rings 1 s, plays
+/// [`RECORDING`], echoes what it hears and hangs up after `talk_ms`; an INVITE for another
+/// number or with another caller id fails the run.
+pub fn customer_phone(phone: &Phone<'_>) -> Sipp {
+    let calls = phone.calls.to_string();
     Sipp::new("customer_phone.xml", "127.0.0.1:5060".parse().unwrap())
-        .var("from_re", caller_id.replace('+', "\\+"))
-        .var("busy_calls", busy_calls)
+        .var("number_re", phone.number.replace('+', "\\+"))
+        .var("from_re", phone.caller_id.replace('+', "\\+"))
+        .var("busy_calls", phone.busy_calls)
         .var("ring_ms", 1_000)
-        .var("talk_ms", talk_ms)
+        .var("talk_ms", phone.talk_ms)
         .args(&["-m", calls.as_str(), "-rtp_echo"])
 }
 
