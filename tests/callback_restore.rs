@@ -29,6 +29,7 @@ fn queued(call: Uuid, number: &str, entered: Timestamp) -> EventDraft {
         priority: 0,
         attempts: 0,
         position: 1,
+        scheduled: false,
     })
     .call(call)
     .queue("support")
@@ -91,10 +92,13 @@ fn queued_callbacks_come_back_in_original_order_with_their_age() {
             queued(b, "+33100000002", ago(600)),
             queued(c, "+33100000003", ago(120)),
             // `c` was being dialed when hotline died: no outcome, so it waits again.
-            EventDraft::new(EventKind::CallbackDue { attempt: 1 })
-                .call(c)
-                .agent("1001")
-                .queue("support"),
+            EventDraft::new(EventKind::CallbackDue {
+                attempt: 1,
+                scheduled: false,
+            })
+            .call(c)
+            .agent("1001")
+            .queue("support"),
             queued(d, "+33100000004", ago(200)),
             EventDraft::new(EventKind::CallbackCancelled { wait_ms: 1_000 })
                 .call(d)

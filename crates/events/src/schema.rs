@@ -190,6 +190,10 @@ pub enum EventKind {
         attempts: u32,
         /// 1-based position in the queue on entry.
         position: u32,
+        /// Set for a scheduled callback's entry (its scheduler decides what follows a failed
+        /// dial, and a restart leaves it to the scheduler).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        scheduled: bool,
     },
     /// A waiting caller asked to be called back: the call became a callback entry, keeping its
     /// place and age. The caller's hang-up that follows is not an abandon.
@@ -225,6 +229,23 @@ pub enum EventKind {
     CallbackDue {
         /// Which attempt this is (1 = the first).
         attempt: u32,
+        /// Set for a scheduled callback's entry (dialed by the scheduler's driver).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        scheduled: bool,
+    },
+    /// A due callback's customer is about to be dialed through a trunk: journaled and fsynced
+    /// before the INVITE, so a crash while it rings leaves the attempt on record.
+    #[serde(rename = "callback.dialing")]
+    CallbackDialing {
+        /// Which attempt this is (1 = the first).
+        attempt: u32,
+        /// The trunk it goes through.
+        trunk: String,
+        /// The number the customer sees (From and P-Asserted-Identity), if set.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        caller_id: Option<String>,
+        /// The customer's number, redacted as the queue's recordings redact numbers.
+        number: String,
     },
     /// The customer and the agent of a callback are talking (a terminal outcome of the entry).
     #[serde(rename = "callback.connected")]
@@ -242,6 +263,12 @@ pub enum EventKind {
         attempts: u32,
         /// How long before it may be dialed again.
         retry_after_ms: u64,
+        /// The final SIP status of the customer's leg, if one came.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sip_status: Option<u16>,
+        /// The Q.850 cause of the customer's leg (RFC 3326 `Reason` header), if one came.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        q850_cause: Option<u16>,
     },
     /// The queue gave a callback up (a terminal outcome of the entry).
     #[serde(rename = "callback.given_up")]
@@ -598,6 +625,7 @@ impl EventKind {
             Self::CallbackOffered { .. } => "callback.offered",
             Self::CallbackAccepted { .. } => "callback.accepted",
             Self::CallbackDue { .. } => "callback.due",
+            Self::CallbackDialing { .. } => "callback.dialing",
             Self::CallbackConnected { .. } => "callback.connected",
             Self::CallbackFailed { .. } => "callback.failed",
             Self::CallbackGivenUp { .. } => "callback.given_up",

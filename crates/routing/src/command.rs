@@ -54,6 +54,12 @@ pub enum Command {
         entered_at: Instant,
         /// Dial attempts already made (0 for a new callback).
         attempts: u32,
+        /// Who decides what happens after a failed dial: the queue's retry policy, or an
+        /// external scheduler (the entry is then dialed once and leaves the queue on failure).
+        owner: CallbackOwner,
+        /// Not reserved before this instant (a restored attempt waiting out its retry delay);
+        /// the entry keeps its place meanwhile. `None`: due as soon as its turn comes.
+        not_before: Option<Instant>,
     },
     /// The callback is no longer wanted (the customer or a supervisor cancelled it). A callback
     /// being dialed cannot be cancelled: report its outcome first.
@@ -70,8 +76,9 @@ pub enum Command {
         agent: AgentId,
     },
     /// The callback's dial failed: the entry goes back to its place (keeping its age) and may
-    /// be dialed again after the queue's retry delay, or is given up after its last attempt.
-    /// The agent is released without a missed offer.
+    /// be dialed again after the queue's retry delay, or is given up after its last attempt
+    /// (at once for [`CallbackFailure::InvalidNumber`]). The agent is released without a missed
+    /// offer. A [`CallbackOwner::Scheduler`] entry leaves the queue instead.
     CallbackFailed {
         /// The callback.
         call: CallId,
@@ -79,6 +86,9 @@ pub enum Command {
         agent: AgentId,
         /// What happened.
         cause: CallbackFailure,
+        /// The far end's Retry-After: the next attempt waits at least this long (capped at
+        /// [`MAX_RETRY_AFTER`]), and at least the queue's retry delay.
+        retry_after: Option<Duration>,
     },
     /// The caller hung up while waiting or while an offer rang.
     ///
@@ -218,9 +228,9 @@ impl fmt::Debug for CallbackNumber {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallbackFailure {
-    /// The customer did not answer.
+    /// The customer did not answer (ring timeout, 408/480, 487 after our CANCEL).
     NoAnswer,
-    /// The customer's line was busy.
+    /// The customer's line was busy (486/600).
     Busy,
     /// The customer's number could not be reached.
     Unreachable,
@@ -228,6 +238,31 @@ pub enum CallbackFailure {
     AgentUnavailable,
     /// No dial was possible (no outbound dialing path): nothing was sent to the customer.
     NotDialed,
+    /// The customer declined the call (603).
+    Rejected,
+    /// The number does not exist (404/484): the callback is given up at once, never retried.
+    InvalidNumber,
+    /// The trunk or network failed (5xx), perhaps with a Retry-After.
+    NetworkFailure,
+    /// The attempt's outcome was lost (the server stopped while it dialed).
+    Unknown,
+}
+
+/// The longest Retry-After a failed dial may impose on the next attempt.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// Who decides a callback entry's fate after a failed dial.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackOwner {
+    /// The queue: retried per its retry delay and attempt limit, given up or expired by it.
+    #[default]
+    Queue,
+    /// An external scheduler: reserved and dialed once; a failed dial takes the entry out of
+    /// the queue without retry, give-up or expiry, and the scheduler decides what follows.
+    Scheduler,
 }
 
 /// A command the router refused; its state is unchanged.

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::agent_state::AgentState;
-use crate::command::{CallbackFailure, CallbackRequest, OfferFailure};
+use crate::command::{CallbackFailure, CallbackOwner, CallbackRequest, OfferFailure};
 use crate::config::Strategy;
 use crate::ids::{AgentId, CallId, QueueId};
 
@@ -139,6 +139,10 @@ pub enum RoutingEvent {
         attempts: u32,
         /// Its 1-based position.
         position: usize,
+        /// Who decides its fate after a failed dial.
+        owner: CallbackOwner,
+        /// Not reserved before this instant, if set.
+        not_before: Option<Instant>,
     },
     /// A waiting live call became a callback entry, keeping its place and age. Not a terminal
     /// outcome: the callback's own outcome ends the entry.
@@ -179,6 +183,8 @@ pub enum RoutingEvent {
         attempt: u32,
         /// Why this agent was chosen.
         reason: OfferReason,
+        /// Who dials it: the plain dialer ([`CallbackOwner::Queue`]) or the scheduler's driver.
+        owner: CallbackOwner,
     },
     /// The customer and the agent of a callback are talking. A terminal outcome of the callback
     /// entry; [`RoutingEvent::CallCompleted`] follows when it ends.
@@ -194,7 +200,8 @@ pub enum RoutingEvent {
     },
     /// A callback's dial failed; the agent is released. Unless a
     /// [`RoutingEvent::CallbackGivenUp`] follows, the entry waits at its place again and may be
-    /// dialed after `retry_after`.
+    /// dialed after `retry_after`. For a [`CallbackOwner::Scheduler`] entry it is a terminal
+    /// outcome: the entry left the queue.
     CallbackFailed {
         /// The callback.
         call: CallId,
@@ -206,8 +213,11 @@ pub enum RoutingEvent {
         cause: CallbackFailure,
         /// Attempts made so far, this one included.
         attempts: u32,
-        /// How long before it may be dialed again.
+        /// How long before it may be dialed again: the queue's retry delay, or the far end's
+        /// longer Retry-After.
         retry_after: Duration,
+        /// Who decides what follows (a scheduler-owned entry left the queue).
+        owner: CallbackOwner,
     },
     /// The queue gave a callback up. A terminal outcome of the callback entry.
     CallbackGivenUp {
@@ -334,6 +344,8 @@ pub enum GiveUpReason {
     AttemptsExhausted,
     /// It waited the queue's callback expiry.
     Expired,
+    /// The number does not exist (404/484): never retried.
+    InvalidNumber,
 }
 
 /// Why a queue refused an entry.

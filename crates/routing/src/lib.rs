@@ -50,7 +50,8 @@ mod timers;
 
 pub use agent_state::{AgentState, NotReadyReason, RequestedState};
 pub use command::{
-    CallbackFailure, CallbackNumber, CallbackRequest, Command, CommandError, OfferFailure,
+    CallbackFailure, CallbackNumber, CallbackOwner, CallbackRequest, Command, CommandError,
+    OfferFailure, MAX_RETRY_AFTER,
 };
 pub use config::{
     AgentSettings, ConfigError, EmptyRule, EnqueueOptions, QueueConfig, RelaxAction, RelaxStep,

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use crate::agent_state::AgentState;
-use crate::command::CallbackRequest;
+use crate::command::{CallbackOwner, CallbackRequest};
 use crate::event::RoutingEvent;
 use crate::ids::{AgentId, CallId, QueueId};
 
@@ -52,6 +52,8 @@ pub struct ReplayedCallback {
     pub priority: i32,
     /// Dial attempts made.
     pub attempts: u32,
+    /// Who decides what follows a failed dial (a restart restores only queue-owned entries).
+    pub owner: CallbackOwner,
 }
 
 impl ReplayedCall {
@@ -142,7 +144,11 @@ impl Replay {
                     }
                 }
                 match event {
-                    RoutingEvent::CallCompleted { .. } => {
+                    RoutingEvent::CallCompleted { .. }
+                    | RoutingEvent::CallbackFailed {
+                        owner: CallbackOwner::Scheduler,
+                        ..
+                    } => {
                         self.calls.remove(call);
                     }
                     _ => {
@@ -178,6 +184,7 @@ impl Replay {
                 entered_at,
                 priority,
                 attempts,
+                owner,
                 ..
             } => {
                 let callback = ReplayedCallback {
@@ -185,6 +192,7 @@ impl Replay {
                     entered_at: *entered_at,
                     priority: *priority,
                     attempts: *attempts,
+                    owner: *owner,
                 };
                 self.calls.insert(
                     *call,
@@ -211,6 +219,7 @@ impl Replay {
                         entered_at: *entered_at,
                         priority: *priority,
                         attempts: 0,
+                        owner: CallbackOwner::Queue,
                     });
                 }
             }

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use hotline_routing::replay::Replay;
 use hotline_routing::{
-    AgentState, CallId, CallStatus, CallbackFailure, CallbackNumber, CallbackRequest, Command,
-    CommandError, EnqueueOptions, ExitReason, GiveUpReason, RelaxAction, RelaxStep, RoutingEvent,
+    AgentState, CallId, CallStatus, CallbackFailure, CallbackNumber, CallbackOwner,
+    CallbackRequest, Command, CommandError, EnqueueOptions, ExitReason, GiveUpReason, RelaxAction,
+    RelaxStep, RoutingEvent,
 };
 use sim::{agent, config, plain_reason, queue, queue_config, Sim};
 
@@ -28,6 +29,8 @@ fn restore(sim: &mut Sim, call: u128, entered_secs_ago: u64, attempts: u32) {
         options: EnqueueOptions::default(),
         entered_at,
         attempts,
+        owner: CallbackOwner::Queue,
+        not_before: None,
     });
 }
 
@@ -92,6 +95,7 @@ fn a_converted_call_keeps_its_place_and_age_and_its_hang_up_is_not_an_abandon() 
         callback: request("+33123456789"),
         attempt: 1,
         reason: plain_reason("support"),
+        owner: CallbackOwner::Queue,
     }));
     assert_eq!(sim.state("ann"), AgentState::Reserved);
     assert!(matches!(
@@ -169,6 +173,7 @@ fn a_failed_dial_releases_the_agent_without_a_miss_and_retries_after_the_delay_t
         call: CallId(1),
         agent: agent("ann"),
         cause: CallbackFailure::Busy,
+        retry_after: None,
     });
     let events = sim.take();
     assert!(events.contains(&RoutingEvent::CallbackFailed {
@@ -178,6 +183,7 @@ fn a_failed_dial_releases_the_agent_without_a_miss_and_retries_after_the_delay_t
         cause: CallbackFailure::Busy,
         attempts: 1,
         retry_after: Duration::from_secs(30),
+        owner: CallbackOwner::Queue,
     }));
     // Ready again at once, not missed, and not handed the same callback before the delay.
     assert_eq!(sim.state("ann"), AgentState::Ready);
@@ -198,6 +204,7 @@ fn a_failed_dial_releases_the_agent_without_a_miss_and_retries_after_the_delay_t
         call: CallId(1),
         agent: agent("bob"),
         cause: CallbackFailure::NoAnswer,
+        retry_after: None,
     });
     let events = sim.take();
     assert!(events.contains(&RoutingEvent::CallbackGivenUp {
@@ -252,6 +259,8 @@ fn a_restored_callback_takes_the_place_of_its_original_entry_time() {
             options: EnqueueOptions::default(),
             entered_at: future,
             attempts: 0,
+            owner: CallbackOwner::Queue,
+            not_before: None,
         }),
         Err(CommandError::EnteredInFuture(CallId(4)))
     );
@@ -446,6 +455,7 @@ fn replay_rebuilds_the_waiting_callbacks_a_restart_needs() {
         call: CallId(2),
         agent: agent("ann"),
         cause: CallbackFailure::Unreachable,
+        retry_after: None,
     });
     let mut replay = Replay::new([agent("ann"), agent("bob")], sim.t0);
     for event in &sim.log {

@@ -346,6 +346,7 @@ impl RecoveryState {
                 entered_at,
                 priority: callback.priority,
                 attempts: callback.attempts,
+                not_before: None,
             };
             router.restore_callback(**call, &callback.queue, restored);
         }
@@ -450,13 +451,21 @@ mod tests {
             priority: 1,
             attempts: 0,
             position: 1,
+            scheduled: false,
         };
         let mut s = RecoveryState::default();
         for e in [
             callback(1, a, queued("1")),
             callback(2, b, queued("2")),
             callback(3, d, queued("4")),
-            callback(4, b, EventKind::CallbackDue { attempt: 1 }),
+            callback(
+                4,
+                b,
+                EventKind::CallbackDue {
+                    attempt: 1,
+                    scheduled: false,
+                },
+            ),
             callback(
                 5,
                 b,
@@ -464,10 +473,19 @@ mod tests {
                     cause: hotline_events::CallbackFailCause::Busy,
                     attempts: 1,
                     retry_after_ms: 60_000,
+                    sip_status: Some(486),
+                    q850_cause: None,
                 },
             ),
             // Due again when the process died: no outcome, so it stays queued.
-            callback(6, b, EventKind::CallbackDue { attempt: 2 }),
+            callback(
+                6,
+                b,
+                EventKind::CallbackDue {
+                    attempt: 2,
+                    scheduled: false,
+                },
+            ),
             callback(
                 7,
                 c,
@@ -584,6 +602,7 @@ mod tests {
                     priority: 0,
                     attempts: 2,
                     position: 1,
+                    scheduled: false,
                 },
             ),
         ];

@@ -16,6 +16,14 @@ pub enum CallbackFailCause {
     AgentUnavailable,
     /// No dial was possible (no outbound dialing path); the customer was not called.
     NotDialed,
+    /// The customer declined the call (603).
+    Rejected,
+    /// The number does not exist (404/484); never retried.
+    InvalidNumber,
+    /// The trunk or network failed (5xx).
+    NetworkFailure,
+    /// The attempt's outcome was lost (the server stopped while it dialed).
+    Unknown,
 }
 
 /// Why a queue gave a callback up.
@@ -26,4 +34,6 @@ pub enum CallbackGiveUpReason {
     AttemptsExhausted,
     /// It waited the queue's callback expiry.
     Expired,
+    /// The number does not exist (404/484).
+    InvalidNumber,
 }

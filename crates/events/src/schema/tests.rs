@@ -57,6 +57,16 @@ fn all_kinds() -> Vec<EventKind> {
             priority: 2,
             attempts: 1,
             position: 4,
+            scheduled: false,
+        },
+        EventKind::CallbackQueued {
+            number: "+33123456789".into(),
+            note: None,
+            entered_at: ts(),
+            priority: 0,
+            attempts: 0,
+            position: 1,
+            scheduled: true,
         },
         EventKind::CallbackConverted {
             number: "+33123456789".into(),
@@ -68,12 +78,38 @@ fn all_kinds() -> Vec<EventKind> {
         EventKind::CallbackAccepted {
             number_entered: true,
         },
-        EventKind::CallbackDue { attempt: 2 },
+        EventKind::CallbackDue {
+            attempt: 2,
+            scheduled: false,
+        },
+        EventKind::CallbackDue {
+            attempt: 1,
+            scheduled: true,
+        },
+        EventKind::CallbackDialing {
+            attempt: 2,
+            trunk: "carrier".into(),
+            caller_id: Some("+33100000000".into()),
+            number: "***6789".into(),
+        },
         EventKind::CallbackConnected { wait_ms: 600_000 },
         EventKind::CallbackFailed {
             cause: CallbackFailCause::Busy,
             attempts: 1,
             retry_after_ms: 60_000,
+            sip_status: Some(486),
+            q850_cause: Some(17),
+        },
+        EventKind::CallbackFailed {
+            cause: CallbackFailCause::Unknown,
+            attempts: 2,
+            retry_after_ms: 60_000,
+            sip_status: None,
+            q850_cause: None,
+        },
+        EventKind::CallbackGivenUp {
+            wait_ms: 1_000,
+            reason: CallbackGiveUpReason::InvalidNumber,
         },
         EventKind::CallbackGivenUp {
             wait_ms: 7_200_000,
@@ -203,6 +239,7 @@ fn json_of_callback_queued_keeps_the_number_and_entry_time() {
         priority: 0,
         attempts: 0,
         position: 2,
+        scheduled: false,
     })
     .queue("support")
     .into_event(Uuid::from_u128(1), 9, ts(), "hl-1");
@@ -219,9 +256,52 @@ fn json_of_callback_queued_keeps_the_number_and_entry_time() {
         EventKind::CallbackQueued {
             priority: 0,
             attempts: 0,
+            scheduled: false,
             ..
         }
     ));
+}
+
+#[test]
+fn json_of_a_failed_callback_dial_names_its_sip_status_and_q850_cause() {
+    let ev = EventDraft::new(EventKind::CallbackFailed {
+        cause: CallbackFailCause::NetworkFailure,
+        attempts: 1,
+        retry_after_ms: 120_000,
+        sip_status: Some(503),
+        q850_cause: Some(41),
+    })
+    .into_event(Uuid::from_u128(1), 9, ts(), "hl-1");
+    let json = serde_json::to_string(&ev).unwrap();
+    assert!(
+        json.contains(r#""type":"callback.failed","cause":"network_failure","attempts":1,"retry_after_ms":120000,"sip_status":503,"q850_cause":41"#),
+        "{json}"
+    );
+    // An older writer's event reads back without them; an unscheduled due omits the marker.
+    let old = r#"{"v":1,"id":"00000000-0000-0000-0000-000000000001","seq":9,"ts":"2026-11-23T10:15:02.123Z","node":"n","type":"callback.failed","cause":"busy","attempts":1,"retry_after_ms":5}"#;
+    let back: Event = serde_json::from_str(old).unwrap();
+    assert!(matches!(
+        back.kind,
+        EventKind::CallbackFailed {
+            sip_status: None,
+            q850_cause: None,
+            ..
+        }
+    ));
+    let due = EventDraft::new(EventKind::CallbackDue {
+        attempt: 1,
+        scheduled: false,
+    })
+    .into_event(Uuid::from_u128(1), 9, ts(), "hl-1");
+    let json = serde_json::to_string(&due).unwrap();
+    assert!(
+        json.contains(r#""type":"callback.due","attempt":1"#) && !json.contains("scheduled"),
+        "{json}"
+    );
+    assert_eq!(
+        serde_json::to_string(&CallbackGiveUpReason::InvalidNumber).unwrap(),
+        r#""invalid_number""#
+    );
 }
 
 #[test]

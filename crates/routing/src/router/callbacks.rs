@@ -16,17 +16,27 @@
 //! - a failed dial releases the agent without a missed offer (it keeps its idle time) and puts
 //!   the entry back at its place, dialed again no sooner than the queue's retry delay; after the
 //!   queue's last attempt the callback is given up;
-//! - queue statistics (service level) count live calls only.
+//! - queue statistics (service level) count live calls only;
+//! - a failure the far end says will not change ([`CallbackFailure::InvalidNumber`]) gives the
+//!   callback up at once; a Retry-After longer than the retry delay postpones the next attempt;
+//! - an entry queued with a `not_before` keeps its place but is not reserved before it (a
+//!   restored attempt whose outcome was lost waits out its retry delay);
+//! - a [`CallbackOwner::Scheduler`] entry is dialed once: a failed dial takes it out of the
+//!   queue (its scheduler retries it, or not), and the queue's retries, attempt limit and expiry
+//!   do not apply to it.
 //!
 //! Every callback entry ends in exactly one of [`RoutingEvent::CallbackConnected`],
-//! [`RoutingEvent::CallbackGivenUp`], [`RoutingEvent::CallbackCancelled`] or (a configuration
-//! reload removing its queue) [`RoutingEvent::CallExited`].
+//! [`RoutingEvent::CallbackGivenUp`], [`RoutingEvent::CallbackCancelled`], (a configuration
+//! reload removing its queue) [`RoutingEvent::CallExited`] or, for a scheduler-owned entry,
+//! [`RoutingEvent::CallbackFailed`].
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::{Call, Phase, Router};
 use crate::agent_state::AgentState;
-use crate::command::{CallbackFailure, CallbackRequest, Command, CommandError};
+use crate::command::{
+    CallbackFailure, CallbackOwner, CallbackRequest, Command, CommandError, MAX_RETRY_AFTER,
+};
 use crate::config::EnqueueOptions;
 use crate::event::{ExitReason, GiveUpReason, OfferReason, RevokeReason, RoutingEvent};
 use crate::ids::{AgentId, CallId, QueueId};
@@ -52,6 +62,8 @@ pub(super) struct CallbackEntry {
     pub(super) request: CallbackRequest,
     /// Dial attempts made so far.
     pub(super) attempts: u32,
+    /// Who decides what follows a failed dial.
+    pub(super) owner: CallbackOwner,
 }
 
 impl EntryKind {
@@ -74,6 +86,15 @@ impl EntryKind {
             EntryKind::Live { .. } => None,
         }
     }
+}
+
+/// Where a callback entry joins its queue.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    /// Its original entry time.
+    entered_at: Instant,
+    /// Not reserved before this instant.
+    not_before: Option<Instant>,
 }
 
 /// The agent dispatch chose for a due callback, and how it was placed.
@@ -103,12 +124,19 @@ impl Router {
                 options,
                 entered_at,
                 attempts,
+                owner,
+                not_before,
             } => {
                 let entry = CallbackEntry {
                     request: callback,
                     attempts,
+                    owner,
                 };
-                self.enqueue_callback(now, call, &queue, entry, options, entered_at)
+                let place = Place {
+                    entered_at,
+                    not_before,
+                };
+                self.enqueue_callback(now, call, &queue, entry, options, place)
             }
             Command::CancelCallback { call } => self.cancel_callback(now, call),
             Command::CallbackConnected { call, agent } => {
@@ -116,9 +144,14 @@ impl Router {
                 self.callback_connected(now, call, a);
                 Ok(())
             }
-            Command::CallbackFailed { call, agent, cause } => {
+            Command::CallbackFailed {
+                call,
+                agent,
+                cause,
+                retry_after,
+            } => {
                 let a = self.dialing_agent(call, &agent)?;
-                self.callback_failed(now, call, a, cause);
+                self.callback_failed(now, call, a, cause, retry_after);
                 Ok(())
             }
             // `Router::handle` passes only the callback commands here.
@@ -193,6 +226,7 @@ impl Router {
         entry.kind = EntryKind::Callback(Box::new(CallbackEntry {
             request: request.clone(),
             attempts: 0,
+            owner: CallbackOwner::Queue,
         }));
         let (q, entered_at, priority) = (entry.queue, entry.enqueued_at, entry.priority);
         self.timers.cancel(&TimerReason::MaxWait { call });
@@ -210,7 +244,7 @@ impl Router {
         Ok(())
     }
 
-    /// A callback entry joins `queue` at the place of `entered_at`.
+    /// A callback entry joins `queue` at the place of `place.entered_at`.
     fn enqueue_callback(
         &mut self,
         now: Instant,
@@ -218,8 +252,12 @@ impl Router {
         queue: &QueueId,
         entry: CallbackEntry,
         options: EnqueueOptions,
-        entered_at: Instant,
+        place: Place,
     ) -> Result<(), CommandError> {
+        let Place {
+            entered_at,
+            not_before,
+        } = place;
         let q = *self
             .queue_index
             .get(queue)
@@ -232,7 +270,9 @@ impl Router {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        let (callback, attempts) = (entry.request.clone(), entry.attempts);
+        let (callback, attempts, owner) = (entry.request.clone(), entry.attempts, entry.owner);
+        // Not reservable yet: it waits at its place like a callback waiting out a retry delay.
+        let held = not_before.filter(|&at| at > now);
         let required = self.index.skill_numbers.needs(&options.required);
         let preferred = self.index.skill_numbers.needs(&options.preferred);
         let call_entry = Call {
@@ -246,12 +286,21 @@ impl Router {
             preferred,
             overflow: Vec::new(),
             step: 0,
-            phase: Phase::Waiting,
+            phase: if held.is_some() {
+                Phase::RetryWait
+            } else {
+                Phase::Waiting
+            },
             kind: EntryKind::Callback(Box::new(entry)),
         };
         let key = call_entry.line_key();
         self.calls.insert(call, call_entry);
-        self.unoffered.insert(seq, call);
+        match held {
+            Some(at) => self.timers.set(TimerReason::CallbackRetry { call }, at),
+            None => {
+                self.unoffered.insert(seq, call);
+            }
+        }
         let line = &mut self.queues[q].line;
         line.insert(key, call);
         let position = super::entries::line_position(line, key);
@@ -263,8 +312,12 @@ impl Router {
             priority: options.priority,
             attempts,
             position,
+            owner,
+            not_before,
         });
-        self.arm_expiry(call, q, entered_at);
+        if owner == CallbackOwner::Queue {
+            self.arm_expiry(call, q, entered_at);
+        }
         self.relax(now, call);
         Ok(())
     }
@@ -319,7 +372,11 @@ impl Router {
         let EntryKind::Callback(callback) = &entry.kind else {
             return;
         };
-        let (request, attempt) = (callback.request.clone(), callback.attempts + 1);
+        let (request, attempt, owner) = (
+            callback.request.clone(),
+            callback.attempts + 1,
+            callback.owner,
+        );
         self.unoffered.remove(&entry.seq);
         entry.phase = Phase::Dialing { agent: a };
         let home = &mut self.queues[entry.queue];
@@ -338,6 +395,7 @@ impl Router {
             callback: request,
             attempt,
             reason: choice.reason,
+            owner,
         });
     }
 
@@ -362,8 +420,16 @@ impl Router {
         self.set_state(a, AgentState::OnCall, now);
     }
 
-    /// The dial of callback `call` failed: release agent `a`, then retry later or give up.
-    fn callback_failed(&mut self, now: Instant, call: CallId, a: usize, cause: CallbackFailure) {
+    /// The dial of callback `call` failed: release agent `a`, then retry later, give up, or
+    /// (a scheduler-owned entry) take the entry out.
+    fn callback_failed(
+        &mut self,
+        now: Instant,
+        call: CallId,
+        a: usize,
+        cause: CallbackFailure,
+        far_retry_after: Option<Duration>,
+    ) {
         let Some(entry) = self.calls.get_mut(&call) else {
             return;
         };
@@ -371,9 +437,12 @@ impl Router {
             return;
         };
         callback.attempts += 1;
-        let attempts = callback.attempts;
+        let (attempts, owner) = (callback.attempts, callback.owner);
         let config = &self.queues[entry.queue].config;
-        let retry_after = config.callback_retry_delay();
+        let retry_after = far_retry_after
+            .map(|d| d.min(MAX_RETRY_AFTER))
+            .unwrap_or_default()
+            .max(config.callback_retry_delay());
         let expired = config
             .callback_expiry
             .is_some_and(|expiry| entry.enqueued_at + expiry <= now);
@@ -387,9 +456,18 @@ impl Router {
             cause,
             attempts,
             retry_after,
+            owner,
         });
+        if owner == CallbackOwner::Scheduler {
+            // Its scheduler decides what follows; the queue forgets it.
+            self.take_out(call);
+            self.release(now, a);
+            return;
+        }
         self.release(now, a);
-        if exhausted {
+        if cause == CallbackFailure::InvalidNumber {
+            self.give_up(now, call, GiveUpReason::InvalidNumber);
+        } else if exhausted {
             self.give_up(now, call, GiveUpReason::AttemptsExhausted);
         } else if expired {
             self.give_up(now, call, GiveUpReason::Expired);

@@ -131,6 +131,8 @@ pub struct RestoredCallback {
     pub priority: i32,
     /// Dial attempts already made.
     pub attempts: u32,
+    /// Not dialed before this instant (an attempt whose outcome was lost waits its retry delay).
+    pub not_before: Option<Instant>,
 }
 
 /// A cloneable handle to the routing task.
@@ -232,6 +234,8 @@ impl RouterHandle {
             },
             entered_at: callback.entered_at,
             attempts: callback.attempts,
+            owner: hotline_routing::CallbackOwner::Queue,
+            not_before: callback.not_before,
         });
     }
 
@@ -259,6 +263,7 @@ impl RouterHandle {
             call: CallId(call.as_u128()),
             agent: AgentId::new(agent),
             cause,
+            retry_after: None,
         });
     }
 

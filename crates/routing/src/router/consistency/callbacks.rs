@@ -10,7 +10,9 @@ use super::super::callbacks::EntryKind;
 use super::super::{Call, Phase, Router};
 use super::{check, strategy};
 use crate::agent_state::{AgentState, RequestedState};
-use crate::command::{CallbackFailure, CallbackNumber, CallbackRequest, Command, OfferFailure};
+use crate::command::{
+    CallbackFailure, CallbackNumber, CallbackOwner, CallbackRequest, Command, OfferFailure,
+};
 use crate::config::{
     EnqueueOptions, QueueConfig, RelaxAction, RelaxStep, RouterConfig, Strategy as Distribution,
 };
@@ -37,6 +39,11 @@ pub(super) fn check_timers(router: &Router, id: CallId, call: &Call) -> usize {
         "{id} retry timer iff waiting to retry"
     );
     assert!(!expiry || (callback && !connected), "{id} expiry timer");
+    let scheduled = call
+        .kind
+        .callback()
+        .is_some_and(|c| c.owner == CallbackOwner::Scheduler);
+    assert!(!(scheduled && expiry), "{id}: a scheduled callback has no expiry");
     if callback {
         assert!(
             !armed(TimerReason::MaxWait { call: id }),
@@ -98,6 +105,10 @@ enum Op {
         priority: i32,
         back_ms: u64,
         attempts: u32,
+        /// Owned by an external scheduler (dialed once).
+        scheduled: bool,
+        /// Held back this long from now (0: due at once).
+        hold_ms: u64,
     },
     Convert {
         call: u128,
@@ -111,10 +122,12 @@ enum Op {
     End {
         call: u128,
     },
-    /// Answers or fails the offer or dial the call holds, if any.
+    /// Answers or fails the offer or dial the call holds, if any (a failed dial with the cause
+    /// and Retry-After picked by `how`).
     Outcome {
         call: u128,
         ok: bool,
+        how: u8,
     },
     /// An outcome reported for an agent the callback is not due to.
     StrayOutcome {
@@ -138,16 +151,20 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => (call.clone(), 0..2usize, 0..2i32)
             .prop_map(|(call, queue, priority)| Op::Enqueue { call, queue, priority }),
-        3 => (call.clone(), 0..2usize, 0..2i32, 0..12_000u64, 0..2u32).prop_map(
-            |(call, queue, priority, back_ms, attempts)| Op::EnqueueCallback {
-                call, queue, priority, back_ms, attempts
-            }
-        ),
+        3 => (
+            (call.clone(), 0..2usize, 0..2i32, 0..12_000u64, 0..2u32),
+            any::<bool>(),
+            prop_oneof![Just(0u64), 1..4_000u64],
+        )
+            .prop_map(|((call, queue, priority, back_ms, attempts), scheduled, hold_ms)| {
+                Op::EnqueueCallback { call, queue, priority, back_ms, attempts, scheduled, hold_ms }
+            }),
         2 => call.clone().prop_map(|call| Op::Convert { call }),
         1 => call.clone().prop_map(|call| Op::Cancel { call }),
         1 => call.clone().prop_map(|call| Op::Abandon { call }),
         2 => call.clone().prop_map(|call| Op::End { call }),
-        4 => (call.clone(), any::<bool>()).prop_map(|(call, ok)| Op::Outcome { call, ok }),
+        4 => (call.clone(), any::<bool>(), any::<u8>())
+            .prop_map(|(call, ok, how)| Op::Outcome { call, ok, how }),
         1 => (call, 0..AGENTS).prop_map(|(call, agent)| Op::StrayOutcome { call, agent }),
         2 => (0..AGENTS, 0..2usize).prop_map(|(agent, count)| Op::Login { agent, count }),
         1 => (0..AGENTS).prop_map(|agent| Op::Ready { agent }),
@@ -166,8 +183,21 @@ fn request(call: u128) -> CallbackRequest {
     }
 }
 
+/// The failure causes a dial may report.
+const CAUSES: [CallbackFailure; 9] = [
+    CallbackFailure::NoAnswer,
+    CallbackFailure::Busy,
+    CallbackFailure::Unreachable,
+    CallbackFailure::AgentUnavailable,
+    CallbackFailure::NotDialed,
+    CallbackFailure::Rejected,
+    CallbackFailure::InvalidNumber,
+    CallbackFailure::NetworkFailure,
+    CallbackFailure::Unknown,
+];
+
 /// The command that reports the outcome of whatever `call` holds (offer or dial), if anything.
-fn outcome(router: &Router, call: CallId, ok: bool) -> Option<Command> {
+fn outcome(router: &Router, call: CallId, ok: bool, how: u8) -> Option<Command> {
     let entry = router.calls.get(&call)?;
     if let Phase::Dialing { agent } = entry.phase {
         let agent = router.agents[agent].id.clone();
@@ -177,7 +207,8 @@ fn outcome(router: &Router, call: CallId, ok: bool) -> Option<Command> {
             Command::CallbackFailed {
                 call,
                 agent,
-                cause: CallbackFailure::NoAnswer,
+                cause: CAUSES[usize::from(how) % CAUSES.len()],
+                retry_after: (how >= 128).then(|| Duration::from_millis(u64::from(how) * 20)),
             }
         });
     }
@@ -290,10 +321,15 @@ impl Checker {
                 queue,
                 priority,
                 entered_at,
+                not_before,
                 ..
             } => {
                 self.callbacks_seen += 1;
                 self.enter(*call, queue, *priority, *entered_at);
+                if not_before.is_some_and(|at| at > now) {
+                    // Held back at its place: like a callback waiting out a retry delay.
+                    self.retrying.insert(*call);
+                }
             }
             RoutingEvent::CallbackConverted {
                 call, entered_at, ..
@@ -316,10 +352,16 @@ impl Checker {
                     self.busy.remove(call);
                 }
             }
-            RoutingEvent::CallbackFailed { call, agent, .. } => {
+            RoutingEvent::CallbackFailed {
+                call, agent, owner, ..
+            } => {
                 self.release(*call, agent);
                 self.busy.remove(call);
                 self.retrying.insert(*call);
+                if *owner == CallbackOwner::Scheduler {
+                    // Dialed once: it leaves the queue, and nothing else ends it.
+                    self.terminal(*call);
+                }
             }
             RoutingEvent::CallConnected { call, agent, .. }
             | RoutingEvent::CallbackConnected { call, agent, .. } => {
@@ -433,6 +475,8 @@ fn run(router: &mut Router, op: &Op, now: &mut Instant, t0: Instant) {
             priority,
             back_ms,
             attempts,
+            scheduled,
+            hold_ms,
         } => Command::EnqueueCallback {
             call: CallId(call),
             queue: QueueId::new(format!("q{queue}")),
@@ -445,6 +489,12 @@ fn run(router: &mut Router, op: &Op, now: &mut Instant, t0: Instant) {
                 .checked_sub(Duration::from_millis(back_ms))
                 .unwrap_or(t0),
             attempts,
+            owner: if scheduled {
+                CallbackOwner::Scheduler
+            } else {
+                CallbackOwner::Queue
+            },
+            not_before: (hold_ms > 0).then(|| *now + Duration::from_millis(hold_ms)),
         },
         Op::Convert { call } => Command::ConvertToCallback {
             call: CallId(call),
@@ -453,7 +503,7 @@ fn run(router: &mut Router, op: &Op, now: &mut Instant, t0: Instant) {
         Op::Cancel { call } => Command::CancelCallback { call: CallId(call) },
         Op::Abandon { call } => Command::Abandon { call: CallId(call) },
         Op::End { call } => Command::CallEnded { call: CallId(call) },
-        Op::Outcome { call, ok } => match outcome(router, CallId(call), ok) {
+        Op::Outcome { call, ok, how } => match outcome(router, CallId(call), ok, how) {
             Some(command) => command,
             None => return,
         },
@@ -520,7 +570,7 @@ fn drain(router: &mut Router, checker: &mut Checker, now: &mut Instant) {
                 Command::CancelCallback { call }
             }
             (Phase::Waiting, EntryKind::Live { .. }) => Command::Abandon { call },
-            _ => outcome(router, call, true).expect("an offered or dialed entry"),
+            _ => outcome(router, call, true, 0).expect("an offered or dialed entry"),
         };
         router
             .handle(*now, command)
@@ -570,6 +620,8 @@ fn the_generated_runs_reach_callback_dials() {
             priority: 0,
             back_ms: 3_000,
             attempts: 0,
+            scheduled: false,
+            hold_ms: 0,
         },
         Op::EnqueueCallback {
             call: 2,
@@ -577,10 +629,20 @@ fn the_generated_runs_reach_callback_dials() {
             priority: 0,
             back_ms: 6_000,
             attempts: 0,
+            scheduled: false,
+            hold_ms: 0,
         },
         Op::Login { agent: 0, count: 1 },
-        Op::Outcome { call: 2, ok: false },
-        Op::Outcome { call: 1, ok: true },
+        Op::Outcome {
+            call: 2,
+            ok: false,
+            how: 0,
+        },
+        Op::Outcome {
+            call: 1,
+            ok: true,
+            how: 0,
+        },
         Op::Advance { ms: 1_500 },
     ];
     for op in &ops {

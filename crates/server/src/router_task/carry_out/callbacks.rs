@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use hotline_events::{CallbackFailCause, CallbackGiveUpReason, EventDraft, EventKind, Timestamp};
-use hotline_routing::{CallbackFailure, Command, GiveUpReason, RoutingEvent};
+use hotline_routing::{CallbackFailure, CallbackOwner, Command, GiveUpReason, RoutingEvent};
 use uuid::Uuid;
 
 use super::millis;
@@ -36,6 +36,7 @@ impl RouterTask {
                 priority,
                 attempts,
                 position,
+                owner,
                 ..
             } => (
                 EventDraft::new(EventKind::CallbackQueued {
@@ -45,6 +46,7 @@ impl RouterTask {
                     priority,
                     attempts,
                     position: u32::try_from(position).unwrap_or(u32::MAX),
+                    scheduled: owner == CallbackOwner::Scheduler,
                 })
                 .queue(queue.as_str()),
                 false,
@@ -77,6 +79,7 @@ impl RouterTask {
                 agent,
                 callback,
                 attempt,
+                owner,
                 ..
             } => {
                 let due = crate::call::DueCallback {
@@ -103,15 +106,19 @@ impl RouterTask {
                         call,
                         agent: agent.clone(),
                         cause: CallbackFailure::NotDialed,
+                        retry_after: None,
                     };
                     if let Err(e) = self.router.handle(Instant::now(), failed) {
                         tracing::warn!(call = %uuid, "releasing the callback's agent refused: {e}");
                     }
                 }
                 (
-                    EventDraft::new(EventKind::CallbackDue { attempt })
-                        .agent(agent.as_str())
-                        .queue(queue.as_str()),
+                    EventDraft::new(EventKind::CallbackDue {
+                        attempt,
+                        scheduled: owner == CallbackOwner::Scheduler,
+                    })
+                    .agent(agent.as_str())
+                    .queue(queue.as_str()),
                     false,
                 )
             }
@@ -137,6 +144,8 @@ impl RouterTask {
                     cause: fail_cause(cause),
                     attempts,
                     retry_after_ms: millis(retry_after),
+                    sip_status: None,
+                    q850_cause: None,
                 })
                 .agent(agent.as_str())
                 .queue(queue.as_str()),
@@ -153,6 +162,7 @@ impl RouterTask {
                     reason: match reason {
                         GiveUpReason::AttemptsExhausted => CallbackGiveUpReason::AttemptsExhausted,
                         GiveUpReason::Expired => CallbackGiveUpReason::Expired,
+                        GiveUpReason::InvalidNumber => CallbackGiveUpReason::InvalidNumber,
                     },
                 })
                 .queue(queue.as_str()),
@@ -191,5 +201,9 @@ fn fail_cause(cause: CallbackFailure) -> CallbackFailCause {
         CallbackFailure::Unreachable => CallbackFailCause::Unreachable,
         CallbackFailure::AgentUnavailable => CallbackFailCause::AgentUnavailable,
         CallbackFailure::NotDialed => CallbackFailCause::NotDialed,
+        CallbackFailure::Rejected => CallbackFailCause::Rejected,
+        CallbackFailure::InvalidNumber => CallbackFailCause::InvalidNumber,
+        CallbackFailure::NetworkFailure => CallbackFailCause::NetworkFailure,
+        CallbackFailure::Unknown => CallbackFailCause::Unknown,
     }
 }
