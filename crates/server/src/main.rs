@@ -3,6 +3,7 @@
 mod app;
 mod bench_routing;
 mod call;
+mod campaign_cli;
 mod config;
 mod crm;
 mod dialplan_cli;
@@ -55,6 +56,11 @@ enum Commands {
         #[command(subcommand)]
         command: bench_routing::BenchCommand,
     },
+    /// Outbound campaign tools.
+    Campaign {
+        #[command(subcommand)]
+        command: campaign_cli::CampaignCommand,
+    },
 }
 
 /// Options of `hotline serve`; each overrides the config file.
@@ -104,6 +110,7 @@ fn main() -> ExitCode {
         },
         Commands::Simulate(args) => simulate::run(args),
         Commands::Bench { command } => bench_routing::run(command),
+        Commands::Campaign { command } => campaign_cli::run(command),
         Commands::Serve(args) => {
             init_tracing();
             let runtime = match tokio::runtime::Builder::new_multi_thread()

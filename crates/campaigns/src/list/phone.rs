@@ -231,7 +231,7 @@ impl Plan {
                 }
             }
             Self::Nanp => {
-                length(10, 10, "NANP")?;
+                length(10, 10, "NANP number")?;
                 let b = nsn.as_bytes();
                 starts(
                     matches!(b[0], b'2'..=b'9') && b[1] != b'9' && !(b[1] == b'1' && b[2] == b'1'),
