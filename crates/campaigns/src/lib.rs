@@ -64,6 +64,7 @@ mod ids;
 pub mod list;
 mod number;
 pub mod outcome;
+pub mod pacing;
 pub mod sampling;
 mod scheduler;
 mod state;
