@@ -423,11 +423,13 @@ pub fn country_zone(number: &E164) -> Option<&'static str> {
 /// extensions and spreadsheet damage refused.
 fn compact(text: &str) -> Result<String, PhoneError> {
     let text = text.trim().trim_start_matches('\'');
-    let lower = text.to_lowercase();
-    if lower.contains("ext") || lower.contains('x') || lower.contains('#') || text.contains('转') {
+    let has = |letter: u8| text.bytes().any(|b| b.eq_ignore_ascii_case(&letter));
+    // `x12`, `ext 12`, `ext. 12`.
+    if has(b'x') || text.contains('#') || text.contains('转') {
         return Err(PhoneError::Extension);
     }
-    if lower.contains('e') && lower.chars().any(|c| c.is_ascii_digit()) {
+    if has(b'e') && text.chars().any(|c| c.is_ascii_digit()) {
+        let lower = text.to_ascii_lowercase();
         let mantissa_exponent = lower.split_once('e').is_some_and(|(m, e)| {
             !m.is_empty()
                 && m.chars().all(|c| c.is_ascii_digit() || c == '.')
