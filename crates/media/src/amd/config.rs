@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 
 /// Thresholds of answering-machine detection. Durations are milliseconds of audio.
 ///
-/// The defaults are Asterisk `app_amd`'s (with three words as the word limit), so a site moving
-/// from Asterisk keeps its tuning; the voice-activity and beep fields are hotline's own.
+/// The defaults are Asterisk `app_amd`'s, so a site moving from Asterisk keeps its tuning (see
+/// [`AmdConfig::maximum_number_of_words`] for the one difference); the voice-activity and beep
+/// fields are hotline's own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AmdConfig {
@@ -21,7 +22,11 @@ pub struct AmdConfig {
     pub min_word_length_ms: u32,
     /// Silence that separates two words.
     pub between_words_silence_ms: u32,
-    /// Number of words that makes the answer a machine.
+    /// Most words a person's greeting has; one more and the answer is a machine.
+    ///
+    /// The count is what the name says: `app_amd`'s code calls a machine on *reaching* its
+    /// `maximum_number_of_words` (so its 3 lets a person say two words), here on exceeding it
+    /// ("Hello, who is this?" is three bursts of speech). An `app_amd` tuning of N is N - 1 here.
     pub maximum_number_of_words: u32,
     /// Longest single word; a longer burst is a machine.
     pub maximum_word_length_ms: u32,

@@ -7,7 +7,7 @@
 //!
 //! - silence before anything is said, for `initial_silence_ms`: a machine (people speak first);
 //! - speech in the greeting beyond `greeting_ms`: a machine (a long "you've reached ..." greeting);
-//! - a word count reaching `maximum_number_of_words`, or one word longer than
+//! - more words than `maximum_number_of_words`, or one word longer than
 //!   `maximum_word_length_ms`: a machine;
 //! - after a greeting, silence for `after_greeting_silence_ms`: a person ("Hello?", then waiting);
 //! - a beep before any of these: a machine;
@@ -239,7 +239,7 @@ impl AmdDetector {
             if self.consecutive_voice_ms >= config.maximum_word_length_ms {
                 return Some(self.decide(AmdVerdict::Machine, AmdCause::MaxWordLength));
             }
-            if self.measures.words >= config.maximum_number_of_words {
+            if self.measures.words > config.maximum_number_of_words {
                 return Some(self.decide(AmdVerdict::Machine, AmdCause::MaxWords));
             }
             if self.in_greeting && self.measures.voice_ms >= config.greeting_ms {

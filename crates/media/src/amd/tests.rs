@@ -125,18 +125,32 @@ fn a_greeting_with_pauses_shorter_than_the_after_greeting_silence_is_still_one_g
 }
 
 #[test]
-fn the_third_word_is_a_machine() {
+fn a_fourth_word_is_a_machine() {
     let mut audio = Audio::new().silence(200);
-    for _ in 0..4 {
-        audio = audio.noise(200, 8000).silence(150);
+    for _ in 0..5 {
+        audio = audio.noise(200, 8000).silence(140);
     }
     let d = decide(audio.silence(2000));
     assert_eq!(
         (d.verdict, d.cause),
         (AmdVerdict::Machine, AmdCause::MaxWords)
     );
-    // The third word counts once it has lasted the minimum word length.
-    assert_eq!(d.at_ms, 200 + 2 * 350 + 100);
+    // The fourth word counts once it has lasted the minimum word length.
+    assert_eq!(d.at_ms, 200 + 3 * 340 + 100);
+    assert_eq!(d.measures.words, 4);
+}
+
+#[test]
+fn three_words_then_silence_is_a_person() {
+    let mut audio = Audio::new().silence(200);
+    for _ in 0..3 {
+        audio = audio.noise(200, 8000).silence(150);
+    }
+    let d = decide(audio.silence(2000));
+    assert_eq!(
+        (d.verdict, d.cause),
+        (AmdVerdict::Human, AmdCause::HumanPause)
+    );
     assert_eq!(d.measures.words, 3);
 }
 
