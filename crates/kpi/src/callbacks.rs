@@ -25,6 +25,7 @@ pub(crate) struct CallbackCounters {
     pub requested: u64,
     pub scheduled: u64,
     pub dialed: u64,
+    pub customer_dialed: u64,
     pub connected: u64,
     pub failed: u64,
     pub failed_by_cause: BTreeMap<String, u64>,
@@ -44,6 +45,7 @@ impl Merge for CallbackCounters {
         self.requested += o.requested;
         self.scheduled += o.scheduled;
         self.dialed += o.dialed;
+        self.customer_dialed += o.customer_dialed;
         self.connected += o.connected;
         self.failed += o.failed;
         for (cause, n) in &o.failed_by_cause {
@@ -123,13 +125,17 @@ pub struct CallbackKpis {
     pub scheduled: u64,
     /// Dial attempts: an agent reserved and the customer to be dialed (`callback.due`).
     pub dialed: u64,
+    /// Attempts whose customer was dialed through the trunk once the agent answered
+    /// (`callback.dialing`).
+    pub customer_dialed: u64,
     /// Attempts that connected the customer to the agent (`callback.connected`).
     pub connected: u64,
     /// Attempts that failed (`callback.failed`), every cause.
     pub failed: u64,
     /// Failed attempts per cause (`no_answer`, `busy`, `agent_unavailable`, ...).
     pub failed_by_cause: BTreeMap<String, u64>,
-    /// Callbacks given up (attempts exhausted, expired, invalid number...).
+    /// Callbacks given up (attempts exhausted, expired, invalid number; scheduled ones also
+    /// not sampled or on the do-not-call list).
     pub given_up: u64,
     /// Callbacks cancelled while waiting (left out of the completion KPI).
     pub cancelled: u64,
@@ -141,7 +147,8 @@ pub struct CallbackKpis {
     pub hold_ms: u64,
     /// Callbacks due: each callback counts once, when it completed within its due window, or
     /// when that window was lost (completed late, deadline missed, given up). Cancelled
-    /// callbacks whose window was still open are not due.
+    /// callbacks, and scheduled ones given up as not sampled or on the do-not-call list,
+    /// whose window was still open are not due.
     pub due: u64,
     /// Callbacks completed (connected), within their due window or not.
     pub completed: u64,
@@ -162,6 +169,7 @@ impl CallbackKpis {
             requested: c.requested,
             scheduled: c.scheduled,
             dialed: c.dialed,
+            customer_dialed: c.customer_dialed,
             connected: c.connected,
             failed: c.failed,
             failed_by_cause: c.failed_by_cause.clone(),
@@ -186,6 +194,9 @@ impl CallbackKpis {
 pub struct AgentCallbackKpis {
     /// Dial attempts the agent was reserved for (`callback.due`).
     pub dialed: u64,
+    /// Of those, attempts whose customer was dialed once the agent answered
+    /// (`callback.dialing`).
+    pub customer_dialed: u64,
     /// Attempts that connected the customer to the agent.
     pub connected: u64,
     /// Attempts that failed, every cause (the agent's side or the customer's).
@@ -204,6 +215,7 @@ impl AgentCallbackKpis {
     pub(crate) fn compute(c: &CallbackCounters) -> Self {
         Self {
             dialed: c.dialed,
+            customer_dialed: c.customer_dialed,
             connected: c.connected,
             failed: c.failed,
             failed_by_cause: c.failed_by_cause.clone(),

@@ -94,6 +94,11 @@ const QUEUE_METRICS: &[(&str, &str, Getter<QueueKpis>)] = &[
         |k| Some(k.callbacks.dialed as f64),
     ),
     (
+        "callbacks_customer_dialed",
+        "Callback attempts whose customer was dialed (after the agent answered).",
+        |k| Some(k.callbacks.customer_dialed as f64),
+    ),
+    (
         "callbacks_connected",
         "Callback attempts that connected customer and agent.",
         |k| Some(k.callbacks.connected as f64),

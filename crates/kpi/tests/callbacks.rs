@@ -65,6 +65,7 @@ fn one_callback() -> Journal {
         .callback_due(60_000, 1, "support", "alice", 1)
         .state(62_000, "alice", Reserved, Ringing, None)
         .state(65_000, "alice", Ringing, OnCall, None)
+        .callback_dialing(65_000, 1, "support", "alice")
         .callback_connected(70_000, 1, "support", "alice");
     j.held(100_000, 1).resumed(110_000, 1);
     j.ended(200_000, 1)
@@ -94,6 +95,7 @@ fn a_callback_conversation_is_handled_work_of_its_agent_not_a_new_call() {
         (cb.requested, cb.dialed, cb.connected, cb.failed),
         (1, 1, 1, 0)
     );
+    assert_eq!(cb.customer_dialed, 1);
     assert_eq!((cb.handled, cb.talk_ms, cb.hold_ms), (1, 120_000, 10_000));
     assert_eq!(
         (cb.due, cb.completed, cb.completed_within_due_window),
@@ -139,22 +141,34 @@ fn without_the_callback_its_caller_counts_the_same_and_nobody_handled_anything()
 #[test]
 fn failed_attempts_by_cause_and_a_give_up_lower_the_completion() {
     let mut j = one_callback();
-    // A second caller converts; busy, then no answer, then the queue gives up.
+    // A second caller converts; busy, then an agent who does not answer (the customer is
+    // not dialed), then the queue gives up.
     j.queued(240_000, 2, "support")
         .converted(250_000, 2, "support", 240_000)
         .ended_with(251_000, 2, EndReason::CallbackRequested);
     j.callback_due(260_000, 2, "support", "alice", 1)
+        .callback_dialing(262_000, 2, "support", "alice")
         .callback_failed(265_000, 2, "support", "alice", CallbackFailCause::Busy)
         .callback_due(300_000, 2, "support", "bob", 2)
-        .callback_failed(330_000, 2, "support", "bob", CallbackFailCause::NoAnswer)
+        .callback_failed(
+            330_000,
+            2,
+            "support",
+            "bob",
+            CallbackFailCause::AgentUnavailable,
+        )
         .callback_given_up(330_000, 2, "support");
     let snap = KpiProjection::from_events(KpiConfig::default(), &j.events).snapshot(j.at(400_000));
     let cb = queue_kpis(&snap, "support", LAST_15M).callbacks;
     assert_eq!((cb.requested, cb.dialed, cb.connected), (2, 3, 1));
+    assert_eq!(cb.customer_dialed, 2);
     assert_eq!(cb.failed, 2);
     assert_eq!(
         cb.failed_by_cause.into_iter().collect::<Vec<_>>(),
-        [("busy".to_string(), 1), ("no_answer".to_string(), 1)]
+        [
+            ("agent_unavailable".to_string(), 1),
+            ("busy".to_string(), 1)
+        ]
     );
     assert_eq!(cb.given_up, 1);
     assert_eq!(
@@ -166,7 +180,8 @@ fn failed_attempts_by_cause_and_a_give_up_lower_the_completion() {
     // Each agent counts the attempts they were reserved for.
     let bob = agent_kpis(&snap, "bob", LAST_15M).callbacks;
     assert_eq!((bob.dialed, bob.connected, bob.failed), (1, 0, 1));
-    assert_eq!(bob.failed_by_cause["no_answer"], 1);
+    assert_eq!(bob.failed_by_cause["agent_unavailable"], 1);
+    assert_eq!(bob.customer_dialed, 0);
     let alice = agent_kpis(&snap, "alice", LAST_15M).callbacks;
     assert_eq!((alice.dialed, alice.connected, alice.failed), (2, 1, 1));
     // Two queued calls, still none answered.
@@ -356,7 +371,7 @@ fn scheduled_callbacks() -> Journal {
             ScheduledGiveUpReason::AttemptsExhausted,
         );
     j.scheduled_given_up(1_000, 13, "support", ScheduledGiveUpReason::NotSampled);
-    j.callback_queued(2 * MIN, 14, "support", 2 * MIN)
+    j.scheduled_entry_queued(2 * MIN, 14, "support")
         .callback_cancelled(3 * MIN, 14, "support")
         .scheduled_cancelled(3 * MIN, 14, "support");
     j

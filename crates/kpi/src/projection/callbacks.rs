@@ -63,13 +63,20 @@ impl KpiProjection {
         let agent = ev.agent_id.as_deref();
         match &ev.kind {
             EventKind::CallbackConverted { entered_at, .. }
-            | EventKind::CallbackQueued { entered_at, .. } => {
+            | EventKind::CallbackQueued {
+                entered_at,
+                scheduled: false,
+                ..
+            } => {
                 if let Some(queue) = queue {
                     self.callback_requested(call, queue, ms_of(entered_at), ts);
                 }
             }
             EventKind::CallbackDue { .. } => {
                 self.callback_count(call, queue, agent, ts, |c| c.dialed += 1);
+            }
+            EventKind::CallbackDialing { .. } => {
+                self.callback_count(call, queue, agent, ts, |c| c.customer_dialed += 1);
             }
             EventKind::CallbackFailed { cause, .. } => {
                 let cause = cause_name(*cause);

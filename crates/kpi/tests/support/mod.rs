@@ -203,6 +203,35 @@ impl Journal {
         )
     }
 
+    pub fn callback_dialing(&mut self, ms: i64, c: u128, queue: &str, agent: &str) -> &mut Self {
+        let kind = kind(serde_json::json!({
+            "type": "callback.dialing",
+            "attempt": 1,
+            "trunk": "carrier",
+            "number": "+86138****0000",
+        }));
+        self.push(
+            ms,
+            EventDraft::new(kind)
+                .call(call(c))
+                .queue(queue)
+                .agent(agent),
+        )
+    }
+
+    /// A scheduled callback's entry joins its queue (the router's `callback.queued`).
+    pub fn scheduled_entry_queued(&mut self, ms: i64, c: u128, queue: &str) -> &mut Self {
+        let kind = kind(serde_json::json!({
+            "type": "callback.queued",
+            "number": "+8613800000000",
+            "entered_at": self.at(ms),
+            "attempts": 0,
+            "position": 1,
+            "scheduled": true,
+        }));
+        self.push(ms, EventDraft::new(kind).call(call(c)).queue(queue))
+    }
+
     pub fn callback_connected(&mut self, ms: i64, c: u128, queue: &str, agent: &str) -> &mut Self {
         let kind = EventKind::CallbackConnected { wait_ms: 0 };
         self.push(
