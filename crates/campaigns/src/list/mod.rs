@@ -241,8 +241,8 @@ struct Importer<'a> {
     columns: &'a Columns,
     options: &'a ImportOptions,
     seen: HashMap<E164, u64>,
-    /// Zones read so far by the text that named them: a lookup reads the zone's rules from
-    /// the bundled database, and a list names the same few zones on every line.
+    /// Zones read so far by the text that named them: a list names the same few zones on
+    /// every line, and a lookup locks the zone database's global cache and allocates a name.
     zones: HashMap<String, Result<Zone, String>>,
 }
 
