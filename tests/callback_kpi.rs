@@ -203,6 +203,7 @@ fn a_real_callback_conversation_shows_in_the_kpis_and_survives_a_restart() {
     let cb = &q["callbacks"];
     assert_eq!(cb["requested"], 1, "{cb}");
     assert_eq!(cb["dialed"], 2, "{cb}");
+    assert_eq!(cb["customer_dialed"], 2, "{cb}");
     assert_eq!(cb["connected"], 1, "{cb}");
     assert_eq!(cb["failed"], 1, "{cb}");
     assert_eq!(cb["failed_by_cause"]["busy"], 1, "{cb}");
