@@ -131,7 +131,7 @@ fn a_messy_list_reports_invalid_numbers_duplicates_and_bad_cells() {
         "      4  invalid number: not a NANP number: too short: 7 digits, a NANP number has at least 10\n",
         "      5  invalid number: has an extension, which cannot be dialed\n",
         "      6  bad due: \"tomorrow\" is not a due window",
-        "1 accepted lines have no time zone",
+        "1 line accepted without a time zone",
     ] {
         assert!(text.contains(expected), "{expected:?} not in\n{text}");
     }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -64,26 +64,47 @@ fn import(args: &ImportArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let printed = if args.json {
-        print_json(args, &list)
-    } else {
-        print!("{}", human(&args.file, &list));
-        Ok(())
-    };
-    let written = match &args.output {
-        Some(path) => write_records(path, &list).map(|()| {
-            if !args.json {
-                println!("wrote {} records to {}", list.records.len(), path.display());
-            }
-        }),
-        None => Ok(()),
-    };
-    match printed.and(written) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+    if let Some(path) = &args.output {
+        if let Err(e) = write_records(path, &list) {
             eprintln!("hotline: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let mut report = if args.json {
+        match json(args, &list) {
+            Ok(text) => text,
+            Err(e) => {
+                eprintln!("hotline: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        human(&args.file, &list)
+    };
+    if let (Some(path), false) = (&args.output, args.json) {
+        let _ = writeln!(
+            report,
+            "wrote {} to {}",
+            plural(list.records.len(), "record"),
+            path.display()
+        );
+    }
+    match std::io::stdout().lock().write_all(report.as_bytes()) {
+        // A reader that stopped early (`| head`) is not a failure of the import.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("hotline: writing the report: {e}");
             ExitCode::FAILURE
         }
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+/// `1 line`, `2 lines`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -95,7 +116,7 @@ fn read(args: &ImportArgs) -> Result<ListImport> {
     ListImport::from_reader(file, &options).with_context(|| format!("{}", args.file.display()))
 }
 
-fn print_json(args: &ImportArgs, list: &ListImport) -> Result<()> {
+fn json(args: &ImportArgs, list: &ListImport) -> Result<String> {
     let report = Report {
         file: &args.file,
         delimiter: list.delimiter,
@@ -103,9 +124,9 @@ fn print_json(args: &ImportArgs, list: &ListImport) -> Result<()> {
         summary: &list.summary,
         lines: &list.lines,
     };
-    let text = serde_json::to_string_pretty(&report).context("writing the report")?;
-    println!("{text}");
-    Ok(())
+    let mut text = serde_json::to_string_pretty(&report).context("writing the report")?;
+    text.push('\n');
+    Ok(text)
 }
 
 /// The report for a terminal: totals, counts by reason, then one row per rejected line.
@@ -114,9 +135,9 @@ fn human(file: &Path, list: &ListImport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{}: {} lines, {} accepted, {} rejected",
+        "{}: {}, {} accepted, {} rejected",
         file.display(),
-        s.lines,
+        plural(s.lines, "line"),
         s.accepted,
         s.rejected
     );
@@ -137,24 +158,28 @@ fn human(file: &Path, list: &ListImport) -> String {
         .collect();
     let _ = writeln!(
         out,
-        "delimiter {delimiter}; number {}, name {}, time zone {}, priority {}, due {}; {} attribute columns",
+        "delimiter {delimiter}; number {}, name {}, time zone {}, priority {}, due {}; {}",
         numbers.join(" or "),
         name(&c.name),
         name(&c.time_zone),
         name(&c.priority),
         name(&c.due),
-        c.attributes.len()
+        plural(c.attributes.len(), "attribute column")
     );
     if s.unknown_zone > 0 {
         let _ = writeln!(
             out,
-            "{} accepted lines have no time zone (their country has several): held, never \
-             dialed, until one is set",
-            s.unknown_zone
+            "{} accepted without a time zone (the country has several): held, never dialed, \
+             until one is set",
+            plural(s.unknown_zone, "line")
         );
     }
     if s.blank_lines > 0 {
-        let _ = writeln!(out, "{} lines of empty cells skipped", s.blank_lines);
+        let _ = writeln!(
+            out,
+            "{} of empty cells skipped",
+            plural(s.blank_lines, "line")
+        );
     }
     if !s.by_reason.is_empty() {
         let _ = writeln!(out, "\nrejected by reason:");
