@@ -388,7 +388,18 @@ pub enum PhoneError {
 /// Normalizes `text` to E.164, reading a number without `+` or international prefix as a
 /// national number of `default` (with or without its trunk prefix).
 pub fn normalize(text: &str, default: Option<Country>) -> Result<E164, PhoneError> {
-    let compact = compact(text)?;
+    let as_written = normalize_compact(&compact(text)?, default);
+    // A spreadsheet or script that read the column as a float appends ".0"; only when the
+    // dot read as a separator gives no number (`2000000.0` is Hong Kong's 2000 0000).
+    match (&as_written, text.trim().strip_suffix(".0")) {
+        (Err(_), Some(head)) if !head.is_empty() && head.chars().all(|c| c.is_ascii_digit()) => {
+            normalize_compact(head, default).or(as_written)
+        }
+        _ => as_written,
+    }
+}
+
+fn normalize_compact(compact: &str, default: Option<Country>) -> Result<E164, PhoneError> {
     let e164 = if let Some(international) = compact.strip_prefix('+') {
         international_number(international)?
     } else if let Some(country) = default {
@@ -398,7 +409,7 @@ pub fn normalize(text: &str, default: Option<Country>) -> Result<E164, PhoneErro
             .find_map(|prefix| compact.strip_prefix(prefix));
         match international {
             Some(rest) => international_number(rest)?,
-            None => national_number(&compact, country)?,
+            None => national_number(compact, country)?,
         }
     } else {
         return Err(PhoneError::NoCountry);
@@ -442,11 +453,6 @@ fn compact(text: &str) -> Result<String, PhoneError> {
             return Err(PhoneError::ScientificNotation);
         }
     }
-    // A spreadsheet or script that read the column as a float appends ".0".
-    let text = match text.strip_suffix(".0") {
-        Some(head) if !head.is_empty() && head.chars().all(|c| c.is_ascii_digit()) => head,
-        _ => text,
-    };
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         let c = fold_width(c);
@@ -634,6 +640,8 @@ mod tests {
             "+8613800138000"
         );
         assert_eq!(ok("9123 4567", Some(Country::HK)), "+85291234567");
+        // A dot before the last digit is a separator when that makes a number.
+        assert_eq!(ok("2000000.0", Some(Country::HK)), "+85220000000");
         assert_eq!(ok("001 65 9123 4567", Some(Country::HK)), "+6591234567");
         // A country outside the table, in international form.
         assert_eq!(ok("+7 495 123-45-67", Some(Country::CN)), "+74951234567");

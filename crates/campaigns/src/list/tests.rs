@@ -299,3 +299,106 @@ proptest! {
         let _ = ListImport::from_slice(format!("phone,due,tz,priority\n{text}").as_bytes(), &cn());
     }
 }
+
+/// A valid national significant number of `country` (digits after the country code), from
+/// one of its number kinds, filled with `fill` digits.
+fn valid_nsn(country: Country, kind: usize, fill: &[u8]) -> String {
+    let digits = |n: usize| -> String {
+        fill.iter()
+            .take(n)
+            .map(|d| char::from(b'0' + d % 10))
+            .collect()
+    };
+    let pick = |set: &[u8], i: usize| char::from(set[fill[i] as usize % set.len()]);
+    match (country, kind % 3) {
+        (Country::CN, 0) => format!("1{}{}", pick(b"3456789", 0), digits(9)),
+        (Country::CN, 1) => format!("10{}", digits(8)),
+        (Country::CN, _) => format!("{}{}", pick(b"3456789", 1), digits(9)),
+        (Country::US | Country::CA, _) => format!(
+            "{}{}{}{}{}{}",
+            pick(b"23456789", 0),
+            pick(b"02345678", 1),
+            pick(b"0123456789", 2),
+            pick(b"23456789", 3),
+            pick(b"023456789", 4),
+            digits(5)
+        ),
+        (Country::GB, 0) => format!("7{}", digits(9)),
+        (Country::GB, _) => format!("20{}", digits(8)),
+        (Country::DE, 0) => format!("15{}", digits(9)),
+        (Country::DE, _) => format!("30{}", digits(7)),
+        (Country::FR, _) => format!("{}{}", pick(b"123456789", 0), digits(8)),
+        (Country::JP, 0) => format!("90{}", digits(8)),
+        (Country::JP, _) => format!("3{}", digits(8)),
+        (Country::IN, _) => format!("{}{}", pick(b"6789", 0), digits(9)),
+        (Country::AU, _) => format!("{}{}", pick(b"2347", 0), digits(8)),
+        (Country::HK, _) => format!("{}{}", pick(b"2359", 0), digits(7)),
+        (Country::SG, _) => format!("{}{}", pick(b"689", 0), digits(7)),
+    }
+}
+
+/// `digits` with a separator from `seps` after each digit whose `cuts` entry is set.
+fn spaced(digits: &str, cuts: &[u8]) -> String {
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        out.push(c);
+        match cuts.get(i).copied().unwrap_or(0) % 8 {
+            1 => out.push(' '),
+            2 => out.push('-'),
+            3 => out.push('.'),
+            _ => {}
+        }
+    }
+    out.trim_end_matches([' ', '-', '.']).to_owned()
+}
+
+const COUNTRIES: [Country; 11] = [
+    Country::CN,
+    Country::US,
+    Country::CA,
+    Country::GB,
+    Country::DE,
+    Country::FR,
+    Country::JP,
+    Country::IN,
+    Country::AU,
+    Country::HK,
+    Country::SG,
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn a_valid_number_in_any_written_form_gives_one_e164(
+        country in 0..COUNTRIES.len(),
+        kind in 0..3usize,
+        fill in proptest::collection::vec(0u8..10, 12),
+        cuts in proptest::collection::vec(any::<u8>(), 16),
+    ) {
+        let country = COUNTRIES[country];
+        let nsn = valid_nsn(country, kind, &fill);
+        let code = country.calling_code();
+        let expected = format!("+{code}{nsn}");
+        let trunk = match country {
+            Country::US | Country::CA => "1",
+            Country::HK | Country::SG => "",
+            _ => "0",
+        };
+        let intl = country.international_prefixes()[0];
+        let forms = [
+            spaced(&nsn, &cuts),
+            format!("{trunk}{}", spaced(&nsn, &cuts)),
+            format!("+{code} {}", spaced(&nsn, &cuts)),
+            format!("{intl} {code} {}", spaced(&nsn, &cuts)),
+        ];
+        for form in &forms {
+            let got = normalize(form, Some(country)).map(|n| n.to_string());
+            prop_assert_eq!(got.as_deref(), Ok(expected.as_str()), "{:?} in {}", form, country);
+            // From another country, the international form still reads the same.
+            let abroad = if country == Country::CN { Country::US } else { Country::CN };
+            let plus = normalize(&forms[2], Some(abroad)).map(|n| n.to_string());
+            prop_assert_eq!(plus.as_deref(), Ok(expected.as_str()));
+        }
+    }
+}
