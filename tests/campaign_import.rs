@@ -89,6 +89,7 @@ fn json_gives_one_verdict_per_line_and_output_the_normalized_records() {
     assert_eq!(lines[5]["line"], 7);
     assert_eq!(lines[5]["verdict"], "rejected");
     assert_eq!(lines[5]["reason"], "missing_number");
+    assert_eq!(lines[5]["message"], "missing number");
     assert_eq!(report["summary"]["accepted"], 125);
     assert_eq!(report["summary"]["by_reason"]["missing_number"], 200);
 

@@ -53,7 +53,15 @@ struct Report<'a> {
     delimiter: char,
     columns: &'a hotline_campaigns::list::Columns,
     summary: &'a hotline_campaigns::list::Summary,
-    lines: &'a [hotline_campaigns::list::LineReport],
+    lines: Vec<JsonLine<'a>>,
+}
+
+/// A line's verdict with the sentence the table shows.
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    #[serde(flatten)]
+    line: &'a hotline_campaigns::list::LineReport,
+    message: String,
 }
 
 fn import(args: &ImportArgs) -> ExitCode {
@@ -122,7 +130,14 @@ fn json(args: &ImportArgs, list: &ListImport) -> Result<String> {
         delimiter: list.delimiter,
         columns: &list.columns,
         summary: &list.summary,
-        lines: &list.lines,
+        lines: list
+            .lines
+            .iter()
+            .map(|line| JsonLine {
+                line,
+                message: line.verdict.to_string(),
+            })
+            .collect(),
     };
     let mut text = serde_json::to_string_pretty(&report).context("writing the report")?;
     text.push('\n');
