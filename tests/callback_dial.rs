@@ -270,8 +270,10 @@ fn a_busy_customer_is_retried_and_answers_the_second_attempt() {
             "callback.accepted",
             "callback.converted",
             "callback.due",
+            "callback.dialing",
             "callback.failed",
             "callback.due",
+            "callback.dialing",
             "callback.connected"
         ],
         "{outcomes:?}"

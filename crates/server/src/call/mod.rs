@@ -42,7 +42,9 @@ use crate::router_task::RouteSignal;
 
 use agent_offer::AgentLeg;
 pub use announce::{QueueAnnounce, RawAnnounce};
-pub use callback_dial::{spawn_dialer as spawn_callback_dialer, DueCallback};
+pub use callback_dial::{
+    spawn_dialer as spawn_callback_dialer, DialFailure, DialReport, DueCallback,
+};
 pub use callback_offer::PROMPTS as CALLBACK_OFFER_PROMPTS;
 
 /// What a call task receives.

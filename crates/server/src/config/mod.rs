@@ -140,6 +140,11 @@ pub struct QueueSettings {
     pub callback_max_attempts: Option<u32>,
     /// The trunk the queue's callbacks are dialed through (absent: the only trunk, if one).
     pub callback_trunk: Option<String>,
+    /// The E.164 number the queue's callbacks present to the customer (From and
+    /// P-Asserted-Identity; absent: the trunk's `from_number`).
+    pub callback_caller_id: Option<String>,
+    /// How long a callback's customer rings (absent: 30 s; never below 15 s).
+    pub callback_ring_timeout: Option<Duration>,
     /// The queue's time zone for KPI day/week/month rollups, a fixed UTC offset (default UTC).
     pub utc_offset: time::UtcOffset,
     /// KPI short-abandon threshold: abandons quicker than this are short (absent: 5 s).
@@ -355,6 +360,10 @@ struct RawQueue {
     #[serde(default)]
     callback_trunk: Option<String>,
     #[serde(default)]
+    callback_caller_id: Option<String>,
+    #[serde(default)]
+    callback_ring_timeout: Option<String>,
+    #[serde(default)]
     utc_offset: Option<String>,
     #[serde(default)]
     short_abandon: Option<String>,
@@ -441,6 +450,16 @@ impl Config {
                         .with_context(|| format!("queue {name}: callback_retry_delay"))?,
                     callback_max_attempts: q.callback_max_attempts,
                     callback_trunk: q.callback_trunk,
+                    callback_caller_id: match q.callback_caller_id {
+                        Some(text) => Some(
+                            hotline_campaigns::E164::parse(&text)
+                                .map(|n| n.as_str().to_string())
+                                .with_context(|| format!("queue {name}: callback_caller_id"))?,
+                        ),
+                        None => None,
+                    },
+                    callback_ring_timeout: optional(&q.callback_ring_timeout)
+                        .with_context(|| format!("queue {name}: callback_ring_timeout"))?,
                     service_level: match q.service_level {
                         Some(sl) => Some(hotline_routing::ServiceLevelTarget {
                             threshold: parse_duration(&sl.threshold)

@@ -109,6 +109,12 @@ enum Request {
     },
     /// Due callbacks go to this dialer from now on.
     SetCallbackDialer(mpsc::UnboundedSender<crate::call::DueCallback>),
+    /// A callback's dial failed, with what SIP said.
+    CallbackFailedWith {
+        call: Uuid,
+        agent: String,
+        failure: crate::call::DialFailure,
+    },
 }
 
 /// Where a waiting call stands, for its queue announcements.
@@ -267,6 +273,16 @@ impl RouterHandle {
         });
     }
 
+    /// The dial of a due callback failed with what SIP said: a Retry-After postpones the next
+    /// attempt, and the status and Q.850 cause go into `callback.failed`.
+    pub fn callback_failed_with(&self, call: Uuid, agent: &str, failure: crate::call::DialFailure) {
+        let _ = self.tx.send(Request::CallbackFailedWith {
+            call,
+            agent: agent.to_string(),
+            failure,
+        });
+    }
+
     /// An agent's registered contact count changed.
     pub fn contacts_changed(&self, agent: &str, count: usize) {
         self.command(Command::ContactsChanged {
@@ -381,6 +397,7 @@ pub fn spawn(config: &Config, events: EventSink, metrics: Metrics) -> anyhow::Re
         router: Router::new(router_config, Instant::now())?,
         calls: HashMap::new(),
         dialer: None,
+        dial_failures: HashMap::new(),
         attached: HashMap::new(),
         contacts: BTreeMap::new(),
         members: config
@@ -411,6 +428,8 @@ struct RouterTask {
     calls: HashMap<u128, mpsc::UnboundedSender<RouteSignal>>,
     /// Where due callbacks are sent to be dialed (none: they are released undialed).
     dialer: Option<mpsc::UnboundedSender<crate::call::DueCallback>>,
+    /// The SIP status and Q.850 cause of a failing dial, while its `callback.failed` is written.
+    dial_failures: HashMap<u128, (Option<u16>, Option<u16>)>,
     /// What the dialplan attached to each call, until the call leaves routing.
     attached: HashMap<u128, BTreeMap<String, String>>,
     contacts: BTreeMap<String, usize>,
@@ -516,6 +535,11 @@ impl RouterTask {
                 self.attached.insert(call.as_u128(), data);
             }
             Request::SetCallbackDialer(dialer) => self.dialer = Some(dialer),
+            Request::CallbackFailedWith {
+                call,
+                agent,
+                failure,
+            } => self.callback_failed_with(now, call, &agent, failure),
             Request::CommandThen(cmd, last) => {
                 if let Command::CallEnded { call } | Command::Abandon { call } = &cmd {
                     self.attached.remove(&call.0);

@@ -3,7 +3,6 @@
 //! cancelled.
 
 use hotline_media::{Direction, LegEvent, RtpLegHandle, SdpSession};
-use hotline_routing::CallbackFailure;
 use hotline_sip::dialog::Dialog;
 use hotline_sip::message::{Method, Request, Response, SipUri};
 use hotline_sip::transport::{Target, TransportKind};
@@ -165,7 +164,7 @@ impl Dial {
                 .is_some_and(|a| a.forks.iter().all(|f| f.state == ForkState::Done));
             if all_failed {
                 tracing::info!(agent = %self.due.agent, "every phone of the agent refused the callback");
-                self.fail(CallbackFailure::AgentUnavailable);
+                self.fail(super::outcome::Failure::agent(false));
             }
         }
         answered
@@ -252,7 +251,7 @@ impl Dial {
             f.failure = status;
         }
         if self.stage == Stage::Agent && a.forks.iter().all(|f| f.state == ForkState::Done) {
-            self.fail(CallbackFailure::AgentUnavailable);
+            self.fail(super::outcome::Failure::agent(false));
         }
     }
 

@@ -1,10 +1,12 @@
 //! The customer's side of a callback dial: through the trunk (allow-list, channel and
-//! calls-per-second caps, digest answers to 401/407), ringing at most [`super::CUSTOMER_RING`];
-//! answered, it is bridged with the agent; otherwise the SIP outcome is the callback's failure.
+//! calls-per-second caps, digest answers to 401/407), with the `callback.dialing` event fsynced
+//! before the INVITE, ringing for the dial's ring time; answered, it is bridged with the agent;
+//! otherwise the classified SIP outcome is the callback's failure.
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use hotline_campaigns::{DialOutcome as CustomerOutcome, OutcomeKind};
 use hotline_events::{EventDraft, EventKind};
 use hotline_media::{Direction, LegEvent, RtpLegHandle, SdpSession};
 use hotline_recording::Consent;
@@ -17,7 +19,8 @@ use tokio::sync::mpsc;
 
 use super::super::agent_offer::{ack_from_dialog, send_cancel, uac_dialog};
 use super::super::{new_tag, sdp};
-use super::{Dial, Stage, CUSTOMER_RING};
+use super::outcome::{final_response, trunk_outcome, Failure};
+use super::{Dial, Stage};
 use crate::endpoint::{our_contact, our_via, EndpointCommand, LegRef, Owner};
 use crate::recording::Bridged;
 use crate::trunk::{Channel, DialOutcome, Refusal, Trunk};
@@ -50,6 +53,8 @@ pub(super) struct CustomerSide {
     cseq: u32,
     authenticated: bool,
     cancel_wanted: bool,
+    /// Whether we cancelled the INVITE (a 487 then means no answer, not a network failure).
+    cancelled: bool,
     pub(super) media: RtpLegHandle,
     pub(super) events: Option<mpsc::Receiver<LegEvent>>,
     pub(super) sdp: SdpSession,
@@ -72,16 +77,6 @@ impl CustomerSide {
     }
 }
 
-/// The callback's failure cause for a final response to the customer's INVITE.
-pub(super) fn failure_of(status: u16) -> (CallbackFailure, DialOutcome) {
-    match status {
-        486 | 600 => (CallbackFailure::Busy, DialOutcome::Busy),
-        408 | 480 | 487 => (CallbackFailure::NoAnswer, DialOutcome::NoAnswer),
-        500..=599 => (CallbackFailure::Unreachable, DialOutcome::Failed),
-        _ => (CallbackFailure::Unreachable, DialOutcome::Rejected),
-    }
-}
-
 impl Dial {
     /// The agent answered: dial the customer through `trunk`.
     pub(super) async fn dial_customer(&mut self, trunk: &Arc<Trunk>) {
@@ -92,7 +87,7 @@ impl Dial {
         if !trunk.settings.allow.allows(&number) {
             tracing::warn!(trunk = %name, number = %self.redacted_number(), "callback refused: number not in the trunk's allow-list");
             trunk.record(DialOutcome::Refused);
-            return self.fail(CallbackFailure::Unreachable);
+            return self.fail(Failure::not_dialed(CallbackFailure::Unreachable));
         }
         let channel = match trunk.acquire(Instant::now()) {
             Ok(c) => c,
@@ -100,7 +95,7 @@ impl Dial {
                 tracing::warn!(trunk = %name, ?refusal, "callback not dialed: the trunk's limits");
                 trunk.record(DialOutcome::Refused);
                 let _: &Refusal = &refusal;
-                return self.fail(CallbackFailure::NotDialed);
+                return self.fail(Failure::not_dialed(CallbackFailure::NotDialed));
             }
         };
         let target = match trunk.target().await {
@@ -108,11 +103,11 @@ impl Dial {
             Err(e) => {
                 tracing::warn!(trunk = %name, "callback not dialed: {e}");
                 trunk.record(DialOutcome::Failed);
-                return self.fail(CallbackFailure::NotDialed);
+                return self.fail(Failure::not_dialed(CallbackFailure::NotDialed));
             }
         };
         let Some((media, events)) = self.bind().await else {
-            return self.fail(CallbackFailure::NotDialed);
+            return self.fail(Failure::not_dialed(CallbackFailure::NotDialed));
         };
         if self.stage != Stage::Customer {
             // The agent hung up meanwhile.
@@ -135,6 +130,7 @@ impl Dial {
             cseq: 1,
             authenticated: false,
             cancel_wanted: false,
+            cancelled: false,
             media,
             events: Some(events),
             sdp: session,
@@ -142,8 +138,27 @@ impl Dial {
             dialog: None,
             started: Instant::now(),
         };
+        // On record before the phone can ring: a crash from here on leaves the attempt in the
+        // journal, and a restart does not dial it again before its retry delay.
+        let dialing = EventDraft::new(EventKind::CallbackDialing {
+            attempt: self.due.attempt,
+            trunk: name.clone(),
+            caller_id: self.caller_id().map(str::to_string),
+            number: self.redacted_number(),
+        })
+        .call(self.due.call)
+        .agent(self.due.agent.as_str())
+        .queue(self.due.queue.as_str());
+        self.shared.events.emit(dialing);
+        if let Err(e) = self.shared.events.flush().await {
+            tracing::error!(
+                "callback not dialed: its callback.dialing event could not be fsynced: {e}"
+            );
+            let _ = leg.media.close();
+            return self.fail(Failure::not_dialed(CallbackFailure::NotDialed));
+        }
         tracing::info!(trunk = %name, number = %self.redacted_number(), "callback: dialing the customer");
-        self.deadline = Some(Instant::now() + CUSTOMER_RING);
+        self.deadline = Some(Instant::now() + self.customer_ring);
         self.send_invite(leg, None);
     }
 
@@ -151,7 +166,7 @@ impl Dial {
     fn send_invite(&mut self, mut leg: CustomerSide, auth: Option<(&str, String)>) {
         let Some(invite) = self.customer_invite(&leg, auth) else {
             self.customer = Some(leg);
-            return self.customer_failed(CallbackFailure::Unreachable, None);
+            return self.customer_failed(CustomerOutcome::of(OutcomeKind::NetworkFailure));
         };
         leg.invite = Some(invite.clone());
         self.shared.endpoint.send(EndpointCommand::Request {
@@ -174,7 +189,8 @@ impl Dial {
             settings.gateway.uri_host()
         ))
         .ok()?;
-        let identity = format!("<sip:{}@{}>", settings.from_number, advertised.ip());
+        let presented = self.caller_id().unwrap_or(&settings.from_number);
+        let identity = format!("<sip:{}@{}>", presented, advertised.ip());
         let mut b = Request::builder(Method::Invite, uri.clone())
             .header("Via", our_via(advertised, leg.target.transport))
             .header("Max-Forwards", "70")
@@ -232,18 +248,19 @@ impl Dial {
                     }
                     None => {
                         leg.state = LegState::Done;
+                        let outcome = final_response(resp, leg.cancelled);
                         self.customer = Some(leg);
-                        self.customer_failed(CallbackFailure::Unreachable, Some(status));
+                        self.customer_failed(outcome);
                     }
                 }
             }
             _ => {
                 let was_ringing = leg.ringing();
                 leg.state = LegState::Done;
+                let outcome = final_response(resp, leg.cancelled);
                 self.customer = Some(leg);
                 if was_ringing && self.stage == Stage::Customer {
-                    let (cause, _) = failure_of(status);
-                    self.customer_failed(cause, Some(status));
+                    self.customer_failed(outcome);
                 }
             }
         }
@@ -314,7 +331,9 @@ impl Dial {
                     tracing::warn!("customer's SDP answer unusable: {e}");
                 }
                 self.customer = Some(leg);
-                return self.customer_failed(CallbackFailure::Unreachable, Some(resp.status()));
+                let mut outcome = CustomerOutcome::of(OutcomeKind::NetworkFailure);
+                outcome.sip_status = Some(resp.status());
+                return self.customer_failed(outcome);
             }
         }
         if let Some(events) = leg.events.as_mut() {
@@ -346,23 +365,24 @@ impl Dial {
         self.shared
             .router
             .callback_connected(self.due.call, &self.due.agent);
+        self.report_answered(resp.status());
     }
 
-    /// The customer's leg failed with `cause` (`status`: the final response, if any).
-    pub(super) fn customer_failed(&mut self, cause: CallbackFailure, status: Option<u16>) {
+    /// The customer's leg came to `outcome` (not an answer).
+    pub(super) fn customer_failed(&mut self, outcome: CustomerOutcome) {
         if self.stage != Stage::Customer {
             return;
         }
         if let Some(leg) = self.customer.as_ref() {
-            let outcome = match status {
-                Some(s) => failure_of(s).1,
-                None if cause == CallbackFailure::NoAnswer => DialOutcome::NoAnswer,
-                None => DialOutcome::Failed,
-            };
-            leg.trunk.record(outcome);
+            leg.trunk.record(trunk_outcome(outcome.kind));
         }
-        tracing::info!(?cause, ?status, "the customer's leg failed");
-        self.fail(cause);
+        tracing::info!(
+            kind = ?outcome.kind,
+            status = ?outcome.sip_status,
+            q850 = ?outcome.q850_cause,
+            "the customer's leg failed"
+        );
+        self.fail(Failure::customer(outcome));
     }
 
     /// Ends the customer's leg: BYE if answered, CANCEL if ringing.
@@ -372,8 +392,14 @@ impl Dial {
                 self.bye_customer(leg);
                 leg.state = LegState::Done;
             }
-            LegState::Proceeding => self.cancel_customer(leg),
-            LegState::Calling => leg.cancel_wanted = true,
+            LegState::Proceeding => {
+                leg.cancelled = true;
+                self.cancel_customer(leg);
+            }
+            LegState::Calling => {
+                leg.cancelled = true;
+                leg.cancel_wanted = true;
+            }
             LegState::Done => {}
         }
     }
@@ -397,22 +423,5 @@ impl Dial {
             leg: LegRef::Trunk { dial: DIAL },
         };
         self.shared.endpoint.send_bye(d, leg.target, owner);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn final_responses_map_to_callback_failures() {
-        assert_eq!(failure_of(486).0, CallbackFailure::Busy);
-        assert_eq!(failure_of(600).0, CallbackFailure::Busy);
-        assert_eq!(failure_of(487).0, CallbackFailure::NoAnswer);
-        assert_eq!(failure_of(480).0, CallbackFailure::NoAnswer);
-        assert_eq!(failure_of(404).0, CallbackFailure::Unreachable);
-        assert_eq!(failure_of(484).0, CallbackFailure::Unreachable);
-        assert_eq!(failure_of(503).0, CallbackFailure::Unreachable);
-        assert_eq!(failure_of(603).0, CallbackFailure::Unreachable);
     }
 }

@@ -6,15 +6,35 @@
 //! Any failure is `CallbackFailed` with its cause (the router releases the agent and retries the
 //! callback later or gives up); the legs still up are hung up.
 //!
+//! The customer's final response is classified by [`hotline_campaigns::classify`] (see
+//! `outcome`): 486/600 busy, 603 rejected, 404/484 an invalid number (never retried), 5xx a
+//! network failure whose Retry-After postpones the next attempt, 408/480, a 487 after our own
+//! CANCEL and the ring timeout (even after 183 early media) no answer; a Q.850 cause in a
+//! `Reason` header refines a generic status and goes into `callback.failed` with the status.
+//! The customer rings for the due callback's or the queue's ring time (30 s by default), never
+//! less than 15 s, and sees the due callback's or the queue's `callback_caller_id` (else the
+//! trunk's number) in From and P-Asserted-Identity; the agent sees the customer's number.
+//!
+//! Before the customer's INVITE a `callback.dialing` event is journaled and fsynced, so a crash
+//! while the phone rings leaves the attempt on record (a restart counts it, cause `unknown`,
+//! and waits its retry delay); when the journal cannot be flushed the customer is not dialed.
+//!
 //! With no trunk for the queue (a `callback_trunk` naming none, or not exactly one trunk) the
 //! callback is not dialed: `CallbackFailed` with `NotDialed`, as before outbound dialing existed.
+//!
+//! When the due callback carries a `report` channel (a scheduled callback), the dial's end is
+//! also sent there as a [`DialReport`].
 
 mod agent;
 mod customer;
+mod outcome;
+
+pub use outcome::{DialFailure, DialReport};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use hotline_campaigns::{classify, FinalResponse};
 use hotline_events::{EndReason, EventDraft, EventKind, HungUpBy};
 use hotline_media::LegEvent;
 use hotline_routing::CallbackFailure;
@@ -31,8 +51,10 @@ use crate::redact::CallerNumber;
 /// How long the agent's phones ring for a callback when the queue is unknown (else the queue's
 /// ring timeout).
 const AGENT_RING: Duration = Duration::from_secs(15);
-/// How long the customer's phone rings (at least 15 s, as regulators and carriers expect).
+/// How long the customer's phone rings when neither the due callback nor the queue says.
 const CUSTOMER_RING: Duration = Duration::from_secs(30);
+/// The shortest ring of the customer's phone, as regulators and carriers expect.
+const MIN_CUSTOMER_RING: Duration = Duration::from_secs(15);
 /// How long a finished dial waits for late answers to its CANCELs.
 const LINGER: Duration = Duration::from_secs(8);
 
@@ -51,6 +73,14 @@ pub struct DueCallback {
     pub note: Option<String>,
     /// Which attempt this is (1 = the first).
     pub attempt: u32,
+    /// The E.164 number the customer sees (None: the queue's `callback_caller_id`, else the
+    /// trunk's `from_number`).
+    pub caller_id: Option<String>,
+    /// How long the customer's phone rings (None: the queue's `callback_ring_timeout`, else
+    /// 30 s; never below 15 s).
+    pub ring_timeout: Option<Duration>,
+    /// Where the dial's end is reported, besides the router (a scheduled callback's driver).
+    pub report: Option<mpsc::UnboundedSender<super::DialReport>>,
 }
 
 /// Starts the task that dials each due callback it receives; returns its input.
@@ -90,21 +120,36 @@ struct Dial {
     started: Instant,
     /// SIP Call-IDs of the legs (dialogs registered with the endpoint).
     dialogs: Vec<(String, String)>,
+    /// The number the customer sees, if not the trunk's.
+    caller_id: Option<String>,
+    /// How long the customer's phone rings.
+    customer_ring: Duration,
 }
 
 async fn run(shared: Arc<Shared>, due: DueCallback) {
     let queue = shared.config.queues.get(&due.queue);
     let trunk_name = queue.and_then(|q| q.callback_trunk.clone());
     let agent_ring = queue.map_or(AGENT_RING, |q| q.ring_timeout);
+    let caller_id = due
+        .caller_id
+        .clone()
+        .or_else(|| queue.and_then(|q| q.callback_caller_id.clone()));
+    let customer_ring = due
+        .ring_timeout
+        .or_else(|| queue.and_then(|q| q.callback_ring_timeout))
+        .unwrap_or(CUSTOMER_RING)
+        .max(MIN_CUSTOMER_RING);
     let Some(trunk) = shared.trunks.pick(trunk_name.as_deref()) else {
         tracing::warn!(
             queue = %due.queue,
             "callback due but no trunk to dial it through: the agent is released and the \
              callback keeps its place until its retry"
         );
+        // Nothing came from SIP: the plain failure says it all.
         shared
             .router
             .callback_failed(due.call, &due.agent, CallbackFailure::NotDialed);
+        report(&due, &outcome::Failure::not_dialed(CallbackFailure::NotDialed));
         return;
     };
     let (tx, mut rx) = mpsc::unbounded_channel();
@@ -118,13 +163,15 @@ async fn run(shared: Arc<Shared>, due: DueCallback) {
         deadline: None,
         started: Instant::now(),
         dialogs: Vec::new(),
+        caller_id,
+        customer_ring,
     };
     match dial.invite_agent().await {
         Ok(side) => {
             dial.agent = Some(side);
             dial.deadline = Some(Instant::now() + agent_ring);
         }
-        Err(()) => return dial.fail(CallbackFailure::AgentUnavailable),
+        Err(()) => return dial.fail(outcome::Failure::agent(false)),
     }
     let linger_until = loop {
         if dial.stage == Stage::Over {
@@ -177,7 +224,9 @@ impl Dial {
             CallInput::RequestFailed {
                 leg: LegRef::Trunk { .. },
                 method: Method::Invite,
-            } => self.customer_failed(CallbackFailure::Unreachable, None),
+            } => self.customer_failed(hotline_campaigns::DialOutcome::of(
+                hotline_campaigns::OutcomeKind::NetworkFailure,
+            )),
             // An ACK (no transaction) needs nothing.
             CallInput::Request {
                 request,
@@ -270,7 +319,8 @@ impl Dial {
         match self.stage {
             Stage::Agent | Stage::Customer => {
                 tracing::info!("the agent hung up before the customer answered");
-                self.fail(CallbackFailure::AgentUnavailable);
+                let ringing = self.customer.is_some();
+                self.fail(outcome::Failure::agent(ringing));
             }
             Stage::Talking => self.conversation_over(EndReason::Completed, by),
             Stage::Over => {}
@@ -289,23 +339,47 @@ impl Dial {
         match self.stage {
             Stage::Agent => {
                 tracing::info!(agent = %self.due.agent, "the agent did not answer the callback");
-                self.fail(CallbackFailure::AgentUnavailable);
+                self.fail(outcome::Failure::agent(false));
             }
             Stage::Customer => {
                 tracing::info!("the customer did not answer within the ring time");
-                self.customer_failed(CallbackFailure::NoAnswer, None);
+                self.customer_failed(hotline_campaigns::outcome::ring_timeout());
             }
             Stage::Talking | Stage::Over => {}
         }
     }
 
-    /// The dial failed: the router releases the agent; every leg is ended.
-    fn fail(&mut self, cause: CallbackFailure) {
-        tracing::info!(?cause, "callback dial failed");
+    /// The dial failed: the router releases the agent (and the report channel hears it);
+    /// every leg is ended.
+    fn fail(&mut self, failure: outcome::Failure) {
+        if self.stage == Stage::Over {
+            return;
+        }
+        tracing::info!(cause = ?failure.cause, outcome = ?failure.outcome, "callback dial failed");
         self.shared
             .router
-            .callback_failed(self.due.call, &self.due.agent, cause);
+            .callback_failed_with(self.due.call, &self.due.agent, failure.router());
+        report(&self.due, &failure);
         self.end_legs();
+    }
+
+    /// The customer answered: the report channel hears it.
+    fn report_answered(&self, status: u16) {
+        if let Some(tx) = self.due.report.as_ref() {
+            let outcome = classify(FinalResponse {
+                status,
+                retry_after: None,
+                reason: None,
+                cancelled_by_us: false,
+            });
+            let _ = tx.send(DialReport {
+                call: self.due.call,
+                attempt: self.due.attempt,
+                outcome,
+                customer_dialed: true,
+                agent_failed: false,
+            });
+        }
     }
 
     /// Both talked; one side hung up (or media stopped): the other is hung up and the
@@ -385,7 +459,25 @@ impl Dial {
         }
     }
 
+    /// The caller-ID the customer's INVITE presents, if not the trunk's.
+    fn caller_id(&self) -> Option<&str> {
+        self.caller_id.as_deref()
+    }
+
     fn redacted_number(&self) -> String {
         CallerNumber::new(&self.due.number, self.shared.config.redact_caller_numbers).to_string()
+    }
+}
+
+/// Sends a failed dial's report when the due callback asks for one.
+fn report(due: &DueCallback, failure: &outcome::Failure) {
+    if let Some(tx) = due.report.as_ref() {
+        let _ = tx.send(DialReport {
+            call: due.call,
+            attempt: due.attempt,
+            outcome: failure.outcome,
+            customer_dialed: failure.customer_dialed,
+            agent_failed: failure.agent_failed,
+        });
     }
 }

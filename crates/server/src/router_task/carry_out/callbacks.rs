@@ -89,6 +89,9 @@ impl RouterTask {
                     number: callback.number.as_str().to_string(),
                     note: callback.note,
                     attempt,
+                    caller_id: None,
+                    ring_timeout: None,
+                    report: None,
                 };
                 let sent = self.dialer.as_ref().is_some_and(|d| d.send(due).is_ok());
                 if !sent {
@@ -138,19 +141,25 @@ impl RouterTask {
                 cause,
                 attempts,
                 retry_after,
+                owner,
                 ..
-            } => (
-                EventDraft::new(EventKind::CallbackFailed {
-                    cause: fail_cause(cause),
-                    attempts,
-                    retry_after_ms: millis(retry_after),
-                    sip_status: None,
-                    q850_cause: None,
-                })
-                .agent(agent.as_str())
-                .queue(queue.as_str()),
-                false,
-            ),
+            } => {
+                let (sip_status, q850_cause) =
+                    self.dial_failures.get(&call.0).copied().unwrap_or_default();
+                (
+                    EventDraft::new(EventKind::CallbackFailed {
+                        cause: fail_cause(cause),
+                        attempts,
+                        retry_after_ms: millis(retry_after),
+                        sip_status,
+                        q850_cause,
+                    })
+                    .agent(agent.as_str())
+                    .queue(queue.as_str()),
+                    // A scheduled callback's entry leaves the queue with its failed dial.
+                    owner == CallbackOwner::Scheduler,
+                )
+            }
             RoutingEvent::CallbackGivenUp {
                 queue,
                 wait,
@@ -192,6 +201,33 @@ pub(in crate::router_task) fn wall_clock(at: Instant) -> Timestamp {
     let now = time::OffsetDateTime::now_utc();
     let ago = Instant::now().saturating_duration_since(at);
     Timestamp::from_datetime(now - ago)
+}
+
+impl RouterTask {
+    /// A callback's dial failed with what SIP said: the router hears the cause and the
+    /// Retry-After, and `callback.failed` carries the status and Q.850 cause.
+    pub(in crate::router_task) fn callback_failed_with(
+        &mut self,
+        now: Instant,
+        call: Uuid,
+        agent: &str,
+        failure: crate::call::DialFailure,
+    ) {
+        let id = call.as_u128();
+        self.dial_failures
+            .insert(id, (failure.sip_status, failure.q850_cause));
+        let command = Command::CallbackFailed {
+            call: hotline_routing::CallId(id),
+            agent: hotline_routing::AgentId::new(agent),
+            cause: failure.cause,
+            retry_after: failure.retry_after,
+        };
+        if let Err(e) = self.router.handle(now, command) {
+            tracing::debug!(%call, "callback failure refused: {e}");
+        }
+        self.drain();
+        self.dial_failures.remove(&id);
+    }
 }
 
 fn fail_cause(cause: CallbackFailure) -> CallbackFailCause {
