@@ -151,6 +151,12 @@ fn files_that_are_not_lists_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no number column"));
 
+    let headless = dir.path().join("numbers.csv");
+    std::fs::write(&headless, "13800138000,Li\n13900139000,Wang\n").unwrap();
+    let out = import(&headless, &["--country", "CN"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("add a header line"));
+
     // 电话 written in GBK by a legacy export.
     let gbk = dir.path().join("gbk.csv");
     std::fs::write(&gbk, b"\xb5\xe7\xbb\xb0\n13800138000\n").unwrap();

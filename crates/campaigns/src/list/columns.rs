@@ -105,6 +105,10 @@ impl Columns {
             }
         }
         if columns.number.is_empty() {
+            let digits = |h: &String| h.chars().filter(char::is_ascii_digit).count();
+            if headers.iter().any(|h| digits(h) >= 7) {
+                return Err(ListError::NoHeader);
+            }
             return Err(ListError::NoNumberColumn { headers });
         }
         columns.headers = headers;
@@ -172,6 +176,10 @@ mod tests {
         assert!(matches!(
             Columns::from_headers(headers(&["name", "city"])),
             Err(ListError::NoNumberColumn { .. })
+        ));
+        assert!(matches!(
+            Columns::from_headers(headers(&["138 0013 8000", "Li Na"])),
+            Err(ListError::NoHeader)
         ));
         assert!(matches!(
             Columns::from_headers(headers(&["phone", "due", "deadline"])),

@@ -74,6 +74,11 @@ pub enum ListError {
         /// The line of the first bad byte.
         line: u64,
     },
+    /// The first line holds a phone number: the header line is missing.
+    #[error(
+        "the first line holds a phone number, not column names: add a header line (phone,name,...)"
+    )]
+    NoHeader,
     /// No header names a phone number.
     #[error("no number column in the header {headers:?} (expected number, phone, mobile or 电话)")]
     NoNumberColumn {
