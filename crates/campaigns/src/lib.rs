@@ -56,6 +56,7 @@
 //! ```
 
 pub mod calendar;
+pub mod campaign;
 mod command;
 pub mod config;
 pub mod due;

@@ -1,0 +1,351 @@
+//! The campaign engine: outbound campaigns (preview, progressive, predictive, agentless) over
+//! imported lists, as a pure state machine the server drives.
+//!
+//! The driver owns one [`CampaignEngine`] and
+//! - feeds it [`Command`]s with the current time ([`CampaignEngine::handle`]): create, add
+//!   records (from a [`crate::list::ListImport`]), start, pause, stop, resume, a preview agent's
+//!   accept or skip, and what happened to each call (the SIP final response classified by
+//!   [`crate::classify`], the detector's verdict, the agent who took it, an abandon, the end of
+//!   an agentless flow);
+//! - calls [`CampaignEngine::next_dials`] whenever agents free up, a call ends, and when
+//!   [`CampaignEngine::poll_timeout`] says so, with the agents free and busy per campaign,
+//!   their inbound service levels and the trunks' free channels: it answers with
+//!   [`Work`] (dials to start, preview records to show an agent), chosen by the
+//!   [`crate::pacing::Pacer`] for predictive campaigns, one per free agent for progressive
+//!   ones, within the agentless line count, the dials per minute and the trunk's channels;
+//! - drains [`CampaignEngine::poll_event`], appends each event to its journal and fsyncs it,
+//!   and only then acts (an `attempt_started` before its INVITE);
+//! - on restart rebuilds the engine with [`CampaignEngine::restore`] from the journal and
+//!   sends [`Command::Restarted`]: an attempt without an outcome becomes `unknown` and is not
+//!   dialed again before the unknown outcome's retry delay.
+//!
+//! The do-not-call lists (the global one given to each dial decision, the campaign's own),
+//! the calling window in the customer's local time and the profile's no-redial bar after an
+//! abandon are checked when a record is about to be dialed; a record that fails is given up
+//! or held until it may be dialed, with an event either way. A record has at most one attempt
+//! open at a time.
+
+mod command;
+mod dial;
+mod event;
+mod spec;
+mod state;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod sim_tests;
+#[cfg(test)]
+mod tests;
+
+pub use command::{Command, CommandError};
+pub use dial::{CampaignCapacity, DialCapacity, DialOrder, FreeAgent, PreviewOffer, Work};
+pub use event::{
+    AgentlessResult, AnswerAction, AnswerVerdict, AttemptResult, CampaignEvent, EntryId,
+    EntryRecord, GiveUpReason, HoldReason, NextStep, NotAdded, RunState, SkipReason,
+};
+pub use spec::{
+    AbandonMessage, AmdAction, AmdSettings, Audience, BlendRule, CampaignId, CampaignSpec,
+    SpecError, TrunkName, TrunkSpec,
+};
+pub use state::{CampaignStats, Entry, EntryState};
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use crate::pacing::Pacer;
+use crate::time;
+use state::Campaign;
+
+/// How long after its phase should have ended an open attempt without news becomes `unknown`.
+pub const OUTCOME_GRACE: Duration = Duration::from_secs(60);
+/// How long answering-machine detection may take.
+pub const DETECTION_TIME: Duration = Duration::from_secs(30);
+/// The longest agentless flow.
+pub const FLOW_LIMIT: Duration = Duration::from_secs(3600);
+
+/// Why the engine wants to be woken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineTimer {
+    /// An attempt had no news for too long (call [`CampaignEngine::handle_timeout`]).
+    AttemptOverdue {
+        /// The campaign.
+        campaign: CampaignId,
+        /// The entry.
+        entry: EntryId,
+    },
+    /// A preview offer expires (call [`CampaignEngine::handle_timeout`]).
+    OfferExpires {
+        /// The campaign.
+        campaign: CampaignId,
+        /// The entry.
+        entry: EntryId,
+    },
+    /// A record becomes due (call [`CampaignEngine::next_dials`]).
+    EntryDue {
+        /// The campaign.
+        campaign: CampaignId,
+    },
+    /// The dials-per-minute budget grows again (call [`CampaignEngine::next_dials`]).
+    RateBudget {
+        /// The campaign.
+        campaign: CampaignId,
+    },
+}
+
+/// The campaign engine (see the module documentation for the driver's loop).
+#[derive(Debug, Default)]
+pub struct CampaignEngine {
+    campaigns: BTreeMap<CampaignId, Campaign>,
+    out: VecDeque<CampaignEvent>,
+    now: Option<Timestamp>,
+}
+
+impl CampaignEngine {
+    /// An engine without campaigns.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Rebuilds an engine from its logged events (then send [`Command::Restarted`]).
+    pub fn restore<'a>(events: impl IntoIterator<Item = &'a CampaignEvent>) -> Self {
+        let mut engine = Self::new();
+        for event in events {
+            engine.apply(event);
+        }
+        engine
+    }
+
+    /// Folds a logged event into the state without emitting it (replay).
+    pub fn apply(&mut self, event: &CampaignEvent) {
+        let at = event.at();
+        self.now = Some(self.now.map_or(at, |now| now.max(at)));
+        if let CampaignEvent::Created { spec, .. } = event {
+            // A spec in the log was checked when it was created.
+            if let Ok(pacer) = Pacer::new(spec.pacer_config()) {
+                self.campaigns
+                    .insert(spec.id.clone(), Campaign::new((**spec).clone(), pacer));
+            }
+            return;
+        }
+        if let Some(campaign) = self.campaigns.get_mut(event.campaign()) {
+            campaign.apply(event);
+        }
+    }
+
+    /// Applies and queues an event.
+    fn emit(&mut self, event: CampaignEvent) {
+        self.apply(&event);
+        self.out.push_back(event);
+    }
+
+    /// The next event to write (and fsync), then carry out.
+    pub fn poll_event(&mut self) -> Option<CampaignEvent> {
+        self.out.pop_front()
+    }
+
+    /// The campaigns' ids.
+    pub fn campaigns(&self) -> impl Iterator<Item = &CampaignId> {
+        self.campaigns.keys()
+    }
+
+    /// A campaign's specification.
+    pub fn spec(&self, campaign: &CampaignId) -> Option<&CampaignSpec> {
+        self.campaigns.get(campaign).map(|c| &c.spec)
+    }
+
+    /// A campaign's run state.
+    pub fn run_state(&self, campaign: &CampaignId) -> Option<RunState> {
+        self.campaigns.get(campaign).map(|c| c.run)
+    }
+
+    /// A campaign's entries, in the order they were added (index = [`EntryId`]).
+    pub fn entries(&self, campaign: &CampaignId) -> &[Entry] {
+        self.campaigns
+            .get(campaign)
+            .map_or(&[], |c| c.entries.as_slice())
+    }
+
+    /// A campaign's statistics at `now`.
+    pub fn stats(&mut self, now: Timestamp, campaign: &CampaignId) -> Option<CampaignStats> {
+        self.campaigns.get_mut(campaign).map(|c| c.stats(now))
+    }
+
+    /// The next instant the engine needs the driver, and why.
+    pub fn poll_timeout(&self) -> Option<(Timestamp, EngineTimer)> {
+        let mut best: Option<(Timestamp, EngineTimer)> = None;
+        let mut consider = |at: Timestamp, timer: EngineTimer| {
+            if best.as_ref().is_none_or(|(b, _)| at < *b) {
+                best = Some((at, timer));
+            }
+        };
+        for (id, c) in &self.campaigns {
+            for entry in &c.open {
+                if let Some((at, offer)) = c.entry(*entry).and_then(|e| deadline(c, &e.state)) {
+                    let (campaign, entry) = (id.clone(), *entry);
+                    let timer = if offer {
+                        EngineTimer::OfferExpires { campaign, entry }
+                    } else {
+                        EngineTimer::AttemptOverdue { campaign, entry }
+                    };
+                    consider(at, timer);
+                }
+            }
+            if c.run != RunState::Running {
+                continue;
+            }
+            if let Some((at, _)) = c.waiting.first() {
+                consider(
+                    *at,
+                    EngineTimer::EntryDue {
+                        campaign: id.clone(),
+                    },
+                );
+            }
+            if !c.ready.is_empty() {
+                if let Some(at) = c.rate_frees_at() {
+                    consider(
+                        at,
+                        EngineTimer::RateBudget {
+                            campaign: id.clone(),
+                        },
+                    );
+                }
+            }
+        }
+        best
+    }
+
+    /// Ends what is overdue at `now`: attempts without news become `unknown` (retried after
+    /// the unknown outcome's delay), preview offers not answered go back to the list.
+    pub fn handle_timeout(&mut self, now: Timestamp) {
+        let mut overdue = vec![];
+        for (id, c) in &self.campaigns {
+            for entry in &c.open {
+                let Some(e) = c.entry(*entry) else { continue };
+                if let Some((at, _)) = deadline(c, &e.state) {
+                    if at <= now {
+                        overdue.push((id.clone(), *entry, e.state.open_attempt()));
+                    }
+                }
+            }
+        }
+        for (campaign, entry, attempt) in overdue {
+            match attempt {
+                Some(attempt) => {
+                    self.end_attempt(
+                        now,
+                        &campaign,
+                        entry,
+                        attempt,
+                        AttemptResult::Unknown,
+                        None,
+                        None,
+                    );
+                }
+                None => self.emit(CampaignEvent::OfferSkipped {
+                    at: now,
+                    campaign,
+                    entry,
+                    reason: SkipReason::Timeout,
+                    retry_at: now,
+                }),
+            }
+        }
+    }
+
+    /// Emits the end of an attempt with its next step.
+    #[allow(clippy::too_many_arguments)]
+    fn end_attempt(
+        &mut self,
+        now: Timestamp,
+        campaign: &CampaignId,
+        entry: EntryId,
+        attempt: u32,
+        result: AttemptResult,
+        outcome: Option<crate::outcome::DialOutcome>,
+        barred_until: Option<Timestamp>,
+    ) {
+        let Some(c) = self.campaigns.get(campaign) else {
+            return;
+        };
+        let Some(e) = c.entry(entry) else { return };
+        let retry_after = outcome.and_then(|o| o.retry_after());
+        let next = next_step(&c.spec, e, result, retry_after, now, barred_until);
+        self.emit(CampaignEvent::AttemptEnded {
+            at: now,
+            campaign: campaign.clone(),
+            entry,
+            attempt,
+            result,
+            outcome,
+            next,
+        });
+    }
+}
+
+/// When an open entry's phase is overdue, and whether it is an offer.
+fn deadline(c: &Campaign, state: &EntryState) -> Option<(Timestamp, bool)> {
+    let spec = &c.spec;
+    let (since, limit, offer) = match state {
+        EntryState::Offered { since, .. } => (*since, spec.preview_timeout, true),
+        EntryState::Dialing { since, .. } => (*since, spec.effective_ring_timeout(), false),
+        EntryState::PickedUp { since, .. } => (*since, DETECTION_TIME, false),
+        EntryState::WaitingAgent { since, .. } => (*since, spec.profile.connect_within(), false),
+        EntryState::InFlow { since, .. } => (*since, FLOW_LIMIT, false),
+        _ => return None,
+    };
+    let grace = if offer { Duration::ZERO } else { OUTCOME_GRACE };
+    Some((time::add(since, limit + grace), offer))
+}
+
+/// What happens to a record after an attempt with `result` ended at `now`.
+fn next_step(
+    spec: &CampaignSpec,
+    entry: &Entry,
+    result: AttemptResult,
+    retry_after: Option<Duration>,
+    now: Timestamp,
+    barred_until: Option<Timestamp>,
+) -> NextStep {
+    let rule = match result {
+        AttemptResult::Connected
+        | AttemptResult::MessageLeft
+        | AttemptResult::FlowCompleted
+        | AttemptResult::FlowHungUp => return NextStep::Done,
+        AttemptResult::InvalidNumber => {
+            return NextStep::GivenUp {
+                reason: GiveUpReason::InvalidNumber,
+            }
+        }
+        AttemptResult::Abandoned => Some(spec.retry_abandoned),
+        AttemptResult::MachineDropped => spec.retry_machine,
+        other => other.outcome_kind().and_then(|k| spec.retry.rule(k)),
+    };
+    let Some(rule) = rule else {
+        return NextStep::Done;
+    };
+    let used = entry.results.get(&result).copied().unwrap_or(0) + 1;
+    if used >= rule.max_attempts || entry.attempts >= spec.max_attempts {
+        return NextStep::GivenUp {
+            reason: GiveUpReason::AttemptsExhausted,
+        };
+    }
+    let wait = rule.delay.max(
+        retry_after
+            .unwrap_or_default()
+            .min(crate::config::MAX_RETRY_AFTER),
+    );
+    let mut at = time::add(now, wait);
+    if let Some(until) = barred_until {
+        at = at.max(until);
+    }
+    if entry.record.deadline.is_some_and(|d| at >= d) {
+        return NextStep::GivenUp {
+            reason: GiveUpReason::Expired,
+        };
+    }
+    NextStep::Retry { at }
+}

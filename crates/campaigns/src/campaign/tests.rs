@@ -1,0 +1,730 @@
+//! Unit tests of the engine's rules on virtual time.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::*;
+use crate::config::RetryRule;
+use crate::ids::{AgentName, QueueName};
+use crate::list::ListRecord;
+use crate::number::E164;
+use crate::outcome::{classify, DialOutcome, FinalResponse, OutcomeKind};
+use crate::pacing::{BusyAgent, DialMode, InboundLevel, JurisdictionProfile};
+use crate::scheduler::NoDnc;
+use crate::time::Zone;
+
+/// Monday 2026-12-07 10:00 UTC.
+pub(super) fn t0() -> Timestamp {
+    "2026-12-07T10:00:00Z"
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub(super) fn secs(s: u64) -> Timestamp {
+    time::add(t0(), Duration::from_secs(s))
+}
+
+pub(super) fn number(n: u32) -> E164 {
+    E164::parse(&format!("+4420{n:08}")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub(super) fn record(n: u32) -> ListRecord {
+    ListRecord {
+        line: u64::from(n) + 2,
+        number: number(n),
+        name: Some(format!("customer {n}")),
+        time_zone: Some(Zone::utc()),
+        priority: 0,
+        due: Default::default(),
+        attributes: BTreeMap::new(),
+    }
+}
+
+pub(super) fn cid() -> CampaignId {
+    CampaignId::new("renewals")
+}
+
+pub(super) fn spec(mode: DialMode) -> CampaignSpec {
+    let mut s = CampaignSpec::new(
+        cid(),
+        QueueName::new("sales"),
+        number(99_999_999),
+        TrunkSpec {
+            name: TrunkName::new("carrier"),
+            channels: 100,
+        },
+    );
+    s.mode = mode;
+    if mode == DialMode::Agentless {
+        s.audience = Audience::Flow {
+            flow: "notice".into(),
+        };
+    }
+    s
+}
+
+pub(super) fn engine_with(spec: CampaignSpec, records: u32) -> CampaignEngine {
+    let mut e = CampaignEngine::new();
+    e.handle(t0(), Command::Create(Box::new(spec)), &NoDnc)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let records = (0..records).map(record).collect();
+    let add = Command::AddRecords {
+        campaign: cid(),
+        records,
+    };
+    e.handle(t0(), add, &NoDnc)
+        .unwrap_or_else(|e| panic!("{e}"));
+    e.handle(t0(), Command::Start { campaign: cid() }, &NoDnc)
+        .unwrap_or_else(|e| panic!("{e}"));
+    e
+}
+
+pub(super) fn agent(i: u32) -> FreeAgent {
+    FreeAgent {
+        name: AgentName::new(format!("agent{i}")),
+        inbound: vec![],
+    }
+}
+
+pub(super) fn capacity(free: u32, busy: Vec<BusyAgent>) -> DialCapacity {
+    let mut c = DialCapacity::default();
+    c.campaigns.insert(
+        cid(),
+        CampaignCapacity {
+            free_agents: (0..free).map(agent).collect(),
+            busy,
+        },
+    );
+    c
+}
+
+fn dials(work: &[Work]) -> Vec<DialOrder> {
+    work.iter()
+        .filter_map(|w| match w {
+            Work::Dial(d) => Some(d.clone()),
+            Work::Offer(_) => None,
+        })
+        .collect()
+}
+
+fn drain(e: &mut CampaignEngine) -> Vec<CampaignEvent> {
+    std::iter::from_fn(|| e.poll_event()).collect()
+}
+
+fn types(events: &[CampaignEvent]) -> Vec<&'static str> {
+    events.iter().map(|e| e.type_name()).collect()
+}
+
+fn ok(e: &mut CampaignEngine, now: Timestamp, c: Command) {
+    e.handle(now, c, &NoDnc).unwrap_or_else(|e| panic!("{e}"));
+}
+
+fn outcome(o: &DialOrder, kind: OutcomeKind) -> Command {
+    Command::Outcome {
+        campaign: o.campaign.clone(),
+        entry: o.entry,
+        attempt: o.attempt,
+        outcome: DialOutcome::of(kind),
+    }
+}
+
+fn answered(o: &DialOrder, verdict: AnswerVerdict) -> Command {
+    Command::Answered {
+        campaign: o.campaign.clone(),
+        entry: o.entry,
+        attempt: o.attempt,
+        verdict,
+    }
+}
+
+fn state(e: &CampaignEngine, entry: EntryId) -> EntryState {
+    e.entries(&cid())[entry.0 as usize].state.clone()
+}
+
+#[test]
+fn progressive_dials_one_per_free_agent_less_calls_in_progress() {
+    let mut e = engine_with(spec(DialMode::Progressive), 10);
+    drain(&mut e);
+    let first = dials(&e.next_dials(t0(), &capacity(3, vec![]), &NoDnc));
+    assert_eq!(first.len(), 3);
+    assert_eq!(
+        first.iter().map(|d| d.entry.0).collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
+    assert_eq!(types(&drain(&mut e)), ["attempt_started"; 3]);
+    assert!(e.next_dials(t0(), &capacity(3, vec![]), &NoDnc).is_empty());
+    ok(&mut e, secs(5), outcome(&first[0], OutcomeKind::Busy));
+    assert_eq!(
+        dials(&e.next_dials(secs(5), &capacity(3, vec![]), &NoDnc)).len(),
+        1
+    );
+}
+
+#[test]
+fn predictive_needs_its_minimum_of_agents_else_dials_progressively() {
+    let wrapping = |n| {
+        vec![
+            BusyAgent::WrapUp {
+                age: Duration::from_secs(14)
+            };
+            n
+        ]
+    };
+    let mut e = engine_with(spec(DialMode::Predictive), 500);
+    // 4 free and 10 busy: 14 agents, under 15.
+    assert_eq!(
+        dials(&e.next_dials(t0(), &capacity(4, wrapping(10)), &NoDnc)).len(),
+        4
+    );
+    let mut e = engine_with(spec(DialMode::Predictive), 500);
+    // 4 free and 16 about to be free: it dials ahead.
+    let n = dials(&e.next_dials(t0(), &capacity(4, wrapping(16)), &NoDnc)).len();
+    assert!(n > 20, "{n}");
+    let mut s = spec(DialMode::Predictive);
+    s.min_agents_predictive = 30;
+    let mut e = engine_with(s, 500);
+    assert_eq!(
+        dials(&e.next_dials(t0(), &capacity(4, wrapping(16)), &NoDnc)).len(),
+        4
+    );
+}
+
+#[test]
+fn preview_offers_to_an_agent_who_accepts_or_skips() {
+    let mut e = engine_with(spec(DialMode::Preview), 3);
+    drain(&mut e);
+    let work = e.next_dials(t0(), &capacity(2, vec![]), &NoDnc);
+    let offers: Vec<PreviewOffer> = work
+        .iter()
+        .filter_map(|w| match w {
+            Work::Offer(o) => Some(o.clone()),
+            Work::Dial(_) => None,
+        })
+        .collect();
+    assert_eq!(offers.len(), 2);
+    assert_eq!(types(&drain(&mut e)), ["offered", "offered"]);
+    // The same agents hold their offers: nothing more.
+    assert!(e.next_dials(t0(), &capacity(2, vec![]), &NoDnc).is_empty());
+    let wrong = Command::Accept {
+        campaign: cid(),
+        entry: offers[0].entry,
+        agent: offers[1].agent.clone(),
+    };
+    assert!(matches!(
+        e.handle(t0(), wrong, &NoDnc),
+        Err(CommandError::NotOffered { .. })
+    ));
+    let accept = Command::Accept {
+        campaign: cid(),
+        entry: offers[0].entry,
+        agent: offers[0].agent.clone(),
+    };
+    let order = e.handle(secs(10), accept, &NoDnc);
+    let order = order
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("no dial"));
+    assert_eq!(order.agent.as_ref(), Some(&offers[0].agent));
+    assert_eq!(types(&drain(&mut e)), ["attempt_started"]);
+    ok(&mut e, secs(25), outcome(&order, OutcomeKind::NoAnswer));
+    let skip = Command::Skip {
+        campaign: cid(),
+        entry: offers[1].entry,
+        agent: offers[1].agent.clone(),
+    };
+    ok(&mut e, secs(20), skip);
+    let retry_at = secs(20 + 3600);
+    assert_eq!(
+        state(&e, offers[1].entry),
+        EntryState::Pending { ready_at: retry_at }
+    );
+    // An offer not answered expires.
+    let third = e.next_dials(secs(30), &capacity(1, vec![]), &NoDnc);
+    assert_eq!(third.len(), 1);
+    let timeout = e.poll_timeout();
+    assert!(
+        matches!(timeout, Some((_, EngineTimer::OfferExpires { .. }))),
+        "{timeout:?}"
+    );
+    e.handle_timeout(secs(30 + 120));
+    assert_eq!(
+        state(&e, EntryId(2)),
+        EntryState::Pending {
+            ready_at: secs(150)
+        }
+    );
+}
+
+#[test]
+fn agentless_runs_its_flow_within_its_line_count() {
+    let mut s = spec(DialMode::Agentless);
+    s.agentless_lines = 4;
+    let mut e = engine_with(s, 10);
+    let orders = dials(&e.next_dials(t0(), &DialCapacity::default(), &NoDnc));
+    assert_eq!(orders.len(), 4);
+    assert_eq!(orders[0].flow.as_deref(), Some("notice"));
+    ok(&mut e, secs(5), outcome(&orders[0], OutcomeKind::Answered));
+    ok(&mut e, secs(6), answered(&orders[0], AnswerVerdict::Human));
+    // Still 4 lines busy.
+    assert!(e
+        .next_dials(secs(6), &DialCapacity::default(), &NoDnc)
+        .is_empty());
+    let done = Command::AgentlessDone {
+        campaign: cid(),
+        entry: orders[0].entry,
+        attempt: 1,
+        result: AgentlessResult::Completed,
+    };
+    ok(&mut e, secs(60), done);
+    assert_eq!(
+        state(&e, orders[0].entry),
+        EntryState::Done {
+            result: AttemptResult::FlowCompleted
+        }
+    );
+    assert_eq!(
+        dials(&e.next_dials(secs(60), &DialCapacity::default(), &NoDnc)).len(),
+        1
+    );
+}
+
+#[test]
+fn do_not_call_numbers_are_given_up_at_dial_time_and_never_dialed() {
+    let mut s = spec(DialMode::Progressive);
+    s.dnc.insert(number(0));
+    let mut e = engine_with(s, 5);
+    ok(
+        &mut e,
+        t0(),
+        Command::AddDnc {
+            campaign: cid(),
+            numbers: vec![number(2)],
+        },
+    );
+    let global: BTreeSet<E164> = [number(4)].into();
+    let orders = dials(&e.next_dials(t0(), &capacity(5, vec![]), &global));
+    let dialed: Vec<E164> = orders.iter().map(|d| d.number.clone()).collect();
+    assert_eq!(dialed, [number(1), number(3)]);
+    let stats = e.stats(t0(), &cid()).unwrap_or_else(|| panic!("no stats"));
+    assert_eq!(stats.given_up.get(&GiveUpReason::DoNotCall), Some(&3));
+    assert_eq!((stats.done, stats.in_progress), (3, 2));
+}
+
+#[test]
+fn a_record_outside_its_window_is_held_until_it_opens_in_local_time() {
+    let mut e = engine_with(spec(DialMode::Progressive), 0);
+    let mut r = record(1);
+    // 10:00 UTC is 19:00 in Tokyo; 21:00 local closes at 12:00 UTC.
+    r.time_zone = Some(Zone::new("Asia/Tokyo").unwrap_or_else(|e| panic!("{e}")));
+    ok(
+        &mut e,
+        t0(),
+        Command::AddRecords {
+            campaign: cid(),
+            records: vec![r],
+        },
+    );
+    drain(&mut e);
+    let late = secs(2 * 3600 + 1);
+    assert!(e.next_dials(late, &capacity(1, vec![]), &NoDnc).is_empty());
+    let opens: Timestamp = "2026-12-08T00:00:00Z"
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let events = drain(&mut e);
+    assert!(matches!(
+        &events[..],
+        [CampaignEvent::Held { reason: HoldReason::OutsideWindow, until, .. }] if *until == opens
+    ));
+    assert_eq!(
+        e.poll_timeout().map(|(at, _)| at),
+        Some(opens),
+        "woken when the window opens"
+    );
+    assert!(e
+        .next_dials(
+            time::sub(opens, Duration::from_secs(1)),
+            &capacity(1, vec![]),
+            &NoDnc
+        )
+        .is_empty());
+    assert_eq!(
+        dials(&e.next_dials(opens, &capacity(1, vec![]), &NoDnc)).len(),
+        1
+    );
+}
+
+#[test]
+fn retries_follow_the_rules_by_outcome_and_the_attempt_limits() {
+    let mut s = spec(DialMode::Progressive);
+    s.retry.busy = RetryRule {
+        delay: Duration::from_secs(600),
+        max_attempts: 2,
+    };
+    s.max_attempts = 3;
+    s.window = crate::window::CallingWindow {
+        spans: vec![crate::window::WindowSpan {
+            days: crate::window::Days::DAILY,
+            start: crate::time::LocalTime::MIDNIGHT,
+            end: crate::time::LocalTime::END_OF_DAY,
+        }],
+    };
+    let mut e = engine_with(s, 2);
+    let cap = capacity(1, vec![]);
+    let d = dials(&e.next_dials(t0(), &cap, &NoDnc));
+    ok(&mut e, secs(5), outcome(&d[0], OutcomeKind::Busy));
+    assert_eq!(
+        state(&e, d[0].entry),
+        EntryState::Pending {
+            ready_at: secs(605)
+        }
+    );
+    // A Retry-After longer than the delay wins.
+    let d1 = dials(&e.next_dials(secs(5), &cap, &NoDnc));
+    assert_eq!(d1[0].entry, EntryId(1));
+    let mut no_answer = DialOutcome::of(OutcomeKind::NoAnswer);
+    no_answer.retry_after_ms = Some(7_200_000);
+    let cmd = Command::Outcome {
+        campaign: cid(),
+        entry: d1[0].entry,
+        attempt: 1,
+        outcome: no_answer,
+    };
+    ok(&mut e, secs(30), cmd);
+    assert_eq!(
+        state(&e, EntryId(1)),
+        EntryState::Pending {
+            ready_at: secs(7230)
+        }
+    );
+    // Not before its delay.
+    assert!(e.next_dials(secs(604), &cap, &NoDnc).is_empty());
+    let again = dials(&e.next_dials(secs(605), &cap, &NoDnc));
+    assert_eq!((again[0].entry, again[0].attempt), (EntryId(0), 2));
+    // The second busy uses up the busy rule's 2.
+    ok(&mut e, secs(610), outcome(&again[0], OutcomeKind::Busy));
+    assert_eq!(
+        state(&e, EntryId(0)),
+        EntryState::GivenUp {
+            reason: GiveUpReason::AttemptsExhausted
+        }
+    );
+    // An invalid number is given up at once.
+    let d = dials(&e.next_dials(secs(7230), &cap, &NoDnc));
+    let invalid = classify(FinalResponse {
+        status: 404,
+        retry_after: None,
+        reason: None,
+        cancelled_by_us: false,
+    });
+    let cmd = Command::Outcome {
+        campaign: cid(),
+        entry: d[0].entry,
+        attempt: d[0].attempt,
+        outcome: invalid,
+    };
+    ok(&mut e, secs(7231), cmd);
+    assert_eq!(
+        state(&e, EntryId(1)),
+        EntryState::GivenUp {
+            reason: GiveUpReason::InvalidNumber
+        }
+    );
+}
+
+#[test]
+fn uk_abandoned_numbers_wait_72_hours_and_count_in_the_rate() {
+    let mut s = spec(DialMode::Progressive);
+    s.profile = JurisdictionProfile::Uk;
+    s.retry_abandoned = RetryRule {
+        delay: Duration::from_secs(600),
+        max_attempts: 3,
+    };
+    let mut e = engine_with(s, 1);
+    let d = dials(&e.next_dials(t0(), &capacity(1, vec![]), &NoDnc));
+    ok(&mut e, secs(5), answered(&d[0], AnswerVerdict::Human));
+    let abandon = Command::Abandoned {
+        campaign: cid(),
+        entry: d[0].entry,
+        attempt: 1,
+    };
+    ok(&mut e, secs(7), abandon);
+    let bar = secs(7 + 72 * 3600);
+    assert_eq!(state(&e, d[0].entry), EntryState::Pending { ready_at: bar });
+    let stats = e
+        .stats(secs(8), &cid())
+        .unwrap_or_else(|| panic!("no stats"));
+    assert_eq!((stats.live_answered, stats.abandoned), (1, 1));
+    assert_eq!(stats.abandon_rate, 1.0);
+    assert_eq!(stats.by_result.get(&AttemptResult::Abandoned), Some(&1));
+    // The 24 h window forgets it; the bar holds for 72 h.
+    let day_later = e
+        .stats(secs(7 + 86_400), &cid())
+        .unwrap_or_else(|| panic!("no stats"));
+    assert_eq!(day_later.abandoned, 0);
+    assert_eq!(
+        dials(&e.next_dials(bar, &capacity(1, vec![]), &NoDnc)).len(),
+        1
+    );
+}
+
+#[test]
+fn us_a_connection_after_two_seconds_counts_as_abandoned() {
+    let mut e = engine_with(spec(DialMode::Progressive), 2);
+    let d = dials(&e.next_dials(t0(), &capacity(2, vec![]), &NoDnc));
+    for (i, after) in [(0, 1500), (1, 2500)] {
+        ok(&mut e, secs(5), answered(&d[i], AnswerVerdict::Human));
+        let connect = Command::ConnectedToAgent {
+            campaign: cid(),
+            entry: d[i].entry,
+            attempt: 1,
+            agent: AgentName::new("a"),
+            after: Duration::from_millis(after),
+        };
+        ok(&mut e, secs(8), connect);
+    }
+    let stats = e
+        .stats(secs(9), &cid())
+        .unwrap_or_else(|| panic!("no stats"));
+    assert_eq!(
+        (stats.live_answered, stats.abandoned, stats.connected),
+        (2, 1, 2)
+    );
+    assert_eq!(stats.pacing_ratio, 1.0);
+    assert_eq!(stats.done, 2);
+}
+
+#[test]
+fn machines_are_dropped_or_messaged_and_unsure_answers_go_to_agents() {
+    let mut s = spec(DialMode::Progressive);
+    s.amd.on_machine = AmdAction::LeaveMessage;
+    let mut e = engine_with(s, 3);
+    let d = dials(&e.next_dials(t0(), &capacity(3, vec![]), &NoDnc));
+    ok(&mut e, secs(5), outcome(&d[0], OutcomeKind::Answered));
+    ok(&mut e, secs(6), answered(&d[0], AnswerVerdict::Machine));
+    assert_eq!(
+        state(&e, d[0].entry),
+        EntryState::Done {
+            result: AttemptResult::MessageLeft
+        }
+    );
+    ok(&mut e, secs(6), answered(&d[1], AnswerVerdict::NotSure));
+    assert!(matches!(
+        state(&e, d[1].entry),
+        EntryState::WaitingAgent { live: true, .. }
+    ));
+    let mut s = spec(DialMode::Progressive);
+    s.amd.on_machine = AmdAction::Drop;
+    let mut e = engine_with(s, 1);
+    let d = dials(&e.next_dials(t0(), &capacity(1, vec![]), &NoDnc));
+    ok(&mut e, secs(6), answered(&d[0], AnswerVerdict::Machine));
+    assert_eq!(
+        state(&e, d[0].entry),
+        EntryState::Done {
+            result: AttemptResult::MachineDropped
+        }
+    );
+    assert_eq!(e.stats(secs(7), &cid()).map(|s| s.live_answered), Some(0));
+}
+
+#[test]
+fn after_a_restart_an_open_attempt_is_unknown_and_waits_its_retry_delay() {
+    let mut e = engine_with(spec(DialMode::Progressive), 2);
+    let d = dials(&e.next_dials(t0(), &capacity(1, vec![]), &NoDnc));
+    let log = drain(&mut e);
+    let mut restored = CampaignEngine::restore(&log);
+    ok(&mut restored, secs(30), Command::Restarted);
+    let events = drain(&mut restored);
+    assert!(matches!(
+        &events[..],
+        [CampaignEvent::AttemptEnded { result: AttemptResult::Unknown, next: NextStep::Retry { at }, .. }]
+            if *at == secs(30 + 15 * 60)
+    ));
+    // The late outcome of the lost attempt is refused.
+    assert!(matches!(
+        restored.handle(secs(31), outcome(&d[0], OutcomeKind::Busy), &NoDnc),
+        Err(CommandError::StaleAttempt { .. })
+    ));
+    // The other record is dialed; the unknown one not before its delay.
+    let next = dials(&restored.next_dials(secs(31), &capacity(2, vec![]), &NoDnc));
+    assert_eq!(next.iter().map(|o| o.entry.0).collect::<Vec<_>>(), [1]);
+}
+
+#[test]
+fn an_attempt_without_news_becomes_unknown_after_its_grace() {
+    let mut e = engine_with(spec(DialMode::Progressive), 1);
+    let d = dials(&e.next_dials(t0(), &capacity(1, vec![]), &NoDnc));
+    let (at, timer) = e.poll_timeout().unwrap_or_else(|| panic!("no timer"));
+    assert_eq!(at, secs(25 + 60));
+    assert_eq!(
+        timer,
+        EngineTimer::AttemptOverdue {
+            campaign: cid(),
+            entry: d[0].entry
+        }
+    );
+    e.handle_timeout(time::sub(at, Duration::from_secs(1)));
+    assert!(matches!(state(&e, d[0].entry), EntryState::Dialing { .. }));
+    e.handle_timeout(at);
+    assert!(matches!(state(&e, d[0].entry), EntryState::Pending { .. }));
+    assert_eq!(
+        e.entries(&cid())[0].results.get(&AttemptResult::Unknown),
+        Some(&1)
+    );
+}
+
+#[test]
+fn duplicates_across_imports_are_reported_not_added() {
+    let mut e = engine_with(spec(DialMode::Progressive), 3);
+    drain(&mut e);
+    let add = Command::AddRecords {
+        campaign: cid(),
+        records: vec![record(2), record(7), record(7)],
+    };
+    ok(&mut e, t0(), add);
+    let events = drain(&mut e);
+    let [CampaignEvent::RecordsAdded {
+        first,
+        records,
+        not_added,
+        ..
+    }] = &events[..]
+    else {
+        panic!("{events:?}")
+    };
+    assert_eq!(*first, EntryId(3));
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        not_added,
+        &[
+            NotAdded::Duplicate {
+                line: 4,
+                number: number(2),
+                of: EntryId(2)
+            },
+            NotAdded::Duplicate {
+                line: 9,
+                number: number(7),
+                of: EntryId(3)
+            }
+        ]
+    );
+    assert_eq!(e.entries(&cid()).len(), 4);
+}
+
+#[test]
+fn pause_keeps_state_stop_ends_dialing_and_states_are_checked() {
+    let mut e = engine_with(spec(DialMode::Progressive), 5);
+    let d = dials(&e.next_dials(t0(), &capacity(1, vec![]), &NoDnc));
+    ok(&mut e, secs(1), Command::Pause { campaign: cid() });
+    assert!(e
+        .next_dials(secs(2), &capacity(3, vec![]), &NoDnc)
+        .is_empty());
+    // Outcomes of calls in progress are still taken.
+    ok(&mut e, secs(3), outcome(&d[0], OutcomeKind::Busy));
+    assert!(matches!(
+        e.handle(secs(3), Command::Start { campaign: cid() }, &NoDnc),
+        Err(CommandError::BadState { .. })
+    ));
+    ok(&mut e, secs(4), Command::Resume { campaign: cid() });
+    assert_eq!(
+        dials(&e.next_dials(secs(4), &capacity(3, vec![]), &NoDnc)).len(),
+        3
+    );
+    ok(&mut e, secs(5), Command::Stop { campaign: cid() });
+    assert!(e
+        .next_dials(secs(5), &capacity(3, vec![]), &NoDnc)
+        .is_empty());
+    assert!(e
+        .handle(secs(6), Command::Resume { campaign: cid() }, &NoDnc)
+        .is_err());
+    let stats = e
+        .stats(secs(6), &cid())
+        .unwrap_or_else(|| panic!("no stats"));
+    assert_eq!(stats.state, RunState::Stopped);
+    assert_eq!((stats.total, stats.pending, stats.in_progress), (5, 2, 3));
+}
+
+#[test]
+fn dials_per_minute_and_trunk_channels_cap_the_dials() {
+    let mut s = spec(DialMode::Progressive);
+    s.max_dials_per_minute = 4;
+    let mut e = engine_with(s, 20);
+    let d = dials(&e.next_dials(t0(), &capacity(10, vec![]), &NoDnc));
+    assert_eq!(d.len(), 4);
+    for o in &d {
+        ok(&mut e, secs(10), outcome(o, OutcomeKind::Busy));
+    }
+    assert!(e
+        .next_dials(secs(59), &capacity(10, vec![]), &NoDnc)
+        .is_empty());
+    assert!(matches!(
+        e.poll_timeout(),
+        Some((at, EngineTimer::RateBudget { .. })) if at == secs(60)
+    ));
+    assert_eq!(
+        dials(&e.next_dials(secs(60), &capacity(10, vec![]), &NoDnc)).len(),
+        4
+    );
+
+    let mut s = spec(DialMode::Progressive);
+    s.trunk.channels = 3;
+    let mut e = engine_with(s, 20);
+    assert_eq!(
+        dials(&e.next_dials(t0(), &capacity(10, vec![]), &NoDnc)).len(),
+        3
+    );
+    let mut e = engine_with(spec(DialMode::Progressive), 20);
+    let mut cap = capacity(10, vec![]);
+    cap.trunks_free.insert(TrunkName::new("carrier"), 2);
+    assert_eq!(dials(&e.next_dials(t0(), &cap, &NoDnc)).len(), 2);
+}
+
+#[test]
+fn blended_agents_take_outbound_only_while_inbound_meets_its_target() {
+    let mut e = engine_with(spec(DialMode::Progressive), 10);
+    let level = |service_level, waiting| InboundLevel {
+        queue: QueueName::new("support"),
+        service_level,
+        target: 0.8,
+        waiting,
+    };
+    let mut cap = capacity(3, vec![]);
+    if let Some(c) = cap.campaigns.get_mut(&cid()) {
+        c.free_agents[0].inbound = vec![level(0.7, 0)];
+        c.free_agents[1].inbound = vec![level(0.9, 1)];
+        c.free_agents[2].inbound = vec![level(0.9, 0)];
+    }
+    assert_eq!(dials(&e.next_dials(t0(), &cap, &NoDnc)).len(), 1);
+}
+
+#[test]
+fn priority_decides_which_due_record_goes_first() {
+    let mut e = engine_with(spec(DialMode::Progressive), 0);
+    let mut records: Vec<ListRecord> = (0..3).map(record).collect();
+    records[2].priority = 5;
+    ok(
+        &mut e,
+        t0(),
+        Command::AddRecords {
+            campaign: cid(),
+            records,
+        },
+    );
+    let d = dials(&e.next_dials(t0(), &capacity(2, vec![]), &NoDnc));
+    assert_eq!(d.iter().map(|o| o.entry.0).collect::<Vec<_>>(), [2, 0]);
+}
+
+#[test]
+fn events_read_back_from_json() {
+    let mut e = engine_with(spec(DialMode::Progressive), 2);
+    let d = dials(&e.next_dials(t0(), &capacity(1, vec![]), &NoDnc));
+    ok(&mut e, secs(5), outcome(&d[0], OutcomeKind::NoAnswer));
+    for event in drain(&mut e) {
+        let json = serde_json::to_string(&event).unwrap_or_else(|e| panic!("{e}"));
+        let back: CampaignEvent =
+            serde_json::from_str(&json).unwrap_or_else(|e| panic!("{json}: {e}"));
+        assert_eq!(back, event, "{json}");
+        assert!(json.contains(&format!("\"type\":\"{}\"", event.type_name())));
+    }
+}
