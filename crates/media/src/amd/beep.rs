@@ -34,6 +34,9 @@ pub(crate) struct ToneBank {
     coefficients: Vec<f32>,
     frequencies: Vec<u32>,
     window: [f32; FRAME_SAMPLES],
+    /// The filters' two state variables, kept so a frame allocates nothing.
+    s1: Vec<f32>,
+    s2: Vec<f32>,
 }
 
 impl ToneBank {
@@ -50,10 +53,13 @@ impl ToneBank {
             let phase = 2.0 * std::f32::consts::PI * n as f32 / FRAME_SAMPLES as f32;
             *w = 0.5 - 0.5 * phase.cos();
         }
+        let bins = frequencies.len();
         ToneBank {
             coefficients,
             frequencies,
             window,
+            s1: vec![0.0; bins],
+            s2: vec![0.0; bins],
         }
     }
 
@@ -63,7 +69,7 @@ impl ToneBank {
     }
 
     /// The strongest filter of a frame and the share of the energy it holds.
-    pub(crate) fn analyse(&self, frame: &[i16; FRAME_SAMPLES]) -> Option<Tone> {
+    pub(crate) fn analyse(&mut self, frame: &[i16; FRAME_SAMPLES]) -> Option<Tone> {
         let mut windowed = [0f32; FRAME_SAMPLES];
         let mut energy = 0f32;
         for ((out, &sample), &w) in windowed.iter_mut().zip(frame).zip(&self.window) {
@@ -73,15 +79,21 @@ impl ToneBank {
         if energy <= 0.0 {
             return None;
         }
-        let mut best = (0usize, 0f32);
-        for (bin, &coefficient) in self.coefficients.iter().enumerate() {
-            let (mut s1, mut s2) = (0f32, 0f32);
-            for &x in &windowed {
-                let s0 = x + coefficient * s1 - s2;
-                s2 = s1;
-                s1 = s0;
+        // All filters advance together, sample by sample: the inner loop runs across filters,
+        // independent of each other, so it vectorises (one filter's recurrence alone cannot).
+        let (s1, s2) = (&mut self.s1, &mut self.s2);
+        s1.fill(0.0);
+        s2.fill(0.0);
+        for &x in &windowed {
+            for ((a, b), &c) in s1.iter_mut().zip(s2.iter_mut()).zip(&self.coefficients) {
+                let s0 = x + c * *a - *b;
+                *b = *a;
+                *a = s0;
             }
-            let power = s1 * s1 + s2 * s2 - coefficient * s1 * s2;
+        }
+        let mut best = (0usize, 0f32);
+        for (bin, ((a, b), &c)) in s1.iter().zip(s2.iter()).zip(&self.coefficients).enumerate() {
+            let power = a * a + b * b - c * a * b;
             if power > best.1 {
                 best = (bin, power);
             }
@@ -127,15 +139,18 @@ impl BeepTracker {
     /// Takes one frame starting at `start_ms`; `loud` says the frame is above the speech level.
     /// Returns true on the frame that confirms the beep.
     pub(crate) fn push(&mut self, start_ms: u32, frame: &[i16; FRAME_SAMPLES], loud: bool) -> bool {
-        if let Some(beep) = &mut self.beep {
+        if let Some(beep) = self.beep {
             if beep.end_ms.is_none() {
-                let same = loud
-                    && self.bank.analyse(frame).is_some_and(|t| {
-                        t.purity >= self.min_purity
-                            && self.bank.frequency(t.bin).abs_diff(beep.frequency_hz) <= STEP_HZ
-                    });
+                let tone = if loud { self.bank.analyse(frame) } else { None };
+                let same = tone.is_some_and(|t| {
+                    t.purity >= self.min_purity
+                        && self.bank.frequency(t.bin).abs_diff(beep.frequency_hz) <= STEP_HZ
+                });
                 if !same {
-                    beep.end_ms = Some(start_ms);
+                    self.beep = Some(Beep {
+                        end_ms: Some(start_ms),
+                        ..beep
+                    });
                 }
             }
             return false;
@@ -190,7 +205,7 @@ mod tests {
 
     #[test]
     fn a_pure_tone_is_pure_on_and_between_filters() {
-        let bank = ToneBank::new(400, 2000);
+        let mut bank = ToneBank::new(400, 2000);
         for frequency in [400.0, 440.0, 1000.0, 1012.5, 1400.0, 1987.0] {
             let t = bank
                 .analyse(&frame(&tone(frequency, 8000.0, FRAME_SAMPLES, 17)))
@@ -206,7 +221,7 @@ mod tests {
 
     #[test]
     fn two_tones_and_noise_are_not_pure() {
-        let bank = ToneBank::new(400, 2000);
+        let mut bank = ToneBank::new(400, 2000);
         let a = tone(600.0, 5000.0, FRAME_SAMPLES, 0);
         let b = tone(1300.0, 5000.0, FRAME_SAMPLES, 0);
         let mixed: Vec<i16> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
