@@ -1,11 +1,15 @@
-//! Invariants on random event sequences (including nonsensical orders and duplicates).
+//! Invariants on random event sequences (including nonsensical orders and duplicates), calls
+//! and callbacks (in-queue and scheduled) mixed.
 
 mod support;
 
 use hotline_events::{AgentState, EventDraft, EventKind, OfferFailCause};
-use hotline_kpi::{KpiConfig, KpiProjection, KpiSnapshot, ServiceLevelVariant, ShortAbandonPolicy};
+use hotline_kpi::{
+    KpiConfig, KpiProjection, KpiSnapshot, QueueKpiConfig, ServiceLevelVariant, ShortAbandonPolicy,
+};
 use proptest::prelude::*;
-use support::{call, Journal};
+use serde_json::json;
+use support::{call, kind as kind_of, Journal};
 use time::macros::datetime;
 
 const QUEUES: [&str; 2] = ["support", "sales"];
@@ -34,7 +38,8 @@ fn journal(steps: &[Step]) -> Journal {
             AGENTS[a as usize % 3],
         );
         let wait = u64::from(wait);
-        let draft = match kind % 10 {
+        let at = |ms: i64| j.at(ms);
+        let draft = match kind % 16 {
             0 => EventDraft::new(EventKind::CallArrived {
                 from: "1".into(),
                 to: "2".into(),
@@ -69,11 +74,72 @@ fn journal(steps: &[Step]) -> Journal {
             6 => EventDraft::new(EventKind::CallHeld).call(c),
             7 => EventDraft::new(EventKind::CallResumed).call(c),
             8 => EventDraft::new(EventKind::CallEnded {
-                reason: hotline_events::EndReason::Completed,
+                reason: if s % 4 == 0 {
+                    hotline_events::EndReason::CallbackRequested
+                } else {
+                    hotline_events::EndReason::Completed
+                },
                 hung_up_by: hotline_events::HungUpBy::Agent,
                 duration_ms: 0,
             })
             .call(c),
+            10 => EventDraft::new(kind_of(json!({
+                "type": if s % 3 == 0 { "callback.queued" } else { "callback.converted" },
+                "number": "+8613800000000",
+                "entered_at": at(t - i64::try_from(wait).unwrap_or(0)),
+                "position": 1,
+            })))
+            .call(c)
+            .queue(q),
+            11 => EventDraft::new(kind_of(json!({"type": "callback.due", "attempt": 1})))
+                .call(c)
+                .queue(q)
+                .agent(a),
+            12 => EventDraft::new(kind_of(
+                json!({"type": "callback.connected", "wait_ms": wait}),
+            ))
+            .call(c)
+            .queue(q)
+            .agent(a),
+            13 => EventDraft::new(kind_of(json!({
+                "type": "callback.failed",
+                "cause": (["busy", "no_answer", "agent_unavailable"][s as usize % 3]),
+                "attempts": 1,
+                "retry_after_ms": 1,
+            })))
+            .call(c)
+            .queue(q)
+            .agent(a),
+            14 => {
+                let end = if s % 2 == 0 {
+                    json!({"type": "callback.given_up", "wait_ms": wait, "reason": "expired"})
+                } else {
+                    json!({"type": "callback.cancelled", "wait_ms": wait})
+                };
+                EventDraft::new(kind_of(end)).call(c).queue(q)
+            }
+            15 => {
+                let deadline = at(t + i64::try_from(wait).unwrap_or(0));
+                let kind = match s % 5 {
+                    0 => json!({
+                        "type": "callback.scheduled", "callback_id": c, "number": "+8613800000000",
+                        "reason": "r", "not_before": at(t), "deadline": deadline,
+                    }),
+                    1 => {
+                        json!({"type": "callback.missed_deadline", "callback_id": c, "deadline": deadline})
+                    }
+                    2 => json!({
+                        "type": "callback.completed", "callback_id": c, "attempt": 1,
+                        "within_deadline": s % 2 == 0,
+                    }),
+                    3 => json!({
+                        "type": "callback.scheduled_given_up", "callback_id": c,
+                        "reason": (["not_sampled", "attempts_exhausted"][s as usize % 2]), "attempts": 1,
+                    }),
+                    _ => json!({"type": "callback.scheduled_cancelled", "callback_id": c}),
+                };
+                EventDraft::new(kind_of(kind)).queue(q)
+            }
             _ => EventDraft::new(EventKind::AgentStateChanged {
                 from: STATES[s as usize % 7],
                 to: STATES[(s as usize / 7) % 7],
@@ -110,6 +176,12 @@ fn check(snap: &KpiSnapshot) -> Result<(), TestCaseError> {
             );
             prop_assert!(k.asa_s.is_none_or(|v| v >= 0.0));
             prop_assert!(k.aht_s.is_none_or(|v| v >= 0.0));
+            let cb = &k.callbacks;
+            prop_assert!(cb.completed_within_due_window <= cb.due, "{cb:?}");
+            prop_assert!(cb.completed_within_due_window <= cb.completed, "{cb:?}");
+            prop_assert!(unit(cb.completion), "{cb:?}");
+            prop_assert_eq!(cb.failed_by_cause.values().sum::<u64>(), cb.failed);
+            prop_assert!(cb.handled <= k.handled && cb.talk_ms <= k.talk_ms, "{k:?}");
         }
     }
     let agents = snap.agents.values().map(|a| a.windows.clone());
@@ -124,6 +196,11 @@ fn check(snap: &KpiSnapshot) -> Result<(), TestCaseError> {
             );
             prop_assert!(unit(k.answer_rate) && unit(k.occupancy), "{k:?}");
             prop_assert_eq!(k.not_ready_ms.values().sum::<u64>(), k.state_ms.not_ready);
+            prop_assert!(k.callbacks.handled <= k.handled, "{k:?}");
+            prop_assert_eq!(
+                k.callbacks.failed_by_cause.values().sum::<u64>(),
+                k.callbacks.failed
+            );
         }
     }
     Ok(())
@@ -142,6 +219,15 @@ fn configs() -> impl Strategy<Value = KpiConfig> {
         } else {
             ShortAbandonPolicy::Excluded
         },
+        // In-queue callbacks of support are due within 30 s of their entry.
+        queues: [(
+            "support".to_owned(),
+            QueueKpiConfig {
+                callback_expiry: Some(std::time::Duration::from_secs(30)),
+                ..QueueKpiConfig::default()
+            },
+        )]
+        .into(),
         ..KpiConfig::default()
     })
 }
