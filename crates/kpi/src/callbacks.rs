@@ -135,7 +135,7 @@ pub struct CallbackKpis {
     /// Failed attempts per cause (`no_answer`, `busy`, `agent_unavailable`, ...).
     pub failed_by_cause: BTreeMap<String, u64>,
     /// Callbacks given up (attempts exhausted, expired, invalid number; scheduled ones also
-    /// not sampled or on the do-not-call list).
+    /// on the do-not-call list or left out by the sampling rules).
     pub given_up: u64,
     /// Callbacks cancelled while waiting (left out of the completion KPI).
     pub cancelled: u64,
@@ -147,8 +147,8 @@ pub struct CallbackKpis {
     pub hold_ms: u64,
     /// Callbacks due: each callback counts once, when it completed within its due window, or
     /// when that window was lost (completed late, deadline missed, given up). Cancelled
-    /// callbacks, and scheduled ones given up as not sampled or on the do-not-call list,
-    /// whose window was still open are not due.
+    /// callbacks, and scheduled ones the sampling rules left out, whose window was still
+    /// open are not due.
     pub due: u64,
     /// Callbacks completed (connected), within their due window or not.
     pub completed: u64,

@@ -82,7 +82,7 @@
 //! | callback conversation | `callback.connected` (agent, queue) -> `call.ended` under the callback's call id: handled work of the agent and the queue (talk, hold, wrap-up, AHT), also counted apart in [`CallbackKpis`]; never offered or answered. The caller's own call (ended `callback_requested`) stays offered, neither answered nor abandoned |
 //! | callbacks requested / scheduled | `callback.converted` or a first `callback.queued` of an in-queue callback / `callback.scheduled` |
 //! | callbacks dialed, customer dialed, connected, failed | `callback.due`, `callback.dialing`, `callback.connected`, `callback.failed` (per cause) of the queue and the reserved agent |
-//! | callbacks due | each callback once: when completed within its due window, or when the window was lost (completed late, `callback.missed_deadline`, given up); cancelled ones and scheduled ones given up as not sampled or do-not-call are not due |
+//! | callbacks due | each callback once: when completed within its due window, or when the window was lost (completed late, `callback.missed_deadline`, given up); cancelled ones and scheduled ones the sampling rules left out are not due (as in the scheduler's stats) |
 //! | callback completion | completed within the due window / due, with its band ([`CompletionBand`]: 100 / 95 / 80 / 75%); in-queue: within = connected by the original entry time + the queue's `callback_expiry` (no expiry: always within); scheduled: `within_deadline` of `callback.completed` |
 //!
 //! Ring-all queues offer one call to several agents at once: the journal then holds several

@@ -343,7 +343,8 @@ fn callback_kpis_are_prometheus_gauges() {
 
 /// Scheduled callbacks of `support` (minutes from 10:00): c10 due by 60, talked 2 min at
 /// 10-12 (completed within); c11 due by 5, missed, completed at 20; c12 due by 30, busy then
-/// given up at 15 (attempts exhausted); c13 left out by sampling; c14 cancelled.
+/// given up at 15 (attempts exhausted); c13 left out by sampling; c14 cancelled; c15 on the
+/// do-not-call list.
 fn scheduled_callbacks() -> Journal {
     const MIN: i64 = 60_000;
     let mut j = Journal::new(datetime!(2026-11-23 10:00 UTC));
@@ -374,6 +375,9 @@ fn scheduled_callbacks() -> Journal {
     j.scheduled_entry_queued(2 * MIN, 14, "support")
         .callback_cancelled(3 * MIN, 14, "support")
         .scheduled_cancelled(3 * MIN, 14, "support");
+    // c15: its number is on the do-not-call list: given up, and due (never completed).
+    j.scheduled(0, 15, "support", Some(60 * MIN))
+        .scheduled_given_up(MIN, 15, "support", ScheduledGiveUpReason::DoNotCall);
     j
 }
 
@@ -388,17 +392,16 @@ fn scheduled_callbacks_count_within_their_deadline_and_their_conversations_are_h
     assert_eq!((q.handled, q.talk_ms), (2, 180_000));
     let cb = &q.callbacks;
     // The router's queuing of a scheduled entry is not an in-queue request.
-    assert_eq!((cb.requested, cb.scheduled), (0, 5));
+    assert_eq!((cb.requested, cb.scheduled), (0, 6));
     assert_eq!((cb.dialed, cb.connected, cb.failed), (3, 2, 1));
     // c13 (not sampled) is given up but not due; c14 is cancelled once.
-    assert_eq!((cb.given_up, cb.cancelled), (2, 1));
+    assert_eq!((cb.given_up, cb.cancelled), (3, 1));
     assert_eq!(
         (cb.due, cb.completed, cb.completed_within_due_window),
-        (3, 2, 1)
+        (4, 2, 1)
     );
     assert_eq!(cb.missed_deadline, 1);
-    let completion = cb.completion.unwrap();
-    assert!((completion - 1.0 / 3.0).abs() < 1e-12, "{completion}");
+    assert_eq!(cb.completion, Some(0.25));
     assert_eq!(cb.completion_band, Some(CompletionBand::Below75));
     let alice = agent_kpis(&snap, "alice", LAST_60M);
     assert_eq!(

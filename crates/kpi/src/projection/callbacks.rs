@@ -45,8 +45,8 @@ enum Resolution {
     GivenUp,
     /// Cancelled: not due unless its window was already lost.
     Cancelled,
-    /// Given up because it must never be called (not sampled, do-not-call): not due unless
-    /// its window was already lost.
+    /// Given up because the sampling rules left it out: not due unless its window was
+    /// already lost.
     Excluded,
 }
 
@@ -124,12 +124,10 @@ impl KpiProjection {
                 reason,
                 ..
             } => {
-                // Left out by the sampling rules or forbidden by the do-not-call list: never
-                // to be called, so never due (like a cancelled one).
+                // Left out by the sampling rules: never to be called, so never due (as the
+                // scheduler's own stats count it). Any other give-up is due and not completed.
                 let r = match reason {
-                    ScheduledGiveUpReason::NotSampled | ScheduledGiveUpReason::DoNotCall => {
-                        Resolution::Excluded
-                    }
+                    ScheduledGiveUpReason::NotSampled => Resolution::Excluded,
                     _ => Resolution::GivenUp,
                 };
                 self.scheduled_resolved(*callback_id, r, ts);
