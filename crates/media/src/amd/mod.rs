@@ -130,6 +130,8 @@ pub struct AmdDetector {
     beep: BeepTracker,
     /// Frames held during the warm-up.
     pending: Vec<FrameFeatures>,
+    /// Samples of a partial frame from [`AmdDetector::push_samples`].
+    partial: Vec<i16>,
     /// Audio taken, ms.
     consumed_ms: u32,
     /// Audio the rules have judged, ms (behind `consumed_ms` during the warm-up only).
@@ -155,6 +157,7 @@ impl AmdDetector {
             ),
             beep: BeepTracker::new(&config.beep),
             pending: Vec::with_capacity(WARMUP_FRAMES),
+            partial: Vec::with_capacity(FRAME_SAMPLES),
             consumed_ms: 0,
             judged_ms: 0,
             state: WordState::InSilence,
@@ -197,6 +200,22 @@ impl AmdDetector {
             return Some(self.decide(AmdVerdict::Machine, AmdCause::Beep));
         }
         self.check_timeout()
+    }
+
+    /// Takes audio in packets of any size (a 30 ms ptime, a lost packet's shorter fill), cut
+    /// into 20 ms frames; returns the decision if one of those frames reached it.
+    pub fn push_samples(&mut self, mut samples: &[i16]) -> Option<AmdDecision> {
+        let mut decided = None;
+        while !samples.is_empty() {
+            let take = (FRAME_SAMPLES - self.partial.len()).min(samples.len());
+            self.partial.extend_from_slice(&samples[..take]);
+            samples = &samples[take..];
+            if let Ok(frame) = <[i16; FRAME_SAMPLES]>::try_from(self.partial.as_slice()) {
+                self.partial.clear();
+                decided = decided.or(self.push_frame(&frame));
+            }
+        }
+        decided
     }
 
     /// The verdict, once reached.

@@ -318,6 +318,26 @@ fn frames_after_the_verdict_return_nothing_and_keep_it() {
     assert_eq!(detector.consumed_ms(), 8000);
 }
 
+#[test]
+fn packets_of_any_size_decide_as_frames_do() {
+    let audio = Audio::new().silence(300).noise(400, 8000).silence(3000);
+    let (by_frame, _) = run(&AmdConfig::default(), &audio);
+    for packet in [240, 80, 161, 1000] {
+        let mut detector = AmdDetector::new(&AmdConfig::default());
+        let decisions: Vec<AmdDecision> = audio
+            .samples
+            .chunks(packet)
+            .filter_map(|chunk| detector.push_samples(chunk))
+            .collect();
+        assert_eq!(decisions.len(), 1, "{packet}-sample packets");
+        assert_eq!(
+            decisions.first().copied(),
+            by_frame,
+            "{packet}-sample packets"
+        );
+    }
+}
+
 /// A segment of arbitrary test audio.
 #[derive(Debug, Clone)]
 enum Segment {
