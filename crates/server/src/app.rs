@@ -94,6 +94,8 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     // What the journal says was going on when hotline last stopped, read before any new
     // event is written; saved as a snapshot so the next start reads only the tail.
     let recovered = RecoveryState::load(&args.data_dir)?;
+    // The scheduled callbacks' own events, replayed into their scheduler below.
+    let scheduled = crate::callbacks::restore(&args.data_dir)?;
     if let Err(err) = recovered.save(&args.data_dir) {
         tracing::warn!("{err:#}");
     }
@@ -167,6 +169,15 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     // The endpoint has handed the restored registrations to the router; not-ready agents
     // go back to not ready on top of them.
     recovered.restore_agent_states(&router).await;
+    // Scheduled callbacks start once agents and the dialer are in place.
+    let callbacks = crate::callbacks::spawn(crate::callbacks::DriverSettings {
+        settings: &config.callbacks,
+        data_dir: &args.data_dir,
+        restored: scheduled,
+        router: router.clone(),
+        events: events.clone(),
+        metrics: &metrics,
+    })?;
 
     // SIGHUP and `POST /api/v1/config/reload` read the configuration file again; SIGHUP, a
     // change of the file and `POST /api/v1/dialplan/reload` read the dialplan again.
@@ -206,7 +217,8 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         let app = http::router(api)
             .layer(axum::Extension(reloader))
             .layer(axum::Extension(dialplan_reloader))
-            .layer(axum::Extension(api_recordings));
+            .layer(axum::Extension(api_recordings))
+            .layer(axum::Extension(callbacks));
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = http_shutdown.wait_for(|s| *s).await;

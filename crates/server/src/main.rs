@@ -4,6 +4,7 @@ mod app;
 mod bench_routing;
 mod call;
 mod campaign_cli;
+mod callbacks;
 mod config;
 mod crm;
 mod dialplan_cli;

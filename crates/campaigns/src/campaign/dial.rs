@@ -342,9 +342,7 @@ fn pace(c: &mut Campaign, now: Timestamp, eligible: &[AgentName], cap: &Campaign
         waiting_live,
         abandon,
     };
-    let decision = c.pacer.decide(&input);
-    c.last_pacing = Some(decision);
-    decision.dials
+    c.pacer.decide(&input).dials
 }
 
 fn c_priority(engine: &CampaignEngine, id: &CampaignId, entry: EntryId) -> i32 {

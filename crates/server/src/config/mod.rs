@@ -69,6 +69,8 @@ pub struct Config {
     pub trunks: BTreeMap<String, crate::trunk::TrunkSettings>,
     /// Call recording as a whole (`recording:`; optional): sampling seed, the agent's codes.
     pub recording: crate::recording::RecordingSettings,
+    /// Scheduled callbacks (`callbacks:`; optional): the outbound scheduler and the DNC file.
+    pub callbacks: crate::callbacks::CallbacksSettings,
 }
 
 /// The `routing:` section: settings of the router as a whole.
@@ -211,6 +213,8 @@ struct RawConfig {
     trunks: BTreeMap<String, crate::trunk::RawTrunk>,
     #[serde(default)]
     recording: crate::recording::RecordingSettings,
+    #[serde(default)]
+    callbacks: crate::callbacks::CallbacksSettings,
 }
 
 #[derive(Deserialize)]
@@ -562,8 +566,12 @@ impl Config {
             tts: raw.tts,
             trunks: crate::trunk::config::parse_trunks(raw.trunks)?,
             recording: raw.recording,
+            callbacks: raw.callbacks,
         };
         config.recording.validate()?;
+        config
+            .callbacks
+            .validate(&config.queues.keys().cloned().collect())?;
         config.crm.validate().map_err(|e| anyhow::anyhow!(e))?;
         config.tts.validate().map_err(|e| anyhow::anyhow!(e))?;
         // The router's own checks (members, penalties, skills, relaxation, reason codes).

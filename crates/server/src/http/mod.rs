@@ -59,6 +59,22 @@ pub fn router(state: Arc<ApiState>) -> Router {
             "/api/v1/calls/{id}/recording/{action}",
             post(crate::recording::api::control),
         )
+        .route(
+            "/api/v1/callbacks",
+            get(crate::callbacks::api::list).post(crate::callbacks::api::create),
+        )
+        .route("/api/v1/callbacks/stats", get(crate::callbacks::api::stats))
+        .route(
+            "/api/v1/callbacks/{id}",
+            get(crate::callbacks::api::one).delete(crate::callbacks::api::cancel),
+        )
+        .route("/api/v1/dnc", get(crate::callbacks::api::dnc_list))
+        .route(
+            "/api/v1/dnc/{number}",
+            get(crate::callbacks::api::dnc_one)
+                .put(crate::callbacks::api::dnc_add)
+                .delete(crate::callbacks::api::dnc_remove),
+        )
         .route("/api/v1/config/reload", post(crate::reload::handle))
         .route(
             "/api/v1/dialplan/reload",

@@ -20,6 +20,7 @@ use crate::http::{
 use crate::metrics::Metrics;
 
 mod carry_out;
+mod scheduled;
 mod views;
 
 /// What the routing task tells a call task.
@@ -115,6 +116,8 @@ enum Request {
         agent: String,
         failure: crate::call::DialFailure,
     },
+    /// Scheduled callbacks' requests (see `scheduled`).
+    Scheduled(scheduled::ScheduledRequest),
 }
 
 /// Where a waiting call stands, for its queue announcements.
@@ -398,6 +401,7 @@ pub fn spawn(config: &Config, events: EventSink, metrics: Metrics) -> anyhow::Re
         calls: HashMap::new(),
         dialer: None,
         dial_failures: HashMap::new(),
+        scheduled: None,
         attached: HashMap::new(),
         contacts: BTreeMap::new(),
         members: config
@@ -430,6 +434,8 @@ struct RouterTask {
     dialer: Option<mpsc::UnboundedSender<crate::call::DueCallback>>,
     /// The SIP status and Q.850 cause of a failing dial, while its `callback.failed` is written.
     dial_failures: HashMap<u128, (Option<u16>, Option<u16>)>,
+    /// The scheduled callbacks' driver (none: their due entries are released undialed).
+    scheduled: Option<mpsc::UnboundedSender<crate::callbacks::RouterSignal>>,
     /// What the dialplan attached to each call, until the call leaves routing.
     attached: HashMap<u128, BTreeMap<String, String>>,
     contacts: BTreeMap<String, usize>,
@@ -540,6 +546,7 @@ impl RouterTask {
                 agent,
                 failure,
             } => self.callback_failed_with(now, call, &agent, failure),
+            Request::Scheduled(req) => self.scheduled_request(req),
             Request::CommandThen(cmd, last) => {
                 if let Command::CallEnded { call } | Command::Abandon { call } = &cmd {
                     self.attached.remove(&call.0);
@@ -696,6 +703,9 @@ impl RouterTask {
         let mut changed = false;
         while let Some(ev) = self.router.poll_event() {
             changed = true;
+            let Some(ev) = self.route_scheduled(ev) else {
+                continue;
+            };
             self.carry_out(ev);
         }
         if changed {
