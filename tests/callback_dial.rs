@@ -240,6 +240,7 @@ fn a_busy_customer_is_retried_and_answers_the_second_attempt() {
     assert_eq!(failed["attempts"], 1, "{failed}");
     assert_eq!(failed["agent_id"], "1001", "{failed}");
     assert_eq!(failed["retry_after_ms"], 2_000, "{failed}");
+    assert_eq!(failed["sip_status"], 486, "{failed}");
 
     // The retry: the agent is rung again first, then the customer, who answers.
     let due = h.wait_event("the second attempt", Duration::from_secs(15), |e| {

@@ -1,6 +1,6 @@
 //! Restart with callbacks in the journal: those not ended come back waiting in their queue, in
 //! the order of their original entry time and keeping their age; ended ones stay ended; one that
-//! was being dialed when hotline died goes back to waiting.
+//! was being dialed when hotline died goes back to waiting, its attempt counted as `unknown`.
 
 #![allow(clippy::unwrap_used)]
 
@@ -159,6 +159,12 @@ fn queued_callbacks_come_back_in_original_order_with_their_age() {
             && ev["seq"].as_u64() > Some(11)
     });
     assert_eq!(requeued["number"], "+33100000003", "{requeued}");
+    let unknown = h.wait_event("c's cut attempt", Duration::from_secs(10), |ev| {
+        ev["type"] == "callback.failed" && ev["call_id"] == c.to_string().as_str()
+    });
+    assert_eq!(unknown["cause"], "unknown", "{unknown}");
+    assert_eq!(unknown["attempts"], 1, "{unknown}");
+    assert_eq!(unknown["agent_id"], "1001", "{unknown}");
     assert_eq!(requeued["note"], "invoice question", "{requeued}");
     let original = ago(120).unix_millis();
     let entered = time::OffsetDateTime::parse(

@@ -134,7 +134,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     let router = router_task::spawn(&config, events.clone(), metrics.clone())?;
     // Before any call is routed: skills set through the API, unless the file changed them.
     recovered.restore_skills(&config, &events, &router).await;
-    let callbacks = recovered.restore_callbacks(&router, Timestamp::now());
+    let callbacks = recovered.restore_callbacks(&config, &events, &router, Timestamp::now());
     if callbacks > 0 {
         tracing::info!(
             callbacks,

@@ -6,8 +6,9 @@
 //! back not ready with the same reason once their registrations are restored.
 //!
 //! Callbacks queued and not yet ended (connected, given up or cancelled) are queued again in the
-//! router with their original entry time, so they keep their place and age; a callback that was
-//! being dialed when the process died goes back to waiting, since its outcome is unknown.
+//! router with their original entry time, so they keep their place and age; an attempt cut by
+//! the stop counts, with cause `unknown`, and the callback waits its retry delay (see
+//! `callbacks`).
 //!
 //! Skills set through the API are set again unless the configuration file changed the agent's
 //! skills after them (the rule is in [`skills`]).
@@ -18,7 +19,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use hotline_events::{
@@ -30,11 +31,12 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::http::RequestedState;
-use crate::router_task::{RestoredCallback, RouterHandle};
-use hotline_routing::{CallbackNumber, CallbackRequest};
+use crate::router_task::RouterHandle;
 
+mod callbacks;
 pub mod skills;
 
+pub use callbacks::QueuedCallback;
 use skills::JournaledSkills;
 
 /// How often the running server refreshes the recovery snapshot.
@@ -68,24 +70,6 @@ pub struct RecoveryState {
     /// Agents' skills as journaled: the file's last ones and the API's since, by agent.
     #[serde(default)]
     pub skills: BTreeMap<String, JournaledSkills>,
-}
-
-/// A callback queued (directly or by converting a waiting call) and not yet ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QueuedCallback {
-    /// Its queue.
-    pub queue: String,
-    /// The customer's number.
-    pub number: String,
-    /// The customer's reason or note.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// When it originally entered the queue.
-    pub entered_at: Timestamp,
-    /// Its priority.
-    pub priority: i32,
-    /// Dial attempts made.
-    pub attempts: u32,
 }
 
 impl RecoveryState {
@@ -139,69 +123,6 @@ impl RecoveryState {
                 }
             }
         }
-    }
-
-    /// Tracks the callback entries: queued or converted adds one, an outcome that ends it
-    /// removes it, a failed dial counts an attempt.
-    fn apply_callback(&mut self, event: &Event) {
-        let Some(call) = event.call_id else {
-            return;
-        };
-        match &event.kind {
-            EventKind::CallbackQueued {
-                number,
-                note,
-                entered_at,
-                priority,
-                attempts,
-                ..
-            } => self.queue_callback(call, event, number, note, *entered_at, *priority, *attempts),
-            EventKind::CallbackConverted {
-                number,
-                note,
-                entered_at,
-                priority,
-            } => self.queue_callback(call, event, number, note, *entered_at, *priority, 0),
-            EventKind::CallbackFailed { attempts, .. } => {
-                if let Some(callback) = self.callbacks.get_mut(&call) {
-                    callback.attempts = *attempts;
-                }
-            }
-            EventKind::CallbackConnected { .. }
-            | EventKind::CallbackGivenUp { .. }
-            | EventKind::CallbackCancelled { .. } => {
-                self.callbacks.remove(&call);
-            }
-            _ => {}
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn queue_callback(
-        &mut self,
-        call: Uuid,
-        event: &Event,
-        number: &str,
-        note: &Option<String>,
-        entered_at: Timestamp,
-        priority: i32,
-        attempts: u32,
-    ) {
-        let Some(queue) = &event.queue else {
-            tracing::warn!(%call, "callback event without a queue ignored");
-            return;
-        };
-        self.callbacks.insert(
-            call,
-            QueuedCallback {
-                queue: queue.clone(),
-                number: number.to_string(),
-                note: note.clone(),
-                entered_at,
-                priority,
-                attempts,
-            },
-        );
     }
 
     /// Loads the state from `data_dir`: the latest snapshot plus the events after it, or the
@@ -323,34 +244,6 @@ impl RecoveryState {
             sink.emit(draft);
         }
         self.open_calls.len()
-    }
-
-    /// Queues every callback not ended again, oldest first, with its original entry time (as
-    /// far back as the monotonic clock reaches); returns how many.
-    pub fn restore_callbacks(&self, router: &RouterHandle, now: Timestamp) -> usize {
-        let mut callbacks: Vec<(&Uuid, &QueuedCallback)> = self.callbacks.iter().collect();
-        callbacks.sort_by_key(|(id, c)| (c.entered_at.unix_millis(), **id));
-        let started = Instant::now();
-        for (call, callback) in &callbacks {
-            let age_ms = now.unix_millis() - callback.entered_at.unix_millis();
-            let age = Duration::from_millis(u64::try_from(age_ms).unwrap_or(0));
-            let entered_at = started.checked_sub(age).unwrap_or_else(|| {
-                tracing::warn!(call = %call, "callback older than the monotonic clock: its age restarts");
-                started
-            });
-            let restored = RestoredCallback {
-                request: CallbackRequest {
-                    number: CallbackNumber::new(callback.number.clone()),
-                    note: callback.note.clone(),
-                },
-                entered_at,
-                priority: callback.priority,
-                attempts: callback.attempts,
-                not_before: None,
-            };
-            router.restore_callback(**call, &callback.queue, restored);
-        }
-        callbacks.len()
     }
 
     /// Puts agents who were not ready back to not ready with their reason. Must run after
