@@ -1,7 +1,8 @@
 //! In-queue callbacks end to end on real UDP, with SIPp as the customer's phone behind the
 //! trunk and as the agent's phone. Queue `support` offers a callback after 2 s and retries a
 //! failed one after 2 s; its one registered agent answers every offer (PCMA); the trunk's
-//! gateway is the customer's phone, which checks the caller id it is shown, plays a recording
+//! gateway is the customer's phone, which checks the number it is called on and the caller id
+//! it is shown (the queue's `callback_caller_id`, else the trunk's number), plays a recording
 //! once it answers and echoes what it hears.
 //!
 //! - A caller keeps their place: the agent is busy with C; A waits, presses 1 and hangs up; B
@@ -34,6 +35,8 @@ use support::{Hotline, Options};
 const TOKEN: &str = "hotline-demo-token";
 /// The number the trunk presents.
 const FROM_NUMBER: &str = "+8675512345678";
+/// The number `support`'s callbacks present when the queue sets `callback_caller_id`.
+const QUEUE_CALLER_ID: &str = "+861099990000";
 /// Caller A's number in E.164 (From `13800000000`, the country of the dialplan).
 const CUSTOMER: &str = "+8613800000000";
 
@@ -144,12 +147,18 @@ fn assert_audio_both_ways(agent: &Agent) {
 fn a_callback_keeps_its_place_reserves_the_agent_first_and_bridges_the_customer() {
     let phone = customer_phone(&Phone {
         number: CUSTOMER,
-        caller_id: FROM_NUMBER,
+        caller_id: QUEUE_CALLER_ID,
         busy_calls: 0,
         calls: 1,
         talk_ms: 6_000,
     });
-    let h = Hotline::start_with_dialplan(options(gateway_of(&phone)), PLAN);
+    let h = Hotline::start_with_dialplan(
+        options_with(
+            gateway_of(&phone),
+            "    callback_caller_id: \"+861099990000\"\n",
+        ),
+        PLAN,
+    );
     let phone = phone.spawn();
     let agent = Agent::start(&h, "1001");
 
@@ -197,6 +206,11 @@ fn a_callback_keeps_its_place_reserves_the_agent_first_and_bridges_the_customer(
     assert_eq!(due["attempt"], 1, "{due}");
     let connected = event_of(&h, &a_call, "callback.connected", 20);
     assert_eq!(connected["agent_id"], "1001", "{connected}");
+    // Journaled before the customer's INVITE: the trunk and the queue's caller id.
+    let dialing = event_of(&h, &a_call, "callback.dialing", 1);
+    assert_eq!(dialing["trunk"], "carrier", "{dialing}");
+    assert_eq!(dialing["caller_id"], QUEUE_CALLER_ID, "{dialing}");
+    assert_eq!(dialing["attempt"], 1, "{dialing}");
     assert_audio_both_ways(&agent);
 
     // The customer hangs up; the agent, after the wrap-up, gets B.
@@ -267,6 +281,7 @@ fn a_busy_customer_answers_the_retry_and_the_callback_keeps_its_age() {
     assert_eq!(failed["cause"], "busy", "{failed}");
     assert_eq!(failed["attempts"], 1, "{failed}");
     assert_eq!(failed["agent_id"], "1001", "{failed}");
+    assert_eq!(failed["sip_status"], 486, "{failed}");
 
     agent.forget_leg();
     let due = h.wait_event("the second attempt", Duration::from_secs(20), |e| {
@@ -302,6 +317,7 @@ fn a_busy_customer_answers_the_retry_and_the_callback_keeps_its_age() {
         .filter(|t| {
             [
                 "callback.due",
+                "callback.dialing",
                 "callback.failed",
                 "callback.connected",
                 "callback.given_up",
@@ -313,8 +329,10 @@ fn a_busy_customer_answers_the_retry_and_the_callback_keeps_its_age() {
         outcomes,
         [
             "callback.due",
+            "callback.dialing",
             "callback.failed",
             "callback.due",
+            "callback.dialing",
             "callback.connected"
         ],
         "{outcomes:?}"

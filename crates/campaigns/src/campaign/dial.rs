@@ -342,7 +342,9 @@ fn pace(c: &mut Campaign, now: Timestamp, eligible: &[AgentName], cap: &Campaign
         waiting_live,
         abandon,
     };
-    c.pacer.decide(&input).dials
+    let decision = c.pacer.decide(&input);
+    c.last_pacing = Some(decision);
+    decision.dials
 }
 
 fn c_priority(engine: &CampaignEngine, id: &CampaignId, entry: EntryId) -> i32 {

@@ -24,6 +24,40 @@
 //! abandon are checked when a record is about to be dialed; a record that fails is given up
 //! or held until it may be dialed, with an event either way. A record has at most one attempt
 //! open at a time.
+//!
+//! ```
+//! use hotline_campaigns::campaign::*;
+//! use hotline_campaigns::list::{Country, ImportOptions, ListImport};
+//! use hotline_campaigns::{classify, AgentName, E164, FinalResponse, NoDnc, QueueName};
+//!
+//! let trunk = TrunkSpec { name: TrunkName::new("carrier"), channels: 30 };
+//! let caller_id = E164::parse("+442071234567").unwrap();
+//! let spec = CampaignSpec::new(CampaignId::new("renewals"), QueueName::new("sales"), caller_id, trunk);
+//! let id = spec.id.clone();
+//! let list = ListImport::from_slice(
+//!     "phone,name\n020 7946 0001,Ann\n020 7946 0002,Bob\n".as_bytes(),
+//!     &ImportOptions { country: Some(Country::GB) },
+//! ).unwrap();
+//! // Tuesday 10:00 in London.
+//! let now: jiff::Timestamp = "2026-12-08T10:00:00Z".parse().unwrap();
+//! let mut engine = CampaignEngine::new();
+//! engine.handle(now, Command::Create(Box::new(spec)), &NoDnc).unwrap();
+//! engine.handle(now, Command::AddRecords { campaign: id.clone(), records: list.records }, &NoDnc).unwrap();
+//! engine.handle(now, Command::Start { campaign: id.clone() }, &NoDnc).unwrap();
+//! // One free agent: progressive dials one record.
+//! let free = CampaignCapacity { free_agents: vec![FreeAgent { name: AgentName::new("alice"), inbound: vec![] }], busy: vec![] };
+//! let capacity = DialCapacity { campaigns: [(id.clone(), free)].into(), ..Default::default() };
+//! let work = engine.next_dials(now, &capacity, &NoDnc);
+//! let [Work::Dial(order)] = &work[..] else { panic!("{work:?}") };
+//! assert_eq!(order.number.as_str(), "+442079460001");
+//! let busy = classify(FinalResponse { status: 486, retry_after: None, reason: None, cancelled_by_us: false });
+//! let report = Command::Outcome { campaign: id.clone(), entry: order.entry, attempt: order.attempt, outcome: busy };
+//! engine.handle(now, report, &NoDnc).unwrap();
+//! let types: Vec<_> = std::iter::from_fn(|| engine.poll_event()).map(|e| e.type_name()).collect();
+//! assert_eq!(types, ["created", "records_added", "run_state_changed", "attempt_started", "attempt_ended"]);
+//! let stats = engine.stats(now, &id).unwrap();
+//! assert_eq!((stats.total, stats.pending, stats.dials), (2, 2, 1));
+//! ```
 
 mod command;
 mod dial;
@@ -171,6 +205,12 @@ impl CampaignEngine {
     /// A campaign's statistics at `now`.
     pub fn stats(&mut self, now: Timestamp, campaign: &CampaignId) -> Option<CampaignStats> {
         self.campaigns.get_mut(campaign).map(|c| c.stats(now))
+    }
+
+    /// The pacer's latest decision for a campaign (mode followed, why, answer rate, agents
+    /// expected free, abandon rate, safety): what the API reports as the pacing state.
+    pub fn last_pacing(&self, campaign: &CampaignId) -> Option<crate::pacing::PacingDecision> {
+        self.campaigns.get(campaign).and_then(|c| c.last_pacing)
     }
 
     /// The next instant the engine needs the driver, and why.

@@ -14,7 +14,7 @@ use super::event::{
 use super::spec::{CampaignId, CampaignSpec};
 use crate::ids::AgentName;
 use crate::number::E164;
-use crate::pacing::{AbandonLedger, LogNormal, LogNormalEstimate, Pacer};
+use crate::pacing::{AbandonLedger, LogNormal, LogNormalEstimate, Pacer, PacingDecision};
 use crate::time::{self, instant_text};
 
 /// Where a record is.
@@ -176,6 +176,8 @@ pub(crate) struct Campaign {
     pub ready: BTreeSet<(Reverse<i32>, EntryId)>,
     /// Entries with an open attempt or offer.
     pub open: BTreeSet<EntryId>,
+    /// The pacer's latest decision (not replayed: the next decision replaces it).
+    pub last_pacing: Option<PacingDecision>,
 }
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -206,6 +208,7 @@ impl Campaign {
             waiting: BTreeSet::new(),
             ready: BTreeSet::new(),
             open: BTreeSet::new(),
+            last_pacing: None,
         }
     }
 

@@ -728,3 +728,49 @@ fn events_read_back_from_json() {
         assert!(json.contains(&format!("\"type\":\"{}\"", event.type_name())));
     }
 }
+
+#[test]
+fn records_past_their_deadline_or_without_a_zone_are_given_up_at_dial_time() {
+    let mut e = engine_with(spec(DialMode::Progressive), 0);
+    let mut due = record(1);
+    due.due.deadline = Some(crate::due::Deadline::Within(Duration::from_secs(3600)));
+    let mut zoneless = record(2);
+    zoneless.time_zone = None;
+    let add = Command::AddRecords {
+        campaign: cid(),
+        records: vec![due, zoneless, record(3)],
+    };
+    ok(&mut e, t0(), add);
+    let d = dials(&e.next_dials(secs(3600), &capacity(3, vec![]), &NoDnc));
+    assert_eq!(
+        d.iter().map(|o| o.number.clone()).collect::<Vec<_>>(),
+        [number(3)]
+    );
+    assert_eq!(
+        state(&e, EntryId(0)),
+        EntryState::GivenUp {
+            reason: GiveUpReason::Expired
+        }
+    );
+    assert_eq!(
+        state(&e, EntryId(1)),
+        EntryState::GivenUp {
+            reason: GiveUpReason::NoTimeZone
+        }
+    );
+}
+
+#[test]
+fn the_pacing_decision_is_reported_with_its_reason() {
+    let mut e = engine_with(spec(DialMode::Predictive), 50);
+    assert!(e.last_pacing(&cid()).is_none());
+    e.next_dials(t0(), &capacity(5, vec![]), &NoDnc);
+    let decision = e
+        .last_pacing(&cid())
+        .unwrap_or_else(|| panic!("no decision"));
+    assert_eq!(decision.mode, DialMode::Progressive);
+    assert_eq!(
+        decision.reason,
+        crate::pacing::PacingReason::TooFewAgents { agents: 5, min: 15 }
+    );
+}
