@@ -328,31 +328,7 @@ impl CampaignEngine {
                 let EntryState::WaitingAgent { live, .. } = state else {
                     return Err(stale(campaign, entry, attempt, "abandoned"));
                 };
-                let c = self.campaign(&campaign)?;
-                let number = c.entries[entry.0 as usize].record.number.clone();
-                let barred_until = c
-                    .spec
-                    .profile
-                    .no_redial_after_abandon()
-                    .filter(|_| live)
-                    .map(|bar| time::add(now, bar));
-                self.emit(CampaignEvent::Abandoned {
-                    at: now,
-                    campaign: campaign.clone(),
-                    entry,
-                    attempt,
-                    number,
-                    live,
-                });
-                self.end_attempt(
-                    now,
-                    &campaign,
-                    entry,
-                    attempt,
-                    AttemptResult::Abandoned,
-                    None,
-                    barred_until,
-                );
+                self.abandon(now, &campaign, entry, attempt, live);
             }
             Command::AgentlessDone {
                 campaign,
@@ -385,6 +361,46 @@ impl CampaignEngine {
             }
         }
         Ok(None)
+    }
+
+    /// Emits the abandon of a call waiting for an agent, then the attempt's end (a live
+    /// answer's number barred from redial per the profile).
+    pub(super) fn abandon(
+        &mut self,
+        now: Timestamp,
+        campaign: &CampaignId,
+        entry: EntryId,
+        attempt: u32,
+        live: bool,
+    ) {
+        let Some(c) = self.campaigns.get(campaign) else {
+            return;
+        };
+        let Some(e) = c.entry(entry) else { return };
+        let number = e.record.number.clone();
+        let barred_until = c
+            .spec
+            .profile
+            .no_redial_after_abandon()
+            .filter(|_| live)
+            .map(|bar| time::add(now, bar));
+        self.emit(CampaignEvent::Abandoned {
+            at: now,
+            campaign: campaign.clone(),
+            entry,
+            attempt,
+            number,
+            live,
+        });
+        self.end_attempt(
+            now,
+            campaign,
+            entry,
+            attempt,
+            AttemptResult::Abandoned,
+            None,
+            barred_until,
+        );
     }
 
     fn campaign(&self, id: &CampaignId) -> Result<&super::state::Campaign, CommandError> {

@@ -263,10 +263,9 @@ impl CampaignEngine {
             } else {
                 pace(c, now, &eligible, cap)
             };
-            let mut budget = wanted.min(rate);
-            if mode != DialMode::Preview {
-                budget = budget.min(channels);
-            }
+            // A preview offer takes its dial and channel when it is offered: the agent's
+            // accept dials at once.
+            let mut budget = wanted.min(rate).min(channels);
             let mut agents = eligible.into_iter();
             while budget > 0 {
                 let Some(c) = self.campaigns.get_mut(&id) else {

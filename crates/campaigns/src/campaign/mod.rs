@@ -259,7 +259,8 @@ impl CampaignEngine {
     }
 
     /// Ends what is overdue at `now`: attempts without news become `unknown` (retried after
-    /// the unknown outcome's delay), preview offers not answered go back to the list.
+    /// the unknown outcome's delay), a live answer never reported connected is abandoned,
+    /// preview offers not answered go back to the list.
     pub fn handle_timeout(&mut self, now: Timestamp) {
         let mut overdue = vec![];
         for (id, c) in &self.campaigns {
@@ -267,31 +268,38 @@ impl CampaignEngine {
                 let Some(e) = c.entry(*entry) else { continue };
                 if let Some((at, _)) = deadline(c, &e.state) {
                     if at <= now {
-                        overdue.push((id.clone(), *entry, e.state.open_attempt()));
+                        overdue.push((id.clone(), *entry, e.state.clone()));
                     }
                 }
             }
         }
-        for (campaign, entry, attempt) in overdue {
-            match attempt {
-                Some(attempt) => {
-                    self.end_attempt(
-                        now,
-                        &campaign,
-                        entry,
-                        attempt,
-                        AttemptResult::Unknown,
-                        None,
-                        None,
-                    );
+        for (campaign, entry, state) in overdue {
+            match state {
+                // A live answer nobody reported connected: counted as abandoned, which keeps
+                // the rate on the safe side of the cap.
+                EntryState::WaitingAgent { attempt, live, .. } => {
+                    self.abandon(now, &campaign, entry, attempt, live)
                 }
-                None => self.emit(CampaignEvent::OfferSkipped {
+                EntryState::Offered { .. } => self.emit(CampaignEvent::OfferSkipped {
                     at: now,
                     campaign,
                     entry,
                     reason: SkipReason::Timeout,
                     retry_at: now,
                 }),
+                other => {
+                    if let Some(attempt) = other.open_attempt() {
+                        self.end_attempt(
+                            now,
+                            &campaign,
+                            entry,
+                            attempt,
+                            AttemptResult::Unknown,
+                            None,
+                            None,
+                        );
+                    }
+                }
             }
         }
     }

@@ -29,6 +29,9 @@ enum Op {
     Pause,
     Resume,
     Restart,
+    Accept(usize),
+    Skip(usize),
+    FlowDone(usize, bool),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -56,6 +59,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Pause),
         1 => Just(Op::Resume),
         1 => Just(Op::Restart),
+        3 => any::<usize>().prop_map(Op::Accept),
+        1 => any::<usize>().prop_map(Op::Skip),
+        2 => (any::<usize>(), any::<bool>()).prop_map(|(i, done)| Op::FlowDone(i, done)),
     ]
 }
 
@@ -94,6 +100,8 @@ struct Run {
     now: Timestamp,
     /// Calls the driver knows of: (entry, attempt).
     calls: Vec<(EntryId, u32)>,
+    /// Preview offers the driver holds.
+    offers: Vec<PreviewOffer>,
     dnc: BTreeSet<E164>,
 }
 
@@ -147,8 +155,9 @@ impl Run {
                 let cap = capacity(free, vec![wrap; busy]);
                 let dnc = self.dnc.clone();
                 for work in self.engine.next_dials(self.now, &cap, &dnc) {
-                    if let Work::Dial(order) = work {
-                        self.calls.push((order.entry, order.attempt));
+                    match work {
+                        Work::Dial(order) => self.calls.push((order.entry, order.attempt)),
+                        Work::Offer(offer) => self.offers.push(offer),
                     }
                 }
             }
@@ -219,10 +228,50 @@ impl Run {
                     .engine
                     .handle(self.now, Command::Resume { campaign: c }, &self.dnc);
             }
+            Op::Accept(i) | Op::Skip(i) if !self.offers.is_empty() => {
+                let offer = self.offers.remove(i % self.offers.len());
+                let (campaign, entry, agent) = (offer.campaign, offer.entry, offer.agent);
+                let command = if matches!(op, Op::Accept(_)) {
+                    Command::Accept {
+                        campaign,
+                        entry,
+                        agent,
+                    }
+                } else {
+                    Command::Skip {
+                        campaign,
+                        entry,
+                        agent,
+                    }
+                };
+                match self.engine.handle(self.now, command, &self.dnc) {
+                    Ok(Some(order)) => self.calls.push((order.entry, order.attempt)),
+                    Ok(None)
+                    | Err(CommandError::NotOffered { .. } | CommandError::BadState { .. }) => {}
+                    Err(e) => return Err(TestCaseError::fail(e.to_string())),
+                }
+            }
+            Op::Accept(_) | Op::Skip(_) => {}
+            Op::FlowDone(i, done) => {
+                if let Some((entry, attempt)) = self.pick(i) {
+                    let result = if done {
+                        AgentlessResult::Completed
+                    } else {
+                        AgentlessResult::HungUp
+                    };
+                    self.report(Command::AgentlessDone {
+                        campaign: c,
+                        entry,
+                        attempt,
+                        result,
+                    })?;
+                }
+            }
             Op::Restart => {
                 self.drain();
                 self.engine = CampaignEngine::restore(&self.log);
                 self.calls.clear();
+                self.offers.clear();
                 self.engine
                     .handle(self.now, Command::Restarted, &self.dnc)
                     .map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -233,6 +282,9 @@ impl Run {
         let entries = self.engine.entries(&cid());
         self.calls
             .retain(|(e, a)| entries[e.0 as usize].state.open_attempt() == Some(*a));
+        self.offers.retain(|o| {
+            matches!(&entries[o.entry.0 as usize].state, EntryState::Offered { agent, .. } if *agent == o.agent)
+        });
         Ok(())
     }
 }
@@ -328,6 +380,7 @@ fn run(mode: DialMode, ops: Vec<Op>) -> Result<(), TestCaseError> {
         log: vec![],
         now: t0(),
         calls: vec![],
+        offers: vec![],
         dnc,
     };
     r.step(Op::Add(vec![]))?;
@@ -370,15 +423,19 @@ fn run(mode: DialMode, ops: Vec<Op>) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 160, ..ProptestConfig::default() })]
 
-    /// Progressive and predictive campaigns under random commands.
+    /// Campaigns of every mode under random commands.
     #[test]
     fn random_commands_keep_the_invariants_and_replay_to_the_same_state(
-        predictive in any::<bool>(),
+        mode in prop_oneof![
+            Just(DialMode::Progressive),
+            Just(DialMode::Predictive),
+            Just(DialMode::Preview),
+            Just(DialMode::Agentless),
+        ],
         ops in prop::collection::vec(op(), 1..150),
     ) {
-        let mode = if predictive { DialMode::Predictive } else { DialMode::Progressive };
         run(mode, ops)?;
     }
 }

@@ -774,3 +774,50 @@ fn the_pacing_decision_is_reported_with_its_reason() {
         crate::pacing::PacingReason::TooFewAgents { agents: 5, min: 15 }
     );
 }
+
+#[test]
+fn campaigns_sharing_a_trunk_share_its_channels() {
+    let mut a = spec(DialMode::Progressive);
+    a.trunk.channels = 5;
+    let mut b = a.clone();
+    b.id = CampaignId::new("winback");
+    let mut e = engine_with(a, 10);
+    ok(&mut e, t0(), Command::Create(Box::new(b.clone())));
+    let add = Command::AddRecords {
+        campaign: b.id.clone(),
+        records: (10..20).map(record).collect(),
+    };
+    ok(&mut e, t0(), add);
+    ok(
+        &mut e,
+        t0(),
+        Command::Start {
+            campaign: b.id.clone(),
+        },
+    );
+    let mut cap = capacity(4, vec![]);
+    cap.campaigns.insert(
+        b.id.clone(),
+        CampaignCapacity {
+            free_agents: (10..14).map(agent).collect(),
+            busy: vec![],
+        },
+    );
+    let d = dials(&e.next_dials(t0(), &cap, &NoDnc));
+    let of = |id: &CampaignId| d.iter().filter(|o| o.campaign == *id).count();
+    assert_eq!((of(&cid()), of(&b.id)), (4, 1));
+    assert!(e.next_dials(t0(), &cap, &NoDnc).is_empty());
+}
+
+#[test]
+fn a_live_answer_never_reported_connected_counts_as_abandoned() {
+    let mut e = engine_with(spec(DialMode::Progressive), 1);
+    let d = dials(&e.next_dials(t0(), &capacity(1, vec![]), &NoDnc));
+    ok(&mut e, secs(5), answered(&d[0], AnswerVerdict::Human));
+    let (at, _) = e.poll_timeout().unwrap_or_else(|| panic!("no timer"));
+    assert_eq!(at, secs(5 + 2 + 60));
+    e.handle_timeout(at);
+    let stats = e.stats(at, &cid()).unwrap_or_else(|| panic!("no stats"));
+    assert_eq!((stats.live_answered, stats.abandoned), (1, 1));
+    assert_eq!(stats.by_result.get(&AttemptResult::Abandoned), Some(&1));
+}
