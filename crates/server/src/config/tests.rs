@@ -245,3 +245,24 @@ fn trunks_are_read_and_their_errors_name_the_trunk() {
         "{err}"
     );
 }
+
+#[test]
+fn a_queues_callback_caller_id_must_be_e164_and_its_ring_time_a_duration() {
+    let text = bundled_text().replace(
+        "    priority: 1\n",
+        "    priority: 1\n    callback_caller_id: \"+8675588886666\"\n    callback_ring_timeout: 20s\n",
+    );
+    let config = Config::parse(&text).unwrap();
+    let billing = &config.queues["billing"];
+    assert_eq!(billing.callback_caller_id.as_deref(), Some("+8675588886666"));
+    assert_eq!(billing.callback_ring_timeout, Some(Duration::from_secs(20)));
+    assert_eq!(config.queues["support"].callback_caller_id, None);
+    for wrong in ["8675588886666", "+86abc", "+"] {
+        let text = bundled_text().replace(
+            "    priority: 1\n",
+            &format!("    priority: 1\n    callback_caller_id: \"{wrong}\"\n"),
+        );
+        let err = format!("{:#}", Config::parse(&text).unwrap_err());
+        assert!(err.contains("billing: callback_caller_id"), "{wrong}: {err}");
+    }
+}
