@@ -254,7 +254,10 @@ fn a_queues_callback_caller_id_must_be_e164_and_its_ring_time_a_duration() {
     );
     let config = Config::parse(&text).unwrap();
     let billing = &config.queues["billing"];
-    assert_eq!(billing.callback_caller_id.as_deref(), Some("+8675588886666"));
+    assert_eq!(
+        billing.callback_caller_id.as_deref(),
+        Some("+8675588886666")
+    );
     assert_eq!(billing.callback_ring_timeout, Some(Duration::from_secs(20)));
     assert_eq!(config.queues["support"].callback_caller_id, None);
     for wrong in ["8675588886666", "+86abc", "+"] {
@@ -263,6 +266,9 @@ fn a_queues_callback_caller_id_must_be_e164_and_its_ring_time_a_duration() {
             &format!("    priority: 1\n    callback_caller_id: \"{wrong}\"\n"),
         );
         let err = format!("{:#}", Config::parse(&text).unwrap_err());
-        assert!(err.contains("billing: callback_caller_id"), "{wrong}: {err}");
+        assert!(
+            err.contains("billing: callback_caller_id"),
+            "{wrong}: {err}"
+        );
     }
 }
