@@ -344,5 +344,29 @@ fn scheduled_callbacks_are_dialed_in_deadline_order_within_window_and_never_on_d
     let (_, dnc) = api(&h, "GET", "/api/v1/dnc", None);
     assert_eq!(dnc["numbers"], json!([dnc_number]), "{dnc}");
     assert!(next_invite(&trunk, &mut seen, Duration::from_secs(3)).is_none());
+    // The held callback gets its zone: it waits for its window (closed there now).
+    let (status, cb) = api(
+        &h,
+        "PUT",
+        &format!("/api/v1/callbacks/{zoneless}/time_zone"),
+        Some(json!({"time_zone": outside})),
+    );
+    assert_eq!(
+        (status, cb["state"].as_str()),
+        (200, Some("waiting")),
+        "{cb}"
+    );
+    let (status, err) = api(
+        &h,
+        "PUT",
+        &format!("/api/v1/callbacks/{zoneless}/time_zone"),
+        Some(json!({"time_zone": "Mars/Base"})),
+    );
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (400, Some("time_zone")),
+        "{err}"
+    );
+    assert!(next_invite(&trunk, &mut seen, Duration::from_secs(2)).is_none());
     assert_eq!(attempts_in_order(&h).len(), 4);
 }

@@ -6,6 +6,8 @@
 //!   `calendar`, `not_before`, `after_local`); 201 with the callback;
 //! - `GET /api/v1/callbacks?queue=&state=&due_by=&limit=`: list in dial order;
 //! - `GET /api/v1/callbacks/{id}`, `DELETE /api/v1/callbacks/{id}` (409 while it is dialed);
+//! - `PUT /api/v1/callbacks/{id}/time_zone` (`{"time_zone": "Asia/Shanghai"}`): a callback held
+//!   for its unknown zone waits to be dialed;
 //! - `GET /api/v1/callbacks/stats`: due, overdue, completed, completed within deadline, %;
 //! - `GET /api/v1/dnc`, `GET|PUT|DELETE /api/v1/dnc/{number}`.
 
@@ -380,6 +382,34 @@ pub async fn cancel(
         Err(r) => return r.into_response(),
     };
     match callbacks.cancel(id).await {
+        None => unavailable(),
+        Some(Ok(view)) => Json(view).into_response(),
+        Some(Err(e)) => command_error(e),
+    }
+}
+
+/// `PUT /api/v1/callbacks/{id}/time_zone`.
+pub async fn set_time_zone(
+    Extension(callbacks): Extension<CallbacksHandle>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(r) => return r.into_response(),
+    };
+    let zone = serde_json::from_slice::<Value>(&body)
+        .map_err(|e| bad("body", format!("not JSON: {e}")))
+        .and_then(|body| {
+            text(&body, "time_zone")?
+                .ok_or_else(|| bad("time_zone", "time_zone is required"))
+                .and_then(|z| Zone::new(z).map_err(|e| bad("time_zone", e.to_string())))
+        });
+    let zone = match zone {
+        Ok(zone) => zone,
+        Err(bad) => return bad.into_response(),
+    };
+    match callbacks.set_time_zone(id, zone).await {
         None => unavailable(),
         Some(Ok(view)) => Json(view).into_response(),
         Some(Err(e)) => command_error(e),

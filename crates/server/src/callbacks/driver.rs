@@ -42,6 +42,11 @@ pub(crate) enum Request {
         CallbackId,
         oneshot::Sender<Result<CallbackView, CommandError>>,
     ),
+    SetTimeZone(
+        CallbackId,
+        hotline_campaigns::Zone,
+        oneshot::Sender<Result<CallbackView, CommandError>>,
+    ),
     One(CallbackId, oneshot::Sender<Option<CallbackView>>),
     List(ListFilter, oneshot::Sender<Vec<CallbackView>>),
     Stats(oneshot::Sender<StatsView>),
@@ -354,6 +359,14 @@ impl Driver {
                 let result = self
                     .scheduler
                     .handle(at, Command::Cancel { id })
+                    .map(|()| self.view(id));
+                self.carry_out();
+                let _ = reply.send(result.and_then(|v| v.ok_or(CommandError::Unknown(id))));
+            }
+            Request::SetTimeZone(id, time_zone, reply) => {
+                let result = self
+                    .scheduler
+                    .handle(at, Command::SetTimeZone { id, time_zone })
                     .map(|()| self.view(id));
                 self.carry_out();
                 let _ = reply.send(result.and_then(|v| v.ok_or(CommandError::Unknown(id))));

@@ -80,6 +80,15 @@ impl CallbacksHandle {
         self.ask(|tx| Request::Cancel(id, tx)).await
     }
 
+    /// Sets (or corrects) the customer's time zone: a held callback waits to be dialed again.
+    pub async fn set_time_zone(
+        &self,
+        id: CallbackId,
+        time_zone: hotline_campaigns::Zone,
+    ) -> Option<Result<CallbackView, CommandError>> {
+        self.ask(|tx| Request::SetTimeZone(id, time_zone, tx)).await
+    }
+
     /// One callback (`Some(None)`: unknown).
     pub async fn one(&self, id: CallbackId) -> Option<Option<CallbackView>> {
         self.ask(|tx| Request::One(id, tx)).await

@@ -68,6 +68,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
             "/api/v1/callbacks/{id}",
             get(crate::callbacks::api::one).delete(crate::callbacks::api::cancel),
         )
+        .route(
+            "/api/v1/callbacks/{id}/time_zone",
+            put(crate::callbacks::api::set_time_zone),
+        )
         .route("/api/v1/dnc", get(crate::callbacks::api::dnc_list))
         .route(
             "/api/v1/dnc/{number}",
