@@ -11,11 +11,17 @@
 //!   audio flows both ways; only after the callback B is offered.
 //! - A busy customer is retried: the phone answers 486 first and the retry answers; the callback
 //!   keeps its age across attempts.
+//! - A scheduled callback created through the API and due now is dialed the same way, agent
+//!   first, showing the caller id of the scheduler's queue settings, and completed within its
+//!   deadline; one whose number is on the do-not-call list is given up and never reaches the
+//!   customer's phone, though its deadline came first.
 //! - A customer who never answers rings at least 15 s before hotline cancels: `callback.failed`
 //!   no_answer, and with one attempt allowed the callback is given up.
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "callback_e2e/api.rs"]
+mod api;
 #[path = "callback_e2e/peers.rs"]
 mod peers;
 mod support;
@@ -387,4 +393,92 @@ fn a_customer_who_never_answers_rings_at_least_15_s_and_the_callback_is_given_up
         .filter(|e| e["call_id"] == call.as_str() && e["type"] == "callback.due")
         .count();
     assert_eq!(dues, 1);
+}
+
+/// Scheduled callbacks of `support` present this number and may be dialed at any hour.
+const SCHEDULED_CALLER_ID: &str = "+861088880000";
+
+#[test]
+fn a_scheduled_callback_due_now_is_dialed_to_the_phone_and_a_dnc_number_never_is() {
+    const BLOCKED: &str = "+8613900000009";
+    let phone = customer_phone(&Phone {
+        number: CUSTOMER,
+        caller_id: SCHEDULED_CALLER_ID,
+        busy_calls: 0,
+        calls: 1,
+        talk_ms: 6_000,
+    });
+    let mut opts = options(gateway_of(&phone));
+    // The scheduler's settings of `support`: this caller id, and any hour of the day.
+    let scheduler: &'static str = Box::leak(
+        format!(
+            "callbacks:\n  queues:\n    support:\n      caller_id: \"{SCHEDULED_CALLER_ID}\"\n      \
+             window: [{{ days: daily, start: \"00:00\", end: \"24:00\" }}]\n"
+        )
+        .into_boxed_str(),
+    );
+    opts.config_edits.push((
+        "callbacks:\n  queues:\n    support:\n      window: [{ days: daily, start: \"09:00\", end: \"21:00\" }]\n",
+        scheduler,
+    ));
+    let h = Hotline::start_with_dialplan(opts, PLAN);
+    let phone = phone.spawn();
+    let agent = Agent::start(&h, "1001");
+    set_state(&h, "1001", r#"{"state":"not_ready","reason":"meeting"}"#);
+    h.wait_agent_state("1001", "not_ready", Duration::from_secs(5));
+
+    let (status, body) = api::put(h.http, &format!("/api/v1/dnc/{BLOCKED}"), TOKEN);
+    assert!(status == 200 || status == 201, "{status} {body}");
+    let create = |number: &str, within: &str| -> String {
+        let body = serde_json::json!({
+            "number": number, "time_zone": "Asia/Shanghai", "reason": "invoice question",
+            "queue": "support", "due": {"within": within}
+        });
+        let r = post(h.http, "/api/v1/callbacks", Some(TOKEN), &body.to_string()).unwrap();
+        assert_eq!(r.status, 201, "{}", r.body);
+        let created: Value = serde_json::from_str(&r.body).unwrap();
+        created["id"].as_str().unwrap().to_string()
+    };
+    // The blocked number's deadline comes first: it would be dialed first.
+    let blocked = create(BLOCKED, "10m");
+    let wanted = create(CUSTOMER, "1h");
+    agent.forget_leg();
+    set_state(&h, "1001", r#"{"state":"ready"}"#);
+
+    let given_up = h.wait_event(
+        "the blocked callback given up",
+        Duration::from_secs(15),
+        |e| e["type"] == "callback.scheduled_given_up" && e["callback_id"] == blocked.as_str(),
+    );
+    assert_eq!(given_up["reason"], "do_not_call", "{given_up}");
+    let due = event_of(&h, &wanted, "callback.due", 15);
+    assert_eq!(due["agent_id"], "1001", "{due}");
+    let connected = event_of(&h, &wanted, "callback.connected", 20);
+    assert_eq!(connected["agent_id"], "1001", "{connected}");
+    assert_audio_both_ways(&agent);
+    let completed = h.wait_event("the callback completed", Duration::from_secs(15), |e| {
+        e["type"] == "callback.completed" && e["callback_id"] == wanted.as_str()
+    });
+    assert_eq!(completed["within_deadline"], true, "{completed}");
+    assert_eq!(completed["attempt"], 1, "{completed}");
+    event_of(&h, &wanted, "call.ended", 15);
+    // The phone took one call, for the wanted number with the scheduled caller id: the blocked
+    // number's INVITE would have failed its checks.
+    phone
+        .wait(Duration::from_secs(10))
+        .assert_ok("the customer's phone (one call, number and caller id checked)");
+    let events = h.events();
+    let blocked_attempts = events
+        .iter()
+        .filter(|e| {
+            (e["callback_id"] == blocked.as_str() || e["call_id"] == blocked.as_str())
+                && [
+                    "callback.attempt_started",
+                    "callback.dialing",
+                    "callback.due",
+                ]
+                .contains(&e["type"].as_str().unwrap_or_default())
+        })
+        .count();
+    assert_eq!(blocked_attempts, 0, "{events:#?}");
 }
