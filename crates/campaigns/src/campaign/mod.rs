@@ -71,6 +71,8 @@ mod proptests;
 mod sim_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod testutil;
 
 pub use command::{Command, CommandError};
 pub use dial::{CampaignCapacity, DialCapacity, DialOrder, FreeAgent, PreviewOffer, Work};

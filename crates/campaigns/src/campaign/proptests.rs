@@ -7,7 +7,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use proptest::prelude::*;
 
-use super::tests::{capacity, cid, number, record, spec, t0};
+use super::testutil::{capacity, cid, number, record, spec, t0};
 use super::*;
 use crate::config::RetryRule;
 use crate::ids::AgentName;

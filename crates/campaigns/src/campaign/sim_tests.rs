@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::tests::{agent, cid, record, spec, t0};
+use super::testutil::{agent, cid, record, spec, t0};
 use super::*;
 use crate::ids::AgentName;
 use crate::outcome::{DialOutcome, OutcomeKind};

@@ -1,10 +1,11 @@
 //! Unit tests of the engine's rules on virtual time.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use jiff::Timestamp;
 
+use super::testutil::*;
 use super::*;
 use crate::config::RetryRule;
 use crate::ids::{AgentName, QueueName};
@@ -14,91 +15,6 @@ use crate::outcome::{classify, DialOutcome, FinalResponse, OutcomeKind};
 use crate::pacing::{BusyAgent, DialMode, InboundLevel, JurisdictionProfile};
 use crate::scheduler::NoDnc;
 use crate::time::Zone;
-
-/// Monday 2026-12-07 10:00 UTC.
-pub(super) fn t0() -> Timestamp {
-    "2026-12-07T10:00:00Z"
-        .parse()
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
-pub(super) fn secs(s: u64) -> Timestamp {
-    time::add(t0(), Duration::from_secs(s))
-}
-
-pub(super) fn number(n: u32) -> E164 {
-    E164::parse(&format!("+4420{n:08}")).unwrap_or_else(|e| panic!("{e}"))
-}
-
-pub(super) fn record(n: u32) -> ListRecord {
-    ListRecord {
-        line: u64::from(n) + 2,
-        number: number(n),
-        name: Some(format!("customer {n}")),
-        time_zone: Some(Zone::utc()),
-        priority: 0,
-        due: Default::default(),
-        attributes: BTreeMap::new(),
-    }
-}
-
-pub(super) fn cid() -> CampaignId {
-    CampaignId::new("renewals")
-}
-
-pub(super) fn spec(mode: DialMode) -> CampaignSpec {
-    let mut s = CampaignSpec::new(
-        cid(),
-        QueueName::new("sales"),
-        number(99_999_999),
-        TrunkSpec {
-            name: TrunkName::new("carrier"),
-            channels: 100,
-        },
-    );
-    s.mode = mode;
-    if mode == DialMode::Agentless {
-        s.audience = Audience::Flow {
-            flow: "notice".into(),
-        };
-    }
-    s
-}
-
-pub(super) fn engine_with(spec: CampaignSpec, records: u32) -> CampaignEngine {
-    let mut e = CampaignEngine::new();
-    e.handle(t0(), Command::Create(Box::new(spec)), &NoDnc)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let records = (0..records).map(record).collect();
-    let add = Command::AddRecords {
-        campaign: cid(),
-        records,
-    };
-    e.handle(t0(), add, &NoDnc)
-        .unwrap_or_else(|e| panic!("{e}"));
-    e.handle(t0(), Command::Start { campaign: cid() }, &NoDnc)
-        .unwrap_or_else(|e| panic!("{e}"));
-    e
-}
-
-pub(super) fn agent(i: u32) -> FreeAgent {
-    FreeAgent {
-        name: AgentName::new(format!("agent{i}")),
-        inbound: vec![],
-    }
-}
-
-pub(super) fn capacity(free: u32, busy: Vec<BusyAgent>) -> DialCapacity {
-    let mut c = DialCapacity::default();
-    c.campaigns.insert(
-        cid(),
-        CampaignCapacity {
-            free_agents: (0..free).map(agent).collect(),
-            busy,
-        },
-    );
-    c
-}
 
 fn dials(work: &[Work]) -> Vec<DialOrder> {
     work.iter()
