@@ -31,7 +31,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use hotline_events::Timestamp;
-use peers::{agent_talks, customer_phone, gateway_of, pcap_payloads, Agent, Phone, RECORDING};
+use peers::{
+    agent_talks, customer_phone, gateway_of, pcap_payloads, Agent, Phone, PHONE_LIFETIME, RECORDING,
+};
 use serde_json::Value;
 use support::http::post;
 use support::sipp::Sipp;
@@ -353,7 +355,8 @@ fn a_customer_who_never_answers_rings_at_least_15_s_and_the_callback_is_given_up
     let phone = Sipp::new("customer_noanswer.xml", "127.0.0.1:5060".parse().unwrap())
         .var("cancel_within_ms", 60_000)
         .key("ring_file", ring_file.display())
-        .args(&["-m", "1"]);
+        .args(&["-m", "1"])
+        .args(PHONE_LIFETIME);
     let h = Hotline::start_with_dialplan(
         options_with(gateway_of(&phone), "    callback_max_attempts: 1\n"),
         PLAN,

@@ -106,7 +106,11 @@ pub fn customer_phone(phone: &Phone<'_>) -> Sipp {
         .var("ring_ms", 1_000)
         .var("talk_ms", phone.talk_ms)
         .args(&["-m", calls.as_str(), "-rtp_echo"])
+        .args(PHONE_LIFETIME)
 }
+
+/// A phone left waiting by a failed test quits after this (SIPp's global timeout).
+pub const PHONE_LIFETIME: &[&str] = &["-timeout", "180s"];
 
 /// The gateway address of a phone that is about to run.
 pub fn gateway_of(phone: &Sipp) -> SocketAddr {
