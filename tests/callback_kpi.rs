@@ -6,7 +6,9 @@
 //! conversation as the agent's handled work (talk time exactly from `callback.connected` to
 //! `call.ended` in the journal), the caller's call as offered but neither answered nor
 //! abandoned, the attempts and the busy one by cause, and callback completion 100% ("full");
-//! after a restart the figures replayed from the journal are the same.
+//! after a restart the figures replayed from the journal are the same. A scheduled callback
+//! (`POST /api/v1/callbacks`, due within 1 h) answered by the customer counts as scheduled, due
+//! and completed within its deadline, and its conversation as the agent's handled work.
 
 #![allow(clippy::unwrap_used)]
 
@@ -285,4 +287,105 @@ fn a_real_callback_conversation_shows_in_the_kpis_and_survives_a_restart() {
     for key in ["handled", "talk_ms", "answered", "offers", "callbacks"] {
         assert_eq!(a2[key], a[key], "{key} after the restart: {a2} before: {a}");
     }
+}
+
+/// An IANA zone (`Etc/GMT-8`) whose local hour now is within `hours`.
+fn zone_at_local_hours(hours: std::ops::RangeInclusive<i64>) -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let utc_hour = i64::try_from(secs / 3600 % 24).unwrap();
+    let offset = (-12..=14)
+        .find(|o| hours.contains(&(utc_hour + o).rem_euclid(24)))
+        .unwrap();
+    // The Etc zones' signs are POSIX's: Etc/GMT-8 is eight hours ahead of UTC.
+    match offset {
+        0 => "Etc/GMT".to_string(),
+        o if o > 0 => format!("Etc/GMT-{o}"),
+        o => format!("Etc/GMT+{}", -o),
+    }
+}
+
+#[test]
+fn a_scheduled_callback_completed_within_its_deadline_shows_in_the_kpis() {
+    let trunk = RawTrunk::bind();
+    let opts = options(trunk.addr);
+    let h = Hotline::start_with_dialplan(opts.clone(), PLAN);
+    let _agent = SippAgent::start(
+        &h,
+        AgentSetup {
+            id: "1001",
+            hold_ms: 60_000,
+            ..AgentSetup::default()
+        },
+    );
+    set_state(&h, "1001", r#"{"state":"not_ready","reason":"meeting"}"#);
+    h.wait_agent_state("1001", "not_ready", Duration::from_secs(5));
+    let body = serde_json::json!({
+        "number": "+8613800000001", "time_zone": zone_at_local_hours(10..=19),
+        "reason": "complaint", "queue": "support", "due": {"within": "1h"},
+    });
+    let r = post(h.http, "/api/v1/callbacks", Some(TOKEN), &body.to_string()).unwrap();
+    assert_eq!(r.status, 201, "{}", r.body);
+    let created: Value = serde_json::from_str(&r.body).unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    set_state(&h, "1001", r#"{"state":"ready"}"#);
+    let (invite, from) = customer_invite(&trunk, None);
+    let customer_rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    trunk.answer(&invite, from, customer_rtp.local_addr().unwrap().port());
+    let connected = event_of(&h, &id, "callback.connected", 10);
+    let completed = h.wait_event("the completion", Duration::from_secs(10), |e| {
+        e["type"] == "callback.completed" && e["callback_id"] == id.as_str()
+    });
+    assert_eq!(completed["within_deadline"], true, "{completed}");
+    trunk.expect("ACK", Duration::from_secs(5));
+    // They talk for a while (the length of the conversation), then the customer hangs up.
+    std::thread::sleep(Duration::from_millis(1_000));
+    trunk.bye(&invite, from);
+    let ended = event_of(&h, &id, "call.ended", 10);
+    let talk_ms = ts_ms(&ended) - ts_ms(&connected);
+
+    let snap = wait_handled(&h, 1);
+    let q = last_15m(&snap, "queues", "support");
+    // No inbound call: one handled callback conversation.
+    assert_eq!(
+        (q["offered"].as_u64(), q["answered"].as_u64()),
+        (Some(0), Some(0)),
+        "{q}"
+    );
+    assert_eq!(q["talk_ms"], talk_ms as u64, "{q}");
+    let cb = &q["callbacks"];
+    assert_eq!(cb["scheduled"], 1, "{cb}");
+    assert_eq!(cb["requested"], 0, "{cb}");
+    assert_eq!(cb["dialed"], 1, "{cb}");
+    assert_eq!(cb["customer_dialed"], 1, "{cb}");
+    assert_eq!(cb["connected"], 1, "{cb}");
+    assert_eq!(cb["handled"], 1, "{cb}");
+    assert_eq!(cb["due"], 1, "{cb}");
+    assert_eq!(cb["completed_within_due_window"], 1, "{cb}");
+    assert_eq!(cb["completion_band"], "full", "{cb}");
+    let a = last_15m(&snap, "agents", "1001");
+    assert_eq!(a["handled"], 1, "{a}");
+    assert_eq!(a["talk_ms"], talk_ms as u64, "{a}");
+
+    // Replayed from the journal after a restart: the same.
+    let (sip, http, plan) = (h.sip, h.http, h.dialplan_path());
+    let dir = h.stop();
+    let h = Hotline::start_in(
+        dir,
+        sip,
+        http,
+        Options {
+            dialplan: Some(plan),
+            ..opts
+        },
+    );
+    let replayed = wait_handled(&h, 1);
+    assert_eq!(last_15m(&replayed, "queues", "support")["callbacks"], *cb);
+    assert_eq!(
+        last_15m(&replayed, "agents", "1001")["talk_ms"],
+        a["talk_ms"]
+    );
 }
