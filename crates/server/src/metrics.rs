@@ -52,6 +52,9 @@ pub struct Metrics {
     pub trunk_channels: IntGaugeVec,
     /// Dials through each trunk by outcome.
     pub trunk_dials: IntCounterVec,
+    /// Campaign calls' milestones: final responses, detector verdicts and what became of the
+    /// answered calls (`result`).
+    pub campaign_calls: IntCounterVec,
 }
 
 impl Metrics {
@@ -169,6 +172,14 @@ impl Metrics {
             &["result"],
         )
         .expect("static metric definition is valid");
+        let campaign_calls = IntCounterVec::new(
+            Opts::new(
+                "hotline_campaign_calls_total",
+                "Campaign calls by result: final responses, detector verdicts, machine actions, agents and abandons",
+            ),
+            &["result"],
+        )
+        .expect("static metric definition is valid");
         let tts_seconds = prometheus::Histogram::with_opts(
             HistogramOpts::new(
                 "hotline_tts_seconds",
@@ -183,6 +194,7 @@ impl Metrics {
             Box::new(tts_seconds.clone()),
             Box::new(trunk_channels.clone()),
             Box::new(trunk_dials.clone()),
+            Box::new(campaign_calls.clone()),
             Box::new(sip_responses.clone()),
             Box::new(sip_dropped.clone()),
             Box::new(active_calls.clone()),
@@ -221,6 +233,7 @@ impl Metrics {
             tts_seconds,
             trunk_channels,
             trunk_dials,
+            campaign_calls,
         }
     }
 

@@ -8,6 +8,7 @@ mod agent_offer;
 mod agent_session;
 mod announce;
 mod callback_dial;
+mod campaign_call;
 mod callback_number;
 mod callback_offer;
 mod caller;
@@ -46,6 +47,13 @@ pub use callback_dial::{
     spawn_dialer as spawn_callback_dialer, DialFailure, DialReport, DueCallback,
 };
 pub use callback_offer::PROMPTS as CALLBACK_OFFER_PROMPTS;
+// The campaign driver's interface (release builds have no other user yet).
+#[allow(unused_imports)]
+pub use campaign_call::{
+    spawn_campaign_call, AbandonPlan, AmdPlan, CampaignCallReport, CampaignDial, DialTarget,
+};
+#[cfg(debug_assertions)]
+pub use campaign_call::test_hook::start as start_test_campaign_calls;
 
 /// What a call task receives.
 pub enum CallInput {

@@ -233,6 +233,8 @@ impl Endpoint {
         shared
             .router
             .set_callback_dialer(crate::call::spawn_callback_dialer(shared.clone()));
+        #[cfg(debug_assertions)]
+        crate::call::start_test_campaign_calls(&shared);
         // Agents registered before a restart are ready again.
         {
             let store = lock(&shared.locations);
