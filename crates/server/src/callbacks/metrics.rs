@@ -163,3 +163,69 @@ pub fn queue_counts(scheduler: &Scheduler, now: jiff::Timestamp) -> BTreeMap<Str
     }
     counts
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use hotline_campaigns::{
+        CallbackId, Command, Deadline, DueSpec, NewCallback, QueueName, QueueSettings,
+        SchedulerConfig, Zone, E164,
+    };
+
+    use super::*;
+
+    fn new(id: u128, zone: Option<&str>, within_mins: u64) -> Command {
+        Command::Create(Box::new(NewCallback {
+            id: CallbackId(id),
+            number: E164::parse("+8613800138000").unwrap_or_else(|e| panic!("{e}")),
+            time_zone: zone.map(|z| Zone::new(z).unwrap_or_else(|e| panic!("{e}"))),
+            reason: "complaint".into(),
+            attributes: Default::default(),
+            queue: QueueName::new("support"),
+            skills: vec![],
+            priority: 0,
+            due: DueSpec {
+                deadline: Some(Deadline::Within(Duration::from_secs(within_mins * 60))),
+                ..DueSpec::default()
+            },
+        }))
+    }
+
+    #[test]
+    fn queues_count_their_open_due_and_overdue_callbacks() {
+        let mut config = SchedulerConfig::default();
+        config
+            .queues
+            .insert(QueueName::new("support"), QueueSettings::default());
+        let mut s = Scheduler::new(config).unwrap_or_else(|e| panic!("{e}"));
+        let now: jiff::Timestamp = "2026-12-07T02:00:00Z".parse().unwrap_or_default();
+        for cmd in [
+            new(1, Some("Asia/Shanghai"), 60),
+            new(2, None, 180),
+            new(3, Some("Asia/Shanghai"), 240),
+        ] {
+            s.handle(now, cmd).unwrap_or_else(|e| panic!("{e}"));
+        }
+        s.handle(now, Command::Cancel { id: CallbackId(3) })
+            .unwrap_or_else(|e| panic!("{e}"));
+        let support = |at: &str| {
+            let at: jiff::Timestamp = at.parse().unwrap_or_default();
+            queue_counts(&s, at)
+                .get("support")
+                .copied()
+                .unwrap_or_default()
+        };
+        // The held one (no zone) is open but not due; the cancelled one is not counted.
+        assert_eq!(
+            support("2026-12-07T02:00:00Z"),
+            QueueCounts {
+                pending: 2,
+                due: 1,
+                overdue: 0
+            }
+        );
+        assert_eq!(support("2026-12-07T03:30:00Z").overdue, 1);
+        assert_eq!(support("2026-12-07T05:30:00Z").overdue, 2);
+    }
+}
