@@ -51,6 +51,7 @@ pub use journal::{
 };
 pub use pipeline::{EventPipeline, EventPipelineHandle, ShutdownReport, SHUTDOWN_PUBLISH_DEADLINE};
 pub use publisher::{Cursor, PublisherStatus, RedisConfig};
+pub use schema::CampaignEventBody;
 pub use schema::TransferFailCause;
 pub use schema::TtsFailure;
 pub use schema::{

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::timestamp::Timestamp;
 
 mod callback;
+mod campaign;
 mod draft;
 mod recording;
 mod scheduled;
@@ -24,6 +25,7 @@ mod transfer;
 mod voicemail;
 
 pub use callback::{CallbackFailCause, CallbackGiveUpReason};
+pub use campaign::CampaignEventBody;
 pub use draft::EventDraft;
 pub use recording::{
     RecordingControl, RecordingInfo, RecordingPause, RecordingReason, RecordingSkipReason,
@@ -604,6 +606,51 @@ pub enum EventKind {
         /// The recording's age in days when deleted.
         age_days: u32,
     },
+    /// A campaign was created (`spec`: its specification).
+    #[serde(rename = "campaign.created")]
+    CampaignCreated(CampaignEventBody),
+    /// Records were added to a campaign (`first` entry id, `records`, `not_added`).
+    #[serde(rename = "campaign.records_added")]
+    CampaignRecordsAdded(CampaignEventBody),
+    /// Numbers joined a campaign's do-not-call list (`numbers`).
+    #[serde(rename = "campaign.dnc_added")]
+    CampaignDncAdded(CampaignEventBody),
+    /// A campaign started, paused, resumed or stopped (`state`).
+    #[serde(rename = "campaign.run_state_changed")]
+    CampaignRunStateChanged(CampaignEventBody),
+    /// A preview record was offered to an agent (`entry`, `agent`).
+    #[serde(rename = "campaign.offered")]
+    CampaignOffered(CampaignEventBody),
+    /// A preview offer ended without a dial (`entry`, `reason`, `retry_at`).
+    #[serde(rename = "campaign.offer_skipped")]
+    CampaignOfferSkipped(CampaignEventBody),
+    /// A campaign dial starts (`entry`, `attempt`, `number`, `trunk`): fsynced before its INVITE.
+    #[serde(rename = "campaign.attempt_started")]
+    CampaignAttemptStarted(CampaignEventBody),
+    /// The customer's side answered a campaign dial (`entry`, `attempt`).
+    #[serde(rename = "campaign.picked_up")]
+    CampaignPickedUp(CampaignEventBody),
+    /// Who answered a campaign dial and what is done with it (`verdict`, `action`).
+    #[serde(rename = "campaign.answered")]
+    CampaignAnswered(CampaignEventBody),
+    /// An agent took an answered campaign call (`agent`, `after`, `late`, `live`).
+    #[serde(rename = "campaign.connected")]
+    CampaignConnected(CampaignEventBody),
+    /// An answered campaign call no agent took in time (`number`, `live`).
+    #[serde(rename = "campaign.abandoned")]
+    CampaignAbandoned(CampaignEventBody),
+    /// A campaign attempt ended (`result`, `outcome`, `next`).
+    #[serde(rename = "campaign.attempt_ended")]
+    CampaignAttemptEnded(CampaignEventBody),
+    /// A due campaign record was held (`reason`, `until`).
+    #[serde(rename = "campaign.held")]
+    CampaignHeld(CampaignEventBody),
+    /// A campaign record is not dialed any more (`reason`).
+    #[serde(rename = "campaign.given_up")]
+    CampaignGivenUp(CampaignEventBody),
+    /// An agent finished a campaign call (`talk`, `wrap`).
+    #[serde(rename = "campaign.call_handled")]
+    CampaignCallHandled(CampaignEventBody),
 }
 
 impl EventKind {
@@ -666,6 +713,21 @@ impl EventKind {
             Self::RecordingFailed { .. } => "recording.failed",
             Self::RecordingDeleted { .. } => "recording.deleted",
             Self::RecordingSkipped { .. } => "recording.skipped",
+            Self::CampaignCreated(_) => "campaign.created",
+            Self::CampaignRecordsAdded(_) => "campaign.records_added",
+            Self::CampaignDncAdded(_) => "campaign.dnc_added",
+            Self::CampaignRunStateChanged(_) => "campaign.run_state_changed",
+            Self::CampaignOffered(_) => "campaign.offered",
+            Self::CampaignOfferSkipped(_) => "campaign.offer_skipped",
+            Self::CampaignAttemptStarted(_) => "campaign.attempt_started",
+            Self::CampaignPickedUp(_) => "campaign.picked_up",
+            Self::CampaignAnswered(_) => "campaign.answered",
+            Self::CampaignConnected(_) => "campaign.connected",
+            Self::CampaignAbandoned(_) => "campaign.abandoned",
+            Self::CampaignAttemptEnded(_) => "campaign.attempt_ended",
+            Self::CampaignHeld(_) => "campaign.held",
+            Self::CampaignGivenUp(_) => "campaign.given_up",
+            Self::CampaignCallHandled(_) => "campaign.call_handled",
         }
     }
 }
