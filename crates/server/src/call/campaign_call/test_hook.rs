@@ -1,9 +1,9 @@
 //! Debug builds only: campaign calls started from a file at startup, for end-to-end tests of
 //! the call task before (and apart from) the campaign driver.
 //!
-//! `HOTLINE_TEST_CAMPAIGN_DIALS` names a file of JSON lines, one [`TestDial`] each; every
-//! report of those calls is appended as a JSON line to the file `HOTLINE_TEST_CAMPAIGN_REPORTS`
-//! names. Release builds do not contain this module.
+//! When the data folder holds `test_campaign_dials.jsonl` (JSON lines, one [`TestDial`] each)
+//! at startup, those calls are dialed and every report of theirs is appended as a JSON line to
+//! `test_campaign_reports.jsonl` beside it. Release builds do not contain this module.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -21,10 +21,10 @@ use super::{
 };
 use crate::endpoint::Shared;
 
-/// The file of dials to start.
-const DIALS_VAR: &str = "HOTLINE_TEST_CAMPAIGN_DIALS";
-/// The file the reports go to.
-const REPORTS_VAR: &str = "HOTLINE_TEST_CAMPAIGN_REPORTS";
+/// The file of dials to start, in the data folder.
+const DIALS_FILE: &str = "test_campaign_dials.jsonl";
+/// The file the reports go to, in the data folder.
+const REPORTS_FILE: &str = "test_campaign_reports.jsonl";
 
 /// One dial of the test file.
 #[derive(Debug, Deserialize)]
@@ -74,19 +74,12 @@ fn connect_ms() -> u64 {
     2_000
 }
 
-/// Starts the dials of the test file, if the variable names one.
+/// Starts the dials of the test file, if the data folder holds one.
 pub fn start(shared: &Arc<Shared>) {
-    let Some(dials) = std::env::var_os(DIALS_VAR).map(PathBuf::from) else {
+    let dials = shared.data_dir.join(DIALS_FILE);
+    let reports: PathBuf = shared.data_dir.join(REPORTS_FILE);
+    let Ok(text) = std::fs::read_to_string(&dials) else {
         return;
-    };
-    let reports = std::env::var_os(REPORTS_VAR)
-        .map_or_else(|| dials.with_extension("reports"), PathBuf::from);
-    let text = match std::fs::read_to_string(&dials) {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::error!(file = %dials.display(), "test campaign dials unreadable: {e}");
-            return;
-        }
     };
     let (tx, mut rx) = mpsc::unbounded_channel::<CampaignCallReport>();
     for (n, line) in text

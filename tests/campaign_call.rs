@@ -1,0 +1,228 @@
+//! Campaign calls end to end, customer first, with SIPp as the PSTN gateway behind a trunk: the
+//! INVITE carries the campaign's caller id in From and P-Asserted-Identity; a busy line is a
+//! final `busy` with its SIP status; an answer is listened to by the answering-machine detector
+//! (the customer's audio is espeak-ng speech and a sox beep, made at test time and played by
+//! SIPp from a pcap): a person saying hello is human, a voicemail greeting is a machine that is
+//! dropped at once or, when the campaign leaves messages, hears the message only after its beep.
+//!
+//! The calls are started by the debug builds' test hook (`test_campaign_dials.jsonl` in the data
+//! folder) and their reports read from `test_campaign_reports.jsonl`.
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "campaign_call/audio.rs"]
+mod audio;
+mod support;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use support::sipp::Sipp;
+use support::{free_port, poll_until, Hotline, Options};
+
+const CALLER_ID: &str = "+442071234567";
+const NUMBER: &str = "+447700900123";
+/// The prompt left on a machine (2.7 s).
+const MESSAGE: &str = "goodbye";
+const MESSAGE_MS: u64 = 2_700;
+
+const GREETING: &str = "Hi, you have reached the voicemail of John Smith. I am not available \
+    to take your call right now. Please leave your name, your number and a short message \
+    after the tone.";
+
+/// hotline with one trunk to `gateway` and the dials to start.
+fn start(gateway: SocketAddr, dials: &[Value]) -> Hotline {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = dials.iter().map(Value::to_string).collect();
+    std::fs::write(
+        dir.path().join("test_campaign_dials.jsonl"),
+        lines.join("\n"),
+    )
+    .unwrap();
+    let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
+    let edited: &'static str = Box::leak(
+        format!(
+            "{anchor}trunks:\n  carrier:\n    from_number: \"+442070000000\"\n    gateway: \"{gateway}\"\n    allow: [\"+44*\"]\n"
+        )
+        .into_boxed_str(),
+    );
+    let opts = Options {
+        config_edits: vec![(anchor, edited)],
+        ..Options::default()
+    };
+    let sip: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    Hotline::start_in(dir, sip, http, opts)
+}
+
+/// A dial of `NUMBER` to the `sales` queue (2 s to connect), with `amd` when given.
+fn dial(amd: Option<Value>) -> Value {
+    let mut d = json!({
+        "campaign": "spring", "entry": 7, "attempt": 1,
+        "number": NUMBER, "caller_id": CALLER_ID, "trunk": "carrier",
+        "ring_timeout_ms": 20_000, "queue": "sales", "connect_within_ms": 2_000,
+        "abandon_prompt": "goodbye",
+    });
+    if let Some(amd) = amd {
+        d["amd"] = amd;
+    }
+    d
+}
+
+/// The reports so far.
+fn reports(h: &Hotline) -> Vec<Value> {
+    std::fs::read_to_string(h.dir.path().join("test_campaign_reports.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// Waits for the call's `ended` report; all the reports.
+fn wait_ended(h: &Hotline, timeout: Duration) -> Vec<Value> {
+    let ended = poll_until(timeout, || {
+        reports(h).iter().any(|r| r["report"] == "ended")
+    });
+    assert!(ended, "no ended report; log:\n{}", h.log());
+    reports(h)
+}
+
+fn kinds(reports: &[Value]) -> Vec<&str> {
+    reports
+        .iter()
+        .filter_map(|r| r["report"].as_str())
+        .collect()
+}
+
+/// The customer's phone: plays `pcap` after answering, must not be hung up for `quiet_ms`.
+fn customer(pcap: &Path, quiet_ms: u64, bye_within_ms: u64) -> Sipp {
+    Sipp::new("campaign_customer.xml", "127.0.0.1:5060".parse().unwrap())
+        .var("number_re", NUMBER.replace('+', "\\+"))
+        .var("from_re", CALLER_ID.replace('+', "\\+"))
+        .var("ring_ms", 500)
+        .var("pcap", pcap.display())
+        .var("quiet_ms", quiet_ms)
+        .var("bye_within_ms", bye_within_ms)
+        .args(&["-m", "1", "-timeout", "60s"])
+}
+
+fn gateway(phone: &Sipp) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], phone.port))
+}
+
+/// A voicemail: the greeting, 300 ms of silence, a 1 kHz beep of 600 ms, then silence; the
+/// pcap and where the beep ends, ms.
+fn voicemail(dir: &Path) -> (std::path::PathBuf, u64) {
+    let mut audio = audio::speak(dir, "greeting", GREETING);
+    audio.extend(audio::silence(300));
+    audio.extend(audio::tone(dir, "beep", 1000, 600));
+    let beep_end = audio::ms(&audio);
+    audio.extend(audio::silence(8_000));
+    (audio::pcap(dir, "voicemail", &audio), beep_end)
+}
+
+#[test]
+fn a_busy_line_is_a_final_busy_with_its_status_and_the_campaign_caller_id_is_presented() {
+    let phone = Sipp::new("customer_phone.xml", "127.0.0.1:5060".parse().unwrap())
+        .var("number_re", NUMBER.replace('+', "\\+"))
+        .var("from_re", CALLER_ID.replace('+', "\\+"))
+        .var("busy_calls", 1)
+        .var("ring_ms", 500)
+        .var("talk_ms", 1_000)
+        .args(&["-m", "1", "-timeout", "60s"]);
+    let gw = gateway(&phone);
+    let phone = phone.spawn();
+    let h = start(gw, &[dial(None)]);
+    let reports = wait_ended(&h, Duration::from_secs(20));
+    phone
+        .wait(Duration::from_secs(10))
+        .assert_ok("busy customer");
+    assert_eq!(kinds(&reports), ["final", "ended"], "{reports:?}");
+    assert_eq!(reports[0]["outcome"]["kind"], "busy");
+    assert_eq!(reports[0]["outcome"]["sip_status"], 486);
+    assert_eq!(reports[1]["talk_ms"], 0);
+    assert_eq!(reports[0]["call"], reports[1]["call"]);
+}
+
+#[test]
+fn a_person_saying_hello_is_detected_human_soon_after_the_pause() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut hello = audio::speak(dir.path(), "hello", "Hello?");
+    let spoken = audio::ms(&hello);
+    hello.extend(audio::silence(6_000));
+    let pcap = audio::pcap(dir.path(), "hello", &hello);
+    // Not hung up while saying hello and pausing (the verdict needs the pause).
+    let phone = customer(&pcap, spoken + 500, 15_000);
+    let gw = gateway(&phone);
+    let phone = phone.spawn();
+    let amd = json!({"on_machine": "drop", "on_not_sure": "pass_to_agent", "message": MESSAGE});
+    let h = start(gw, &[dial(Some(amd))]);
+    let reports = wait_ended(&h, Duration::from_secs(30));
+    phone.wait(Duration::from_secs(10)).assert_ok("person");
+    assert_eq!(kinds(&reports)[0], "answered", "{reports:?}");
+    assert_eq!(reports[0]["verdict"], "human", "{reports:?}");
+    let after = reports[0]["after_ms"].as_u64().unwrap();
+    // The word, then the detector's 800 ms pause after the greeting (RTP jitter aside).
+    assert!(
+        after >= spoken + 600 && after <= spoken + 2_500,
+        "human verdict after {after} ms for {spoken} ms of speech"
+    );
+    assert!(!kinds(&reports).contains(&"dropped"), "{reports:?}");
+}
+
+#[test]
+fn a_voicemail_is_detected_machine_and_dropped_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pcap, beep_end) = voicemail(dir.path());
+    let phone = customer(&pcap, 0, 10_000);
+    let gw = gateway(&phone);
+    let phone = phone.spawn();
+    let amd = json!({"on_machine": "drop", "on_not_sure": "pass_to_agent"});
+    let h = start(gw, &[dial(Some(amd))]);
+    let reports = wait_ended(&h, Duration::from_secs(30));
+    phone.wait(Duration::from_secs(10)).assert_ok("voicemail");
+    assert_eq!(
+        kinds(&reports),
+        ["answered", "dropped", "ended"],
+        "{reports:?}"
+    );
+    assert_eq!(reports[0]["verdict"], "machine");
+    let talk = reports[2]["talk_ms"].as_u64().unwrap();
+    assert!(
+        talk < beep_end,
+        "dropped after {talk} ms, the greeting ran {beep_end} ms"
+    );
+}
+
+#[test]
+fn a_voicemail_hears_the_message_only_after_its_beep() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pcap, beep_end) = voicemail(dir.path());
+    // A BYE before the beep has ended fails the SIPp call.
+    let phone = customer(&pcap, beep_end, 15_000);
+    let gw = gateway(&phone);
+    let phone = phone.spawn();
+    let amd = json!({"on_machine": "leave_message", "on_not_sure": "pass_to_agent",
+        "message": MESSAGE});
+    let h = start(gw, &[dial(Some(amd))]);
+    let reports = wait_ended(&h, Duration::from_secs(40));
+    phone.wait(Duration::from_secs(10)).assert_ok("voicemail");
+    assert_eq!(
+        kinds(&reports),
+        ["answered", "message_left", "ended"],
+        "{reports:?}"
+    );
+    assert_eq!(reports[0]["verdict"], "machine");
+    let talk = reports[2]["talk_ms"].as_u64().unwrap();
+    assert!(
+        talk >= beep_end + MESSAGE_MS,
+        "hung up {talk} ms after the answer: the beep ended at {beep_end} ms and the message \
+         is {MESSAGE_MS} ms"
+    );
+    assert!(
+        talk <= beep_end + MESSAGE_MS + 3_000,
+        "the message started late: {talk} ms"
+    );
+}
