@@ -96,6 +96,8 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     let recovered = RecoveryState::load(&args.data_dir)?;
     // The scheduled callbacks' own events, replayed into their scheduler below.
     let scheduled = crate::callbacks::restore(&args.data_dir)?;
+    // The campaigns' own events, replayed into their engine below.
+    let campaign_events = crate::campaigns::restore(&args.data_dir)?;
     if let Err(err) = recovered.save(&args.data_dir) {
         tracing::warn!("{err:#}");
     }
@@ -178,6 +180,17 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         events: events.clone(),
         metrics: &metrics,
     })?;
+    // Campaigns start once agents and the SIP endpoint (their calls' dialer) are in place.
+    let campaigns = crate::campaigns::spawn(crate::campaigns::DriverSettings {
+        settings: &config.campaigns,
+        callbacks_dnc: config.callbacks.dnc_file.as_deref(),
+        data_dir: &args.data_dir,
+        restored: campaign_events,
+        router: router.clone(),
+        events: events.clone(),
+        metrics: &metrics,
+        dialer: Some(endpoint.shared()),
+    })?;
 
     // SIGHUP and `POST /api/v1/config/reload` read the configuration file again; SIGHUP, a
     // change of the file and `POST /api/v1/dialplan/reload` read the dialplan again.
@@ -218,7 +231,8 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
             .layer(axum::Extension(reloader))
             .layer(axum::Extension(dialplan_reloader))
             .layer(axum::Extension(api_recordings))
-            .layer(axum::Extension(callbacks));
+            .layer(axum::Extension(callbacks))
+            .layer(axum::Extension(campaigns));
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = http_shutdown.wait_for(|s| *s).await;

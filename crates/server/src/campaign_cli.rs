@@ -37,6 +37,16 @@ pub struct ImportArgs {
     /// Write the accepted records, normalized, to this file as JSON lines.
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// Upload the list to a running hotline (`http://host:port`) instead of only reading it:
+    /// the server answers the verdict on every line and what the campaign added.
+    #[arg(long, requires = "campaign")]
+    pub server: Option<String>,
+    /// The campaign the uploaded list goes to (with `--server`).
+    #[arg(long, requires = "server")]
+    pub campaign: Option<String>,
+    /// The API's bearer token (with `--server`).
+    #[arg(long, default_value = "")]
+    pub token: String,
 }
 
 /// Runs a `hotline campaign` subcommand.
@@ -65,6 +75,16 @@ struct JsonLine<'a> {
 }
 
 fn import(args: &ImportArgs) -> ExitCode {
+    if let (Some(server), Some(campaign)) = (&args.server, &args.campaign) {
+        return crate::campaigns::upload::run(&crate::campaigns::upload::Upload {
+            file: &args.file,
+            server,
+            campaign,
+            token: &args.token,
+            country: args.country.map(|c| format!("{c:?}")),
+            json: args.json,
+        });
+    }
     let list = match read(args) {
         Ok(list) => list,
         Err(e) => {

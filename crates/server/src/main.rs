@@ -4,6 +4,7 @@ mod app;
 mod bench_routing;
 mod call;
 mod campaign_cli;
+mod campaigns;
 mod callbacks;
 mod config;
 mod crm;

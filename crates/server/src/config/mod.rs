@@ -71,6 +71,9 @@ pub struct Config {
     pub recording: crate::recording::RecordingSettings,
     /// Scheduled callbacks (`callbacks:`; optional): the outbound scheduler and the DNC file.
     pub callbacks: crate::callbacks::CallbacksSettings,
+    /// Outbound campaigns (`campaigns:`; optional): defaults of new campaigns, the list
+    /// country, the detector's thresholds, the global do-not-call file.
+    pub campaigns: crate::campaigns::CampaignsSettings,
 }
 
 /// The `routing:` section: settings of the router as a whole.
@@ -215,6 +218,8 @@ struct RawConfig {
     recording: crate::recording::RecordingSettings,
     #[serde(default)]
     callbacks: crate::callbacks::CallbacksSettings,
+    #[serde(default)]
+    campaigns: crate::campaigns::CampaignsSettings,
 }
 
 #[derive(Deserialize)]
@@ -567,6 +572,7 @@ impl Config {
             trunks: crate::trunk::config::parse_trunks(raw.trunks)?,
             recording: raw.recording,
             callbacks: raw.callbacks,
+            campaigns: raw.campaigns,
         };
         config.recording.validate()?;
         config

@@ -266,6 +266,11 @@ impl Endpoint {
         self.local_addr
     }
 
+    /// What call tasks share (campaign calls are started with it).
+    pub fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
+    }
+
     /// Waits for calls in progress to end, up to `grace`; then ends the rest.
     pub async fn drain(self, grace: Duration) {
         let deadline = tokio::time::Instant::now() + grace;

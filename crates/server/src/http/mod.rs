@@ -79,6 +79,37 @@ pub fn router(state: Arc<ApiState>) -> Router {
                 .put(crate::callbacks::api::dnc_add)
                 .delete(crate::callbacks::api::dnc_remove),
         )
+        .route(
+            "/api/v1/campaigns",
+            get(crate::campaigns::api::list).post(crate::campaigns::api::create),
+        )
+        .route("/api/v1/campaigns/{id}", get(crate::campaigns::api::one))
+        .route(
+            "/api/v1/campaigns/{id}/start",
+            post(crate::campaigns::api::start),
+        )
+        .route(
+            "/api/v1/campaigns/{id}/pause",
+            post(crate::campaigns::api::pause),
+        )
+        .route(
+            "/api/v1/campaigns/{id}/resume",
+            post(crate::campaigns::api::resume),
+        )
+        .route("/api/v1/campaigns/{id}/stop", post(crate::campaigns::api::stop))
+        .route(
+            "/api/v1/campaigns/{id}/records",
+            post(crate::campaigns::api::records),
+        )
+        .route("/api/v1/campaigns/{id}/dnc", post(crate::campaigns::api::dnc))
+        .route(
+            "/api/v1/agents/{id}/preview",
+            get(crate::campaigns::api::preview),
+        )
+        .route(
+            "/api/v1/agents/{id}/preview/{entry}/{decision}",
+            post(crate::campaigns::api::decide),
+        )
         .route("/api/v1/config/reload", post(crate::reload::handle))
         .route(
             "/api/v1/dialplan/reload",

@@ -1,0 +1,228 @@
+//! The HTTP API of outbound campaigns (bearer token, JSON errors `{"error": ...}`):
+//!
+//! - `POST /api/v1/campaigns`: create from a specification (JSON; `profile` and
+//!   `min_agents_predictive` default from the `campaigns:` section); 201 with the campaign;
+//! - `GET /api/v1/campaigns`, `GET /api/v1/campaigns/{id}`: specification, run state,
+//!   progress, per-outcome counts, abandon rate, pacing ratio, the mode followed and why;
+//! - `POST /api/v1/campaigns/{id}/start|pause|resume|stop`;
+//! - `POST /api/v1/campaigns/{id}/records?country=GB`: a CSV list as the body; answers the
+//!   verdict on every line and what the campaign added;
+//! - `POST /api/v1/campaigns/{id}/dnc`: numbers for the campaign's own do-not-call list, as
+//!   `{"numbers": [...]}` or one per line;
+//! - `GET /api/v1/agents/{id}/preview`: the record offered to a preview agent;
+//!   `POST /api/v1/agents/{id}/preview/{entry}/accept|skip`.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use hotline_campaigns::campaign::{CampaignId, CampaignSpec, CommandError, EntryId};
+use hotline_campaigns::list::{Country, ImportOptions, ListImport};
+use hotline_campaigns::E164;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::driver::Control;
+use super::CampaignsHandle;
+
+fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({"error": message.into()}))).into_response()
+}
+
+fn unavailable() -> Response {
+    refuse(StatusCode::SERVICE_UNAVAILABLE, "shutting down")
+}
+
+/// The status of a command the engine refused.
+pub fn status_of(e: &CommandError) -> StatusCode {
+    match e {
+        CommandError::Spec(_) => StatusCode::BAD_REQUEST,
+        CommandError::UnknownCampaign(_) | CommandError::UnknownEntry(..) => StatusCode::NOT_FOUND,
+        _ => StatusCode::CONFLICT,
+    }
+}
+
+fn refused(e: &CommandError) -> Response {
+    refuse(status_of(e), e.to_string())
+}
+
+/// `POST /api/v1/campaigns`.
+pub async fn create(
+    Extension(handle): Extension<CampaignsHandle>,
+    Json(mut body): Json<Value>,
+) -> Response {
+    handle.settings.fill_spec(&mut body);
+    let spec: CampaignSpec = match serde_json::from_value(body) {
+        Ok(spec) => spec,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("campaign: {e}")),
+    };
+    match handle.create(spec).await {
+        None => unavailable(),
+        Some(Ok(view)) => (StatusCode::CREATED, Json(view)).into_response(),
+        Some(Err(e)) => refused(&e),
+    }
+}
+
+/// `GET /api/v1/campaigns`.
+pub async fn list(Extension(handle): Extension<CampaignsHandle>) -> Response {
+    match handle.list().await {
+        None => unavailable(),
+        Some(views) => Json(views).into_response(),
+    }
+}
+
+/// `GET /api/v1/campaigns/{id}`.
+pub async fn one(
+    Extension(handle): Extension<CampaignsHandle>,
+    Path(id): Path<String>,
+) -> Response {
+    match handle.one(CampaignId::new(id.as_str())).await {
+        None => unavailable(),
+        Some(Some(view)) => Json(view).into_response(),
+        Some(None) => refuse(StatusCode::NOT_FOUND, format!("no campaign {id}")),
+    }
+}
+
+async fn control(handle: CampaignsHandle, id: String, control: Control) -> Response {
+    match handle.control(CampaignId::new(id), control).await {
+        None => unavailable(),
+        Some(Ok(view)) => Json(view).into_response(),
+        Some(Err(e)) => refused(&e),
+    }
+}
+
+/// `POST /api/v1/campaigns/{id}/start`.
+pub async fn start(Extension(h): Extension<CampaignsHandle>, Path(id): Path<String>) -> Response {
+    control(h, id, Control::Start).await
+}
+
+/// `POST /api/v1/campaigns/{id}/pause`.
+pub async fn pause(Extension(h): Extension<CampaignsHandle>, Path(id): Path<String>) -> Response {
+    control(h, id, Control::Pause).await
+}
+
+/// `POST /api/v1/campaigns/{id}/resume`.
+pub async fn resume(Extension(h): Extension<CampaignsHandle>, Path(id): Path<String>) -> Response {
+    control(h, id, Control::Resume).await
+}
+
+/// `POST /api/v1/campaigns/{id}/stop`.
+pub async fn stop(Extension(h): Extension<CampaignsHandle>, Path(id): Path<String>) -> Response {
+    control(h, id, Control::Stop).await
+}
+
+/// The query of an upload.
+#[derive(Debug, Deserialize)]
+pub struct UploadQuery {
+    /// The country of numbers without a country code (`GB`).
+    pub country: Option<String>,
+}
+
+/// `POST /api/v1/campaigns/{id}/records`.
+pub async fn records(
+    Extension(handle): Extension<CampaignsHandle>,
+    Path(id): Path<String>,
+    Query(query): Query<UploadQuery>,
+    body: Bytes,
+) -> Response {
+    let country = match query.country.as_deref().map(str::parse::<Country>) {
+        None => handle.settings.country,
+        Some(Ok(country)) => Some(country),
+        Some(Err(e)) => return refuse(StatusCode::BAD_REQUEST, format!("country: {e}")),
+    };
+    let list = match ListImport::from_slice(&body, &ImportOptions { country }) {
+        Ok(list) => list,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("list: {e}")),
+    };
+    match handle.records(CampaignId::new(id), list).await {
+        None => unavailable(),
+        Some(Ok(view)) => Json(view).into_response(),
+        Some(Err(e)) => refused(&e),
+    }
+}
+
+/// Reads `{"numbers": [...]}` or one number per line (`#` comments).
+pub fn parse_numbers(body: &[u8]) -> Result<Vec<E164>, String> {
+    let text = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8".to_string())?;
+    let texts: Vec<String> = if text.trim_start().starts_with('{') {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Numbers {
+            numbers: Vec<String>,
+        }
+        serde_json::from_str::<Numbers>(text)
+            .map_err(|e| format!("body: {e}"))?
+            .numbers
+    } else {
+        text.lines()
+            .map(|l| l.split('#').next().unwrap_or_default().trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    texts
+        .iter()
+        .map(|t| E164::parse(t).map_err(|e| format!("{t:?}: {e}")))
+        .collect()
+}
+
+/// `POST /api/v1/campaigns/{id}/dnc`.
+pub async fn dnc(
+    Extension(handle): Extension<CampaignsHandle>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let numbers = match parse_numbers(&body) {
+        Ok(numbers) => numbers,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, e),
+    };
+    let added = numbers.len();
+    match handle.dnc(CampaignId::new(id), numbers).await {
+        None => unavailable(),
+        Some(Ok(view)) => Json(json!({"added": added, "campaign": view})).into_response(),
+        Some(Err(e)) => refused(&e),
+    }
+}
+
+/// `GET /api/v1/agents/{id}/preview`.
+pub async fn preview(
+    Extension(handle): Extension<CampaignsHandle>,
+    Path(agent): Path<String>,
+) -> Response {
+    match handle.previews(agent).await {
+        None => unavailable(),
+        Some(offers) => Json(offers).into_response(),
+    }
+}
+
+/// `POST /api/v1/agents/{id}/preview/{entry}/{decision}` (`accept` or `skip`).
+pub async fn decide(
+    Extension(handle): Extension<CampaignsHandle>,
+    Path((agent, entry, decision)): Path<(String, u64, String)>,
+) -> Response {
+    let accept = match decision.as_str() {
+        "accept" => true,
+        "skip" => false,
+        other => return refuse(StatusCode::NOT_FOUND, format!("{other:?}: accept or skip")),
+    };
+    match handle.decide(agent, EntryId(entry), accept).await {
+        None => unavailable(),
+        Some(Ok(())) => Json(json!({"entry": entry, "accepted": accept})).into_response(),
+        Some(Err(e)) => refuse(StatusCode::CONFLICT, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_from_json_or_lines_and_a_bad_one_is_named() {
+        let json = br#"{"numbers": ["+442079460001"]}"#;
+        assert_eq!(parse_numbers(json).map(|n| n.len()), Ok(1));
+        let lines = b"# opted out\n+442079460001\n\n+442079460002 # by phone\n";
+        assert_eq!(parse_numbers(lines).map(|n| n.len()), Ok(2));
+        let bad = parse_numbers(b"020 7946 0001\n").unwrap_err();
+        assert!(bad.contains("\"020 7946 0001\""), "{bad}");
+    }
+}

@@ -1,0 +1,201 @@
+//! What the campaigns can dial now, from the router's view of the agents and queues: per
+//! campaign its free agents (ready, reachable, not holding a preview offer) with the inbound
+//! queues each also serves (blending: inbound first while a queue is under its service-level
+//! target or has callers waiting), and its busy agents with how long they have been busy (the
+//! predictive pacer forecasts who frees up soon).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use hotline_campaigns::campaign::{
+    Audience, CampaignCapacity, CampaignSpec, DialCapacity, FreeAgent,
+};
+use hotline_campaigns::pacing::{BusyAgent, InboundLevel};
+use hotline_campaigns::{AgentName, QueueName};
+
+use crate::http::{AgentInfo, QueueDetail};
+
+/// One inbound queue as blending sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueLevel {
+    /// Answered within target over answered (1.0 before any call counted).
+    pub service_level: f64,
+    /// The target share (0 without a target: never below it).
+    pub target: f64,
+    /// Callers waiting now.
+    pub waiting: u32,
+}
+
+impl QueueLevel {
+    /// The level of a queue from the router's detail.
+    pub fn of(detail: &QueueDetail) -> Self {
+        Self {
+            service_level: detail.statistics.service_level.unwrap_or(1.0),
+            target: detail
+                .config
+                .service_level
+                .as_ref()
+                .map_or(0.0, |t| f64::from(t.percent) / 100.0),
+            waiting: u32::try_from(detail.statistics.waiting).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// The queue whose agents take a campaign's calls (None: agentless).
+pub fn campaign_queue(spec: &CampaignSpec) -> Option<&str> {
+    match &spec.audience {
+        Audience::Agents { queue, .. } => Some(queue.as_str()),
+        Audience::Flow { .. } => None,
+    }
+}
+
+/// The inbound queues whose levels blending needs: every other queue of the campaigns'
+/// agents, for campaigns that put inbound first.
+pub fn inbound_queues<'a>(
+    campaigns: impl IntoIterator<Item = &'a CampaignSpec>,
+    agents: &[AgentInfo],
+) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for spec in campaigns {
+        let Some(queue) = campaign_queue(spec) else {
+            continue;
+        };
+        if !spec.blend.inbound_first {
+            continue;
+        }
+        for agent in agents
+            .iter()
+            .filter(|a| a.queues.iter().any(|q| q == queue))
+        {
+            out.extend(agent.queues.iter().filter(|q| *q != queue).cloned());
+        }
+    }
+    out
+}
+
+/// The capacity of each running campaign with agents. `offered`: agents holding a preview
+/// offer (not free for another record).
+pub fn dial_capacity<'a>(
+    campaigns: impl IntoIterator<Item = &'a CampaignSpec>,
+    agents: &[AgentInfo],
+    levels: &BTreeMap<String, QueueLevel>,
+    offered: &BTreeSet<String>,
+) -> DialCapacity {
+    let mut capacity = DialCapacity::default();
+    for spec in campaigns {
+        let Some(queue) = campaign_queue(spec) else {
+            continue;
+        };
+        let mut c = CampaignCapacity::default();
+        for agent in agents
+            .iter()
+            .filter(|a| a.queues.iter().any(|q| q == queue))
+        {
+            let age = Duration::from_millis(agent.in_state_ms);
+            match agent.state.as_str() {
+                "ready" if agent.contacts > 0 && !offered.contains(&agent.id) => {
+                    let inbound = if spec.blend.inbound_first {
+                        agent
+                            .queues
+                            .iter()
+                            .filter(|q| *q != queue)
+                            .filter_map(|q| {
+                                levels.get(q).map(|l| InboundLevel {
+                                    queue: QueueName::new(q.as_str()),
+                                    service_level: l.service_level,
+                                    target: l.target,
+                                    waiting: l.waiting,
+                                })
+                            })
+                            .collect()
+                    } else {
+                        vec![]
+                    };
+                    c.free_agents.push(FreeAgent {
+                        name: AgentName::new(agent.id.as_str()),
+                        inbound,
+                    });
+                }
+                "reserved" | "ringing" | "on_call" => c.busy.push(BusyAgent::Talking { age }),
+                "wrap_up" => c.busy.push(BusyAgent::WrapUp { age }),
+                _ => {}
+            }
+        }
+        capacity.campaigns.insert(spec.id.clone(), c);
+    }
+    capacity
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hotline_campaigns::campaign::{CampaignId, TrunkName, TrunkSpec};
+    use hotline_campaigns::E164;
+
+    fn agent(id: &str, state: &str, queues: &[&str], ms: u64) -> AgentInfo {
+        AgentInfo {
+            id: id.into(),
+            name: None,
+            state: state.into(),
+            reason: None,
+            in_state_ms: ms,
+            queues: queues.iter().map(|q| q.to_string()).collect(),
+            contacts: 1,
+        }
+    }
+
+    fn spec() -> CampaignSpec {
+        CampaignSpec::new(
+            CampaignId::new("renewals"),
+            QueueName::new("sales"),
+            E164::parse("+442071234567").unwrap_or_else(|e| panic!("{e}")),
+            TrunkSpec {
+                name: TrunkName::new("carrier"),
+                channels: 4,
+            },
+        )
+    }
+
+    #[test]
+    fn ready_members_are_free_with_their_inbound_levels_and_busy_ones_have_ages() {
+        let agents = vec![
+            agent("alice", "ready", &["sales", "support"], 0),
+            agent("bob", "on_call", &["sales"], 30_000),
+            agent("carol", "wrap_up", &["sales"], 5_000),
+            agent("dave", "ready", &["support"], 0),
+            agent("erin", "ready", &["sales"], 0),
+            agent("fred", "not_ready", &["sales"], 0),
+        ];
+        let specs = [spec()];
+        assert_eq!(
+            inbound_queues(&specs, &agents),
+            BTreeSet::from(["support".to_string()])
+        );
+        let levels = BTreeMap::from([(
+            "support".to_string(),
+            QueueLevel {
+                service_level: 0.7,
+                target: 0.8,
+                waiting: 2,
+            },
+        )]);
+        let offered = BTreeSet::from(["erin".to_string()]);
+        let cap = dial_capacity(&specs, &agents, &levels, &offered);
+        let c = &cap.campaigns[&CampaignId::new("renewals")];
+        let free: Vec<&str> = c.free_agents.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(free, ["alice"]);
+        assert_eq!(c.free_agents[0].inbound.len(), 1);
+        assert_eq!(c.free_agents[0].inbound[0].waiting, 2);
+        assert_eq!(
+            c.busy,
+            [
+                BusyAgent::Talking {
+                    age: Duration::from_secs(30)
+                },
+                BusyAgent::WrapUp {
+                    age: Duration::from_secs(5)
+                }
+            ]
+        );
+    }
+}

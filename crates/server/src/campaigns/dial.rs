@@ -1,0 +1,166 @@
+//! From the engine's dial order to a campaign call, and from the call's reports back to the
+//! engine's commands.
+//!
+//! A progressive, predictive or agentless dial becomes a customer-first campaign call
+//! ([`crate::call::spawn_campaign_call`]): the customer is dialed through the campaign's trunk
+//! with its caller ID, the detector listens to the answer when the campaign detects machines,
+//! and a person goes to the campaign's queue (connected within the profile's connect time,
+//! else the abandon message) or through its agentless flow. A preview dial (an agent accepted
+//! the record) is the same customer-first call with the accepting agent kept out of other
+//! campaign work until the call ends; the answer is offered to the campaign's queue, where the
+//! accepting agent is free.
+
+use std::time::Duration;
+
+use hotline_campaigns::campaign::{
+    AmdAction, Audience, CampaignId, CampaignSpec, Command, DialOrder, EntryId,
+};
+use hotline_campaigns::{classify, AgentName, FinalResponse};
+use tokio::sync::mpsc;
+
+use super::config::CampaignsSettings;
+use crate::call::{AbandonPlan, AmdPlan, CampaignCallReport, CampaignDial, DialTarget};
+
+/// The campaign call for a dial order.
+pub fn campaign_dial(
+    order: &DialOrder,
+    spec: &CampaignSpec,
+    settings: &CampaignsSettings,
+    report: mpsc::UnboundedSender<CampaignCallReport>,
+) -> CampaignDial {
+    let target = match &spec.audience {
+        Audience::Agents { queue, skills } => DialTarget::Queue {
+            queue: queue.as_str().to_string(),
+            skills: skills.iter().map(|s| s.as_str().to_string()).collect(),
+            connect_within: spec.profile.connect_within(),
+        },
+        Audience::Flow { flow } => DialTarget::Flow { flow: flow.clone() },
+    };
+    let amd = spec.amd.enabled.then(|| AmdPlan {
+        config: settings.amd.clone(),
+        on_machine: spec.amd.on_machine,
+        on_not_sure: spec.amd.on_not_sure,
+        message: settings.machine_message.clone().filter(|_| {
+            spec.amd.on_machine == AmdAction::LeaveMessage
+                || spec.amd.on_not_sure == AmdAction::LeaveMessage
+        }),
+    });
+    let abandon_message = spec.abandon_message.as_ref().map(|m| AbandonPlan {
+        prompt: m.prompt.clone(),
+        callback_number: m.callback_number.as_str().to_string(),
+        company: settings.company.clone(),
+    });
+    CampaignDial {
+        campaign: order.campaign.as_str().to_string(),
+        entry: order.entry,
+        attempt: order.attempt,
+        number: order.number.as_str().to_string(),
+        caller_id: order.caller_id.as_str().to_string(),
+        trunk: Some(order.trunk.as_str().to_string()),
+        ring_timeout: order.ring_timeout,
+        target,
+        amd,
+        abandon_message,
+        report,
+    }
+}
+
+/// What the driver remembers of a call in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveCall {
+    /// The campaign.
+    pub campaign: CampaignId,
+    /// The entry.
+    pub entry: EntryId,
+    /// The attempt.
+    pub attempt: u32,
+    /// The preview agent who accepted the record.
+    pub agent: Option<AgentName>,
+    /// An agent took it (its end then reports the handle time).
+    pub connected: bool,
+    /// The wrap-up time of the campaign's queue (for the pacer's handle time).
+    pub wrap: Duration,
+}
+
+/// The engine commands one report of `call` becomes (none for milestones the engine decided
+/// itself: a machine's drop or message follows from the verdict).
+pub fn commands(call: &mut LiveCall, report: &CampaignCallReport) -> Vec<Command> {
+    let (campaign, entry, attempt) = (call.campaign.clone(), call.entry, call.attempt);
+    match report {
+        CampaignCallReport::Final { outcome, .. } => vec![Command::Outcome {
+            campaign,
+            entry,
+            attempt,
+            outcome: *outcome,
+        }],
+        CampaignCallReport::Answered { verdict, .. } => {
+            let answered = classify(FinalResponse {
+                status: 200,
+                retry_after: None,
+                reason: None,
+                cancelled_by_us: false,
+            });
+            vec![
+                Command::Outcome {
+                    campaign: campaign.clone(),
+                    entry,
+                    attempt,
+                    outcome: answered,
+                },
+                Command::Answered {
+                    campaign,
+                    entry,
+                    attempt,
+                    verdict: *verdict,
+                },
+            ]
+        }
+        CampaignCallReport::Connected {
+            agent,
+            after_answer,
+            ..
+        } => {
+            call.connected = true;
+            vec![Command::ConnectedToAgent {
+                campaign,
+                entry,
+                attempt,
+                agent: AgentName::new(agent.as_str()),
+                after: *after_answer,
+            }]
+        }
+        CampaignCallReport::Abandoned { .. } => vec![Command::Abandoned {
+            campaign,
+            entry,
+            attempt,
+        }],
+        CampaignCallReport::FlowDone { result, .. } => vec![Command::AgentlessDone {
+            campaign,
+            entry,
+            attempt,
+            result: *result,
+        }],
+        CampaignCallReport::Ended { talk, .. } if call.connected => vec![Command::CallHandled {
+            campaign,
+            talk: *talk,
+            wrap: call.wrap,
+        }],
+        CampaignCallReport::MessageLeft { .. }
+        | CampaignCallReport::Dropped { .. }
+        | CampaignCallReport::Ended { .. } => vec![],
+    }
+}
+
+/// The call a report is about.
+pub fn call_of(report: &CampaignCallReport) -> uuid::Uuid {
+    match report {
+        CampaignCallReport::Final { call, .. }
+        | CampaignCallReport::Answered { call, .. }
+        | CampaignCallReport::Connected { call, .. }
+        | CampaignCallReport::Abandoned { call }
+        | CampaignCallReport::MessageLeft { call }
+        | CampaignCallReport::Dropped { call }
+        | CampaignCallReport::FlowDone { call, .. }
+        | CampaignCallReport::Ended { call, .. } => *call,
+    }
+}

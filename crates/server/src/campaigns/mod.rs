@@ -1,0 +1,184 @@
+//! Outbound campaigns: lists imported through the API (or `hotline campaign import
+//! --server`), dialed preview, progressive, predictive or agentless under a jurisdiction
+//! profile's abandonment rules, within each customer's calling window, never to a number on
+//! the global or the campaign's do-not-call list, retried per outcome.
+//!
+//! The decisions are the pure `hotline_campaigns::campaign::CampaignEngine`'s; this module is
+//! its driver task ([`driver`]), its journal mapping ([`journal`]), the `campaigns:`
+//! configuration ([`config`]), the agents' and queues' capacity ([`capacity`]), the campaign
+//! calls ([`dial`]), the HTTP API ([`api`]) and the metrics. A restart rebuilds every campaign
+//! from the journal's `campaign.*` events ([`restore`]): an attempt whose outcome the stop lost
+//! becomes `unknown` and is not redialed before its retry delay.
+
+pub mod api;
+pub mod capacity;
+pub mod config;
+pub mod dial;
+pub mod dnc;
+mod driver;
+pub mod journal;
+mod metrics;
+pub mod upload;
+pub mod view;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use hotline_campaigns::campaign::{
+    CampaignEngine, CampaignEvent, CampaignId, CampaignSpec, CommandError, EntryId,
+};
+use hotline_campaigns::list::ListImport;
+use hotline_campaigns::E164;
+use hotline_events::EventSink;
+use tokio::sync::{mpsc, oneshot};
+
+pub use config::CampaignsSettings;
+pub use driver::Control;
+use driver::{Driver, Request};
+use view::{CampaignView, PreviewView, UploadView};
+
+/// The API's handle to the driver task.
+#[derive(Clone)]
+pub struct CampaignsHandle {
+    tx: mpsc::UnboundedSender<Request>,
+    /// The `campaigns:` section (defaults for new specifications, the list country).
+    pub settings: Arc<CampaignsSettings>,
+}
+
+impl CampaignsHandle {
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Request) -> Option<T> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(make(tx)).ok()?;
+        rx.await.ok()
+    }
+
+    /// Creates a campaign; `None` once the task stopped.
+    pub async fn create(&self, spec: CampaignSpec) -> Option<Result<CampaignView, CommandError>> {
+        self.ask(|tx| Request::Create(Box::new(spec), tx)).await
+    }
+
+    /// Every campaign.
+    pub async fn list(&self) -> Option<Vec<CampaignView>> {
+        self.ask(Request::List).await
+    }
+
+    /// One campaign (`Some(None)`: unknown).
+    pub async fn one(&self, id: CampaignId) -> Option<Option<CampaignView>> {
+        self.ask(|tx| Request::One(id, tx)).await
+    }
+
+    /// Starts, pauses, resumes or stops a campaign.
+    pub async fn control(
+        &self,
+        id: CampaignId,
+        control: Control,
+    ) -> Option<Result<CampaignView, CommandError>> {
+        self.ask(|tx| Request::Control(id, control, tx)).await
+    }
+
+    /// Adds a read list's accepted records.
+    pub async fn records(
+        &self,
+        id: CampaignId,
+        list: ListImport,
+    ) -> Option<Result<UploadView, CommandError>> {
+        self.ask(|tx| Request::Records(id, Box::new(list), tx))
+            .await
+    }
+
+    /// Adds numbers to a campaign's do-not-call list.
+    pub async fn dnc(
+        &self,
+        id: CampaignId,
+        numbers: Vec<E164>,
+    ) -> Option<Result<CampaignView, CommandError>> {
+        self.ask(|tx| Request::Dnc(id, numbers, tx)).await
+    }
+
+    /// The records offered to a preview agent.
+    pub async fn previews(&self, agent: String) -> Option<Vec<PreviewView>> {
+        self.ask(|tx| Request::Previews(agent, tx)).await
+    }
+
+    /// A preview agent accepts (dial it) or skips the record offered.
+    pub async fn decide(
+        &self,
+        agent: String,
+        entry: EntryId,
+        accept: bool,
+    ) -> Option<Result<(), String>> {
+        self.ask(|reply| Request::Decide {
+            entry,
+            agent,
+            accept,
+            reply,
+        })
+        .await
+    }
+}
+
+/// The campaign events of the journal in `data_dir`, in journal order (read at start, before
+/// new events are written). An event that does not read back is skipped with a warning.
+pub fn restore(data_dir: &Path) -> Result<Vec<CampaignEvent>> {
+    let events = hotline_events::read_journal_dir(data_dir)
+        .context("reading the event journal for campaigns")?;
+    let mut restored = Vec::new();
+    for event in &events {
+        match journal::from_event(event) {
+            Ok(Some(e)) => restored.push(e),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(seq = event.seq, "campaign event skipped: {e}"),
+        }
+    }
+    Ok(restored)
+}
+
+/// What [`spawn`] needs.
+pub struct DriverSettings<'a> {
+    /// The `campaigns:` section.
+    pub settings: &'a CampaignsSettings,
+    /// The scheduled callbacks' do-not-call file, shared unless `campaigns.dnc_file` is set.
+    pub callbacks_dnc: Option<&'a Path>,
+    /// The data folder (the default do-not-call file lives there).
+    pub data_dir: &'a Path,
+    /// The journal's campaign events ([`restore`]).
+    pub restored: Vec<CampaignEvent>,
+    /// The routing task.
+    pub router: crate::router_task::RouterHandle,
+    /// The journal.
+    pub events: EventSink,
+    /// The server's metrics (the campaigns' are registered with them).
+    pub metrics: &'a crate::metrics::Metrics,
+    /// What starts campaign calls (the SIP endpoint's shared state).
+    pub dialer: Option<Arc<crate::endpoint::Shared>>,
+}
+
+/// Starts the driver.
+pub fn spawn(s: DriverSettings<'_>) -> Result<CampaignsHandle> {
+    let engine = CampaignEngine::restore(&s.restored);
+    let campaigns = engine.campaigns().count();
+    if campaigns > 0 {
+        tracing::info!(campaigns, "campaigns restored from the journal");
+    }
+    let dnc = match s.settings.dnc_file.as_deref().or(s.callbacks_dnc) {
+        Some(path) => dnc::SharedDnc::load(path, true)?,
+        None => dnc::SharedDnc::load(&s.data_dir.join("dnc.txt"), false)?,
+    };
+    let metrics = metrics::CampaignMetrics::register(s.metrics)
+        .context("registering the campaign metrics")?;
+    let (tx, requests) = mpsc::unbounded_channel();
+    let settings = Arc::new(s.settings.clone());
+    let driver = Driver::new(
+        engine,
+        s.settings.clone(),
+        dnc,
+        s.router,
+        s.events,
+        metrics,
+        s.dialer,
+        requests,
+    );
+    tokio::spawn(driver.run());
+    Ok(CampaignsHandle { tx, settings })
+}

@@ -1,0 +1,97 @@
+//! What the API shows of a campaign: its specification, run state, statistics (progress,
+//! per-outcome counts, abandon rate, pacing ratio) and the pacer's latest decision (the mode
+//! followed and why); a preview offer as an agent sees it; an upload's per-line report.
+
+use hotline_campaigns::campaign::{CampaignSpec, CampaignStats, EntryRecord, NotAdded};
+use hotline_campaigns::list::{LineReport, Summary};
+use hotline_campaigns::pacing::{DialMode, PacingDecision, PacingReason};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// One campaign: `GET /api/v1/campaigns/{id}` (and each item of the list).
+#[derive(Debug, Clone, Serialize)]
+pub struct CampaignView {
+    /// Its specification, defaults filled in.
+    pub spec: CampaignSpec,
+    /// Progress, outcomes, abandon rate and pacing ratio (the run state is `stats.state`).
+    pub stats: CampaignStats,
+    /// The pacer's latest decision (absent before the first one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pacing: Option<PacingView>,
+}
+
+/// The pacer's latest decision.
+#[derive(Debug, Clone, Serialize)]
+pub struct PacingView {
+    /// The mode the campaign asked for.
+    pub mode: DialMode,
+    /// The mode the last decision followed (progressive when predictive degraded).
+    pub followed: DialMode,
+    /// Why, as a word (`too_few_agents`, `at_cap`, ...) and its figures.
+    pub reason: Value,
+    /// Calls the decision started.
+    pub dials: u32,
+    /// The live-answer rate used.
+    pub answer_rate: f64,
+    /// Agents free now plus those expected free soon.
+    pub expected_free: f64,
+    /// The abandon rate over the profile's window when it decided.
+    pub abandon_rate: f64,
+    /// The safety used, in standard deviations (predictive).
+    pub safety: f64,
+}
+
+impl PacingView {
+    /// The view of a decision for a campaign in `mode`.
+    pub fn of(mode: DialMode, d: &PacingDecision) -> Self {
+        let reason = match d.reason {
+            PacingReason::Preview => json!({"kind": "preview"}),
+            PacingReason::Progressive => json!({"kind": "progressive"}),
+            PacingReason::Predictive => json!({"kind": "predictive"}),
+            PacingReason::TooFewAgents { agents, min } => {
+                json!({"kind": "too_few_agents", "agents": agents, "min": min})
+            }
+            PacingReason::AtCap { rate, cap } => {
+                json!({"kind": "at_cap", "rate": rate, "cap": cap})
+            }
+            PacingReason::Agentless => json!({"kind": "agentless"}),
+        };
+        Self {
+            mode,
+            followed: d.mode,
+            reason,
+            dials: d.dials,
+            answer_rate: d.answer_rate,
+            expected_free: d.expected_free,
+            abandon_rate: d.abandon_rate,
+            safety: d.safety,
+        }
+    }
+}
+
+/// A preview record offered to an agent: `GET /api/v1/agents/{id}/preview`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviewView {
+    /// The campaign.
+    pub campaign: String,
+    /// The entry (accept or skip it by this id).
+    pub entry: u64,
+    /// The customer's record (number, name, attributes).
+    pub record: EntryRecord,
+    /// Attempts made so far.
+    pub attempts: u32,
+}
+
+/// The answer to an upload: `POST /api/v1/campaigns/{id}/records`.
+#[derive(Debug, Clone, Serialize)]
+pub struct UploadView {
+    /// The list's totals (lines read, accepted, rejected by reason).
+    pub summary: Summary,
+    /// Every data line's verdict, in file order.
+    pub lines: Vec<LineReport>,
+    /// Records added to the campaign.
+    pub added: usize,
+    /// Accepted lines the campaign did not add (a number it already has, a due window that
+    /// does not resolve).
+    pub not_added: Vec<NotAdded>,
+}
