@@ -1,0 +1,371 @@
+//! Outbound campaigns through the API on real UDP: a progressive campaign is created, its list
+//! uploaded as CSV (the answer gives the verdict on every line, and a second upload of the same
+//! file adds nothing), a number joins the campaign's do-not-call list, and the campaign is
+//! started, paused and resumed. Once the only agent (a registered SIPp phone) is ready, the
+//! do-not-call record is given up and the record whose local time is outside the calling window
+//! is held, neither reaching the trunk; the first dialable record's INVITE reaches the trunk
+//! (played by the test) with the campaign's caller ID, after its `campaign.attempt_started` is
+//! on disk, and is answered busy; the next one rings. The API and the metrics show the dials,
+//! outcomes and progress. hotline is then killed while the phone rings: the restart restores
+//! the campaign and its records from the journal, the cut attempt ends `unknown`, and nothing
+//! is dialed again.
+
+#![allow(clippy::unwrap_used)]
+
+#[allow(dead_code)]
+#[path = "trunk/raw_trunk.rs"]
+mod raw_trunk;
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use raw_trunk::RawTrunk;
+use serde_json::{json, Value};
+use support::agent::{AgentSetup, SippAgent};
+use support::uac::Sip;
+use support::{poll_until, Hotline, Options};
+
+const TOKEN: &str = "hotline-demo-token";
+const CALLER_ID: &str = "+8675512345678";
+
+/// One trunk whose gateway is `gateway`.
+fn options(gateway: SocketAddr) -> Options {
+    let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
+    let trunk: &'static str = Box::leak(
+        format!(
+            "{anchor}trunks:\n  carrier:\n    from_number: \"{CALLER_ID}\"\n    gateway: \"{gateway}\"\n    allow: [\"+86XXXXXXXXXXX\"]\n"
+        )
+        .into_boxed_str(),
+    );
+    Options {
+        config_edits: vec![(anchor, trunk)],
+        ..Options::default()
+    }
+}
+
+/// One API request with a raw body; the status and the JSON answer (`null` when empty).
+fn request(h: &Hotline, method: &str, path: &str, content_type: &str, body: &str) -> (u16, Value) {
+    let mut s = TcpStream::connect_timeout(&h.http, Duration::from_secs(2)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+        h.http,
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let status = raw.split(' ').nth(1).unwrap().parse().unwrap();
+    let text = raw.split("\r\n\r\n").nth(1).unwrap_or_default();
+    (status, serde_json::from_str(text).unwrap_or(Value::Null))
+}
+
+fn api(h: &Hotline, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    request(h, method, path, "application/json", &body)
+}
+
+/// An IANA zone (`Etc/GMT-8`) whose local hour now is within `hours`.
+fn zone_at_local_hours(hours: std::ops::RangeInclusive<i64>) -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let utc_hour = i64::try_from(secs / 3600 % 24).unwrap();
+    let offset = (-12..=14)
+        .find(|o| hours.contains(&(utc_hour + o).rem_euclid(24)))
+        .unwrap();
+    match offset {
+        0 => "Etc/GMT".to_string(),
+        o if o > 0 => format!("Etc/GMT-{o}"),
+        o => format!("Etc/GMT+{}", -o),
+    }
+}
+
+fn campaign(h: &Hotline) -> Value {
+    let (status, c) = api(h, "GET", "/api/v1/campaigns/renewals", None);
+    assert_eq!(status, 200, "{c}");
+    c
+}
+
+fn control(h: &Hotline, action: &str) -> (u16, Value) {
+    api(
+        h,
+        "POST",
+        &format!("/api/v1/campaigns/renewals/{action}"),
+        None,
+    )
+}
+
+/// The next new INVITE the trunk receives (retransmissions skipped).
+fn next_invite(
+    trunk: &RawTrunk,
+    seen: &mut Vec<String>,
+    timeout: Duration,
+) -> Option<(Sip, SocketAddr)> {
+    let deadline = Instant::now() + timeout;
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        let (m, from) = trunk.recv(left)?;
+        let call_id = m.header("call-id").unwrap_or_default().to_string();
+        if m.start.starts_with("INVITE ") && !seen.contains(&call_id) {
+            seen.push(call_id);
+            return Some((m, from));
+        }
+    }
+    None
+}
+
+fn of_entry<'a>(events: &'a [Value], kind: &str, entry: u64) -> Vec<&'a Value> {
+    events
+        .iter()
+        .filter(|e| e["type"] == kind && e["campaign"] == "renewals" && e["entry"] == entry)
+        .collect()
+}
+
+#[test]
+fn a_campaign_is_created_loaded_run_and_restored_without_redialing() {
+    let trunk = RawTrunk::bind();
+    let opts = options(trunk.addr);
+    let h = Hotline::start(opts.clone());
+    let _agent = SippAgent::start(
+        &h,
+        AgentSetup {
+            id: "1001",
+            hold_ms: 120_000,
+            ..AgentSetup::default()
+        },
+    );
+    let (status, r) = api(
+        &h,
+        "POST",
+        "/api/v1/agents/1001/state",
+        Some(json!({"state": "not_ready", "reason": "meeting"})),
+    );
+    assert_eq!(status, 200, "{r}");
+    h.wait_agent_state("1001", "not_ready", Duration::from_secs(5));
+
+    // Create: the profile comes from the `campaigns:` section's default.
+    let inside = zone_at_local_hours(10..=19);
+    let outside = zone_at_local_hours(1..=6);
+    let spec = json!({
+        "id": "renewals", "mode": "progressive",
+        "audience": {"agents": {"queue": "support"}},
+        "caller_id": CALLER_ID, "default_zone": inside,
+        "trunk": {"name": "carrier", "channels": 4},
+        "retry": {"busy": {"delay": "10m", "max_attempts": 3}},
+        "amd": {"enabled": false},
+        "abandon_message": {"prompt": "goodbye", "callback_number": CALLER_ID}
+    });
+    let (status, c) = api(&h, "POST", "/api/v1/campaigns", Some(spec.clone()));
+    assert_eq!(status, 201, "{c}");
+    assert_eq!(c["stats"]["state"], "created", "{c}");
+    assert_eq!(c["spec"]["profile"], "us", "{c}");
+    assert_eq!(c["spec"]["min_agents_predictive"], 15, "{c}");
+    let (status, _) = api(&h, "POST", "/api/v1/campaigns", Some(spec));
+    assert_eq!(status, 409, "a second campaign with the same id");
+    let agentless_without_flow = json!({
+        "id": "survey", "mode": "agentless", "audience": {"agents": {"queue": "support"}},
+        "caller_id": CALLER_ID, "trunk": {"name": "carrier", "channels": 1}
+    });
+    let (status, e) = api(
+        &h,
+        "POST",
+        "/api/v1/campaigns",
+        Some(agentless_without_flow),
+    );
+    assert_eq!(status, 400, "{e}");
+    assert!(e["error"].as_str().unwrap().contains("flow"), "{e}");
+
+    // Upload: a verdict on every line.
+    let csv = format!(
+        "phone,name,time_zone\n+8613800000011,Dora,{inside}\n+8613800000012,Olga,{outside}\n\
+         +8613800000013,Ann,\n+8613800000014,Bob,\n12ab,Bad,\n+8613800000013,Ann again,\n"
+    );
+    let path = "/api/v1/campaigns/renewals/records";
+    let (status, up) = request(&h, "POST", path, "text/csv", &csv);
+    assert_eq!(status, 200, "{up}");
+    assert_eq!(up["added"], 4, "{up}");
+    assert_eq!(up["summary"]["lines"], 6, "{up}");
+    assert_eq!(up["summary"]["rejected"], 2, "{up}");
+    let verdicts: Vec<(u64, String)> = up["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let v = l["reason"].as_str().or(l["verdict"].as_str()).unwrap();
+            (l["line"].as_u64().unwrap(), v.to_string())
+        })
+        .collect();
+    let expected: Vec<(u64, String)> = [
+        (2, "ok"),
+        (3, "ok"),
+        (4, "ok"),
+        (5, "ok"),
+        (6, "invalid_number"),
+        (7, "duplicate"),
+    ]
+    .iter()
+    .map(|(l, v)| (*l, v.to_string()))
+    .collect();
+    assert_eq!(verdicts, expected, "{up}");
+    // The same file again: every number is in the campaign already.
+    let (status, again) = request(&h, "POST", path, "text/csv", &csv);
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["added"], 0, "{again}");
+    assert_eq!(again["not_added"].as_array().unwrap().len(), 4, "{again}");
+    assert!(again["not_added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|n| n["reason"] == "duplicate"));
+    let (status, e) = request(&h, "POST", path, "text/csv", "+8613800000015\n");
+    assert_eq!(status, 400, "a list without its header line: {e}");
+    // The campaign's own do-not-call list.
+    let (status, d) = request(
+        &h,
+        "POST",
+        "/api/v1/campaigns/renewals/dnc",
+        "text/plain",
+        "# asked not to be called\n+8613800000011\n",
+    );
+    assert_eq!((status, &d["added"]), (200, &json!(1)), "{d}");
+
+    let c = campaign(&h);
+    assert_eq!(
+        (&c["stats"]["total"], &c["stats"]["pending"]),
+        (&json!(4), &json!(4)),
+        "{c}"
+    );
+    let (status, list) = api(&h, "GET", "/api/v1/campaigns", None);
+    assert_eq!(status, 200);
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+
+    // Start, pause, resume; a wrong transition is refused; an unknown campaign is 404.
+    let (status, c) = control(&h, "resume");
+    assert_eq!(status, 409, "{c}");
+    let (status, c) = control(&h, "start");
+    assert_eq!(
+        (status, &c["stats"]["state"]),
+        (200, &json!("running")),
+        "{c}"
+    );
+    let (status, c) = control(&h, "pause");
+    assert_eq!(
+        (status, &c["stats"]["state"]),
+        (200, &json!("paused")),
+        "{c}"
+    );
+    let (status, _) = control(&h, "pause");
+    assert_eq!(status, 409);
+    let (status, c) = control(&h, "resume");
+    assert_eq!(
+        (status, &c["stats"]["state"]),
+        (200, &json!("running")),
+        "{c}"
+    );
+    let (status, _) = api(&h, "POST", "/api/v1/campaigns/nope/start", None);
+    assert_eq!(status, 404);
+
+    // The agent is ready: one dial at a time.
+    let (status, r) = api(
+        &h,
+        "POST",
+        "/api/v1/agents/1001/state",
+        Some(json!({"state": "ready"})),
+    );
+    assert_eq!(status, 200, "{r}");
+    let mut seen = Vec::new();
+    let (invite, from) = next_invite(&trunk, &mut seen, Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("no campaign INVITE\n{}", h.log()));
+    // Its attempt was on disk before the INVITE left.
+    let events = h.events();
+    let started = of_entry(&events, "campaign.attempt_started", 2);
+    assert_eq!(started.len(), 1, "{events:?}");
+    assert_eq!(started[0]["number"], "+8613800000013");
+    assert_eq!(started[0]["attempt"], 1);
+    assert!(invite.start.contains("+8613800000013"), "{}", invite.start);
+    let from_header = invite.header("from").unwrap_or_default();
+    assert!(from_header.contains(CALLER_ID), "{from_header}");
+    // The do-not-call and the out-of-window records were checked first and never dialed.
+    let given_up = of_entry(&events, "campaign.given_up", 0);
+    assert_eq!(given_up.len(), 1, "{events:?}");
+    assert_eq!(given_up[0]["reason"], "do_not_call");
+    let held = of_entry(&events, "campaign.held", 1);
+    assert_eq!(held.len(), 1, "{events:?}");
+    assert_eq!(held[0]["reason"], "outside_window");
+
+    trunk.respond(&invite, from, "486 Busy Here", &[]);
+    let ended = h.wait_event("the busy attempt's end", Duration::from_secs(10), |e| {
+        e["type"] == "campaign.attempt_ended" && e["entry"] == 2
+    });
+    assert_eq!(ended["result"], "busy", "{ended}");
+    assert_eq!(ended["outcome"]["sip_status"], 486, "{ended}");
+    assert_eq!(ended["next"]["step"], "retry", "{ended}");
+
+    // The next record rings; hotline is killed while it does.
+    let (second, from) = next_invite(&trunk, &mut seen, Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("no second campaign INVITE\n{}", h.log()));
+    assert!(second.start.contains("+8613800000014"), "{}", second.start);
+    trunk.respond(&second, from, "180 Ringing", &[]);
+    let c = campaign(&h);
+    let stats = &c["stats"];
+    assert_eq!(stats["dials"], 2, "{c}");
+    assert_eq!(stats["in_progress"], 1, "{c}");
+    assert_eq!(stats["by_result"]["busy"], 1, "{c}");
+    assert_eq!(stats["given_up"]["do_not_call"], 1, "{c}");
+    let metrics_shown = poll_until(Duration::from_secs(5), || {
+        support::http::get(h.http, "/metrics", None)
+            .map(|r| {
+                r.body
+                    .contains("hotline_campaign_dials_total{campaign=\"renewals\"} 2")
+                    && r.body.contains(
+                        "hotline_campaign_attempts_total{campaign=\"renewals\",result=\"busy\"} 1",
+                    )
+                    && r.body.contains(
+                        "hotline_campaign_records{campaign=\"renewals\",state=\"in_progress\"} 1",
+                    )
+            })
+            .unwrap_or(false)
+    });
+    assert!(
+        metrics_shown,
+        "{:?}",
+        support::http::get(h.http, "/metrics", None).map(|r| r.body)
+    );
+
+    let (sip, http) = (h.sip, h.http);
+    let mut h = h;
+    let dir = std::mem::replace(&mut h.dir, tempfile::tempdir().unwrap());
+    drop(h);
+    let h = Hotline::start_in(dir, sip, http, opts);
+    let unknown = h.wait_event("the cut attempt", Duration::from_secs(10), |e| {
+        e["type"] == "campaign.attempt_ended" && e["entry"] == 3
+    });
+    assert_eq!(unknown["result"], "unknown", "{unknown}");
+    assert_eq!(unknown["next"]["step"], "retry", "{unknown}");
+    let c = campaign(&h);
+    let stats = &c["stats"];
+    assert_eq!(stats["state"], "running", "{c}");
+    assert_eq!(
+        (&stats["total"], &stats["dials"], &stats["in_progress"]),
+        (&json!(4), &json!(2), &json!(0)),
+        "{c}"
+    );
+    assert_eq!(stats["by_result"]["unknown"], 1, "{c}");
+    assert_eq!(stats["by_result"]["busy"], 1, "{c}");
+    // The agent is ready again and nothing is due: no INVITE, no new attempt.
+    h.wait_agent_state("1001", "ready", Duration::from_secs(10));
+    assert!(
+        next_invite(&trunk, &mut seen, Duration::from_secs(3)).is_none(),
+        "redialed after the restart"
+    );
+    let starts = h
+        .events()
+        .iter()
+        .filter(|e| e["type"] == "campaign.attempt_started")
+        .count();
+    assert_eq!(starts, 2, "{}", h.log());
+}
