@@ -9,6 +9,11 @@
 //! outcomes and progress. hotline is then killed while the phone rings: the restart restores
 //! the campaign and its records from the journal, the cut attempt ends `unknown`, and nothing
 //! is dialed again.
+//!
+//! A preview campaign's list goes up through `hotline campaign import --server`, which prints
+//! the server's report; the free agent reads the record offered through the API, skips it,
+//! reads the next one and accepts it, which is dialed at once with the agent on its
+//! `campaign.attempt_started`; the skipped record is not dialed.
 
 #![allow(clippy::unwrap_used)]
 
@@ -368,4 +373,125 @@ fn a_campaign_is_created_loaded_run_and_restored_without_redialing() {
         .filter(|e| e["type"] == "campaign.attempt_started")
         .count();
     assert_eq!(starts, 2, "{}", h.log());
+}
+
+/// `hotline campaign import FILE --server ... --campaign ... --token ...`; its exit code and
+/// standard output.
+fn cli_upload(h: &Hotline, file: &std::path::Path, campaign: &str) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["campaign", "import"])
+        .arg(file)
+        .args(["--server", &format!("http://{}", h.http)])
+        .args(["--campaign", campaign, "--token", TOKEN])
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn a_preview_agent_sees_the_record_skips_one_and_accepts_the_next_which_is_dialed() {
+    let trunk = RawTrunk::bind();
+    let h = Hotline::start(options(trunk.addr));
+    let _agent = SippAgent::start(
+        &h,
+        AgentSetup {
+            id: "1001",
+            hold_ms: 120_000,
+            ..AgentSetup::default()
+        },
+    );
+    h.wait_agent_state("1001", "ready", Duration::from_secs(5));
+    let inside = zone_at_local_hours(10..=19);
+    let spec = json!({
+        "id": "winback", "mode": "preview",
+        "audience": {"agents": {"queue": "support"}},
+        "caller_id": CALLER_ID, "default_zone": inside,
+        "trunk": {"name": "carrier", "channels": 2},
+        "amd": {"enabled": false},
+        "abandon_message": {"prompt": "goodbye", "callback_number": CALLER_ID}
+    });
+    let (status, c) = api(&h, "POST", "/api/v1/campaigns", Some(spec));
+    assert_eq!(status, 201, "{c}");
+
+    // The list goes up through the command line; its report comes back from the server.
+    let list = h.dir.path().join("winback.csv");
+    std::fs::write(
+        &list,
+        "phone,name,plan\n+8613800000021,Ann,gold\n+8613800000022,Bob,silver\nnot-a-number,Eve,\n",
+    )
+    .unwrap();
+    let (code, out) = cli_upload(&h, &list, "winback");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("3 lines, 2 accepted, 1 rejected; 2 added to campaign winback"),
+        "{out}"
+    );
+    assert!(out.contains("      4  invalid_number"), "{out}");
+    let (code, _) = cli_upload(&h, &list, "nope");
+    assert_eq!(code, Some(1), "an unknown campaign is refused");
+
+    let (status, _) = api(&h, "POST", "/api/v1/campaigns/winback/start", None);
+    assert_eq!(status, 200);
+    // The first record is offered to the free agent; nothing is dialed before a decision.
+    let offered = h.wait_event("the first offer", Duration::from_secs(10), |e| {
+        e["type"] == "campaign.offered" && e["entry"] == 0
+    });
+    assert_eq!(offered["agent_id"], "1001", "{offered}");
+    let (status, shown) = api(&h, "GET", "/api/v1/agents/1001/preview", None);
+    assert_eq!(status, 200);
+    assert_eq!(shown[0]["campaign"], "winback", "{shown}");
+    assert_eq!(shown[0]["record"]["number"], "+8613800000021", "{shown}");
+    assert_eq!(shown[0]["record"]["attributes"]["plan"], "gold", "{shown}");
+    let (status, none) = api(&h, "GET", "/api/v1/agents/1002/preview", None);
+    assert_eq!((status, none), (200, json!([])));
+    // Deciding on a record not offered to the agent is refused.
+    let (status, _) = api(&h, "POST", "/api/v1/agents/1001/preview/1/accept", None);
+    assert_eq!(status, 409);
+    let (status, r) = api(&h, "POST", "/api/v1/agents/1001/preview/0/skip", None);
+    assert_eq!(status, 200, "{r}");
+    let skipped = h.wait_type("campaign.offer_skipped", Duration::from_secs(5));
+    assert_eq!(skipped["reason"], "agent", "{skipped}");
+
+    // The next record is offered; accepted, it is dialed at once with the agent on record.
+    h.wait_event("the second offer", Duration::from_secs(10), |e| {
+        e["type"] == "campaign.offered" && e["entry"] == 1
+    });
+    let (status, shown) = api(&h, "GET", "/api/v1/agents/1001/preview", None);
+    assert_eq!((status, &shown[0]["entry"]), (200, &json!(1)), "{shown}");
+    let (status, r) = api(&h, "POST", "/api/v1/agents/1001/preview/1/accept", None);
+    assert_eq!(status, 200, "{r}");
+    let mut seen = Vec::new();
+    let (invite, from) = next_invite(&trunk, &mut seen, Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("no INVITE for the accepted record\n{}", h.log()));
+    assert!(invite.start.contains("+8613800000022"), "{}", invite.start);
+    let events = h.events();
+    let started = of_campaign_entry(&events, "winback", "campaign.attempt_started", 1);
+    assert_eq!(started.len(), 1, "{events:?}");
+    assert_eq!(started[0]["agent"], "1001");
+    assert_eq!(started[0]["agent_id"], "1001");
+    assert!(of_campaign_entry(&events, "winback", "campaign.attempt_started", 0).is_empty());
+    trunk.respond(&invite, from, "486 Busy Here", &[]);
+    let ended = h.wait_event("the preview dial's end", Duration::from_secs(10), |e| {
+        e["type"] == "campaign.attempt_ended" && e["campaign"] == "winback"
+    });
+    assert_eq!(ended["result"], "busy", "{ended}");
+    let (status, c) = api(&h, "GET", "/api/v1/campaigns/winback", None);
+    assert_eq!(status, 200);
+    assert_eq!(c["stats"]["dials"], 1, "{c}");
+    assert_eq!(c["stats"]["by_result"]["busy"], 1, "{c}");
+}
+
+fn of_campaign_entry<'a>(
+    events: &'a [Value],
+    campaign: &str,
+    kind: &str,
+    entry: u64,
+) -> Vec<&'a Value> {
+    events
+        .iter()
+        .filter(|e| e["type"] == kind && e["campaign"] == campaign && e["entry"] == entry)
+        .collect()
 }
