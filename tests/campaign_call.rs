@@ -5,8 +5,12 @@
 //! SIPp from a pcap): a person saying hello is human, a voicemail greeting is a machine that is
 //! dropped at once or, when the campaign leaves messages, hears the message only after its beep.
 //!
-//! The calls are started by the debug builds' test hook (`test_campaign_dials.jsonl` in the data
-//! folder) and their reports read from `test_campaign_reports.jsonl`.
+//! A person goes to the campaign's queue as a routing entry handled by the inbound call task:
+//! with no agent the customer hears the abandon message before hotline hangs up; with a SIPp
+//! agent ready the call is offered and connected.
+//!
+//! The calls are started by the debug builds' test hook (`test_campaign_dials.jsonl` written
+//! into the data folder) and their reports read from `test_campaign_reports.jsonl`.
 
 #![allow(clippy::unwrap_used)]
 
@@ -19,28 +23,39 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use support::agent::{AgentSetup, SippAgent};
 use support::sipp::Sipp;
-use support::{free_port, poll_until, Hotline, Options};
+use support::{poll_until, Hotline, Options};
 
 const CALLER_ID: &str = "+442071234567";
 const NUMBER: &str = "+447700900123";
 /// The prompt left on a machine (2.7 s).
 const MESSAGE: &str = "goodbye";
 const MESSAGE_MS: u64 = 2_700;
+/// The abandon message's prompt is also `goodbye`.
+const ABANDON_MS: u64 = 2_700;
 
 const GREETING: &str = "Hi, you have reached the voicemail of John Smith. I am not available \
     to take your call right now. Please leave your name, your number and a short message \
     after the tone.";
 
-/// hotline with one trunk to `gateway` and the dials to start.
+/// hotline with one trunk to `gateway`, dialing `dials` at once.
 fn start(gateway: SocketAddr, dials: &[Value]) -> Hotline {
-    let dir = tempfile::tempdir().unwrap();
+    let h = start_hotline(gateway);
+    dial_now(&h, dials);
+    h
+}
+
+/// Has hotline dial `dials` (written whole, then renamed into the name the hook looks for).
+fn dial_now(h: &Hotline, dials: &[Value]) {
     let lines: Vec<String> = dials.iter().map(Value::to_string).collect();
-    std::fs::write(
-        dir.path().join("test_campaign_dials.jsonl"),
-        lines.join("\n"),
-    )
-    .unwrap();
+    let tmp = h.dir.path().join("dials.tmp");
+    std::fs::write(&tmp, lines.join("\n")).unwrap();
+    std::fs::rename(&tmp, h.dir.path().join("test_campaign_dials.jsonl")).unwrap();
+}
+
+/// hotline with one trunk to `gateway`.
+fn start_hotline(gateway: SocketAddr) -> Hotline {
     let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
     let edited: &'static str = Box::leak(
         format!(
@@ -52,17 +67,15 @@ fn start(gateway: SocketAddr, dials: &[Value]) -> Hotline {
         config_edits: vec![(anchor, edited)],
         ..Options::default()
     };
-    let sip: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    Hotline::start_in(dir, sip, http, opts)
+    Hotline::start(opts)
 }
 
-/// A dial of `NUMBER` to the `sales` queue (2 s to connect), with `amd` when given.
+/// A dial of `NUMBER` to the `support` queue (2 s to connect), with `amd` when given.
 fn dial(amd: Option<Value>) -> Value {
     let mut d = json!({
         "campaign": "spring", "entry": 7, "attempt": 1,
         "number": NUMBER, "caller_id": CALLER_ID, "trunk": "carrier",
-        "ring_timeout_ms": 20_000, "queue": "sales", "connect_within_ms": 2_000,
+        "ring_timeout_ms": 20_000, "queue": "support", "connect_within_ms": 2_000,
         "abandon_prompt": "goodbye",
     });
     if let Some(amd) = amd {
@@ -147,14 +160,16 @@ fn a_busy_line_is_a_final_busy_with_its_status_and_the_campaign_caller_id_is_pre
 }
 
 #[test]
-fn a_person_saying_hello_is_detected_human_soon_after_the_pause() {
+fn a_person_is_detected_human_after_hello_and_a_pause_and_without_agents_hears_the_abandon_message()
+{
     let dir = tempfile::tempdir().unwrap();
     let mut hello = audio::speak(dir.path(), "hello", "Hello?");
     let spoken = audio::ms(&hello);
     hello.extend(audio::silence(6_000));
     let pcap = audio::pcap(dir.path(), "hello", &hello);
-    // Not hung up while saying hello and pausing (the verdict needs the pause).
-    let phone = customer(&pcap, spoken + 500, 15_000);
+    // Not hung up while saying hello and pausing (the verdict needs the pause), nor during the
+    // abandon message.
+    let phone = customer(&pcap, spoken + 500 + ABANDON_MS, 15_000);
     let gw = gateway(&phone);
     let phone = phone.spawn();
     let amd = json!({"on_machine": "drop", "on_not_sure": "pass_to_agent", "message": MESSAGE});
@@ -169,7 +184,74 @@ fn a_person_saying_hello_is_detected_human_soon_after_the_pause() {
         after >= spoken + 600 && after <= spoken + 2_500,
         "human verdict after {after} ms for {spoken} ms of speech"
     );
-    assert!(!kinds(&reports).contains(&"dropped"), "{reports:?}");
+    assert_eq!(
+        kinds(&reports),
+        ["answered", "abandoned", "ended"],
+        "{reports:?}"
+    );
+    // No agent: the abandon message plays to its end before hotline hangs up.
+    let talk = reports[2]["talk_ms"].as_u64().unwrap();
+    assert!(
+        talk >= after + ABANDON_MS,
+        "hung up {talk} ms after the answer, the verdict came at {after} ms"
+    );
+}
+
+#[test]
+fn a_person_is_offered_to_a_ready_agent_and_connected() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut hello = audio::speak(dir.path(), "hello", "Hello?");
+    hello.extend(audio::silence(6_000));
+    let pcap = audio::pcap(dir.path(), "hello", &hello);
+    let phone = Sipp::new(
+        "campaign_customer_talks.xml",
+        "127.0.0.1:5060".parse().unwrap(),
+    )
+    .var("number_re", NUMBER.replace('+', "\\+"))
+    .var("from_re", CALLER_ID.replace('+', "\\+"))
+    .var("ring_ms", 500)
+    .var("pcap", pcap.display())
+    .var("talk_ms", 5_000)
+    .args(&["-m", "1", "-timeout", "60s"]);
+    let gw = gateway(&phone);
+    let phone = phone.spawn();
+    let h = start_hotline(gw);
+    let agent = SippAgent::start(
+        &h,
+        AgentSetup {
+            id: "1001",
+            hold_ms: 12_000,
+            pt: 8,
+            ..AgentSetup::default()
+        },
+    );
+    let amd = json!({"on_machine": "drop", "on_not_sure": "pass_to_agent"});
+    let mut d = dial(Some(amd));
+    d["connect_within_ms"] = json!(5_000);
+    dial_now(&h, &[d]);
+    let reports = wait_ended(&h, Duration::from_secs(30));
+    phone.wait(Duration::from_secs(10)).assert_ok("customer");
+    agent.finish(Duration::from_secs(20)).assert_ok("agent");
+    assert_eq!(
+        kinds(&reports),
+        ["answered", "connected", "ended"],
+        "{reports:?}"
+    );
+    assert_eq!(reports[0]["verdict"], "human");
+    assert_eq!(reports[1]["agent"], "1001");
+    let verdict = reports[0]["after_ms"].as_u64().unwrap();
+    let connected = reports[1]["after_ms"].as_u64().unwrap();
+    assert!(
+        connected >= verdict && connected <= verdict + 3_000,
+        "connected {connected} ms after the answer, the verdict came at {verdict} ms"
+    );
+    // The router saw the campaign call as a queue entry connected to the agent.
+    let call = reports[0]["call"].as_str().unwrap();
+    let types = support::call_event_types(&h.events(), call);
+    assert!(
+        types.iter().any(|t| t == "call.queued") && types.iter().any(|t| t == "call.answered"),
+        "{types:?}"
+    );
 }
 
 #[test]

@@ -20,6 +20,9 @@ const MIN_SE: u32 = 90;
 impl Call {
     /// Prepares the caller leg and runs the IVR until it waits. False: the call is already over.
     pub(super) async fn start(&mut self) -> bool {
+        if self.campaign_number().is_some() {
+            return self.start_campaign();
+        }
         let from = self.caller_number();
         let to = self
             .caller
@@ -217,6 +220,9 @@ impl Call {
                 }
             }
             LegEvent::PlaybackFinished => {
+                if self.campaign_playback_finished() {
+                    return;
+                }
                 if self.survey_input(hotline_dialplan::SurveyInput::PlaybackFinished) {
                     return;
                 }

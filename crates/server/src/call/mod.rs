@@ -8,10 +8,10 @@ mod agent_offer;
 mod agent_session;
 mod announce;
 mod callback_dial;
-mod campaign_call;
 mod callback_number;
 mod callback_offer;
 mod caller;
+mod campaign_call;
 mod crm_lookup;
 mod dial_out;
 mod ivr;
@@ -47,13 +47,13 @@ pub use callback_dial::{
     spawn_dialer as spawn_callback_dialer, DialFailure, DialReport, DueCallback,
 };
 pub use callback_offer::PROMPTS as CALLBACK_OFFER_PROMPTS;
+#[cfg(debug_assertions)]
+pub use campaign_call::test_hook::start as start_test_campaign_calls;
 // The campaign driver's interface (release builds have no other user yet).
 #[allow(unused_imports)]
 pub use campaign_call::{
     spawn_campaign_call, AbandonPlan, AmdPlan, CampaignCallReport, CampaignDial, DialTarget,
 };
-#[cfg(debug_assertions)]
-pub use campaign_call::test_hook::start as start_test_campaign_calls;
 
 /// What a call task receives.
 pub enum CallInput {
@@ -223,6 +223,8 @@ struct Call {
     speech_pending: bool,
     /// What the dialplan decided about recording (policy node, consent).
     rec: recording::DialplanRecording,
+    /// The campaign call this task took over once the customer answered (None: inbound).
+    campaign: Option<campaign_call::CampaignLink>,
 }
 
 impl Call {
@@ -274,6 +276,7 @@ impl Call {
             trunk: trunk_leg::TrunkSlot::default(),
             speech_pending: false,
             rec: recording::DialplanRecording::default(),
+            campaign: None,
             shared,
             self_tx,
         }
@@ -297,6 +300,9 @@ impl Call {
                     None => break,
                 },
                 Some(signal) = self.route_rx.recv() => {
+                    let Some(signal) = self.campaign_signal(signal) else {
+                        continue;
+                    };
                     // A queue node with `exit` takes a caller the queue let go back to the IVR.
                     let back_to_ivr =
                         matches!(signal, RouteSignal::Left { .. }) && self.queue_left_to_ivr();
@@ -416,6 +422,9 @@ impl Call {
     /// The caller's number: P-Asserted-Identity from a trunk, else the From user (one rule for
     /// the endpoint and the call, see [`crate::trunk::caller_number`]).
     fn caller_number(&self) -> String {
+        if let Some(number) = self.campaign_number() {
+            return number;
+        }
         crate::trunk::caller_number(
             &self.caller.invite,
             self.caller.target.addr.ip(),
@@ -489,6 +498,7 @@ impl Call {
             a.close_media();
         }
         self.trunk.close_all();
+        self.campaign_ended();
     }
 
     fn count_rtp(&self, leg: &RtpLegHandle) {

@@ -58,6 +58,23 @@ pub(super) struct TrunkLeg {
 }
 
 impl TrunkLeg {
+    /// The answered leg, for the inbound call task to take over.
+    pub(super) fn into_answered(self) -> Option<super::handoff::AnsweredLeg> {
+        if self.state != LegState::Answered {
+            return None;
+        }
+        Some(super::handoff::AnsweredLeg {
+            invite: self.invite?,
+            target: self.target,
+            local_tag: self.local_tag,
+            dialog: self.dialog,
+            media: self.media,
+            events: self.events,
+            sdp: self.sdp,
+            channel: self._channel,
+        })
+    }
+
     /// Whether the customer's phone may still answer.
     pub(super) fn ringing(&self) -> bool {
         matches!(self.state, LegState::Calling | LegState::Proceeding)

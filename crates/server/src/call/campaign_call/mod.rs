@@ -14,6 +14,7 @@
 //! SIP Call-ID and counts in `hotline_campaign_calls_total`.
 
 mod detect;
+mod handoff;
 mod leg;
 mod outcome;
 #[cfg(debug_assertions)]
@@ -35,6 +36,8 @@ use uuid::Uuid;
 use super::CallInput;
 use crate::endpoint::{EndpointCommand, LegRef, Shared};
 use crate::redact::CallerNumber;
+
+pub(super) use handoff::CampaignLink;
 
 use detect::Listener;
 use leg::TrunkLeg;
@@ -123,8 +126,6 @@ pub struct AbandonPlan {
 }
 
 /// A campaign call's milestones, in order; `Ended` is always the last.
-// `Connected` comes with the agent path from an outbound leg.
-#[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CampaignCallReport {
     /// The customer did not answer (busy, no answer, invalid number, network...).
@@ -194,8 +195,6 @@ enum Stage {
     AwaitingBeep,
     /// The message plays to the machine.
     LeavingMessage,
-    /// The abandon message plays.
-    Abandoning,
     /// Over: only late answers to a CANCEL are waited for.
     Over,
 }
@@ -232,6 +231,8 @@ struct CampaignCall {
     /// The report to send when the current prompt ends.
     after_prompt: Option<CampaignCallReport>,
     ended: bool,
+    /// The inbound call task took the answered call over (and reports its end).
+    handed_off: bool,
 }
 
 async fn run(shared: Arc<Shared>, dial: CampaignDial, id: Uuid, sip_call_id: String) {
@@ -248,6 +249,7 @@ async fn run(shared: Arc<Shared>, dial: CampaignDial, id: Uuid, sip_call_id: Str
         answered_at: None,
         after_prompt: None,
         ended: false,
+        handed_off: false,
     };
     call.shared.metrics.active_calls.inc();
     call.shared.active_calls.fetch_add(1, Ordering::SeqCst);
@@ -350,22 +352,13 @@ impl CampaignCall {
                 self.count("dropped");
                 self.over();
             }
-            Stage::Abandoning => {
-                // The abandon message was started: the call counts as abandoned all the same.
-                if let Some(r) = self.after_prompt.take() {
-                    self.report(r);
-                }
-                self.over();
-            }
             Stage::Ringing | Stage::Over => self.over(),
         }
     }
 
     fn media_event(&mut self, ev: LegEvent) {
         match ev {
-            LegEvent::PlaybackFinished
-                if matches!(self.stage, Stage::LeavingMessage | Stage::Abandoning) =>
-            {
+            LegEvent::PlaybackFinished if self.stage == Stage::LeavingMessage => {
                 if let Some(r) = self.after_prompt.take() {
                     self.report(r);
                 }
@@ -395,7 +388,7 @@ impl CampaignCall {
                 tracing::info!("no beep nor end of the greeting: leaving the message anyway");
                 self.leave_message();
             }
-            Stage::LeavingMessage | Stage::Abandoning => {
+            Stage::LeavingMessage => {
                 tracing::warn!("a prompt never finished: hanging up");
                 if let Some(r) = self.after_prompt.take() {
                     self.report(r);
@@ -532,47 +525,31 @@ impl CampaignCall {
         self.count("message_left");
     }
 
-    /// A person (or a pass to an agent): to the dial's target.
+    /// A person (or a pass to an agent): the inbound call task takes the call over, queued
+    /// for an agent or running the flow; it sends the remaining reports.
     fn route_person(&mut self) {
-        match self.dial.target.clone() {
-            DialTarget::Queue { queue, .. } => {
-                // No agent path from an outbound leg yet: the customer hears the abandon
-                // message, as when no agent comes within the connect time.
-                tracing::warn!(%queue, "no agent can take a campaign call yet: abandoned");
-                self.abandon();
-            }
-            DialTarget::Flow { flow } => {
-                tracing::warn!(%flow, "agentless flows are not run on campaign calls yet");
-                self.report(CampaignCallReport::FlowDone {
-                    call: self.id,
-                    result: AgentlessResult::HungUp,
-                });
-                self.hang_up();
-            }
-        }
-    }
-
-    /// No agent in time: the abandon message, then BYE.
-    fn abandon(&mut self) {
-        self.count("abandoned");
-        let abandoned = CampaignCallReport::Abandoned { call: self.id };
-        let prompt = self
-            .dial
-            .abandon_message
-            .as_ref()
-            .and_then(|a| self.shared.prompts.get(&a.prompt));
-        let played = match (prompt, self.leg.as_ref()) {
-            (Some(p), Some(l)) => l.media.play(p, PlayMode::Once).is_ok(),
-            _ => false,
+        let Some(leg) = self.leg.take() else {
+            return self.over();
         };
-        if !played {
-            tracing::warn!("no abandon message to play: hanging up");
-            self.report(abandoned);
-            return self.hang_up();
-        }
-        self.stage = Stage::Abandoning;
-        self.deadline = Some(Instant::now() + PROMPT_LIMIT);
-        self.after_prompt = Some(abandoned);
+        let call_id = leg.call_id.clone();
+        let local_tag = leg.local_tag.clone();
+        let Some(answered) = leg.into_answered() else {
+            tracing::warn!("the customer's leg is not up: nothing to hand over");
+            self.shared
+                .endpoint
+                .send(EndpointCommand::RemoveDialog { call_id, local_tag });
+            return self.over();
+        };
+        let answered_at = self.answered_at.unwrap_or_else(Instant::now);
+        handoff::hand_off(
+            self.shared.clone(),
+            self.id,
+            answered,
+            &self.dial,
+            answered_at,
+        );
+        self.handed_off = true;
+        self.over();
     }
 
     /// The customer's phone came to `outcome` without an answer.
@@ -616,7 +593,7 @@ impl CampaignCall {
             });
             let _ = l.media.close();
         }
-        if !self.ended {
+        if !self.ended && !self.handed_off {
             self.ended = true;
             let talk = self.answered_at.map_or(Duration::ZERO, |t| t.elapsed());
             tracing::info!(talk_ms = talk.as_millis() as u64, "campaign call ended");

@@ -1,9 +1,10 @@
 //! Debug builds only: campaign calls started from a file at startup, for end-to-end tests of
 //! the call task before (and apart from) the campaign driver.
 //!
-//! When the data folder holds `test_campaign_dials.jsonl` (JSON lines, one [`TestDial`] each)
-//! at startup, those calls are dialed and every report of theirs is appended as a JSON line to
-//! `test_campaign_reports.jsonl` beside it. Release builds do not contain this module.
+//! When `test_campaign_dials.jsonl` (JSON lines, one [`TestDial`] each) appears in the data
+//! folder (looked for every 100 ms), it is taken (renamed `.taken`), those calls are dialed,
+//! and every report of theirs is appended as a JSON line to `test_campaign_reports.jsonl`
+//! beside it. Release builds do not contain this module.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -74,11 +75,28 @@ fn connect_ms() -> u64 {
     2_000
 }
 
-/// Starts the dials of the test file, if the data folder holds one.
+/// How often the data folder is looked at for a dials file.
+const LOOK_EVERY: Duration = Duration::from_millis(100);
+
+/// Watches the data folder for dials files and starts their calls.
 pub fn start(shared: &Arc<Shared>) {
-    let dials = shared.data_dir.join(DIALS_FILE);
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        let dials = shared.data_dir.join(DIALS_FILE);
+        let taken = dials.with_extension("taken");
+        loop {
+            tokio::time::sleep(LOOK_EVERY).await;
+            if std::fs::rename(&dials, &taken).is_ok() {
+                start_file(&shared, &taken);
+            }
+        }
+    });
+}
+
+/// Starts the dials of one file.
+fn start_file(shared: &Arc<Shared>, dials: &std::path::Path) {
     let reports: PathBuf = shared.data_dir.join(REPORTS_FILE);
-    let Ok(text) = std::fs::read_to_string(&dials) else {
+    let Ok(text) = std::fs::read_to_string(dials) else {
         return;
     };
     let (tx, mut rx) = mpsc::unbounded_channel::<CampaignCallReport>();

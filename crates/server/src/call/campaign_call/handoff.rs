@@ -1,0 +1,314 @@
+//! An answered campaign call handed to the inbound call task: the customer's leg becomes the
+//! call's caller leg, and the call is queued for an agent (a routing entry above inbound
+//! priority whose max wait is the connect time) or runs a dialplan flow, with the inbound
+//! task's own queueing, offers, bridging, recording and surveys. The campaign's milestones
+//! come from the hooks below: `Connected` when the router connects an agent, `Abandoned`
+//! when the queue lets the call go (the abandon message is played, then BYE), `FlowDone` and
+//! `Ended` when the task finishes.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hotline_campaigns::campaign::AgentlessResult;
+use hotline_dialplan::{CallInfo, Ivr, QueueOptions};
+use hotline_events::{EndReason, HungUpBy};
+use hotline_media::{PlayMode, RtpLegHandle, SdpSession};
+use hotline_sip::dialog::Dialog;
+use hotline_sip::message::Request;
+use hotline_sip::transaction::{RequestKeyFields, TransactionKey};
+use hotline_sip::transport::Target;
+use tokio::sync::mpsc;
+use tracing::Instrument;
+use uuid::Uuid;
+
+use super::super::{Call, CallerLeg, Phase};
+use super::{CampaignCallReport, DialTarget};
+use crate::endpoint::{EndpointCommand, Shared};
+use crate::router_task::RouteSignal;
+
+/// Priority of a campaign call's queue entry: above every inbound caller, since a person is on
+/// the line waiting for the agent the campaign promised.
+const CAMPAIGN_PRIORITY: i32 = 1_000;
+
+/// What ties an inbound call task to the campaign call it took over.
+pub(in crate::call) struct CampaignLink {
+    /// Where the milestones go.
+    report: mpsc::UnboundedSender<CampaignCallReport>,
+    /// The customer's number (what agents see).
+    number: String,
+    /// The target.
+    target: DialTarget,
+    /// When the customer answered.
+    answered_at: Instant,
+    /// The abandon message's prompt.
+    abandon_prompt: Option<String>,
+    /// The abandon message is playing.
+    abandoning: bool,
+    /// The trunk channel the call holds until it ends.
+    _channel: crate::trunk::Channel,
+}
+
+/// The answered customer's leg, as the campaign call task hands it over.
+pub(super) struct AnsweredLeg {
+    /// Our INVITE.
+    pub(super) invite: Request,
+    pub(super) target: Target,
+    pub(super) local_tag: String,
+    pub(super) dialog: Option<Dialog>,
+    pub(super) media: RtpLegHandle,
+    pub(super) events: Option<mpsc::Receiver<hotline_media::LegEvent>>,
+    pub(super) sdp: SdpSession,
+    pub(super) channel: crate::trunk::Channel,
+}
+
+/// Starts the inbound call task on the answered leg; its dialog's requests go there from now.
+pub(super) fn hand_off(
+    shared: Arc<Shared>,
+    id: Uuid,
+    leg: AnsweredLeg,
+    dial: &super::CampaignDial,
+    answered_at: Instant,
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let call_id = leg.invite.call_id().unwrap_or_default().to_string();
+    shared.endpoint.send(EndpointCommand::AddDialog {
+        call_id: call_id.clone(),
+        local_tag: leg.local_tag.clone(),
+        owner: tx.clone(),
+    });
+    let dialplan = shared.dialplan.current();
+    let ivr = match &dial.target {
+        DialTarget::Flow { flow } => {
+            let info = CallInfo::new(flow, &dial.number, std::time::SystemTime::now());
+            Ivr::start(dialplan.plan.clone(), info, Instant::now())
+        }
+        DialTarget::Queue { .. } => None,
+    };
+    let link = CampaignLink {
+        report: dial.report.clone(),
+        number: dial.number.clone(),
+        target: dial.target.clone(),
+        answered_at,
+        abandon_prompt: dial.abandon_message.as_ref().map(|a| a.prompt.clone()),
+        abandoning: false,
+        _channel: leg.channel,
+    };
+    let key = invite_key(&leg.invite, &call_id);
+    let (route_tx, route_rx) = mpsc::unbounded_channel();
+    let mut call = Call {
+        id,
+        route_tx,
+        route_rx,
+        caller: CallerLeg {
+            invite: leg.invite,
+            key,
+            target: leg.target,
+            local_tag: leg.local_tag,
+            dialog: leg.dialog,
+            answered_final: true,
+            answered: true,
+            media: Some(leg.media),
+            events: leg.events,
+            sdp: leg.sdp,
+            remote_offer: None,
+            session_deadline: None,
+            session_interval: None,
+            held: false,
+        },
+        ivr,
+        dialplan_version: dialplan.version,
+        phase: Phase::Ivr,
+        agent: None,
+        ringing: Vec::new(),
+        offers: 0,
+        stale_forks: Vec::new(),
+        started: answered_at,
+        sip_call_ids: vec![call_id],
+        end: None,
+        routed: None,
+        announcer: None,
+        callback: super::super::callback_offer::CallbackOffer::default(),
+        survey: super::super::survey::SurveySlot::None,
+        recorder: None,
+        attached: std::collections::BTreeMap::new(),
+        trunk: super::super::trunk_leg::TrunkSlot::default(),
+        speech_pending: false,
+        rec: super::super::recording::DialplanRecording::default(),
+        campaign: Some(link),
+        shared: shared.clone(),
+        self_tx: tx,
+    };
+    let span = tracing::Span::current();
+    tokio::spawn(
+        async move {
+            shared.metrics.active_calls.inc();
+            shared
+                .active_calls
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            call.run(rx).await;
+            call.finish();
+            shared.metrics.active_calls.dec();
+            shared
+                .active_calls
+                .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        .instrument(span),
+    );
+}
+
+/// A key standing for our INVITE where the call task keeps the caller's INVITE transaction
+/// (nothing is ever sent on it: the call is answered already). Our own branch cannot be the
+/// key of a request the far end sends.
+fn invite_key(invite: &Request, call_id: &str) -> TransactionKey {
+    let via = invite.headers().get("Via").unwrap_or_default();
+    let branch = via
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("branch="))
+        .unwrap_or_default();
+    TransactionKey::for_request(&RequestKeyFields {
+        method: "INVITE",
+        branch: Some(branch),
+        sent_by: "campaign",
+        request_uri: "",
+        call_id,
+        from_tag: None,
+        to_tag: None,
+        cseq: invite.cseq().map_or(1, |c| c.seq),
+        top_via: via,
+    })
+}
+
+impl Call {
+    /// A campaign call's start (instead of answering an INVITE): queue it or run its flow.
+    /// False: the call is already over.
+    pub(in crate::call) fn start_campaign(&mut self) -> bool {
+        let Some(link) = self.campaign.as_ref() else {
+            return false;
+        };
+        match link.target.clone() {
+            DialTarget::Queue {
+                queue,
+                skills,
+                connect_within,
+            } => {
+                let options = QueueOptions {
+                    priority: Some(CAMPAIGN_PRIORITY),
+                    skills: skills.into_iter().map(|s| (s, 1)).collect(),
+                    max_wait: Some(connect_within.max(Duration::from_millis(1))),
+                    ..QueueOptions::default()
+                };
+                tracing::info!(%queue, connect_ms = connect_within.as_millis() as u64, "campaign call: waiting for an agent");
+                self.enqueue(queue, options, None);
+            }
+            DialTarget::Flow { flow } => {
+                if self.ivr.is_none() {
+                    tracing::warn!(%flow, "campaign flow is not a number of the dialplan: hanging up");
+                    self.hang_up_all(EndReason::Error, HungUpBy::System);
+                    return false;
+                }
+                tracing::info!(%flow, "campaign call: running its flow");
+                self.drive_ivr();
+            }
+        }
+        self.phase != Phase::Ended
+    }
+
+    /// The customer's number, for a campaign call.
+    pub(in crate::call) fn campaign_number(&self) -> Option<String> {
+        self.campaign.as_ref().map(|c| c.number.clone())
+    }
+
+    /// A routing signal of a campaign call: `Connected` is reported; `Left` (no agent within
+    /// the connect time) plays the abandon message instead of hanging up at once. `None`: the
+    /// signal is handled.
+    pub(in crate::call) fn campaign_signal(&mut self, signal: RouteSignal) -> Option<RouteSignal> {
+        let Some(link) = self.campaign.as_mut() else {
+            return Some(signal);
+        };
+        match &signal {
+            RouteSignal::Connected { agent } => {
+                let after_answer = link.answered_at.elapsed();
+                tracing::info!(%agent, after_ms = after_answer.as_millis() as u64, "campaign call connected to an agent");
+                self.shared
+                    .metrics
+                    .campaign_calls
+                    .with_label_values(&["connected"])
+                    .inc();
+                let _ = link.report.send(CampaignCallReport::Connected {
+                    call: self.id,
+                    agent: agent.clone(),
+                    after_answer,
+                });
+                Some(signal)
+            }
+            RouteSignal::Left { reason } if matches!(self.phase, Phase::Queued { .. }) => {
+                tracing::info!(?reason, "no agent within the connect time: abandoned");
+                let _ = link
+                    .report
+                    .send(CampaignCallReport::Abandoned { call: self.id });
+                let prompt = link.abandon_prompt.clone();
+                self.campaign_abandon(prompt.as_deref());
+                None
+            }
+            _ => Some(signal),
+        }
+    }
+
+    /// No agent within the connect time: the abandon message, then BYE.
+    fn campaign_abandon(&mut self, prompt: Option<&str>) {
+        self.shared
+            .metrics
+            .campaign_calls
+            .with_label_values(&["abandoned"])
+            .inc();
+        // The routing core already forgot this call.
+        self.routed = None;
+        self.announcer = None;
+        self.end_agent_legs();
+        let prompt = prompt.and_then(|p| self.shared.prompts.get(p));
+        let played = match (prompt, self.caller.media.as_ref()) {
+            (Some(p), Some(m)) => m.play(p, PlayMode::Once).is_ok(),
+            _ => false,
+        };
+        if played {
+            if let Some(link) = self.campaign.as_mut() {
+                link.abandoning = true;
+            }
+            self.phase = Phase::Ivr;
+        } else {
+            tracing::warn!("no abandon message to play: hanging up");
+            self.hang_up_all(EndReason::Abandoned, HungUpBy::System);
+            self.routed = None;
+        }
+    }
+
+    /// The abandon message ended: hang up. True when it was the abandon message.
+    pub(in crate::call) fn campaign_playback_finished(&mut self) -> bool {
+        if !self.campaign.as_ref().is_some_and(|c| c.abandoning) {
+            return false;
+        }
+        self.hang_up_all(EndReason::Abandoned, HungUpBy::System);
+        true
+    }
+
+    /// The call task ends: the flow's result and `Ended`.
+    pub(in crate::call) fn campaign_ended(&mut self) {
+        let Some(link) = self.campaign.take() else {
+            return;
+        };
+        if matches!(link.target, DialTarget::Flow { .. }) {
+            let result = match self.end {
+                Some((_, HungUpBy::Caller)) => AgentlessResult::HungUp,
+                _ => AgentlessResult::Completed,
+            };
+            let _ = link.report.send(CampaignCallReport::FlowDone {
+                call: self.id,
+                result,
+            });
+        }
+        let _ = link.report.send(CampaignCallReport::Ended {
+            call: self.id,
+            talk: link.answered_at.elapsed(),
+        });
+    }
+}
