@@ -164,3 +164,101 @@ pub fn call_of(report: &CampaignCallReport) -> uuid::Uuid {
         | CampaignCallReport::Ended { call, .. } => *call,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hotline_campaigns::campaign::{AgentlessResult, AnswerVerdict};
+    use hotline_campaigns::{DialOutcome, OutcomeKind};
+    use uuid::Uuid;
+
+    fn live() -> LiveCall {
+        LiveCall {
+            campaign: CampaignId::new("renewals"),
+            entry: EntryId(4),
+            attempt: 2,
+            agent: None,
+            connected: false,
+            wrap: Duration::from_secs(5),
+        }
+    }
+
+    fn kinds(commands: &[Command]) -> Vec<&'static str> {
+        commands
+            .iter()
+            .map(|c| match c {
+                Command::Outcome { outcome, .. } if outcome.kind == OutcomeKind::Answered => {
+                    "picked_up"
+                }
+                Command::Outcome { .. } => "outcome",
+                Command::Answered { .. } => "answered",
+                Command::ConnectedToAgent { .. } => "connected",
+                Command::Abandoned { .. } => "abandoned",
+                Command::AgentlessDone { .. } => "agentless_done",
+                Command::CallHandled { .. } => "call_handled",
+                _ => "other",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_calls_reports_become_the_engines_commands_for_its_attempt() {
+        let call = Uuid::from_u128(1);
+        let mut c = live();
+        let busy = DialOutcome::of(OutcomeKind::Busy);
+        let out = commands(
+            &mut c,
+            &CampaignCallReport::Final {
+                call,
+                outcome: busy,
+            },
+        );
+        assert!(matches!(
+            &out[..],
+            [Command::Outcome { entry: EntryId(4), attempt: 2, outcome, .. }] if *outcome == busy
+        ));
+        let answered = CampaignCallReport::Answered {
+            call,
+            verdict: AnswerVerdict::Human,
+            after_ms: 900,
+        };
+        assert_eq!(
+            kinds(&commands(&mut c, &answered)),
+            ["picked_up", "answered"]
+        );
+        // A call no agent took reports its end without a handle time.
+        let ended = CampaignCallReport::Ended {
+            call,
+            talk: Duration::from_secs(3),
+        };
+        assert!(commands(&mut c, &ended).is_empty());
+        let connected = CampaignCallReport::Connected {
+            call,
+            agent: "1001".into(),
+            after_answer: Duration::from_millis(800),
+        };
+        assert_eq!(kinds(&commands(&mut c, &connected)), ["connected"]);
+        assert!(c.connected);
+        let handled = commands(&mut c, &ended);
+        assert!(matches!(
+            &handled[..],
+            [Command::CallHandled { talk, wrap, .. }]
+                if *talk == Duration::from_secs(3) && *wrap == Duration::from_secs(5)
+        ));
+        for (report, expected) in [
+            (CampaignCallReport::Abandoned { call }, vec!["abandoned"]),
+            (
+                CampaignCallReport::FlowDone {
+                    call,
+                    result: AgentlessResult::Completed,
+                },
+                vec!["agentless_done"],
+            ),
+            (CampaignCallReport::Dropped { call }, vec![]),
+            (CampaignCallReport::MessageLeft { call }, vec![]),
+        ] {
+            assert_eq!(kinds(&commands(&mut live(), &report)), expected);
+            assert_eq!(call_of(&report), call);
+        }
+    }
+}

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use hotline_campaigns::campaign::{
     CampaignEngine, CampaignEvent, CampaignId, CampaignSpec, Command, CommandError, DialOrder,
-    EntryId, EntryState, RunState, Work,
+    EntryId, EntryState, RunState, TrunkName, Work,
 };
 use hotline_campaigns::list::ListImport;
 use hotline_campaigns::{AgentName, DialOutcome, OutcomeKind, E164};
@@ -214,7 +214,15 @@ impl Driver {
                 .values()
                 .filter_map(|c| c.agent.as_ref().map(|a| a.as_str().to_string())),
         );
-        let capacity = dial_capacity(&running, &agents, &levels, &held);
+        let mut capacity = dial_capacity(&running, &agents, &levels, &held);
+        if let Some(shared) = &self.dialer {
+            capacity.trunks_free = shared
+                .trunks
+                .free_channels()
+                .into_iter()
+                .map(|(name, free)| (TrunkName::new(name), free))
+                .collect();
+        }
         let work = self.engine.next_dials(now(), &capacity, self.dnc.current());
         self.carry_out();
         let dials: Vec<DialOrder> = work

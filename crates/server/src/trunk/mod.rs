@@ -261,6 +261,18 @@ impl Trunks {
         }
     }
 
+    /// Free channels of each trunk with a channel limit (every call on it counted: transfers,
+    /// callbacks, campaign calls); trunks without a limit are left out.
+    pub fn free_channels(&self) -> BTreeMap<String, u32> {
+        self.trunks
+            .iter()
+            .filter_map(|(name, t)| {
+                let max = t.settings.max_channels?;
+                Some((name.clone(), max.saturating_sub(lock(&t.state).in_use())))
+            })
+            .collect()
+    }
+
     /// The trunk a transfer dials through: the one named, or the only one when none is named.
     pub fn pick(&self, name: Option<&str>) -> Option<Arc<Trunk>> {
         match name {
