@@ -10,12 +10,15 @@
 //! the stop counts, with cause `unknown`, and the callback waits its retry delay (see
 //! `callbacks`).
 //!
+//! Scheduled callbacks not yet ended keep their journal events here (see [`scheduled`]), so the
+//! scheduler's restore finds them after retention deleted the segments that held them.
+//!
 //! Skills set through the API are set again unless the configuration file changed the agent's
 //! skills after them (the rule is in [`skills`]).
 //!
-//! The projection is small (open calls, not-ready agents, queued callbacks, skills) and is
-//! saved as a journal snapshot at each start, so the next start reads that snapshot plus the
-//! journal's tail.
+//! The projection is small (open calls, not-ready agents, queued and scheduled callbacks,
+//! skills) and is saved as a journal snapshot at each start, so the next start reads that
+//! snapshot plus the journal's tail.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,9 +37,11 @@ use crate::http::RequestedState;
 use crate::router_task::RouterHandle;
 
 mod callbacks;
+pub mod scheduled;
 pub mod skills;
 
 pub use callbacks::QueuedCallback;
+use scheduled::OpenScheduled;
 use skills::JournaledSkills;
 
 /// How often the running server refreshes the recovery snapshot.
@@ -56,7 +61,7 @@ pub struct OpenCall {
 }
 
 /// The state restart recovery needs, projected from the journal.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RecoveryState {
     /// Calls with `call.arrived` and no `call.ended`, by call id.
     pub open_calls: BTreeMap<Uuid, OpenCall>,
@@ -70,6 +75,10 @@ pub struct RecoveryState {
     /// Agents' skills as journaled: the file's last ones and the API's since, by agent.
     #[serde(default)]
     pub skills: BTreeMap<String, JournaledSkills>,
+    /// Scheduled callbacks not ended, with their journal events (`None` in a snapshot written
+    /// before they were kept there: [`Self::load`] rebuilds them from the journal).
+    #[serde(default)]
+    pub scheduled: Option<OpenScheduled>,
 }
 
 impl RecoveryState {
@@ -78,6 +87,9 @@ impl RecoveryState {
         self.seq = self.seq.max(event.seq);
         self.apply_callback(event);
         self.apply_skills(event);
+        self.scheduled
+            .get_or_insert_with(OpenScheduled::default)
+            .apply(event);
         match &event.kind {
             EventKind::CallArrived { .. } => {
                 if let Some(call) = event.call_id {
@@ -155,6 +167,9 @@ impl RecoveryState {
             Some(snapshot) => match serde_json::from_value::<Self>(snapshot.state) {
                 Ok(mut state) => {
                     state.seq = snapshot.seq;
+                    if state.scheduled.is_none() {
+                        state.scheduled = Some(Self::scheduled_upto(data_dir, snapshot.seq)?);
+                    }
                     state
                 }
                 Err(err) => {
@@ -172,6 +187,17 @@ impl RecoveryState {
             state.apply(event);
         }
         Ok(state)
+    }
+
+    /// The open scheduled callbacks of the journal's events up to `seq`, for a snapshot written
+    /// before they were kept in it (from what the journal still holds).
+    fn scheduled_upto(data_dir: &Path, seq: u64) -> Result<OpenScheduled> {
+        let all = read_journal_dir(data_dir).context("reading the event journal")?;
+        let mut open = OpenScheduled::default();
+        for event in all.iter().take_while(|e| e.seq <= seq) {
+            open.apply(event);
+        }
+        Ok(open)
     }
 
     /// Saves the state as a snapshot covering `self.seq` (nothing to do on an empty journal).

@@ -120,13 +120,20 @@ impl CallbacksHandle {
     }
 }
 
-/// The scheduled-callback events of the journal in `data_dir`, in journal order (read at start,
-/// before new events are written). An event that does not read back is skipped with a warning.
+/// The scheduled-callback events to rebuild the scheduler from, in journal order (read at
+/// start, before new events are written): the events of the callbacks not ended, which the
+/// recovery projection keeps (its snapshot plus the journal's tail), so retention deleting old
+/// segments never loses a callback; and every one the journal still holds, so ended callbacks
+/// stay listed and counted while their events are kept. An event that does not read back is
+/// skipped with a warning.
 pub fn restore(data_dir: &Path) -> Result<Vec<CallbackEvent>> {
+    let recovered = crate::recovery::RecoveryState::load(data_dir)
+        .context("reading the recovery snapshot for scheduled callbacks")?;
     let events = hotline_events::read_journal_dir(data_dir)
         .context("reading the event journal for scheduled callbacks")?;
+    let open = recovered.scheduled.unwrap_or_default();
     let mut restored = Vec::new();
-    for event in &events {
+    for event in crate::recovery::scheduled::merge(&open, &events) {
         match journal::from_event(event) {
             Ok(Some(cb)) => restored.push(cb),
             Ok(None) => {}
