@@ -30,12 +30,15 @@ use std::time::Duration;
 use audio::Script;
 use campaign::{entry_of, wait_entry_event, zone_at_local_hour};
 use gateway::{Gateway, Numbers, Pending, Setup};
+use hotline_events::Timestamp;
 use serde_json::{json, Value};
 use support::agent::{AgentSetup, SippAgent};
 use support::{Hotline, Options};
 
 /// The number customers see.
 const CALLER_ID: &str = "+12025550100";
+/// A person who says "Hello?".
+const PERSON: &str = "+12125550101";
 /// Busy every time.
 const BUSY: &str = "+12125550102";
 /// Rings, never answered.
@@ -116,6 +119,19 @@ fn list(numbers: &[&str], late: Option<&str>) -> String {
     csv
 }
 
+/// "Hello?" after 300 ms: what a person says on answering; then, 2.5 s later, "Yes, I can
+/// hear you." (to the agent by then).
+fn person(dir: &Path) -> Script {
+    let mut all = audio::silence(300);
+    all.extend(audio::speak(dir, "hello", "Hello?"));
+    all.extend(audio::silence(2_500));
+    all.extend(audio::speak(dir, "reply", "Yes, I can hear you."));
+    Script {
+        frames: audio::frames(&all),
+        keys_after_prompts: vec![],
+    }
+}
+
 /// A voicemail's greeting and beep; and when the beep starts, ms after the answer.
 fn voicemail(dir: &Path) -> (Script, u64) {
     let mut all = audio::silence(200);
@@ -137,6 +153,12 @@ fn sound_heard(gw: &Gateway, number: &str) -> Vec<u128> {
         .filter(|(_, p)| p.pt == gateway::PCMA && audio::is_sound(&p.payload))
         .map(|(after, _)| after.as_millis())
         .collect()
+}
+
+/// Unix milliseconds of an event's timestamp.
+fn millis(v: &Value) -> i64 {
+    let ts: Timestamp = serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{v}: {e}"));
+    i64::try_from(ts.unix_millis()).unwrap()
 }
 
 /// An agent phone of `support` that answers every offer.
@@ -266,4 +288,231 @@ fn a_progressive_campaign_dials_its_list_by_the_rules_and_counts_each_outcome() 
     assert_eq!(invites(&gw, INVALID), 1);
     assert_eq!(invites(&gw, NO_ANSWER), 1);
     assert_eq!(invites(&gw, MACHINE), 1);
+}
+
+#[test]
+fn a_person_who_answers_is_connected_to_an_agent_within_2_s_and_they_talk() {
+    let dir = tempfile::tempdir().unwrap();
+    let pending = Pending::new(Setup {
+        numbers: Numbers {
+            talkers: vec![PERSON.into()],
+            ..Numbers::default()
+        },
+        talker_scripts: BTreeMap::from([(PERSON.to_owned(), person(dir.path()))]),
+        ring_ms: 500,
+        talk_ms: 8_000,
+        wait_bye_ms: 30_000,
+    });
+    let h = Hotline::start(options(pending.address()));
+    let gw = pending.spawn();
+    let agent = agent(&h, "1001");
+
+    let id = "welcome";
+    campaign::create(&h, &progressive(id), &list(&[PERSON], None), &[]);
+    campaign::start(&h, id);
+
+    let person = entry_of(&h, id, PERSON);
+    let answered = wait_entry_event(&h, id, person, "campaign.answered", 30, |_| true);
+    assert_eq!(answered["verdict"], "human", "{answered}");
+    let connected = wait_entry_event(&h, id, person, "campaign.connected", 10, |_| true);
+    assert_eq!(connected["agent"], "1001", "{connected}");
+    assert_eq!(connected["late"], false, "{connected}");
+    assert_eq!(connected["live"], true, "{connected}");
+
+    // They talk: the agent hears the person's reply, the person hears the agent.
+    let leg = agent.hotline_rtp(Duration::from_secs(5));
+    let got = support::rtp::talk(&agent.rtp, leg, 8, 0x33, 150, Duration::from_millis(300));
+    let reply = got
+        .iter()
+        .filter(|p| p.pt == 8 && audio::is_sound(&p.payload))
+        .count();
+    assert!(
+        reply >= 20,
+        "the agent heard {reply} frames of the person's reply"
+    );
+    let from_agent = gw
+        .heard(PERSON)
+        .iter()
+        .filter(|(_, p)| p.payload.len() > 2 && p.payload[2..].iter().all(|b| *b == 0x33))
+        .count();
+    assert!(
+        from_agent >= 100,
+        "the person heard {from_agent} of the agent's 150 packets"
+    );
+
+    let ended = wait_entry_event(&h, id, person, "campaign.attempt_ended", 30, |_| true);
+    assert_eq!(ended["result"], "connected", "{ended}");
+    gw.wait_step("bye_out", PERSON, 1, Duration::from_secs(15));
+    let stats = campaign::view(&h, id)["stats"].clone();
+    assert_eq!(stats["connected"], 1, "{stats:#}");
+    assert_eq!(stats["by_result"]["connected"], 1, "{stats:#}");
+    assert_eq!(stats["abandoned"], 0, "{stats:#}");
+    assert_eq!(stats["pacing_ratio"], 1.0, "{stats:#}");
+    assert_eq!(invites(&gw, PERSON), 1);
+}
+#[test]
+fn a_person_no_agent_takes_within_2_s_hears_the_abandon_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let pending = Pending::new(Setup {
+        numbers: Numbers {
+            talkers: vec![PERSON.into()],
+            ..Numbers::default()
+        },
+        talker_scripts: BTreeMap::from([(PERSON.to_owned(), person(dir.path()))]),
+        ring_ms: 500,
+        talk_ms: 30_000,
+        wait_bye_ms: 30_000,
+    });
+    let h = Hotline::start(options(pending.address()));
+    let gw = pending.spawn();
+    let marks = tempfile::tempdir().unwrap();
+    let mark = marks.path().join("cancelled");
+    let mark_arg = mark.display().to_string();
+    let _agent = SippAgent::start(
+        &h,
+        AgentSetup {
+            id: "1001",
+            hold_ms: 120_000,
+            pt: 8,
+            answer_scenario: "agent_noanswer.xml",
+            extra: vec!["-key", "mark_file", mark_arg.as_str()],
+        },
+    );
+
+    let id = "abandons";
+    campaign::create(&h, &progressive(id), &list(&[PERSON], None), &[]);
+    campaign::start(&h, id);
+
+    let person = entry_of(&h, id, PERSON);
+    let answered = wait_entry_event(&h, id, person, "campaign.answered", 30, |_| true);
+    assert_eq!(answered["verdict"], "human", "{answered}");
+    let abandoned = wait_entry_event(&h, id, person, "campaign.abandoned", 30, |_| true);
+    assert_eq!(abandoned["live"], true, "{abandoned}");
+    let ended = wait_entry_event(&h, id, person, "campaign.attempt_ended", 30, |_| true);
+    assert_eq!(ended["result"], "abandoned", "{ended}");
+    // No agent had taken the person 2 s after the detector's verdict.
+    let verdict_at = millis(&answered["ts"]);
+    let waited = millis(&abandoned["ts"]) - verdict_at;
+    assert!(
+        (1_950..4_000).contains(&waited),
+        "abandoned {waited} ms after the verdict"
+    );
+    // The abandon message reached the person's phone, and hotline hung up once it ended.
+    let bye = gw.wait_step("bye_in", PERSON, 1, Duration::from_secs(10));
+    let answer = gw.wait_step("answer", PERSON, 1, Duration::from_secs(1));
+    let abandoned_at = millis(&abandoned["ts"]);
+    let message = sound_heard(&gw, PERSON)
+        .iter()
+        .filter(|ms| answer.at_ms + **ms as i64 >= abandoned_at)
+        .count();
+    assert!(
+        message >= 25,
+        "the person heard {message} frames of sound after the abandon"
+    );
+    let prompt_ms = audio::duration_ms(&support::root().join("prompts/en/goodbye.wav"));
+    assert!(
+        bye.at_ms - abandoned_at >= prompt_ms - 300,
+        "hung up {} ms after the abandon, before the {prompt_ms} ms message could end",
+        bye.at_ms - abandoned_at
+    );
+    // The agent's phone rang (then hotline cancelled the offer).
+    assert!(
+        support::poll_until(Duration::from_secs(5), || mark.exists()),
+        "the agent's phone never rang or was never cancelled"
+    );
+    assert!(
+        h.events().iter().all(|e| e["type"] != "campaign.connected"),
+        "connected though the agent never answered"
+    );
+
+    let stats = campaign::view(&h, id)["stats"].clone();
+    assert_eq!(stats["abandoned"], 1, "{stats:#}");
+    assert_eq!(stats["live_answered"], 1, "{stats:#}");
+    assert_eq!(stats["abandon_rate"], 1.0, "{stats:#}");
+    assert_eq!(stats["by_result"]["abandoned"], 1, "{stats:#}");
+    assert_eq!(invites(&gw, PERSON), 1);
+}
+
+/// The agentless survey: two questions scored by a key each, then thanks.
+const SURVEY_PLAN: &str = r#"version: 1
+numbers:
+  "700":
+    start: q1
+    nodes:
+      q1:
+        menu:
+          prompt: survey_agent
+          timeout: 5s
+          retries: 1
+          options: { "1": q2, "2": q2, "3": q2, "4": q2, "5": q2 }
+      q2:
+        menu:
+          prompt: survey_resolved
+          timeout: 5s
+          retries: 1
+          options: { "1": thanks, "2": thanks }
+      thanks: { play: survey_thanks, next: bye }
+      bye: { hangup: true }
+"#;
+
+#[test]
+fn an_agentless_survey_campaign_records_the_answers_keyed_by_the_customer() {
+    const CUSTOMER: &str = "+12125550109";
+    let dir = tempfile::tempdir().unwrap();
+    let hello = audio::speak(dir.path(), "hello", "Hello?");
+    let customer = Script {
+        frames: audio::after_silence(300, &hello),
+        keys_after_prompts: vec![4, 2],
+    };
+    let pending = Pending::new(Setup {
+        numbers: Numbers {
+            scripts: BTreeMap::from([(CUSTOMER.to_owned(), customer)]),
+            ..Numbers::default()
+        },
+        talker_scripts: BTreeMap::new(),
+        ring_ms: 500,
+        talk_ms: 30_000,
+        wait_bye_ms: 60_000,
+    });
+    let h = Hotline::start_with_dialplan(options(pending.address()), SURVEY_PLAN);
+    let gw = pending.spawn();
+
+    let id = "satisfaction";
+    let mut spec = progressive(id);
+    spec["mode"] = json!("agentless");
+    spec["audience"] = json!({"flow": {"flow": "700"}});
+    spec.as_object_mut().unwrap().remove("abandon_message");
+    campaign::create(&h, &spec, &list(&[CUSTOMER], None), &[]);
+    campaign::start(&h, id);
+
+    let entry = entry_of(&h, id, CUSTOMER);
+    let answered = wait_entry_event(&h, id, entry, "campaign.answered", 30, |_| true);
+    assert_eq!(answered["verdict"], "human", "{answered}");
+    let ended = wait_entry_event(&h, id, entry, "campaign.attempt_ended", 60, |_| true);
+    assert_eq!(ended["result"], "flow_completed", "{ended}");
+    // The answers, in the journal: 4 to the first question, 2 to the second.
+    let answers: Vec<(String, String)> = h
+        .events()
+        .iter()
+        .filter(|e| e["type"] == "ivr.digit")
+        .map(|e| {
+            (
+                e["dialplan_node"].as_str().unwrap().to_owned(),
+                e["digit"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        answers,
+        [
+            ("q1".to_owned(), "4".to_owned()),
+            ("q2".to_owned(), "2".to_owned())
+        ]
+    );
+    // Hotline hung up after the thanks.
+    gw.wait_step("bye_in", CUSTOMER, 1, Duration::from_secs(10));
+    let stats = campaign::view(&h, id)["stats"].clone();
+    assert_eq!(stats["by_result"]["flow_completed"], 1, "{stats:#}");
+    assert_eq!(stats["done"], 1, "{stats:#}");
+    assert_eq!(invites(&gw, CUSTOMER), 1);
 }

@@ -57,6 +57,20 @@ pub fn tone(dir: &Path, name: &str, hz: u32, ms: u32) -> Vec<u8> {
     std::fs::read(&raw).unwrap()
 }
 
+/// The length of an audio file, ms (sox's `soxi`).
+pub fn duration_ms(path: &Path) -> i64 {
+    let out = Command::new("soxi")
+        .arg("-D")
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("soxi (sox) is needed: {e}"));
+    let secs: f64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("soxi on {}: {e}", path.display()));
+    (secs * 1000.0) as i64
+}
+
 /// `ms` of silence.
 pub fn silence(ms: u32) -> Vec<u8> {
     vec![SILENCE; ms as usize * 8]
@@ -94,4 +108,11 @@ pub struct Script {
     pub frames: Vec<Vec<u8>>,
     /// Keys pressed (RFC 4733), one after each prompt hotline plays has ended.
     pub keys_after_prompts: Vec<u8>,
+}
+
+/// The party's greeting as frames: `lead_ms` of silence, then the audio.
+pub fn after_silence(lead_ms: u32, audio: &[u8]) -> Vec<Vec<u8>> {
+    let mut all = silence(lead_ms);
+    all.extend_from_slice(audio);
+    frames(&all)
 }
