@@ -10,7 +10,16 @@
 //!   invalid number (404) is never retried; the voicemail is found a machine and gets the
 //!   campaign's message after its beep (the message's audio reaches the gateway); the numbers
 //!   on the campaign's and on the global do-not-call lists and the one whose local time is
-//!   outside the calling window are never INVITEd. The API's statistics count each outcome.
+//!   outside the calling window are never INVITEd. The API's statistics and the Prometheus
+//!   metrics count each outcome.
+//! - A person who answers is found human and connected to the ready agent within 2 s; the
+//!   agent hears the person's reply and the person the agent.
+//! - An abandon: the only agent's phone rings and is never picked up, so no agent takes the
+//!   person within 2 s of the detector's verdict: the person hears the abandon message (its
+//!   audio reaches the gateway) and hotline hangs up once it ended; the API and the metrics
+//!   count the abandon and its rate.
+//! - An agentless survey campaign: the customer's flow asks two questions, the customer keys
+//!   4 and 2 (RFC 4733) after each, and the answers are in the journal.
 
 #![allow(clippy::unwrap_used)]
 
@@ -281,6 +290,19 @@ fn a_progressive_campaign_dials_its_list_by_the_rules_and_counts_each_outcome() 
     assert_eq!(stats["given_up"]["do_not_call"], 2, "{stats:#}");
     assert_eq!(stats["abandoned"], 0, "{stats:#}");
     assert_eq!(stats["total"], 7, "{stats:#}");
+    // And so do the Prometheus metrics.
+    let sample = |name: &str, labels: &str| -> String {
+        format!("hotline_campaign_{name}{{campaign=\"{id}\"{labels}}}")
+    };
+    let secs = Duration::from_secs(5);
+    h.wait_metric(&sample("dials_total", ""), 5.0, secs);
+    h.wait_metric(&sample("attempts_total", ",result=\"busy\""), 2.0, secs);
+    h.wait_metric(
+        &sample("attempts_total", ",result=\"message_left\""),
+        1.0,
+        secs,
+    );
+    h.wait_metric(&sample("records", ",state=\"total\""), 7.0, secs);
     let never = [DNC, GLOBAL_DNC, LATE];
     for n in never {
         assert_eq!(invites(&gw, n), 0, "{n} was dialed: {:#?}", gw.invites());
@@ -430,6 +452,8 @@ fn a_person_no_agent_takes_within_2_s_hears_the_abandon_message() {
     assert_eq!(stats["live_answered"], 1, "{stats:#}");
     assert_eq!(stats["abandon_rate"], 1.0, "{stats:#}");
     assert_eq!(stats["by_result"]["abandoned"], 1, "{stats:#}");
+    let rate = format!("hotline_campaign_abandon_rate{{campaign=\"{id}\"}}");
+    h.wait_metric(&rate, 1.0, Duration::from_secs(5));
     assert_eq!(invites(&gw, PERSON), 1);
 }
 
