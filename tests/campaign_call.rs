@@ -34,6 +34,8 @@ const MESSAGE: &str = "goodbye";
 const MESSAGE_MS: u64 = 2_700;
 /// The abandon message's prompt is also `goodbye`.
 const ABANDON_MS: u64 = 2_700;
+/// The connect time of the no-answer test.
+const CONNECT_MS: u64 = 2_000;
 
 const GREETING: &str = "Hi, you have reached the voicemail of John Smith. I am not available \
     to take your call right now. Please leave your name, your number and a short message \
@@ -56,6 +58,11 @@ fn dial_now(h: &Hotline, dials: &[Value]) {
 
 /// hotline with one trunk to `gateway`.
 fn start_hotline(gateway: SocketAddr) -> Hotline {
+    Hotline::start(trunk_options(gateway))
+}
+
+/// The bundled config with one trunk, `carrier`, to `gateway`.
+fn trunk_options(gateway: SocketAddr) -> Options {
     let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
     let edited: &'static str = Box::leak(
         format!(
@@ -63,12 +70,21 @@ fn start_hotline(gateway: SocketAddr) -> Hotline {
         )
         .into_boxed_str(),
     );
-    let opts = Options {
+    Options {
         config_edits: vec![(anchor, edited)],
         ..Options::default()
-    };
-    Hotline::start(opts)
+    }
 }
+
+/// An agentless notice: the flow plays a prompt and hangs up.
+const NOTICE_PLAN: &str = r#"version: 1
+numbers:
+  "7000":
+    start: notice
+    nodes:
+      notice: { play: goodbye, next: bye }
+      bye: { hangup: true }
+"#;
 
 /// A dial of `NUMBER` to the `support` queue (2 s to connect), with `amd` when given.
 fn dial(amd: Option<Value>) -> Value {
@@ -306,5 +322,92 @@ fn a_voicemail_hears_the_message_only_after_its_beep() {
     assert!(
         talk <= beep_end + MESSAGE_MS + 3_000,
         "the message started late: {talk} ms"
+    );
+}
+
+#[test]
+fn a_person_hears_the_agentless_flow_to_its_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut hello = audio::speak(dir.path(), "hello", "Hello?");
+    let spoken = audio::ms(&hello);
+    hello.extend(audio::silence(8_000));
+    let pcap = audio::pcap(dir.path(), "hello", &hello);
+    // Not hung up before the verdict and the flow's prompt.
+    let phone = customer(&pcap, spoken + 500 + MESSAGE_MS, 15_000);
+    let gw = gateway(&phone);
+    let phone = phone.spawn();
+    let h = Hotline::start_with_dialplan(trunk_options(gw), NOTICE_PLAN);
+    let amd = json!({"on_machine": "drop", "on_not_sure": "pass_to_agent"});
+    let mut d = dial(Some(amd));
+    d["flow"] = json!("7000");
+    dial_now(&h, &[d]);
+    let reports = wait_ended(&h, Duration::from_secs(30));
+    phone.wait(Duration::from_secs(10)).assert_ok("customer");
+    assert_eq!(
+        kinds(&reports),
+        ["answered", "flow_done", "ended"],
+        "{reports:?}"
+    );
+    assert_eq!(reports[0]["verdict"], "human");
+    assert_eq!(reports[1]["result"], "completed");
+    // The flow ran on the campaign call as on any caller: its prompt is in the journal.
+    let call = reports[0]["call"].as_str().unwrap();
+    let prompts: Vec<Value> = h
+        .events()
+        .into_iter()
+        .filter(|e| e["call_id"] == call && e["type"] == "ivr.prompt")
+        .collect();
+    assert_eq!(prompts.len(), 1, "{prompts:?}");
+    assert_eq!(prompts[0]["prompt"], "goodbye");
+}
+
+#[test]
+fn a_person_no_agent_answers_within_the_connect_time_is_abandoned_with_the_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut hello = audio::speak(dir.path(), "hello", "Hello?");
+    let spoken = audio::ms(&hello);
+    hello.extend(audio::silence(10_000));
+    let pcap = audio::pcap(dir.path(), "hello", &hello);
+    let phone = customer(&pcap, spoken + 500 + CONNECT_MS + ABANDON_MS, 15_000);
+    let gw = gateway(&phone);
+    let phone = phone.spawn();
+    let h = start_hotline(gw);
+    let mark = dir.path().join("cancelled");
+    let mark_arg = mark.display().to_string();
+    // Agent 1001 is ready but its phone only rings.
+    let agent = SippAgent::start(
+        &h,
+        AgentSetup {
+            id: "1001",
+            hold_ms: 12_000,
+            pt: 8,
+            answer_scenario: "agent_noanswer.xml",
+            extra: vec!["-key", "mark_file", mark_arg.as_str()],
+        },
+    );
+    let amd = json!({"on_machine": "drop", "on_not_sure": "pass_to_agent"});
+    let mut d = dial(Some(amd));
+    d["connect_within_ms"] = json!(CONNECT_MS);
+    dial_now(&h, &[d]);
+    let reports = wait_ended(&h, Duration::from_secs(30));
+    phone.wait(Duration::from_secs(10)).assert_ok("customer");
+    agent.finish(Duration::from_secs(20)).assert_ok("agent");
+    assert_eq!(
+        kinds(&reports),
+        ["answered", "abandoned", "ended"],
+        "{reports:?}"
+    );
+    let verdict = reports[0]["after_ms"].as_u64().unwrap();
+    let talk = reports[2]["talk_ms"].as_u64().unwrap();
+    // The connect time from the verdict, then the whole abandon message.
+    assert!(
+        talk >= verdict + CONNECT_MS + ABANDON_MS
+            && talk <= verdict + CONNECT_MS + ABANDON_MS + 2_500,
+        "hung up {talk} ms after the answer; verdict at {verdict} ms"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&mark).unwrap_or_default().trim(),
+        "cancelled",
+        "the agent's ringing phone was not cancelled"
     );
 }
