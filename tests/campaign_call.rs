@@ -411,3 +411,34 @@ fn a_person_no_agent_answers_within_the_connect_time_is_abandoned_with_the_messa
         "the agent's ringing phone was not cancelled"
     );
 }
+
+#[test]
+fn a_phone_nobody_answers_rings_the_ring_time_then_is_cancelled_as_no_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let ring_file = dir.path().join("ring");
+    let phone = Sipp::new("customer_noanswer.xml", "127.0.0.1:5060".parse().unwrap())
+        .var("cancel_within_ms", 30_000)
+        .key("ring_file", ring_file.display())
+        .args(&["-m", "1", "-timeout", "60s"]);
+    let gw = gateway(&phone);
+    let phone = phone.spawn();
+    let mut d = dial(None);
+    // Below the 15 s every phone rings at least.
+    d["ring_timeout_ms"] = json!(5_000);
+    let h = start(gw, &[d]);
+    let reports = wait_ended(&h, Duration::from_secs(40));
+    phone.wait(Duration::from_secs(10)).assert_ok("customer");
+    assert_eq!(kinds(&reports), ["final", "ended"], "{reports:?}");
+    assert_eq!(reports[0]["outcome"]["kind"], "no_answer");
+    let times: Vec<u64> = std::fs::read_to_string(&ring_file)
+        .unwrap()
+        .lines()
+        .map(|l| l.trim().parse().unwrap())
+        .collect();
+    assert_eq!(times.len(), 2, "INVITE and CANCEL times: {times:?}");
+    let rang = times[1] - times[0];
+    assert!(
+        (15_000..17_000).contains(&rang),
+        "rang {rang} ms, not the 15 s minimum"
+    );
+}
