@@ -6,7 +6,8 @@
 //! dropped at once or, when the campaign leaves messages, hears the message only after its beep.
 //!
 //! A person goes to the campaign's queue as a routing entry handled by the inbound call task:
-//! with no agent the customer hears the abandon message before hotline hangs up; with a SIPp
+//! with no agent the customer hears the abandon message (its prompt, then the callback number
+//! digit by digit) before hotline hangs up; with a SIPp
 //! agent ready the call is offered and connected.
 //!
 //! The calls are started by the debug builds' test hook (`test_campaign_dials.jsonl` written
@@ -32,8 +33,20 @@ const NUMBER: &str = "+447700900123";
 /// The prompt left on a machine (2.7 s).
 const MESSAGE: &str = "goodbye";
 const MESSAGE_MS: u64 = 2_700;
-/// The abandon message's prompt is also `goodbye`.
-const ABANDON_MS: u64 = 2_700;
+/// The abandon message: its prompt (also `goodbye`), then the callback number (the campaign's
+/// caller id here) read digit by digit with the `num_N` prompts, ms.
+fn abandon_ms() -> u64 {
+    let digits = CALLER_ID.chars().filter(char::is_ascii_digit);
+    prompt_ms("goodbye") + digits.map(|d| prompt_ms(&format!("num_{d}"))).sum::<u64>()
+}
+
+/// The length of a bundled English prompt (8 kHz 16-bit mono WAV), ms.
+fn prompt_ms(name: &str) -> u64 {
+    let wav = std::fs::read(support::root().join(format!("prompts/en/{name}.wav"))).unwrap();
+    let at = wav.windows(4).position(|w| w == b"data").unwrap();
+    let bytes = u32::from_le_bytes(wav[at + 4..at + 8].try_into().unwrap());
+    u64::from(bytes) / 16
+}
 /// The connect time of the no-answer test.
 const CONNECT_MS: u64 = 2_000;
 
@@ -185,7 +198,7 @@ fn a_person_is_detected_human_after_hello_and_a_pause_and_without_agents_hears_t
     let pcap = audio::pcap(dir.path(), "hello", &hello);
     // Not hung up while saying hello and pausing (the verdict needs the pause), nor during the
     // abandon message.
-    let phone = customer(&pcap, spoken + 500 + ABANDON_MS, 15_000);
+    let phone = customer(&pcap, spoken + 500 + abandon_ms(), 15_000);
     let gw = gateway(&phone);
     let phone = phone.spawn();
     let amd = json!({"on_machine": "drop", "on_not_sure": "pass_to_agent", "message": MESSAGE});
@@ -208,7 +221,7 @@ fn a_person_is_detected_human_after_hello_and_a_pause_and_without_agents_hears_t
     // No agent: the abandon message plays to its end before hotline hangs up.
     let talk = reports[2]["talk_ms"].as_u64().unwrap();
     assert!(
-        talk >= after + ABANDON_MS,
+        talk >= after + abandon_ms(),
         "hung up {talk} ms after the answer, the verdict came at {after} ms"
     );
 }
@@ -368,7 +381,7 @@ fn a_person_no_agent_answers_within_the_connect_time_is_abandoned_with_the_messa
     let spoken = audio::ms(&hello);
     hello.extend(audio::silence(10_000));
     let pcap = audio::pcap(dir.path(), "hello", &hello);
-    let phone = customer(&pcap, spoken + 500 + CONNECT_MS + ABANDON_MS, 15_000);
+    let phone = customer(&pcap, spoken + 500 + CONNECT_MS + abandon_ms(), 15_000);
     let gw = gateway(&phone);
     let phone = phone.spawn();
     let h = start_hotline(gw);
@@ -401,8 +414,8 @@ fn a_person_no_agent_answers_within_the_connect_time_is_abandoned_with_the_messa
     let talk = reports[2]["talk_ms"].as_u64().unwrap();
     // The connect time from the verdict, then the whole abandon message.
     assert!(
-        talk >= verdict + CONNECT_MS + ABANDON_MS
-            && talk <= verdict + CONNECT_MS + ABANDON_MS + 2_500,
+        talk >= verdict + CONNECT_MS + abandon_ms()
+            && talk <= verdict + CONNECT_MS + abandon_ms() + 2_500,
         "hung up {talk} ms after the answer; verdict at {verdict} ms"
     );
     assert_eq!(

@@ -3,16 +3,17 @@
 //! priority whose max wait is the connect time) or runs a dialplan flow, with the inbound
 //! task's own queueing, offers, bridging, recording and surveys. The campaign's milestones
 //! come from the hooks below: `Connected` when the router connects an agent, `Abandoned`
-//! when the queue lets the call go (the abandon message is played, then BYE), `FlowDone` and
-//! `Ended` when the task finishes.
+//! when the queue lets the call go (the abandon message is played: its prompt, then the
+//! callback number digit by digit; then BYE), `FlowDone` and `Ended` when the task finishes.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hotline_campaigns::campaign::AgentlessResult;
 use hotline_dialplan::{CallInfo, Ivr, QueueOptions};
 use hotline_events::{EndReason, HungUpBy};
-use hotline_media::{PlayMode, RtpLegHandle, SdpSession};
+use hotline_media::{PlayMode, Prompt, RtpLegHandle, SdpSession};
 use hotline_sip::dialog::Dialog;
 use hotline_sip::message::Request;
 use hotline_sip::transaction::{RequestKeyFields, TransactionKey};
@@ -40,10 +41,10 @@ pub(in crate::call) struct CampaignLink {
     target: DialTarget,
     /// When the customer answered.
     answered_at: Instant,
-    /// The abandon message's prompt.
-    abandon_prompt: Option<String>,
-    /// The abandon message is playing.
-    abandoning: bool,
+    /// What an abandoned customer hears.
+    abandon: Option<super::AbandonPlan>,
+    /// The abandon message is playing: the prompts still to play after the current one.
+    abandoning: Option<VecDeque<Arc<Prompt>>>,
     /// The trunk channel the call holds until it ends.
     _channel: crate::trunk::Channel,
 }
@@ -89,8 +90,8 @@ pub(super) fn hand_off(
         number: dial.number.clone(),
         target: dial.target.clone(),
         answered_at,
-        abandon_prompt: dial.abandon_message.as_ref().map(|a| a.prompt.clone()),
-        abandoning: false,
+        abandon: dial.abandon_message.clone(),
+        abandoning: None,
         _channel: leg.channel,
     };
     let key = invite_key(&leg.invite, &call_id);
@@ -154,6 +155,22 @@ pub(super) fn hand_off(
         }
         .instrument(span),
     );
+}
+
+/// The abandon message's prompts: the plan's prompt (who called), then the callback number's
+/// digits (`num_0` .. `num_9`); prompts the library lacks are left out.
+fn abandon_prompts<P>(
+    plan: &super::AbandonPlan,
+    prompt: impl Fn(&str) -> Option<P>,
+) -> VecDeque<P> {
+    let mut names = vec![plan.prompt.clone()];
+    names.extend(
+        plan.callback_number
+            .chars()
+            .filter(char::is_ascii_digit)
+            .map(|d| format!("num_{d}")),
+    );
+    names.iter().filter_map(|n| prompt(n)).collect()
 }
 
 /// A key standing for our INVITE where the call task keeps the caller's INVITE transaction
@@ -246,16 +263,17 @@ impl Call {
                 let _ = link
                     .report
                     .send(CampaignCallReport::Abandoned { call: self.id });
-                let prompt = link.abandon_prompt.clone();
-                self.campaign_abandon(prompt.as_deref());
+                let plan = link.abandon.clone();
+                self.campaign_abandon(plan.as_ref());
                 None
             }
             _ => Some(signal),
         }
     }
 
-    /// No agent within the connect time: the abandon message, then BYE.
-    fn campaign_abandon(&mut self, prompt: Option<&str>) {
+    /// No agent within the connect time: the abandon message (its prompt names the company,
+    /// then the callback number is read digit by digit), then BYE.
+    fn campaign_abandon(&mut self, plan: Option<&super::AbandonPlan>) {
         self.shared
             .metrics
             .campaign_calls
@@ -265,14 +283,17 @@ impl Call {
         self.routed = None;
         self.announcer = None;
         self.end_agent_legs();
-        let prompt = prompt.and_then(|p| self.shared.prompts.get(p));
-        let played = match (prompt, self.caller.media.as_ref()) {
+        let mut prompts: VecDeque<Arc<Prompt>> = plan
+            .map(|p| abandon_prompts(p, |name| self.shared.prompts.get(name)))
+            .unwrap_or_default();
+        let first = prompts.pop_front();
+        let played = match (first, self.caller.media.as_ref()) {
             (Some(p), Some(m)) => m.play(p, PlayMode::Once).is_ok(),
             _ => false,
         };
         if played {
             if let Some(link) = self.campaign.as_mut() {
-                link.abandoning = true;
+                link.abandoning = Some(prompts);
             }
             self.phase = Phase::Ivr;
         } else {
@@ -282,12 +303,20 @@ impl Call {
         }
     }
 
-    /// The abandon message ended: hang up. True when it was the abandon message.
+    /// A prompt of the abandon message ended: the next one, or hang up after the last. True
+    /// when the abandon message is playing.
     pub(in crate::call) fn campaign_playback_finished(&mut self) -> bool {
-        if !self.campaign.as_ref().is_some_and(|c| c.abandoning) {
+        let Some(rest) = self.campaign.as_mut().and_then(|c| c.abandoning.as_mut()) else {
             return false;
+        };
+        let next = rest.pop_front();
+        let played = match (next, self.caller.media.as_ref()) {
+            (Some(p), Some(m)) => m.play(p, PlayMode::Once).is_ok(),
+            _ => false,
+        };
+        if !played {
+            self.hang_up_all(EndReason::Abandoned, HungUpBy::System);
         }
-        self.hang_up_all(EndReason::Abandoned, HungUpBy::System);
         true
     }
 
@@ -310,5 +339,38 @@ impl Call {
             call: self.id,
             talk: link.answered_at.elapsed(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_abandon_message_is_its_prompt_then_the_callback_numbers_digits() {
+        let plan = super::super::AbandonPlan {
+            prompt: "abandoned".into(),
+            callback_number: "+44 20 7946".into(),
+            company: "Acme".into(),
+        };
+        let all = abandon_prompts(&plan, |n| Some(n.to_string()));
+        assert_eq!(
+            Vec::from(all),
+            [
+                "abandoned",
+                "num_4",
+                "num_4",
+                "num_2",
+                "num_0",
+                "num_7",
+                "num_9",
+                "num_4",
+                "num_6"
+            ]
+        );
+        // A prompt the library lacks is left out, the rest still plays.
+        let some = abandon_prompts(&plan, |n| (n != "abandoned").then(|| n.to_string()));
+        assert_eq!(some.front().map(String::as_str), Some("num_4"));
+        assert_eq!(some.len(), 8);
     }
 }
