@@ -70,7 +70,7 @@ mod tests {
             .build();
         let mut r = Response::for_request(&req, status, "X");
         for (n, v) in headers {
-            r.push_header(*n, *v);
+            r.push_header(n, *v);
         }
         r
     }
