@@ -305,6 +305,15 @@ fn a_voicemail_is_detected_machine_and_dropped_at_once() {
         talk < beep_end,
         "dropped after {talk} ms, the greeting ran {beep_end} ms"
     );
+    let metrics = support::http::get(h.http, "/metrics", None).unwrap().body;
+    for result in ["answered", "machine", "dropped"] {
+        let line = format!("hotline_campaign_calls_total{{result=\"{result}\"}} 1");
+        assert!(metrics.contains(&line), "no {line:?} in:\n{metrics}");
+    }
+    assert!(
+        !metrics.contains("hotline_campaign_calls_total{result=\"human\"}"),
+        "{metrics}"
+    );
 }
 
 #[test]
