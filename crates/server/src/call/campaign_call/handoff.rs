@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use super::super::{Call, CallerLeg, Phase};
+use super::super::{Call, CallInput, CallerLeg, Phase};
 use super::{CampaignCallReport, DialTarget};
 use crate::endpoint::{EndpointCommand, Shared};
 use crate::router_task::RouteSignal;
@@ -63,13 +63,14 @@ pub(super) struct AnsweredLeg {
 }
 
 /// Starts the inbound call task on the answered leg; its dialog's requests go there from now.
+/// Returns the task's input.
 pub(super) fn hand_off(
     shared: Arc<Shared>,
     id: Uuid,
     leg: AnsweredLeg,
     dial: &super::CampaignDial,
     answered_at: Instant,
-) {
+) -> mpsc::UnboundedSender<CallInput> {
     let (tx, rx) = mpsc::unbounded_channel();
     let call_id = leg.invite.call_id().unwrap_or_default().to_string();
     shared.endpoint.send(EndpointCommand::AddDialog {
@@ -137,7 +138,7 @@ pub(super) fn hand_off(
         rec: super::super::recording::DialplanRecording::default(),
         campaign: Some(link),
         shared: shared.clone(),
-        self_tx: tx,
+        self_tx: tx.clone(),
     };
     let span = tracing::Span::current();
     tokio::spawn(
@@ -155,6 +156,7 @@ pub(super) fn hand_off(
         }
         .instrument(span),
     );
+    tx
 }
 
 /// The abandon message's prompts: the plan's prompt (who called), then the callback number's

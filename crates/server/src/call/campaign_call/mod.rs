@@ -231,8 +231,8 @@ struct CampaignCall {
     /// The report to send when the current prompt ends.
     after_prompt: Option<CampaignCallReport>,
     ended: bool,
-    /// The inbound call task took the answered call over (and reports its end).
-    handed_off: bool,
+    /// The inbound call task that took the answered call over (and reports its end).
+    handed_off: Option<mpsc::UnboundedSender<CallInput>>,
 }
 
 async fn run(shared: Arc<Shared>, dial: CampaignDial, id: Uuid, sip_call_id: String) {
@@ -249,7 +249,7 @@ async fn run(shared: Arc<Shared>, dial: CampaignDial, id: Uuid, sip_call_id: Str
         answered_at: None,
         after_prompt: None,
         ended: false,
-        handed_off: false,
+        handed_off: None,
     };
     call.shared.metrics.active_calls.inc();
     call.shared.active_calls.fetch_add(1, Ordering::SeqCst);
@@ -287,6 +287,16 @@ async fn run(shared: Arc<Shared>, dial: CampaignDial, id: Uuid, sip_call_id: Str
     call.finish();
     call.shared.metrics.active_calls.dec();
     call.shared.active_calls.fetch_sub(1, Ordering::SeqCst);
+    // A request of the customer's dialog that reached this task around the hand-over (a BYE
+    // just as the verdict came) goes on to the task that now owns the dialog.
+    if let Some(taken_by) = call.handed_off.take() {
+        drop(call);
+        while let Some(input) = rx.recv().await {
+            if matches!(input, CallInput::Request { .. }) {
+                let _ = taken_by.send(input);
+            }
+        }
+    }
 }
 
 impl CampaignCall {
@@ -541,14 +551,14 @@ impl CampaignCall {
             return self.over();
         };
         let answered_at = self.answered_at.unwrap_or_else(Instant::now);
-        handoff::hand_off(
+        let taken_by = handoff::hand_off(
             self.shared.clone(),
             self.id,
             answered,
             &self.dial,
             answered_at,
         );
-        self.handed_off = true;
+        self.handed_off = Some(taken_by);
         self.over();
     }
 
@@ -593,7 +603,7 @@ impl CampaignCall {
             });
             let _ = l.media.close();
         }
-        if !self.ended && !self.handed_off {
+        if !self.ended && self.handed_off.is_none() {
             self.ended = true;
             let talk = self.answered_at.map_or(Duration::ZERO, |t| t.elapsed());
             tracing::info!(talk_ms = talk.as_millis() as u64, "campaign call ended");
