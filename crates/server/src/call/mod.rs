@@ -49,8 +49,6 @@ pub use callback_dial::{
 pub use callback_offer::PROMPTS as CALLBACK_OFFER_PROMPTS;
 #[cfg(debug_assertions)]
 pub use campaign_call::test_hook::start as start_test_campaign_calls;
-// The campaign driver's interface (release builds have no other user yet).
-#[allow(unused_imports)]
 pub use campaign_call::{
     spawn_campaign_call, AbandonPlan, AmdPlan, CampaignCallReport, CampaignDial, DialTarget,
 };

@@ -1,17 +1,23 @@
 //! One task per customer-first campaign call: the customer is dialed through a trunk (the
 //! campaign's caller id in From and P-Asserted-Identity; the trunk's allow-list, channel and
-//! calls-per-second caps apply), the final response is classified by
-//! [`hotline_campaigns::classify`], and an answer is listened to by the answering-machine
-//! detector for up to its analysis time while the customer hears silence. Then, per verdict:
+//! calls-per-second caps apply; the phone rings at least 15 s), the final response is
+//! classified by [`hotline_campaigns::classify`], and an answer is listened to by the
+//! answering-machine detector for up to its analysis time while the customer hears silence.
+//! Then, per verdict and the plan's action for it:
 //!
-//! - a person (or a verdict whose action is `pass_to_agent`) goes to the dial's [`DialTarget`];
-//! - a machine (or not sure) whose action is `drop` is hung up at once;
-//! - `leave_message` waits for the voicemail's beep (or the end of the greeting), plays the
-//!   message prompt, and hangs up.
+//! - a person (or `pass_to_agent`) is handed to the inbound call task (see `handoff`): with a
+//!   queue target it becomes a routing entry above inbound priority whose max wait is the
+//!   connect time, offered, bridged and recorded like any caller; no agent in time plays the
+//!   abandon message (its prompt, then the callback number digit by digit) before the BYE;
+//!   with a flow target the dialplan number runs on the leg as for a caller;
+//! - `drop` hangs up at once;
+//! - `leave_message` waits for the voicemail's beep to end (or 1.5 s of silence after the
+//!   greeting, at most 30 s), plays the message prompt, and hangs up.
 //!
 //! Every milestone is sent on the dial's report channel as a [`CampaignCallReport`]; the last
-//! one is always [`CampaignCallReport::Ended`]. Each call has a tracing span with its id and
-//! SIP Call-ID and counts in `hotline_campaign_calls_total`.
+//! one is always [`CampaignCallReport::Ended`] (sent by the inbound task after a hand-over).
+//! Each call runs in a tracing span with its id and SIP Call-ID and counts in
+//! `hotline_campaign_calls_total`. Debug builds can start calls from a file (`test_hook`).
 
 mod detect;
 mod handoff;
