@@ -464,3 +464,31 @@ fn a_phone_nobody_answers_rings_the_ring_time_then_is_cancelled_as_no_answer() {
         "rang {rang} ms, not the 15 s minimum"
     );
 }
+
+#[test]
+fn an_answer_that_sends_no_audio_is_not_sure_after_the_analysis_time_and_gets_its_action() {
+    let dir = tempfile::tempdir().unwrap();
+    // One packet, then nothing: the detector never hears enough to decide.
+    let pcap = audio::pcap(dir.path(), "mute", &audio::silence(20));
+    // The default analysis time is 5 s: no BYE before it.
+    let phone = customer(&pcap, 4_500, 10_000);
+    let gw = gateway(&phone);
+    let phone = phone.spawn();
+    let amd = json!({"on_machine": "leave_message", "on_not_sure": "drop", "message": MESSAGE});
+    let h = start(gw, &[dial(Some(amd))]);
+    let reports = wait_ended(&h, Duration::from_secs(30));
+    phone
+        .wait(Duration::from_secs(10))
+        .assert_ok("mute customer");
+    assert_eq!(
+        kinds(&reports),
+        ["answered", "dropped", "ended"],
+        "{reports:?}"
+    );
+    assert_eq!(reports[0]["verdict"], "not_sure");
+    let after = reports[0]["after_ms"].as_u64().unwrap();
+    assert!(
+        (5_000..7_000).contains(&after),
+        "not sure after {after} ms, the analysis time is 5 s"
+    );
+}
