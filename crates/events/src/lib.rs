@@ -59,12 +59,12 @@ pub use schema::{
     HungUpBy, OfferFailCause, SurveySkipReason, VoicemailEnd, VoicemailMessage, SCHEMA_VERSION,
 };
 pub use schema::{
-    RecordingControl, RecordingInfo, RecordingPause, RecordingReason, RecordingSkipReason,
-    RecordingStage,
-};
-pub use schema::{
     AttemptOutcome, ClaimReleaseReason, SamplingOutcome, ScheduledCallback, ScheduledGiveUpReason,
     ScheduledHoldReason,
+};
+pub use schema::{
+    RecordingControl, RecordingInfo, RecordingPause, RecordingReason, RecordingSkipReason,
+    RecordingStage,
 };
 pub use snapshot::{load_recovery, write_snapshot, Recovery, Snapshot};
 pub use stats::{Stats, StatsReader};

@@ -254,10 +254,13 @@ fn a_scheduler_owned_entry_leaves_after_a_failed_dial_and_is_never_retried() {
     sim.advance(Duration::from_secs(120));
     assert!(sim.router.call(CallId(2)).is_some(), "no queue expiry");
     sim.cmd(Command::CancelCallback { call: CallId(2) });
-    assert!(sim
-        .take()
-        .iter()
-        .any(|e| matches!(e, RoutingEvent::CallbackCancelled { call: CallId(2), .. })));
+    assert!(sim.take().iter().any(|e| matches!(
+        e,
+        RoutingEvent::CallbackCancelled {
+            call: CallId(2),
+            ..
+        }
+    )));
     let mut replay = Replay::new([agent("ann"), agent("bob")], sim.t0);
     for event in &sim.log {
         replay.apply(event);
@@ -280,7 +283,10 @@ fn a_scheduler_owned_entry_that_connects_behaves_like_a_queue_callback() {
     sim.end(1);
     assert!(sim.take().iter().any(|e| matches!(
         e,
-        RoutingEvent::CallCompleted { call: CallId(1), .. }
+        RoutingEvent::CallCompleted {
+            call: CallId(1),
+            ..
+        }
     )));
     assert_eq!(sim.state("bob"), AgentState::WrapUp);
 }
@@ -319,7 +325,10 @@ fn a_held_back_callback_keeps_its_place_and_is_not_reserved_before_its_instant()
     assert!(dials(&events).is_empty());
     assert!(events.iter().any(|e| matches!(
         e,
-        RoutingEvent::CallOffered { call: CallId(2), .. }
+        RoutingEvent::CallOffered {
+            call: CallId(2),
+            ..
+        }
     )));
     sim.answer(2, "bob");
     // Still held at +29 s.
@@ -329,7 +338,10 @@ fn a_held_back_callback_keeps_its_place_and_is_not_reserved_before_its_instant()
     assert!(dials(&events).is_empty());
     assert!(events.iter().any(|e| matches!(
         e,
-        RoutingEvent::CallOffered { call: CallId(3), .. }
+        RoutingEvent::CallOffered {
+            call: CallId(3),
+            ..
+        }
     )));
     sim.answer(3, "ann");
     sim.enqueue(4, "support");

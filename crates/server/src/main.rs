@@ -3,9 +3,9 @@
 mod app;
 mod bench_routing;
 mod call;
+mod callbacks;
 mod campaign_cli;
 mod campaigns;
-mod callbacks;
 mod config;
 mod crm;
 mod dialplan_cli;

@@ -96,12 +96,18 @@ pub fn router(state: Arc<ApiState>) -> Router {
             "/api/v1/campaigns/{id}/resume",
             post(crate::campaigns::api::resume),
         )
-        .route("/api/v1/campaigns/{id}/stop", post(crate::campaigns::api::stop))
+        .route(
+            "/api/v1/campaigns/{id}/stop",
+            post(crate::campaigns::api::stop),
+        )
         .route(
             "/api/v1/campaigns/{id}/records",
             post(crate::campaigns::api::records),
         )
-        .route("/api/v1/campaigns/{id}/dnc", post(crate::campaigns::api::dnc))
+        .route(
+            "/api/v1/campaigns/{id}/dnc",
+            post(crate::campaigns::api::dnc),
+        )
         .route(
             "/api/v1/agents/{id}/preview",
             get(crate::campaigns::api::preview),

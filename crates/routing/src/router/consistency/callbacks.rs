@@ -43,7 +43,10 @@ pub(super) fn check_timers(router: &Router, id: CallId, call: &Call) -> usize {
         .kind
         .callback()
         .is_some_and(|c| c.owner == CallbackOwner::Scheduler);
-    assert!(!(scheduled && expiry), "{id}: a scheduled callback has no expiry");
+    assert!(
+        !(scheduled && expiry),
+        "{id}: a scheduled callback has no expiry"
+    );
     if callback {
         assert!(
             !armed(TimerReason::MaxWait { call: id }),

@@ -48,8 +48,10 @@ pub(super) use handoff::CampaignLink;
 use detect::Listener;
 use leg::TrunkLeg;
 
-/// How long the customer's phone rings when the dial says nothing shorter than this.
-const MIN_RING: Duration = Duration::from_secs(15);
+/// The shortest ring of the customer's phone: 15 s as regulators and carriers expect, plus a
+/// quarter second so the far end, timing from its own receipt of the INVITE (transit and
+/// coarse clocks included), still sees at least 15 s before the CANCEL.
+const MIN_RING: Duration = Duration::from_millis(15_250);
 /// How long a machine's greeting may run before the message is played anyway.
 const MAX_GREETING_WAIT: Duration = Duration::from_secs(30);
 /// Silence after the greeting that counts as its end when no beep came.
