@@ -222,6 +222,8 @@ fn a_progressive_campaign_dials_its_list_by_the_rules_and_counts_each_outcome() 
         e["attempt"] == 2
     });
     assert_eq!(second["result"], "busy", "{second}");
+    // SIPp writes its log on its own schedule: wait for the second INVITE's line.
+    gw.wait_step("invite", BUSY, 2, Duration::from_secs(5));
     let tries = gw.invites_of(BUSY);
     assert_eq!(tries.len(), 2, "{tries:?}");
     assert!(

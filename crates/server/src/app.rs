@@ -245,6 +245,9 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     let _ = shutdown_tx.send(true);
     endpoint.drain(Duration::from_secs(args.grace_period)).await;
     recordings.drain(Duration::from_secs(5)).await;
+    // A routed call's last events (call.abandoned, call.ended) are emitted by the routing task:
+    // one round trip through its queue makes sure they are in the journal before it closes.
+    let _ = tokio::time::timeout(Duration::from_secs(5), router.queues()).await;
     let _ = http_task.await;
     let report = events_handle.shutdown().await;
     tracing::info!(?report, "events flushed");

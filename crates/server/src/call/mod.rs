@@ -19,7 +19,6 @@ mod recording;
 mod sdp;
 mod speech;
 mod survey;
-mod trunk_dial;
 mod trunk_leg;
 mod voicemail;
 
