@@ -13,6 +13,9 @@
 //! Scheduled callbacks not yet ended keep their journal events here (see [`scheduled`]), so the
 //! scheduler's restore finds them after retention deleted the segments that held them.
 //!
+//! Outbound campaigns not stopped-and-finished keep their journal events here too (see
+//! [`campaigns`]), so the campaign engine's restore finds them after retention.
+//!
 //! Skills set through the API are set again unless the configuration file changed the agent's
 //! skills after them (the rule is in [`skills`]).
 //!
@@ -37,10 +40,12 @@ use crate::http::RequestedState;
 use crate::router_task::RouterHandle;
 
 mod callbacks;
+pub mod campaigns;
 pub mod scheduled;
 pub mod skills;
 
 pub use callbacks::QueuedCallback;
+use campaigns::OpenCampaigns;
 use scheduled::OpenScheduled;
 use skills::JournaledSkills;
 
@@ -79,6 +84,10 @@ pub struct RecoveryState {
     /// before they were kept there: [`Self::load`] rebuilds them from the journal).
     #[serde(default)]
     pub scheduled: Option<OpenScheduled>,
+    /// Campaigns not stopped-and-finished, with their journal events (`None` in a snapshot
+    /// written before they were kept there: [`Self::load`] rebuilds them from the journal).
+    #[serde(default)]
+    pub campaigns: Option<OpenCampaigns>,
 }
 
 impl RecoveryState {
@@ -89,6 +98,9 @@ impl RecoveryState {
         self.apply_skills(event);
         self.scheduled
             .get_or_insert_with(OpenScheduled::default)
+            .apply(event);
+        self.campaigns
+            .get_or_insert_with(OpenCampaigns::default)
             .apply(event);
         match &event.kind {
             EventKind::CallArrived { .. } => {
@@ -170,6 +182,9 @@ impl RecoveryState {
                     if state.scheduled.is_none() {
                         state.scheduled = Some(Self::scheduled_upto(data_dir, snapshot.seq)?);
                     }
+                    if state.campaigns.is_none() {
+                        state.campaigns = Some(Self::campaigns_upto(data_dir, snapshot.seq)?);
+                    }
                     state
                 }
                 Err(err) => {
@@ -194,6 +209,17 @@ impl RecoveryState {
     fn scheduled_upto(data_dir: &Path, seq: u64) -> Result<OpenScheduled> {
         let all = read_journal_dir(data_dir).context("reading the event journal")?;
         let mut open = OpenScheduled::default();
+        for event in all.iter().take_while(|e| e.seq <= seq) {
+            open.apply(event);
+        }
+        Ok(open)
+    }
+
+    /// The campaigns kept of the journal's events up to `seq`, for a snapshot written before
+    /// they were kept in it (from what the journal still holds).
+    fn campaigns_upto(data_dir: &Path, seq: u64) -> Result<OpenCampaigns> {
+        let all = read_journal_dir(data_dir).context("reading the event journal")?;
+        let mut open = OpenCampaigns::default();
         for event in all.iter().take_while(|e| e.seq <= seq) {
             open.apply(event);
         }

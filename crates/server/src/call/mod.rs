@@ -19,6 +19,7 @@ mod recording;
 mod sdp;
 mod speech;
 mod survey;
+mod trunk_dial;
 mod trunk_leg;
 mod voicemail;
 

@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 
 use hotline_media::{LegEvent, RtpLegHandle, SdpSession};
 use hotline_sip::dialog::Dialog;
-use hotline_sip::digest_client::ServerChallenge;
 use hotline_sip::message::{Method, Request, Response, SipUri};
 use hotline_sip::transport::Target;
 use tokio::sync::mpsc;
 
 use super::agent_offer::{ack_from_dialog, send_cancel, uac_dialog};
+use super::trunk_dial::digest_answer;
 use super::Call;
 use crate::endpoint::{our_contact, our_via, EndpointCommand, LegRef, Owner};
 use crate::trunk::{Channel, Trunk};
@@ -193,24 +193,13 @@ impl Call {
             tracing::warn!(trunk = %leg.trunk.settings.name, "trunk refused our credentials");
             return false;
         }
-        let (challenge_header, answer_header) = if resp.status() == 407 {
-            ("Proxy-Authenticate", "Proxy-Authorization")
-        } else {
-            ("WWW-Authenticate", "Authorization")
-        };
-        let challenge = resp
-            .headers()
-            .get_all(challenge_header)
-            .find_map(|v| ServerChallenge::parse(v).ok());
-        let Some(challenge) = challenge else {
-            tracing::warn!(trunk = %leg.trunk.settings.name, "trunk's challenge cannot be answered");
-            return false;
-        };
         let Some(uri) = leg.invite.as_ref().map(|i| i.uri().to_string()) else {
             return false;
         };
-        let cnonce = format!("{:016x}", rand::random::<u64>());
-        let value = challenge.answer(&creds.username, &creds.password, "INVITE", &uri, &cnonce);
+        let Some((answer_header, value)) = digest_answer(&creds, resp, &uri) else {
+            tracing::warn!(trunk = %leg.trunk.settings.name, "trunk's challenge cannot be answered");
+            return false;
+        };
         let Some(leg) = self.trunk.active.as_mut() else {
             return false;
         };

@@ -118,13 +118,19 @@ impl CampaignsHandle {
     }
 }
 
-/// The campaign events of the journal in `data_dir`, in journal order (read at start, before
-/// new events are written). An event that does not read back is skipped with a warning.
+/// The campaign events to rebuild the engine from, in journal order (read at start, before new
+/// events are written): the events of the campaigns not stopped-and-finished, which the
+/// recovery projection keeps (its snapshot plus the journal's tail), so retention deleting old
+/// segments never loses a campaign; and every one the journal still holds. An event that does
+/// not read back is skipped with a warning.
 pub fn restore(data_dir: &Path) -> Result<Vec<CampaignEvent>> {
+    let recovered = crate::recovery::RecoveryState::load(data_dir)
+        .context("reading the recovery snapshot for campaigns")?;
     let events = hotline_events::read_journal_dir(data_dir)
         .context("reading the event journal for campaigns")?;
+    let open = recovered.campaigns.unwrap_or_default();
     let mut restored = Vec::new();
-    for event in &events {
+    for event in crate::recovery::campaigns::merge(&open, &events) {
         match journal::from_event(event) {
             Ok(Some(e)) => restored.push(e),
             Ok(None) => {}

@@ -8,74 +8,20 @@ use std::time::Instant;
 
 use hotline_campaigns::{DialOutcome as CustomerOutcome, OutcomeKind};
 use hotline_events::{EventDraft, EventKind};
-use hotline_media::{Direction, LegEvent, RtpLegHandle, SdpSession};
+use hotline_media::Direction;
 use hotline_recording::Consent;
 use hotline_routing::CallbackFailure;
-use hotline_sip::dialog::Dialog;
-use hotline_sip::digest_client::ServerChallenge;
-use hotline_sip::message::{Method, Request, Response, SipUri};
-use hotline_sip::transport::Target;
-use tokio::sync::mpsc;
+use hotline_sip::message::{Method, Request, Response};
 
-use super::super::agent_offer::{ack_from_dialog, send_cancel, uac_dialog};
+use super::super::trunk_dial::{trunk_outcome, DialLeg, LegState, NewLeg};
 use super::super::{new_tag, sdp};
-use super::outcome::{final_response, trunk_outcome, Failure};
+use super::outcome::Failure;
 use super::{Dial, Stage};
-use crate::endpoint::{our_contact, our_via, EndpointCommand, LegRef, Owner};
 use crate::recording::Bridged;
-use crate::trunk::{Channel, DialOutcome, Refusal, Trunk};
-
-/// The dial number of a callback's trunk leg (one per dial task).
-const DIAL: u32 = 1;
-
-/// Where the customer's leg is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum LegState {
-    /// INVITE sent, nothing back yet.
-    Calling,
-    /// A provisional response came: CANCEL is allowed.
-    Proceeding,
-    /// The customer answered.
-    Answered,
-    /// Failed, cancelled or hung up.
-    Done,
-}
+use crate::trunk::{DialOutcome, Refusal, Trunk};
 
 /// The customer's leg through the trunk.
-pub(super) struct CustomerSide {
-    trunk: Arc<Trunk>,
-    _channel: Channel,
-    state: LegState,
-    invite: Option<Request>,
-    pub(super) target: Target,
-    pub(super) call_id: String,
-    local_tag: String,
-    cseq: u32,
-    authenticated: bool,
-    cancel_wanted: bool,
-    /// Whether we cancelled the INVITE (a 487 then means no answer, not a network failure).
-    cancelled: bool,
-    pub(super) media: RtpLegHandle,
-    pub(super) events: Option<mpsc::Receiver<LegEvent>>,
-    pub(super) sdp: SdpSession,
-    offer: String,
-    dialog: Option<Dialog>,
-    started: Instant,
-}
-
-impl CustomerSide {
-    /// Whether the customer's phone may still answer.
-    pub(super) fn ringing(&self) -> bool {
-        matches!(self.state, LegState::Calling | LegState::Proceeding)
-    }
-
-    pub(super) fn terminate_dialog(&mut self) {
-        if let Some(d) = self.dialog.as_mut() {
-            d.terminate();
-        }
-        self.state = LegState::Done;
-    }
-}
+pub(super) type CustomerSide = DialLeg;
 
 impl Dial {
     /// The agent answered: dial the customer through `trunk`.
@@ -119,25 +65,15 @@ impl Dial {
         let call_id = format!("{}-cb{}-t", self.due.call.simple(), self.due.attempt);
         let local_tag = new_tag();
         self.add_dialog(&call_id, &local_tag);
-        let leg = CustomerSide {
+        let leg = DialLeg::new(NewLeg {
             trunk: trunk.clone(),
-            _channel: channel,
-            state: LegState::Calling,
-            invite: None,
+            channel,
             target,
             call_id,
             local_tag,
-            cseq: 1,
-            authenticated: false,
-            cancel_wanted: false,
-            cancelled: false,
-            media,
-            events: Some(events),
-            sdp: session,
-            offer,
-            dialog: None,
-            started: Instant::now(),
-        };
+            media: (media, events),
+            sdp: (session, offer),
+        });
         // On record before the phone can ring: a crash from here on leaves the attempt in the
         // journal, and a restart does not dial it again before its retry delay.
         let dialing = EventDraft::new(EventKind::CallbackDialing {
@@ -168,47 +104,13 @@ impl Dial {
             self.customer = Some(leg);
             return self.customer_failed(CustomerOutcome::of(OutcomeKind::NetworkFailure));
         };
-        leg.invite = Some(invite.clone());
-        self.shared.endpoint.send(EndpointCommand::Request {
-            request: invite,
-            target: leg.target,
-            owner: Owner {
-                tx: self.self_tx.clone(),
-                leg: LegRef::Trunk { dial: DIAL },
-            },
-        });
+        leg.send_invite(&self.shared, &self.self_tx, invite);
         self.customer = Some(leg);
     }
 
     fn customer_invite(&self, leg: &CustomerSide, auth: Option<(&str, String)>) -> Option<Request> {
-        let settings = &leg.trunk.settings;
-        let advertised = self.shared.endpoint.advertised;
-        let uri = SipUri::parse(&format!(
-            "sip:{}@{}",
-            self.due.number,
-            settings.gateway.uri_host()
-        ))
-        .ok()?;
-        let presented = self.caller_id().unwrap_or(&settings.from_number);
-        let identity = format!("<sip:{}@{}>", presented, advertised.ip());
-        let mut b = Request::builder(Method::Invite, uri.clone())
-            .header("Via", our_via(advertised, leg.target.transport))
-            .header("Max-Forwards", "70")
-            .header("From", format!("{identity};tag={}", leg.local_tag))
-            .header("To", format!("<{uri}>"))
-            .header("Call-ID", leg.call_id.clone())
-            .header("CSeq", format!("{} INVITE", leg.cseq))
-            .header("Contact", our_contact(advertised, leg.target.transport))
-            .header("P-Asserted-Identity", identity)
-            .header("Allow", crate::endpoint::ALLOW)
-            .header("User-Agent", concat!("hotline/", env!("CARGO_PKG_VERSION")));
-        if let Some((name, value)) = auth {
-            b = b.header(name, value);
-        }
-        Some(
-            b.body("application/sdp", leg.offer.clone().into_bytes())
-                .build(),
-        )
+        let presented = self.caller_id().unwrap_or(&leg.trunk.settings.from_number);
+        leg.build_invite(&self.shared, &self.due.number, presented, auth)
     }
 
     /// A response to the customer's INVITE.
@@ -219,7 +121,7 @@ impl Dial {
         let Some(mut leg) = self.customer.take() else {
             return;
         };
-        if resp.cseq().map(|c| c.seq) != Some(leg.cseq) {
+        if !leg.answers_last_invite(resp) {
             self.customer = Some(leg);
             return; // an answer to an INVITE re-sent with credentials since
         }
@@ -227,28 +129,17 @@ impl Dial {
         match status {
             100 => self.customer = Some(leg),
             101..=199 => {
-                if leg.state == LegState::Calling {
-                    leg.state = LegState::Proceeding;
-                }
-                if leg.cancel_wanted {
-                    leg.cancel_wanted = false;
-                    self.cancel_customer(&leg);
+                if leg.provisional() {
+                    leg.cancel(&self.shared, &self.self_tx);
                 }
                 self.customer = Some(leg);
             }
             200..=299 => self.customer_answered(leg, resp),
             401 | 407 if self.stage == Stage::Customer && leg.state != LegState::Done => {
-                match self.answer_challenge(&mut leg, resp) {
-                    Some(auth) => {
-                        leg.cseq += 1;
-                        leg.authenticated = true;
-                        leg.state = LegState::Calling;
-                        let (name, value) = auth;
-                        self.send_invite(leg, Some((name, value)));
-                    }
+                match leg.challenged(resp) {
+                    Some((name, value)) => self.send_invite(leg, Some((name, value))),
                     None => {
-                        leg.state = LegState::Done;
-                        let outcome = final_response(resp, leg.cancelled);
+                        let outcome = leg.failed(resp);
                         self.customer = Some(leg);
                         self.customer_failed(outcome);
                     }
@@ -256,8 +147,7 @@ impl Dial {
             }
             _ => {
                 let was_ringing = leg.ringing();
-                leg.state = LegState::Done;
-                let outcome = final_response(resp, leg.cancelled);
+                let outcome = leg.failed(resp);
                 self.customer = Some(leg);
                 if was_ringing && self.stage == Stage::Customer {
                     self.customer_failed(outcome);
@@ -266,47 +156,8 @@ impl Dial {
         }
     }
 
-    /// The digest answer to a 401/407, once; `None` when it cannot be answered.
-    fn answer_challenge(
-        &self,
-        leg: &mut CustomerSide,
-        resp: &Response,
-    ) -> Option<(&'static str, String)> {
-        let creds = leg.trunk.settings.credentials.clone()?;
-        if leg.authenticated {
-            tracing::warn!(trunk = %leg.trunk.settings.name, "trunk refused our credentials");
-            return None;
-        }
-        let (challenge_header, answer_header) = if resp.status() == 407 {
-            ("Proxy-Authenticate", "Proxy-Authorization")
-        } else {
-            ("WWW-Authenticate", "Authorization")
-        };
-        let challenge = resp
-            .headers()
-            .get_all(challenge_header)
-            .find_map(|v| ServerChallenge::parse(v).ok())?;
-        let uri = leg.invite.as_ref()?.uri().to_string();
-        let cnonce = format!("{:016x}", rand::random::<u64>());
-        let value = challenge.answer(&creds.username, &creds.password, "INVITE", &uri, &cnonce);
-        Some((answer_header, value))
-    }
-
     fn customer_answered(&mut self, mut leg: CustomerSide, resp: &Response) {
-        let dialog = leg
-            .invite
-            .as_ref()
-            .and_then(|invite| uac_dialog(invite, resp, &leg.local_tag));
-        if let (Some(d), Some(invite)) = (dialog.as_ref(), leg.invite.as_ref()) {
-            if let Some(ack) =
-                ack_from_dialog(d, invite, leg.target, self.shared.endpoint.advertised)
-            {
-                self.shared.endpoint.send(EndpointCommand::Ack {
-                    request: ack,
-                    target: leg.target,
-                });
-            }
-        }
+        let dialog = leg.ack(&self.shared, resp);
         if leg.state == LegState::Answered {
             self.customer = Some(leg); // our ACK was lost: the 200 came again
             return;
@@ -318,7 +169,7 @@ impl Dial {
         leg.state = LegState::Answered;
         if !wanted {
             // Answered after we gave up: hang up at once.
-            self.bye_customer(&mut leg);
+            leg.bye(&self.shared, &self.self_tx);
             self.customer = Some(leg);
             return;
         }
@@ -387,41 +238,7 @@ impl Dial {
 
     /// Ends the customer's leg: BYE if answered, CANCEL if ringing.
     pub(super) fn end_customer(&self, leg: &mut CustomerSide) {
-        match leg.state {
-            LegState::Answered => {
-                self.bye_customer(leg);
-                leg.state = LegState::Done;
-            }
-            LegState::Proceeding => {
-                leg.cancelled = true;
-                self.cancel_customer(leg);
-            }
-            LegState::Calling => {
-                leg.cancelled = true;
-                leg.cancel_wanted = true;
-            }
-            LegState::Done => {}
-        }
-    }
-
-    fn cancel_customer(&self, leg: &CustomerSide) {
-        if let Some(invite) = leg.invite.as_ref() {
-            send_cancel(
-                &self.shared,
-                &self.self_tx,
-                invite,
-                leg.target,
-                LegRef::Trunk { dial: DIAL },
-            );
-        }
-    }
-
-    fn bye_customer(&self, leg: &mut CustomerSide) {
-        let Some(d) = leg.dialog.as_mut() else { return };
-        let owner = Owner {
-            tx: self.self_tx.clone(),
-            leg: LegRef::Trunk { dial: DIAL },
-        };
-        self.shared.endpoint.send_bye(d, leg.target, owner);
+        let ending = leg.end();
+        leg.send_ending(ending, &self.shared, &self.self_tx);
     }
 }

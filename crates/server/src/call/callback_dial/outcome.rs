@@ -1,15 +1,11 @@
-//! What a callback dial came to: the customer's final response classified by
-//! [`hotline_campaigns::classify`] (status, RFC 3326 Q.850 cause, Retry-After, whether we had
-//! cancelled), the router's failure cause for it, and the report a scheduler's driver receives.
+//! What a callback dial came to: the router's failure cause for the customer's outcome (the final
+//! response classified by the shared trunk dial), and the report a scheduler's driver receives.
 
 use std::time::Duration;
 
-use hotline_campaigns::{classify, DialOutcome, FinalResponse, OutcomeKind};
+use hotline_campaigns::{DialOutcome, OutcomeKind};
 use hotline_routing::CallbackFailure;
-use hotline_sip::message::Response;
 use uuid::Uuid;
-
-use crate::trunk::DialOutcome as TrunkOutcome;
 
 /// How a callback dial went, sent on [`super::DueCallback::report`] when the dial ends (answered
 /// or failed) so a scheduler can record the attempt.
@@ -121,42 +117,11 @@ pub(super) fn cause_of(kind: OutcomeKind) -> CallbackFailure {
     }
 }
 
-/// The outcome of a final response to the customer's INVITE.
-pub(super) fn final_response(resp: &Response, cancelled_by_us: bool) -> DialOutcome {
-    let reasons: Vec<&str> = resp.headers().get_all("Reason").collect();
-    let reason = reasons.join(", ");
-    classify(FinalResponse {
-        status: resp.status(),
-        retry_after: resp.header("Retry-After").and_then(retry_after),
-        reason: (!reason.is_empty()).then_some(reason.as_str()),
-        cancelled_by_us,
-    })
-}
-
-/// The delay of a Retry-After value (RFC 3261 §20.33: seconds, then an optional comment and
-/// parameters).
-pub(super) fn retry_after(value: &str) -> Option<Duration> {
-    let digits: &str = value
-        .trim_start()
-        .split(|c: char| !c.is_ascii_digit())
-        .next()?;
-    digits.parse::<u64>().ok().map(Duration::from_secs)
-}
-
-/// The trunk's statistics outcome for a customer's outcome.
-pub(super) fn trunk_outcome(kind: OutcomeKind) -> TrunkOutcome {
-    match kind {
-        OutcomeKind::Answered => TrunkOutcome::Answered,
-        OutcomeKind::Busy => TrunkOutcome::Busy,
-        OutcomeKind::NoAnswer => TrunkOutcome::NoAnswer,
-        OutcomeKind::InvalidNumber | OutcomeKind::Rejected => TrunkOutcome::Rejected,
-        OutcomeKind::NetworkFailure | OutcomeKind::Unknown => TrunkOutcome::Failed,
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::super::trunk_dial::{final_response, retry_after};
     use super::*;
+    use hotline_sip::message::Response;
 
     fn response(status: u16, headers: &[(&str, &str)]) -> Response {
         let mut r = Response::new(status, "Whatever");

@@ -551,7 +551,7 @@ impl CampaignCall {
         };
         let call_id = leg.call_id.clone();
         let local_tag = leg.local_tag.clone();
-        let Some(answered) = leg.into_answered() else {
+        let Some(answered) = leg::into_answered(leg) else {
             tracing::warn!("the customer's leg is not up: nothing to hand over");
             self.shared
                 .endpoint
@@ -576,7 +576,8 @@ impl CampaignCall {
             return;
         }
         if let Some(l) = self.leg.as_ref() {
-            l.trunk.record(outcome::trunk_outcome(outcome.kind));
+            l.trunk
+                .record(super::trunk_dial::trunk_outcome(outcome.kind));
         }
         tracing::info!(kind = ?outcome.kind, status = ?outcome.sip_status, q850 = ?outcome.q850_cause, "not answered");
         self.count(outcome::label(outcome.kind));

@@ -1,0 +1,269 @@
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use hotline_campaigns::campaign::{
+    CampaignEngine, CampaignId, CampaignSpec, Command, TrunkName, TrunkSpec,
+};
+use hotline_campaigns::list::ListRecord;
+use hotline_campaigns::{NoDnc, QueueName, Zone, E164};
+use proptest::prelude::*;
+use uuid::Uuid;
+
+use super::*;
+use crate::recovery::RecoveryState;
+
+const START: i64 = 1_796_608_800; // 2026-12-07T02:00:00Z
+
+fn at(second: i64) -> jiff::Timestamp {
+    // Invariant: the test's instants are a few hours after 2026-12-07.
+    jiff::Timestamp::from_second(START + second).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn cid(k: u8) -> CampaignId {
+    CampaignId::new(format!("campaign-{k}"))
+}
+
+fn number(n: u32) -> E164 {
+    E164::parse(&format!("+4420{n:08}")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn spec(k: u8, variant: u8) -> CampaignSpec {
+    let mut s = CampaignSpec::new(
+        cid(k),
+        QueueName::new("sales"),
+        number(99_999_999),
+        TrunkSpec {
+            name: TrunkName::new("carrier"),
+            channels: u32::from(variant % 4) + 1,
+        },
+    );
+    s.default_zone = variant.is_multiple_of(2).then(Zone::utc);
+    s
+}
+
+fn record(n: u32) -> ListRecord {
+    ListRecord {
+        line: u64::from(n) + 2,
+        number: number(n),
+        name: Some(format!("customer {n}")),
+        time_zone: Some(Zone::utc()),
+        priority: i32::try_from(n % 3).unwrap_or(0),
+        due: Default::default(),
+        attributes: BTreeMap::from([("n".to_string(), n.to_string())]),
+    }
+}
+
+/// The engine events of `steps` (campaign, operation, variant) as the live engine writes them:
+/// each step a command; the ones the engine refuses (a start of a running campaign) write
+/// nothing.
+fn engine_events(steps: &[(u8, u8, u8)]) -> Vec<CampaignEvent> {
+    let mut engine = CampaignEngine::new();
+    let mut out = Vec::new();
+    for (i, &(k, op, variant)) in steps.iter().enumerate() {
+        let now = at(i64::try_from(i).unwrap_or(0) * 7);
+        let campaign = cid(k);
+        let command = match op {
+            0 => Command::Create(Box::new(spec(k, variant))),
+            1 | 2 => Command::AddRecords {
+                campaign,
+                records: (0..u32::from(variant % 4) + 1)
+                    .map(|r| record(u32::from(variant) * 10 + r))
+                    .collect(),
+            },
+            3 => Command::AddDnc {
+                campaign,
+                numbers: vec![number(u32::from(variant) * 10)],
+            },
+            4 => Command::Start { campaign },
+            5 => Command::Pause { campaign },
+            6 => Command::Resume { campaign },
+            _ => Command::Stop { campaign },
+        };
+        let _refused = engine.handle(now, command, &NoDnc);
+        while let Some(event) = engine.poll_event() {
+            out.push(event);
+        }
+    }
+    out
+}
+
+/// The journal: each engine event through the driver's mapping, with other events between.
+fn journal_of(events: &[CampaignEvent]) -> Vec<Event> {
+    let mut journal = Vec::new();
+    for event in events {
+        let seq = journal.len() as u64 + 1;
+        let draft = journal::to_draft(event).unwrap_or_else(|e| panic!("{e}"));
+        let ts = crate::callbacks::journal::wire_time(event.at());
+        journal.push(draft.into_event(Uuid::from_u128(u128::from(seq)), seq, ts, "n"));
+        let seq = seq + 1;
+        let other = hotline_events::EventDraft::new(hotline_events::EventKind::AgentStateChanged {
+            from: hotline_events::AgentState::Ready,
+            to: hotline_events::AgentState::NotReady,
+            reason: Some("lunch".into()),
+        })
+        .agent("1001");
+        journal.push(other.into_event(Uuid::from_u128(u128::from(seq)), seq, ts, "n"));
+    }
+    journal
+}
+
+fn restore(events: &[&Event]) -> CampaignEngine {
+    let mapped: Vec<CampaignEvent> = events
+        .iter()
+        .filter_map(|e| journal::from_event(e).unwrap_or_else(|e| panic!("{e}")))
+        .collect();
+    CampaignEngine::restore(&mapped)
+}
+
+/// A campaign's whole state as the API shows it: spec, run state, entries.
+fn campaign_state(engine: &CampaignEngine, id: &CampaignId) -> String {
+    format!(
+        "{:?} {:?} {:?}",
+        engine.spec(id),
+        engine.run_state(id),
+        engine.entries(id)
+    )
+}
+
+/// The recovery state a restart reads: the events up to `snapshot` folded and saved as JSON,
+/// then the journal's tail applied.
+fn snapshot_plus_tail(journal: &[Event], snapshot: usize) -> RecoveryState {
+    let mut state = RecoveryState::default();
+    for event in &journal[..snapshot] {
+        state.apply(event);
+    }
+    let saved = serde_json::to_value(&state).unwrap_or_else(|e| panic!("{e}"));
+    let mut state: RecoveryState = serde_json::from_value(saved).unwrap_or_else(|e| panic!("{e}"));
+    for event in &journal[snapshot..] {
+        state.apply(event);
+    }
+    state
+}
+
+fn steps() -> impl Strategy<Value = Vec<(u8, u8, u8)>> {
+    prop::collection::vec((0u8..3, 0u8..8, 0u8..12), 0..60)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Whatever retention deleted of what a snapshot covers, the engine restored from the
+    /// snapshot, its tail and what is left of the journal has every campaign not stopped of the
+    /// one restored from the whole journal, with the same spec, run state and records; with
+    /// nothing deleted, the very same campaigns.
+    #[test]
+    fn restore_from_snapshot_and_tail_equals_restore_from_the_whole_journal(
+        steps in steps(),
+        snapshot_at in 0.0f64..=1.0,
+        deleted_at in 0.0f64..=1.0,
+    ) {
+        let journal = journal_of(&engine_events(&steps));
+        let snapshot = (journal.len() as f64 * snapshot_at) as usize;
+        let deleted = (snapshot as f64 * deleted_at) as usize;
+        let whole = restore(&journal.iter().collect::<Vec<_>>());
+        let state = snapshot_plus_tail(&journal, snapshot);
+        let open = state.campaigns.clone().unwrap_or_default();
+        let merged = merge(&open, &journal[deleted..]);
+        // Journal order, each event once.
+        prop_assert!(merged.windows(2).all(|w| w[0].seq < w[1].seq));
+        let restored = restore(&merged);
+        let live: Vec<&CampaignId> = whole
+            .campaigns()
+            .filter(|id| whole.run_state(id) != Some(RunState::Stopped))
+            .collect();
+        for id in &live {
+            prop_assert_eq!(campaign_state(&restored, id), campaign_state(&whole, id));
+        }
+        // The projection keeps exactly the campaigns not stopped (no attempt is ever open here).
+        let kept: Vec<&str> = open.ids().collect();
+        let expected: Vec<&str> = live.iter().map(|id| id.as_str()).collect();
+        prop_assert_eq!(kept, expected);
+        // Nothing restored that the whole journal does not have.
+        prop_assert!(restored.campaigns().all(|id| whole.spec(id).is_some()));
+        if deleted == 0 {
+            let ids: Vec<&CampaignId> = restored.campaigns().collect();
+            prop_assert_eq!(ids, whole.campaigns().collect::<Vec<_>>());
+            for id in whole.campaigns() {
+                prop_assert_eq!(campaign_state(&restored, id), campaign_state(&whole, id));
+            }
+        }
+    }
+}
+
+fn write_lines(path: &Path, events: &[Event]) {
+    let text: String = events
+        .iter()
+        .map(|e| {
+            format!(
+                "{}\n",
+                serde_json::to_string(e).unwrap_or_else(|e| panic!("{e}"))
+            )
+        })
+        .collect();
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn the_restore_finds_a_campaign_whose_segments_retention_deleted() {
+    // 0 is created with records, started and paused, 1 is created and stopped, 2 is
+    // created with records and a do-not-call number, never started.
+    let steps = [
+        (0, 0, 2),
+        (0, 1, 3),
+        (1, 0, 1),
+        (2, 0, 5),
+        (2, 2, 7),
+        (2, 3, 7),
+        (0, 4, 0),
+        (1, 7, 0),
+        (0, 5, 0),
+    ];
+    let journal = journal_of(&engine_events(&steps));
+    let whole = restore(&journal.iter().collect::<Vec<_>>());
+    assert_eq!(whole.campaigns().count(), 3);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (old, live) = journal.split_at(journal.len() - 2);
+    write_lines(&dir.path().join("events-000001.jsonl"), old);
+    write_lines(&dir.path().join("events.jsonl"), live);
+    // A start saves the snapshot; retention then deletes the segment it covers.
+    let state = RecoveryState::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    state.save(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let kept: Vec<String> = state
+        .campaigns
+        .as_ref()
+        .map(|c| c.ids().map(str::to_string).collect())
+        .unwrap_or_default();
+    assert_eq!(kept, ["campaign-0", "campaign-2"]);
+    std::fs::remove_file(dir.path().join("events-000001.jsonl")).unwrap_or_else(|e| panic!("{e}"));
+
+    let after = crate::campaigns::restore(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let restored = CampaignEngine::restore(&after);
+    for k in [0, 2] {
+        assert_eq!(
+            campaign_state(&restored, &cid(k)),
+            campaign_state(&whole, &cid(k))
+        );
+    }
+    assert_eq!(restored.run_state(&cid(0)), Some(RunState::Paused));
+    assert_eq!(restored.entries(&cid(2)).len(), 4);
+    // The stopped one is gone with its events.
+    assert!(restored.spec(&cid(1)).is_none());
+}
+
+#[test]
+fn a_snapshot_without_campaigns_gets_them_from_the_journal() {
+    let journal = journal_of(&engine_events(&[(0, 0, 2), (1, 0, 2), (1, 7, 0)]));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write_lines(&dir.path().join("events.jsonl"), &journal);
+    // Written by a version that did not keep them.
+    let seq = journal.len() as u64;
+    let old = serde_json::json!({"open_calls": {}, "not_ready": {}, "seq": seq});
+    hotline_events::write_snapshot(dir.path(), seq, &old).unwrap_or_else(|e| panic!("{e}"));
+    let state = RecoveryState::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let ids: Vec<String> = state
+        .campaigns
+        .as_ref()
+        .map(|c| c.ids().map(str::to_string).collect())
+        .unwrap_or_default();
+    assert_eq!(ids, ["campaign-0"]);
+}
