@@ -304,6 +304,30 @@ fn owner(self_tx: &mpsc::UnboundedSender<CallInput>) -> Owner {
     }
 }
 
+/// Binds an RTP leg where we listen; `None` (logged as for `what`) when no port is free.
+pub(super) async fn bind_rtp(
+    shared: &Shared,
+    what: &str,
+) -> Option<(RtpLegHandle, mpsc::Receiver<LegEvent>)> {
+    let config = hotline_media::LegConfig {
+        inactivity_timeout: shared.config.rtp_timeout,
+        ..hotline_media::LegConfig::default()
+    };
+    let bound =
+        hotline_media::RtpLeg::bind(shared.config.sip_listen.ip(), &shared.ports, config).await;
+    shared
+        .metrics
+        .rtp_ports_in_use
+        .set(i64::try_from(shared.ports.in_use()).unwrap_or(i64::MAX));
+    match bound {
+        Ok(leg) => Some(leg),
+        Err(e) => {
+            tracing::warn!("no RTP leg for the {what}: {e}");
+            None
+        }
+    }
+}
+
 /// The digest answer to a 401/407 for an INVITE to `uri`: the header name and its value;
 /// `None` when the response carries no challenge we can answer.
 pub(super) fn digest_answer(

@@ -91,28 +91,9 @@ impl CampaignCall {
         self.send_invite(leg, None);
     }
 
-    async fn bind(&self) -> Option<(RtpLegHandle, mpsc::Receiver<LegEvent>)> {
-        let config = hotline_media::LegConfig {
-            inactivity_timeout: self.shared.config.rtp_timeout,
-            ..hotline_media::LegConfig::default()
-        };
-        let bound = hotline_media::RtpLeg::bind(
-            self.shared.config.sip_listen.ip(),
-            &self.shared.ports,
-            config,
-        )
-        .await;
-        self.shared
-            .metrics
-            .rtp_ports_in_use
-            .set(i64::try_from(self.shared.ports.in_use()).unwrap_or(i64::MAX));
-        match bound {
-            Ok(leg) => Some(leg),
-            Err(e) => {
-                tracing::warn!("no RTP leg for the campaign call: {e}");
-                None
-            }
-        }
+    /// Binds an RTP leg where we listen.
+    pub(super) async fn bind(&self) -> Option<(RtpLegHandle, mpsc::Receiver<LegEvent>)> {
+        super::super::trunk_dial::bind_rtp(&self.shared, "campaign call").await
     }
 
     fn send_invite(&mut self, mut leg: TrunkLeg, auth: Option<(&str, String)>) {
