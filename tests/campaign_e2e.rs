@@ -226,8 +226,10 @@ fn a_progressive_campaign_dials_its_list_by_the_rules_and_counts_each_outcome() 
     gw.wait_step("invite", BUSY, 2, Duration::from_secs(5));
     let tries = gw.invites_of(BUSY);
     assert_eq!(tries.len(), 2, "{tries:?}");
+    // The retry delay is 3 s; SIPp stamps its log with a clock that ticks with its event loop,
+    // so allow it 100 ms.
     assert!(
-        tries[1].at_ms - tries[0].at_ms >= 3_000,
+        tries[1].at_ms - tries[0].at_ms >= 2_900,
         "the busy number was redialed {} ms later",
         tries[1].at_ms - tries[0].at_ms
     );
