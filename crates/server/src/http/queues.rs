@@ -132,8 +132,9 @@ pub struct QueueStatistics {
     /// The wait a call entering now can expect, ms; absent when nobody staffs the queue.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimated_wait_ms: Option<u64>,
-    /// Answered within the target over answered plus lost after it, since the start; absent
-    /// without a target or before any call counted.
+    /// Answered within the target over answered plus lost after it, over the queue's rolling
+    /// window (`service_level.window`, default one hour); absent without a target or before any
+    /// call counted in the window.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_level: Option<f64>,
     /// Exponentially weighted handle time (talk plus wrap-up), ms.
