@@ -29,6 +29,7 @@ mod consent;
 mod http;
 mod menu;
 mod speak;
+mod survey;
 mod transfer;
 mod types;
 mod voicemail;
@@ -78,6 +79,8 @@ enum State {
     Dialing,
     /// A `consent` node's notice is playing (`waiting: false`), or it waits for the opt-out key.
     Consent { waiting: bool },
+    /// A survey node's survey runs on the server (its keys and prompts are the survey's).
+    Survey,
     /// The IVR is over.
     Done(IvrOutcome),
 }
@@ -190,6 +193,7 @@ impl Ivr {
             IvrInput::RecordingSilent => self.stop_recording(now, RecordingEnd::Silence),
             IvrInput::DialAnswered => self.dial_answered(),
             IvrInput::DialFailed => self.dial_failed(now),
+            IvrInput::SurveyFinished(end) => self.survey_finished(now, end),
         }
     }
 
@@ -218,6 +222,7 @@ impl Ivr {
             IvrTimer::HttpGuard => self.http_guard(now),
             IvrTimer::RecordLimit => self.stop_recording(now, RecordingEnd::MaxLength),
             IvrTimer::DialGuard => self.dial_failed(now),
+            IvrTimer::SurveyGuard => self.survey_finished(now, crate::survey::SurveyEnd::NoAnswer),
         }
     }
 
@@ -523,6 +528,14 @@ impl Ivr {
                     self.consent_start(now, consent);
                     return;
                 }
+                NodeKind::Survey(survey) => {
+                    self.answer();
+                    self.typeahead.clear();
+                    if self.survey_start(now, survey) {
+                        return;
+                    }
+                    break;
+                }
             }
         }
         self.broken();
@@ -551,6 +564,7 @@ impl Ivr {
                 | State::Announcing { .. }
                 | State::Dialing
                 | State::Consent { .. }
+                | State::Survey
                 | State::Done(_) => false,
             };
             if !listening {
@@ -626,6 +640,7 @@ impl Ivr {
             | State::Http
             | State::Recording
             | State::Dialing
+            | State::Survey
             | State::Done(_) => {}
         }
     }
@@ -640,7 +655,8 @@ impl Ivr {
             return;
         }
         match self.state.clone() {
-            State::Done(_) => {}
+            // The survey's keys go to the survey itself, not the IVR.
+            State::Done(_) | State::Survey => {}
             // A spoken value is short and not a menu: keys pressed meanwhile are dropped.
             State::Queued { .. }
             | State::Saying { .. }

@@ -12,7 +12,7 @@
 //! country: "86"               # optional: how numbers without `+` are read (see below)
 //! lists: { ... }              # optional: named number lists (see below)
 //! schedules: { ... }          # optional: named opening hours (see below)
-//! surveys: { ... }            # optional: post-call satisfaction surveys (see below)
+//! surveys: { ... }            # optional: satisfaction surveys (see below)
 //! numbers:                    # the numbers callers dial (the SIP Request-URI user part)
 //!   "100":                    # quote numbers; digits, letters, + * # . _ - are allowed
 //!     description: Main line  # optional free text, anywhere a number or node is
@@ -59,6 +59,7 @@
 //! | `transfer` | mapping (below)               | —                           | another number's flow, a queue or an outside number |
 //! | `hangup`   | `true` or a cause (below)     | —                           | hangs up |
 //! | `consent`  | mapping (below)               | `next`                      | plays the recording notice; the caller may opt out |
+//! | `survey`   | a survey name (below)         | `next`, `on_skipped`        | asks a survey's questions; answers are keys |
 //!
 //! Any node may also carry `description:`. Prompt names are file names without extension: the
 //! server plays `prompts/<language>/<name>.wav`. Durations are a whole number and a unit: `1500ms`,
@@ -207,6 +208,16 @@
 //! A question with no valid key after its attempts ends the survey as skipped; the server then
 //! hangs up. An unknown survey name is refused with a "did you mean" hint.
 //!
+//! A `survey` node asks a survey anywhere in a flow (an agentless campaign's questions, a
+//! survey before or instead of a queue): `ask: { survey: csat, next: thanks, on_skipped: sorry }`.
+//! The server runs it like the post-call one (same prompts, keys, timeouts and `survey.*`
+//! events; on a campaign call the events name the campaign and the customer's record). Once
+//! every question is answered (after `thanks`) the call goes to `next`; a question with no valid
+//! key goes to `on_skipped`; without them the call is hung up. `next` needs the caller's keys,
+//! so a cycle back through it is allowed; `on_skipped` is taken on silence, so a cycle through
+//! it is refused like a menu's `on_timeout`. Keys pressed during the survey are its answers, not
+//! menu keys. [`simulate`] runs the survey with the keys given in advance.
+//!
 //! **Voicemail.** `voicemail: { box: sales, prompt: leave_message, max_length: 2m, silence: 5s,
 //! end_key: "#" }` plays its prompts (no barge-in), then the `beep` prompt, then records the
 //! caller to box `sales` until the end key (not recorded), `silence` of quiet (optional),
@@ -340,9 +351,9 @@ pub use exec::{
 pub use http::{CrmFixture, HttpFailure, HttpLookup, HttpMethod, HttpRequest};
 pub use model::{
     Assignment, Branch, Collect, Dialplan, Edge, HangupCause, Menu, Node, NodeKind, Number, Play,
-    QueueOptions, Rule, Say, Voicemail, BEEP_PROMPT, DEFAULT_MENU_RETRIES, DEFAULT_MENU_TIMEOUT,
-    MAX_COLLECT_DIGITS, MAX_MENU_RETRIES, MAX_MENU_TIMEOUT, MAX_PROFICIENCY, MIN_MENU_TIMEOUT,
-    MIN_PROFICIENCY,
+    QueueOptions, Rule, Say, SurveyNode, Voicemail, BEEP_PROMPT, DEFAULT_MENU_RETRIES,
+    DEFAULT_MENU_TIMEOUT, MAX_COLLECT_DIGITS, MAX_MENU_RETRIES, MAX_MENU_TIMEOUT, MAX_PROFICIENCY,
+    MIN_MENU_TIMEOUT, MIN_PROFICIENCY,
 };
 pub use model::{Consent, NodeRecording, DEFAULT_CONSENT_TIMEOUT};
 pub use model::{Dial, Transfer, DEFAULT_DIAL_TIMEOUT, MAX_DIAL_TIMEOUT};

@@ -172,6 +172,8 @@ pub enum NodeKind {
     Http(crate::http::HttpLookup),
     /// Hand the call to another number's flow, a queue, or an outside number.
     Transfer(Transfer),
+    /// Run a survey of the top-level `surveys:` on the caller (answers are keys), then go on.
+    Survey(SurveyNode),
     /// Hang up with a cause; the IVR ends here.
     Hangup {
         /// Why, as the caller's phone will see it.
@@ -351,6 +353,18 @@ pub struct Consent {
     pub timeout: Duration,
     /// The node that follows (either answer).
     pub next: String,
+}
+
+/// A `survey` node: a named survey asked in the flow (an agentless campaign's questions, a
+/// survey before the queue), not only after an agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurveyNode {
+    /// The survey's name (top-level `surveys:`).
+    pub survey: String,
+    /// Where the call goes once every question is answered; hung up when not given.
+    pub next: Option<String>,
+    /// Where the call goes when a question got no valid key; hung up when not given.
+    pub on_skipped: Option<String>,
 }
 
 /// Default `consent` `timeout`.
@@ -572,6 +586,17 @@ impl NodeKind {
                 .iter()
                 .map(|target| (Edge::Failure, target.as_str()))
                 .collect(),
+            NodeKind::Survey(survey) => survey
+                .next
+                .iter()
+                .map(|target| (Edge::Surveyed, target.as_str()))
+                .chain(
+                    survey
+                        .on_skipped
+                        .iter()
+                        .map(|target| (Edge::Failure, target.as_str())),
+                )
+                .collect(),
             // The target is a number, not a node of this one.
             NodeKind::Transfer(Transfer::Flow { .. }) => Vec::new(),
             NodeKind::Hangup { .. } => Vec::new(),
@@ -669,6 +694,8 @@ pub enum Edge {
     Holiday,
     /// The queue let the call go (`exit`).
     QueueExit,
+    /// A survey node's questions were all answered (`next`).
+    Surveyed,
 }
 
 impl Edge {
@@ -676,7 +703,7 @@ impl Edge {
     pub fn needs_caller_input(self) -> bool {
         matches!(
             self,
-            Edge::Digit(_) | Edge::AnyDigit | Edge::Collected | Edge::QueueExit
+            Edge::Digit(_) | Edge::AnyDigit | Edge::Collected | Edge::QueueExit | Edge::Surveyed
         )
     }
 }

@@ -397,6 +397,9 @@ impl Reader<'_, '_> {
                 self.consent_node(read, from, value, next)
                     .map(NodeKind::Consent)
             }
+            Action::Survey => self
+                .survey_node(read, from, value, &fields)
+                .map(NodeKind::Survey),
         };
         if let Some(kind) = kind {
             if self.diags.error_count() == errors_before {

@@ -5,6 +5,7 @@
 
 mod render;
 mod step;
+mod survey;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -102,6 +103,12 @@ pub fn simulate_with(
             }
             continue;
         }
+        if let Some((survey, language)) = walk.survey.take() {
+            let end = walk.run_survey(ivr.plan(), &survey, language, &mut keys, &mut now);
+            ivr.handle(now, IvrInput::SurveyFinished(end));
+            walk.drain(&mut ivr);
+            continue;
+        }
         if let Some(request) = walk.lookup.take() {
             let result = match crm {
                 Some(fixture) => fixture.answer(&request.caller),
@@ -131,7 +138,10 @@ pub fn simulate_with(
                 }
                 Some((
                     deadline,
-                    IvrTimer::PlaybackGuard | IvrTimer::HttpGuard | IvrTimer::DialGuard,
+                    IvrTimer::PlaybackGuard
+                    | IvrTimer::HttpGuard
+                    | IvrTimer::DialGuard
+                    | IvrTimer::SurveyGuard,
                 )) => {
                     now = deadline;
                     ivr.handle_timeout(now);
@@ -166,6 +176,8 @@ struct Walk {
     dial: Option<(String, String, Option<String>)>,
     /// The number whose nodes the trail names now (flow transfers move it).
     flow: String,
+    /// A survey asked for and not run yet: its name and the call's language.
+    survey: Option<(String, Option<String>)>,
 }
 
 impl Walk {
@@ -303,6 +315,9 @@ impl Walk {
             IvrAction::ConsentAnswered { node, answer } => {
                 self.steps.push(Step::Consent { node, answer })
             }
+            IvrAction::Survey {
+                survey, language, ..
+            } => self.survey = Some((survey, language)),
             IvrAction::RecordingSet { node, recording } => {
                 self.steps.push(Step::RecordingSet { node, recording })
             }

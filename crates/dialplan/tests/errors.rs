@@ -168,7 +168,7 @@ numbers:
         [
             "dialplans/test.yaml:8:11: unknown key `timout` in menu `m`; did you mean `timeout`?",
             "dialplans/test.yaml:9:11: unknown key `colour` in menu `m`; expected one of: prompt, timeout, retries, options, default, invalid, timeout_prompt, on_timeout, on_failure",
-            "dialplans/test.yaml:11:28: unknown key `priority` in node `q`; expected one of: answer, play, say, menu, collect, set, branch, schedule, queue, goto, hangup, voicemail, http, transfer, consent, next, barge_in, otherwise, open, closed, holiday, description",
+            "dialplans/test.yaml:11:28: unknown key `priority` in node `q`; expected one of: answer, play, say, menu, collect, set, branch, schedule, queue, goto, hangup, voicemail, http, transfer, consent, survey, next, barge_in, otherwise, open, closed, holiday, on_skipped, description",
         ]
     );
 }
@@ -317,7 +317,7 @@ numbers:
         [
             "dialplans/test.yaml:6:7: node `a` needs `next`: the node to go to after `answer`",
             "dialplans/test.yaml:7:26: node `b` has both `answer` and `play`: a node does one thing; chain nodes with `next`",
-            "dialplans/test.yaml:8:7: node `c` does nothing: give it one of `answer`, `play`, `say`, `menu`, `collect`, `set`, `branch`, `schedule`, `queue`, `goto`, `hangup`, `voicemail`, `http`, `transfer`, `consent`",
+            "dialplans/test.yaml:8:7: node `c` does nothing: give it one of `answer`, `play`, `say`, `menu`, `collect`, `set`, `branch`, `schedule`, `queue`, `goto`, `hangup`, `voicemail`, `http`, `transfer`, `consent`, `survey`",
             "dialplans/test.yaml:9:28: `next` is not allowed on a `queue` node; the call leaves the dialplan here",
             "dialplans/test.yaml:10:20: unknown hangup cause `yes`; use `true` or one of: normal, busy, rejected, unavailable, congestion, not_found",
         ]

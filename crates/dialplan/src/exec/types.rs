@@ -48,6 +48,10 @@ pub enum IvrInput {
     /// refused the call or could not be dialed: the transfer's `failed` node is taken, else
     /// the call is hung up (unavailable).
     DialFailed,
+    /// The survey asked for by the last [`IvrAction::Survey`] is over (after its thanks, if
+    /// any): completed goes on at the node's `next`, skipped at `on_skipped`, else the call is
+    /// hung up. Keys and prompt ends meanwhile belong to the survey, not the IVR.
+    SurveyFinished(crate::survey::SurveyEnd),
 }
 
 /// What the server must do, drained with [`crate::Ivr::poll_action`] in order.
@@ -175,6 +179,18 @@ pub enum IvrAction {
         /// The policy and whether the IVR part is recorded.
         recording: NodeRecording,
     },
+    /// Run this survey (top-level `surveys:`) on the caller with a [`crate::SurveyRun`]: its
+    /// prompts, keys and timeouts are the survey's; report its end with
+    /// [`IvrInput::SurveyFinished`]. A survey not reported within its longest possible run
+    /// counts as skipped.
+    Survey {
+        /// The survey node.
+        node: String,
+        /// The survey's name.
+        survey: String,
+        /// The language set by a `set` node; `None`: the server's default language.
+        language: Option<String>,
+    },
     /// A `consent` node has the caller's answer (recorded in [`CallAttributes::consent`]).
     ConsentAnswered {
         /// The `consent` node.
@@ -231,6 +247,9 @@ pub enum HangupReason {
     QueueLeft,
     /// A dialed transfer failed and its node has no `failed`.
     DialFailed,
+    /// A survey node's survey ended and the node has no `next` (completed) or `on_skipped`
+    /// (skipped): the call ends there, as after a post-call survey.
+    SurveyEnded,
     /// The dialplan is inconsistent (cannot happen with a validated plan; kept so a bug hangs up
     /// instead of leaving the caller in silence).
     BrokenDialplan,
@@ -271,6 +290,8 @@ pub enum IvrTimer {
     RecordLimit,
     /// Give up on a dialed transfer whose result was never reported.
     DialGuard,
+    /// Give up on a survey whose end was never reported.
+    SurveyGuard,
 }
 
 /// What `set` nodes gave the call so far.

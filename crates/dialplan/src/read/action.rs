@@ -20,6 +20,7 @@ pub(super) enum Action {
     Http,
     Transfer,
     Consent,
+    Survey,
 }
 
 impl Action {
@@ -39,6 +40,7 @@ impl Action {
         Action::Http,
         Action::Transfer,
         Action::Consent,
+        Action::Survey,
     ];
 
     pub(super) fn key(self) -> &'static str {
@@ -58,6 +60,7 @@ impl Action {
             Action::Http => "http",
             Action::Transfer => "transfer",
             Action::Consent => "consent",
+            Action::Survey => "survey",
         }
     }
 
@@ -70,6 +73,7 @@ impl Action {
             Action::Http | Action::Consent => &["next"],
             Action::Play => &["next", "barge_in"],
             Action::Branch => &["otherwise"],
+            Action::Survey => &["next", "on_skipped"],
             Action::Schedule => &["open", "closed", "holiday"],
             Action::Menu | Action::Queue | Action::Goto | Action::Hangup | Action::Transfer => &[],
         }
@@ -92,12 +96,14 @@ pub(super) const NODE_KEYS: &[&str] = &[
     "http",
     "transfer",
     "consent",
+    "survey",
     "next",
     "barge_in",
     "otherwise",
     "open",
     "closed",
     "holiday",
+    "on_skipped",
     "description",
 ];
 

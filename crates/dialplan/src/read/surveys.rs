@@ -1,4 +1,6 @@
-//! The top-level `surveys:`: post-call satisfaction surveys a queue node can name.
+//! The top-level `surveys:`: satisfaction surveys a queue node names (asked after the agent
+//! hangs up) or a `survey` node asks in the flow (`{ survey: csat, next: thanks, on_skipped:
+//! sorry }`).
 //!
 //! ```yaml
 //! surveys:
@@ -16,8 +18,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{is_identifier, scalar, Located, Reader};
+use super::{is_identifier, scalar, Fields, Located, ReadNumber, Reader};
 use crate::duration::parse_duration;
+use crate::model::{Edge, SurveyNode};
 use crate::model::{MAX_MENU_RETRIES, MAX_MENU_TIMEOUT, MIN_MENU_TIMEOUT};
 use crate::survey::{
     Survey, SurveyQuestion, DEFAULT_SURVEY_MAX, DEFAULT_SURVEY_MIN, DEFAULT_SURVEY_RETRIES,
@@ -239,7 +242,32 @@ impl Reader<'_, '_> {
         }
     }
 
-    /// A queue node's `survey:`: the name of a survey declared at the top level.
+    /// A `survey` node: the survey's name, `next` once answered and `on_skipped`, both optional
+    /// (hung up without them). `next` needs the caller's keys (every question answered), so a
+    /// cycle through it is fine; `on_skipped` is taken on silence, like a menu's `on_failure`.
+    pub(super) fn survey_node(
+        &mut self,
+        read: &mut ReadNumber,
+        from: &str,
+        value: &yaml::Node,
+        fields: &Fields<'_>,
+    ) -> Option<SurveyNode> {
+        let survey = self.survey_reference(value);
+        let mut target = |reader: &mut Self, key: &str, edge: Edge| match fields.get(key) {
+            None => Some(None),
+            Some((_, v)) => reader.reference(read, from, edge, v).map(Some),
+        };
+        let next = target(self, "next", Edge::Surveyed);
+        let on_skipped = target(self, "on_skipped", Edge::Failure);
+        Some(SurveyNode {
+            survey: survey?,
+            next: next?,
+            on_skipped: on_skipped?,
+        })
+    }
+
+    /// A queue node's `survey:` (or a survey node's): the name of a survey declared at the top
+    /// level.
     pub(super) fn survey_reference(&mut self, value: &yaml::Node) -> Option<String> {
         let text = self.text(value, "a survey name")?;
         if self.declared_surveys.contains(&text) {

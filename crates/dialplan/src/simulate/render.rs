@@ -71,6 +71,23 @@ impl fmt::Display for Step {
             } => write!(f, "dial {number} via trunk {trunk}"),
             Step::Dial { number, .. } => write!(f, "dial {number} via the default trunk"),
             Step::DialFailed { node } => write!(f, "dial failed in {node}"),
+            Step::SurveyAnswer {
+                survey,
+                question,
+                score,
+            } => write!(f, "survey {survey} question {}: {score}", question + 1),
+            Step::SurveyEnded {
+                survey,
+                end,
+                answered,
+            } => {
+                let how = match end {
+                    crate::survey::SurveyEnd::Completed => "completed",
+                    crate::survey::SurveyEnd::NoAnswer => "skipped (no answer)",
+                    crate::survey::SurveyEnd::CallerHungUp => "skipped (caller hung up)",
+                };
+                write!(f, "survey {survey} {how} after {answered} answers")
+            }
             Step::Consent { node, answer } => write!(
                 f,
                 "recording consent in {node}: {}",

@@ -134,6 +134,24 @@ pub enum Step {
         /// The trunk named; `None`: the default trunk.
         trunk: Option<String>,
     },
+    /// A survey node's survey took an answer.
+    SurveyAnswer {
+        /// The survey's name.
+        survey: String,
+        /// 0-based index of the question.
+        question: u32,
+        /// The key pressed.
+        score: u8,
+    },
+    /// A survey node's survey ended.
+    SurveyEnded {
+        /// The survey's name.
+        survey: String,
+        /// Completed or skipped (and why).
+        end: crate::survey::SurveyEnd,
+        /// Questions answered.
+        answered: u32,
+    },
     /// The dialed number did not answer (the simulation was asked to fail dials).
     DialFailed {
         /// The transfer node.
