@@ -102,6 +102,25 @@ pub enum EventKind {
     /// hotline answered the call to run its dialplan (IVR).
     #[serde(rename = "call.answered_by_ivr")]
     CallAnsweredByIvr,
+    /// An outbound campaign call answered by the customer became a call of hotline: the
+    /// outbound counterpart of `call.arrived` (none is written for it), and the first event
+    /// under its `call_id`. With `queue` set it is queued for an agent of that queue next
+    /// (its `call.queued`, offers, `call.answered`, `call.ended` follow as for a caller);
+    /// without, it runs the agentless flow `flow`. Consumers tell campaign conversations
+    /// from inbound calls by it.
+    #[serde(rename = "call.outbound")]
+    CallOutbound {
+        /// The campaign's id.
+        campaign: String,
+        /// The campaign's entry (the customer's record).
+        entry: u64,
+        /// Which attempt of the entry this is (1 = the first).
+        attempt: u32,
+        /// The agentless flow the call runs (a number of the dialplan); absent when it goes to
+        /// an agent of the event's `queue`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        flow: Option<String>,
+    },
     /// The caller pressed a DTMF key in the IVR.
     #[serde(rename = "ivr.digit")]
     IvrDigit {
@@ -661,6 +680,7 @@ impl EventKind {
         match self {
             Self::CallArrived { .. } => "call.arrived",
             Self::CallAnsweredByIvr => "call.answered_by_ivr",
+            Self::CallOutbound { .. } => "call.outbound",
             Self::IvrDigit { .. } => "ivr.digit",
             Self::IvrPrompt { .. } => "ivr.prompt",
             Self::IvrTts { .. } => "ivr.tts",

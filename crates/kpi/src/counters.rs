@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use hotline_events::AgentState;
 
 use crate::callbacks::CallbackCounters;
+use crate::campaigns::CampaignCounters;
 
 /// Something that can be summed over buckets.
 pub(crate) trait Merge: Default + Clone {
@@ -31,6 +32,7 @@ pub(crate) struct QueueCounters {
     pub wrap_up_ms: u64,
     pub surveys: SurveyCounters,
     pub callbacks: CallbackCounters,
+    pub campaigns: CampaignCounters,
 }
 
 impl Merge for QueueCounters {
@@ -49,6 +51,7 @@ impl Merge for QueueCounters {
         self.wrap_up_ms += o.wrap_up_ms;
         self.surveys.merge(&o.surveys);
         self.callbacks.merge(&o.callbacks);
+        self.campaigns.merge(&o.campaigns);
     }
 }
 
@@ -108,6 +111,7 @@ pub(crate) struct AgentCounters {
     pub not_ready_ms: BTreeMap<String, u64>,
     pub surveys: SurveyCounters,
     pub callbacks: CallbackCounters,
+    pub campaigns: CampaignCounters,
 }
 
 impl Merge for AgentCounters {
@@ -123,6 +127,7 @@ impl Merge for AgentCounters {
         self.wrap_up_ms += o.wrap_up_ms;
         self.surveys.merge(&o.surveys);
         self.callbacks.merge(&o.callbacks);
+        self.campaigns.merge(&o.campaigns);
         for (a, b) in self.state_ms.iter_mut().zip(o.state_ms.iter()) {
             *a += b;
         }

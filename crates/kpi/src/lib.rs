@@ -84,6 +84,8 @@
 //! | callbacks dialed, customer dialed, connected, failed | `callback.due`, `callback.dialing`, `callback.connected`, `callback.failed` (per cause) of the queue and the reserved agent |
 //! | callbacks due | each callback once: when completed within its due window, or when the window was lost (completed late, `callback.missed_deadline`, given up); cancelled ones and scheduled ones the sampling rules left out are not due (as in the scheduler's stats) |
 //! | callback completion | completed within the due window / due, with its band ([`CompletionBand`]: 100 / 95 / 80 / 75%); in-queue: within = connected by the original entry time + the queue's `callback_expiry` (no expiry: always within); scheduled: `within_deadline` of `callback.completed` |
+//! | campaign call | an outbound campaign call handed to hotline (`call.outbound`, its first event; no `call.arrived`): its `call.queued`, `call.answered`, `call.abandoned` are never the queue's offered, answered or abandoned (nor in service level, ASA, rates), but [`CampaignKpis`] `queued`, `connected` and `abandoned` (also: still queued at `call.ended`, the connect time ran out); its conversation is handled work of the agent and the queue (talk, hold, wrap-up, AHT, occupancy), also counted apart (`conversations`, campaign AHT); the agent's offers and answered include it. Agentless flows and machine answers are no agent work |
+//! | campaign dials | `campaign.attempt_started` (dialed), `campaign.picked_up` (answered), `campaign.answered` (live: action `to_agent` and `live`; machine: verdict `machine`), in the queue of the campaign's `campaign.created` (`audience.agents.queue`) |
 //!
 //! Ring-all queues offer one call to several agents at once: the journal then holds several
 //! `call.offered` for the call, one `call.answered`, and a `call.offer_failed` for each agent
@@ -106,6 +108,7 @@
 //! need a tz database, which is not supported yet.
 
 pub mod callbacks;
+pub mod campaigns;
 pub mod config;
 mod counters;
 pub mod projection;
@@ -114,6 +117,7 @@ pub mod report;
 pub mod series;
 
 pub use callbacks::{AgentCallbackKpis, CallbackKpis, CompletionBand};
+pub use campaigns::{AgentCampaignKpis, CampaignKpis};
 pub use config::{
     parse_utc_offset, KpiConfig, OffsetParseError, QueueKpiConfig, Retention, ServiceLevelVariant,
     ShortAbandonPolicy,

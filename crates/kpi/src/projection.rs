@@ -11,6 +11,7 @@ use crate::report::{ms_of, AgentKpis, CallCounts, CallTotals, Definitions, Perio
 use crate::series::{Granularity, Series};
 
 mod callbacks;
+mod campaigns;
 mod snapshot;
 
 use callbacks::CallbackTrack;
@@ -35,6 +36,9 @@ struct CallTrack {
     last_ms: i64,
     /// A callback's conversation (from `callback.connected`), not a queued call.
     callback: bool,
+    /// An outbound campaign call (from `call.outbound`): its queue entry, answer, abandon
+    /// and conversation count as campaign work, never as an inbound call.
+    outbound: bool,
 }
 
 /// How an offer that did not connect ended.
@@ -55,6 +59,9 @@ struct AgentTrack {
     last_queue: Option<String>,
     /// When the agent last left `on_call` (a post-call survey's call ends later).
     left_on_call: Option<i64>,
+    /// The agent's last answered call was an outbound campaign call (its wrap-up is campaign
+    /// work too).
+    last_outbound: bool,
     series: Series<AgentCounters>,
 }
 
@@ -75,6 +82,8 @@ pub struct KpiProjection {
     calls: HashMap<Uuid, CallTrack>,
     /// Callbacks not yet completed, given up or cancelled, by call id.
     callbacks: HashMap<Uuid, CallbackTrack>,
+    /// The queue whose agents serve each campaign (from `campaign.created` or `call.outbound`).
+    campaign_queues: BTreeMap<String, String>,
     queues: BTreeMap<String, Series<QueueCounters>>,
     agents: BTreeMap<String, AgentTrack>,
     totals: CallTotals,
@@ -89,6 +98,7 @@ impl KpiProjection {
             last_seq: BTreeMap::new(),
             calls: HashMap::new(),
             callbacks: HashMap::new(),
+            campaign_queues: BTreeMap::new(),
             queues: BTreeMap::new(),
             agents: BTreeMap::new(),
             totals: CallTotals::default(),
@@ -124,6 +134,9 @@ impl KpiProjection {
         let agent = ev.agent_id.as_deref();
         match (&ev.kind, ev.call_id) {
             (EventKind::CallArrived { .. }, Some(call)) => self.call_arrived(call, ts),
+            (EventKind::CallOutbound { campaign, .. }, Some(call)) => {
+                self.call_outbound(call, campaign, ev.queue.as_deref(), ts)
+            }
             (EventKind::CallQueued { .. }, Some(call)) => {
                 if let Some(queue) = ev.queue.as_deref() {
                     self.call_queued(call, queue, ts);
@@ -173,7 +186,11 @@ impl KpiProjection {
                     self.agent_state(agent, *to, reason.as_deref(), ts);
                 }
             }
-            _ => self.callback_event(ev, ts),
+            _ => {
+                if !self.campaign_event(ev, ts) {
+                    self.callback_event(ev, ts);
+                }
+            }
         }
         true
     }
@@ -228,6 +245,7 @@ impl KpiProjection {
                 reason: None,
                 last_queue: None,
                 left_on_call: None,
+                last_outbound: false,
                 series: Series::new(config, offset),
             })
     }
@@ -248,7 +266,11 @@ impl KpiProjection {
         }
         c.ever_queued = true;
         c.queued = Some((queue.to_owned(), ts));
-        self.queue_series(queue).add_at(ts, |q| q.offered += 1);
+        let outbound = c.outbound;
+        self.queue_series(queue).add_at(ts, |q| match outbound {
+            true => q.campaigns.queued += 1,
+            false => q.offered += 1,
+        });
     }
 
     fn call_offered(&mut self, call: Uuid, agent: &str, ts: i64) {
@@ -309,30 +331,39 @@ impl KpiProjection {
         };
         let mut offers = std::mem::take(&mut c.offers);
         c.answered = Some((agent.to_owned(), queue.clone(), ts));
+        let outbound = c.outbound;
         let offer_at = offers.remove(agent);
         let ring_ms = offer_at.map_or(0, |at| u64::try_from(ts - at).unwrap_or(0));
         // The other agents' phones stop ringing: withdrawn, not failed (ring-all).
         self.withdraw_offers(offers);
-        let t_ms = self.threshold_ms(&queue);
-        self.queue_series(&queue).add_at(queued_at, |q| {
-            q.answered += 1;
-            q.wait_answered_ms += wait_ms;
-            q.ring_answered_ms += ring_ms;
-            if wait_ms <= t_ms {
-                q.answered_within_t += 1;
-            }
-        });
+        if outbound {
+            self.campaign_connected(&queue, queued_at, wait_ms);
+        } else {
+            let t_ms = self.threshold_ms(&queue);
+            self.queue_series(&queue).add_at(queued_at, |q| {
+                q.answered += 1;
+                q.wait_answered_ms += wait_ms;
+                q.ring_answered_ms += ring_ms;
+                if wait_ms <= t_ms {
+                    q.answered_within_t += 1;
+                }
+            });
+        }
         let a = self.agent_track(agent, ts);
         a.last_queue = Some(queue);
+        a.last_outbound = outbound;
+        let campaign = u64::from(outbound);
         match offer_at {
             Some(at) => a.series.add_at(at, |a| {
                 a.answered += 1;
                 a.ring_answered_ms += ring_ms;
+                a.campaigns.connected += campaign;
             }),
             // Answered without a known offer: count the offer too, at the answer.
             None => a.series.add_at(ts, |a| {
                 a.offers += 1;
                 a.answered += 1;
+                a.campaigns.connected += campaign;
             }),
         }
     }
@@ -346,8 +377,12 @@ impl KpiProjection {
         };
         // The call's story is over; its `call.ended` has nothing to add.
         let offers = std::mem::take(&mut c.offers);
+        let outbound = c.outbound;
         self.calls.remove(&call);
         self.withdraw_offers(offers);
+        if outbound {
+            return self.campaign_abandoned(&queue, queued_at);
+        }
         let short_ms = self.config.short_abandon_ms(&queue);
         let t_ms = self.threshold_ms(&queue);
         self.queue_series(&queue).add_at(queued_at, |q| {
@@ -394,6 +429,9 @@ impl KpiProjection {
                 if c.callback {
                     self.callback_handled(&queue, &agent, talk, hold, ts);
                 }
+                if c.outbound {
+                    self.campaign_handled(&queue, &agent, talk, hold, ts);
+                }
                 let add = |h: &mut u64, t: &mut u64, n: &mut u64| {
                     *n += 1;
                     *t += talk;
@@ -406,6 +444,10 @@ impl KpiProjection {
                     .add_at(ts, |a| add(&mut a.hold_ms, &mut a.talk_ms, &mut a.handled));
             }
             None => {
+                // Still queued at its end: no agent took the campaign call in time.
+                if let (true, Some((queue, queued_at))) = (c.outbound, &c.queued) {
+                    self.campaign_abandoned(queue, *queued_at);
+                }
                 if let (Some(at), false) = (c.arrived, c.ever_queued) {
                     self.totals.ivr_only += 1;
                     self.calls_series.add_at(at, |c| c.ivr_only += 1);
@@ -495,10 +537,20 @@ impl KpiProjection {
         });
         if state == AgentState::WrapUp {
             let ms = u64::try_from(end - since).unwrap_or(0);
-            a.series.add_at(end, |c| c.wrap_up_ms += ms);
+            let outbound = a.last_outbound;
+            a.series.add_at(end, |c| {
+                c.wrap_up_ms += ms;
+                if outbound {
+                    c.campaigns.wrap_up_ms += ms;
+                }
+            });
             if let Some(queue) = a.last_queue.clone() {
-                self.queue_series(&queue)
-                    .add_at(end, |q| q.wrap_up_ms += ms);
+                self.queue_series(&queue).add_at(end, |q| {
+                    q.wrap_up_ms += ms;
+                    if outbound {
+                        q.campaigns.wrap_up_ms += ms;
+                    }
+                });
             }
         }
     }

@@ -139,6 +139,64 @@ const QUEUE_METRICS: &[(&str, &str, Getter<QueueKpis>)] = &[
         "Band of the callback completion: 100, 95, 80, 75, or 0 under 75%.",
         |k| k.callbacks.completion_band.map(|b| f64::from(b.percent())),
     ),
+    ("campaign_dialed", "Outbound campaign dials.", |k| {
+        Some(k.campaigns.dialed as f64)
+    }),
+    (
+        "campaign_answered",
+        "Campaign dials answered (person or machine).",
+        |k| Some(k.campaigns.answered as f64),
+    ),
+    (
+        "campaign_live_answers",
+        "Campaign answers counted live (passed to an agent, not a machine).",
+        |k| Some(k.campaigns.live_answers as f64),
+    ),
+    (
+        "campaign_machine_answers",
+        "Campaign answers found to be a machine.",
+        |k| Some(k.campaigns.machine_answers as f64),
+    ),
+    (
+        "campaign_queued",
+        "Answered campaign calls queued for an agent (not inbound offered calls).",
+        |k| Some(k.campaigns.queued as f64),
+    ),
+    (
+        "campaign_connected",
+        "Queued campaign calls an agent took.",
+        |k| Some(k.campaigns.connected as f64),
+    ),
+    (
+        "campaign_abandoned",
+        "Queued campaign calls no agent took within the connect time (not inbound abandons).",
+        |k| Some(k.campaigns.abandoned as f64),
+    ),
+    (
+        "campaign_abandon_rate",
+        "Campaign abandoned / queued (0-1).",
+        |k| k.campaigns.abandon_rate,
+    ),
+    (
+        "campaign_mean_wait_seconds",
+        "Mean wait of connected campaign calls for their agent.",
+        |k| k.campaigns.mean_wait_s,
+    ),
+    (
+        "campaign_conversations",
+        "Campaign conversations that ended (also in handled work).",
+        |k| Some(k.campaigns.conversations as f64),
+    ),
+    (
+        "campaign_talk_seconds",
+        "Talk time of campaign conversations.",
+        |k| Some(k.campaigns.talk_ms as f64 / 1000.0),
+    ),
+    (
+        "campaign_aht_seconds",
+        "Average handle time of campaign conversations (talk + hold + wrap-up).",
+        |k| k.campaigns.aht_s,
+    ),
 ];
 
 const CALL_METRICS: &[(&str, &str, Getter<CallCounts>)] = &[
@@ -222,6 +280,21 @@ const AGENT_METRICS: &[(&str, &str, Getter<AgentKpis>)] = &[
         "callbacks_handled",
         "Callback conversations that ended.",
         |k| Some(k.callbacks.handled as f64),
+    ),
+    (
+        "campaign_connected",
+        "Campaign calls the agent took.",
+        |k| Some(k.campaigns.connected as f64),
+    ),
+    (
+        "campaign_conversations",
+        "Campaign conversations that ended (also in handled work).",
+        |k| Some(k.campaigns.conversations as f64),
+    ),
+    (
+        "campaign_aht_seconds",
+        "Average handle time of campaign conversations (talk + hold + wrap-up).",
+        |k| k.campaigns.aht_s,
     ),
 ];
 

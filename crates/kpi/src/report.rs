@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::callbacks::{AgentCallbackKpis, CallbackKpis};
+use crate::campaigns::{AgentCampaignKpis, CampaignKpis};
 use crate::config::{duration_ms, KpiConfig, ServiceLevelVariant, ShortAbandonPolicy};
 use crate::counters::{state_index, AgentCounters, QueueCounters};
 use crate::series::Granularity;
@@ -166,6 +167,10 @@ pub struct QueueKpis {
     /// the callback-completion KPI.
     #[serde(default)]
     pub callbacks: CallbackKpis,
+    /// Outbound campaign calls of the queue's campaigns: dials, answers, calls connected to
+    /// an agent or abandoned, and their conversations. Never in the inbound figures above.
+    #[serde(default)]
+    pub campaigns: CampaignKpis,
 }
 
 fn ratio(num: u64, den: u64) -> Option<f64> {
@@ -220,6 +225,7 @@ impl QueueKpis {
             response_rate: ratio(c.surveys.responses, c.surveys.offered),
             satisfaction: ratio(c.surveys.score_sum, c.surveys.answers),
             callbacks: CallbackKpis::compute(&c.callbacks),
+            campaigns: CampaignKpis::compute(&c.campaigns),
         }
     }
 }
@@ -274,6 +280,10 @@ pub struct AgentKpis {
     /// conversations.
     #[serde(default)]
     pub callbacks: AgentCallbackKpis,
+    /// The agent's outbound campaign calls and conversations (also in the handled work
+    /// above).
+    #[serde(default)]
+    pub campaigns: AgentCampaignKpis,
 }
 
 /// Milliseconds spent in each agent state.
@@ -329,6 +339,7 @@ impl AgentKpis {
             response_rate: ratio(c.surveys.responses, c.surveys.offered),
             satisfaction: ratio(c.surveys.score_sum, c.surveys.answers),
             callbacks: AgentCallbackKpis::compute(&c.callbacks),
+            campaigns: AgentCampaignKpis::compute(&c.campaigns),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Invariants on random event sequences (including nonsensical orders and duplicates), calls
-//! and callbacks (in-queue and scheduled) mixed.
+//! Invariants on random event sequences (including nonsensical orders and duplicates), calls,
+//! callbacks (in-queue and scheduled) and outbound campaign calls mixed.
 
 mod support;
 
@@ -39,7 +39,7 @@ fn journal(steps: &[Step]) -> Journal {
         );
         let wait = u64::from(wait);
         let at = |ms: i64| j.at(ms);
-        let draft = match kind % 16 {
+        let draft = match kind % 18 {
             0 => EventDraft::new(EventKind::CallArrived {
                 from: "1".into(),
                 to: "2".into(),
@@ -140,6 +140,36 @@ fn journal(steps: &[Step]) -> Journal {
                 };
                 EventDraft::new(kind_of(kind)).queue(q)
             }
+            // An outbound campaign call: to a queue's agents, or an agentless flow.
+            16 => {
+                let flow = (s % 4 == 0).then(|| "9001".to_owned());
+                let draft = EventDraft::new(EventKind::CallOutbound {
+                    campaign: format!("c{}", s % 2),
+                    entry: u64::from(s),
+                    attempt: 1,
+                    flow: flow.clone(),
+                })
+                .call(c);
+                if flow.is_some() {
+                    draft
+                } else {
+                    draft.queue(q)
+                }
+            }
+            // The campaign engine's events (the campaign's queue from its creation).
+            17 => {
+                let campaign = format!("c{}", s % 2);
+                EventDraft::new(kind_of(match s % 4 {
+                    0 => json!({"type": "campaign.created", "campaign": campaign,
+                        "spec": {"audience": {"agents": {"queue": q}}}}),
+                    1 => json!({"type": "campaign.attempt_started", "campaign": campaign,
+                        "entry": 1, "attempt": 1}),
+                    2 => json!({"type": "campaign.picked_up", "campaign": campaign}),
+                    _ => json!({"type": "campaign.answered", "campaign": campaign,
+                        "verdict": (["human", "machine"][s as usize / 4 % 2]),
+                        "action": {"to_agent": {"live": s % 8 < 4}}}),
+                }))
+            }
             _ => EventDraft::new(EventKind::AgentStateChanged {
                 from: STATES[s as usize % 7],
                 to: STATES[(s as usize / 7) % 7],
@@ -182,6 +212,15 @@ fn check(snap: &KpiSnapshot) -> Result<(), TestCaseError> {
             prop_assert!(unit(cb.completion), "{cb:?}");
             prop_assert_eq!(cb.failed_by_cause.values().sum::<u64>(), cb.failed);
             prop_assert!(cb.handled <= k.handled && cb.talk_ms <= k.talk_ms, "{k:?}");
+            let cp = &k.campaigns;
+            prop_assert!(cp.connected + cp.abandoned <= cp.queued, "{cp:?}");
+            prop_assert!(unit(cp.abandon_rate), "{cp:?}");
+            prop_assert!(
+                cb.handled + cp.conversations <= k.handled
+                    && cp.talk_ms <= k.talk_ms
+                    && cp.wrap_up_ms <= k.wrap_up_ms,
+                "{k:?}"
+            );
         }
     }
     let agents = snap.agents.values().map(|a| a.windows.clone());
@@ -196,7 +235,15 @@ fn check(snap: &KpiSnapshot) -> Result<(), TestCaseError> {
             );
             prop_assert!(unit(k.answer_rate) && unit(k.occupancy), "{k:?}");
             prop_assert_eq!(k.not_ready_ms.values().sum::<u64>(), k.state_ms.not_ready);
-            prop_assert!(k.callbacks.handled <= k.handled, "{k:?}");
+            prop_assert!(
+                k.callbacks.handled + k.campaigns.conversations <= k.handled,
+                "{k:?}"
+            );
+            prop_assert!(k.campaigns.connected <= k.answered, "{k:?}");
+            prop_assert!(
+                k.campaigns.talk_ms <= k.talk_ms && k.campaigns.wrap_up_ms <= k.wrap_up_ms,
+                "{k:?}"
+            );
             prop_assert_eq!(
                 k.callbacks.failed_by_cause.values().sum::<u64>(),
                 k.callbacks.failed

@@ -13,6 +13,18 @@ fn all_kinds() -> Vec<EventKind> {
             to: "sip:support@hotline".into(),
         },
         EventKind::CallAnsweredByIvr,
+        EventKind::CallOutbound {
+            campaign: "renewals".into(),
+            entry: 3,
+            attempt: 2,
+            flow: None,
+        },
+        EventKind::CallOutbound {
+            campaign: "survey".into(),
+            entry: 1,
+            attempt: 1,
+            flow: Some("9001".into()),
+        },
         EventKind::IvrDigit {
             digit: '#',
             dialplan_node: "main_menu".into(),
@@ -701,4 +713,32 @@ fn scheduled_callback_events_round_trip_with_their_wire_names() {
         assert!(json.contains(&format!(r#""type":"{name}""#)), "{json}");
         assert!(json.contains(r#""callback_id":"01935b7e-1c2d-7abc-8def-000000000042""#));
     }
+}
+
+#[test]
+fn an_outbound_campaign_call_round_trips_and_leaves_out_an_absent_flow() {
+    let event = EventDraft::new(EventKind::CallOutbound {
+        campaign: "renewals".into(),
+        entry: 7,
+        attempt: 2,
+        flow: None,
+    })
+    .call(Uuid::from_u128(9))
+    .queue("sales")
+    .into_event(Uuid::nil(), 4, ts(), "n");
+    let json = serde_json::to_string(&event).unwrap();
+    assert!(
+        json.contains(r#""type":"call.outbound","campaign":"renewals","entry":7,"attempt":2"#),
+        "{json}"
+    );
+    assert!(!json.contains("flow"), "{json}");
+    assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), event);
+    // An agentless flow is named; a line without `flow` reads as a queue target.
+    let line = r#"{"v":1,"id":"00000000-0000-0000-0000-000000000000","seq":1,"ts":"2026-11-23T10:15:02.123Z","node":"n","type":"call.outbound","campaign":"survey","entry":1,"attempt":1,"flow":"9001"}"#;
+    let flow = serde_json::from_str::<Event>(line).unwrap();
+    assert_eq!(flow.type_name(), "call.outbound");
+    assert!(matches!(
+        flow.kind,
+        EventKind::CallOutbound { flow: Some(ref f), .. } if f == "9001"
+    ));
 }

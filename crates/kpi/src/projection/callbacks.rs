@@ -267,7 +267,9 @@ impl KpiProjection {
                 ..CallTrack::default()
             },
         );
-        self.agent_track(agent, ts).last_queue = Some(queue.clone());
+        let a = self.agent_track(agent, ts);
+        a.last_queue = Some(queue.clone());
+        a.last_outbound = false;
         let within = self
             .callbacks
             .get(&call)

@@ -1,0 +1,125 @@
+//! Folding outbound campaign calls: the campaign engine's dial events, and the calls that
+//! `call.outbound` marks, whose queue entry, answer, abandon and conversation count as
+//! campaign work of the queue and the agent instead of inbound calls.
+//!
+//! A campaign's queue is the one named by its `campaign.created` specification
+//! (`audience.agents.queue`), else by its first `call.outbound`; dial events of a campaign
+//! whose queue is not known yet (created before the journal's start, agentless) count nowhere.
+
+use hotline_events::{CampaignEventBody, Event, EventKind};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::KpiProjection;
+use crate::campaigns::CampaignCounters;
+
+impl KpiProjection {
+    /// Folds a campaign engine event; `false` for any other event.
+    pub(super) fn campaign_event(&mut self, ev: &Event, ts: i64) -> bool {
+        match &ev.kind {
+            EventKind::CampaignCreated(body) => {
+                let queue = body
+                    .fields
+                    .get("spec")
+                    .and_then(|spec| spec.pointer("/audience/agents/queue"))
+                    .and_then(Value::as_str);
+                if let Some(queue) = queue {
+                    self.campaign_queues
+                        .insert(body.campaign.clone(), queue.to_owned());
+                }
+            }
+            EventKind::CampaignAttemptStarted(body) => {
+                self.campaign_count(body, ts, |c| c.dialed += 1);
+            }
+            EventKind::CampaignPickedUp(body) => {
+                self.campaign_count(body, ts, |c| c.answered += 1);
+            }
+            EventKind::CampaignAnswered(body) => {
+                let machine = body.fields.get("verdict").and_then(Value::as_str) == Some("machine");
+                let live = body
+                    .fields
+                    .get("action")
+                    .and_then(|a| a.pointer("/to_agent/live"))
+                    .and_then(Value::as_bool)
+                    == Some(true);
+                self.campaign_count(body, ts, |c| {
+                    c.machine_answers += u64::from(machine);
+                    c.live_answers += u64::from(live);
+                });
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Counts a dial event in its campaign's queue, when known.
+    fn campaign_count(
+        &mut self,
+        body: &CampaignEventBody,
+        ts: i64,
+        add: impl Fn(&mut CampaignCounters),
+    ) {
+        if let Some(queue) = self.campaign_queues.get(&body.campaign).cloned() {
+            self.queue_series(&queue)
+                .add_at(ts, |q| add(&mut q.campaigns));
+        }
+    }
+
+    /// `call.outbound`: the call is a campaign call (its queue, when it goes to agents).
+    pub(super) fn call_outbound(
+        &mut self,
+        call: Uuid,
+        campaign: &str,
+        queue: Option<&str>,
+        ts: i64,
+    ) {
+        // Only a call not queued yet: a marker after the queue entry (a journal out of
+        // order) would split one call between inbound and campaign counts.
+        let c = self.call(call, ts);
+        if !c.ever_queued && c.answered.is_none() {
+            c.outbound = true;
+        }
+        if let Some(queue) = queue {
+            self.campaign_queues
+                .entry(campaign.to_owned())
+                .or_insert_with(|| queue.to_owned());
+        }
+    }
+
+    /// An agent took a queued campaign call: counted in the period it was queued (the
+    /// agent's count goes with the agent's `answered`).
+    pub(super) fn campaign_connected(&mut self, queue: &str, queued_at: i64, wait_ms: u64) {
+        self.queue_series(queue).add_at(queued_at, |q| {
+            q.campaigns.connected += 1;
+            q.campaigns.wait_connected_ms += wait_ms;
+        });
+    }
+
+    /// A queued campaign call left without an agent, in the period it was queued.
+    pub(super) fn campaign_abandoned(&mut self, queue: &str, queued_at: i64) {
+        self.queue_series(queue)
+            .add_at(queued_at, |q| q.campaigns.abandoned += 1);
+    }
+
+    /// Adds an ended campaign conversation's talk and hold to the campaign counts of its
+    /// queue and agent (`call_ended` adds them to the handled work too).
+    pub(super) fn campaign_handled(
+        &mut self,
+        queue: &str,
+        agent: &str,
+        talk: u64,
+        hold: u64,
+        ts: i64,
+    ) {
+        let add = |c: &mut CampaignCounters| {
+            c.conversations += 1;
+            c.talk_ms += talk;
+            c.hold_ms += hold;
+        };
+        self.queue_series(queue)
+            .add_at(ts, |q| add(&mut q.campaigns));
+        self.agent_track(agent, ts)
+            .series
+            .add_at(ts, |a| add(&mut a.campaigns));
+    }
+}
