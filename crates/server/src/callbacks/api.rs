@@ -25,6 +25,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::CallbacksHandle;
+use crate::http::errors::{error, field_error, reply, unavailable};
 
 /// A request the API refuses, with the field at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,21 +43,15 @@ fn bad(field: &'static str, message: impl Into<String>) -> BadField {
     }
 }
 
-fn refuse(status: StatusCode, message: impl Into<String>, field: Option<&str>) -> Response {
-    let mut body = json!({"error": message.into()});
-    if let Some(field) = field {
-        body["field"] = json!(field);
-    }
-    (status, Json(body)).into_response()
-}
-
-fn unavailable() -> Response {
-    refuse(StatusCode::SERVICE_UNAVAILABLE, "shutting down", None)
-}
-
 impl IntoResponse for BadField {
     fn into_response(self) -> Response {
-        refuse(StatusCode::BAD_REQUEST, self.message, Some(self.field))
+        field_error(StatusCode::BAD_REQUEST, self.message, self.field)
+    }
+}
+
+impl From<BadField> for Response {
+    fn from(bad: BadField) -> Response {
+        bad.into_response()
     }
 }
 
@@ -228,18 +223,16 @@ pub fn parse_due(due: &Value) -> Result<DueSpec, BadField> {
 
 fn command_error(e: CommandError) -> Response {
     match e {
-        CommandError::Unknown(id) => refuse(
-            StatusCode::NOT_FOUND,
-            format!("no scheduled callback {id}"),
-            None,
-        ),
-        CommandError::UnknownQueue(q) => refuse(
+        CommandError::Unknown(id) => {
+            error(StatusCode::NOT_FOUND, format!("no scheduled callback {id}"))
+        }
+        CommandError::UnknownQueue(q) => field_error(
             StatusCode::BAD_REQUEST,
             format!("queue {q} takes no scheduled callbacks (not under callbacks.queues)"),
-            Some("queue"),
+            "queue",
         ),
-        CommandError::Due(e) => refuse(StatusCode::BAD_REQUEST, e.to_string(), Some("due")),
-        other => refuse(StatusCode::CONFLICT, other.to_string(), None),
+        CommandError::Due(e) => field_error(StatusCode::BAD_REQUEST, e.to_string(), "due"),
+        other => error(StatusCode::CONFLICT, other.to_string()),
     }
 }
 
@@ -252,13 +245,9 @@ fn parse_id(id: &str) -> Result<CallbackId, NotFound> {
 /// An id that names no callback.
 struct NotFound(String);
 
-impl IntoResponse for NotFound {
-    fn into_response(self) -> Response {
-        refuse(
-            StatusCode::NOT_FOUND,
-            format!("no scheduled callback {}", self.0),
-            None,
-        )
+impl From<NotFound> for Response {
+    fn from(NotFound(id): NotFound) -> Response {
+        error(StatusCode::NOT_FOUND, format!("no scheduled callback {id}"))
     }
 }
 
@@ -266,27 +255,16 @@ impl IntoResponse for NotFound {
 pub async fn create(
     Extension(callbacks): Extension<CallbacksHandle>,
     body: axum::body::Bytes,
-) -> Response {
-    let body: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                format!("not JSON: {e}"),
-                Some("body"),
-            )
-        }
-    };
+) -> Result<Response, Response> {
+    let body: Value = serde_json::from_slice(&body)
+        .map_err(|e| field_error(StatusCode::BAD_REQUEST, format!("not JSON: {e}"), "body"))?;
     let id = CallbackId(uuid::Uuid::now_v7().as_u128());
-    let new = match parse_create(&body, id) {
-        Ok(new) => new,
-        Err(bad) => return bad.into_response(),
-    };
-    match callbacks.create(new).await {
-        None => unavailable(),
-        Some(Ok(view)) => (StatusCode::CREATED, Json(view)).into_response(),
-        Some(Err(e)) => command_error(e),
-    }
+    let new = parse_create(&body, id)?;
+    Ok(reply(
+        callbacks.create(new).await,
+        StatusCode::CREATED,
+        command_error,
+    ))
 }
 
 /// The query of `GET /api/v1/callbacks`.
@@ -320,72 +298,63 @@ fn state_kind(name: &str) -> Option<StateKind> {
 pub async fn list(
     Extension(callbacks): Extension<CallbacksHandle>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
+) -> Result<Response, Response> {
     let Ok(Query(query)) = query else {
-        return refuse(
+        return Err(field_error(
             StatusCode::BAD_REQUEST,
             "the query takes queue, state, due_by and limit",
-            Some("query"),
-        );
+            "query",
+        ));
     };
-    let mut states = Vec::new();
-    for name in query.state.iter().flat_map(|s| s.split(',')) {
-        match state_kind(name.trim()) {
-            Some(kind) => states.push(kind),
-            None => return bad("state", format!("unknown state {name:?}")).into_response(),
-        }
-    }
-    let due_by = match query
+    let states = query
+        .state
+        .iter()
+        .flat_map(|s| s.split(','))
+        .map(|name| {
+            state_kind(name.trim()).ok_or_else(|| bad("state", format!("unknown state {name:?}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let due_by = query
         .due_by
         .as_deref()
         .map(|d| instant(d, "due_by"))
-        .transpose()
-    {
-        Ok(d) => d,
-        Err(bad) => return bad.into_response(),
-    };
+        .transpose()?;
     let filter = ListFilter {
         queue: query.queue.map(QueueName::new),
         states,
         due_by,
         limit: query.limit,
     };
-    match callbacks.list(filter).await {
+    Ok(match callbacks.list(filter).await {
         None => unavailable(),
         Some(list) => Json(json!({"callbacks": list})).into_response(),
-    }
+    })
 }
 
 /// `GET /api/v1/callbacks/{id}`.
 pub async fn one(
     Extension(callbacks): Extension<CallbacksHandle>,
     Path(id): Path<String>,
-) -> Response {
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(r) => return r.into_response(),
-    };
-    match callbacks.one(id).await {
+) -> Result<Response, Response> {
+    let id = parse_id(&id)?;
+    Ok(match callbacks.one(id).await {
         None => unavailable(),
         Some(None) => command_error(CommandError::Unknown(id)),
         Some(Some(view)) => Json(view).into_response(),
-    }
+    })
 }
 
 /// `DELETE /api/v1/callbacks/{id}`.
 pub async fn cancel(
     Extension(callbacks): Extension<CallbacksHandle>,
     Path(id): Path<String>,
-) -> Response {
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(r) => return r.into_response(),
-    };
-    match callbacks.cancel(id).await {
-        None => unavailable(),
-        Some(Ok(view)) => Json(view).into_response(),
-        Some(Err(e)) => command_error(e),
-    }
+) -> Result<Response, Response> {
+    let id = parse_id(&id)?;
+    Ok(reply(
+        callbacks.cancel(id).await,
+        StatusCode::OK,
+        command_error,
+    ))
 }
 
 /// `PUT /api/v1/callbacks/{id}/time_zone`.
@@ -393,11 +362,8 @@ pub async fn set_time_zone(
     Extension(callbacks): Extension<CallbacksHandle>,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> Response {
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(r) => return r.into_response(),
-    };
+) -> Result<Response, Response> {
+    let id = parse_id(&id)?;
     let zone = serde_json::from_slice::<Value>(&body)
         .map_err(|e| bad("body", format!("not JSON: {e}")))
         .and_then(|body| {
@@ -405,15 +371,11 @@ pub async fn set_time_zone(
                 .ok_or_else(|| bad("time_zone", "time_zone is required"))
                 .and_then(|z| Zone::new(z).map_err(|e| bad("time_zone", e.to_string())))
         });
-    let zone = match zone {
-        Ok(zone) => zone,
-        Err(bad) => return bad.into_response(),
-    };
-    match callbacks.set_time_zone(id, zone).await {
-        None => unavailable(),
-        Some(Ok(view)) => Json(view).into_response(),
-        Some(Err(e)) => command_error(e),
-    }
+    Ok(reply(
+        callbacks.set_time_zone(id, zone?).await,
+        StatusCode::OK,
+        command_error,
+    ))
 }
 
 /// `GET /api/v1/callbacks/stats`.
@@ -440,35 +402,28 @@ pub async fn dnc_list(Extension(callbacks): Extension<CallbacksHandle>) -> Respo
 pub async fn dnc_one(
     Extension(callbacks): Extension<CallbacksHandle>,
     Path(number): Path<String>,
-) -> Response {
-    let number = match parse_number(&number) {
-        Ok(n) => n,
-        Err(r) => return r.into_response(),
-    };
-    match callbacks.dnc_list().await {
+) -> Result<Response, Response> {
+    let number = parse_number(&number)?;
+    Ok(match callbacks.dnc_list().await {
         None => unavailable(),
         Some(numbers) if numbers.iter().any(|n| n == number.as_str()) => {
             Json(json!({"number": number.as_str(), "listed": true})).into_response()
         }
-        Some(_) => refuse(
+        Some(_) => error(
             StatusCode::NOT_FOUND,
             format!("{} is not on the do-not-call list", number.as_str()),
-            None,
         ),
-    }
+    })
 }
 
 /// `PUT /api/v1/dnc/{number}`: 201 when added, 200 when listed already.
 pub async fn dnc_add(
     Extension(callbacks): Extension<CallbacksHandle>,
     Path(number): Path<String>,
-) -> Response {
-    let number = match parse_number(&number) {
-        Ok(n) => n,
-        Err(r) => return r.into_response(),
-    };
+) -> Result<Response, Response> {
+    let number = parse_number(&number)?;
     let shown = number.as_str().to_string();
-    match callbacks.dnc_add(number).await {
+    Ok(match callbacks.dnc_add(number).await {
         None => unavailable(),
         Some(Ok(added)) => {
             let status = if added {
@@ -478,30 +433,26 @@ pub async fn dnc_add(
             };
             (status, Json(json!({"number": shown, "listed": true}))).into_response()
         }
-        Some(Err(e)) => refuse(StatusCode::INTERNAL_SERVER_ERROR, e, None),
-    }
+        Some(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+    })
 }
 
 /// `DELETE /api/v1/dnc/{number}`: 200 when removed, 404 when not listed.
 pub async fn dnc_remove(
     Extension(callbacks): Extension<CallbacksHandle>,
     Path(number): Path<String>,
-) -> Response {
-    let number = match parse_number(&number) {
-        Ok(n) => n,
-        Err(r) => return r.into_response(),
-    };
+) -> Result<Response, Response> {
+    let number = parse_number(&number)?;
     let shown = number.as_str().to_string();
-    match callbacks.dnc_remove(number).await {
+    Ok(match callbacks.dnc_remove(number).await {
         None => unavailable(),
         Some(Ok(true)) => Json(json!({"number": shown, "listed": false})).into_response(),
-        Some(Ok(false)) => refuse(
+        Some(Ok(false)) => error(
             StatusCode::NOT_FOUND,
             format!("{shown} is not on the do-not-call list"),
-            None,
         ),
-        Some(Err(e)) => refuse(StatusCode::INTERNAL_SERVER_ERROR, e, None),
-    }
+        Some(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+    })
 }
 
 #[cfg(test)]

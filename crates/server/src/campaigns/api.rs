@@ -25,14 +25,7 @@ use serde_json::{json, Value};
 
 use super::driver::Control;
 use super::CampaignsHandle;
-
-fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({"error": message.into()}))).into_response()
-}
-
-fn unavailable() -> Response {
-    refuse(StatusCode::SERVICE_UNAVAILABLE, "shutting down")
-}
+use crate::http::errors::{error, reply, unavailable};
 
 /// The status of a command the engine refused.
 pub fn status_of(e: &CommandError) -> StatusCode {
@@ -43,8 +36,8 @@ pub fn status_of(e: &CommandError) -> StatusCode {
     }
 }
 
-fn refused(e: &CommandError) -> Response {
-    refuse(status_of(e), e.to_string())
+fn refused(e: CommandError) -> Response {
+    error(status_of(&e), e.to_string())
 }
 
 /// `POST /api/v1/campaigns`.
@@ -55,13 +48,9 @@ pub async fn create(
     handle.settings.fill_spec(&mut body);
     let spec: CampaignSpec = match serde_json::from_value(body) {
         Ok(spec) => spec,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("campaign: {e}")),
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("campaign: {e}")),
     };
-    match handle.create(spec).await {
-        None => unavailable(),
-        Some(Ok(view)) => (StatusCode::CREATED, Json(view)).into_response(),
-        Some(Err(e)) => refused(&e),
-    }
+    reply(handle.create(spec).await, StatusCode::CREATED, refused)
 }
 
 /// `GET /api/v1/campaigns`.
@@ -80,16 +69,16 @@ pub async fn one(
     match handle.one(CampaignId::new(id.as_str())).await {
         None => unavailable(),
         Some(Some(view)) => Json(view).into_response(),
-        Some(None) => refuse(StatusCode::NOT_FOUND, format!("no campaign {id}")),
+        Some(None) => error(StatusCode::NOT_FOUND, format!("no campaign {id}")),
     }
 }
 
 async fn control(handle: CampaignsHandle, id: String, control: Control) -> Response {
-    match handle.control(CampaignId::new(id), control).await {
-        None => unavailable(),
-        Some(Ok(view)) => Json(view).into_response(),
-        Some(Err(e)) => refused(&e),
-    }
+    reply(
+        handle.control(CampaignId::new(id), control).await,
+        StatusCode::OK,
+        refused,
+    )
 }
 
 /// `POST /api/v1/campaigns/{id}/start`.
@@ -129,17 +118,17 @@ pub async fn records(
     let country = match query.country.as_deref().map(str::parse::<Country>) {
         None => handle.settings.country,
         Some(Ok(country)) => Some(country),
-        Some(Err(e)) => return refuse(StatusCode::BAD_REQUEST, format!("country: {e}")),
+        Some(Err(e)) => return error(StatusCode::BAD_REQUEST, format!("country: {e}")),
     };
     let list = match ListImport::from_slice(&body, &ImportOptions { country }) {
         Ok(list) => list,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("list: {e}")),
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("list: {e}")),
     };
-    match handle.records(CampaignId::new(id), list).await {
-        None => unavailable(),
-        Some(Ok(view)) => Json(view).into_response(),
-        Some(Err(e)) => refused(&e),
-    }
+    reply(
+        handle.records(CampaignId::new(id), list).await,
+        StatusCode::OK,
+        refused,
+    )
 }
 
 /// Reads `{"numbers": [...]}` or one number per line (`#` comments).
@@ -174,13 +163,13 @@ pub async fn dnc(
 ) -> Response {
     let numbers = match parse_numbers(&body) {
         Ok(numbers) => numbers,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, e),
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
     let added = numbers.len();
     match handle.dnc(CampaignId::new(id), numbers).await {
         None => unavailable(),
         Some(Ok(view)) => Json(json!({"added": added, "campaign": view})).into_response(),
-        Some(Err(e)) => refused(&e),
+        Some(Err(e)) => refused(e),
     }
 }
 
@@ -203,12 +192,12 @@ pub async fn decide(
     let accept = match decision.as_str() {
         "accept" => true,
         "skip" => false,
-        other => return refuse(StatusCode::NOT_FOUND, format!("{other:?}: accept or skip")),
+        other => return error(StatusCode::NOT_FOUND, format!("{other:?}: accept or skip")),
     };
     match handle.decide(agent, EntryId(entry), accept).await {
         None => unavailable(),
         Some(Ok(())) => Json(json!({"entry": entry, "accepted": accept})).into_response(),
-        Some(Err(e)) => refuse(StatusCode::CONFLICT, e),
+        Some(Err(e)) => error(StatusCode::CONFLICT, e),
     }
 }
 

@@ -14,8 +14,11 @@ use crate::metrics::Metrics;
 use crate::router_task::RouterHandle;
 
 mod agents;
+pub mod errors;
 mod kpis;
 mod queues;
+
+use errors::{error, unavailable};
 
 pub use agents::{
     AgentDetail, AgentInfo, AgentQueue, RequestedState, SkillsChangeError, StateChangeError,
@@ -176,13 +179,4 @@ async fn render_metrics(State(state): State<Arc<ApiState>>) -> impl IntoResponse
         text.push_str(&kpis);
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
-}
-
-/// A JSON error body with `status`.
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(serde_json::json!({"error": message.into()}))).into_response()
-}
-
-fn unavailable() -> Response {
-    error(StatusCode::SERVICE_UNAVAILABLE, "shutting down")
 }

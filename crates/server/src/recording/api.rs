@@ -19,10 +19,7 @@ use tokio::io::{AsyncRead, AsyncSeekExt, ReadBuf};
 use uuid::Uuid;
 
 use super::{index, Command, ControlError, Recordings};
-
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(serde_json::json!({"error": message.into()}))).into_response()
-}
+use crate::http::errors::error;
 
 /// `GET /api/v1/recordings` query: `from`, `to` (RFC 3339, on the start), `agent`, `queue`.
 #[derive(Debug, Default, Deserialize)]
