@@ -1,7 +1,8 @@
 //! A customer's leg dialed through a trunk, as a callback dial and a campaign call both place it:
 //! the leg's state (calling, proceeding, answered, done), the INVITE with our caller id and SDP
 //! offer, the digest answer to a 401/407, the CANCEL wanted before a provisional response, the
-//! ACK of a 2xx, BYE and CANCEL, and the final response classified as a dial outcome.
+//! ACK of a 2xx, BYE and CANCEL, the final response classified as a dial outcome, and what a
+//! response to the INVITE asks of the leg's owner ([`InviteReply`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,7 +16,7 @@ use hotline_sip::transport::Target;
 use tokio::sync::mpsc;
 
 use super::agent_offer::{ack_from_dialog, send_cancel, uac_dialog};
-use super::CallInput;
+use super::{sdp, CallInput};
 use crate::endpoint::{our_contact, our_via, EndpointCommand, LegRef, Owner, Shared};
 use crate::trunk::config::TrunkCredentials;
 use crate::trunk::{Channel, DialOutcome as TrunkOutcome, Trunk};
@@ -45,6 +46,60 @@ pub(super) enum Ending {
     Cancel,
     /// Nothing to send (a CANCEL waits for a provisional response, or the leg is over).
     Nothing,
+}
+
+/// What a response to the leg's INVITE asks of the leg's owner, once the leg has taken it
+/// (a CANCEL wanted earlier sent, a 2xx ACKed, a failure classified).
+#[derive(Debug)]
+pub(super) enum InviteReply {
+    /// Nothing more: a 100 or provisional response, an answer to an INVITE re-sent with
+    /// credentials since, a repeated 2xx (our ACK was lost), or a failure after ringing ended.
+    Nothing,
+    /// A challenge we answer: send the INVITE again with this header.
+    Challenged((&'static str, String)),
+    /// The leg failed while the customer's phone could still answer: the dial's outcome.
+    Failed(DialOutcome),
+    /// Answered after the owner stopped dialing (or the leg had ended): hang up.
+    Unwanted,
+    /// Answered with an SDP answer we cannot use: the dial failed with this outcome.
+    Unusable(DialOutcome),
+    /// Answered: the media now goes to the customer.
+    Answered,
+}
+
+/// The kind of a response to the leg's INVITE, before the leg acts on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Not an answer to the INVITE sent last (a BYE's or CANCEL's, or an older INVITE's).
+    Ignore,
+    /// 100 Trying.
+    Trying,
+    /// 101–199.
+    Provisional,
+    /// 2xx.
+    Success,
+    /// A 401/407 while the owner still dials: to be answered with credentials.
+    Challenge,
+    /// Any other final response.
+    Failure,
+}
+
+/// The step `resp` calls for on a leg whose INVITE sent last has `cseq`, in `state`
+/// (`dialing`: the owner still waits for the customer to answer).
+fn step(resp: &Response, cseq: u32, state: LegState, dialing: bool) -> Step {
+    let Some(of) = resp.cseq() else {
+        return Step::Ignore;
+    };
+    if of.method != Method::Invite || of.seq != cseq {
+        return Step::Ignore;
+    }
+    match resp.status() {
+        100 => Step::Trying,
+        101..=199 => Step::Provisional,
+        200..=299 => Step::Success,
+        401 | 407 if dialing && state != LegState::Done => Step::Challenge,
+        _ => Step::Failure,
+    }
 }
 
 /// The customer's leg through a trunk.
@@ -188,13 +243,73 @@ impl DialLeg {
         });
     }
 
-    /// Whether `resp` answers the INVITE sent last (not one re-sent with credentials since).
-    pub(super) fn answers_last_invite(&self, resp: &Response) -> bool {
-        resp.cseq().map(|c| c.seq) == Some(self.cseq)
+    /// Takes a response to the leg's INVITE (`dialing`: the owner still waits for the
+    /// customer to answer): sends a CANCEL wanted since, ACKs a 2xx and takes its SDP answer,
+    /// classifies a failure; what is left for the owner to do.
+    pub(super) fn invite_response(
+        &mut self,
+        resp: &Response,
+        dialing: bool,
+        shared: &Shared,
+        self_tx: &mpsc::UnboundedSender<CallInput>,
+    ) -> InviteReply {
+        match step(resp, self.cseq, self.state, dialing) {
+            Step::Ignore | Step::Trying => InviteReply::Nothing,
+            Step::Provisional => {
+                if self.provisional() {
+                    self.cancel(shared, self_tx);
+                }
+                InviteReply::Nothing
+            }
+            Step::Success => self.answered(resp, dialing, shared),
+            Step::Challenge => match self.challenged(resp) {
+                Some(auth) => InviteReply::Challenged(auth),
+                None => InviteReply::Failed(self.failed(resp)),
+            },
+            Step::Failure => {
+                let was_ringing = self.ringing();
+                let outcome = self.failed(resp);
+                if was_ringing {
+                    InviteReply::Failed(outcome)
+                } else {
+                    InviteReply::Nothing
+                }
+            }
+        }
+    }
+
+    /// A 2xx: ACK it (every copy); the first copy, when wanted, sets the leg's media to the
+    /// customer's SDP answer.
+    fn answered(&mut self, resp: &Response, dialing: bool, shared: &Shared) -> InviteReply {
+        let dialog = self.ack(shared, resp);
+        if self.state == LegState::Answered {
+            return InviteReply::Nothing; // our ACK was lost: the 200 came again
+        }
+        self.dialog = dialog;
+        let wanted = dialing && self.state != LegState::Done;
+        self.state = LegState::Answered;
+        if !wanted {
+            return InviteReply::Unwanted;
+        }
+        let answer = String::from_utf8_lossy(resp.body());
+        match sdp::accept_answer(&self.sdp, &answer) {
+            Ok(neg) if self.dialog.is_some() => {
+                let _ = self.media.set_remote(neg);
+                InviteReply::Answered
+            }
+            other => {
+                if let Err(e) = other {
+                    tracing::warn!("customer's SDP answer unusable: {e}");
+                }
+                let mut outcome = DialOutcome::of(OutcomeKind::NetworkFailure);
+                outcome.sip_status = Some(resp.status());
+                InviteReply::Unusable(outcome)
+            }
+        }
     }
 
     /// A provisional response came; true when a CANCEL wanted earlier is to be sent now.
-    pub(super) fn provisional(&mut self) -> bool {
+    fn provisional(&mut self) -> bool {
         if self.state == LegState::Calling {
             self.state = LegState::Proceeding;
         }
@@ -203,7 +318,7 @@ impl DialLeg {
 
     /// A 401/407: the header answering it, once, with the next CSeq taken for the INVITE that
     /// carries it; `None` when it cannot be answered (the leg is then over).
-    pub(super) fn challenged(&mut self, resp: &Response) -> Option<(&'static str, String)> {
+    fn challenged(&mut self, resp: &Response) -> Option<(&'static str, String)> {
         let auth = self.answer_challenge(resp)?;
         self.cseq += 1;
         self.authenticated = true;
@@ -222,13 +337,13 @@ impl DialLeg {
     }
 
     /// A final failure response: the leg is over, with its outcome.
-    pub(super) fn failed(&mut self, resp: &Response) -> DialOutcome {
+    fn failed(&mut self, resp: &Response) -> DialOutcome {
         self.state = LegState::Done;
         final_response(resp, self.cancelled)
     }
 
     /// ACKs a 2xx (every copy of it); the dialog it makes.
-    pub(super) fn ack(&self, shared: &Shared, resp: &Response) -> Option<Dialog> {
+    fn ack(&self, shared: &Shared, resp: &Response) -> Option<Dialog> {
         let invite = self.invite.as_ref()?;
         let dialog = uac_dialog(invite, resp, &self.local_tag)?;
         if let Some(ack) = ack_from_dialog(&dialog, invite, self.target, shared.endpoint.advertised)
@@ -389,19 +504,24 @@ mod tests {
     use hotline_sip::message::{Method, Request, SipUri};
 
     fn response(status: u16, headers: &[(&str, &str)]) -> Response {
+        let mut r = with_cseq(status, "1 INVITE");
+        for (n, v) in headers {
+            r.push_header(n, *v);
+        }
+        r
+    }
+
+    /// A response with `status` to a request whose CSeq is `cseq`.
+    fn with_cseq(status: u16, cseq: &str) -> Response {
         let uri = SipUri::parse("sip:+15550100@192.0.2.1").unwrap_or_else(|_| unreachable!());
         let req = Request::builder(Method::Invite, uri)
             .header("Via", "SIP/2.0/UDP 192.0.2.2:5060;branch=z9hG4bKx")
             .header("From", "<sip:a@192.0.2.2>;tag=1")
             .header("To", "<sip:+15550100@192.0.2.1>")
             .header("Call-ID", "c")
-            .header("CSeq", "1 INVITE")
+            .header("CSeq", cseq)
             .build();
-        let mut r = Response::for_request(&req, status, "X");
-        for (n, v) in headers {
-            r.push_header(n, *v);
-        }
-        r
+        Response::for_request(&req, status, "X")
     }
 
     #[test]
@@ -424,6 +544,37 @@ mod tests {
         );
         assert_eq!(failed.kind, OutcomeKind::NetworkFailure);
         assert_eq!(failed.retry_after(), Some(Duration::from_secs(120)));
+    }
+
+    #[test]
+    fn only_answers_to_the_invite_sent_last_are_acted_on() {
+        let step_of = |status, cseq| step(&with_cseq(status, cseq), 2, LegState::Calling, true);
+        assert_eq!(step_of(180, "2 INVITE"), Step::Provisional);
+        assert_eq!(
+            step_of(180, "1 INVITE"),
+            Step::Ignore,
+            "re-sent with credentials since"
+        );
+        assert_eq!(step_of(200, "2 BYE"), Step::Ignore);
+        assert_eq!(step_of(200, "2 CANCEL"), Step::Ignore);
+        assert_eq!(step_of(100, "2 INVITE"), Step::Trying);
+        assert_eq!(step_of(200, "2 INVITE"), Step::Success);
+        assert_eq!(step_of(486, "2 INVITE"), Step::Failure);
+    }
+
+    #[test]
+    fn a_challenge_is_answered_only_while_the_owner_still_dials() {
+        let challenge = with_cseq(407, "1 INVITE");
+        assert_eq!(
+            step(&challenge, 1, LegState::Calling, true),
+            Step::Challenge
+        );
+        assert_eq!(
+            step(&with_cseq(401, "1 INVITE"), 1, LegState::Proceeding, true),
+            Step::Challenge
+        );
+        assert_eq!(step(&challenge, 1, LegState::Calling, false), Step::Failure);
+        assert_eq!(step(&challenge, 1, LegState::Done, true), Step::Failure);
     }
 
     #[test]

@@ -11,9 +11,9 @@ use hotline_events::{EventDraft, EventKind};
 use hotline_media::Direction;
 use hotline_recording::Consent;
 use hotline_routing::CallbackFailure;
-use hotline_sip::message::{Method, Request, Response};
+use hotline_sip::message::{Request, Response};
 
-use super::super::trunk_dial::{trunk_outcome, DialLeg, LegState, NewLeg};
+use super::super::trunk_dial::{trunk_outcome, DialLeg, InviteReply, NewLeg};
 use super::super::{new_tag, sdp};
 use super::outcome::Failure;
 use super::{Dial, Stage};
@@ -113,80 +113,33 @@ impl Dial {
         leg.build_invite(&self.shared, &self.due.number, presented, auth)
     }
 
-    /// A response to the customer's INVITE.
+    /// A response to the customer's INVITE (BYE and CANCEL answers need nothing).
     pub(super) fn customer_response(&mut self, resp: &Response) {
-        if resp.cseq().map(|c| c.method) != Some(Method::Invite) {
-            return; // BYE and CANCEL answers
-        }
-        let Some(mut leg) = self.customer.take() else {
+        let dialing = self.stage == Stage::Customer;
+        let Some(leg) = self.customer.as_mut() else {
             return;
         };
-        if !leg.answers_last_invite(resp) {
-            self.customer = Some(leg);
-            return; // an answer to an INVITE re-sent with credentials since
-        }
-        let status = resp.status();
-        match status {
-            100 => self.customer = Some(leg),
-            101..=199 => {
-                if leg.provisional() {
-                    leg.cancel(&self.shared, &self.self_tx);
-                }
-                self.customer = Some(leg);
-            }
-            200..=299 => self.customer_answered(leg, resp),
-            401 | 407 if self.stage == Stage::Customer && leg.state != LegState::Done => {
-                match leg.challenged(resp) {
-                    Some((name, value)) => self.send_invite(leg, Some((name, value))),
-                    None => {
-                        let outcome = leg.failed(resp);
-                        self.customer = Some(leg);
-                        self.customer_failed(outcome);
-                    }
+        match leg.invite_response(resp, dialing, &self.shared, &self.self_tx) {
+            InviteReply::Nothing => {}
+            InviteReply::Challenged((name, value)) => {
+                if let Some(leg) = self.customer.take() {
+                    self.send_invite(leg, Some((name, value)));
                 }
             }
-            _ => {
-                let was_ringing = leg.ringing();
-                let outcome = leg.failed(resp);
-                self.customer = Some(leg);
-                if was_ringing && self.stage == Stage::Customer {
-                    self.customer_failed(outcome);
-                }
+            InviteReply::Failed(outcome) | InviteReply::Unusable(outcome) => {
+                self.customer_failed(outcome)
             }
+            // Answered after we gave up: hang up at once.
+            InviteReply::Unwanted => leg.bye(&self.shared, &self.self_tx),
+            InviteReply::Answered => self.customer_answered(resp.status()),
         }
     }
 
-    fn customer_answered(&mut self, mut leg: CustomerSide, resp: &Response) {
-        let dialog = leg.ack(&self.shared, resp);
-        if leg.state == LegState::Answered {
-            self.customer = Some(leg); // our ACK was lost: the 200 came again
+    /// The customer answered: bridged with the agent, the call is talking.
+    fn customer_answered(&mut self, status: u16) {
+        let Some(leg) = self.customer.as_mut() else {
             return;
-        }
-        leg.dialog = dialog;
-        let wanted = self.stage == Stage::Customer && leg.state != LegState::Done;
-        let answer = String::from_utf8_lossy(resp.body()).into_owned();
-        let negotiated = sdp::accept_answer(&leg.sdp, &answer);
-        leg.state = LegState::Answered;
-        if !wanted {
-            // Answered after we gave up: hang up at once.
-            leg.bye(&self.shared, &self.self_tx);
-            self.customer = Some(leg);
-            return;
-        }
-        match negotiated {
-            Ok(neg) if leg.dialog.is_some() => {
-                let _ = leg.media.set_remote(neg);
-            }
-            other => {
-                if let Err(e) = other {
-                    tracing::warn!("customer's SDP answer unusable: {e}");
-                }
-                self.customer = Some(leg);
-                let mut outcome = CustomerOutcome::of(OutcomeKind::NetworkFailure);
-                outcome.sip_status = Some(resp.status());
-                return self.customer_failed(outcome);
-            }
-        }
+        };
         if let Some(events) = leg.events.as_mut() {
             while events.try_recv().is_ok() {}
         }
@@ -209,14 +162,13 @@ impl Dial {
         let ring_ms = u64::try_from(leg.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         leg.trunk.record(DialOutcome::Answered);
         tracing::info!(ring_ms, "the customer answered: bridged with the agent");
-        self.customer = Some(leg);
         self.stage = Stage::Talking;
         self.deadline = None;
         self.started = Instant::now();
         self.shared
             .router
             .callback_connected(self.due.call, &self.due.agent);
-        self.report_answered(resp.status());
+        self.report_answered(status);
     }
 
     /// The customer's leg came to `outcome` (not an answer).

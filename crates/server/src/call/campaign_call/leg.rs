@@ -6,11 +6,11 @@ use std::time::Instant;
 
 use hotline_campaigns::{DialOutcome, OutcomeKind};
 use hotline_media::{Direction, LegEvent, RtpLegHandle};
-use hotline_sip::message::{Method, Request, Response};
+use hotline_sip::message::{Request, Response};
 use hotline_sip::transaction::TransactionKey;
 use tokio::sync::mpsc;
 
-use super::super::trunk_dial::{DialLeg, LegState, NewLeg};
+use super::super::trunk_dial::{DialLeg, InviteReply, LegState, NewLeg};
 use super::super::{new_tag, sdp};
 use super::{CampaignCall, Stage, MIN_RING};
 use crate::endpoint::{our_contact, EndpointCommand};
@@ -116,86 +116,36 @@ impl CampaignCall {
 
     /// A response to the customer's INVITE (BYE and CANCEL answers need nothing).
     pub(super) fn response(&mut self, resp: &Response) {
-        if resp.cseq().map(|c| c.method) != Some(Method::Invite) {
-            return;
-        }
-        let Some(mut leg) = self.leg.take() else {
+        let dialing = self.stage == Stage::Ringing;
+        let Some(leg) = self.leg.as_mut() else {
             return;
         };
-        if !leg.answers_last_invite(resp) {
-            self.leg = Some(leg);
-            return; // an answer to an INVITE re-sent with credentials since
-        }
-        match resp.status() {
-            100 => self.leg = Some(leg),
-            101..=199 => {
-                if leg.provisional() {
-                    leg.cancel(&self.shared, &self.self_tx);
-                }
-                self.leg = Some(leg);
-            }
-            200..=299 => self.answer(leg, resp),
-            401 | 407 if self.stage == Stage::Ringing && leg.state != LegState::Done => {
-                match leg.challenged(resp) {
-                    Some((name, value)) => self.send_invite(leg, Some((name, value))),
-                    None => {
-                        let outcome = leg.failed(resp);
-                        self.leg = Some(leg);
-                        self.not_answered(outcome);
-                    }
+        match leg.invite_response(resp, dialing, &self.shared, &self.self_tx) {
+            InviteReply::Nothing => {}
+            InviteReply::Challenged((name, value)) => {
+                if let Some(leg) = self.leg.take() {
+                    self.send_invite(leg, Some((name, value)));
                 }
             }
-            _ => {
-                let was_ringing = leg.ringing();
-                let outcome = leg.failed(resp);
-                self.leg = Some(leg);
-                if was_ringing {
-                    self.not_answered(outcome);
-                }
-            }
-        }
-    }
-
-    /// A 2xx: ACK it; a wanted answer starts the media and the listening.
-    fn answer(&mut self, mut leg: TrunkLeg, resp: &Response) {
-        let dialog = leg.ack(&self.shared, resp);
-        if leg.state == LegState::Answered {
-            self.leg = Some(leg); // our ACK was lost: the 200 came again
-            return;
-        }
-        leg.dialog = dialog;
-        let wanted = self.stage == Stage::Ringing && leg.state != LegState::Done;
-        leg.state = LegState::Answered;
-        if !wanted {
-            tracing::info!("answered after we gave up: hanging up");
-            leg.bye(&self.shared, &self.self_tx);
-            leg.state = LegState::Done;
-            self.leg = Some(leg);
-            return;
-        }
-        let answer = String::from_utf8_lossy(resp.body()).into_owned();
-        match sdp::accept_answer(&leg.sdp, &answer) {
-            Ok(neg) if leg.dialog.is_some() => {
-                let _ = leg.media.set_remote(neg);
-            }
-            other => {
-                if let Err(e) = other {
-                    tracing::warn!("customer's SDP answer unusable: {e}");
-                }
+            InviteReply::Failed(outcome) => self.not_answered(outcome),
+            InviteReply::Unwanted => {
+                tracing::info!("answered after we gave up: hanging up");
                 leg.bye(&self.shared, &self.self_tx);
                 leg.state = LegState::Done;
-                self.leg = Some(leg);
-                let mut outcome = DialOutcome::of(OutcomeKind::NetworkFailure);
-                outcome.sip_status = Some(resp.status());
-                return self.not_answered(outcome);
+            }
+            InviteReply::Unusable(outcome) => {
+                leg.bye(&self.shared, &self.self_tx);
+                leg.state = LegState::Done;
+                self.not_answered(outcome);
+            }
+            InviteReply::Answered => {
+                leg.trunk.record(TrunkOutcome::Answered);
+                // Silence until we know who answered (the detector listens).
+                let _ = leg.media.silence();
+                self.deadline = None;
+                self.answered();
             }
         }
-        leg.trunk.record(TrunkOutcome::Answered);
-        // Silence until we know who answered (the detector listens).
-        let _ = leg.media.silence();
-        self.leg = Some(leg);
-        self.deadline = None;
-        self.answered();
     }
 
     /// A re-INVITE (refresh or hold): answered with the leg's session as it is.
