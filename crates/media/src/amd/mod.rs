@@ -13,6 +13,10 @@
 //! - a beep before any of these: a machine;
 //! - nothing decided within `total_analysis_time_ms`: not sure.
 //!
+//! The decision also says where the person's greeting ended (`greeting_end_ms`: the end of the
+//! last loud frame before the silence that decided), the instant the US and UK "connected
+//! within 2 s of the completed greeting" rule counts from.
+//!
 //! After the verdict the detector can keep being fed to find the beep (see [`Beep`]), where a
 //! message left on a voicemail should start.
 //!
@@ -107,6 +111,19 @@ pub struct AmdDecision {
     pub at_ms: u32,
     /// The measures at that point.
     pub measures: AmdMeasures,
+    /// Where the greeting ended, ms of audio from the first frame: the end of its last loud
+    /// frame (before the hangover), when the verdict came in the silence after words (always
+    /// for [`AmdCause::HumanPause`], the person's completed greeting); `None` when nothing was
+    /// said or speech was still going on (the greeting had not ended).
+    pub greeting_end_ms: Option<u32>,
+}
+
+impl AmdDecision {
+    /// Audio from the greeting's end to the verdict, ms (`None` without a greeting end).
+    pub fn since_greeting_end_ms(&self) -> Option<u32> {
+        self.greeting_end_ms
+            .map(|end| self.at_ms.saturating_sub(end))
+    }
 }
 
 /// Whether the detector is inside a word or between words.
@@ -141,6 +158,8 @@ pub struct AmdDetector {
     in_greeting: bool,
     silence_ms: u32,
     consecutive_voice_ms: u32,
+    /// End of the last loud frame the rules judged, ms (0 before any).
+    last_loud_end_ms: u32,
     measures: AmdMeasures,
     decision: Option<AmdDecision>,
 }
@@ -165,6 +184,7 @@ impl AmdDetector {
             in_greeting: false,
             silence_ms: 0,
             consecutive_voice_ms: 0,
+            last_loud_end_ms: 0,
             measures: AmdMeasures::default(),
             decision: None,
         }
@@ -237,6 +257,9 @@ impl AmdDetector {
     fn judge(&mut self, frame: FrameFeatures) -> Option<AmdDecision> {
         self.judged_ms = self.judged_ms.saturating_add(FRAME_MS);
         let config = &self.config;
+        if self.vad.is_loud(frame.level) {
+            self.last_loud_end_ms = self.judged_ms;
+        }
         if self.vad.classify(frame.level) {
             self.silence_ms = 0;
             self.consecutive_voice_ms = self.consecutive_voice_ms.saturating_add(FRAME_MS);
@@ -297,11 +320,17 @@ impl AmdDetector {
         if measures.words == 0 {
             measures.initial_silence_ms = self.judged_ms;
         }
+        // The greeting ended only if words were said and the line has gone quiet since: the
+        // deciding silence (hangover frames are still speech to the rules) follows its end.
+        let greeting_end_ms = (measures.words > 0 && self.silence_ms > 0)
+            .then_some(self.last_loud_end_ms)
+            .filter(|end| *end > 0);
         let decision = AmdDecision {
             verdict,
             cause,
             at_ms: self.consumed_ms,
             measures,
+            greeting_end_ms,
         };
         self.decision = Some(decision);
         decision

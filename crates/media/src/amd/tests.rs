@@ -338,6 +338,95 @@ fn packets_of_any_size_decide_as_frames_do() {
     }
 }
 
+#[test]
+fn a_persons_greeting_ends_with_its_last_loud_frame_before_the_deciding_silence() {
+    let d = decide(Audio::new().silence(300).noise(400, 8000).silence(3000));
+    assert_eq!(d.verdict, AmdVerdict::Human);
+    // "Hello?" from 300 to 700 ms; the hangover and the 800 ms of silence come after it.
+    assert_eq!(d.greeting_end_ms, Some(700));
+    assert_eq!(d.since_greeting_end_ms(), Some(60 + 800));
+    // A later, longer greeting ends later; the verdict still comes 860 ms after its end.
+    let d = decide(Audio::new().silence(1000).noise(620, 8000).silence(3000));
+    assert_eq!(d.verdict, AmdVerdict::Human);
+    assert_eq!(d.greeting_end_ms, Some(1620));
+    assert_eq!(d.at_ms, 1620 + 60 + 800);
+}
+
+#[test]
+fn a_greeting_of_several_words_ends_after_its_last_word() {
+    let d = decide(
+        Audio::new()
+            .silence(300)
+            .noise(300, 8000)
+            .silence(200)
+            .noise(240, 8000)
+            .silence(3000),
+    );
+    assert_eq!(
+        (d.verdict, d.cause, d.measures.words),
+        (AmdVerdict::Human, AmdCause::HumanPause, 2)
+    );
+    assert_eq!(d.greeting_end_ms, Some(300 + 300 + 200 + 240));
+}
+
+#[test]
+fn the_greeting_end_over_line_noise_is_where_the_speech_stopped() {
+    let d = decide(
+        Audio::new()
+            .silence(500)
+            .noise(400, 9000)
+            .silence(3000)
+            .with_floor(1500),
+    );
+    assert_eq!(d.verdict, AmdVerdict::Human);
+    assert_eq!(d.greeting_end_ms, Some(900));
+}
+
+#[test]
+fn no_greeting_end_without_words_or_while_speech_goes_on() {
+    // Nothing said.
+    let d = decide(Audio::new().silence(6000));
+    assert_eq!(d.cause, AmdCause::InitialSilence);
+    assert_eq!((d.greeting_end_ms, d.since_greeting_end_ms()), (None, None));
+    // Decided in the middle of a long greeting.
+    let d = decide(Audio::new().silence(200).noise(2500, 8000).silence(2000));
+    assert_eq!(d.cause, AmdCause::LongGreeting);
+    assert_eq!(d.greeting_end_ms, None);
+}
+
+#[test]
+fn an_undecided_answer_in_the_silence_after_words_has_the_last_words_end() {
+    let config = AmdConfig {
+        maximum_number_of_words: 100,
+        ..AmdConfig::default()
+    };
+    let mut audio = Audio::new().silence(300);
+    for _ in 0..10 {
+        audio = audio.noise(120, 8000).silence(580);
+    }
+    let d = run(&config, &audio).0.expect("decided");
+    assert_eq!(d.verdict, AmdVerdict::NotSure);
+    // The seventh burst ran from 4,500 to 4,620 ms; the verdict came at 5,000 ms.
+    assert_eq!(d.greeting_end_ms, Some(4620));
+}
+
+#[test]
+fn packets_of_any_size_find_the_same_greeting_end() {
+    let audio = Audio::new().silence(700).noise(500, 8000).silence(3000);
+    for packet in [240, 80, 161] {
+        let mut detector = AmdDetector::new(&AmdConfig::default());
+        let decision = audio
+            .samples
+            .chunks(packet)
+            .find_map(|chunk| detector.push_samples(chunk));
+        assert_eq!(
+            decision.and_then(|d| d.greeting_end_ms),
+            Some(1200),
+            "{packet}-sample packets"
+        );
+    }
+}
+
 /// A segment of arbitrary test audio.
 #[derive(Debug, Clone)]
 enum Segment {
@@ -430,6 +519,19 @@ proptest! {
         prop_assert_eq!(decision.at_ms % FRAME_MS, 0);
         if decision.verdict == AmdVerdict::NotSure {
             prop_assert_eq!(decision.cause, AmdCause::Timeout);
+        }
+        // A greeting ends on a frame boundary before the verdict; a person's pause is at
+        // least the after-greeting silence long.
+        if let Some(end) = decision.greeting_end_ms {
+            prop_assert!(end > 0 && end <= decision.at_ms, "{decision:?}");
+            prop_assert_eq!(end % FRAME_MS, 0);
+        }
+        if decision.cause == AmdCause::HumanPause {
+            let since = decision.since_greeting_end_ms();
+            prop_assert!(
+                since.is_some_and(|ms| ms >= config.after_greeting_silence_ms),
+                "{decision:?}"
+            );
         }
     }
 }
