@@ -43,6 +43,8 @@ mod callbacks;
 pub mod campaigns;
 pub mod scheduled;
 pub mod skills;
+#[cfg(test)]
+mod test_journal;
 
 pub use callbacks::QueuedCallback;
 use campaigns::OpenCampaigns;

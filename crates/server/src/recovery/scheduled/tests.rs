@@ -1,5 +1,4 @@
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use hotline_campaigns::sampling::SamplingDecision;
 use hotline_campaigns::{
@@ -10,14 +9,10 @@ use hotline_campaigns::{
 use proptest::prelude::*;
 
 use super::*;
-use crate::recovery::RecoveryState;
-
-const START: i64 = 1_796_608_800; // 2026-12-07T02:00:00Z
-
-fn at(second: i64) -> jiff::Timestamp {
-    // Invariant: the test's instants are a few hours after 2026-12-07.
-    jiff::Timestamp::from_second(START + second).unwrap_or_else(|e| panic!("{e}"))
-}
+use crate::recovery::test_journal::{
+    at, cut, delete_old_segment, in_journal_order, load_with_older_snapshot, snapshot_plus_tail,
+    start_with_old_segment, with_others_between,
+};
 
 fn callback_id(k: u8) -> CallbackId {
     CallbackId(0x0193_5b7e_1c2d_7abc_8def_0000_0000_0000 + u128::from(k))
@@ -165,26 +160,10 @@ fn scheduler_events(steps: &[(u8, u8, u8)]) -> Vec<CallbackEvent> {
 /// The journal: each scheduler event through the driver's mapping, with other events between.
 fn journal_of(events: &[CallbackEvent]) -> Vec<Event> {
     let queue = QueueName::new("support");
-    let mut journal = Vec::new();
-    for event in events {
-        let seq = journal.len() as u64 + 1;
+    with_others_between(events.iter().map(|event| {
         let draft = journal::to_draft(event, Some(&queue), None);
-        journal.push(draft.into_event(Uuid::from_u128(u128::from(seq)), seq, journal_time(), "n"));
-        // Something else happens between two of the scheduler's events.
-        let seq = seq + 1;
-        let other = hotline_events::EventDraft::new(hotline_events::EventKind::AgentStateChanged {
-            from: hotline_events::AgentState::Ready,
-            to: hotline_events::AgentState::NotReady,
-            reason: Some("lunch".into()),
-        })
-        .agent("1001");
-        journal.push(other.into_event(Uuid::from_u128(u128::from(seq)), seq, journal_time(), "n"));
-    }
-    journal
-}
-
-fn journal_time() -> hotline_events::Timestamp {
-    journal::wire_time(at(0))
+        (draft, journal::wire_time(at(0)))
+    }))
 }
 
 fn restore(events: &[&Event]) -> Scheduler {
@@ -210,21 +189,6 @@ fn open_in_dial_order(scheduler: &Scheduler) -> Vec<Callback> {
         .collect()
 }
 
-/// The recovery state a restart reads: the events up to `snapshot` folded and saved as JSON,
-/// then the journal's tail applied.
-fn snapshot_plus_tail(journal: &[Event], snapshot: usize) -> RecoveryState {
-    let mut state = RecoveryState::default();
-    for event in &journal[..snapshot] {
-        state.apply(event);
-    }
-    let saved = serde_json::to_value(&state).unwrap_or_else(|e| panic!("{e}"));
-    let mut state: RecoveryState = serde_json::from_value(saved).unwrap_or_else(|e| panic!("{e}"));
-    for event in &journal[snapshot..] {
-        state.apply(event);
-    }
-    state
-}
-
 fn steps() -> impl Strategy<Value = Vec<(u8, u8, u8)>> {
     prop::collection::vec((0u8..5, 0u8..14, 0u8..12), 0..60)
 }
@@ -243,14 +207,13 @@ proptest! {
         deleted_at in 0.0f64..=1.0,
     ) {
         let journal = journal_of(&scheduler_events(&steps));
-        let snapshot = (journal.len() as f64 * snapshot_at) as usize;
-        let deleted = (snapshot as f64 * deleted_at) as usize;
+        let (snapshot, deleted) = cut(journal.len(), snapshot_at, deleted_at);
         let whole = restore(&journal.iter().collect::<Vec<_>>());
         let state = snapshot_plus_tail(&journal, snapshot);
         let open = state.scheduled.clone().unwrap_or_default();
         let merged = merge(&open, &journal[deleted..]);
         // Journal order, each event once.
-        prop_assert!(merged.windows(2).all(|w| w[0].seq < w[1].seq));
+        prop_assert!(in_journal_order(&merged));
         let restored = restore(&merged);
         prop_assert_eq!(open_in_dial_order(&restored), open_in_dial_order(&whole));
         let open_ids: Vec<CallbackId> = open_in_dial_order(&whole).iter().map(|c| c.id).collect();
@@ -263,19 +226,6 @@ proptest! {
             prop_assert_eq!(restored.book(), whole.book());
         }
     }
-}
-
-fn write_lines(path: &Path, events: &[Event]) {
-    let text: String = events
-        .iter()
-        .map(|e| {
-            format!(
-                "{}\n",
-                serde_json::to_string(e).unwrap_or_else(|e| panic!("{e}"))
-            )
-        })
-        .collect();
-    std::fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
 }
 
 #[test]
@@ -296,15 +246,11 @@ fn the_restore_finds_a_callback_whose_segments_retention_deleted() {
     let journal = journal_of(&scheduler_events(&steps));
     let whole = restore(&journal.iter().collect::<Vec<_>>());
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let (old, live) = journal.split_at(14);
-    write_lines(&dir.path().join("events-000001.jsonl"), old);
-    write_lines(&dir.path().join("events.jsonl"), live);
     // A start saves the snapshot; retention then deletes the segment it covers.
-    let state = RecoveryState::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
-    state.save(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let state = start_with_old_segment(dir.path(), &journal, 14);
     assert_eq!(state.scheduled.as_ref().map(|s| s.ids().count()), Some(3));
     let before = crate::callbacks::restore(dir.path()).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::remove_file(dir.path().join("events-000001.jsonl")).unwrap_or_else(|e| panic!("{e}"));
+    delete_old_segment(dir.path());
 
     let after = crate::callbacks::restore(dir.path()).unwrap_or_else(|e| panic!("{e}"));
     let restored =
@@ -325,11 +271,8 @@ fn the_restore_finds_a_callback_whose_segments_retention_deleted() {
 fn a_snapshot_without_scheduled_callbacks_gets_them_from_the_journal() {
     let journal = journal_of(&scheduler_events(&[(0, 0, 2), (1, 0, 2), (1, 12, 0)]));
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    write_lines(&dir.path().join("events.jsonl"), &journal);
-    // Written by a version that did not keep them.
-    let old = serde_json::json!({"open_calls": {}, "not_ready": {}, "seq": 4});
-    hotline_events::write_snapshot(dir.path(), 4, &old).unwrap_or_else(|e| panic!("{e}"));
-    let state = RecoveryState::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    // The snapshot was written by a version that did not keep them.
+    let state = load_with_older_snapshot(dir.path(), &journal, 4);
     let ids: Vec<Uuid> = state
         .scheduled
         .as_ref()
