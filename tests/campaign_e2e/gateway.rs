@@ -232,6 +232,33 @@ impl Gateway {
             .collect()
     }
 
+    /// The RTP hotline sent on `number`'s answered calls between two unix times (ms): unlike
+    /// [`Gateway::heard`], right when hotline's RTP ports are reused by later calls (a port
+    /// serves one call at a time, so a window inside one call's life is that call's).
+    pub fn heard_between(&self, number: &str, from_ms: i64, to_ms: i64) -> Vec<Rtp> {
+        let ports: std::collections::BTreeSet<u16> = self
+            .steps()
+            .iter()
+            .filter(|s| s.what == "answer" && s.number == number)
+            .filter_map(|s| s.port)
+            .collect();
+        let (now, unix_now) = (Instant::now(), std::time::SystemTime::now());
+        let unix_now = unix_now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let media = self.heard.lock().unwrap();
+        ports
+            .iter()
+            .filter_map(|p| media.heard.get(p))
+            .flatten()
+            .filter(|(at, _)| {
+                let unix = unix_now - now.saturating_duration_since(*at).as_millis() as i64;
+                (from_ms..=to_ms).contains(&unix)
+            })
+            .map(|(_, p)| p.clone())
+            .collect()
+    }
+
     fn finish(&mut self) -> Option<SippRun> {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(media) = self.media.take() {
