@@ -234,6 +234,34 @@ pub mod duration_text {
     }
 }
 
+/// Serde for optional durations written as text (null or absent: none).
+pub mod option_duration_text {
+    use super::*;
+
+    /// Writes `d` as text, or null.
+    pub fn serialize<S: Serializer>(
+        d: &Option<Duration>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => serializer.serialize_str(&format_duration(*d)),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    /// Reads a duration written as text, or null.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        let text = Option::<String>::deserialize(deserializer)?;
+        text.map(|t| {
+            parse_duration(&t)
+                .ok_or_else(|| serde::de::Error::custom(format!("not a duration: {t:?}")))
+        })
+        .transpose()
+    }
+}
+
 /// Serde for lists of configuration durations written as text.
 pub mod durations_text {
     use super::*;

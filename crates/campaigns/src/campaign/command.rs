@@ -103,7 +103,8 @@ pub enum Command {
         /// Who answered.
         verdict: AnswerVerdict,
     },
-    /// An agent took the answered call `after` the answer.
+    /// An agent took the answered call `after` the answer, `since_greeting` after the end of
+    /// the person's greeting (late when that is over the profile's connect time).
     ConnectedToAgent {
         /// The campaign.
         campaign: CampaignId,
@@ -113,8 +114,13 @@ pub enum Command {
         attempt: u32,
         /// The agent.
         agent: AgentName,
-        /// From the answer (or the end of detection) to the agent.
+        /// From the answer to the agent.
         after: Duration,
+        /// From the end of the person's greeting to the agent: the clock of the US and UK
+        /// rule (connected within 2 s of the completed greeting). The answer instant stands
+        /// for the greeting's end when none was measured (detection off, an undecided answer
+        /// without a pause after words): earlier, so never in the call's favour.
+        since_greeting: Duration,
     },
     /// No agent took the answered call within the profile's connect time; the customer
     /// heard the abandon message.
@@ -293,12 +299,14 @@ impl CampaignEngine {
                 attempt,
                 agent,
                 after,
+                since_greeting,
             } => {
                 let state = self.open_state(&campaign, entry, attempt, "connected")?;
                 let EntryState::WaitingAgent { live, .. } = state else {
                     return Err(stale(campaign, entry, attempt, "connected"));
                 };
-                let late = after > self.campaign(&campaign)?.spec.profile.connect_within();
+                let connect_within = self.campaign(&campaign)?.spec.profile.connect_within();
+                let late = since_greeting > connect_within;
                 self.emit(CampaignEvent::Connected {
                     at: now,
                     campaign: campaign.clone(),
@@ -306,6 +314,7 @@ impl CampaignEngine {
                     attempt,
                     agent,
                     after,
+                    since_greeting: Some(since_greeting),
                     late,
                     live,
                 });

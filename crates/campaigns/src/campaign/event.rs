@@ -13,7 +13,7 @@ use super::spec::{CampaignId, CampaignSpec, TrunkName};
 use crate::ids::AgentName;
 use crate::number::E164;
 use crate::outcome::{DialOutcome, OutcomeKind};
-use crate::time::{duration_text, instant_text, option_instant_text, Zone};
+use crate::time::{duration_text, instant_text, option_duration_text, option_instant_text, Zone};
 
 /// A record's index in its campaign (in the order records were added).
 #[derive(
@@ -367,8 +367,8 @@ pub enum CampaignEvent {
         /// The decision.
         action: AnswerAction,
     },
-    /// An agent took the answered call; `late` when after the profile's connect time (then
-    /// it counts as abandoned in the rate).
+    /// An agent took the answered call; `late` when after the profile's connect time counted
+    /// from the end of the person's greeting (then it counts as abandoned in the rate).
     Connected {
         /// When.
         #[serde(with = "instant_text")]
@@ -384,6 +384,15 @@ pub enum CampaignEvent {
         /// From the answer to the agent.
         #[serde(with = "duration_text")]
         after: Duration,
+        /// From the end of the person's greeting (the answer when none was measured) to the
+        /// agent: what `late` was decided on (absent in journals written before it was kept,
+        /// whose `late` was decided on `after`; replay keeps the verdict written).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "option_duration_text"
+        )]
+        since_greeting: Option<Duration>,
         /// After the profile's connect time.
         late: bool,
         /// Counted as a live answer.

@@ -189,6 +189,8 @@ impl Run {
                         attempt,
                         agent: AgentName::new("a"),
                         after: Duration::from_millis(ms),
+                        // The greeting ended somewhere between the answer and the connection.
+                        since_greeting: Duration::from_millis(ms - ms / 3),
                     })?;
                 }
             }

@@ -1,7 +1,9 @@
 //! The engine on a simulated call model (the pacing simulation's: answer delays, machines,
 //! log-normal talk and wrap-up times), driven the way the server's driver would: every dial
-//! the engine orders is answered, rings out or meets a machine; a person's answer takes the
-//! longest-idle agent or waits the profile's 2 s and is abandoned.
+//! the engine orders is answered, rings out or meets a machine; the answer is reported at the
+//! detector's verdict (a person's after the silence before the greeting, the greeting and the
+//! 860 ms of silence that decides); a person takes the longest-idle agent or waits until 2 s
+//! after the greeting's end and is abandoned.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -21,10 +23,14 @@ use crate::scheduler::NoDnc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Ev {
     Tick,
+    /// The verdict on a call answered at `answered`; a person's greeting ended at
+    /// `greeting_end`.
     Answer {
         entry: EntryId,
         attempt: u32,
         human: bool,
+        answered: u64,
+        greeting_end: u64,
     },
     NoAnswer {
         entry: EntryId,
@@ -57,8 +63,8 @@ struct Model {
     events: BinaryHeap<Reverse<(u64, u64, Ev)>>,
     agents: Vec<Agent>,
     idle: VecDeque<usize>,
-    /// Live answers waiting for an agent: (entry, attempt, answered at).
-    waiting: VecDeque<(EntryId, u32, u64)>,
+    /// Live answers waiting for an agent: (entry, attempt, answered at, greeting's end).
+    waiting: VecDeque<(EntryId, u32, u64, u64)>,
     answer_rate: f64,
     machine_fraction: f64,
     talk: LogNormal,
@@ -90,13 +96,21 @@ impl Model {
             .unwrap_or_else(|e| panic!("{e}"));
     }
 
-    fn connect(&mut self, agent: usize, entry: EntryId, attempt: u32, answered: u64) {
+    fn connect(
+        &mut self,
+        agent: usize,
+        entry: EntryId,
+        attempt: u32,
+        answered: u64,
+        greeting: u64,
+    ) {
         self.cmd(Command::ConnectedToAgent {
             campaign: cid(),
             entry,
             attempt,
             agent: AgentName::new(format!("agent{agent}")),
             after: Duration::from_millis(self.now - answered),
+            since_greeting: Duration::from_millis(self.now - greeting),
         });
         let talk = self.draw(self.talk);
         self.agents[agent] = Agent::Talking { since: self.now };
@@ -116,6 +130,8 @@ impl Model {
                 entry,
                 attempt,
                 human,
+                answered,
+                greeting_end,
             } => {
                 self.cmd(Command::Outcome {
                     campaign: cid(),
@@ -138,10 +154,12 @@ impl Model {
                     return;
                 }
                 match self.idle.pop_front() {
-                    Some(agent) => self.connect(agent, entry, attempt, self.now),
+                    Some(agent) => self.connect(agent, entry, attempt, answered, greeting_end),
                     None => {
-                        self.waiting.push_back((entry, attempt, self.now));
-                        self.schedule(self.now + 2000, Ev::ConnectDeadline { entry, attempt });
+                        self.waiting
+                            .push_back((entry, attempt, answered, greeting_end));
+                        let deadline = (greeting_end + 2000).max(self.now);
+                        self.schedule(deadline, Ev::ConnectDeadline { entry, attempt });
                     }
                 }
             }
@@ -149,7 +167,7 @@ impl Model {
                 if let Some(i) = self
                     .waiting
                     .iter()
-                    .position(|(e, a, _)| *e == entry && *a == attempt)
+                    .position(|(e, a, _, _)| *e == entry && *a == attempt)
                 {
                     self.waiting.remove(i);
                     self.cmd(Command::Abandoned {
@@ -181,8 +199,8 @@ impl Model {
                 }
                 self.agents[agent] = Agent::Free;
                 match self.waiting.pop_front() {
-                    Some((entry, attempt, answered)) => {
-                        self.connect(agent, entry, attempt, answered)
+                    Some((entry, attempt, answered, greeting)) => {
+                        self.connect(agent, entry, attempt, answered, greeting)
                     }
                     None => self.idle.push_back(agent),
                 }
@@ -207,6 +225,7 @@ impl Model {
         let capacity = DialCapacity {
             campaigns: [(cid(), cap)].into(),
             trunks_free: Default::default(),
+            trunks_rate: Default::default(),
         };
         for work in self.engine.next_dials(at(self.now), &capacity, &NoDnc) {
             let Work::Dial(order) = work else { continue };
@@ -214,12 +233,25 @@ impl Model {
             if self.rng.random::<f64>() < self.answer_rate {
                 let delay = self.rng.random_range(4_000..=14_000);
                 let human = self.rng.random::<f64>() >= self.machine_fraction;
+                let answered = self.now + delay;
+                // People: 0.25-1.2 s of silence, a 0.4-1.2 s greeting, decided 860 ms after
+                // it; machines: decided 1.5-3.5 s after the answer.
+                let (greeting_end, verdict) = if human {
+                    let end = answered
+                        + self.rng.random_range(250..=1_200)
+                        + self.rng.random_range(400..=1_200);
+                    (end, end + 860)
+                } else {
+                    (answered, answered + self.rng.random_range(1_500..=3_500))
+                };
                 self.schedule(
-                    self.now + delay,
+                    verdict,
                     Ev::Answer {
                         entry,
                         attempt,
                         human,
+                        answered,
+                        greeting_end,
                     },
                 );
             } else {

@@ -385,10 +385,12 @@ fn uk_abandoned_numbers_wait_72_hours_and_count_in_the_rate() {
 }
 
 #[test]
-fn us_a_connection_after_two_seconds_counts_as_abandoned() {
+fn us_a_connection_two_seconds_after_the_greeting_counts_as_abandoned() {
     let mut e = engine_with(spec(DialMode::Progressive), 2);
     let d = dials(&e.next_dials(t0(), &capacity(2, vec![]), &NoDnc));
-    for (i, after) in [(0, 1500), (1, 2500)] {
+    // The first person's greeting ended 1.5 s after the answer: connected 3.2 s after the
+    // answer is 1.7 s after the greeting, in time. The second: 2.1 s after the greeting.
+    for (i, after, since_greeting) in [(0, 3200, 1700), (1, 2500, 2100)] {
         ok(&mut e, secs(5), answered(&d[i], AnswerVerdict::Human));
         let connect = Command::ConnectedToAgent {
             campaign: cid(),
@@ -396,8 +398,21 @@ fn us_a_connection_after_two_seconds_counts_as_abandoned() {
             attempt: 1,
             agent: AgentName::new("a"),
             after: Duration::from_millis(after),
+            since_greeting: Duration::from_millis(since_greeting),
         };
         ok(&mut e, secs(8), connect);
+        let late = drain(&mut e).into_iter().find_map(|ev| match ev {
+            CampaignEvent::Connected {
+                late,
+                since_greeting,
+                ..
+            } => Some((late, since_greeting)),
+            _ => None,
+        });
+        assert_eq!(
+            late,
+            Some((i == 1, Some(Duration::from_millis(since_greeting))))
+        );
     }
     let stats = e
         .stats(secs(9), &cid())
@@ -408,6 +423,53 @@ fn us_a_connection_after_two_seconds_counts_as_abandoned() {
     );
     assert_eq!(stats.pacing_ratio, 1.0);
     assert_eq!(stats.done, 2);
+}
+
+#[test]
+fn a_journal_written_before_the_greeting_clock_replays_its_verdicts_unchanged() {
+    let mut e = engine_with(spec(DialMode::Progressive), 2);
+    let d = dials(&e.next_dials(t0(), &capacity(2, vec![]), &NoDnc));
+    for (i, after) in [(0, 1500), (1, 2303)] {
+        ok(&mut e, secs(5), answered(&d[i], AnswerVerdict::Human));
+        let connect = Command::ConnectedToAgent {
+            campaign: cid(),
+            entry: d[i].entry,
+            attempt: 1,
+            agent: AgentName::new("a"),
+            after: Duration::from_millis(after),
+            since_greeting: Duration::from_millis(after),
+        };
+        ok(&mut e, secs(8), connect);
+    }
+    // The old journal's lines: no `since_greeting`, `late` decided on `after`.
+    let old: Vec<CampaignEvent> = drain(&mut e)
+        .iter()
+        .map(|ev| {
+            let mut json = serde_json::to_value(ev).unwrap_or_else(|e| panic!("{e}"));
+            if ev.type_name() == "connected" {
+                assert!(json["since_greeting"].is_string(), "{json}");
+                json.as_object_mut().map(|o| o.remove("since_greeting"));
+            }
+            serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"))
+        })
+        .collect();
+    let read: Vec<(bool, Option<Duration>)> = old
+        .iter()
+        .filter_map(|ev| match ev {
+            CampaignEvent::Connected {
+                late,
+                since_greeting,
+                ..
+            } => Some((*late, *since_greeting)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(read, [(false, None), (true, None)]);
+    let mut restored = CampaignEngine::restore(&old);
+    let stats = restored
+        .stats(secs(9), &cid())
+        .unwrap_or_else(|| panic!("no stats"));
+    assert_eq!((stats.connected, stats.abandoned), (2, 1));
 }
 
 #[test]
