@@ -18,8 +18,11 @@
 //!   person within 2 s of the detector's verdict: the person hears the abandon message (its
 //!   audio reaches the gateway) and hotline hangs up once it ended; the API and the metrics
 //!   count the abandon and its rate.
-//! - An agentless survey campaign: the customer's flow asks two questions, the customer keys
-//!   4 and 2 (RFC 4733) after each, and the answers are in the journal.
+//! - An agentless survey campaign: the customer's flow is a `survey` node asking two questions;
+//!   one customer keys 4 and 2 (RFC 4733) after each, another keys 4 and hangs up during the
+//!   second question. The answers are `survey.*` events naming the campaign and the record
+//!   (completed, skipped with `caller_hung_up`), counted in the campaign's statistics and
+//!   listed per customer by its survey report (JSON and CSV).
 
 #![allow(clippy::unwrap_used)]
 
@@ -461,45 +464,76 @@ fn a_person_no_agent_takes_within_2_s_hears_the_abandon_message() {
     assert_eq!(invites(&gw, PERSON), 1);
 }
 
-/// The agentless survey: two questions scored by a key each, then thanks.
+/// The agentless survey: a `survey` node asks two questions, each scored by a key, then
+/// thanks, then the flow hangs up at `next`.
 const SURVEY_PLAN: &str = r#"version: 1
+surveys:
+  csat:
+    questions:
+      - survey_agent
+      - { prompt: survey_resolved, min: 1, max: 2 }
+    timeout: 5s
+    retries: 1
+    thanks: survey_thanks
 numbers:
   "700":
-    start: q1
+    start: ask
     nodes:
-      q1:
-        menu:
-          prompt: survey_agent
-          timeout: 5s
-          retries: 1
-          options: { "1": q2, "2": q2, "3": q2, "4": q2, "5": q2 }
-      q2:
-        menu:
-          prompt: survey_resolved
-          timeout: 5s
-          retries: 1
-          options: { "1": thanks, "2": thanks }
-      thanks: { play: survey_thanks, next: bye }
+      ask: { survey: csat, next: bye }
       bye: { hangup: true }
 "#;
+
+/// The survey events of a campaign's entry, in journal order: (type, question, score).
+fn survey_events(h: &Hotline, campaign: &str, entry: u64) -> Vec<(String, Value, Value)> {
+    h.events()
+        .iter()
+        .filter(|e| {
+            e["type"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("survey.")
+        })
+        .filter(|e| e["campaign"] == campaign && e["entry"] == entry)
+        .map(|e| {
+            for absent in ["agent_id", "queue"] {
+                assert!(
+                    e.get(absent).is_none(),
+                    "an agentless survey has no {absent}: {e}"
+                );
+            }
+            assert_eq!(e["attempt"], 1, "{e}");
+            assert!(e["call_id"].is_string(), "{e}");
+            (
+                e["type"].as_str().unwrap().to_owned(),
+                e["question"].clone(),
+                e["score"].clone(),
+            )
+        })
+        .collect()
+}
 
 #[test]
 fn an_agentless_survey_campaign_records_the_answers_keyed_by_the_customer() {
     const CUSTOMER: &str = "+12125550109";
+    /// Answers the first question, then hangs up while the second one is asked.
+    const QUITTER: &str = "+12125550110";
     let dir = tempfile::tempdir().unwrap();
     let hello = audio::speak(dir.path(), "hello", "Hello?");
-    let customer = Script {
+    let script = |keys: Vec<u8>| Script {
         frames: audio::after_silence(300, &hello),
-        keys_after_prompts: vec![4, 2],
+        keys_after_prompts: keys,
     };
     let pending = Pending::new(Setup {
         numbers: Numbers {
-            scripts: BTreeMap::from([(CUSTOMER.to_owned(), customer)]),
+            scripts: BTreeMap::from([(CUSTOMER.to_owned(), script(vec![4, 2]))]),
+            talkers: vec![QUITTER.to_owned()],
             ..Numbers::default()
         },
-        talker_scripts: BTreeMap::new(),
+        talker_scripts: BTreeMap::from([(QUITTER.to_owned(), script(vec![4]))]),
         ring_ms: 500,
-        talk_ms: 30_000,
+        // The quitter hangs up 14 s after answering: after the first question (its verdict
+        // ~2 s, the 7.5 s prompt, the key), while the 6.5 s second one plays.
+        talk_ms: 14_000,
         wait_bye_ms: 60_000,
     });
     let h = Hotline::start_with_dialplan(options(pending.address()), SURVEY_PLAN);
@@ -510,37 +544,93 @@ fn an_agentless_survey_campaign_records_the_answers_keyed_by_the_customer() {
     spec["mode"] = json!("agentless");
     spec["audience"] = json!({"flow": {"flow": "700"}});
     spec.as_object_mut().unwrap().remove("abandon_message");
-    campaign::create(&h, &spec, &list(&[CUSTOMER], None), &[]);
+    campaign::create(&h, &spec, &list(&[CUSTOMER, QUITTER], None), &[]);
     campaign::start(&h, id);
 
     let entry = entry_of(&h, id, CUSTOMER);
+    let quitter = entry_of(&h, id, QUITTER);
     let answered = wait_entry_event(&h, id, entry, "campaign.answered", 30, |_| true);
     assert_eq!(answered["verdict"], "human", "{answered}");
     let ended = wait_entry_event(&h, id, entry, "campaign.attempt_ended", 60, |_| true);
     assert_eq!(ended["result"], "flow_completed", "{ended}");
-    // The answers, in the journal: 4 to the first question, 2 to the second.
-    let answers: Vec<(String, String)> = h
-        .events()
-        .iter()
-        .filter(|e| e["type"] == "ivr.digit")
-        .map(|e| {
-            (
-                e["dialplan_node"].as_str().unwrap().to_owned(),
-                e["digit"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    // The answers, in the journal as survey answers of the customer's record: 4 to the first
+    // question, 2 to the second, then completed.
+    let completed = wait_entry_event(&h, id, entry, "survey.completed", 5, |_| true);
+    assert_eq!(completed["survey"], "csat", "{completed}");
+    assert_eq!(completed["answered"], 2, "{completed}");
     assert_eq!(
-        answers,
+        survey_events(&h, id, entry),
         [
-            ("q1".to_owned(), "4".to_owned()),
-            ("q2".to_owned(), "2".to_owned())
+            ("survey.answered".to_owned(), json!(0), json!(4)),
+            ("survey.answered".to_owned(), json!(1), json!(2)),
+            ("survey.completed".to_owned(), Value::Null, Value::Null),
         ]
+    );
+    // The keys were survey answers, not menu keys.
+    assert!(
+        h.events().iter().all(|e| e["type"] != "ivr.digit"),
+        "a survey key went to the IVR"
     );
     // Hotline hung up after the thanks.
     gw.wait_step("bye_in", CUSTOMER, 1, Duration::from_secs(10));
+
+    // The quitter answered the first question and hung up: skipped, its one answer kept.
+    let skipped = wait_entry_event(&h, id, quitter, "survey.skipped", 60, |_| true);
+    assert_eq!(skipped["reason"], "caller_hung_up", "{skipped}");
+    assert_eq!(skipped["answered"], 1, "{skipped}");
+    assert_eq!(
+        survey_events(&h, id, quitter),
+        [
+            ("survey.answered".to_owned(), json!(0), json!(4)),
+            ("survey.skipped".to_owned(), Value::Null, Value::Null),
+        ]
+    );
+    let quit = wait_entry_event(&h, id, quitter, "campaign.attempt_ended", 10, |_| true);
+    assert_eq!(quit["result"], "flow_hung_up", "{quit}");
+    gw.wait_step("bye_out", QUITTER, 1, Duration::from_secs(5));
+
+    // The campaign's view: the counts, and the answers per customer record.
     let stats = campaign::view(&h, id)["stats"].clone();
     assert_eq!(stats["by_result"]["flow_completed"], 1, "{stats:#}");
-    assert_eq!(stats["done"], 1, "{stats:#}");
+    assert_eq!(stats["by_result"]["flow_hung_up"], 1, "{stats:#}");
+    assert_eq!(stats["done"], 2, "{stats:#}");
+    assert_eq!(
+        stats["surveys"],
+        json!({"completed": 1, "skipped": 1, "answers": 3}),
+        "{stats:#}"
+    );
+    let report = campaign::survey(&h, id, "");
+    let rows = report["records"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{report:#}");
+    let row = |number: &str| rows.iter().find(|r| r["number"] == number).unwrap().clone();
+    let done = row(CUSTOMER);
+    assert_eq!(done["entry"], entry, "{done}");
+    assert_eq!(done["name"], "Customer 0", "{done}");
+    assert_eq!(done["attempt"], 1, "{done}");
+    assert_eq!(done["outcome"], "completed", "{done}");
+    assert_eq!(done["answers"], json!({"0": 4, "1": 2}), "{done}");
+    let gone = row(QUITTER);
+    assert_eq!(gone["entry"], quitter, "{gone}");
+    assert_eq!(gone["outcome"], "skipped", "{gone}");
+    assert_eq!(gone["reason"], "caller_hung_up", "{gone}");
+    assert_eq!(gone["answers"], json!({"0": 4}), "{gone}");
+    let csv = campaign::survey_csv(&h, id);
+    assert!(
+        csv.starts_with("entry,number,name,attempt,survey,outcome,reason,q1,q2\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(&format!(
+            "{entry},{CUSTOMER},Customer 0,1,csat,completed,,4,2\n"
+        )),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(&format!(
+            "{quitter},{QUITTER},Customer 1,1,csat,skipped,caller_hung_up,4,\n"
+        )),
+        "{csv}"
+    );
     assert_eq!(invites(&gw, CUSTOMER), 1);
+    assert_eq!(invites(&gw, QUITTER), 1);
 }

@@ -32,6 +32,26 @@ pub fn view(h: &Hotline, id: &str) -> Value {
     serde_json::from_str(&r.body).unwrap()
 }
 
+/// `GET /api/v1/campaigns/{id}/survey` (JSON; `query` is appended to the path).
+pub fn survey(h: &Hotline, id: &str, query: &str) -> Value {
+    let r = get(
+        h.http,
+        &format!("/api/v1/campaigns/{id}/survey{query}"),
+        Some(TOKEN),
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    serde_json::from_str(&r.body).unwrap()
+}
+
+/// `GET /api/v1/campaigns/{id}/survey?format=csv`: the CSV text.
+pub fn survey_csv(h: &Hotline, id: &str) -> String {
+    let path = format!("/api/v1/campaigns/{id}/survey?format=csv");
+    let r = get(h.http, &path, Some(TOKEN)).unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body
+}
+
 /// Creates the campaign of `spec`, uploads `csv` as its list (every line must be accepted)
 /// and adds `dnc` to its own do-not-call list.
 pub fn create(h: &Hotline, spec: &Value, csv: &str, dnc: &[&str]) {

@@ -527,8 +527,10 @@ pub enum EventKind {
         /// The file it was read from.
         file: String,
     },
-    /// The caller answered one question of a post-call survey (after the agent hung up); the
-    /// event names the call, the agent and the queue of the conversation.
+    /// The caller answered one question of a survey: a post-call one (after the agent hung
+    /// up; the event names the call, the agent and the queue of the conversation) or a
+    /// dialplan `survey` node's (no agent or queue; on an outbound campaign call the event
+    /// names the campaign, the customer's record and the attempt).
     #[serde(rename = "survey.answered")]
     SurveyAnswered {
         /// The survey's name (the dialplan's `surveys:`).
@@ -537,6 +539,15 @@ pub enum EventKind {
         question: u32,
         /// The digit pressed, within the question's `min`..=`max`.
         score: u8,
+        /// The outbound campaign whose call this is; absent on other calls.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        campaign: Option<String>,
+        /// The campaign's entry (the customer's record), with `campaign`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entry: Option<u64>,
+        /// The attempt of the entry (1 = the first), with `campaign`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        attempt: Option<u32>,
     },
     /// The caller answered every question of a survey (one outcome per survey offered).
     #[serde(rename = "survey.completed")]
@@ -545,6 +556,15 @@ pub enum EventKind {
         survey: String,
         /// Questions answered.
         answered: u32,
+        /// The outbound campaign whose call this is; absent on other calls.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        campaign: Option<String>,
+        /// The campaign's entry (the customer's record), with `campaign`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entry: Option<u64>,
+        /// The attempt of the entry (1 = the first), with `campaign`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        attempt: Option<u32>,
     },
     /// A survey ended before every question was answered (one outcome per survey offered).
     #[serde(rename = "survey.skipped")]
@@ -555,6 +575,15 @@ pub enum EventKind {
         answered: u32,
         /// Why it ended.
         reason: SurveySkipReason,
+        /// The outbound campaign whose call this is; absent on other calls.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        campaign: Option<String>,
+        /// The campaign's entry (the customer's record), with `campaign`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entry: Option<u64>,
+        /// The attempt of the entry (1 = the first), with `campaign`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        attempt: Option<u32>,
     },
     /// A voicemail message was recorded to a box (WAV file plus a JSON sidecar beside it).
     #[serde(rename = "voicemail.recorded")]

@@ -15,6 +15,9 @@ fn answered(j: &mut Journal, ms: i64, c: u128, agent: &str, question: u32, score
         survey: "csat".into(),
         question,
         score,
+        campaign: None,
+        entry: None,
+        attempt: None,
     };
     j.push(
         ms,
@@ -29,6 +32,9 @@ fn completed(j: &mut Journal, ms: i64, c: u128, agent: &str, n: u32) {
     let kind = EventKind::SurveyCompleted {
         survey: "csat".into(),
         answered: n,
+        campaign: None,
+        entry: None,
+        attempt: None,
     };
     j.push(
         ms,
@@ -44,6 +50,9 @@ fn skipped(j: &mut Journal, ms: i64, c: u128, agent: &str, n: u32) {
         survey: "csat".into(),
         answered: n,
         reason: SurveySkipReason::NoAnswer,
+        campaign: None,
+        entry: None,
+        attempt: None,
     };
     j.push(
         ms,
@@ -119,6 +128,55 @@ fn satisfaction_is_the_mean_score_and_response_rate_counts_completed_surveys() {
         .expect("window present");
     assert_eq!(totals.kpis.surveys_offered, 3);
     assert_eq!(totals.kpis.satisfaction, Some(11.0 / 3.0));
+}
+
+#[test]
+fn an_agentless_campaign_survey_counts_for_no_queue_or_agent() {
+    let mut j = three_surveys();
+    // A campaign call's survey node: no agent, no queue, the campaign's record instead.
+    let record = |kind: EventKind| EventDraft::new(kind).call(call(9));
+    let campaign = || Some("satisfaction".to_owned());
+    j.push(
+        150_000,
+        record(EventKind::SurveyAnswered {
+            survey: "csat".into(),
+            question: 0,
+            score: 1,
+            campaign: campaign(),
+            entry: Some(0),
+            attempt: Some(1),
+        }),
+    );
+    j.push(
+        151_000,
+        record(EventKind::SurveyCompleted {
+            survey: "csat".into(),
+            answered: 1,
+            campaign: campaign(),
+            entry: Some(0),
+            attempt: Some(1),
+        }),
+    );
+    j.push(
+        160_000,
+        record(EventKind::SurveySkipped {
+            survey: "csat".into(),
+            answered: 0,
+            reason: SurveySkipReason::CallerHungUp,
+            campaign: campaign(),
+            entry: Some(1),
+            attempt: Some(1),
+        }),
+    );
+    let snap = KpiProjection::from_events(KpiConfig::default(), &j.events).snapshot(j.at(200_000));
+    // Exactly the three post-call surveys' figures: the campaign's answers are nobody's.
+    let q = queue(&snap);
+    assert_eq!((q.surveys_offered, q.survey_responses), (3, 1));
+    assert_eq!(q.satisfaction, Some(11.0 / 3.0));
+    assert_eq!(agent(&snap, "alice").surveys_offered, 2);
+    assert_eq!(agent(&snap, "bob").surveys_offered, 1);
+    assert_eq!(snap.queues.keys().collect::<Vec<_>>(), ["support"]);
+    assert_eq!(snap.agents.keys().collect::<Vec<_>>(), ["alice", "bob"]);
 }
 
 #[test]

@@ -300,6 +300,14 @@ fn simulation_json(args: &SimulateArgs, sim: &Simulation) -> serde_json::Value {
                 trunk,
             } => json!({ "dial": number, "trunk": trunk, "node": node }),
             Step::DialFailed { node } => json!({ "dial_failed": node }),
+            Step::SurveyAnswer {
+                survey,
+                question,
+                score,
+            } => json!({ "survey": survey, "question": question, "score": score }),
+            Step::SurveyEnded {
+                survey, answered, ..
+            } => json!({ "survey": survey, "answered": answered, "ended": step.to_string() }),
             Step::Consent { node, .. } | Step::RecordingSet { node, .. } => {
                 json!({ "recording": step.to_string(), "node": node })
             }

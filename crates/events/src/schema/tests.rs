@@ -165,15 +165,39 @@ fn all_kinds() -> Vec<EventKind> {
             survey: "csat".into(),
             question: 0,
             score: 4,
+            campaign: None,
+            entry: None,
+            attempt: None,
+        },
+        EventKind::SurveyAnswered {
+            survey: "csat".into(),
+            question: 1,
+            score: 2,
+            campaign: Some("satisfaction".into()),
+            entry: Some(3),
+            attempt: Some(2),
         },
         EventKind::SurveyCompleted {
             survey: "csat".into(),
             answered: 2,
+            campaign: None,
+            entry: None,
+            attempt: None,
+        },
+        EventKind::SurveyCompleted {
+            survey: "csat".into(),
+            answered: 2,
+            campaign: Some("satisfaction".into()),
+            entry: Some(0),
+            attempt: Some(1),
         },
         EventKind::SurveySkipped {
             survey: "csat".into(),
             answered: 1,
             reason: SurveySkipReason::CallerHungUp,
+            campaign: Some("satisfaction".into()),
+            entry: Some(1),
+            attempt: Some(1),
         },
     ]
 }
@@ -428,6 +452,9 @@ fn json_of_survey_answered_is_stable() {
         survey: "csat".into(),
         question: 1,
         score: 4,
+        campaign: None,
+        entry: None,
+        attempt: None,
     });
     let json = serde_json::to_string(&event).unwrap();
     assert!(
@@ -440,6 +467,46 @@ fn json_of_survey_answered_is_stable() {
         json.contains(r#""agent_id":"alice","queue":"support""#),
         "{json}"
     );
+}
+
+#[test]
+fn survey_events_of_a_campaign_call_name_the_record_and_old_lines_still_read() {
+    let event = EventDraft::new(EventKind::SurveySkipped {
+        survey: "csat".into(),
+        answered: 1,
+        reason: SurveySkipReason::CallerHungUp,
+        campaign: Some("satisfaction".into()),
+        entry: Some(4),
+        attempt: Some(2),
+    })
+    .call(Uuid::from_u128(9))
+    .into_event(Uuid::nil(), 5, ts(), "n");
+    let json = serde_json::to_string(&event).unwrap();
+    assert!(
+        json.contains(
+            r#""reason":"caller_hung_up","campaign":"satisfaction","entry":4,"attempt":2"#
+        ),
+        "{json}"
+    );
+    assert!(!json.contains("agent_id") && !json.contains("queue"), "{json}");
+    assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), event);
+    // A line written before the campaign fields existed reads with none.
+    let old = r#"{"v":1,"id":"00000000-0000-0000-0000-000000000000","seq":1,"ts":"2026-11-23T10:15:02.123Z","node":"n","type":"survey.answered","survey":"csat","question":0,"score":4,"agent_id":"alice","queue":"support"}"#;
+    let read = serde_json::from_str::<Event>(old).unwrap();
+    assert_eq!(
+        read.kind,
+        EventKind::SurveyAnswered {
+            survey: "csat".into(),
+            question: 0,
+            score: 4,
+            campaign: None,
+            entry: None,
+            attempt: None,
+        }
+    );
+    let back = serde_json::to_string(&read).unwrap();
+    assert!(!back.contains("campaign"), "{back}");
+    assert_eq!(serde_json::from_str::<Event>(&back).unwrap(), read);
 }
 
 #[test]

@@ -110,6 +110,11 @@ impl Call {
                 timeout,
                 ..
             } => self.dial_out(number, trunk, timeout),
+            IvrAction::Survey {
+                node,
+                survey,
+                language,
+            } => self.start_survey_node(node, survey, language),
             IvrAction::Hangup { cause, reason } => {
                 tracing::info!(?reason, cause = cause.name(), "dialplan hung up");
                 self.hang_up_with(cause);

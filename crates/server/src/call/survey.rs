@@ -1,16 +1,23 @@
-//! The post-call survey on the caller's leg: when the agent hangs up a call whose queue node
-//! named a survey, the caller stays, hears the questions in the call's language and answers
-//! with one key each; every answer is a `survey.answered` event naming the call, the agent and
-//! the queue, and the survey ends with `survey.completed` or `survey.skipped`. When the caller
-//! hangs up first there is no survey.
+//! Surveys on the caller's leg, run by the dialplan's [`SurveyRun`]:
+//!
+//! - the post-call survey: when the agent hangs up a call whose queue node named a survey, the
+//!   caller stays, hears the questions in the call's language and answers with one key each;
+//!   every answer is a `survey.answered` event naming the call, the agent and the queue, and
+//!   the survey ends with `survey.completed` or `survey.skipped`. When the caller hangs up
+//!   first there is no survey;
+//! - a dialplan `survey` node: the same survey and events without agent or queue; on an
+//!   outbound campaign call the events name the campaign, the record and the attempt, and each
+//!   answer and the outcome go to the campaign as reports. Once it ends (after its thanks) the
+//!   IVR goes on at the node's `next` or `on_skipped`, or hangs up.
 
 use std::time::Instant;
 
-use hotline_dialplan::{Survey, SurveyAction, SurveyEnd, SurveyInput, SurveyRun};
+use hotline_dialplan::{IvrInput, Survey, SurveyAction, SurveyEnd, SurveyInput, SurveyRun};
 use hotline_events::{EndReason, EventDraft, EventKind, HungUpBy, SurveySkipReason};
 use hotline_media::PlayMode;
 
-use super::{Call, Phase};
+use super::{Call, CampaignCallReport, Phase};
+use crate::campaigns::surveys::{SurveyKey, SurveyNote, SurveyOutcome};
 
 /// A call's survey: the one its queue node named, then the one running.
 #[derive(Default)]
@@ -36,8 +43,17 @@ pub(super) struct RunningSurvey {
     name: String,
     run: SurveyRun,
     language: Option<String>,
-    agent: String,
-    queue: String,
+    origin: Origin,
+    /// How it ended, once it did.
+    end: Option<SurveyEnd>,
+}
+
+/// Why a survey runs, which says what its events name and what follows it.
+enum Origin {
+    /// After the agent hung up: the events name the agent and the queue; hang up after.
+    AfterAgent { agent: String, queue: String },
+    /// A dialplan `survey` node: the IVR goes on after; a campaign call's record is named.
+    Node { record: Option<SurveyKey> },
 }
 
 impl Call {
@@ -94,11 +110,45 @@ impl Call {
             name,
             run: SurveyRun::start(survey),
             language,
-            agent,
-            queue,
+            origin: Origin::AfterAgent { agent, queue },
+            end: None,
         }));
         self.drive_survey();
         true
+    }
+
+    /// A dialplan `survey` node: runs survey `name` on the caller's leg; the IVR waits for
+    /// its end. A survey the plan lacks (the loader rules it out) counts as skipped at once.
+    pub(super) fn start_survey_node(
+        &mut self,
+        node: String,
+        name: String,
+        language: Option<String>,
+    ) {
+        let survey = self
+            .ivr
+            .as_ref()
+            .and_then(|ivr| ivr.plan().survey(&name).cloned());
+        let Some(survey) = survey else {
+            tracing::warn!(%name, %node, "unknown survey: skipped");
+            if let Some(ivr) = self.ivr.as_mut() {
+                ivr.handle(
+                    Instant::now(),
+                    IvrInput::SurveyFinished(SurveyEnd::NoAnswer),
+                );
+            }
+            return;
+        };
+        let record = self.campaign.as_ref().map(|link| link.record.clone());
+        tracing::info!(survey = %name, %node, campaign = record.is_some(), "survey node");
+        self.survey = SurveySlot::Running(Box::new(RunningSurvey {
+            name,
+            run: SurveyRun::start(survey),
+            language,
+            origin: Origin::Node { record },
+            end: None,
+        }));
+        self.drive_survey();
     }
 
     /// When the running survey's wait for a key ends.
@@ -146,7 +196,7 @@ impl Call {
                 }
                 return;
             };
-            let (name, agent, queue) = (s.name.clone(), s.agent.clone(), s.queue.clone());
+            let name = s.name.clone();
             let language = s.language.clone();
             match action {
                 SurveyAction::Play(prompt) => self.play_survey_prompt(&prompt, language),
@@ -157,40 +207,121 @@ impl Call {
                 }
                 SurveyAction::Answered { question, score } => {
                     tracing::info!(survey = %name, question, score, "survey answered");
-                    let kind = EventKind::SurveyAnswered {
+                    self.survey_event(SurveyNote::Answered {
                         survey: name,
                         question,
                         score,
-                    };
-                    self.emit(EventDraft::new(kind).agent(agent).queue(queue));
+                    });
                 }
                 SurveyAction::Ended { end, answered } => {
-                    let kind = match end {
-                        SurveyEnd::Completed => EventKind::SurveyCompleted {
-                            survey: name,
-                            answered,
-                        },
-                        SurveyEnd::NoAnswer | SurveyEnd::CallerHungUp => EventKind::SurveySkipped {
-                            survey: name,
-                            answered,
-                            reason: if end == SurveyEnd::NoAnswer {
-                                SurveySkipReason::NoAnswer
-                            } else {
-                                SurveySkipReason::CallerHungUp
-                            },
-                        },
+                    s.end = Some(end);
+                    let outcome = match end {
+                        SurveyEnd::Completed => SurveyOutcome::Completed,
+                        SurveyEnd::NoAnswer => SurveyOutcome::NoAnswer,
+                        SurveyEnd::CallerHungUp => SurveyOutcome::CallerHungUp,
                     };
-                    self.emit(EventDraft::new(kind).agent(agent).queue(queue));
+                    self.survey_event(SurveyNote::Ended {
+                        survey: name,
+                        answered,
+                        outcome,
+                    });
                 }
-                SurveyAction::HangUp => {
-                    self.survey = SurveySlot::None;
-                    if self.phase != Phase::Ended {
-                        self.end_caller_leg();
-                        self.phase = Phase::Ended;
-                    }
-                    return;
+                SurveyAction::HangUp => return self.survey_over(),
+            }
+        }
+    }
+
+    /// The survey has nothing more to play: after an agent, hang up; after a survey node, the
+    /// IVR goes on.
+    fn survey_over(&mut self) {
+        let SurveySlot::Running(s) = std::mem::take(&mut self.survey) else {
+            return;
+        };
+        match s.origin {
+            Origin::AfterAgent { .. } => {
+                if self.phase != Phase::Ended {
+                    self.end_caller_leg();
+                    self.phase = Phase::Ended;
                 }
             }
+            Origin::Node { .. } => {
+                let end = s.end.unwrap_or(SurveyEnd::NoAnswer);
+                if let Some(ivr) = self.ivr.as_mut() {
+                    ivr.handle(Instant::now(), IvrInput::SurveyFinished(end));
+                }
+                self.drive_ivr();
+            }
+        }
+    }
+
+    /// The journal event of what the survey did, naming what the survey's origin names; a
+    /// campaign call's also goes to its campaign.
+    fn survey_event(&mut self, note: SurveyNote) {
+        let SurveySlot::Running(s) = &self.survey else {
+            return;
+        };
+        let (agent, queue, record) = match &s.origin {
+            Origin::AfterAgent { agent, queue } => (Some(agent.clone()), Some(queue.clone()), None),
+            Origin::Node { record } => (None, None, record.clone()),
+        };
+        let (campaign, entry, attempt) = match &record {
+            Some(r) => (Some(r.campaign.clone()), Some(r.entry), Some(r.attempt)),
+            None => (None, None, None),
+        };
+        let kind = match note.clone() {
+            SurveyNote::Answered {
+                survey,
+                question,
+                score,
+            } => EventKind::SurveyAnswered {
+                survey,
+                question,
+                score,
+                campaign,
+                entry,
+                attempt,
+            },
+            SurveyNote::Ended {
+                survey,
+                answered,
+                outcome: SurveyOutcome::Completed,
+            } => EventKind::SurveyCompleted {
+                survey,
+                answered,
+                campaign,
+                entry,
+                attempt,
+            },
+            SurveyNote::Ended {
+                survey,
+                answered,
+                outcome,
+            } => EventKind::SurveySkipped {
+                survey,
+                answered,
+                reason: if outcome == SurveyOutcome::NoAnswer {
+                    SurveySkipReason::NoAnswer
+                } else {
+                    SurveySkipReason::CallerHungUp
+                },
+                campaign,
+                entry,
+                attempt,
+            },
+        };
+        let mut draft = EventDraft::new(kind);
+        if let Some(agent) = agent {
+            draft = draft.agent(agent);
+        }
+        if let Some(queue) = queue {
+            draft = draft.queue(queue);
+        }
+        self.emit(draft);
+        if record.is_some() {
+            self.campaign_report(CampaignCallReport::Survey {
+                call: self.id,
+                note,
+            });
         }
     }
 

@@ -147,6 +147,7 @@ pub fn commands(call: &mut LiveCall, report: &CampaignCallReport) -> Vec<Command
         }],
         CampaignCallReport::MessageLeft { .. }
         | CampaignCallReport::Dropped { .. }
+        | CampaignCallReport::Survey { .. }
         | CampaignCallReport::Ended { .. } => vec![],
     }
 }
@@ -161,6 +162,7 @@ pub fn call_of(report: &CampaignCallReport) -> uuid::Uuid {
         | CampaignCallReport::MessageLeft { call }
         | CampaignCallReport::Dropped { call }
         | CampaignCallReport::FlowDone { call, .. }
+        | CampaignCallReport::Survey { call, .. }
         | CampaignCallReport::Ended { call, .. } => *call,
     }
 }

@@ -24,7 +24,7 @@ use super::dial::{call_of, campaign_dial, commands, LiveCall};
 use super::dnc::SharedDnc;
 use super::journal;
 use super::metrics::CampaignMetrics;
-use super::view::{CampaignView, PacingView, PreviewView, UploadView};
+use super::view::{CampaignView, PacingView, PreviewView, StatsView, UploadView};
 use crate::call::CampaignCallReport;
 use crate::endpoint::Shared;
 use crate::router_task::RouterHandle;
@@ -69,6 +69,10 @@ pub(crate) enum Request {
         oneshot::Sender<Result<CampaignView, CommandError>>,
     ),
     Previews(String, oneshot::Sender<Vec<PreviewView>>),
+    Survey(
+        CampaignId,
+        oneshot::Sender<Option<super::survey_api::SurveyReport>>,
+    ),
     Decide {
         entry: EntryId,
         agent: String,
@@ -107,6 +111,8 @@ pub(crate) struct Driver {
     calls: BTreeMap<Uuid, LiveCall>,
     /// Open preview offers: agent -> (campaign, entry).
     offers: BTreeMap<String, (CampaignId, EntryId)>,
+    /// The survey answers of the campaigns' calls, per record.
+    pub surveys: super::surveys::SurveyBook,
 }
 
 impl Driver {
@@ -136,6 +142,7 @@ impl Driver {
             reports,
             calls: BTreeMap::new(),
             offers: BTreeMap::new(),
+            surveys: super::surveys::SurveyBook::default(),
         }
     }
 
@@ -308,6 +315,14 @@ impl Driver {
         let Some(live) = self.calls.get_mut(&call) else {
             return;
         };
+        if let CampaignCallReport::Survey { note, .. } = &report {
+            let key = super::surveys::SurveyKey {
+                campaign: live.campaign.as_str().to_string(),
+                entry: live.entry.0,
+                attempt: live.attempt,
+            };
+            self.surveys.note(key, note.clone());
+        }
         for command in commands(live, &report) {
             self.command(command);
         }
@@ -418,6 +433,12 @@ impl Driver {
             Request::Previews(agent, reply) => {
                 let _ = reply.send(self.previews(&agent));
             }
+            Request::Survey(id, reply) => {
+                let report = self.engine.spec(&id).map(|_| {
+                    super::survey_api::report(id.as_str(), &self.surveys, self.engine.entries(&id))
+                });
+                let _ = reply.send(report);
+            }
             Request::Decide {
                 entry,
                 agent,
@@ -476,9 +497,13 @@ impl Driver {
             .engine
             .last_pacing(id)
             .map(|d| PacingView::of(spec.mode, &d));
+        let surveys = self.surveys.counts(id.as_str());
         Some(CampaignView {
             spec,
-            stats,
+            stats: StatsView {
+                engine: stats,
+                surveys,
+            },
             pacing,
         })
     }

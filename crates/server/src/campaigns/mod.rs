@@ -18,6 +18,8 @@ pub mod dnc;
 mod driver;
 pub mod journal;
 mod metrics;
+pub mod survey_api;
+pub mod surveys;
 pub mod upload;
 pub mod view;
 
@@ -116,6 +118,11 @@ impl CampaignsHandle {
         })
         .await
     }
+
+    /// A campaign's survey answers per record (`Some(None)`: unknown campaign).
+    pub async fn survey(&self, id: CampaignId) -> Option<Option<survey_api::SurveyReport>> {
+        self.ask(|tx| Request::Survey(id, tx)).await
+    }
 }
 
 /// The campaign events to rebuild the engine from, in journal order (read at start, before new
@@ -123,21 +130,31 @@ impl CampaignsHandle {
 /// recovery projection keeps (its snapshot plus the journal's tail), so retention deleting old
 /// segments never loses a campaign; and every one the journal still holds. An event that does
 /// not read back is skipped with a warning.
-pub fn restore(data_dir: &Path) -> Result<Vec<CampaignEvent>> {
+pub fn restore(data_dir: &Path) -> Result<Restored> {
     let recovered = crate::recovery::RecoveryState::load(data_dir)
         .context("reading the recovery snapshot for campaigns")?;
     let events = hotline_events::read_journal_dir(data_dir)
         .context("reading the event journal for campaigns")?;
     let open = recovered.campaigns.unwrap_or_default();
-    let mut restored = Vec::new();
+    let mut restored = Restored::default();
     for event in crate::recovery::campaigns::merge(&open, &events) {
+        restored.surveys.apply(event);
         match journal::from_event(event) {
-            Ok(Some(e)) => restored.push(e),
+            Ok(Some(e)) => restored.events.push(e),
             Ok(None) => {}
             Err(e) => tracing::warn!(seq = event.seq, "campaign event skipped: {e}"),
         }
     }
     Ok(restored)
+}
+
+/// What a restart rebuilds the campaigns from ([`restore`]).
+#[derive(Debug, Default)]
+pub struct Restored {
+    /// The engine's events, in journal order.
+    pub events: Vec<CampaignEvent>,
+    /// The survey answers of the campaigns' calls (`survey.*` events naming a campaign).
+    pub surveys: surveys::SurveyBook,
 }
 
 /// What [`spawn`] needs.
@@ -148,8 +165,8 @@ pub struct DriverSettings<'a> {
     pub callbacks_dnc: Option<&'a Path>,
     /// The data folder (the default do-not-call file lives there).
     pub data_dir: &'a Path,
-    /// The journal's campaign events ([`restore`]).
-    pub restored: Vec<CampaignEvent>,
+    /// The journal's campaign events and survey answers ([`restore`]).
+    pub restored: Restored,
     /// The routing task.
     pub router: crate::router_task::RouterHandle,
     /// The journal.
@@ -162,7 +179,7 @@ pub struct DriverSettings<'a> {
 
 /// Starts the driver.
 pub fn spawn(s: DriverSettings<'_>) -> Result<CampaignsHandle> {
-    let engine = CampaignEngine::restore(&s.restored);
+    let engine = CampaignEngine::restore(&s.restored.events);
     let campaigns = engine.campaigns().count();
     if campaigns > 0 {
         tracing::info!(campaigns, "campaigns restored from the journal");
@@ -175,7 +192,7 @@ pub fn spawn(s: DriverSettings<'_>) -> Result<CampaignsHandle> {
         .context("registering the campaign metrics")?;
     let (tx, requests) = mpsc::unbounded_channel();
     let settings = Arc::new(s.settings.clone());
-    let driver = Driver::new(
+    let mut driver = Driver::new(
         engine,
         s.settings.clone(),
         dnc,
@@ -185,6 +202,7 @@ pub fn spawn(s: DriverSettings<'_>) -> Result<CampaignsHandle> {
         s.dialer,
         requests,
     );
+    driver.surveys = s.restored.surveys;
     tokio::spawn(driver.run());
     Ok(CampaignsHandle { tx, settings })
 }

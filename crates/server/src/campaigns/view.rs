@@ -13,11 +13,22 @@ use serde_json::{json, Value};
 pub struct CampaignView {
     /// Its specification, defaults filled in.
     pub spec: CampaignSpec,
-    /// Progress, outcomes, abandon rate and pacing ratio (the run state is `stats.state`).
-    pub stats: CampaignStats,
+    /// Progress, outcomes, abandon rate and pacing ratio (the run state is `stats.state`);
+    /// `stats.surveys` counts the survey answers of its calls.
+    pub stats: StatsView,
     /// The pacer's latest decision (absent before the first one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pacing: Option<PacingView>,
+}
+
+/// A campaign's statistics: the engine's, and its calls' surveys.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatsView {
+    /// Progress, outcomes, abandon rate and pacing ratio.
+    #[serde(flatten)]
+    pub engine: CampaignStats,
+    /// Surveys completed and skipped on its calls (agentless flows with a `survey` node).
+    pub surveys: super::surveys::SurveyCounts,
 }
 
 /// The pacer's latest decision.
@@ -29,8 +40,7 @@ pub struct PacingView {
     pub followed: DialMode,
     /// Why, as a word (`too_few_agents`, `at_cap`, ...) and its figures.
     pub reason: Value,
-    /// Calls the decision asked for (fewer start when the list, the dials per minute or the
-    /// trunk's channels run short; the decision is made again when nothing is left to dial).
+    /// Calls the decision started.
     pub dials: u32,
     /// The live-answer rate used.
     pub answer_rate: f64,

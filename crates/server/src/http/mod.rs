@@ -112,6 +112,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
             post(crate::campaigns::api::dnc),
         )
         .route(
+            "/api/v1/campaigns/{id}/survey",
+            get(crate::campaigns::survey_api::survey),
+        )
+        .route(
             "/api/v1/agents/{id}/preview",
             get(crate::campaigns::api::preview),
         )

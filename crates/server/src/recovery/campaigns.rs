@@ -41,8 +41,15 @@ pub struct OpenCampaigns {
 
 impl OpenCampaigns {
     /// Applies one journal event (events of other kinds, or that do not read back as the
-    /// engine's, change nothing: the restore skips them too).
+    /// engine's, change nothing: the restore skips them too). The survey events of a kept
+    /// campaign's calls are kept with it: the restore rebuilds its answers per record from them.
     pub fn apply(&mut self, event: &Event) {
+        if let Some(campaign) = crate::campaigns::surveys::campaign_of(event) {
+            if let Some(open) = self.campaigns.get_mut(campaign) {
+                open.events.push(event.clone());
+            }
+            return;
+        }
         let Ok(Some(engine_event)) = journal::from_event(event) else {
             return;
         };

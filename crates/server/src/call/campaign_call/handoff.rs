@@ -47,6 +47,9 @@ pub(in crate::call) struct CampaignLink {
     abandoning: Option<VecDeque<Arc<Prompt>>>,
     /// The trunk channel the call holds until it ends.
     _channel: crate::trunk::Channel,
+    /// The campaign, the customer's record and the attempt (named in the call's survey
+    /// events).
+    pub(in crate::call) record: crate::campaigns::surveys::SurveyKey,
 }
 
 /// The answered customer's leg, as the campaign call task hands it over.
@@ -94,6 +97,11 @@ pub(super) fn hand_off(
         abandon: dial.abandon_message.clone(),
         abandoning: None,
         _channel: leg.channel,
+        record: crate::campaigns::surveys::SurveyKey {
+            campaign: dial.campaign.clone(),
+            entry: dial.entry.0,
+            attempt: dial.attempt,
+        },
     };
     let key = invite_key(&leg.invite, &call_id);
     let (route_tx, route_rx) = mpsc::unbounded_channel();
@@ -230,6 +238,13 @@ impl Call {
             }
         }
         self.phase != Phase::Ended
+    }
+
+    /// Sends a campaign call's milestone to its campaign (nothing for other calls).
+    pub(in crate::call) fn campaign_report(&self, report: CampaignCallReport) {
+        if let Some(link) = &self.campaign {
+            let _ = link.report.send(report);
+        }
     }
 
     /// The customer's number, for a campaign call.

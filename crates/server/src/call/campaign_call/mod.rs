@@ -176,6 +176,14 @@ pub enum CampaignCallReport {
         /// The call.
         call: Uuid,
     },
+    /// A survey node's survey on the call took an answer or ended (its events name the
+    /// campaign, entry and attempt; the driver keeps the answers per record).
+    Survey {
+        /// The call.
+        call: Uuid,
+        /// What the survey did.
+        note: crate::campaigns::surveys::SurveyNote,
+    },
     /// The agentless flow ended.
     FlowDone {
         /// The call.

@@ -187,6 +187,9 @@ fn to_json(r: &CampaignCallReport) -> Value {
         CampaignCallReport::FlowDone { call, result } => {
             json!({"report": "flow_done", "call": call, "result": result})
         }
+        CampaignCallReport::Survey { call, note } => {
+            json!({"report": "survey", "call": call, "note": format!("{note:?}")})
+        }
         CampaignCallReport::Ended { call, talk } => {
             json!({"report": "ended", "call": call, "talk_ms": talk.as_millis() as u64})
         }

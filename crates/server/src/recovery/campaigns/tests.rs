@@ -237,7 +237,7 @@ fn the_restore_finds_a_campaign_whose_segments_retention_deleted() {
     std::fs::remove_file(dir.path().join("events-000001.jsonl")).unwrap_or_else(|e| panic!("{e}"));
 
     let after = crate::campaigns::restore(dir.path()).unwrap_or_else(|e| panic!("{e}"));
-    let restored = CampaignEngine::restore(&after);
+    let restored = CampaignEngine::restore(&after.events);
     for k in [0, 2] {
         assert_eq!(
             campaign_state(&restored, &cid(k)),
@@ -248,6 +248,118 @@ fn the_restore_finds_a_campaign_whose_segments_retention_deleted() {
     assert_eq!(restored.entries(&cid(2)).len(), 4);
     // The stopped one is gone with its events.
     assert!(restored.spec(&cid(1)).is_none());
+}
+
+/// A survey event of a campaign call: `outcome` None is an answer (question, score).
+fn survey_event(
+    seq: u64,
+    campaign: &str,
+    entry: u64,
+    answer: Option<(u32, u8)>,
+    skipped: Option<hotline_events::SurveySkipReason>,
+) -> Event {
+    use hotline_events::EventKind;
+    let (campaign, entry, attempt) = (Some(campaign.to_string()), Some(entry), Some(1));
+    let kind = match (answer, skipped) {
+        (Some((question, score)), _) => EventKind::SurveyAnswered {
+            survey: "csat".into(),
+            question,
+            score,
+            campaign,
+            entry,
+            attempt,
+        },
+        (None, Some(reason)) => EventKind::SurveySkipped {
+            survey: "csat".into(),
+            answered: 1,
+            reason,
+            campaign,
+            entry,
+            attempt,
+        },
+        (None, None) => EventKind::SurveyCompleted {
+            survey: "csat".into(),
+            answered: 2,
+            campaign,
+            entry,
+            attempt,
+        },
+    };
+    let ts = crate::callbacks::journal::wire_time(at(900));
+    hotline_events::EventDraft::new(kind)
+        .call(Uuid::from_u128(u128::from(1000 + entry.unwrap_or(0))))
+        .into_event(Uuid::from_u128(u128::from(seq)), seq, ts, "n")
+}
+
+#[test]
+fn survey_answers_of_a_kept_campaign_survive_retention_and_a_restart() {
+    use crate::campaigns::surveys::{SurveyCounts, SurveyOutcome};
+    use hotline_events::SurveySkipReason::CallerHungUp;
+    // Campaign 0 is created with records and started; campaign 1 is created and stopped.
+    let mut journal = journal_of(&engine_events(&[
+        (0, 0, 2),
+        (0, 1, 3),
+        (0, 4, 0),
+        (1, 0, 1),
+        (1, 7, 0),
+    ]));
+    let mut seq = journal.len() as u64;
+    let mut next = || {
+        seq += 1;
+        seq
+    };
+    let c0 = "campaign-0";
+    for event in [
+        survey_event(next(), c0, 0, Some((0, 4)), None),
+        survey_event(next(), c0, 0, Some((1, 2)), None),
+        survey_event(next(), c0, 0, None, None),
+        survey_event(next(), c0, 1, Some((0, 5)), None),
+        // The stopped campaign's answer goes with it.
+        survey_event(next(), "campaign-1", 0, Some((0, 3)), None),
+        survey_event(next(), c0, 1, None, Some(CallerHungUp)),
+    ] {
+        journal.push(event);
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // Everything but the last skip is in the segment retention deletes.
+    let (old, live) = journal.split_at(journal.len() - 1);
+    write_lines(&dir.path().join("events-000001.jsonl"), old);
+    write_lines(&dir.path().join("events.jsonl"), live);
+    let state = RecoveryState::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    state.save(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::remove_file(dir.path().join("events-000001.jsonl")).unwrap_or_else(|e| panic!("{e}"));
+
+    let after = crate::campaigns::restore(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        after.surveys.counts(c0),
+        SurveyCounts {
+            completed: 1,
+            skipped: 1,
+            answers: 3
+        }
+    );
+    let rows: Vec<(u64, Vec<(u32, u8)>, Option<SurveyOutcome>)> = after
+        .surveys
+        .of(c0)
+        .map(|(k, r)| {
+            (
+                k.entry,
+                r.answers.iter().map(|(q, s)| (*q, *s)).collect(),
+                r.outcome,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (0, vec![(0, 4), (1, 2)], Some(SurveyOutcome::Completed)),
+            (1, vec![(0, 5)], Some(SurveyOutcome::CallerHungUp)),
+        ]
+    );
+    assert_eq!(after.surveys.counts("campaign-1"), SurveyCounts::default());
+    // The campaign itself came back too.
+    let restored = CampaignEngine::restore(&after.events);
+    assert_eq!(restored.run_state(&cid(0)), Some(RunState::Running));
 }
 
 #[test]
