@@ -6,7 +6,9 @@
 //! customer INVITE comes after its `callback.dialing` is in the journal file, and shows the
 //! queue's `callback_caller_id` in From and P-Asserted-Identity. A crash while the customer's
 //! phone rings brings the callback back at its place after the restart, with that attempt
-//! counted as `unknown`, and it is not dialed again before the queue's retry delay.
+//! counted as `unknown`, and it is not dialed again before the queue's retry delay. A trunk that
+//! challenges the INVITE gets it again with the trunk's digest credentials, once: a second
+//! challenge fails the attempt with its status.
 
 #![allow(clippy::unwrap_used)]
 
@@ -42,10 +44,15 @@ numbers:
 /// `support` offers a callback after 2 s, retries after `retry`, rings the customer for 1 s
 /// (raised to 15 s) and presents `CALLER_ID`; one trunk whose gateway is `gateway`.
 fn options(gateway: SocketAddr, retry: &str) -> Options {
+    options_with_trunk(gateway, retry, "")
+}
+
+/// [`options`] with `extra` lines in the trunk's settings.
+fn options_with_trunk(gateway: SocketAddr, retry: &str, extra: &str) -> Options {
     let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
     let trunk: &'static str = Box::leak(
         format!(
-            "{anchor}trunks:\n  carrier:\n    from_number: \"{FROM_NUMBER}\"\n    gateway: \"{gateway}\"\n    allow: [\"+86XXXXXXXXXXX\"]\n"
+            "{anchor}trunks:\n  carrier:\n    from_number: \"{FROM_NUMBER}\"\n    gateway: \"{gateway}\"\n    allow: [\"+86XXXXXXXXXXX\"]\n{extra}"
         )
         .into_boxed_str(),
     );
@@ -228,6 +235,51 @@ fn a_trunk_failure_with_retry_after_postpones_the_next_attempt_and_names_its_q85
     // Still at its place in the queue meanwhile.
     let r = get(h.http, "/api/v1/queues", Some(TOKEN)).unwrap();
     assert!(r.body.contains(&call), "{}", r.body);
+}
+
+#[test]
+fn a_challenged_invite_is_sent_again_with_the_trunks_credentials_once() {
+    let trunk = RawTrunk::bind();
+    let credentials = "    username: \"hotline\"\n    password: \"s3cret\"\n";
+    let h = Hotline::start_with_dialplan(options_with_trunk(trunk.addr, "2s", credentials), PLAN);
+    let (_agent, call) = callback_due(&h);
+    let (invite, from) = next_invite(&trunk, None);
+    assert!(invite.header("proxy-authorization").is_none());
+    trunk.respond(
+        &invite,
+        from,
+        "407 Proxy Authentication Required",
+        &["Proxy-Authenticate: Digest realm=\"carrier\", nonce=\"n0nce1\", algorithm=MD5"],
+    );
+    // The same call, the next CSeq, with the digest answer.
+    let (again, from) = loop {
+        // A retransmission of the first INVITE may cross the 407.
+        let (m, from) = trunk.expect("INVITE", Duration::from_secs(5));
+        if m.header("cseq") != invite.header("cseq") {
+            break (m, from);
+        }
+    };
+    assert_eq!(again.header("call-id"), invite.header("call-id"));
+    assert_eq!(again.header("cseq").map(str::trim), Some("2 INVITE"));
+    let auth = again.header("proxy-authorization").unwrap_or_default();
+    for part in [
+        "username=\"hotline\"",
+        "realm=\"carrier\"",
+        "nonce=\"n0nce1\"",
+    ] {
+        assert!(auth.contains(part), "{part} in {auth}");
+    }
+    assert!(auth.contains(&format!("uri=\"sip:{CUSTOMER}@")), "{auth}");
+    // A second challenge: the credentials were refused, the attempt fails with its status.
+    trunk.respond(
+        &again,
+        from,
+        "401 Unauthorized",
+        &["WWW-Authenticate: Digest realm=\"carrier\", nonce=\"n0nce2\", algorithm=MD5"],
+    );
+    let failed = event_of(&h, &call, "callback.failed", 10);
+    assert_eq!(failed["sip_status"], 401, "{failed}");
+    assert_eq!(failed["attempts"], 1, "{failed}");
 }
 
 #[test]

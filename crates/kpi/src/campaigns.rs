@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use crate::counters::Merge;
 
 /// Raw campaign sums for one queue or agent over one bucket or period. Dial events count in
-/// the period of the event; a queued call's outcome (connected, abandoned, wait) in the period
-/// it was queued; a conversation's handling times in the period it ended.
+/// the period of the event; a handed-over call and its outcome (connected, abandoned, wait) in
+/// the period of the hand-over; a conversation's handling times in the period it ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct CampaignCounters {
     pub dialed: u64,
@@ -70,13 +70,14 @@ pub struct CampaignKpis {
     pub live_answers: u64,
     /// Answers the detector found to be a machine (no agent work).
     pub machine_answers: u64,
-    /// Answered campaign calls queued for the queue's agents (`call.queued` of a
-    /// `call.outbound` call): never in the queue's inbound `offered`.
+    /// Answered campaign calls handed to the queue's agents (`call.outbound` naming the
+    /// queue; its `call.queued` is never in the queue's inbound `offered`).
     pub queued: u64,
     /// Of those, calls an agent took (`call.answered`): never in the inbound `answered`.
     pub connected: u64,
     /// Of those, calls no agent took: the connect time ran out (the customer heard the abandon
-    /// message) or the customer hung up while waiting. Never an inbound abandon.
+    /// message), the queue refused the call, or the customer hung up while waiting. Never an
+    /// inbound abandon.
     pub abandoned: u64,
     /// abandoned / queued.
     pub abandon_rate: Option<f64>,

@@ -39,6 +39,9 @@ struct CallTrack {
     /// An outbound campaign call (from `call.outbound`): its queue entry, answer, abandon
     /// and conversation count as campaign work, never as an inbound call.
     outbound: bool,
+    /// A campaign call handed to a queue's agents, not yet connected nor abandoned: the
+    /// queue and the instant of the hand-over (its outcome counts in that period).
+    campaign_entry: Option<(String, i64)>,
 }
 
 /// How an offer that did not connect ended.
@@ -266,11 +269,16 @@ impl KpiProjection {
         }
         c.ever_queued = true;
         c.queued = Some((queue.to_owned(), ts));
-        let outbound = c.outbound;
-        self.queue_series(queue).add_at(ts, |q| match outbound {
-            true => q.campaigns.queued += 1,
-            false => q.offered += 1,
-        });
+        if c.outbound {
+            // Counted at the hand-over; an agentless flow's own queue entry counts here.
+            if c.campaign_entry.is_none() {
+                c.campaign_entry = Some((queue.to_owned(), ts));
+                self.queue_series(queue)
+                    .add_at(ts, |q| q.campaigns.queued += 1);
+            }
+            return;
+        }
+        self.queue_series(queue).add_at(ts, |q| q.offered += 1);
     }
 
     fn call_offered(&mut self, call: Uuid, agent: &str, ts: i64) {
@@ -332,12 +340,14 @@ impl KpiProjection {
         let mut offers = std::mem::take(&mut c.offers);
         c.answered = Some((agent.to_owned(), queue.clone(), ts));
         let outbound = c.outbound;
+        let campaign_entry = c.campaign_entry.take();
         let offer_at = offers.remove(agent);
         let ring_ms = offer_at.map_or(0, |at| u64::try_from(ts - at).unwrap_or(0));
         // The other agents' phones stop ringing: withdrawn, not failed (ring-all).
         self.withdraw_offers(offers);
         if outbound {
-            self.campaign_connected(&queue, queued_at, wait_ms);
+            let (entry_queue, at) = campaign_entry.unwrap_or((queue.clone(), queued_at));
+            self.campaign_connected(&entry_queue, at, wait_ms);
         } else {
             let t_ms = self.threshold_ms(&queue);
             self.queue_series(&queue).add_at(queued_at, |q| {
@@ -378,10 +388,14 @@ impl KpiProjection {
         // The call's story is over; its `call.ended` has nothing to add.
         let offers = std::mem::take(&mut c.offers);
         let outbound = c.outbound;
+        let campaign_entry = c.campaign_entry.take();
         self.calls.remove(&call);
         self.withdraw_offers(offers);
         if outbound {
-            return self.campaign_abandoned(&queue, queued_at);
+            if let Some((queue, at)) = campaign_entry {
+                self.campaign_abandoned(&queue, at);
+            }
+            return;
         }
         let short_ms = self.config.short_abandon_ms(&queue);
         let t_ms = self.threshold_ms(&queue);
@@ -444,9 +458,10 @@ impl KpiProjection {
                     .add_at(ts, |a| add(&mut a.hold_ms, &mut a.talk_ms, &mut a.handled));
             }
             None => {
-                // Still queued at its end: no agent took the campaign call in time.
-                if let (true, Some((queue, queued_at))) = (c.outbound, &c.queued) {
-                    self.campaign_abandoned(queue, *queued_at);
+                // Handed to a queue and never connected: no agent took it in time (or the
+                // queue refused it).
+                if let Some((queue, at)) = &c.campaign_entry {
+                    self.campaign_abandoned(queue, *at);
                 }
                 if let (Some(at), false) = (c.arrived, c.ever_queued) {
                     self.totals.ivr_only += 1;

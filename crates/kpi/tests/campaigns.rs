@@ -272,6 +272,20 @@ fn a_campaign_customer_who_hangs_up_while_waiting_is_a_campaign_abandon() {
 }
 
 #[test]
+fn a_campaign_call_the_queue_refuses_is_a_campaign_abandon_once() {
+    // No `call.queued` (the queue refused the entry): handed over, never connected.
+    let mut j = Journal::new(datetime!(2026-12-07 09:00 UTC));
+    outbound(&mut j, 0, 1, "sales", 1);
+    j.ended_with(1_000, 1, EndReason::Abandoned);
+    // A duplicate end (replayed, another node) adds nothing.
+    j.ended_with(1_001, 1, EndReason::Abandoned);
+    let kpis = KpiProjection::from_events(KpiConfig::default(), &j.events);
+    let sales = queue_kpis(&kpis.snapshot(j.at(10_000)), "sales");
+    assert_eq!(sales.offered, 0);
+    assert_eq!((sales.campaigns.queued, sales.campaigns.abandoned), (1, 1));
+}
+
+#[test]
 fn an_agentless_flow_and_a_journal_without_the_marker_count_as_before() {
     // An agentless flow: no queue, no agent work, no IVR-only inbound call.
     let mut j = Journal::new(datetime!(2026-12-07 09:00 UTC));

@@ -65,7 +65,7 @@ impl KpiProjection {
         }
     }
 
-    /// `call.outbound`: the call is a campaign call (its queue, when it goes to agents).
+    /// `call.outbound`: the call is a campaign call, handed to `queue`'s agents (or to a flow).
     pub(super) fn call_outbound(
         &mut self,
         call: Uuid,
@@ -76,17 +76,23 @@ impl KpiProjection {
         // Only a call not queued yet: a marker after the queue entry (a journal out of
         // order) would split one call between inbound and campaign counts.
         let c = self.call(call, ts);
-        if !c.ever_queued && c.answered.is_none() {
-            c.outbound = true;
+        if c.outbound || c.ever_queued || c.answered.is_some() {
+            return;
         }
+        c.outbound = true;
+        // Handed to the queue's agents: queued for them (counted here, so that a queue that
+        // refuses the call still counts its abandon).
         if let Some(queue) = queue {
+            c.campaign_entry = Some((queue.to_owned(), ts));
+            self.queue_series(queue)
+                .add_at(ts, |q| q.campaigns.queued += 1);
             self.campaign_queues
                 .entry(campaign.to_owned())
                 .or_insert_with(|| queue.to_owned());
         }
     }
 
-    /// An agent took a queued campaign call: counted in the period it was queued (the
+    /// An agent took a queued campaign call: counted in the period it was handed over (the
     /// agent's count goes with the agent's `answered`).
     pub(super) fn campaign_connected(&mut self, queue: &str, queued_at: i64, wait_ms: u64) {
         self.queue_series(queue).add_at(queued_at, |q| {
@@ -95,7 +101,7 @@ impl KpiProjection {
         });
     }
 
-    /// A queued campaign call left without an agent, in the period it was queued.
+    /// A queued campaign call left without an agent, in the period it was handed over.
     pub(super) fn campaign_abandoned(&mut self, queue: &str, queued_at: i64) {
         self.queue_series(queue)
             .add_at(queued_at, |q| q.campaigns.abandoned += 1);

@@ -52,11 +52,10 @@ pub(super) enum Ending {
 /// (a CANCEL wanted earlier sent, a 2xx ACKed, a failure classified).
 #[derive(Debug)]
 pub(super) enum InviteReply {
-    /// Nothing more: a 100 or provisional response, an answer to an INVITE re-sent with
-    /// credentials since, a repeated 2xx (our ACK was lost), or a failure after ringing ended.
+    /// Nothing more: a 100 or provisional response, a challenge answered (the INVITE sent
+    /// again with credentials), an answer to an INVITE re-sent since, a repeated 2xx (our ACK
+    /// was lost), or a failure after ringing ended.
     Nothing,
-    /// A challenge we answer: send the INVITE again with this header.
-    Challenged((&'static str, String)),
     /// The leg failed while the customer's phone could still answer: the dial's outcome.
     Failed(DialOutcome),
     /// Answered after the owner stopped dialing (or the leg had ended): hang up.
@@ -134,6 +133,10 @@ pub(super) struct DialLeg {
     pub(super) sdp: SdpSession,
     /// Our SDP offer.
     offer: String,
+    /// The customer's number (E.164) the INVITE goes to.
+    number: String,
+    /// The number the customer sees.
+    presented: String,
     /// The dialog of the answer.
     pub(super) dialog: Option<Dialog>,
     /// When the INVITE was first sent.
@@ -156,6 +159,10 @@ pub(super) struct NewLeg {
     pub(super) media: (RtpLegHandle, mpsc::Receiver<LegEvent>),
     /// The leg's SDP session and our offer in it.
     pub(super) sdp: (SdpSession, String),
+    /// The customer's number (E.164).
+    pub(super) number: String,
+    /// The number the customer sees.
+    pub(super) presented: String,
 }
 
 impl DialLeg {
@@ -177,6 +184,8 @@ impl DialLeg {
             events: Some(parts.media.1),
             sdp: parts.sdp.0,
             offer: parts.sdp.1,
+            number: parts.number,
+            presented: parts.presented,
             dialog: None,
             started: Instant::now(),
         }
@@ -195,19 +204,18 @@ impl DialLeg {
         self.state = LegState::Done;
     }
 
-    /// The INVITE to `number` presenting `presented`, with credentials answering a challenge
-    /// when `auth` is given; `None` when the number makes no URI.
-    pub(super) fn build_invite(
-        &self,
-        shared: &Shared,
-        number: &str,
-        presented: &str,
-        auth: Option<(&str, String)>,
-    ) -> Option<Request> {
+    /// The INVITE to the customer's number presenting ours, with credentials answering a
+    /// challenge when `auth` is given; `None` when the number makes no URI.
+    fn build_invite(&self, shared: &Shared, auth: Option<(&str, String)>) -> Option<Request> {
         let settings = &self.trunk.settings;
         let advertised = shared.endpoint.advertised;
-        let uri = SipUri::parse(&format!("sip:{}@{}", number, settings.gateway.uri_host())).ok()?;
-        let identity = format!("<sip:{}@{}>", presented, advertised.ip());
+        let uri = SipUri::parse(&format!(
+            "sip:{}@{}",
+            self.number,
+            settings.gateway.uri_host()
+        ))
+        .ok()?;
+        let identity = format!("<sip:{}@{}>", self.presented, advertised.ip());
         let mut b = Request::builder(Method::Invite, uri.clone())
             .header("Via", our_via(advertised, self.target.transport))
             .header("Max-Forwards", "70")
@@ -228,24 +236,29 @@ impl DialLeg {
         )
     }
 
-    /// Sends `invite` as the leg's INVITE, its responses to `self_tx`.
+    /// Sends the leg's INVITE (with credentials answering a challenge when `auth` is given),
+    /// its responses to `self_tx`; false, sending nothing, when the number makes no URI.
     pub(super) fn send_invite(
         &mut self,
         shared: &Shared,
         self_tx: &mpsc::UnboundedSender<CallInput>,
-        invite: Request,
-    ) {
+        auth: Option<(&str, String)>,
+    ) -> bool {
+        let Some(invite) = self.build_invite(shared, auth) else {
+            return false;
+        };
         self.invite = Some(invite.clone());
         shared.endpoint.send(EndpointCommand::Request {
             request: invite,
             target: self.target,
             owner: owner(self_tx),
         });
+        true
     }
 
     /// Takes a response to the leg's INVITE (`dialing`: the owner still waits for the
-    /// customer to answer): sends a CANCEL wanted since, ACKs a 2xx and takes its SDP answer,
-    /// classifies a failure; what is left for the owner to do.
+    /// customer to answer): sends a CANCEL wanted since, answers a challenge, ACKs a 2xx and
+    /// takes its SDP answer, classifies a failure; what is left for the owner to do.
     pub(super) fn invite_response(
         &mut self,
         resp: &Response,
@@ -263,7 +276,13 @@ impl DialLeg {
             }
             Step::Success => self.answered(resp, dialing, shared),
             Step::Challenge => match self.challenged(resp) {
-                Some(auth) => InviteReply::Challenged(auth),
+                Some((name, value)) => {
+                    if self.send_invite(shared, self_tx, Some((name, value))) {
+                        InviteReply::Nothing
+                    } else {
+                        InviteReply::Failed(DialOutcome::of(OutcomeKind::NetworkFailure))
+                    }
+                }
                 None => InviteReply::Failed(self.failed(resp)),
             },
             Step::Failure => {

@@ -40,7 +40,8 @@ pub struct PacingView {
     pub followed: DialMode,
     /// Why, as a word (`too_few_agents`, `at_cap`, ...) and its figures.
     pub reason: Value,
-    /// Calls the decision started.
+    /// Calls the decision asked for (fewer start when the list, the dials per minute or the
+    /// trunk's channels run short; the decision is made again when nothing is left to dial).
     pub dials: u32,
     /// The live-answer rate used.
     pub answer_rate: f64,

@@ -11,7 +11,7 @@ use hotline_events::{EventDraft, EventKind};
 use hotline_media::Direction;
 use hotline_recording::Consent;
 use hotline_routing::CallbackFailure;
-use hotline_sip::message::{Request, Response};
+use hotline_sip::message::Response;
 
 use super::super::trunk_dial::{trunk_outcome, DialLeg, InviteReply, NewLeg};
 use super::super::{new_tag, sdp};
@@ -65,7 +65,8 @@ impl Dial {
         let call_id = format!("{}-cb{}-t", self.due.call.simple(), self.due.attempt);
         let local_tag = new_tag();
         self.add_dialog(&call_id, &local_tag);
-        let leg = DialLeg::new(NewLeg {
+        let presented = self.caller_id().unwrap_or(&trunk.settings.from_number);
+        let mut leg = DialLeg::new(NewLeg {
             trunk: trunk.clone(),
             channel,
             target,
@@ -73,6 +74,8 @@ impl Dial {
             local_tag,
             media: (media, events),
             sdp: (session, offer),
+            number: number.clone(),
+            presented: presented.to_string(),
         });
         // On record before the phone can ring: a crash from here on leaves the attempt in the
         // journal, and a restart does not dial it again before its retry delay.
@@ -95,22 +98,11 @@ impl Dial {
         }
         tracing::info!(trunk = %name, number = %self.redacted_number(), "callback: dialing the customer");
         self.deadline = Some(Instant::now() + self.customer_ring);
-        self.send_invite(leg, None);
-    }
-
-    /// Sends the leg's INVITE (with credentials answering a challenge when `auth` is given).
-    fn send_invite(&mut self, mut leg: CustomerSide, auth: Option<(&str, String)>) {
-        let Some(invite) = self.customer_invite(&leg, auth) else {
-            self.customer = Some(leg);
-            return self.customer_failed(CustomerOutcome::of(OutcomeKind::NetworkFailure));
-        };
-        leg.send_invite(&self.shared, &self.self_tx, invite);
+        let sent = leg.send_invite(&self.shared, &self.self_tx, None);
         self.customer = Some(leg);
-    }
-
-    fn customer_invite(&self, leg: &CustomerSide, auth: Option<(&str, String)>) -> Option<Request> {
-        let presented = self.caller_id().unwrap_or(&leg.trunk.settings.from_number);
-        leg.build_invite(&self.shared, &self.due.number, presented, auth)
+        if !sent {
+            self.customer_failed(CustomerOutcome::of(OutcomeKind::NetworkFailure));
+        }
     }
 
     /// A response to the customer's INVITE (BYE and CANCEL answers need nothing).
@@ -121,11 +113,6 @@ impl Dial {
         };
         match leg.invite_response(resp, dialing, &self.shared, &self.self_tx) {
             InviteReply::Nothing => {}
-            InviteReply::Challenged((name, value)) => {
-                if let Some(leg) = self.customer.take() {
-                    self.send_invite(leg, Some((name, value)));
-                }
-            }
             InviteReply::Failed(outcome) | InviteReply::Unusable(outcome) => {
                 self.customer_failed(outcome)
             }

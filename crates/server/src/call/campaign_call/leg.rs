@@ -77,7 +77,12 @@ impl CampaignCall {
             local_tag: local_tag.clone(),
             owner: self.self_tx.clone(),
         });
-        let leg = DialLeg::new(NewLeg {
+        let presented = if self.dial.caller_id.is_empty() {
+            trunk.settings.from_number.clone()
+        } else {
+            self.dial.caller_id.clone()
+        };
+        let mut leg = DialLeg::new(NewLeg {
             trunk,
             channel,
             target,
@@ -85,33 +90,21 @@ impl CampaignCall {
             local_tag,
             media: (media, events),
             sdp: (session, offer),
+            number: self.dial.number.clone(),
+            presented,
         });
         tracing::info!(trunk = %name, number = %self.redacted_number(), "dialing the customer");
         self.deadline = Some(Instant::now() + self.dial.ring_timeout.max(MIN_RING));
-        self.send_invite(leg, None);
+        let sent = leg.send_invite(&self.shared, &self.self_tx, None);
+        self.leg = Some(leg);
+        if !sent {
+            self.not_answered(not_dialed);
+        }
     }
 
     /// Binds an RTP leg where we listen.
     pub(super) async fn bind(&self) -> Option<(RtpLegHandle, mpsc::Receiver<LegEvent>)> {
         super::super::trunk_dial::bind_rtp(&self.shared, "campaign call").await
-    }
-
-    fn send_invite(&mut self, mut leg: TrunkLeg, auth: Option<(&str, String)>) {
-        let Some(invite) = self.invite(&leg, auth) else {
-            self.leg = Some(leg);
-            return self.not_answered(DialOutcome::of(OutcomeKind::NetworkFailure));
-        };
-        leg.send_invite(&self.shared, &self.self_tx, invite);
-        self.leg = Some(leg);
-    }
-
-    fn invite(&self, leg: &TrunkLeg, auth: Option<(&str, String)>) -> Option<Request> {
-        let presented = if self.dial.caller_id.is_empty() {
-            leg.trunk.settings.from_number.as_str()
-        } else {
-            self.dial.caller_id.as_str()
-        };
-        leg.build_invite(&self.shared, &self.dial.number, presented, auth)
     }
 
     /// A response to the customer's INVITE (BYE and CANCEL answers need nothing).
@@ -122,11 +115,6 @@ impl CampaignCall {
         };
         match leg.invite_response(resp, dialing, &self.shared, &self.self_tx) {
             InviteReply::Nothing => {}
-            InviteReply::Challenged((name, value)) => {
-                if let Some(leg) = self.leg.take() {
-                    self.send_invite(leg, Some((name, value)));
-                }
-            }
             InviteReply::Failed(outcome) => self.not_answered(outcome),
             InviteReply::Unwanted => {
                 tracing::info!("answered after we gave up: hanging up");
