@@ -111,12 +111,22 @@ impl Default for AmdSettings {
     }
 }
 
-/// What an abandoned call hears: who called and a number to call back.
+/// What an abandoned call hears: who called and a number to call back. The driver speaks
+/// `text` (or, without it, a default naming the configured company) with text-to-speech, then
+/// plays `prompt`, then reads `callback_number` digit by digit; which of these a campaign may
+/// leave out depends on the server (a synthesizer, a company name), so the server checks it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AbandonMessage {
-    /// The prompt's name (played by the driver).
-    pub prompt: String,
+    /// A prompt's name (played after the spoken text, or alone without a synthesizer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// The text spoken first (`{company}` and `{callback_number}` are filled in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The language the text is spoken in (None: the server's prompt language).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     /// The number the customer can call back.
     pub callback_number: E164,
 }
@@ -310,7 +320,7 @@ pub enum SpecError {
         field: &'static str,
     },
     /// A campaign with agents has no abandon message.
-    #[error("campaign {0}: abandon_message (prompt and callback number) is required when agents take the calls")]
+    #[error("campaign {0}: abandon_message (who called and a callback number) is required when agents take the calls")]
     NoAbandonMessage(CampaignId),
 }
 
@@ -326,7 +336,9 @@ impl CampaignSpec {
             },
             profile: JurisdictionProfile::Us,
             abandon_message: Some(AbandonMessage {
-                prompt: "abandoned".into(),
+                prompt: Some("abandoned".into()),
+                text: None,
+                language: None,
                 callback_number: caller_id.clone(),
             }),
             caller_id,
@@ -438,6 +450,40 @@ mod tests {
         let back = serde_json::to_string(&spec).unwrap_or_default();
         let again: CampaignSpec = serde_json::from_str(&back).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(again, spec);
+    }
+
+    #[test]
+    fn an_abandon_message_may_speak_a_text_and_its_callback_number_must_be_e164() {
+        let read = |message: &str| {
+            let json = format!(
+                r#"{{"id": "c", "mode": "progressive", "audience": {{"agents": {{"queue": "q"}}}},
+                    "profile": "us", "caller_id": "+15550100000",
+                    "trunk": {{"name": "t", "channels": 1}}, "abandon_message": {message}}}"#
+            );
+            serde_json::from_str::<CampaignSpec>(&json)
+        };
+        let spec = read(r#"{"text": "This is {company} calling.", "language": "en-US", "callback_number": "+1 555 010 0000"}"#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let message = spec
+            .abandon_message
+            .clone()
+            .unwrap_or_else(|| panic!("no message"));
+        assert_eq!(message.prompt, None);
+        assert_eq!(message.text.as_deref(), Some("This is {company} calling."));
+        assert_eq!(message.language.as_deref(), Some("en-US"));
+        assert_eq!(message.callback_number.as_str(), "+15550100000");
+        assert_eq!(spec.validate(), Ok(()));
+        // What is left out stays out when written back (the journal keeps specs).
+        let back = serde_json::to_value(&spec).unwrap_or_default();
+        assert!(back["abandon_message"].get("prompt").is_none(), "{back}");
+        for bad in ["020 7946 0000", "+0207946", "+1555abc", "+1234567890123456"] {
+            let message = format!(r#"{{"prompt": "sorry", "callback_number": "{bad}"}}"#);
+            let err = read(&message)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains("an E.164 number"), "{bad}: {err}");
+        }
     }
 
     fn base() -> CampaignSpec {

@@ -1,7 +1,9 @@
 //! The HTTP API of outbound campaigns (bearer token, JSON errors `{"error": ...}`):
 //!
 //! - `POST /api/v1/campaigns`: create from a specification (JSON; `profile` and
-//!   `min_agents_predictive` default from the `campaigns:` section); 201 with the campaign;
+//!   `min_agents_predictive` default from the `campaigns:` section; the abandon message's
+//!   spoken text is synthesized then, and a message that cannot say who called is a 400);
+//!   201 with the campaign;
 //! - `GET /api/v1/campaigns`, `GET /api/v1/campaigns/{id}`: specification, run state,
 //!   progress, per-outcome counts, abandon rate, pacing ratio, the mode followed and why;
 //! - `POST /api/v1/campaigns/{id}/start|pause|resume|stop`;
@@ -50,6 +52,10 @@ pub async fn create(
         Ok(spec) => spec,
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("campaign: {e}")),
     };
+    // Who called must be said: checked, and the spoken part synthesized, before it exists.
+    if let Err(e) = handle.identities.prepare(&spec).await {
+        return super::abandon::refused(&e);
+    }
     reply(handle.create(spec).await, StatusCode::CREATED, refused)
 }
 

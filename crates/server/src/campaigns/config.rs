@@ -9,7 +9,7 @@
 //!   min_agents_predictive: 15    # fewer agents logged in: predictive dials progressively
 //!   country: GB                  # list numbers without +country code
 //!   dnc_file: /var/lib/hotline/dnc.txt
-//!   company: Example Ltd        # said by the abandon message
+//!   company: Example Ltd        # spoken first by the abandon message
 //!   machine_message: renewal_voicemail   # prompt left on machines (leave_message)
 //!   amd: { initial_silence_ms: 2500, greeting_ms: 1500, total_analysis_time_ms: 5000 }
 //! ```
@@ -45,7 +45,9 @@ pub struct CampaignsSettings {
     /// (None: such answers are dropped).
     #[serde(default)]
     pub machine_message: Option<String>,
-    /// Who calls, for the abandon message ("Example Ltd").
+    /// Who calls, for the abandon message ("Example Ltd"): spoken as "This is Example Ltd
+    /// calling." unless a campaign's `abandon_message.text` says otherwise (empty: nothing is
+    /// spoken unless the campaign gives a text; its prompt must then say who called).
     #[serde(default)]
     pub company: String,
 }

@@ -20,12 +20,14 @@ use tokio::sync::mpsc;
 
 use super::config::CampaignsSettings;
 use crate::call::{AbandonPlan, AmdPlan, CampaignCallReport, CampaignDial, DialTarget};
+use crate::tts::Speech;
 
-/// The campaign call for a dial order.
+/// The campaign call for a dial order; `identity` is what its abandon message speaks first.
 pub fn campaign_dial(
     order: &DialOrder,
     spec: &CampaignSpec,
     settings: &CampaignsSettings,
+    identity: Option<Speech>,
     report: mpsc::UnboundedSender<CampaignCallReport>,
 ) -> CampaignDial {
     let target = match &spec.audience {
@@ -46,6 +48,7 @@ pub fn campaign_dial(
         }),
     });
     let abandon_message = spec.abandon_message.as_ref().map(|m| AbandonPlan {
+        identity,
         prompt: m.prompt.clone(),
         callback_number: m.callback_number.as_str().to_string(),
         company: settings.company.clone(),

@@ -274,7 +274,17 @@ impl Driver {
         let wrap = super::capacity::campaign_queue(spec)
             .and_then(|q| shared.config.queues.get(q))
             .map_or(Duration::ZERO, |q| q.wrap_up);
-        let dial = campaign_dial(&order, spec, &self.settings, self.reports_tx.clone());
+        let identity = super::abandon::Identities::of_calls(&shared, &self.settings.company)
+            .speech(spec)
+            .ok()
+            .flatten();
+        let dial = campaign_dial(
+            &order,
+            spec,
+            &self.settings,
+            identity,
+            self.reports_tx.clone(),
+        );
         let call = crate::call::spawn_campaign_call(shared, dial);
         tracing::info!(campaign = %order.campaign, entry = order.entry.0, attempt = order.attempt, %call, "campaign dial started");
         self.calls.insert(

@@ -10,6 +10,7 @@
 //! from the journal's `campaign.*` events ([`restore`]): an attempt whose outcome the stop lost
 //! becomes `unknown` and is not redialed before its retry delay.
 
+pub mod abandon;
 pub mod api;
 pub mod capacity;
 pub mod config;
@@ -46,6 +47,8 @@ pub struct CampaignsHandle {
     tx: mpsc::UnboundedSender<Request>,
     /// The `campaigns:` section (defaults for new specifications, the list country).
     pub settings: Arc<CampaignsSettings>,
+    /// What speaks the abandon messages (checked and synthesized at create).
+    pub identities: Arc<abandon::Identities>,
 }
 
 impl CampaignsHandle {
@@ -190,6 +193,20 @@ pub fn spawn(s: DriverSettings<'_>) -> Result<CampaignsHandle> {
     };
     let metrics = metrics::CampaignMetrics::register(s.metrics)
         .context("registering the campaign metrics")?;
+    let identities = Arc::new(abandon::Identities {
+        tts: s.dialer.as_ref().map(|d| d.tts.clone()),
+        language: s
+            .dialer
+            .as_ref()
+            .map_or_else(|| "en".to_owned(), |d| d.config.language.clone()),
+        company: s.settings.company.clone(),
+    });
+    identities.restore(
+        engine
+            .campaigns()
+            .filter_map(|id| engine.spec(id))
+            .filter(|spec| spec.abandon_message.is_some()),
+    );
     let (tx, requests) = mpsc::unbounded_channel();
     let settings = Arc::new(s.settings.clone());
     let mut driver = Driver::new(
@@ -204,5 +221,9 @@ pub fn spawn(s: DriverSettings<'_>) -> Result<CampaignsHandle> {
     );
     driver.surveys = s.restored.surveys;
     tokio::spawn(driver.run());
-    Ok(CampaignsHandle { tx, settings })
+    Ok(CampaignsHandle {
+        tx,
+        settings,
+        identities,
+    })
 }

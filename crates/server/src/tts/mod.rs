@@ -13,7 +13,7 @@ mod check;
 mod espeak;
 mod wav;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -215,6 +215,9 @@ impl TtsError {
 pub struct Tts {
     settings: TtsSettings,
     cache: Mutex<cache::Lru>,
+    /// Texts synthesized ahead and kept whatever the cache evicts (a campaign's abandon
+    /// message, whose few seconds leave no time for espeak-ng): (voice, text) to audio.
+    kept: Mutex<HashMap<(String, String), Arc<Prompt>>>,
     /// One per program allowed to run at once (`tts.concurrency`).
     running: tokio::sync::Semaphore,
     metrics: Metrics,
@@ -228,6 +231,7 @@ impl Tts {
         Tts {
             settings,
             cache,
+            kept: Mutex::new(HashMap::new()),
             running,
             metrics,
         }
@@ -253,8 +257,37 @@ impl Tts {
         }))
     }
 
-    /// The audio of `speech` when it was synthesized before (counted as `cached`).
+    /// Whether espeak-ng can be found where `tts.espeak_ng` says (without it every synthesis
+    /// fails).
+    pub fn available(&self) -> bool {
+        check::find_program(&self.settings.espeak_ng).is_some()
+    }
+
+    /// Whether the audio of `speech` is kept (not counted: nothing is played).
+    pub fn is_kept(&self, speech: &Speech) -> bool {
+        self.kept
+            .lock()
+            .is_ok_and(|kept| kept.contains_key(&(speech.voice.clone(), speech.text.clone())))
+    }
+
+    /// Keeps the audio of `speech` for as long as the server runs (see [`Tts::cached`]).
+    pub fn keep(&self, speech: &Speech, prompt: Arc<Prompt>) {
+        if let Ok(mut kept) = self.kept.lock() {
+            kept.insert((speech.voice.clone(), speech.text.clone()), prompt);
+        }
+    }
+
+    /// The audio of `speech` when it was synthesized before (counted as `cached`): kept, or
+    /// still in the cache.
     pub fn cached(&self, speech: &Speech) -> Option<Arc<Prompt>> {
+        let kept = self.kept.lock().ok().and_then(|kept| {
+            kept.get(&(speech.voice.clone(), speech.text.clone()))
+                .cloned()
+        });
+        if let Some(prompt) = kept {
+            self.metrics.tts.with_label_values(&["cached"]).inc();
+            return Some(prompt);
+        }
         let mut cache = self.cache.lock().ok()?;
         let found = cache.get(&speech.voice, &speech.text);
         if found.is_some() {

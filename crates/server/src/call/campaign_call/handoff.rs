@@ -3,8 +3,9 @@
 //! priority whose max wait is the connect time) or runs a dialplan flow, with the inbound
 //! task's own queueing, offers, bridging, recording and surveys. The campaign's milestones
 //! come from the hooks below: `Connected` when the router connects an agent, `Abandoned`
-//! when the queue lets the call go (the abandon message is played: its prompt, then the
-//! callback number digit by digit; then BYE), `FlowDone` and `Ended` when the task finishes.
+//! when the queue lets the call go (the abandon message is played: who called, spoken from
+//! text synthesized ahead, and/or its prompt, then the callback number digit by digit; then
+//! BYE), `FlowDone` and `Ended` when the task finishes.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -45,6 +46,8 @@ pub(in crate::call) struct CampaignLink {
     abandon: Option<super::AbandonPlan>,
     /// The abandon message is playing: the prompts still to play after the current one.
     abandoning: Option<VecDeque<Arc<Prompt>>>,
+    /// When the abandon message started.
+    abandon_started: Option<Instant>,
     /// The trunk channel the call holds until it ends.
     _channel: crate::trunk::Channel,
     /// The campaign, the customer's record and the attempt (named in the call's survey
@@ -89,6 +92,13 @@ pub(super) fn hand_off(
         }
         DialTarget::Queue { .. } => None,
     };
+    if let Some(speech) = dial
+        .abandon_message
+        .as_ref()
+        .and_then(|a| a.identity.clone())
+    {
+        synthesize_identity(&shared, speech);
+    }
     let link = CampaignLink {
         report: dial.report.clone(),
         number: dial.number.clone(),
@@ -96,6 +106,7 @@ pub(super) fn hand_off(
         answered_at,
         abandon: dial.abandon_message.clone(),
         abandoning: None,
+        abandon_started: None,
         _channel: leg.channel,
         record: crate::campaigns::surveys::SurveyKey {
             campaign: dial.campaign.clone(),
@@ -167,20 +178,41 @@ pub(super) fn hand_off(
     tx
 }
 
-/// The abandon message's prompts: the plan's prompt (who called), then the callback number's
-/// digits (`num_0` .. `num_9`); prompts the library lacks are left out.
+/// The identity of an abandon message when its synthesis was not kept yet (the campaign's
+/// was made at create; this is for campaigns a restart restored whose synthesis is still
+/// running or failed): synthesized now, while the customer waits for an agent.
+fn synthesize_identity(shared: &Arc<Shared>, speech: crate::tts::Speech) {
+    if shared.tts.is_kept(&speech) {
+        return;
+    }
+    let tts = shared.tts.clone();
+    tokio::spawn(async move {
+        match tts.synthesize(&speech).await {
+            Ok(prompt) => tts.keep(&speech, prompt),
+            Err(e) => tracing::warn!("the abandon message's identity was not synthesized: {e}"),
+        }
+    });
+}
+
+/// The abandon message's prompts: the spoken identity (who called) when there is one, the
+/// plan's prompt, then the callback number's digits (`num_0` .. `num_9`); prompts the library
+/// lacks are left out.
 fn abandon_prompts<P>(
     plan: &super::AbandonPlan,
+    identity: Option<P>,
     prompt: impl Fn(&str) -> Option<P>,
 ) -> VecDeque<P> {
-    let mut names = vec![plan.prompt.clone()];
+    let mut names: Vec<String> = plan.prompt.iter().cloned().collect();
     names.extend(
         plan.callback_number
             .chars()
             .filter(char::is_ascii_digit)
             .map(|d| format!("num_{d}")),
     );
-    names.iter().filter_map(|n| prompt(n)).collect()
+    identity
+        .into_iter()
+        .chain(names.iter().filter_map(|n| prompt(n)))
+        .collect()
 }
 
 /// A key standing for our INVITE where the call task keeps the caller's INVITE transaction
@@ -288,8 +320,8 @@ impl Call {
         }
     }
 
-    /// No agent within the connect time: the abandon message (its prompt names the company,
-    /// then the callback number is read digit by digit), then BYE.
+    /// No agent within the connect time: the abandon message (who called, spoken and/or in
+    /// its prompt, then the callback number read digit by digit), then BYE.
     fn campaign_abandon(&mut self, plan: Option<&super::AbandonPlan>) {
         self.shared
             .metrics
@@ -301,7 +333,25 @@ impl Call {
         self.announcer = None;
         self.end_agent_legs();
         let mut prompts: VecDeque<Arc<Prompt>> = plan
-            .map(|p| abandon_prompts(p, |name| self.shared.prompts.get(name)))
+            .map(|p| {
+                let identity = p.identity.as_ref().and_then(|s| self.shared.tts.cached(s));
+                if p.identity.is_some() && identity.is_none() {
+                    tracing::warn!(
+                        "the abandon message's identity is not synthesized yet: it is left out"
+                    );
+                }
+                let spoken = identity.is_some();
+                let all = abandon_prompts(p, identity, |name| self.shared.prompts.get(name));
+                let audio_ms: u128 = all.iter().map(|a| a.duration().as_millis()).sum();
+                tracing::info!(
+                    identity_spoken = spoken,
+                    prompt = p.prompt.as_deref().unwrap_or(""),
+                    parts = all.len(),
+                    audio_ms = audio_ms as u64,
+                    "abandon message: playing"
+                );
+                all
+            })
             .unwrap_or_default();
         let first = prompts.pop_front();
         let played = match (first, self.caller.media.as_ref()) {
@@ -311,6 +361,7 @@ impl Call {
         if played {
             if let Some(link) = self.campaign.as_mut() {
                 link.abandoning = Some(prompts);
+                link.abandon_started = Some(Instant::now());
             }
             self.phase = Phase::Ivr;
         } else {
@@ -323,10 +374,21 @@ impl Call {
     /// A prompt of the abandon message ended: the next one, or hang up after the last. True
     /// when the abandon message is playing.
     pub(in crate::call) fn campaign_playback_finished(&mut self) -> bool {
-        let Some(rest) = self.campaign.as_mut().and_then(|c| c.abandoning.as_mut()) else {
+        let Some(link) = self.campaign.as_mut() else {
+            return false;
+        };
+        let Some(rest) = link.abandoning.as_mut() else {
             return false;
         };
         let next = rest.pop_front();
+        if next.is_none() {
+            let took = link.abandon_started.map_or(0, |t| t.elapsed().as_millis());
+            tracing::info!(
+                message_played = true,
+                ms = took as u64,
+                "abandon message played to its end"
+            );
+        }
         let played = match (next, self.caller.media.as_ref()) {
             (Some(p), Some(m)) => m.play(p, PlayMode::Once).is_ok(),
             _ => false,
@@ -364,30 +426,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_abandon_message_is_its_prompt_then_the_callback_numbers_digits() {
-        let plan = super::super::AbandonPlan {
-            prompt: "abandoned".into(),
+    fn the_abandon_message_is_who_called_then_its_prompt_then_the_callback_numbers_digits() {
+        let mut plan = super::super::AbandonPlan {
+            identity: None,
+            prompt: Some("abandoned".into()),
             callback_number: "+44 20 7946".into(),
             company: "Acme".into(),
         };
-        let all = abandon_prompts(&plan, |n| Some(n.to_string()));
-        assert_eq!(
-            Vec::from(all),
-            [
-                "abandoned",
-                "num_4",
-                "num_4",
-                "num_2",
-                "num_0",
-                "num_7",
-                "num_9",
-                "num_4",
-                "num_6"
-            ]
-        );
+        let digits = [
+            "num_4", "num_4", "num_2", "num_0", "num_7", "num_9", "num_4", "num_6",
+        ];
+        let spoken = abandon_prompts(&plan, Some("This is Acme calling.".to_string()), |n| {
+            Some(n.to_string())
+        });
+        let mut expected = vec!["This is Acme calling.", "abandoned"];
+        expected.extend(digits);
+        assert_eq!(Vec::from(spoken), expected);
+        // Without the spoken identity (no synthesizer): the prompt says who called.
+        let all = abandon_prompts(&plan, None, |n| Some(n.to_string()));
+        assert_eq!(Vec::from(all), expected[1..].to_vec());
         // A prompt the library lacks is left out, the rest still plays.
-        let some = abandon_prompts(&plan, |n| (n != "abandoned").then(|| n.to_string()));
+        let some = abandon_prompts(&plan, None, |n| (n != "abandoned").then(|| n.to_string()));
         assert_eq!(some.front().map(String::as_str), Some("num_4"));
         assert_eq!(some.len(), 8);
+        // No prompt: the identity, then the digits.
+        plan.prompt = None;
+        let bare = abandon_prompts(&plan, Some("Acme".to_string()), |n| Some(n.to_string()));
+        assert_eq!(bare.len(), 9);
+        assert_eq!(bare.front().map(String::as_str), Some("Acme"));
     }
 }

@@ -8,7 +8,8 @@
 //! - a person (or `pass_to_agent`) is handed to the inbound call task (see `handoff`): with a
 //!   queue target it becomes a routing entry above inbound priority whose max wait is the
 //!   connect time, offered, bridged and recorded like any caller; no agent in time plays the
-//!   abandon message (its prompt, then the callback number digit by digit) before the BYE;
+//!   abandon message (who called, spoken from text synthesized ahead, and/or its prompt, then
+//!   the callback number digit by digit) before the BYE;
 //!   with a flow target the dialplan number runs on the leg as for a caller;
 //! - `drop` hangs up at once;
 //! - `leave_message` waits for the voicemail's beep to end (or 1.5 s of silence after the
@@ -125,8 +126,11 @@ pub struct AmdPlan {
 /// What a person no agent took in time hears: who called and a number to call back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AbandonPlan {
-    /// The prompt's name (it says the company and the callback number).
-    pub prompt: String,
+    /// The text spoken first (who called), synthesized ahead and kept by the synthesizer
+    /// (None: the prompt says it).
+    pub identity: Option<crate::tts::Speech>,
+    /// A prompt played after the text (None: none).
+    pub prompt: Option<String>,
     /// The number the customer can call back (E.164).
     pub callback_number: String,
     /// Who called.

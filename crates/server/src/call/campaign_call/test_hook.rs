@@ -154,7 +154,8 @@ fn dial(d: TestDial, report: mpsc::UnboundedSender<CampaignCallReport>) -> Campa
             message: a.message,
         }),
         abandon_message: d.abandon_prompt.map(|prompt| AbandonPlan {
-            prompt,
+            identity: None,
+            prompt: Some(prompt),
             callback_number: d.caller_id,
             company: String::new(),
         }),
