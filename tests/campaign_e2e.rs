@@ -12,10 +12,15 @@
 //!   on the campaign's and on the global do-not-call lists and the one whose local time is
 //!   outside the calling window are never INVITEd. The API's statistics and the Prometheus
 //!   metrics count each outcome.
-//! - A person who answers is found human and connected to the ready agent within 2 s; the
+//! - A person who answers, says nothing for a second, then "Hello?", is found human and
+//!   connected to the ready agent within 2 s of the end of the greeting, the clock of the
+//!   connect time (`since_greeting` in the event, checked against the audio's own timing); the
 //!   agent hears the person's reply and the person the agent.
+//! - A slow agent (its phone rings 2.5 s) is too late: the person is abandoned 2 s after the
+//!   end of the greeting, the agent's ringing phone cancelled.
 //! - An abandon: the only agent's phone rings and is never picked up, so no agent takes the
-//!   person within 2 s of the detector's verdict: the person hears the abandon message (its
+//!   person within 2 s of the end of their greeting (about 1.2 s after the detector's
+//!   verdict, which waits 0.8 s of silence): the person hears the abandon message (its
 //!   audio reaches the gateway) and hotline hangs up once it ended; the API and the metrics
 //!   count the abandon and its rate.
 //! - An agentless survey campaign: the customer's flow is a `survey` node asking two questions;
@@ -131,16 +136,28 @@ fn list(numbers: &[&str], late: Option<&str>) -> String {
     csv
 }
 
-/// "Hello?" after 300 ms: what a person says on answering; then, 2.5 s later, "Yes, I can
-/// hear you." (to the agent by then).
-fn person(dir: &Path) -> Script {
-    let mut all = audio::silence(300);
+/// "Hello?" after a second of silence: what a person says on answering; then, 2.5 s later,
+/// "Yes, I can hear you." (to the agent by then). And where the greeting ends, ms after the
+/// gateway starts sending.
+fn person(dir: &Path) -> (Script, i64) {
+    let mut all = audio::silence(1_000);
     all.extend(audio::speak(dir, "hello", "Hello?"));
+    let greeting_end_ms = all.len() as i64 / 8;
     all.extend(audio::silence(2_500));
     all.extend(audio::speak(dir, "reply", "Yes, I can hear you."));
-    Script {
+    let script = Script {
         frames: audio::frames(&all),
         keys_after_prompts: vec![],
+    };
+    (script, greeting_end_ms)
+}
+
+/// Milliseconds of a duration written as text in an event (`860ms`, `2s`).
+fn duration_ms(v: &Value) -> i64 {
+    let text = v.as_str().unwrap_or_else(|| panic!("not a duration: {v}"));
+    match text.strip_suffix("ms") {
+        Some(ms) => ms.parse().unwrap(),
+        None => text.strip_suffix('s').unwrap().parse::<i64>().unwrap() * 1000,
     }
 }
 
@@ -322,12 +339,13 @@ fn a_progressive_campaign_dials_its_list_by_the_rules_and_counts_each_outcome() 
 #[test]
 fn a_person_who_answers_is_connected_to_an_agent_within_2_s_and_they_talk() {
     let dir = tempfile::tempdir().unwrap();
+    let (script, greeting_end_ms) = person(dir.path());
     let pending = Pending::new(Setup {
         numbers: Numbers {
             talkers: vec![PERSON.into()],
             ..Numbers::default()
         },
-        talker_scripts: BTreeMap::from([(PERSON.to_owned(), person(dir.path()))]),
+        talker_scripts: BTreeMap::from([(PERSON.to_owned(), script)]),
         ring_ms: 500,
         talk_ms: 8_000,
         wait_bye_ms: 30_000,
@@ -347,6 +365,25 @@ fn a_person_who_answers_is_connected_to_an_agent_within_2_s_and_they_talk() {
     assert_eq!(connected["agent"], "1001", "{connected}");
     assert_eq!(connected["late"], false, "{connected}");
     assert_eq!(connected["live"], true, "{connected}");
+    // Connected within 2 s of the end of "Hello?", though well over 2 s after the answer.
+    let since_greeting = duration_ms(&connected["since_greeting"]);
+    let after_answer = duration_ms(&connected["after"]);
+    assert!(since_greeting < 2_000, "{connected}");
+    assert!(
+        after_answer >= since_greeting + 1_000,
+        "the greeting ended a second or more after the answer: {connected}"
+    );
+    // The greeting's end as the audio placed it: the gateway started sending at the answer.
+    let answer = gw.wait_step("answer", PERSON, 1, Duration::from_secs(1));
+    let by_audio = millis(&connected["ts"]) - (answer.at_ms + greeting_end_ms);
+    assert!(
+        (by_audio - since_greeting).abs() <= 300,
+        "hotline measured {since_greeting} ms since the greeting, the audio says {by_audio} ms"
+    );
+    println!(
+        "connected {since_greeting} ms after the greeting (by the audio {by_audio} ms), \
+         {after_answer} ms after the answer"
+    );
 
     // They talk: the agent hears the person's reply, the person hears the agent.
     let leg = agent.hotline_rtp(Duration::from_secs(5));
@@ -379,15 +416,89 @@ fn a_person_who_answers_is_connected_to_an_agent_within_2_s_and_they_talk() {
     assert_eq!(stats["pacing_ratio"], 1.0, "{stats:#}");
     assert_eq!(invites(&gw, PERSON), 1);
 }
+/// A slow agent phone: rings 2.5 s before it answers, too late for a person waiting.
 #[test]
-fn a_person_no_agent_takes_within_2_s_hears_the_abandon_message() {
+fn a_slow_agent_is_too_late_and_the_person_is_abandoned_2_s_after_the_greeting() {
     let dir = tempfile::tempdir().unwrap();
+    let (script, greeting_end_ms) = person(dir.path());
     let pending = Pending::new(Setup {
         numbers: Numbers {
             talkers: vec![PERSON.into()],
             ..Numbers::default()
         },
-        talker_scripts: BTreeMap::from([(PERSON.to_owned(), person(dir.path()))]),
+        talker_scripts: BTreeMap::from([(PERSON.to_owned(), script)]),
+        ring_ms: 500,
+        talk_ms: 30_000,
+        wait_bye_ms: 30_000,
+    });
+    let h = Hotline::start(options(pending.address()));
+    let gw = pending.spawn();
+    let marks = tempfile::tempdir().unwrap();
+    let mark = marks.path().join("slow");
+    let mark_arg = mark.display().to_string();
+    let _agent = SippAgent::start(
+        &h,
+        AgentSetup {
+            id: "1001",
+            hold_ms: 120_000,
+            pt: 8,
+            answer_scenario: "agent_slow_answer.xml",
+            extra: vec!["-key", "mark_file", mark_arg.as_str()],
+        },
+    );
+
+    let id = "slow";
+    campaign::create(&h, &progressive(id), &list(&[PERSON], None), &[]);
+    campaign::start(&h, id);
+
+    let person = entry_of(&h, id, PERSON);
+    let answered = wait_entry_event(&h, id, person, "campaign.answered", 30, |_| true);
+    assert_eq!(answered["verdict"], "human", "{answered}");
+    let abandoned = wait_entry_event(&h, id, person, "campaign.abandoned", 30, |_| true);
+    assert_eq!(abandoned["live"], true, "{abandoned}");
+    // Abandoned 2 s after the end of "Hello?", less than 2 s after the verdict.
+    let answer = gw.wait_step("answer", PERSON, 1, Duration::from_secs(1));
+    let after_greeting = millis(&abandoned["ts"]) - (answer.at_ms + greeting_end_ms);
+    assert!(
+        (1_800..2_500).contains(&after_greeting),
+        "abandoned {after_greeting} ms after the greeting"
+    );
+    let after_verdict = millis(&abandoned["ts"]) - millis(&answered["ts"]);
+    assert!(
+        after_verdict < 1_900,
+        "abandoned {after_verdict} ms after the verdict"
+    );
+    println!(
+        "abandoned {after_greeting} ms after the greeting, {after_verdict} ms after the verdict"
+    );
+    // The agent's phone was cancelled while it rang, never answered.
+    assert!(
+        support::poll_until(Duration::from_secs(5), || std::fs::read_to_string(&mark)
+            .is_ok_and(|m| m.contains("cancelled"))),
+        "the slow agent's phone was not cancelled: {:?}",
+        std::fs::read_to_string(&mark)
+    );
+    let ended = wait_entry_event(&h, id, person, "campaign.attempt_ended", 30, |_| true);
+    assert_eq!(ended["result"], "abandoned", "{ended}");
+    assert!(
+        h.events().iter().all(|e| e["type"] != "campaign.connected"),
+        "connected after the connect time"
+    );
+    let stats = campaign::view(&h, id)["stats"].clone();
+    assert_eq!(stats["abandoned"], 1, "{stats:#}");
+    assert_eq!(stats["connected"], 0, "{stats:#}");
+}
+
+#[test]
+fn a_person_no_agent_takes_within_2_s_hears_the_abandon_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let (script, _) = person(dir.path());
+    let pending = Pending::new(Setup {
+        numbers: Numbers {
+            talkers: vec![PERSON.into()],
+            ..Numbers::default()
+        },
+        talker_scripts: BTreeMap::from([(PERSON.to_owned(), script)]),
         ring_ms: 500,
         talk_ms: 30_000,
         wait_bye_ms: 30_000,
@@ -419,11 +530,12 @@ fn a_person_no_agent_takes_within_2_s_hears_the_abandon_message() {
     assert_eq!(abandoned["live"], true, "{abandoned}");
     let ended = wait_entry_event(&h, id, person, "campaign.attempt_ended", 30, |_| true);
     assert_eq!(ended["result"], "abandoned", "{ended}");
-    // No agent had taken the person 2 s after the detector's verdict.
+    // No agent had taken the person 2 s after the end of their greeting: the verdict came
+    // 0.8 s of silence after it, so 1.2 s after the verdict.
     let verdict_at = millis(&answered["ts"]);
     let waited = millis(&abandoned["ts"]) - verdict_at;
     assert!(
-        (1_950..4_000).contains(&waited),
+        (900..1_900).contains(&waited),
         "abandoned {waited} ms after the verdict"
     );
     // The abandon message reached the person's phone, and hotline hung up once it ended.

@@ -121,6 +121,7 @@ pub fn commands(call: &mut LiveCall, report: &CampaignCallReport) -> Vec<Command
         CampaignCallReport::Connected {
             agent,
             after_answer,
+            since_greeting,
             ..
         } => {
             call.connected = true;
@@ -130,6 +131,7 @@ pub fn commands(call: &mut LiveCall, report: &CampaignCallReport) -> Vec<Command
                 attempt,
                 agent: AgentName::new(agent.as_str()),
                 after: *after_answer,
+                since_greeting: *since_greeting,
             }]
         }
         CampaignCallReport::Abandoned { .. } => vec![Command::Abandoned {
@@ -240,9 +242,18 @@ mod tests {
         let connected = CampaignCallReport::Connected {
             call,
             agent: "1001".into(),
-            after_answer: Duration::from_millis(800),
+            after_answer: Duration::from_millis(2_900),
+            since_greeting: Duration::from_millis(1_100),
         };
-        assert_eq!(kinds(&commands(&mut c, &connected)), ["connected"]);
+        let connect = commands(&mut c, &connected);
+        assert_eq!(kinds(&connect), ["connected"]);
+        // Both clocks reach the engine: its late test is on the greeting's.
+        assert!(matches!(
+            &connect[..],
+            [Command::ConnectedToAgent { after, since_greeting, .. }]
+                if *after == Duration::from_millis(2_900)
+                    && *since_greeting == Duration::from_millis(1_100)
+        ));
         assert!(c.connected);
         let handled = commands(&mut c, &ended);
         assert!(matches!(

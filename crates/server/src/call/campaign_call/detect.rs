@@ -1,9 +1,10 @@
 //! The answering-machine detector on the customer's audio: the leg's tap copies each received
 //! packet here; gaps in the RTP timestamps (silence suppression, lost packets) are fed as
 //! silence so the detector's clock follows the line's. After the verdict it keeps listening
-//! for the voicemail's beep and for the silence that ends a greeting.
+//! for the voicemail's beep and for the silence that ends a greeting. A person's greeting end
+//! (where the connect time counts from) is put on the wall clock from the packets' arrival.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hotline_campaigns::campaign::AnswerVerdict;
 use hotline_media::amd::SAMPLE_RATE;
@@ -28,6 +29,8 @@ pub(super) struct Listener {
     decided: bool,
     /// Silence running at the end of the audio, in samples.
     silent_samples: u32,
+    /// When the latest packet arrived.
+    last_received: Option<Instant>,
 }
 
 impl Listener {
@@ -42,12 +45,14 @@ impl Listener {
             next: None,
             decided: false,
             silent_samples: 0,
+            last_received: None,
         }
     }
 
     /// Feeds one packet; the verdict on the packet that reaches it, once.
     pub(super) fn push(&mut self, frame: &TapFrame) -> Option<AmdDecision> {
         let mut decided = None;
+        self.last_received = Some(frame.received_at);
         let len = u32::try_from(frame.payload().len()).unwrap_or(u32::MAX);
         if let Some((ssrc, expected)) = self.next {
             let gap = frame.rtp_timestamp.wrapping_sub(expected);
@@ -78,6 +83,12 @@ impl Listener {
     /// The verdict, once reached.
     pub(super) fn decision(&self) -> Option<AmdDecision> {
         self.detector.decision()
+    }
+
+    /// When the person's greeting ended on the wall clock (None: the verdict measured none).
+    pub(super) fn greeting_end(&self) -> Option<Instant> {
+        let end_ms = self.detector.decision()?.greeting_end_ms?;
+        placed(self.last_received?, self.detector.consumed_ms(), end_ms)
     }
 
     /// Whether a beep was heard and has stopped (the moment to speak).
@@ -119,6 +130,13 @@ pub(super) fn verdict(v: AmdVerdict) -> AnswerVerdict {
     }
 }
 
+/// The instant of `at_ms` of audio, when the packet ending at `heard_ms` arrived at `received`.
+fn placed(received: Instant, heard_ms: u32, at_ms: u32) -> Option<Instant> {
+    received.checked_sub(Duration::from_millis(u64::from(
+        heard_ms.saturating_sub(at_ms),
+    )))
+}
+
 fn mean_magnitude(samples: &[i16]) -> u32 {
     if samples.is_empty() {
         return 0;
@@ -136,6 +154,17 @@ mod tests {
         assert_eq!(mean_magnitude(&[]), 0);
         assert_eq!(mean_magnitude(&[0; 160]), 0);
         assert_eq!(mean_magnitude(&[-1000, 1000]), 1000);
+    }
+
+    #[test]
+    fn a_greeting_end_is_placed_back_from_the_latest_packet_by_the_audio_since() {
+        let received = Instant::now() + Duration::from_secs(10);
+        assert_eq!(
+            placed(received, 2_480, 1_620),
+            Some(received - Duration::from_millis(860))
+        );
+        // Never after the packet that was heard last.
+        assert_eq!(placed(received, 1_000, 1_200), Some(received));
     }
 
     #[test]

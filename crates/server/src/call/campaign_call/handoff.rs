@@ -42,6 +42,8 @@ pub(in crate::call) struct CampaignLink {
     target: DialTarget,
     /// When the customer answered.
     answered_at: Instant,
+    /// When the person's greeting ended: the connect time counts from here.
+    greeting_end: Instant,
     /// What an abandoned customer hears.
     abandon: Option<super::AbandonPlan>,
     /// The abandon message is playing: the prompts still to play after the current one.
@@ -53,6 +55,16 @@ pub(in crate::call) struct CampaignLink {
     /// The campaign, the customer's record and the attempt (named in the call's survey
     /// events).
     pub(in crate::call) record: crate::campaigns::surveys::SurveyKey,
+}
+
+/// The instants a handed-over call's times count from.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Clocks {
+    /// When the customer answered (talk time).
+    pub(super) answered_at: Instant,
+    /// When the person's greeting ended, the answer when none was measured (the connect
+    /// time: the US and UK rule's "within 2 s of the completed greeting").
+    pub(super) greeting_end: Instant,
 }
 
 /// The answered customer's leg, as the campaign call task hands it over.
@@ -75,8 +87,12 @@ pub(super) fn hand_off(
     id: Uuid,
     leg: AnsweredLeg,
     dial: &super::CampaignDial,
-    answered_at: Instant,
+    clocks: Clocks,
 ) -> mpsc::UnboundedSender<CallInput> {
+    let Clocks {
+        answered_at,
+        greeting_end,
+    } = clocks;
     let (tx, rx) = mpsc::unbounded_channel();
     let call_id = leg.invite.call_id().unwrap_or_default().to_string();
     shared.endpoint.send(EndpointCommand::AddDialog {
@@ -104,6 +120,7 @@ pub(super) fn hand_off(
         number: dial.number.clone(),
         target: dial.target.clone(),
         answered_at,
+        greeting_end,
         abandon: dial.abandon_message.clone(),
         abandoning: None,
         abandon_started: None,
@@ -215,6 +232,14 @@ fn abandon_prompts<P>(
         .collect()
 }
 
+/// What is left at `now` of `connect_within` counted from `greeting_end` (at least 1 ms: the
+/// routing core's max wait; none left plays the abandon message at once).
+fn connect_time_left(greeting_end: Instant, connect_within: Duration, now: Instant) -> Duration {
+    (greeting_end + connect_within)
+        .saturating_duration_since(now)
+        .max(Duration::from_millis(1))
+}
+
 /// A key standing for our INVITE where the call task keeps the caller's INVITE transaction
 /// (nothing is ever sent on it: the call is answered already). Our own branch cannot be the
 /// key of a request the far end sends.
@@ -250,13 +275,21 @@ impl Call {
                 skills,
                 connect_within,
             } => {
+                // One clock with the campaign's late test: the connect time from the end of
+                // the greeting, so what is left of it after the verdict.
+                let left = connect_time_left(link.greeting_end, connect_within, Instant::now());
                 let options = QueueOptions {
                     priority: Some(CAMPAIGN_PRIORITY),
                     skills: skills.into_iter().map(|s| (s, 1)).collect(),
-                    max_wait: Some(connect_within.max(Duration::from_millis(1))),
+                    max_wait: Some(left),
                     ..QueueOptions::default()
                 };
-                tracing::info!(%queue, connect_ms = connect_within.as_millis() as u64, "campaign call: waiting for an agent");
+                tracing::info!(
+                    %queue,
+                    connect_ms = connect_within.as_millis() as u64,
+                    left_ms = left.as_millis() as u64,
+                    "campaign call: waiting for an agent"
+                );
                 self.enqueue(queue, options, None);
             }
             DialTarget::Flow { flow } => {
@@ -294,7 +327,8 @@ impl Call {
         match &signal {
             RouteSignal::Connected { agent } => {
                 let after_answer = link.answered_at.elapsed();
-                tracing::info!(%agent, after_ms = after_answer.as_millis() as u64, "campaign call connected to an agent");
+                let since_greeting = link.greeting_end.elapsed();
+                tracing::info!(%agent, after_ms = after_answer.as_millis() as u64, since_greeting_ms = since_greeting.as_millis() as u64, "campaign call connected to an agent");
                 self.shared
                     .metrics
                     .campaign_calls
@@ -304,6 +338,7 @@ impl Call {
                     call: self.id,
                     agent: agent.clone(),
                     after_answer,
+                    since_greeting,
                 });
                 Some(signal)
             }
@@ -424,6 +459,24 @@ impl Call {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_connect_time_left_counts_from_the_greetings_end() {
+        let greeting_end = Instant::now();
+        let two = Duration::from_secs(2);
+        // The verdict 860 ms after the greeting: 1.14 s left, not 2 s.
+        let verdict = greeting_end + Duration::from_millis(860);
+        assert_eq!(
+            connect_time_left(greeting_end, two, verdict),
+            Duration::from_millis(1140)
+        );
+        // Past it (an undecided answer counted from the answer): the least wait.
+        let late = greeting_end + Duration::from_secs(5);
+        assert_eq!(
+            connect_time_left(greeting_end, two, late),
+            Duration::from_millis(1)
+        );
+    }
 
     #[test]
     fn the_abandon_message_is_who_called_then_its_prompt_then_the_callback_numbers_digits() {

@@ -6,8 +6,11 @@
 //! Then, per verdict and the plan's action for it:
 //!
 //! - a person (or `pass_to_agent`) is handed to the inbound call task (see `handoff`): with a
-//!   queue target it becomes a routing entry above inbound priority whose max wait is the
-//!   connect time, offered, bridged and recorded like any caller; no agent in time plays the
+//!   queue target it becomes a routing entry above inbound priority whose max wait ends the
+//!   connect time after the end of the person's greeting (where the detector heard it end;
+//!   the answer when none was measured: detection off, an undecided answer, no audio), so
+//!   less than the connect time is left after the verdict; offered, bridged and recorded like
+//!   any caller; no agent in time plays the
 //!   abandon message (who called, spoken from text synthesized ahead, and/or its prompt, then
 //!   the callback number digit by digit) before the BYE;
 //!   with a flow target the dialplan number runs on the leg as for a caller;
@@ -94,7 +97,8 @@ pub struct CampaignDial {
 /// Where an answer by a person goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DialTarget {
-    /// To an agent of a queue, within `connect_within` of the answer (else abandoned).
+    /// To an agent of a queue, within `connect_within` of the end of the person's greeting
+    /// (the answer when none was measured), else abandoned.
     Queue {
         /// The queue.
         queue: String,
@@ -140,6 +144,12 @@ pub struct AbandonPlan {
 /// A campaign call's milestones, in order; `Ended` is always the last.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CampaignCallReport {
+    /// The dial never left: the trunk had no free channel or call-rate token when the call
+    /// was to start (the attempt does not count).
+    TrunkBusy {
+        /// The call.
+        call: Uuid,
+    },
     /// The customer did not answer (busy, no answer, invalid number, network...).
     Final {
         /// The call.
@@ -164,6 +174,9 @@ pub enum CampaignCallReport {
         agent: String,
         /// From the answer to the agent.
         after_answer: Duration,
+        /// From the end of the person's greeting (the answer when none was measured) to the
+        /// agent: what the connect time is measured on.
+        since_greeting: Duration,
     },
     /// No agent within the connect time: the abandon message was played.
     Abandoned {
@@ -248,6 +261,8 @@ struct CampaignCall {
     /// When the current stage runs out.
     deadline: Option<Instant>,
     answered_at: Option<Instant>,
+    /// When the person's greeting ended, as the detector measured it.
+    greeting_end: Option<Instant>,
     /// The report to send when the current prompt ends.
     after_prompt: Option<CampaignCallReport>,
     ended: bool,
@@ -267,6 +282,7 @@ async fn run(shared: Arc<Shared>, dial: CampaignDial, id: Uuid, sip_call_id: Str
         listener: None,
         deadline: None,
         answered_at: None,
+        greeting_end: None,
         after_prompt: None,
         ended: false,
         handed_off: None,
@@ -461,7 +477,8 @@ impl CampaignCall {
         match self.stage {
             Stage::Detecting => {
                 if let Some(d) = decided {
-                    tracing::info!(verdict = ?d.verdict, cause = ?d.cause, at_ms = d.at_ms, "detector verdict");
+                    tracing::info!(verdict = ?d.verdict, cause = ?d.cause, at_ms = d.at_ms, greeting_end_ms = ?d.greeting_end_ms, "detector verdict");
+                    self.greeting_end = listener.greeting_end();
                     self.verdict(detect::verdict(d.verdict));
                 }
             }
@@ -571,14 +588,33 @@ impl CampaignCall {
             return self.over();
         };
         let answered_at = self.answered_at.unwrap_or_else(Instant::now);
+        // The connect time counts from the end of the person's greeting; without one measured
+        // (detection off, an undecided answer, no audio) from the answer: never later than
+        // the greeting could have ended.
+        let greeting_end = self
+            .greeting_end
+            .map_or(answered_at, |end| end.clamp(answered_at, Instant::now()));
         let taken_by = handoff::hand_off(
             self.shared.clone(),
             self.id,
             answered,
             &self.dial,
-            answered_at,
+            handoff::Clocks {
+                answered_at,
+                greeting_end,
+            },
         );
         self.handed_off = Some(taken_by);
+        self.over();
+    }
+
+    /// The trunk had no channel or call-rate token for the dial: nothing was sent.
+    fn trunk_busy(&mut self) {
+        if self.stage != Stage::Ringing {
+            return;
+        }
+        tracing::info!("campaign call not dialed: the trunk is busy");
+        self.report(CampaignCallReport::TrunkBusy { call: self.id });
         self.over();
     }
 

@@ -178,8 +178,10 @@ fn to_json(r: &CampaignCallReport) -> Value {
             call,
             agent,
             after_answer,
+            since_greeting,
         } => json!({"report": "connected", "call": call, "agent": agent,
-            "after_ms": after_answer.as_millis() as u64}),
+            "after_ms": after_answer.as_millis() as u64,
+            "since_greeting_ms": since_greeting.as_millis() as u64}),
         CampaignCallReport::Abandoned { call } => json!({"report": "abandoned", "call": call}),
         CampaignCallReport::MessageLeft { call } => {
             json!({"report": "message_left", "call": call})

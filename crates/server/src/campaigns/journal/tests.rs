@@ -145,6 +145,7 @@ fn every_event() -> Vec<CampaignEvent> {
             attempt: 2,
             agent: AgentName::new("alice"),
             after: Duration::from_millis(1500),
+            since_greeting: Some(Duration::from_millis(900)),
             late: false,
             live: true,
         },
