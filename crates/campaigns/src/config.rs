@@ -68,7 +68,8 @@ pub struct RetryRule {
     /// The wait before the next attempt (a longer Retry-After wins, up to a day).
     #[serde(with = "duration_text")]
     pub delay: Duration,
-    /// Give up once this many attempts ended with this outcome (0: never retried).
+    /// Give up once this many attempts ended with this outcome, this one included: 3 allows
+    /// two retries after it, 1 none (0 is read as 1: never retried).
     pub max_attempts: u32,
 }
 

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use super::dial::DialOrder;
 use super::event::{
     AgentlessResult, AnswerAction, AnswerVerdict, AttemptResult, CampaignEvent, EntryId,
-    EntryRecord, NotAdded, RunState, SkipReason,
+    EntryRecord, HoldReason, NotAdded, RunState, SkipReason,
 };
 use super::spec::{AmdAction, CampaignId, CampaignSpec, SpecError};
 use super::state::EntryState;
@@ -21,6 +21,9 @@ use crate::outcome::{DialOutcome, OutcomeKind};
 use crate::pacing::DialMode;
 use crate::scheduler::DoNotCall;
 use crate::time;
+
+/// How long a record whose dial found its trunk busy waits before it is due again.
+pub const TRUNK_BUSY_RETRY: Duration = Duration::from_secs(1);
 
 /// Something the driver tells the engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -142,6 +145,17 @@ pub enum Command {
         attempt: u32,
         /// How.
         result: AgentlessResult,
+    },
+    /// The dial could not start: its trunk had no free channel or call-rate token (a race
+    /// with other calls on the trunk). The record goes back to the list, due again after
+    /// [`TRUNK_BUSY_RETRY`], without using an attempt (`held` with `trunk_busy`).
+    TrunkBusy {
+        /// The campaign.
+        campaign: CampaignId,
+        /// The entry.
+        entry: EntryId,
+        /// The attempt that did not start.
+        attempt: u32,
     },
     /// An agent finished a campaign call (talk and wrap-up times for the pacer).
     CallHandled {
@@ -354,6 +368,23 @@ impl CampaignEngine {
                     AgentlessResult::HungUp => AttemptResult::FlowHungUp,
                 };
                 self.end_attempt(now, &campaign, entry, attempt, result, None, None);
+            }
+            Command::TrunkBusy {
+                campaign,
+                entry,
+                attempt,
+            } => {
+                let state = self.open_state(&campaign, entry, attempt, "trunk_busy")?;
+                if !matches!(state, EntryState::Dialing { .. }) {
+                    return Err(stale(campaign, entry, attempt, "trunk_busy"));
+                }
+                self.emit(CampaignEvent::Held {
+                    at: now,
+                    campaign,
+                    entry,
+                    reason: HoldReason::TrunkBusy,
+                    until: time::add(now, TRUNK_BUSY_RETRY),
+                });
             }
             Command::CallHandled {
                 campaign,

@@ -7,14 +7,13 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::event::{CampaignEvent, EntryId, GiveUpReason, HoldReason, RunState};
+use super::redial::RedialBar;
 use super::spec::{CampaignId, TrunkName};
 use super::state::{Campaign, EntryState};
 use super::CampaignEngine;
 use crate::ids::AgentName;
 use crate::number::E164;
-use crate::pacing::{
-    BusyAgent, DialMode, InboundHold, InboundLevel, OutboundEligibility, PacingInput,
-};
+use crate::pacing::{BusyAgent, DialMode, InboundLevel, OutboundEligibility, PacingInput};
 use crate::scheduler::DoNotCall;
 use crate::time;
 
@@ -41,9 +40,15 @@ pub struct CampaignCapacity {
 pub struct DialCapacity {
     /// Per campaign.
     pub campaigns: BTreeMap<CampaignId, CampaignCapacity>,
-    /// Free channels per trunk, counting every call on it (inbound, connected campaign calls);
-    /// a trunk not listed: its configured channels less the engine's own open attempts.
+    /// Free channels per trunk as the driver counts them now (the server: every outbound
+    /// call holding one of the trunk's channels: transfers, callback dials, campaign calls;
+    /// inbound calls from the trunk's gateway take no channel). Shared by every campaign on
+    /// the trunk: each dial or preview offer of one round takes one. A trunk not listed: no
+    /// limit but the campaign's own `trunk.channels` less the engine's open attempts on it.
     pub trunks_free: BTreeMap<TrunkName, u32>,
+    /// Dials each trunk may start now (its calls-per-second tokens), shared the same way; a
+    /// trunk not listed has no call-rate limit.
+    pub trunks_rate: BTreeMap<TrunkName, u32>,
 }
 
 /// A dial to make: the `attempt_started` event is queued before it; write and fsync it, then
@@ -100,6 +105,7 @@ enum Refusal {
 /// the no-redial bar after an abandon, attempts left.
 fn check(
     c: &mut Campaign,
+    bar: &mut RedialBar,
     entry: EntryId,
     now: Timestamp,
     dnc: &dyn DoNotCall,
@@ -114,7 +120,7 @@ fn check(
     if dnc.blocks(&record.number) || c.dnc.contains(&record.number) {
         return Err(Refusal::GiveUp(GiveUpReason::DoNotCall));
     }
-    if e.attempts >= c.spec.max_attempts {
+    if e.attempts >= c.spec.attempt_limit() {
         return Err(Refusal::GiveUp(GiveUpReason::AttemptsExhausted));
     }
     let Some(zone) = record.time_zone.as_ref().or(c.spec.default_zone.as_ref()) else {
@@ -130,9 +136,8 @@ fn check(
             .unwrap_or_else(|| time::add(now, Duration::from_secs(86_400)));
         return Err(Refusal::Hold(HoldReason::OutsideWindow, until));
     }
-    let number = record.number.clone();
-    c.ledger
-        .may_dial(now, &number)
+    bar.expire(now);
+    bar.check(now, &record.number)
         .map_err(|until| Refusal::Hold(HoldReason::NoRedialBar, until))
 }
 
@@ -168,7 +173,7 @@ impl CampaignEngine {
         dnc: &dyn DoNotCall,
     ) -> Option<DialOrder> {
         let c = self.campaigns.get_mut(campaign)?;
-        if let Err(why) = check(c, entry, now, dnc) {
+        if let Err(why) = check(c, &mut self.redial, entry, now, dnc) {
             self.refuse(now, campaign, entry, why);
             return None;
         }
@@ -220,7 +225,10 @@ impl CampaignEngine {
         dnc: &dyn DoNotCall,
     ) -> Vec<Work> {
         self.handle_timeout(now);
+        self.trunk_limited = None;
         let mut trunk_used = self.trunk_load();
+        let mut trunk_free = capacity.trunks_free.clone();
+        let mut trunk_rate = capacity.trunks_rate.clone();
         let mut work = vec![];
         let ids: Vec<CampaignId> = self.campaigns.keys().cloned().collect();
         let none = CampaignCapacity::default();
@@ -241,40 +249,38 @@ impl CampaignEngine {
                     _ => None,
                 })
                 .collect();
-            let mut held = InboundHold::default();
             let eligible: Vec<AgentName> = cap
                 .free_agents
                 .iter()
-                .filter(|a| !offered.contains(&a.name))
                 .filter(|a| {
-                    if !c.spec.blend.inbound_first {
-                        return true;
-                    }
-                    let eligibility = OutboundEligibility::of(&a.inbound);
-                    held.count(&eligibility);
-                    eligibility.is_eligible()
+                    !c.spec.blend.inbound_first || OutboundEligibility::of(&a.inbound).is_eligible()
                 })
+                .filter(|a| !offered.contains(&a.name))
                 .map(|a| a.name.clone())
                 .collect();
-            c.held_for_inbound = held;
             let mode = c.spec.mode;
             let rate = c.rate_budget(now);
             let trunk = c.spec.trunk.clone();
             let used = trunk_used.get(&trunk.name).copied().unwrap_or(0);
-            let channels = capacity
-                .trunks_free
+            let own = trunk.channels.saturating_sub(used);
+            let shared = trunk_free
                 .get(&trunk.name)
                 .copied()
                 .unwrap_or(u32::MAX)
-                .min(trunk.channels.saturating_sub(used));
+                .min(trunk_rate.get(&trunk.name).copied().unwrap_or(u32::MAX));
             let wanted = if mode == DialMode::Preview {
                 eligible.len() as u32
             } else {
                 pace(c, now, &eligible, cap)
             };
+            let ready = !c.ready.is_empty();
             // A preview offer takes its dial and channel when it is offered: the agent's
             // accept dials at once.
-            let mut budget = wanted.min(rate).min(channels);
+            let mut budget = wanted.min(rate).min(own).min(shared);
+            if ready && shared < wanted.min(rate).min(own) {
+                // Channels or tokens other calls hold free up without telling the engine.
+                self.trunk_limited = Some(now);
+            }
             let mut agents = eligible.into_iter();
             while budget > 0 {
                 let Some(c) = self.campaigns.get_mut(&id) else {
@@ -284,7 +290,7 @@ impl CampaignEngine {
                     break;
                 };
                 if mode == DialMode::Preview {
-                    if let Err(why) = check(c, entry, now, dnc) {
+                    if let Err(why) = check(c, &mut self.redial, entry, now, dnc) {
                         self.refuse(now, &id, entry, why);
                         continue;
                     }
@@ -307,11 +313,15 @@ impl CampaignEngine {
                         entry,
                         agent,
                     }));
+                    take(&mut trunk_free, &trunk.name);
+                    take(&mut trunk_rate, &trunk.name);
                     budget -= 1;
                     continue;
                 }
                 if let Some(order) = self.try_dial(now, &id, entry, None, dnc) {
                     *trunk_used.entry(order.trunk.clone()).or_insert(0) += 1;
+                    take(&mut trunk_free, &order.trunk);
+                    take(&mut trunk_rate, &order.trunk);
                     work.push(Work::Dial(order));
                     budget -= 1;
                 }
@@ -353,6 +363,13 @@ fn pace(c: &mut Campaign, now: Timestamp, eligible: &[AgentName], cap: &Campaign
     let decision = c.pacer.decide(&input);
     c.last_pacing = Some(decision);
     decision.dials
+}
+
+/// One of a trunk's shared channels or tokens taken (a trunk not listed has no limit).
+fn take(left: &mut BTreeMap<TrunkName, u32>, trunk: &TrunkName) {
+    if let Some(n) = left.get_mut(trunk) {
+        *n = n.saturating_sub(1);
+    }
 }
 
 fn c_priority(engine: &CampaignEngine, id: &CampaignId, entry: EntryId) -> i32 {

@@ -228,8 +228,11 @@ pub enum GiveUpReason {
 pub enum HoldReason {
     /// Outside the calling window in the customer's local time.
     OutsideWindow,
-    /// An abandoned call to the number is too recent (UK: 72 h).
+    /// An abandoned call to the number, by any campaign, is too recent (UK: 72 h).
     NoRedialBar,
+    /// The dial found no free channel or call-rate token on its trunk when it was to start:
+    /// the `attempt_started` before it is taken back (no attempt used, no dial counted).
+    TrunkBusy,
 }
 
 /// Why a preview offer ended without a dial.

@@ -62,24 +62,37 @@
 mod command;
 mod dial;
 mod event;
+mod redial;
+mod retry;
 mod spec;
 mod state;
 
 #[cfg(test)]
+mod profile_tests;
+#[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod redial_tests;
+#[cfg(test)]
+mod retry_tests;
 #[cfg(test)]
 mod sim_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod testutil;
+#[cfg(test)]
+mod trunk_tests;
+#[cfg(test)]
+mod window_tests;
 
-pub use command::{Command, CommandError};
+pub use command::{Command, CommandError, TRUNK_BUSY_RETRY};
 pub use dial::{CampaignCapacity, DialCapacity, DialOrder, FreeAgent, PreviewOffer, Work};
 pub use event::{
     AgentlessResult, AnswerAction, AnswerVerdict, AttemptResult, CampaignEvent, EntryId,
     EntryRecord, GiveUpReason, HoldReason, NextStep, NotAdded, RunState, SkipReason,
 };
+pub use retry::CampaignRetry;
 pub use spec::{
     AbandonMessage, AmdAction, AmdSettings, Audience, BlendRule, CampaignId, CampaignSpec,
     SpecError, TrunkName, TrunkSpec,
@@ -129,7 +142,13 @@ pub enum EngineTimer {
         /// The campaign.
         campaign: CampaignId,
     },
+    /// The latest dialing round wanted more than its trunks' free channels or call-rate
+    /// tokens allowed: look again (call [`CampaignEngine::next_dials`]).
+    TrunkBudget,
 }
+
+/// How soon after a dialing round held back by its trunks the engine asks to dial again.
+pub const TRUNK_RECHECK: Duration = Duration::from_secs(1);
 
 /// The campaign engine (see the module documentation for the driver's loop).
 #[derive(Debug, Default)]
@@ -137,6 +156,10 @@ pub struct CampaignEngine {
     campaigns: BTreeMap<CampaignId, Campaign>,
     out: VecDeque<CampaignEvent>,
     now: Option<Timestamp>,
+    /// Numbers no campaign may dial yet (an abandon under a profile with a no-redial bar).
+    redial: redial::RedialBar,
+    /// When the latest dialing round was held back by its trunks' channels or call rate.
+    trunk_limited: Option<Timestamp>,
 }
 
 impl CampaignEngine {
@@ -167,6 +190,17 @@ impl CampaignEngine {
             return;
         }
         if let Some(campaign) = self.campaigns.get_mut(event.campaign()) {
+            if let CampaignEvent::Abandoned {
+                at,
+                number,
+                live: true,
+                ..
+            } = event
+            {
+                if let Some(bar) = campaign.spec.profile.no_redial_after_abandon() {
+                    self.redial.insert(number, time::add(*at, bar));
+                }
+            }
             campaign.apply(event);
         }
     }
@@ -215,12 +249,6 @@ impl CampaignEngine {
         self.campaigns.get(campaign).and_then(|c| c.last_pacing)
     }
 
-    /// How many of a campaign's free agents the latest dialing round held for inbound work
-    /// (blending: a caller waiting, a queue under its target).
-    pub fn held_for_inbound(&self, campaign: &CampaignId) -> Option<crate::pacing::InboundHold> {
-        self.campaigns.get(campaign).map(|c| c.held_for_inbound)
-    }
-
     /// The next instant the engine needs the driver, and why.
     pub fn poll_timeout(&self) -> Option<(Timestamp, EngineTimer)> {
         let mut best: Option<(Timestamp, EngineTimer)> = None;
@@ -229,6 +257,9 @@ impl CampaignEngine {
                 best = Some((at, timer));
             }
         };
+        if let Some(at) = self.trunk_limited {
+            consider(time::add(at, TRUNK_RECHECK), EngineTimer::TrunkBudget);
+        }
         for (id, c) in &self.campaigns {
             for entry in &c.open {
                 if let Some((at, offer)) = c.entry(*entry).and_then(|e| deadline(c, &e.state)) {
@@ -383,8 +414,9 @@ fn next_step(
     let Some(rule) = rule else {
         return NextStep::Done;
     };
+    // The rule's limit counts this attempt: 3 retries an outcome twice, 1 (or 0) never.
     let used = entry.results.get(&result).copied().unwrap_or(0) + 1;
-    if used >= rule.max_attempts || entry.attempts >= spec.max_attempts {
+    if used >= rule.max_attempts || entry.attempts >= spec.attempt_limit() {
         return NextStep::GivenUp {
             reason: GiveUpReason::AttemptsExhausted,
         };

@@ -225,6 +225,7 @@ impl Model {
         let capacity = DialCapacity {
             campaigns: [(cid(), cap)].into(),
             trunks_free: Default::default(),
+            trunks_rate: Default::default(),
         };
         for work in self.engine.next_dials(at(self.now), &capacity, &NoDnc) {
             let Work::Dial(order) = work else { continue };

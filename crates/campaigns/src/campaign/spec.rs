@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::config::{RetryPolicy, RetryRule, MIN_RING};
+use super::retry::CampaignRetry;
+use crate::config::{RetryRule, MIN_RING};
 use crate::ids::{QueueName, SkillName};
 use crate::number::E164;
 use crate::pacing::{DialMode, JurisdictionProfile, PacerConfig, PacerConfigError};
@@ -201,13 +202,15 @@ pub struct CampaignSpec {
     /// The campaign's own do-not-call numbers (the global list is checked too).
     #[serde(default)]
     pub dnc: BTreeSet<E164>,
-    /// Give a record up after this many attempts, whatever their outcomes.
+    /// Give a record up after this many attempts, whatever their outcomes (and after
+    /// `retry.max_attempts` when that is lower).
     #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
     /// Retry delays and limits per SIP outcome.
     #[serde(default)]
-    pub retry: RetryPolicy,
-    /// Retry of a call abandoned for want of an agent (a longer no-redial bar wins).
+    pub retry: CampaignRetry,
+    /// Retry of a live answer abandoned for want of an agent (default: after 1 h, given up
+    /// once 3 attempts were abandoned; a longer no-redial bar wins, UK: 72 h).
     #[serde(default = "default_abandoned_retry")]
     pub retry_abandoned: RetryRule,
     /// Retry of a call a machine answered and that was dropped (None: done).
@@ -254,7 +257,7 @@ fn default_max_attempts() -> u32 {
 fn default_abandoned_retry() -> RetryRule {
     RetryRule {
         delay: Duration::from_secs(3600),
-        max_attempts: 1,
+        max_attempts: 3,
     }
 }
 
@@ -346,7 +349,7 @@ impl CampaignSpec {
             default_zone: None,
             dnc: BTreeSet::new(),
             max_attempts: default_max_attempts(),
-            retry: RetryPolicy::default(),
+            retry: CampaignRetry::default(),
             retry_abandoned: default_abandoned_retry(),
             retry_machine: None,
             max_dials_per_minute: default_rate(),
@@ -381,6 +384,7 @@ impl CampaignSpec {
         let zero = |field| SpecError::Zero { id: id(), field };
         for (value, field) in [
             (self.max_attempts, "max_attempts"),
+            (self.retry.max_attempts.unwrap_or(1), "retry.max_attempts"),
             (self.max_dials_per_minute, "max_dials_per_minute"),
             (self.trunk.channels, "trunk.channels"),
             (self.agentless_lines, "agentless_lines"),
@@ -405,6 +409,13 @@ impl CampaignSpec {
             agentless_lines: self.agentless_lines,
             ..PacerConfig::default()
         }
+    }
+
+    /// A record's attempts in all: `max_attempts`, or `retry.max_attempts` when lower.
+    pub fn attempt_limit(&self) -> u32 {
+        self.retry
+            .max_attempts
+            .map_or(self.max_attempts, |m| m.min(self.max_attempts))
     }
 
     /// The ring timeout the driver applies: at least [`MIN_RING`].

@@ -8,15 +8,13 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::event::{
-    AnswerAction, AttemptResult, CampaignEvent, EntryId, EntryRecord, GiveUpReason, NextStep,
-    RunState,
+    AnswerAction, AttemptResult, CampaignEvent, EntryId, EntryRecord, GiveUpReason, HoldReason,
+    NextStep, RunState,
 };
 use super::spec::{CampaignId, CampaignSpec};
 use crate::ids::AgentName;
 use crate::number::E164;
-use crate::pacing::{
-    AbandonLedger, InboundHold, LogNormal, LogNormalEstimate, Pacer, PacingDecision,
-};
+use crate::pacing::{AbandonLedger, LogNormal, LogNormalEstimate, Pacer, PacingDecision};
 use crate::time::{self, instant_text};
 
 /// Where a record is.
@@ -180,8 +178,6 @@ pub(crate) struct Campaign {
     pub open: BTreeSet<EntryId>,
     /// The pacer's latest decision (not replayed: the next decision replaces it).
     pub last_pacing: Option<PacingDecision>,
-    /// Free agents blending held for inbound work at the latest dialing round.
-    pub held_for_inbound: InboundHold,
 }
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -213,7 +209,6 @@ impl Campaign {
             ready: BTreeSet::new(),
             open: BTreeSet::new(),
             last_pacing: None,
-            held_for_inbound: InboundHold::default(),
         }
     }
 
@@ -277,6 +272,22 @@ impl Campaign {
             *self.given_up.entry(reason).or_default() += 1;
         }
         entry.state = state;
+    }
+
+    /// Takes back the dial of an entry whose attempt never left (its trunk had no channel or
+    /// call token): the attempt, the dial and its place in the dials of the minute.
+    fn take_back_dial(&mut self, id: EntryId) {
+        let Some(entry) = self.entries.get_mut(id.0 as usize) else {
+            return;
+        };
+        let EntryState::Dialing { attempt, since } = entry.state else {
+            return;
+        };
+        entry.attempts = attempt.saturating_sub(1);
+        self.dials = self.dials.saturating_sub(1);
+        if let Some(i) = self.recent_dials.iter().rposition(|t| *t == since) {
+            self.recent_dials.remove(i);
+        }
     }
 
     /// Folds one of this campaign's events into the state (`Created` is the caller's).
@@ -418,7 +429,15 @@ impl Campaign {
                 };
                 self.set_state(*entry, state);
             }
-            CampaignEvent::Held { entry, until, .. } => {
+            CampaignEvent::Held {
+                entry,
+                reason,
+                until,
+                ..
+            } => {
+                if *reason == HoldReason::TrunkBusy {
+                    self.take_back_dial(*entry);
+                }
                 self.set_state(*entry, EntryState::Pending { ready_at: *until })
             }
             CampaignEvent::GivenUp { entry, reason, .. } => {
