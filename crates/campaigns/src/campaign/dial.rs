@@ -13,7 +13,9 @@ use super::state::{Campaign, EntryState};
 use super::CampaignEngine;
 use crate::ids::AgentName;
 use crate::number::E164;
-use crate::pacing::{BusyAgent, DialMode, InboundLevel, OutboundEligibility, PacingInput};
+use crate::pacing::{
+    BusyAgent, DialMode, InboundHold, InboundLevel, OutboundEligibility, PacingInput,
+};
 use crate::scheduler::DoNotCall;
 use crate::time;
 
@@ -249,15 +251,22 @@ impl CampaignEngine {
                     _ => None,
                 })
                 .collect();
+            let mut held = InboundHold::default();
             let eligible: Vec<AgentName> = cap
                 .free_agents
                 .iter()
-                .filter(|a| {
-                    !c.spec.blend.inbound_first || OutboundEligibility::of(&a.inbound).is_eligible()
-                })
                 .filter(|a| !offered.contains(&a.name))
+                .filter(|a| {
+                    if !c.spec.blend.inbound_first {
+                        return true;
+                    }
+                    let eligibility = OutboundEligibility::of(&a.inbound);
+                    held.count(&eligibility);
+                    eligibility.is_eligible()
+                })
                 .map(|a| a.name.clone())
                 .collect();
+            c.held_for_inbound = held;
             let mode = c.spec.mode;
             let rate = c.rate_budget(now);
             let trunk = c.spec.trunk.clone();

@@ -249,6 +249,12 @@ impl CampaignEngine {
         self.campaigns.get(campaign).and_then(|c| c.last_pacing)
     }
 
+    /// How many of a campaign's free agents the latest dialing round held for inbound work
+    /// (blending: a caller waiting, a queue under its target).
+    pub fn held_for_inbound(&self, campaign: &CampaignId) -> Option<crate::pacing::InboundHold> {
+        self.campaigns.get(campaign).map(|c| c.held_for_inbound)
+    }
+
     /// The next instant the engine needs the driver, and why.
     pub fn poll_timeout(&self) -> Option<(Timestamp, EngineTimer)> {
         let mut best: Option<(Timestamp, EngineTimer)> = None;

@@ -14,7 +14,9 @@ use super::event::{
 use super::spec::{CampaignId, CampaignSpec};
 use crate::ids::AgentName;
 use crate::number::E164;
-use crate::pacing::{AbandonLedger, LogNormal, LogNormalEstimate, Pacer, PacingDecision};
+use crate::pacing::{
+    AbandonLedger, InboundHold, LogNormal, LogNormalEstimate, Pacer, PacingDecision,
+};
 use crate::time::{self, instant_text};
 
 /// Where a record is.
@@ -178,6 +180,8 @@ pub(crate) struct Campaign {
     pub open: BTreeSet<EntryId>,
     /// The pacer's latest decision (not replayed: the next decision replaces it).
     pub last_pacing: Option<PacingDecision>,
+    /// Free agents blending held for inbound work at the latest dialing round.
+    pub held_for_inbound: InboundHold,
 }
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -209,6 +213,7 @@ impl Campaign {
             ready: BTreeSet::new(),
             open: BTreeSet::new(),
             last_pacing: None,
+            held_for_inbound: InboundHold::default(),
         }
     }
 

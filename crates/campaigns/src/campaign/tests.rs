@@ -12,7 +12,7 @@ use crate::ids::{AgentName, QueueName};
 use crate::list::ListRecord;
 use crate::number::E164;
 use crate::outcome::{classify, DialOutcome, FinalResponse, OutcomeKind};
-use crate::pacing::{BusyAgent, DialMode, InboundLevel, JurisdictionProfile};
+use crate::pacing::{BusyAgent, DialMode, InboundHold, InboundLevel, JurisdictionProfile};
 use crate::scheduler::NoDnc;
 use crate::time::Zone;
 
@@ -674,6 +674,34 @@ fn blended_agents_take_outbound_only_while_inbound_meets_its_target() {
         c.free_agents[2].inbound = vec![level(0.9, 0)];
     }
     assert_eq!(dials(&e.next_dials(t0(), &cap, &NoDnc)).len(), 1);
+    // The API says why the other two were not used.
+    assert_eq!(
+        e.held_for_inbound(&cid()),
+        Some(InboundHold {
+            waiting: 1,
+            below_target: 1
+        })
+    );
+}
+
+#[test]
+fn a_campaign_not_putting_inbound_first_holds_nobody_for_inbound_work() {
+    let mut s = spec(DialMode::Progressive);
+    s.blend.inbound_first = false;
+    let mut e = engine_with(s, 10);
+    let mut cap = capacity(2, vec![]);
+    if let Some(c) = cap.campaigns.get_mut(&cid()) {
+        for a in &mut c.free_agents {
+            a.inbound = vec![InboundLevel {
+                queue: QueueName::new("support"),
+                service_level: 0.5,
+                target: 0.8,
+                waiting: 3,
+            }];
+        }
+    }
+    assert_eq!(dials(&e.next_dials(t0(), &cap, &NoDnc)).len(), 2);
+    assert_eq!(e.held_for_inbound(&cid()), Some(InboundHold::default()));
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Blending: inbound first; an agent takes outbound work only while every inbound queue it
 //! serves meets its service-level target and has nobody waiting.
 
+use serde::Serialize;
+
 use crate::ids::QueueName;
 
 /// One inbound queue an agent serves, as measured now.
@@ -62,6 +64,33 @@ impl OutboundEligibility {
     }
 }
 
+/// How many of a campaign's free agents blending holds for inbound work, by reason: what the
+/// API shows when a campaign does not dial though its agents are ready.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct InboundHold {
+    /// Agents held because a caller waits in one of their inbound queues.
+    pub waiting: u32,
+    /// Agents held because one of their inbound queues is under its service-level target
+    /// (nobody waiting).
+    pub below_target: u32,
+}
+
+impl InboundHold {
+    /// Counts an agent's eligibility (an eligible agent is not held).
+    pub fn count(&mut self, eligibility: &OutboundEligibility) {
+        match eligibility {
+            OutboundEligibility::Eligible => {}
+            OutboundEligibility::InboundWaiting { .. } => self.waiting += 1,
+            OutboundEligibility::BelowTarget { .. } => self.below_target += 1,
+        }
+    }
+
+    /// Agents held in all.
+    pub fn total(&self) -> u32 {
+        self.waiting + self.below_target
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,5 +138,27 @@ mod tests {
             }
         );
         assert!(!e.is_eligible());
+    }
+
+    #[test]
+    fn held_agents_are_counted_by_their_first_reason() {
+        let mut hold = InboundHold::default();
+        for queues in [
+            vec![level("support", 0.5, 1)],
+            vec![level("support", 0.7, 0)],
+            vec![level("sales", 0.6, 0), level("support", 0.9, 3)],
+            vec![level("support", 0.9, 0)],
+            vec![],
+        ] {
+            hold.count(&OutboundEligibility::of(&queues));
+        }
+        assert_eq!(
+            hold,
+            InboundHold {
+                waiting: 2,
+                below_target: 1
+            }
+        );
+        assert_eq!(hold.total(), 3);
     }
 }

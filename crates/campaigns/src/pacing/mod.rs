@@ -27,7 +27,7 @@ mod profile;
 #[cfg(test)]
 mod sim;
 
-pub use blend::{InboundLevel, OutboundEligibility};
+pub use blend::{InboundHold, InboundLevel, OutboundEligibility};
 pub use ledger::{AbandonLedger, AbandonStats};
 pub use model::{LogNormal, LogNormalEstimate};
 pub use pacer::{

@@ -503,10 +503,10 @@ impl Driver {
     fn view(&mut self, id: &CampaignId) -> Option<CampaignView> {
         let stats = self.engine.stats(now(), id)?;
         let spec = self.engine.spec(id)?.clone();
-        let pacing = self
-            .engine
-            .last_pacing(id)
-            .map(|d| PacingView::of(spec.mode, &d));
+        let pacing = self.engine.last_pacing(id).map(|d| {
+            let held = self.engine.held_for_inbound(id).unwrap_or_default();
+            PacingView::of(spec.mode, &d, held)
+        });
         let surveys = self.surveys.counts(id.as_str());
         Some(CampaignView {
             spec,

@@ -4,7 +4,7 @@
 
 use hotline_campaigns::campaign::{CampaignSpec, CampaignStats, EntryRecord, NotAdded};
 use hotline_campaigns::list::{LineReport, Summary};
-use hotline_campaigns::pacing::{DialMode, PacingDecision, PacingReason};
+use hotline_campaigns::pacing::{DialMode, InboundHold, PacingDecision, PacingReason};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -51,11 +51,14 @@ pub struct PacingView {
     pub abandon_rate: f64,
     /// The safety used, in standard deviations (predictive).
     pub safety: f64,
+    /// Free agents held for inbound work (blending) at the latest round: a caller waits in one
+    /// of their inbound queues, or one is under its service-level target.
+    pub blocked_by_inbound: InboundHold,
 }
 
 impl PacingView {
-    /// The view of a decision for a campaign in `mode`.
-    pub fn of(mode: DialMode, d: &PacingDecision) -> Self {
+    /// The view of a decision for a campaign in `mode`, with the agents blending held.
+    pub fn of(mode: DialMode, d: &PacingDecision, held: InboundHold) -> Self {
         let reason = match d.reason {
             PacingReason::Preview => json!({"kind": "preview"}),
             PacingReason::Progressive => json!({"kind": "progressive"}),
@@ -77,6 +80,7 @@ impl PacingView {
             expected_free: d.expected_free,
             abandon_rate: d.abandon_rate,
             safety: d.safety,
+            blocked_by_inbound: held,
         }
     }
 }
@@ -106,4 +110,34 @@ pub struct UploadView {
     /// Accepted lines the campaign did not add (a number it already has, a due window that
     /// does not resolve).
     pub not_added: Vec<NotAdded>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pacing_view_says_how_many_agents_blending_held_and_why() {
+        let decision = PacingDecision {
+            dials: 0,
+            mode: DialMode::Progressive,
+            reason: PacingReason::Progressive,
+            answer_rate: 0.5,
+            expected_free: 0.0,
+            abandon_rate: 0.0,
+            safety: 0.0,
+        };
+        let held = InboundHold {
+            waiting: 2,
+            below_target: 1,
+        };
+        let view = PacingView::of(DialMode::Progressive, &decision, held);
+        let json = serde_json::to_value(&view).unwrap_or_default();
+        assert_eq!(
+            json["blocked_by_inbound"],
+            json!({"waiting": 2, "below_target": 1})
+        );
+        assert_eq!(json["reason"], json!({"kind": "progressive"}));
+        assert_eq!(json["dials"], 0);
+    }
 }

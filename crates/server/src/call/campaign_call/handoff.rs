@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use hotline_campaigns::campaign::AgentlessResult;
 use hotline_dialplan::{CallInfo, Ivr, QueueOptions};
-use hotline_events::{EndReason, HungUpBy};
+use hotline_events::{EndReason, EventDraft, EventKind, HungUpBy};
 use hotline_media::{PlayMode, Prompt, RtpLegHandle, SdpSession};
 use hotline_sip::dialog::Dialog;
 use hotline_sip::message::Request;
@@ -176,6 +176,11 @@ pub(super) fn hand_off(
         shared: shared.clone(),
         self_tx: tx.clone(),
     };
+    // The call's first event, before the task queues it (the same journal channel keeps
+    // the order): what tells the call's events apart from an inbound caller's.
+    shared
+        .events
+        .emit(outbound_event(&call, dial).dialplan_version(call.dialplan_version));
     let span = tracing::Span::current();
     tokio::spawn(
         async move {
@@ -193,6 +198,29 @@ pub(super) fn hand_off(
         .instrument(span),
     );
     tx
+}
+
+/// `call.outbound` of a handed-over campaign call: the campaign, the entry and attempt, and
+/// the queue (or the flow) it goes to.
+fn outbound_event(call: &Call, dial: &super::CampaignDial) -> EventDraft {
+    let flow = match &dial.target {
+        DialTarget::Flow { flow } => Some(flow.clone()),
+        DialTarget::Queue { .. } => None,
+    };
+    let mut draft = EventDraft::new(EventKind::CallOutbound {
+        campaign: dial.campaign.clone(),
+        entry: dial.entry.0,
+        attempt: dial.attempt,
+        flow,
+    })
+    .call(call.id);
+    if let DialTarget::Queue { queue, .. } = &dial.target {
+        draft = draft.queue(queue.as_str());
+    }
+    for c in &call.sip_call_ids {
+        draft = draft.sip_call_id(c.clone());
+    }
+    draft
 }
 
 /// The identity of an abandon message when its synthesis was not kept yet (the campaign's
