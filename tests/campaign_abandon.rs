@@ -9,7 +9,8 @@
 //!
 //! Without espeak-ng, a campaign whose message has text and no prompt to play instead is
 //! refused at create with a 400 that says why; one with a prompt is created. A callback number
-//! not in E.164 form is refused too.
+//! not in E.164 form is refused too. A restart synthesizes the text of the campaigns it
+//! restores again, before any call needs it.
 
 #![allow(clippy::unwrap_used)]
 
@@ -403,4 +404,28 @@ fn without_espeak_ng_a_message_with_only_text_is_refused_at_create_and_one_with_
         .filter_map(|c| c["spec"]["id"].as_str())
         .collect();
     assert_eq!(ids, ["prompt"], "{all}");
+}
+
+#[test]
+fn a_restart_synthesizes_the_abandon_text_of_the_campaigns_it_restores() {
+    let opts = || options("127.0.0.1:9".parse().unwrap(), &[]);
+    let h = Hotline::start(opts());
+    let message = json!({"text": TEXT, "callback_number": CALLBACK});
+    campaign::post_ok(&h, "/api/v1/campaigns", &spec("kept", message).to_string());
+    let line = "abandon message's identity is synthesized";
+    assert!(h.log().contains(line), "{}", h.log());
+    let (sip, http) = (h.sip, h.http);
+    let h = Hotline::start_in(h.stop(), sip, http, opts());
+    // The restored campaign's text is synthesized again, without any call or request.
+    let again = support::poll_until(Duration::from_secs(10), || {
+        h.log()
+            .lines()
+            .any(|l| l.contains(line) && l.contains("campaign=kept"))
+    });
+    assert!(again, "not synthesized after the restart:\n{}", h.log());
+    h.wait_metric(
+        "hotline_tts_total{result=\"synthesized\"}",
+        1.0,
+        Duration::from_secs(5),
+    );
 }
