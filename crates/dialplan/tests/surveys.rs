@@ -449,3 +449,25 @@ fn simulate_runs_a_survey_node_with_the_keys_given_in_advance() {
     );
     assert!(lines.contains(&"node sorry".to_owned()), "{lines:?}");
 }
+
+#[test]
+fn the_bundled_agentless_survey_flow_asks_the_satisfaction_survey_then_hangs_up() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../dialplans/default.yaml");
+    let plan = Arc::new(
+        Dialplan::load(path, &ValidationContext::default()).unwrap_or_else(|e| panic!("{e}")),
+    );
+    let call = hotline_dialplan::SimulatedCall {
+        to: "95502".into(),
+        from: "+12125550109".into(),
+        at: SystemTime::UNIX_EPOCH,
+        keys: vec![Some('4'), Some('5')],
+    };
+    let run = hotline_dialplan::simulate(plan, &call, Instant::now());
+    let lines: Vec<String> = run.steps.iter().map(ToString::to_string).collect();
+    assert!(
+        lines.contains(&"survey satisfaction completed after 2 answers".to_owned()),
+        "{lines:?}"
+    );
+    assert_eq!(lines.last().map(String::as_str), Some("play survey_thanks"));
+    assert_eq!(run.end.to_string(), "hung up after the survey");
+}

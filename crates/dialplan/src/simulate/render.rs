@@ -183,6 +183,9 @@ impl fmt::Display for SimulationEnd {
             SimulationEnd::Failed { node, attempts } => {
                 write!(f, "wrong input after {attempts} attempts in {node}")
             }
+            SimulationEnd::HungUp {
+                reason: crate::exec::HangupReason::SurveyEnded,
+            } => f.write_str("hung up after the survey"),
             SimulationEnd::HungUp { reason } => write!(f, "hung up ({reason:?})"),
             SimulationEnd::Dialed {
                 number,
