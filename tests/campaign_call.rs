@@ -492,3 +492,54 @@ fn an_answer_that_sends_no_audio_is_not_sure_after_the_analysis_time_and_gets_it
         "not sure after {after} ms, the analysis time is 5 s"
     );
 }
+
+#[test]
+fn a_dial_finding_every_channel_of_its_trunk_taken_reports_trunk_busy_without_dialing() {
+    // A gateway that never answers: the first call holds the trunk's one channel while it rings.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let gw = silent.local_addr().unwrap();
+    let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
+    let edited: &'static str = Box::leak(
+        format!(
+            "{anchor}trunks:\n  carrier:\n    from_number: \"+442070000000\"\n    gateway: \"{gw}\"\n    allow: [\"+44*\"]\n    max_channels: 1\n"
+        )
+        .into_boxed_str(),
+    );
+    let h = Hotline::start(Options {
+        config_edits: vec![(anchor, edited)],
+        ..Options::default()
+    });
+    let mut second = dial(None);
+    second["entry"] = json!(8);
+    second["number"] = json!("+447700900124");
+    dial_now(&h, &[dial(None), second]);
+    let done = poll_until(Duration::from_secs(10), || {
+        let r = reports(&h);
+        let busy = r.iter().find(|r| r["report"] == "trunk_busy");
+        busy.is_some_and(|b| {
+            r.iter()
+                .any(|e| e["report"] == "ended" && e["call"] == b["call"])
+        })
+    });
+    let reports = reports(&h);
+    assert!(done, "{reports:?}\n{}", h.log());
+    let busy = reports
+        .iter()
+        .find(|r| r["report"] == "trunk_busy")
+        .unwrap();
+    // The busy call sent nothing and reports no outcome: its attempt does not count.
+    let of_busy: Vec<&str> = reports
+        .iter()
+        .filter(|r| r["call"] == busy["call"])
+        .filter_map(|r| r["report"].as_str())
+        .collect();
+    assert_eq!(of_busy, ["trunk_busy", "ended"], "{reports:?}");
+    assert_eq!(
+        kinds(&reports)
+            .iter()
+            .filter(|k| **k == "trunk_busy")
+            .count(),
+        1,
+        "{reports:?}"
+    );
+}

@@ -90,6 +90,11 @@ pub struct LiveCall {
 pub fn commands(call: &mut LiveCall, report: &CampaignCallReport) -> Vec<Command> {
     let (campaign, entry, attempt) = (call.campaign.clone(), call.entry, call.attempt);
     match report {
+        CampaignCallReport::TrunkBusy { .. } => vec![Command::TrunkBusy {
+            campaign,
+            entry,
+            attempt,
+        }],
         CampaignCallReport::Final { outcome, .. } => vec![Command::Outcome {
             campaign,
             entry,
@@ -160,7 +165,8 @@ pub fn commands(call: &mut LiveCall, report: &CampaignCallReport) -> Vec<Command
 /// The call a report is about.
 pub fn call_of(report: &CampaignCallReport) -> uuid::Uuid {
     match report {
-        CampaignCallReport::Final { call, .. }
+        CampaignCallReport::TrunkBusy { call }
+        | CampaignCallReport::Final { call, .. }
         | CampaignCallReport::Answered { call, .. }
         | CampaignCallReport::Connected { call, .. }
         | CampaignCallReport::Abandoned { call }
@@ -206,6 +212,25 @@ mod tests {
                 _ => "other",
             })
             .collect()
+    }
+
+    #[test]
+    fn a_dial_the_trunk_had_no_room_for_becomes_trunk_busy_for_its_attempt() {
+        let call = Uuid::from_u128(2);
+        let report = CampaignCallReport::TrunkBusy { call };
+        let out = commands(&mut live(), &report);
+        assert!(
+            matches!(
+                &out[..],
+                [Command::TrunkBusy {
+                    entry: EntryId(4),
+                    attempt: 2,
+                    ..
+                }]
+            ),
+            "{out:?}"
+        );
+        assert_eq!(call_of(&report), call);
     }
 
     #[test]

@@ -229,6 +229,12 @@ impl Driver {
                 .into_iter()
                 .map(|(name, free)| (TrunkName::new(name), free))
                 .collect();
+            capacity.trunks_rate = shared
+                .trunks
+                .dials_allowed(std::time::Instant::now())
+                .into_iter()
+                .map(|(name, n)| (TrunkName::new(name), n))
+                .collect();
         }
         let work = self.engine.next_dials(now(), &capacity, self.dnc.current());
         self.carry_out();

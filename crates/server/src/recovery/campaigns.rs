@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hotline_campaigns::campaign::{CampaignEvent, RunState};
+use hotline_campaigns::campaign::{CampaignEvent, HoldReason, RunState};
 use hotline_events::Event;
 use serde::{Deserialize, Serialize};
 
@@ -78,6 +78,12 @@ impl OpenCampaigns {
             CampaignEvent::AttemptEnded { entry, attempt, .. } => {
                 open.attempts.remove(&(entry.0, *attempt));
             }
+            // A dial that found its trunk busy never started (one attempt open per record).
+            CampaignEvent::Held {
+                entry,
+                reason: HoldReason::TrunkBusy,
+                ..
+            } => open.attempts.retain(|(e, _)| *e != entry.0),
             _ => {}
         }
         if open.stopped && open.attempts.is_empty() {

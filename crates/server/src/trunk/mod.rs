@@ -273,6 +273,15 @@ impl Trunks {
             .collect()
     }
 
+    /// Dials each trunk may start at `now` (its call-rate tokens; 0 while out of service);
+    /// trunks without a call-rate limit, in service, are left out.
+    pub fn dials_allowed(&self, now: Instant) -> BTreeMap<String, u32> {
+        self.trunks
+            .iter()
+            .filter_map(|(name, t)| Some((name.clone(), lock(&t.state).dials_allowed(now)?)))
+            .collect()
+    }
+
     /// The trunk a transfer dials through: the one named, or the only one when none is named.
     pub fn pick(&self, name: Option<&str>) -> Option<Arc<Trunk>> {
         match name {

@@ -135,6 +135,17 @@ impl TrunkState {
         Ok(())
     }
 
+    /// Dials that may start at `now`: the whole call-rate tokens in the bucket, 0 while out
+    /// of service; None without a call-rate limit (in service).
+    pub fn dials_allowed(&mut self, now: Instant) -> Option<u32> {
+        if self.out_until.is_some_and(|until| now < until) {
+            return Some(0);
+        }
+        let cps = self.max_cps?;
+        self.refill(now, cps);
+        Some(u32::try_from(self.tokens / MICRO).unwrap_or(u32::MAX))
+    }
+
     fn refill(&mut self, now: Instant, cps: u32) {
         let capacity = u128::from(cps) * MICRO;
         if let Some(last) = self.refilled {
@@ -185,6 +196,23 @@ impl TrunkState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dials_allowed_are_the_whole_tokens_left_and_none_out_of_service() {
+        let t = t0();
+        let mut s = TrunkState::new(Some(10), Some(2));
+        assert_eq!(s.dials_allowed(t), Some(2));
+        assert_eq!(s.try_acquire(t), Ok(()));
+        assert_eq!(s.dials_allowed(t), Some(1));
+        assert_eq!(s.try_acquire(t), Ok(()));
+        assert_eq!(s.dials_allowed(t), Some(0));
+        assert_eq!(s.try_acquire(t), Err(Refusal::RateLimit));
+        assert_eq!(s.dials_allowed(t + Duration::from_millis(500)), Some(1));
+        s.unavailable(t + Duration::from_millis(500), Some(Duration::from_secs(5)));
+        assert_eq!(s.dials_allowed(t + Duration::from_secs(1)), Some(0));
+        assert_eq!(s.dials_allowed(t + Duration::from_secs(6)), Some(2));
+        assert_eq!(TrunkState::new(Some(1), None).dials_allowed(t), None);
+    }
     use proptest::prelude::*;
 
     fn t0() -> Instant {

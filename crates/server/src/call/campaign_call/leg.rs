@@ -15,6 +15,7 @@ use super::super::{new_tag, sdp};
 use super::{CampaignCall, Stage, MIN_RING};
 use crate::endpoint::{our_contact, EndpointCommand};
 use crate::trunk::DialOutcome as TrunkOutcome;
+use crate::trunk::Refusal;
 
 /// The customer's leg through the trunk.
 pub(super) type TrunkLeg = DialLeg;
@@ -55,6 +56,10 @@ impl CampaignCall {
             Err(refusal) => {
                 tracing::warn!(trunk = %name, ?refusal, "campaign call not dialed: the trunk's limits");
                 trunk.record(TrunkOutcome::Refused);
+                // Full or over its call rate: the record waits without losing an attempt.
+                if matches!(refusal, Refusal::ChannelLimit | Refusal::RateLimit) {
+                    return self.trunk_busy();
+                }
                 return self.not_answered(not_dialed);
             }
         };

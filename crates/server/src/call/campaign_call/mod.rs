@@ -144,6 +144,12 @@ pub struct AbandonPlan {
 /// A campaign call's milestones, in order; `Ended` is always the last.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CampaignCallReport {
+    /// The dial never left: the trunk had no free channel or call-rate token when the call
+    /// was to start (the attempt does not count).
+    TrunkBusy {
+        /// The call.
+        call: Uuid,
+    },
     /// The customer did not answer (busy, no answer, invalid number, network...).
     Final {
         /// The call.
@@ -599,6 +605,16 @@ impl CampaignCall {
             },
         );
         self.handed_off = Some(taken_by);
+        self.over();
+    }
+
+    /// The trunk had no channel or call-rate token for the dial: nothing was sent.
+    fn trunk_busy(&mut self) {
+        if self.stage != Stage::Ringing {
+            return;
+        }
+        tracing::info!("campaign call not dialed: the trunk is busy");
+        self.report(CampaignCallReport::TrunkBusy { call: self.id });
         self.over();
     }
 

@@ -166,6 +166,7 @@ fn dial(d: TestDial, report: mpsc::UnboundedSender<CampaignCallReport>) -> Campa
 /// A report as one JSON object (`report` names the variant).
 fn to_json(r: &CampaignCallReport) -> Value {
     match r {
+        CampaignCallReport::TrunkBusy { call } => json!({"report": "trunk_busy", "call": call}),
         CampaignCallReport::Final { call, outcome } => {
             json!({"report": "final", "call": call, "outcome": outcome})
         }
