@@ -1,5 +1,4 @@
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use hotline_campaigns::campaign::{
     CampaignEngine, CampaignId, CampaignSpec, Command, TrunkName, TrunkSpec,
@@ -10,14 +9,10 @@ use proptest::prelude::*;
 use uuid::Uuid;
 
 use super::*;
-use crate::recovery::RecoveryState;
-
-const START: i64 = 1_796_608_800; // 2026-12-07T02:00:00Z
-
-fn at(second: i64) -> jiff::Timestamp {
-    // Invariant: the test's instants are a few hours after 2026-12-07.
-    jiff::Timestamp::from_second(START + second).unwrap_or_else(|e| panic!("{e}"))
-}
+use crate::recovery::test_journal::{
+    at, cut, delete_old_segment, in_journal_order, load_with_older_snapshot, snapshot_plus_tail,
+    start_with_old_segment, with_others_between,
+};
 
 fn cid(k: u8) -> CampaignId {
     CampaignId::new(format!("campaign-{k}"))
@@ -89,22 +84,10 @@ fn engine_events(steps: &[(u8, u8, u8)]) -> Vec<CampaignEvent> {
 
 /// The journal: each engine event through the driver's mapping, with other events between.
 fn journal_of(events: &[CampaignEvent]) -> Vec<Event> {
-    let mut journal = Vec::new();
-    for event in events {
-        let seq = journal.len() as u64 + 1;
+    with_others_between(events.iter().map(|event| {
         let draft = journal::to_draft(event).unwrap_or_else(|e| panic!("{e}"));
-        let ts = crate::callbacks::journal::wire_time(event.at());
-        journal.push(draft.into_event(Uuid::from_u128(u128::from(seq)), seq, ts, "n"));
-        let seq = seq + 1;
-        let other = hotline_events::EventDraft::new(hotline_events::EventKind::AgentStateChanged {
-            from: hotline_events::AgentState::Ready,
-            to: hotline_events::AgentState::NotReady,
-            reason: Some("lunch".into()),
-        })
-        .agent("1001");
-        journal.push(other.into_event(Uuid::from_u128(u128::from(seq)), seq, ts, "n"));
-    }
-    journal
+        (draft, crate::callbacks::journal::wire_time(event.at()))
+    }))
 }
 
 fn restore(events: &[&Event]) -> CampaignEngine {
@@ -125,21 +108,6 @@ fn campaign_state(engine: &CampaignEngine, id: &CampaignId) -> String {
     )
 }
 
-/// The recovery state a restart reads: the events up to `snapshot` folded and saved as JSON,
-/// then the journal's tail applied.
-fn snapshot_plus_tail(journal: &[Event], snapshot: usize) -> RecoveryState {
-    let mut state = RecoveryState::default();
-    for event in &journal[..snapshot] {
-        state.apply(event);
-    }
-    let saved = serde_json::to_value(&state).unwrap_or_else(|e| panic!("{e}"));
-    let mut state: RecoveryState = serde_json::from_value(saved).unwrap_or_else(|e| panic!("{e}"));
-    for event in &journal[snapshot..] {
-        state.apply(event);
-    }
-    state
-}
-
 fn steps() -> impl Strategy<Value = Vec<(u8, u8, u8)>> {
     prop::collection::vec((0u8..3, 0u8..8, 0u8..12), 0..60)
 }
@@ -158,14 +126,13 @@ proptest! {
         deleted_at in 0.0f64..=1.0,
     ) {
         let journal = journal_of(&engine_events(&steps));
-        let snapshot = (journal.len() as f64 * snapshot_at) as usize;
-        let deleted = (snapshot as f64 * deleted_at) as usize;
+        let (snapshot, deleted) = cut(journal.len(), snapshot_at, deleted_at);
         let whole = restore(&journal.iter().collect::<Vec<_>>());
         let state = snapshot_plus_tail(&journal, snapshot);
         let open = state.campaigns.clone().unwrap_or_default();
         let merged = merge(&open, &journal[deleted..]);
         // Journal order, each event once.
-        prop_assert!(merged.windows(2).all(|w| w[0].seq < w[1].seq));
+        prop_assert!(in_journal_order(&merged));
         let restored = restore(&merged);
         let live: Vec<&CampaignId> = whole
             .campaigns()
@@ -190,19 +157,6 @@ proptest! {
     }
 }
 
-fn write_lines(path: &Path, events: &[Event]) {
-    let text: String = events
-        .iter()
-        .map(|e| {
-            format!(
-                "{}\n",
-                serde_json::to_string(e).unwrap_or_else(|e| panic!("{e}"))
-            )
-        })
-        .collect();
-    std::fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
-}
-
 #[test]
 fn the_restore_finds_a_campaign_whose_segments_retention_deleted() {
     // 0 is created with records, started and paused, 1 is created and stopped, 2 is
@@ -222,19 +176,15 @@ fn the_restore_finds_a_campaign_whose_segments_retention_deleted() {
     let whole = restore(&journal.iter().collect::<Vec<_>>());
     assert_eq!(whole.campaigns().count(), 3);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let (old, live) = journal.split_at(journal.len() - 2);
-    write_lines(&dir.path().join("events-000001.jsonl"), old);
-    write_lines(&dir.path().join("events.jsonl"), live);
     // A start saves the snapshot; retention then deletes the segment it covers.
-    let state = RecoveryState::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
-    state.save(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let state = start_with_old_segment(dir.path(), &journal, journal.len() - 2);
     let kept: Vec<String> = state
         .campaigns
         .as_ref()
         .map(|c| c.ids().map(str::to_string).collect())
         .unwrap_or_default();
     assert_eq!(kept, ["campaign-0", "campaign-2"]);
-    std::fs::remove_file(dir.path().join("events-000001.jsonl")).unwrap_or_else(|e| panic!("{e}"));
+    delete_old_segment(dir.path());
 
     let after = crate::campaigns::restore(dir.path()).unwrap_or_else(|e| panic!("{e}"));
     let restored = CampaignEngine::restore(&after.events);
@@ -322,12 +272,8 @@ fn survey_answers_of_a_kept_campaign_survive_retention_and_a_restart() {
     }
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     // Everything but the last skip is in the segment retention deletes.
-    let (old, live) = journal.split_at(journal.len() - 1);
-    write_lines(&dir.path().join("events-000001.jsonl"), old);
-    write_lines(&dir.path().join("events.jsonl"), live);
-    let state = RecoveryState::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
-    state.save(dir.path()).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::remove_file(dir.path().join("events-000001.jsonl")).unwrap_or_else(|e| panic!("{e}"));
+    start_with_old_segment(dir.path(), &journal, journal.len() - 1);
+    delete_old_segment(dir.path());
 
     let after = crate::campaigns::restore(dir.path()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -366,12 +312,8 @@ fn survey_answers_of_a_kept_campaign_survive_retention_and_a_restart() {
 fn a_snapshot_without_campaigns_gets_them_from_the_journal() {
     let journal = journal_of(&engine_events(&[(0, 0, 2), (1, 0, 2), (1, 7, 0)]));
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    write_lines(&dir.path().join("events.jsonl"), &journal);
-    // Written by a version that did not keep them.
-    let seq = journal.len() as u64;
-    let old = serde_json::json!({"open_calls": {}, "not_ready": {}, "seq": seq});
-    hotline_events::write_snapshot(dir.path(), seq, &old).unwrap_or_else(|e| panic!("{e}"));
-    let state = RecoveryState::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    // The snapshot was written by a version that did not keep them.
+    let state = load_with_older_snapshot(dir.path(), &journal, journal.len() as u64);
     let ids: Vec<String> = state
         .campaigns
         .as_ref()
