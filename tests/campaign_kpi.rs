@@ -3,12 +3,12 @@
 //! customer is queued in `support` for 2 s (the campaign's connect time). The first call is
 //! taken by the SIPp agent 1001, who talks 2 s and hangs up; for the second the agent is not
 //! ready, so no agent takes the customer in time and hotline hangs up (a campaign abandon).
-//! Then an inbound caller waits in `support` and hangs up.
+//! Then an inbound caller waits 6 s in `support` and hangs up.
 //!
 //! `GET /api/v1/kpis` and `/metrics` then show: the queue's inbound figures count only the
-//! inbound caller (offered 1, abandoned 1, nothing answered); the campaign figures count both
-//! campaign calls queued, one connected, one abandoned, and the conversation with its talk
-//! time and AHT; the conversation is agent 1001's handled work.
+//! inbound caller (offered 1, abandoned 1, abandon rate 1, nothing answered); the campaign
+//! figures count both campaign calls queued, one connected, one abandoned, and the
+//! conversation with its talk time and AHT; the conversation is agent 1001's handled work.
 //!
 //! The calls are started by the debug builds' test hook (`test_campaign_dials.jsonl` in the
 //! data folder) and their reports read from `test_campaign_reports.jsonl`.
@@ -155,10 +155,11 @@ fn campaign_conversations_are_agent_work_and_never_inbound_calls_of_the_queue() 
     let kinds: Vec<&str> = second.iter().filter_map(|r| r["report"].as_str()).collect();
     assert_eq!(kinds, ["answered", "abandoned", "ended"], "{second:?}");
     phone.wait(Duration::from_secs(30)).assert_ok("customer");
-    // 3. An inbound caller waits 3 s in support (200 queues at once) and hangs up.
+    // 3. An inbound caller waits 6 s in support (200 queues at once; no agent ready) and
+    // hangs up: not a short abandon (under 5 s).
     let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
     Sipp::new("caller_wait.xml", h.sip)
-        .var("wait_ms", 3_000)
+        .var("wait_ms", 6_000)
         .key("caller_rtp_port", rtp.local_addr().unwrap().port())
         .args(&["-s", "200", "-m", "1"])
         .run(Duration::from_secs(20))
@@ -205,8 +206,9 @@ fn campaign_conversations_are_agent_work_and_never_inbound_calls_of_the_queue() 
         let r = get(h.http, "/api/v1/kpis", Some(TOKEN)).unwrap();
         assert_eq!(r.status, 200, "{}", r.body);
         snap = serde_json::from_str(&r.body).unwrap();
-        last_15m(&snap, "queues", "support")["offered"] == 1
-            && last_15m(&snap, "queues", "support")["campaigns"]["abandoned"] == 1
+        // The inbound caller's hang-up is journaled a moment after its SIPp ends.
+        let support_q = last_15m(&snap, "queues", "support");
+        support_q["abandoned"] == 1 && support_q["campaigns"]["abandoned"] == 1
     });
     assert!(
         ok,
@@ -217,7 +219,10 @@ fn campaign_conversations_are_agent_work_and_never_inbound_calls_of_the_queue() 
     assert_eq!(support_q["offered"], 1, "{support_q}");
     assert_eq!(support_q["answered"], 0, "{support_q}");
     assert_eq!(support_q["abandoned"], 1, "{support_q}");
+    assert_eq!(support_q["short_abandoned"], 0, "{support_q}");
     assert_eq!(support_q["asa_s"], Value::Null, "{support_q}");
+    // The inbound abandon rate is the caller's alone: the campaign calls change nothing.
+    assert_eq!(support_q["abandon_rate"], 1.0, "{support_q}");
     // Campaign: two queued, one connected, one abandoned, one conversation.
     let c = &support_q["campaigns"];
     assert_eq!(c["queued"], 2, "{c}");
