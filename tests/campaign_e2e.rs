@@ -648,7 +648,8 @@ fn an_agentless_survey_campaign_records_the_answers_keyed_by_the_customer() {
         talk_ms: 14_000,
         wait_bye_ms: 60_000,
     });
-    let h = Hotline::start_with_dialplan(options(pending.address()), SURVEY_PLAN);
+    let gateway = pending.address();
+    let h = Hotline::start_with_dialplan(options(gateway), SURVEY_PLAN);
     let gw = pending.spawn();
 
     let id = "satisfaction";
@@ -745,4 +746,16 @@ fn an_agentless_survey_campaign_records_the_answers_keyed_by_the_customer() {
     );
     assert_eq!(invites(&gw, CUSTOMER), 1);
     assert_eq!(invites(&gw, QUITTER), 1);
+
+    // A restart rebuilds the answers from the journal: the same counts and report.
+    let (sip, http, plan) = (h.sip, h.http, h.dialplan_path());
+    let dir = h.stop();
+    let restarted = Options {
+        dialplan: Some(plan),
+        ..options(gateway)
+    };
+    let h = Hotline::start_in(dir, sip, http, restarted);
+    let again = campaign::view(&h, id)["stats"]["surveys"].clone();
+    assert_eq!(again, stats["surveys"], "after a restart");
+    assert_eq!(campaign::survey(&h, id, ""), report, "after a restart");
 }

@@ -11,6 +11,8 @@
 //!   verdict on every line and what the campaign added;
 //! - `POST /api/v1/campaigns/{id}/dnc`: numbers for the campaign's own do-not-call list, as
 //!   `{"numbers": [...]}` or one per line;
+//! - `GET /api/v1/campaigns/{id}/survey[?format=csv]`: the survey answers of its calls per
+//!   customer record (see [`super::survey_api`]); `stats.surveys` of the campaign counts them;
 //! - `GET /api/v1/agents/{id}/preview`: the record offered to a preview agent;
 //!   `POST /api/v1/agents/{id}/preview/{entry}/accept|skip`.
 
