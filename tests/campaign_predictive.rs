@@ -453,6 +453,9 @@ fn a_predictive_campaign_dials_ahead_of_its_agents_and_connects_or_abandons_ever
         gw.wait_step("bye_in", number, 1, Duration::from_secs(5));
     }
     assert_eq!(by_result["machine_dropped"], machines.len(), "{stats:#}");
+    // Only people went to the agents' queue.
+    let queued = events.iter().filter(|e| e["type"] == "call.queued").count();
+    assert_eq!(queued, humans.len(), "calls queued for the agents");
 
     // Busy lines: redialed once, 3 s later, then given up.
     for number in &busy {
