@@ -271,8 +271,8 @@ fn a_service_level_under_target_holds_outbound_work_until_it_recovers() {
     let gw = pending.spawn();
     let _agent = agent(&h);
 
-    // The caller gives up after 3.5 s, past the 2 s threshold.
-    let (caller, _rtp, queued) = french_caller(&h, 3_500);
+    // The caller gives up after 4.5 s, past the 2 s threshold.
+    let (caller, _rtp, queued) = french_caller(&h, 4_500);
     let id = "after_target";
     campaign::create(&h, &progressive(id), &list(), &[]);
     campaign::start(&h, id);
