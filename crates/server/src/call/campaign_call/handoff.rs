@@ -444,11 +444,11 @@ impl Call {
             return false;
         };
         let next = rest.pop_front();
-        if next.is_none() {
-            let took = link.abandon_started.map_or(0, |t| t.elapsed().as_millis());
+        // Logged once: the start is taken.
+        if let Some(started) = link.abandon_started.take_if(|_| next.is_none()) {
             tracing::info!(
                 message_played = true,
-                ms = took as u64,
+                ms = started.elapsed().as_millis() as u64,
                 "abandon message played to its end"
             );
         }
