@@ -278,6 +278,9 @@ impl CampaignEngine {
                 .unwrap_or(u32::MAX)
                 .min(trunk_rate.get(&trunk.name).copied().unwrap_or(u32::MAX));
             let wanted = if mode == DialMode::Preview {
+                // Nothing is dialed ahead, but the decision is what the API shows (and with
+                // it the agents blending held).
+                pace(c, now, &eligible, cap);
                 eligible.len() as u32
             } else {
                 pace(c, now, &eligible, cap)

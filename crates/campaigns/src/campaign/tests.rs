@@ -12,7 +12,9 @@ use crate::ids::{AgentName, QueueName};
 use crate::list::ListRecord;
 use crate::number::E164;
 use crate::outcome::{classify, DialOutcome, FinalResponse, OutcomeKind};
-use crate::pacing::{BusyAgent, DialMode, InboundHold, InboundLevel, JurisdictionProfile};
+use crate::pacing::{
+    BusyAgent, DialMode, InboundHold, InboundLevel, JurisdictionProfile, PacingReason,
+};
 use crate::scheduler::NoDnc;
 use crate::time::Zone;
 
@@ -680,6 +682,36 @@ fn blended_agents_take_outbound_only_while_inbound_meets_its_target() {
         Some(InboundHold {
             waiting: 1,
             below_target: 1
+        })
+    );
+}
+
+#[test]
+fn a_preview_campaign_reports_its_pacing_and_the_agents_held_for_inbound_work() {
+    let mut e = engine_with(spec(DialMode::Preview), 10);
+    let mut cap = capacity(2, vec![]);
+    if let Some(c) = cap.campaigns.get_mut(&cid()) {
+        c.free_agents[0].inbound = vec![InboundLevel {
+            queue: QueueName::new("support"),
+            service_level: 0.9,
+            target: 0.8,
+            waiting: 1,
+        }];
+    }
+    let offers = e
+        .next_dials(t0(), &cap, &NoDnc)
+        .iter()
+        .filter(|w| matches!(w, Work::Offer(_)))
+        .count();
+    assert_eq!(offers, 1);
+    let pacing = e.last_pacing(&cid());
+    assert_eq!(pacing.map(|d| d.reason), Some(PacingReason::Preview));
+    assert_eq!(pacing.map(|d| d.expected_free), Some(1.0));
+    assert_eq!(
+        e.held_for_inbound(&cid()),
+        Some(InboundHold {
+            waiting: 1,
+            below_target: 0
         })
     );
 }
