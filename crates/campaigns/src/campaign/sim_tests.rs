@@ -345,7 +345,8 @@ fn predictive_engine_with_20_agents_for_4_hours_keeps_abandons_under_3_percent()
         // It dialed ahead of free agents: some answers found none.
         assert!(s.abandoned > 0, "{text}");
         assert!(s.pacing_ratio > 1.0 / 0.3, "{text}");
-        assert!(occupancy > 0.8, "{text}");
+        // Virtual time and fixed seeds: 87.2%, 87.3% and 86.6% for seeds 1 to 3.
+        assert!(occupancy >= 0.85, "{text}");
         assert_eq!(s.done + s.pending + s.in_progress, s.total);
     }
 }
