@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::counters::Merge;
 
-/// Raw campaign sums for one queue or agent over one bucket or period. Dial events count in
-/// the period of the event; a handed-over call and its outcome (connected, abandoned, wait) in
+/// Raw campaign sums for one queue or agent over one bucket or period. A dial, its answer and
+/// its verdict count in the period of the dial; a handed-over call and its outcome (connected, abandoned, wait) in
 /// the period of the hand-over; a conversation's handling times in the period it ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct CampaignCounters {
@@ -79,6 +79,8 @@ pub struct CampaignKpis {
     /// message), the queue refused the call, or the customer hung up while waiting. Never an
     /// inbound abandon.
     pub abandoned: u64,
+    /// Answer rate (接通率): answered / dialed.
+    pub answer_rate: Option<f64>,
     /// abandoned / queued.
     pub abandon_rate: Option<f64>,
     /// Mean wait of connected calls for their agent, in seconds (from the queue entry).
@@ -106,6 +108,7 @@ impl CampaignKpis {
             queued: c.queued,
             connected: c.connected,
             abandoned: c.abandoned,
+            answer_rate: (c.dialed > 0).then(|| c.answered as f64 / c.dialed as f64),
             abandon_rate: (c.queued > 0).then(|| c.abandoned as f64 / c.queued as f64),
             mean_wait_s: mean_s(c.wait_connected_ms, c.connected),
             conversations: c.conversations,

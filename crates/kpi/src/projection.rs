@@ -87,6 +87,8 @@ pub struct KpiProjection {
     callbacks: HashMap<Uuid, CallbackTrack>,
     /// The queue whose agents serve each campaign (from `campaign.created` or `call.outbound`).
     campaign_queues: BTreeMap<String, String>,
+    /// Campaign dials not ended yet.
+    campaign_dials: HashMap<campaigns::DialKey, campaigns::DialTrack>,
     queues: BTreeMap<String, Series<QueueCounters>>,
     agents: BTreeMap<String, AgentTrack>,
     totals: CallTotals,
@@ -102,6 +104,7 @@ impl KpiProjection {
             calls: HashMap::new(),
             callbacks: HashMap::new(),
             campaign_queues: BTreeMap::new(),
+            campaign_dials: HashMap::new(),
             queues: BTreeMap::new(),
             agents: BTreeMap::new(),
             totals: CallTotals::default(),
@@ -210,10 +213,12 @@ impl KpiProjection {
     }
 
     /// Stops following calls with no event since `cutoff` (calls whose end was lost, e.g.
-    /// in a crash). Their queue outcome stays as last known.
+    /// in a crash), and campaign dials started before it. Their queue outcome stays as last
+    /// known.
     pub fn forget_calls_before(&mut self, cutoff: Timestamp) {
         let cutoff = ms_of(&cutoff);
         self.calls.retain(|_, c| c.last_ms >= cutoff);
+        self.forget_dials_before(cutoff);
     }
 
     /// A call already followed (from `call.arrived` or `call.queued`).

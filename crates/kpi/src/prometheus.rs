@@ -148,6 +148,11 @@ const QUEUE_METRICS: &[(&str, &str, Getter<QueueKpis>)] = &[
         |k| Some(k.campaigns.answered as f64),
     ),
     (
+        "campaign_answer_rate",
+        "Campaign dials answered / dialed (0-1).",
+        |k| k.campaigns.answer_rate,
+    ),
+    (
         "campaign_live_answers",
         "Campaign answers counted live (passed to an agent, not a machine).",
         |k| Some(k.campaigns.live_answers as f64),

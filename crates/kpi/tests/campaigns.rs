@@ -168,6 +168,7 @@ fn campaign_calls_are_outbound_work_never_inbound_calls_of_the_queue() {
     // The campaign's own figures.
     let c = &sales.campaigns;
     assert_eq!((c.dialed, c.answered), (4, 3), "{c:?}");
+    assert_eq!(c.answer_rate, Some(0.75));
     assert_eq!((c.live_answers, c.machine_answers), (2, 1), "{c:?}");
     assert_eq!((c.queued, c.connected, c.abandoned), (2, 1, 1), "{c:?}");
     assert_eq!(c.abandon_rate, Some(0.5));

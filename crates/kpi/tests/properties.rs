@@ -159,15 +159,20 @@ fn journal(steps: &[Step]) -> Journal {
             // The campaign engine's events (the campaign's queue from its creation).
             17 => {
                 let campaign = format!("c{}", s % 2);
-                EventDraft::new(kind_of(match s % 4 {
+                let entry = u64::from(c.as_u128() as u8 % 3);
+                EventDraft::new(kind_of(match s % 5 {
                     0 => json!({"type": "campaign.created", "campaign": campaign,
                         "spec": {"audience": {"agents": {"queue": q}}}}),
                     1 => json!({"type": "campaign.attempt_started", "campaign": campaign,
-                        "entry": 1, "attempt": 1}),
-                    2 => json!({"type": "campaign.picked_up", "campaign": campaign}),
-                    _ => json!({"type": "campaign.answered", "campaign": campaign,
-                        "verdict": (["human", "machine"][s as usize / 4 % 2]),
-                        "action": {"to_agent": {"live": s % 8 < 4}}}),
+                        "entry": entry, "attempt": 1}),
+                    2 => json!({"type": "campaign.picked_up", "campaign": campaign,
+                        "entry": entry, "attempt": 1}),
+                    3 => json!({"type": "campaign.answered", "campaign": campaign,
+                        "entry": entry, "attempt": 1,
+                        "verdict": (["human", "machine"][s as usize / 5 % 2]),
+                        "action": {"to_agent": {"live": s % 10 < 5}}}),
+                    _ => json!({"type": "campaign.attempt_ended", "campaign": campaign,
+                        "entry": entry, "attempt": 1}),
                 }))
             }
             _ => EventDraft::new(EventKind::AgentStateChanged {
@@ -214,7 +219,9 @@ fn check(snap: &KpiSnapshot) -> Result<(), TestCaseError> {
             prop_assert!(cb.handled <= k.handled && cb.talk_ms <= k.talk_ms, "{k:?}");
             let cp = &k.campaigns;
             prop_assert!(cp.connected + cp.abandoned <= cp.queued, "{cp:?}");
-            prop_assert!(unit(cp.abandon_rate), "{cp:?}");
+            prop_assert!(unit(cp.abandon_rate) && unit(cp.answer_rate), "{cp:?}");
+            prop_assert!(cp.answered <= cp.dialed, "{cp:?}");
+            prop_assert!(cp.live_answers + cp.machine_answers <= cp.dialed, "{cp:?}");
             prop_assert!(
                 cb.handled + cp.conversations <= k.handled
                     && cp.talk_ms <= k.talk_ms

@@ -3,8 +3,9 @@
 //! campaign work of the queue and the agent instead of inbound calls.
 //!
 //! A campaign's queue is the one named by its `campaign.created` specification
-//! (`audience.agents.queue`), else by its first `call.outbound`; dial events of a campaign
-//! whose queue is not known yet (created before the journal's start, agentless) count nowhere.
+//! (`audience.agents.queue`), else by its first `call.outbound`; dials of a campaign whose
+//! queue is not known yet (created before the journal's start, agentless) count nowhere. A
+//! dial's answer and verdict count in the period of the dial.
 
 use hotline_events::{CampaignEventBody, Event, EventKind};
 use serde_json::Value;
@@ -12,6 +13,26 @@ use uuid::Uuid;
 
 use super::KpiProjection;
 use crate::campaigns::CampaignCounters;
+
+/// A dial: campaign, entry and attempt.
+pub(super) type DialKey = (String, u64, u32);
+
+/// A campaign dial from its `campaign.attempt_started` to its `campaign.attempt_ended`: its
+/// answer and verdict count in the period of the dial (so answered <= dialed in every window).
+#[derive(Debug)]
+pub(super) struct DialTrack {
+    queue: String,
+    at: i64,
+    picked_up: bool,
+    verdict: bool,
+}
+
+/// The dial a campaign event names (`entry`, `attempt`).
+fn dial_key(body: &CampaignEventBody) -> Option<DialKey> {
+    let number = |k: &str| body.fields.get(k).and_then(Value::as_u64);
+    let attempt = u32::try_from(number("attempt")?).ok()?;
+    Some((body.campaign.clone(), number("entry")?, attempt))
+}
 
 impl KpiProjection {
     /// Folds a campaign engine event; `false` for any other event.
@@ -28,11 +49,14 @@ impl KpiProjection {
                         .insert(body.campaign.clone(), queue.to_owned());
                 }
             }
-            EventKind::CampaignAttemptStarted(body) => {
-                self.campaign_count(body, ts, |c| c.dialed += 1);
-            }
+            EventKind::CampaignAttemptStarted(body) => self.dial_started(body, ts),
             EventKind::CampaignPickedUp(body) => {
-                self.campaign_count(body, ts, |c| c.answered += 1);
+                if let Some(d) = self.dial_of(body).filter(|d| !d.picked_up) {
+                    d.picked_up = true;
+                    let (queue, at) = (d.queue.clone(), d.at);
+                    self.queue_series(&queue)
+                        .add_at(at, |q| q.campaigns.answered += 1);
+                }
             }
             EventKind::CampaignAnswered(body) => {
                 let machine = body.fields.get("verdict").and_then(Value::as_str) == Some("machine");
@@ -42,27 +66,52 @@ impl KpiProjection {
                     .and_then(|a| a.pointer("/to_agent/live"))
                     .and_then(Value::as_bool)
                     == Some(true);
-                self.campaign_count(body, ts, |c| {
-                    c.machine_answers += u64::from(machine);
-                    c.live_answers += u64::from(live);
-                });
+                if let Some(d) = self.dial_of(body).filter(|d| !d.verdict) {
+                    d.verdict = true;
+                    let (queue, at) = (d.queue.clone(), d.at);
+                    self.queue_series(&queue).add_at(at, |q| {
+                        q.campaigns.machine_answers += u64::from(machine);
+                        q.campaigns.live_answers += u64::from(live);
+                    });
+                }
+            }
+            EventKind::CampaignAttemptEnded(body) => {
+                if let Some(key) = dial_key(body) {
+                    self.campaign_dials.remove(&key);
+                }
             }
             _ => return false,
         }
         true
     }
 
-    /// Counts a dial event in its campaign's queue, when known.
-    fn campaign_count(
-        &mut self,
-        body: &CampaignEventBody,
-        ts: i64,
-        add: impl Fn(&mut CampaignCounters),
-    ) {
-        if let Some(queue) = self.campaign_queues.get(&body.campaign).cloned() {
-            self.queue_series(&queue)
-                .add_at(ts, |q| add(&mut q.campaigns));
-        }
+    /// A dial of a campaign whose queue is known: counted, and followed to its answer.
+    fn dial_started(&mut self, body: &CampaignEventBody, ts: i64) {
+        let (Some(key), Some(queue)) = (
+            dial_key(body),
+            self.campaign_queues.get(&body.campaign).cloned(),
+        ) else {
+            return;
+        };
+        self.queue_series(&queue)
+            .add_at(ts, |q| q.campaigns.dialed += 1);
+        let dial = DialTrack {
+            queue,
+            at: ts,
+            picked_up: false,
+            verdict: false,
+        };
+        self.campaign_dials.insert(key, dial);
+    }
+
+    /// Stops following dials started before `cutoff` whose end was lost.
+    pub(super) fn forget_dials_before(&mut self, cutoff: i64) {
+        self.campaign_dials.retain(|_, d| d.at >= cutoff);
+    }
+
+    /// The dial an engine event is about, when followed.
+    fn dial_of(&mut self, body: &CampaignEventBody) -> Option<&mut DialTrack> {
+        self.campaign_dials.get_mut(&dial_key(body)?)
     }
 
     /// `call.outbound`: the call is a campaign call, handed to `queue`'s agents (or to a flow).
