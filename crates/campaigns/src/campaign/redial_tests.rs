@@ -32,7 +32,7 @@ fn all_day() -> CallingWindow {
 fn campaign(i: usize, n: u32) -> (CampaignSpec, Vec<crate::list::ListRecord>) {
     let mut s = spec(DialMode::Progressive);
     s.id = CampaignId::new(format!("c{i}"));
-    s.profile = if i % 2 == 0 {
+    s.profile = if i.is_multiple_of(2) {
         JurisdictionProfile::Uk
     } else {
         JurisdictionProfile::Us
