@@ -53,7 +53,7 @@ fn bundled_dialplan_parses_cleanly() {
     };
     assert_eq!(
         plan.numbers().collect::<Vec<_>>(),
-        ["100", "200", "95500", "95501"]
+        ["100", "200", "95500", "95501", "95502"]
     );
     assert_eq!(
         plan.prompts_used().iter().collect::<Vec<_>>(),
