@@ -28,6 +28,7 @@
 //! ```
 
 mod columns;
+pub mod dnc;
 mod fields;
 pub mod phone;
 mod report;
