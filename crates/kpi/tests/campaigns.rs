@@ -316,6 +316,32 @@ fn an_agentless_flow_and_a_journal_without_the_marker_count_as_before() {
 }
 
 #[test]
+fn a_dial_that_found_its_trunk_busy_is_not_counted_dialed() {
+    let mut j = campaign_journal();
+    engine(
+        &mut j,
+        155_000,
+        json!({"type": "campaign.attempt_started", "entry": 5, "attempt": 1,
+               "number": "+12125550106", "trunk": "carrier"}),
+    );
+    engine(
+        &mut j,
+        155_010,
+        json!({"type": "campaign.held", "entry": 5, "reason": "trunk_busy",
+               "until": "2026-12-07T09:02:36.010Z"}),
+    );
+    // A record held for another reason had no dial open: nothing changes.
+    engine(
+        &mut j,
+        156_000,
+        json!({"type": "campaign.held", "entry": 4, "reason": "outside_window",
+               "until": "2026-12-08T09:00:00Z"}),
+    );
+    let snap = KpiProjection::from_events(KpiConfig::default(), &j.events).snapshot(j.at(170_000));
+    assert_eq!(queue_kpis(&snap, "sales").campaigns.dialed, 4);
+}
+
+#[test]
 fn campaign_kpis_are_in_the_json_and_in_prometheus() {
     let j = campaign_journal();
     let snap = KpiProjection::from_events(KpiConfig::default(), &j.events).snapshot(j.at(170_000));

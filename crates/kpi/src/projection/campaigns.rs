@@ -80,6 +80,11 @@ impl KpiProjection {
                     self.campaign_dials.remove(&key);
                 }
             }
+            EventKind::CampaignHeld(body) => {
+                if body.fields.get("reason").and_then(Value::as_str) == Some("trunk_busy") {
+                    self.dial_not_started(body);
+                }
+            }
             _ => return false,
         }
         true
@@ -102,6 +107,24 @@ impl KpiProjection {
             verdict: false,
         };
         self.campaign_dials.insert(key, dial);
+    }
+
+    /// `campaign.held` with `trunk_busy`: the record's dial found its trunk full and never
+    /// left; it is taken back from the dials of its period.
+    fn dial_not_started(&mut self, body: &CampaignEventBody) {
+        let Some(entry) = body.fields.get("entry").and_then(Value::as_u64) else {
+            return;
+        };
+        let key = self
+            .campaign_dials
+            .keys()
+            .find(|(c, e, _)| *c == body.campaign && *e == entry)
+            .cloned();
+        if let Some(d) = key.and_then(|k| self.campaign_dials.remove(&k)) {
+            self.queue_series(&d.queue).add_at(d.at, |q| {
+                q.campaigns.dialed = q.campaigns.dialed.saturating_sub(1)
+            });
+        }
     }
 
     /// Stops following dials started before `cutoff` whose end was lost.
