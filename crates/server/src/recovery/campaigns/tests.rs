@@ -284,7 +284,9 @@ fn survey_answers_of_a_kept_campaign_survive_retention_and_a_restart() {
             answers: 3
         }
     );
-    let rows: Vec<(u64, Vec<(u32, u8)>, Option<SurveyOutcome>)> = after
+    /// A record's entry, its answers (question, score) and how its survey ended.
+    type Row = (u64, Vec<(u32, u8)>, Option<SurveyOutcome>);
+    let rows: Vec<Row> = after
         .surveys
         .of(c0)
         .map(|(k, r)| {
