@@ -674,3 +674,44 @@ fn check_refuses_a_callback_offer_whose_prompts_are_missing() {
         format!("{}: ok (0 warnings)\n", file.display())
     );
 }
+
+#[test]
+fn simulate_runs_the_agentless_survey_flow_with_the_keys_given() {
+    let out = hotline(&[
+        "dialplan",
+        "simulate",
+        "dialplans/default.yaml",
+        "--to",
+        "95502",
+        "--digits",
+        "4,9,5",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let walk: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let steps = walk["steps"].as_array().unwrap();
+    let answers: Vec<(u64, u64)> = steps
+        .iter()
+        .filter(|s| s["survey"] == "satisfaction" && s["score"].is_u64())
+        .map(|s| {
+            (
+                s["question"].as_u64().unwrap(),
+                s["score"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // 9 is out of range (1-5): the invalid prompt, then the question again.
+    assert_eq!(answers, [(0, 4), (1, 5)], "{steps:?}");
+    assert!(
+        steps.iter().any(|s| s["play"] == "survey_invalid"),
+        "{steps:?}"
+    );
+    assert!(
+        steps
+            .iter()
+            .any(|s| s["ended"] == "survey satisfaction completed after 2 answers"),
+        "{steps:?}"
+    );
+    assert_eq!(walk["end"]["kind"], "hungup", "{walk}");
+    assert_eq!(walk["end_text"], "hung up after the survey", "{walk}");
+}
