@@ -323,3 +323,60 @@ fn a_snapshot_without_campaigns_gets_them_from_the_journal() {
         .unwrap_or_default();
     assert_eq!(ids, ["campaign-0"]);
 }
+
+#[test]
+fn a_dial_that_found_its_trunk_busy_leaves_no_attempt_open_in_the_projection() {
+    use hotline_campaigns::campaign::{CampaignCapacity, DialCapacity, FreeAgent, Work};
+    use hotline_campaigns::AgentName;
+    // 10:00 on the tests' first day: inside the default calling window.
+    let ten = |s: i64| at(36_000 + s);
+    let mut engine = CampaignEngine::new();
+    let id = cid(1);
+    let setup = [
+        Command::Create(Box::new(spec(1, 0))),
+        Command::AddRecords {
+            campaign: id.clone(),
+            records: vec![record(1)],
+        },
+        Command::Start {
+            campaign: id.clone(),
+        },
+    ];
+    for command in setup {
+        engine
+            .handle(ten(0), command, &NoDnc)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let free = CampaignCapacity {
+        free_agents: vec![FreeAgent {
+            name: AgentName::new("alice"),
+            inbound: vec![],
+        }],
+        busy: vec![],
+    };
+    let capacity = DialCapacity {
+        campaigns: [(id.clone(), free)].into(),
+        ..Default::default()
+    };
+    let work = engine.next_dials(ten(1), &capacity, &NoDnc);
+    let Some(Work::Dial(order)) = work.first() else {
+        panic!("{work:?}")
+    };
+    let busy = Command::TrunkBusy {
+        campaign: id.clone(),
+        entry: order.entry,
+        attempt: order.attempt,
+    };
+    for (t, command) in [(2, busy), (3, Command::Stop { campaign: id })] {
+        engine
+            .handle(ten(t), command, &NoDnc)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let events: Vec<CampaignEvent> = std::iter::from_fn(|| engine.poll_event()).collect();
+    let mut open = OpenCampaigns::default();
+    for event in journal_of(&events) {
+        open.apply(&event);
+    }
+    // Stopped with no attempt open: no longer kept.
+    assert_eq!(open.ids().count(), 0, "{events:?}");
+}
