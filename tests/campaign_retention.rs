@@ -95,6 +95,33 @@ fn all_events(dir: &Path) -> Vec<Value> {
     events
 }
 
+/// How many rotated segments are newer than the newest one holding a campaign event.
+fn rotated_past_campaign(dir: &Path) -> usize {
+    let numbers = segments(dir);
+    let holds_campaign = |n: u64| {
+        read_events(&dir.join(format!("events-{n:06}.jsonl")))
+            .iter()
+            .any(|e| {
+                e["type"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("campaign."))
+            })
+    };
+    match numbers.iter().rposition(|&n| holds_campaign(n)) {
+        Some(i) => numbers.len() - 1 - i,
+        // Still in the live file: nothing rotated past it yet.
+        None if read_events(&dir.join("events.jsonl")).iter().any(|e| {
+            e["type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("campaign."))
+        }) =>
+        {
+            0
+        }
+        None => numbers.len(),
+    }
+}
+
 /// The seq of the newest snapshot in `dir`.
 fn snapshot_seq(dir: &Path) -> Option<u64> {
     std::fs::read_dir(dir)
@@ -165,16 +192,21 @@ fn a_campaign_not_started_survives_the_deletion_of_its_journal_segments() {
     assert_eq!(before["stats"]["state"], "created", "{before}");
     assert_eq!(before["stats"]["total"], 3, "{before}");
 
-    // Other work comes and goes: each event fills a 400-byte segment, so the journal rotates
-    // past the campaign many times.
+    // Other work comes and goes: each write fills a 400-byte segment, so the journal rotates
+    // past the campaign. Writes can be batched (several events, one segment), so the work goes
+    // on until three segments newer than the campaign's last one have rotated, and retention
+    // (keep one old segment) has the campaign's segment to delete.
     let mut last = String::new();
-    for i in 0..8 {
+    for i in 0..60 {
+        if i >= 8 && rotated_past_campaign(h.dir.path()) >= 3 {
+            break;
+        }
         let (status, cb) = api(
             &h,
             "POST",
             "/api/v1/callbacks",
             Some(json!({
-                "number": format!("+3361234570{i}"), "reason": "complaint", "queue": "support",
+                "number": format!("+336123457{i:02}"), "reason": "complaint", "queue": "support",
                 "due": {"within": "24h"}, "time_zone": "Europe/Paris"
             })),
         );
