@@ -85,9 +85,12 @@ impl Listener {
         self.detector.decision()
     }
 
-    /// When the person's greeting ended on the wall clock (None: the verdict measured none).
+    /// When the person's greeting ended on the wall clock (None: nothing was said, or no
+    /// verdict yet). A verdict reached while words were still coming (a long greeting, an
+    /// undecided answer) puts it at the verdict itself: the greeting ends no sooner.
     pub(super) fn greeting_end(&self) -> Option<Instant> {
-        let end_ms = self.detector.decision()?.greeting_end_ms?;
+        let decision = self.detector.decision()?;
+        let end_ms = greeting_end_ms(&decision)?;
         placed(self.last_received?, self.detector.consumed_ms(), end_ms)
     }
 
@@ -130,6 +133,18 @@ pub(super) fn verdict(v: AmdVerdict) -> AnswerVerdict {
     }
 }
 
+/// Where the greeting ended, ms of audio: the detector's measure, or the verdict's moment when
+/// words were still coming then; `None` when nothing was said.
+fn greeting_end_ms(decision: &AmdDecision) -> Option<u32> {
+    match decision.greeting_end_ms {
+        Some(end) => Some(end),
+        None if decision.measures.words > 0 || decision.measures.voice_ms > 0 => {
+            Some(decision.at_ms)
+        }
+        None => None,
+    }
+}
+
 /// The instant of `at_ms` of audio, when the packet ending at `heard_ms` arrived at `received`.
 fn placed(received: Instant, heard_ms: u32, at_ms: u32) -> Option<Instant> {
     received.checked_sub(Duration::from_millis(u64::from(
@@ -148,6 +163,7 @@ fn mean_magnitude(samples: &[i16]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hotline_media::amd::{AmdCause, AmdMeasures};
 
     #[test]
     fn mean_magnitude_of_silence_and_a_tone() {
@@ -165,6 +181,29 @@ mod tests {
         );
         // Never after the packet that was heard last.
         assert_eq!(placed(received, 1_000, 1_200), Some(received));
+    }
+
+    fn decision(greeting_end_ms: Option<u32>, words: u32, voice_ms: u32) -> AmdDecision {
+        AmdDecision {
+            verdict: AmdVerdict::NotSure,
+            cause: AmdCause::Timeout,
+            at_ms: 5_000,
+            measures: AmdMeasures {
+                words,
+                voice_ms,
+                ..AmdMeasures::default()
+            },
+            greeting_end_ms,
+        }
+    }
+
+    #[test]
+    fn the_greeting_ends_where_measured_at_the_verdict_while_speaking_and_nowhere_in_silence() {
+        assert_eq!(greeting_end_ms(&decision(Some(1_620), 1, 600)), Some(1_620));
+        // Still talking when the analysis ran out: no sooner than the verdict.
+        assert_eq!(greeting_end_ms(&decision(None, 4, 3_900)), Some(5_000));
+        // Nothing said: the call's answer is the only start left.
+        assert_eq!(greeting_end_ms(&decision(None, 0, 0)), None);
     }
 
     #[test]

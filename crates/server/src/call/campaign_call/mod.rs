@@ -588,9 +588,9 @@ impl CampaignCall {
             return self.over();
         };
         let answered_at = self.answered_at.unwrap_or_else(Instant::now);
-        // The connect time counts from the end of the person's greeting; without one measured
-        // (detection off, an undecided answer, no audio) from the answer: never later than
-        // the greeting could have ended.
+        // The connect time counts from the end of the person's greeting (the verdict's moment
+        // when words were still coming then); without one (detection off, nothing said, no
+        // audio) from the answer: never later than the greeting could have ended.
         let greeting_end = self
             .greeting_end
             .map_or(answered_at, |end| end.clamp(answered_at, Instant::now()));
