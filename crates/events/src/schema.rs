@@ -665,6 +665,9 @@ pub enum EventKind {
     /// Numbers joined a campaign's do-not-call list (`numbers`).
     #[serde(rename = "campaign.dnc_added")]
     CampaignDncAdded(CampaignEventBody),
+    /// Numbers were taken off a campaign's do-not-call list (`numbers`).
+    #[serde(rename = "campaign.dnc_removed")]
+    CampaignDncRemoved(CampaignEventBody),
     /// A campaign started, paused, resumed or stopped (`state`).
     #[serde(rename = "campaign.run_state_changed")]
     CampaignRunStateChanged(CampaignEventBody),
@@ -767,6 +770,7 @@ impl EventKind {
             Self::CampaignCreated(_) => "campaign.created",
             Self::CampaignRecordsAdded(_) => "campaign.records_added",
             Self::CampaignDncAdded(_) => "campaign.dnc_added",
+            Self::CampaignDncRemoved(_) => "campaign.dnc_removed",
             Self::CampaignRunStateChanged(_) => "campaign.run_state_changed",
             Self::CampaignOffered(_) => "campaign.offered",
             Self::CampaignOfferSkipped(_) => "campaign.offer_skipped",

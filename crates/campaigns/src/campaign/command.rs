@@ -44,6 +44,13 @@ pub enum Command {
         /// The numbers.
         numbers: Vec<E164>,
     },
+    /// Take numbers off the campaign's do-not-call list (those not on it are ignored).
+    RemoveDnc {
+        /// The campaign.
+        campaign: CampaignId,
+        /// The numbers.
+        numbers: Vec<E164>,
+    },
     /// Start a created campaign.
     Start {
         /// The campaign.
@@ -245,6 +252,18 @@ impl CampaignEngine {
                     campaign,
                     numbers,
                 });
+            }
+            Command::RemoveDnc { campaign, numbers } => {
+                let listed = &self.campaign(&campaign)?.dnc;
+                let numbers: Vec<E164> =
+                    numbers.into_iter().filter(|n| listed.contains(n)).collect();
+                if !numbers.is_empty() {
+                    self.emit(CampaignEvent::DncRemoved {
+                        at: now,
+                        campaign,
+                        numbers,
+                    });
+                }
             }
             Command::Start { campaign } => self.transition(
                 now,

@@ -286,6 +286,16 @@ pub enum CampaignEvent {
         /// The numbers.
         numbers: Vec<E164>,
     },
+    /// Numbers were taken off the campaign's do-not-call list.
+    DncRemoved {
+        /// When.
+        #[serde(with = "instant_text")]
+        at: Timestamp,
+        /// The campaign.
+        campaign: CampaignId,
+        /// The numbers.
+        numbers: Vec<E164>,
+    },
     /// The campaign's run state changed (start, pause, stop, resume).
     RunStateChanged {
         /// When.
@@ -486,6 +496,7 @@ impl CampaignEvent {
             Self::Created { at, .. }
             | Self::RecordsAdded { at, .. }
             | Self::DncAdded { at, .. }
+            | Self::DncRemoved { at, .. }
             | Self::RunStateChanged { at, .. }
             | Self::Offered { at, .. }
             | Self::OfferSkipped { at, .. }
@@ -507,6 +518,7 @@ impl CampaignEvent {
             Self::Created { spec, .. } => &spec.id,
             Self::RecordsAdded { campaign, .. }
             | Self::DncAdded { campaign, .. }
+            | Self::DncRemoved { campaign, .. }
             | Self::RunStateChanged { campaign, .. }
             | Self::Offered { campaign, .. }
             | Self::OfferSkipped { campaign, .. }
@@ -528,6 +540,7 @@ impl CampaignEvent {
             Self::Created { .. } => "created",
             Self::RecordsAdded { .. } => "records_added",
             Self::DncAdded { .. } => "dnc_added",
+            Self::DncRemoved { .. } => "dnc_removed",
             Self::RunStateChanged { .. } => "run_state_changed",
             Self::Offered { .. } => "offered",
             Self::OfferSkipped { .. } => "offer_skipped",

@@ -226,6 +226,12 @@ impl CampaignEngine {
         self.campaigns.get(campaign).map(|c| &c.spec)
     }
 
+    /// A campaign's own do-not-call list (its specification's numbers and those added since,
+    /// less those removed).
+    pub fn dnc(&self, campaign: &CampaignId) -> Option<&std::collections::BTreeSet<crate::E164>> {
+        self.campaigns.get(campaign).map(|c| &c.dnc)
+    }
+
     /// A campaign's run state.
     pub fn run_state(&self, campaign: &CampaignId) -> Option<RunState> {
         self.campaigns.get(campaign).map(|c| c.run)

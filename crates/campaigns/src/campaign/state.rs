@@ -321,6 +321,11 @@ impl Campaign {
             CampaignEvent::DncAdded { numbers, .. } => {
                 self.dnc.extend(numbers.iter().cloned());
             }
+            CampaignEvent::DncRemoved { numbers, .. } => {
+                for number in numbers {
+                    self.dnc.remove(number);
+                }
+            }
             CampaignEvent::RunStateChanged { state, .. } => self.run = *state,
             CampaignEvent::Offered {
                 at, entry, agent, ..

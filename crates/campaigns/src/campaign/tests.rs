@@ -230,6 +230,84 @@ fn do_not_call_numbers_are_given_up_at_dial_time_and_never_dialed() {
 }
 
 #[test]
+fn a_number_taken_off_the_campaign_list_is_dialed_and_the_removal_replays() {
+    let mut s = spec(DialMode::Progressive);
+    s.dnc.insert(number(0));
+    let mut e = engine_with(s, 0);
+    ok(
+        &mut e,
+        t0(),
+        Command::AddDnc {
+            campaign: cid(),
+            numbers: vec![number(1)],
+        },
+    );
+    let remove = Command::RemoveDnc {
+        campaign: cid(),
+        numbers: vec![number(0), number(7)],
+    };
+    ok(&mut e, t0(), remove);
+    let events = drain(&mut e);
+    let removed: Vec<&CampaignEvent> = events
+        .iter()
+        .filter(|ev| ev.type_name() == "dnc_removed")
+        .collect();
+    // Only the listed number is removed; the unlisted one changes nothing.
+    assert!(
+        matches!(removed.as_slice(), [CampaignEvent::DncRemoved { numbers, .. }] if numbers == &[number(0)]),
+        "{removed:?}"
+    );
+    let listed: Vec<E164> = e.dnc(&cid()).into_iter().flatten().cloned().collect();
+    assert_eq!(listed, [number(1)]);
+    ok(
+        &mut e,
+        t0(),
+        Command::AddRecords {
+            campaign: cid(),
+            records: vec![record(0), record(1)],
+        },
+    );
+    let dialed: Vec<E164> = dials(&e.next_dials(t0(), &capacity(5, vec![]), &NoDnc))
+        .iter()
+        .map(|d| d.number.clone())
+        .collect();
+    assert_eq!(dialed, [number(0)]);
+    // A restart rebuilds the same list from the events.
+    let mut s = spec(DialMode::Progressive);
+    s.dnc.insert(number(0));
+    let mut again = CampaignEngine::new();
+    ok(&mut again, t0(), Command::Create(Box::new(s)));
+    let add = Command::AddDnc {
+        campaign: cid(),
+        numbers: vec![number(1)],
+    };
+    ok(&mut again, t0(), add);
+    let remove = Command::RemoveDnc {
+        campaign: cid(),
+        numbers: vec![number(0)],
+    };
+    ok(&mut again, t0(), remove);
+    let restored = CampaignEngine::restore(&drain(&mut again));
+    let listed: Vec<E164> = restored
+        .dnc(&cid())
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    assert_eq!(listed, [number(1)]);
+    assert!(e
+        .handle(
+            t0(),
+            Command::RemoveDnc {
+                campaign: CampaignId::new("nope"),
+                numbers: vec![]
+            },
+            &NoDnc
+        )
+        .is_err());
+}
+
+#[test]
 fn a_record_outside_its_window_is_held_until_it_opens_in_local_time() {
     let mut e = engine_with(spec(DialMode::Progressive), 0);
     let mut r = record(1);

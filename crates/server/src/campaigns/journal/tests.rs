@@ -88,6 +88,11 @@ fn every_event() -> Vec<CampaignEvent> {
             campaign: c(),
             numbers: vec![number("+442079460003")],
         },
+        CampaignEvent::DncRemoved {
+            at: t,
+            campaign: c(),
+            numbers: vec![number("+442079460003")],
+        },
         CampaignEvent::RunStateChanged {
             at: t,
             campaign: c(),
@@ -214,7 +219,7 @@ fn every_campaign_event_reads_back_from_its_journal_line_unchanged() {
     let events = every_event();
     let mut types: Vec<&str> = events.iter().map(CampaignEvent::type_name).collect();
     types.dedup();
-    assert_eq!(types.len(), 15, "one sample of each engine event type");
+    assert_eq!(types.len(), 16, "one sample of each engine event type");
     for event in &events {
         let (read, back) = through_the_journal(event);
         assert_eq!(read.type_name(), format!("campaign.{}", event.type_name()));
