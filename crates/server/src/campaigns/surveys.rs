@@ -253,6 +253,9 @@ mod tests {
             .into_event(Uuid::nil(), 1, ts, "n")
     }
 
+    /// A record's row: entry, answers (question, score), outcome.
+    type Row = (u64, Vec<(u32, u8)>, Option<SurveyOutcome>);
+
     fn answered(campaign: Option<&str>, entry: u64, question: u32, score: u8) -> Event {
         event(EventKind::SurveyAnswered {
             survey: "csat".into(),
@@ -300,7 +303,7 @@ mod tests {
                 answers: 3
             }
         );
-        let rows: Vec<(u64, Vec<(u32, u8)>, Option<SurveyOutcome>)> = book
+        let rows: Vec<Row> = book
             .of("sat")
             .map(|(k, r)| {
                 (
