@@ -375,6 +375,11 @@ pub struct EnqueueOptions {
     /// [`QueueConfig::callback_offer`].
     #[serde(default)]
     pub callback_offer: Option<Duration>,
+    /// The entry is no inbound caller (an outbound campaign's answered customer handed to the
+    /// queue): its answer or loss stays out of the queue's service level, which measures how
+    /// the queue serves the callers who call in.
+    #[serde(default)]
+    pub outside_service_level: bool,
 }
 
 #[cfg(test)]

@@ -131,6 +131,7 @@ mod tests {
             step: 0,
             phase: Phase::Waiting,
             kind: EntryKind::live(),
+            outside_service_level: false,
         }
     }
 

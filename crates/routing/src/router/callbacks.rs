@@ -292,6 +292,7 @@ impl Router {
                 Phase::Waiting
             },
             kind: EntryKind::Callback(Box::new(entry)),
+            outside_service_level: options.outside_service_level,
         };
         let key = call_entry.line_key();
         self.calls.insert(call, call_entry);

@@ -65,6 +65,7 @@ impl Router {
             step: 0,
             phase: Phase::Waiting,
             kind: super::callbacks::EntryKind::live(),
+            outside_service_level: options.outside_service_level,
         };
         let key = entry.line_key();
         self.calls.insert(call, entry);
@@ -269,7 +270,9 @@ impl Router {
         let position = line_position(line, key);
         line.remove(&key);
         let wait = now.saturating_duration_since(routed.enqueued_at);
-        self.queues[q].stats.left(now, wait);
+        if !routed.outside_service_level {
+            self.queues[q].stats.left(now, wait);
+        }
         let queue = self.queues[q].config.id.clone();
         self.emit(match exit {
             None => RoutingEvent::CallAbandoned {
@@ -326,7 +329,9 @@ impl Router {
         let key = routed.line_key();
         self.queues[q].line.remove(&key);
         self.index.overflow_removed(&routed.overflow, q, key);
-        self.queues[q].stats.answered(now, wait);
+        if !routed.outside_service_level {
+            self.queues[q].stats.answered(now, wait);
+        }
         let agent = &mut self.agents[a];
         agent.missed_in_row = 0;
         agent.calls_taken += 1;

@@ -177,6 +177,8 @@ struct Call {
     phase: Phase,
     /// A live call or a callback entry.
     kind: callbacks::EntryKind,
+    /// Kept out of the queue's service level (see [`EnqueueOptions::outside_service_level`]).
+    outside_service_level: bool,
 }
 
 impl Call {
