@@ -9,7 +9,8 @@
 //! - `PUT /api/v1/callbacks/{id}/time_zone` (`{"time_zone": "Asia/Shanghai"}`): a callback held
 //!   for its unknown zone waits to be dialed;
 //! - `GET /api/v1/callbacks/stats`: due, overdue, completed, completed within deadline, %;
-//! - `GET /api/v1/dnc`, `GET|PUT|DELETE /api/v1/dnc/{number}`.
+//! - `GET|PUT|DELETE /api/v1/dnc/{number}` (the list's bulk import and paged listing, `POST` and
+//!   `GET /api/v1/dnc`, are in [`crate::campaigns::dnc_api`]).
 
 use std::collections::BTreeMap;
 
@@ -388,14 +389,6 @@ pub async fn stats(Extension(callbacks): Extension<CallbacksHandle>) -> Response
 
 fn parse_number(number: &str) -> Result<E164, BadField> {
     E164::parse(number).map_err(|e| bad("number", format!("{number:?}: {e}")))
-}
-
-/// `GET /api/v1/dnc`.
-pub async fn dnc_list(Extension(callbacks): Extension<CallbacksHandle>) -> Response {
-    match callbacks.dnc_list().await {
-        None => unavailable(),
-        Some(numbers) => Json(json!({"numbers": numbers})).into_response(),
-    }
 }
 
 /// `GET /api/v1/dnc/{number}`: 200 when listed, 404 when not.

@@ -1,7 +1,10 @@
-//! The do-not-call list: a text file of E.164 numbers, one per line, `#` starting a comment.
-//! The scheduler checks it when it claims a callback and again just before the dial; numbers
-//! added through the API are appended to the file, removed ones are taken out of it (the
-//! comments and other lines are kept), so the list survives a restart.
+//! The global do-not-call list: a text file of E.164 numbers, one per line, `#` starting a
+//! comment. It is the one global list: the scheduled callbacks check it when they claim a
+//! callback and again just before the dial, and the outbound campaigns read the same file
+//! (again whenever it changes). Numbers added through the API (one, or a bulk import) are
+//! added to the file and removed ones are taken out of it, the comments and other lines kept;
+//! each change writes a new file and renames it over the old one, so a crash never leaves a
+//! half-written list.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -70,52 +73,82 @@ impl DncList {
         self.numbers.iter()
     }
 
-    /// Adds `number` (appended to the file, fsynced); false if it was listed already.
+    /// Adds `number`; false if it was listed already.
     pub fn add(&mut self, number: E164) -> Result<bool, DncError> {
-        if self.numbers.contains(&number) {
-            return Ok(false);
-        }
-        let io = |source| DncError::Io {
-            path: self.path.clone(),
-            source,
-        };
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .map_err(io)?;
-        // A file whose last line has no newline gets one first.
-        let ends_open = std::fs::read(&self.path)
-            .map(|b| b.last().is_some_and(|c| *c != b'\n'))
-            .unwrap_or(false);
-        let line = format!("{}{}\n", if ends_open { "\n" } else { "" }, number.as_str());
-        file.write_all(line.as_bytes()).map_err(io)?;
-        file.sync_all().map_err(io)?;
-        self.numbers.insert(number);
-        Ok(true)
+        Ok(!self.add_all(std::slice::from_ref(&number))?.is_empty())
     }
 
-    /// Removes `number` (its lines are taken out of the file, which is replaced atomically);
-    /// false if it was not listed.
+    /// Adds `numbers` in one change of the file (read again first, so lines written there by
+    /// hand are kept and count as listed); answers the numbers that were not listed before.
+    pub fn add_all(&mut self, numbers: &[E164]) -> Result<Vec<E164>, DncError> {
+        let mut text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(source) => return Err(self.io(source)),
+        };
+        let mut listed = parse(&text, &self.path)?;
+        let added: Vec<E164> = numbers
+            .iter()
+            .filter(|n| listed.insert((*n).clone()))
+            .cloned()
+            .collect();
+        if !added.is_empty() {
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            for number in &added {
+                text.push_str(number.as_str());
+                text.push('\n');
+            }
+            self.replace(&text)?;
+        }
+        self.numbers = listed;
+        Ok(added)
+    }
+
+    fn io(&self, source: std::io::Error) -> DncError {
+        DncError::Io {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Writes `text` as the file: a temporary file, fsynced, renamed over it, the folder
+    /// fsynced.
+    fn replace(&self, text: &str) -> Result<(), DncError> {
+        let mut tmp = self.path.clone().into_os_string();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        let mut file = std::fs::File::create(&tmp).map_err(|e| self.io(e))?;
+        file.write_all(text.as_bytes()).map_err(|e| self.io(e))?;
+        file.sync_all().map_err(|e| self.io(e))?;
+        std::fs::rename(&tmp, &self.path).map_err(|e| self.io(e))?;
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Ok(dir) = std::fs::File::open(dir) {
+                let _ = dir.sync_all();
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes `number` (its lines are taken out of the file, read again first, which is
+    /// replaced atomically); false if it was not listed.
     pub fn remove(&mut self, number: &E164) -> Result<bool, DncError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(source) => return Err(self.io(source)),
+        };
+        self.numbers = parse(&text, &self.path)?;
         if !self.numbers.contains(number) {
             return Ok(false);
         }
-        let io = |source| DncError::Io {
-            path: self.path.clone(),
-            source,
-        };
-        let text = std::fs::read_to_string(&self.path).map_err(io)?;
         let kept: String = text
             .lines()
             .filter(|line| entry(line) != Some(number.as_str()))
             .map(|line| format!("{line}\n"))
             .collect();
-        let tmp = self.path.with_extension("tmp");
-        let mut file = std::fs::File::create(&tmp).map_err(io)?;
-        file.write_all(kept.as_bytes()).map_err(io)?;
-        file.sync_all().map_err(io)?;
-        std::fs::rename(&tmp, &self.path).map_err(io)?;
+        self.replace(&kept)?;
         self.numbers.remove(number);
         Ok(true)
     }
@@ -173,6 +206,32 @@ mod tests {
         assert_eq!(listed, ["+33123456789", "+4930123456"]);
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(text.starts_with("# opted out\n"), "{text}");
+    }
+
+    #[test]
+    fn a_bulk_add_writes_once_keeps_hand_written_lines_and_says_what_was_new() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("dnc.txt");
+        let mut list = DncList::load(&path, false).unwrap_or_else(|e| panic!("{e}"));
+        // Written by hand after the list was read, without a final newline.
+        std::fs::write(&path, "# legal\n+33123456789").unwrap_or_else(|e| panic!("{e}"));
+        let wanted = [
+            number("+33123456789"),
+            number("+4930123456"),
+            number("+4930123457"),
+        ];
+        let added = list.add_all(&wanted).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(added, wanted[1..]);
+        assert_eq!(list.numbers().count(), 3);
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(text, "# legal\n+33123456789\n+4930123456\n+4930123457\n");
+        let files = std::fs::read_dir(dir.path()).map_or(0, Iterator::count);
+        assert_eq!(files, 1, "no temporary file is left behind");
+        // Removed by hand: a removal through the list finds it gone.
+        std::fs::write(&path, "+4930123456\n").unwrap_or_else(|e| panic!("{e}"));
+        assert!(!list.remove(&number("+33123456789")).unwrap_or(true));
+        assert!(list.remove(&number("+4930123456")).unwrap_or(false));
+        assert_eq!(list.numbers().count(), 0);
     }
 
     #[test]

@@ -53,6 +53,7 @@ pub(crate) enum Request {
     DncList(oneshot::Sender<Vec<String>>),
     DncAdd(E164, oneshot::Sender<Result<bool, String>>),
     DncRemove(E164, oneshot::Sender<Result<bool, String>>),
+    DncImport(Vec<E164>, oneshot::Sender<Result<Vec<E164>, String>>),
 }
 
 /// Where a claimed callback's router entry is.
@@ -402,6 +403,9 @@ impl Driver {
             }
             Request::DncRemove(number, reply) => {
                 let _ = reply.send(self.dnc.remove(&number).map_err(|e| e.to_string()));
+            }
+            Request::DncImport(numbers, reply) => {
+                let _ = reply.send(self.dnc.add_all(&numbers).map_err(|e| e.to_string()));
             }
         }
     }

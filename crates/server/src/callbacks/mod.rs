@@ -118,6 +118,12 @@ impl CallbacksHandle {
     pub async fn dnc_remove(&self, number: E164) -> Option<Result<bool, String>> {
         self.ask(|tx| Request::DncRemove(number, tx)).await
     }
+
+    /// Adds numbers to the do-not-call list in one change of its file; the numbers that were
+    /// not listed before.
+    pub async fn dnc_import(&self, numbers: Vec<E164>) -> Option<Result<Vec<E164>, String>> {
+        self.ask(|tx| Request::DncImport(numbers, tx)).await
+    }
 }
 
 /// The scheduled-callback events to rebuild the scheduler from, in journal order (read at

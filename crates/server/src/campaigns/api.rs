@@ -9,8 +9,8 @@
 //! - `POST /api/v1/campaigns/{id}/start|pause|resume|stop`;
 //! - `POST /api/v1/campaigns/{id}/records?country=GB`: a CSV list as the body; answers the
 //!   verdict on every line and what the campaign added;
-//! - `POST /api/v1/campaigns/{id}/dnc`: numbers for the campaign's own do-not-call list, as
-//!   `{"numbers": [...]}` or one per line;
+//! - `POST|GET /api/v1/campaigns/{id}/dnc`, `DELETE /api/v1/campaigns/{id}/dnc/{number}`: the
+//!   campaign's own do-not-call list (see [`super::dnc_api`]);
 //! - `GET /api/v1/campaigns/{id}/survey[?format=csv]`: the survey answers of its calls per
 //!   customer record (see [`super::survey_api`]); `stats.surveys` of the campaign counts them;
 //! - `GET /api/v1/agents/{id}/preview`: the record offered to a preview agent;
@@ -23,7 +23,6 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use hotline_campaigns::campaign::{CampaignId, CampaignSpec, CommandError, EntryId};
 use hotline_campaigns::list::{Country, ImportOptions, ListImport};
-use hotline_campaigns::E164;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -50,10 +49,17 @@ pub async fn create(
     Json(mut body): Json<Value>,
 ) -> Response {
     handle.settings.fill_spec(&mut body);
+    if let Err(e) = super::refs::check_numbers(&body) {
+        return e.response();
+    }
     let spec: CampaignSpec = match serde_json::from_value(body) {
         Ok(spec) => spec,
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("campaign: {e}")),
     };
+    // What it names outside itself (trunk, queue, flow, prompt) must exist.
+    if let Err(e) = handle.references.check(&spec).await {
+        return e.response();
+    }
     // Who called must be said: checked, and the spoken part synthesized, before it exists.
     if let Err(e) = handle.identities.prepare(&spec).await {
         return super::abandon::refused(&e);
@@ -139,48 +145,6 @@ pub async fn records(
     )
 }
 
-/// Reads `{"numbers": [...]}` or one number per line (`#` comments).
-pub fn parse_numbers(body: &[u8]) -> Result<Vec<E164>, String> {
-    let text = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8".to_string())?;
-    let texts: Vec<String> = if text.trim_start().starts_with('{') {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Numbers {
-            numbers: Vec<String>,
-        }
-        serde_json::from_str::<Numbers>(text)
-            .map_err(|e| format!("body: {e}"))?
-            .numbers
-    } else {
-        text.lines()
-            .map(|l| l.split('#').next().unwrap_or_default().trim().to_string())
-            .filter(|l| !l.is_empty())
-            .collect()
-    };
-    texts
-        .iter()
-        .map(|t| E164::parse(t).map_err(|e| format!("{t:?}: {e}")))
-        .collect()
-}
-
-/// `POST /api/v1/campaigns/{id}/dnc`.
-pub async fn dnc(
-    Extension(handle): Extension<CampaignsHandle>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    let numbers = match parse_numbers(&body) {
-        Ok(numbers) => numbers,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e),
-    };
-    let added = numbers.len();
-    match handle.dnc(CampaignId::new(id), numbers).await {
-        None => unavailable(),
-        Some(Ok(view)) => Json(json!({"added": added, "campaign": view})).into_response(),
-        Some(Err(e)) => refused(e),
-    }
-}
-
 /// `GET /api/v1/agents/{id}/preview`.
 pub async fn preview(
     Extension(handle): Extension<CampaignsHandle>,
@@ -206,20 +170,5 @@ pub async fn decide(
         None => unavailable(),
         Some(Ok(())) => Json(json!({"entry": entry, "accepted": accept})).into_response(),
         Some(Err(e)) => error(StatusCode::CONFLICT, e),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_read_from_json_or_lines_and_a_bad_one_is_named() {
-        let json = br#"{"numbers": ["+442079460001"]}"#;
-        assert_eq!(parse_numbers(json).map(|n| n.len()), Ok(1));
-        let lines = b"# opted out\n+442079460001\n\n+442079460002 # by phone\n";
-        assert_eq!(parse_numbers(lines).map(|n| n.len()), Ok(2));
-        let bad = parse_numbers(b"020 7946 0001\n").unwrap_err();
-        assert!(bad.contains("\"020 7946 0001\""), "{bad}");
     }
 }

@@ -1,20 +1,19 @@
 //! The `campaigns:` section of the configuration: what campaigns created through the API get
-//! when their specification leaves it out (jurisdiction profile, predictive minimum of agents),
-//! the country of list numbers written without a country code, and the global do-not-call
-//! file (the scheduled callbacks' list by default, so one list serves both).
+//! when their specification leaves it out (jurisdiction profile, predictive minimum of agents)
+//! and the country of list numbers written without a country code. The global do-not-call list
+//! is not set here: it is one file, `callbacks.dnc_file` (default `dnc.txt` in the data
+//! folder), that the scheduled callbacks and the campaigns both read and `/api/v1/dnc` writes;
+//! a `campaigns.dnc_file` is refused with an error saying so.
 //!
 //! ```yaml
 //! campaigns:
 //!   default_profile: uk          # us | uk | {custom: {cap: 0.03, window: 24h, connect_within: 2s}}
 //!   min_agents_predictive: 15    # fewer agents logged in: predictive dials progressively
 //!   country: GB                  # list numbers without +country code
-//!   dnc_file: /var/lib/hotline/dnc.txt
 //!   company: Example Ltd        # spoken first by the abandon message
 //!   machine_message: renewal_voicemail   # prompt left on machines (leave_message)
 //!   amd: { initial_silence_ms: 2500, greeting_ms: 1500, total_analysis_time_ms: 5000 }
 //! ```
-
-use std::path::PathBuf;
 
 use hotline_campaigns::list::Country;
 use hotline_campaigns::pacing::JurisdictionProfile;
@@ -33,10 +32,10 @@ pub struct CampaignsSettings {
     /// The country of list numbers without a country code (an upload's `country` wins).
     #[serde(default)]
     pub country: Option<Country>,
-    /// The global do-not-call file (None: the `callbacks:` section's, else `dnc.txt` in the
-    /// data folder). Read at start and again whenever the file changes.
-    #[serde(default)]
-    pub dnc_file: Option<PathBuf>,
+    /// Refused when given: the global do-not-call list is `callbacks.dnc_file`, one file for
+    /// callbacks and campaigns.
+    #[serde(default, rename = "dnc_file", deserialize_with = "shared_dnc_file")]
+    retired_dnc_file: (),
     /// The answering-machine detector's thresholds for every campaign that detects machines
     /// (the campaign's `amd` says what is done with each verdict).
     #[serde(default)]
@@ -50,6 +49,14 @@ pub struct CampaignsSettings {
     /// spoken unless the campaign gives a text; its prompt must then say who called).
     #[serde(default)]
     pub company: String,
+}
+
+/// The error a `campaigns.dnc_file` gets.
+pub const SHARED_DNC_FILE: &str = "campaigns.dnc_file is not a setting: the global do-not-call \
+     list is one file shared by scheduled callbacks and campaigns; set callbacks.dnc_file instead";
+
+fn shared_dnc_file<'de, D: serde::Deserializer<'de>>(_: D) -> Result<(), D::Error> {
+    Err(serde::de::Error::custom(SHARED_DNC_FILE))
 }
 
 fn default_profile() -> JurisdictionProfile {
@@ -66,7 +73,7 @@ impl Default for CampaignsSettings {
             default_profile: default_profile(),
             min_agents_predictive: default_min_agents(),
             country: None,
-            dnc_file: None,
+            retired_dnc_file: (),
             amd: hotline_media::AmdConfig::default(),
             machine_message: None,
             company: String::new(),
@@ -110,5 +117,14 @@ mod tests {
         s.fill_spec(&mut named);
         assert_eq!(named["profile"], "us");
         assert!(serde_saphyr::from_str::<CampaignsSettings>("bogus: 1").is_err());
+    }
+
+    #[test]
+    fn a_campaigns_dnc_file_is_refused_pointing_to_the_shared_key() {
+        let err = serde_saphyr::from_str::<CampaignsSettings>("dnc_file: /var/lib/dnc.txt\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("set callbacks.dnc_file instead"), "{err}");
     }
 }

@@ -66,7 +66,13 @@ pub(crate) enum Request {
     Dnc(
         CampaignId,
         Vec<E164>,
-        oneshot::Sender<Result<CampaignView, CommandError>>,
+        oneshot::Sender<Result<Vec<E164>, CommandError>>,
+    ),
+    DncList(CampaignId, oneshot::Sender<Option<Vec<E164>>>),
+    DncRemove(
+        CampaignId,
+        E164,
+        oneshot::Sender<Result<bool, CommandError>>,
     ),
     Previews(String, oneshot::Sender<Vec<PreviewView>>),
     Survey(
@@ -440,11 +446,41 @@ impl Driver {
                 let _ = reply.send(result);
             }
             Request::Dnc(campaign, numbers, reply) => {
-                let id = campaign.clone();
-                let result = self
-                    .handle(Command::AddDnc { campaign, numbers })
-                    .map(|_| ());
-                let _ = reply.send(result.and_then(|()| self.known(&id)));
+                // Only the numbers not listed yet are added (and journaled).
+                let listed = self.engine.dnc(&campaign);
+                let known = listed.is_some();
+                let new: Vec<E164> = numbers
+                    .into_iter()
+                    .filter(|n| listed.is_some_and(|l| !l.contains(n)))
+                    .collect();
+                let result = match (known, new.is_empty()) {
+                    (false, _) => Err(CommandError::UnknownCampaign(campaign)),
+                    (true, true) => Ok(new),
+                    (true, false) => self
+                        .handle(Command::AddDnc {
+                            campaign,
+                            numbers: new.clone(),
+                        })
+                        .map(|_| new),
+                };
+                let _ = reply.send(result);
+            }
+            Request::DncList(campaign, reply) => {
+                let listed = self.engine.dnc(&campaign);
+                let _ = reply.send(listed.map(|l| l.iter().cloned().collect()));
+            }
+            Request::DncRemove(campaign, number, reply) => {
+                let result = match self.engine.dnc(&campaign).map(|l| l.contains(&number)) {
+                    None => Err(CommandError::UnknownCampaign(campaign)),
+                    Some(false) => Ok(false),
+                    Some(true) => self
+                        .handle(Command::RemoveDnc {
+                            campaign,
+                            numbers: vec![number],
+                        })
+                        .map(|_| true),
+                };
+                let _ = reply.send(result);
             }
             Request::Previews(agent, reply) => {
                 let _ = reply.send(self.previews(&agent));

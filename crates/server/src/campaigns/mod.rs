@@ -16,9 +16,11 @@ pub mod capacity;
 pub mod config;
 pub mod dial;
 pub mod dnc;
+pub mod dnc_api;
 mod driver;
 pub mod journal;
 mod metrics;
+pub mod refs;
 pub mod survey_api;
 pub mod surveys;
 pub mod upload;
@@ -49,6 +51,8 @@ pub struct CampaignsHandle {
     pub settings: Arc<CampaignsSettings>,
     /// What speaks the abandon messages (checked and synthesized at create).
     pub identities: Arc<abandon::Identities>,
+    /// What a new campaign's trunk, queue, flow and prompt are checked against.
+    pub references: refs::References,
 }
 
 impl CampaignsHandle {
@@ -92,13 +96,28 @@ impl CampaignsHandle {
             .await
     }
 
-    /// Adds numbers to a campaign's do-not-call list.
+    /// Adds numbers to a campaign's do-not-call list; the numbers that were not listed before
+    /// (those listed already change nothing).
     pub async fn dnc(
         &self,
         id: CampaignId,
         numbers: Vec<E164>,
-    ) -> Option<Result<CampaignView, CommandError>> {
+    ) -> Option<Result<Vec<E164>, CommandError>> {
         self.ask(|tx| Request::Dnc(id, numbers, tx)).await
+    }
+
+    /// A campaign's own do-not-call list, in order (`Some(None)`: unknown campaign).
+    pub async fn dnc_list(&self, id: CampaignId) -> Option<Option<Vec<E164>>> {
+        self.ask(|tx| Request::DncList(id, tx)).await
+    }
+
+    /// Takes a number off a campaign's do-not-call list (false: it was not on it).
+    pub async fn dnc_remove(
+        &self,
+        id: CampaignId,
+        number: E164,
+    ) -> Option<Result<bool, CommandError>> {
+        self.ask(|tx| Request::DncRemove(id, number, tx)).await
     }
 
     /// The records offered to a preview agent.
@@ -164,7 +183,8 @@ pub struct Restored {
 pub struct DriverSettings<'a> {
     /// The `campaigns:` section.
     pub settings: &'a CampaignsSettings,
-    /// The scheduled callbacks' do-not-call file, shared unless `campaigns.dnc_file` is set.
+    /// The global do-not-call file (`callbacks.dnc_file`), one list for the scheduled
+    /// callbacks and the campaigns (None: `dnc.txt` in the data folder).
     pub callbacks_dnc: Option<&'a Path>,
     /// The data folder (the default do-not-call file lives there).
     pub data_dir: &'a Path,
@@ -187,7 +207,7 @@ pub fn spawn(s: DriverSettings<'_>) -> Result<CampaignsHandle> {
     if campaigns > 0 {
         tracing::info!(campaigns, "campaigns restored from the journal");
     }
-    let dnc = match s.settings.dnc_file.as_deref().or(s.callbacks_dnc) {
+    let dnc = match s.callbacks_dnc {
         Some(path) => dnc::SharedDnc::load(path, true)?,
         None => dnc::SharedDnc::load(&s.data_dir.join("dnc.txt"), false)?,
     };
@@ -209,6 +229,10 @@ pub fn spawn(s: DriverSettings<'_>) -> Result<CampaignsHandle> {
     );
     let (tx, requests) = mpsc::unbounded_channel();
     let settings = Arc::new(s.settings.clone());
+    let references = refs::References {
+        shared: s.dialer.clone(),
+        router: s.router.clone(),
+    };
     let mut driver = Driver::new(
         engine,
         s.settings.clone(),
@@ -225,5 +249,6 @@ pub fn spawn(s: DriverSettings<'_>) -> Result<CampaignsHandle> {
         tx,
         settings,
         identities,
+        references,
     })
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 
 use crate::kpi_task::KpiHandle;
@@ -75,7 +75,11 @@ pub fn router(state: Arc<ApiState>) -> Router {
             "/api/v1/callbacks/{id}/time_zone",
             put(crate::callbacks::api::set_time_zone),
         )
-        .route("/api/v1/dnc", get(crate::callbacks::api::dnc_list))
+        .route(
+            "/api/v1/dnc",
+            get(crate::campaigns::dnc_api::global_list)
+                .post(crate::campaigns::dnc_api::global_import),
+        )
         .route(
             "/api/v1/dnc/{number}",
             get(crate::callbacks::api::dnc_one)
@@ -109,7 +113,12 @@ pub fn router(state: Arc<ApiState>) -> Router {
         )
         .route(
             "/api/v1/campaigns/{id}/dnc",
-            post(crate::campaigns::api::dnc),
+            get(crate::campaigns::dnc_api::campaign_list)
+                .post(crate::campaigns::dnc_api::campaign_import),
+        )
+        .route(
+            "/api/v1/campaigns/{id}/dnc/{number}",
+            delete(crate::campaigns::dnc_api::campaign_remove),
         )
         .route(
             "/api/v1/campaigns/{id}/survey",
