@@ -495,3 +495,242 @@ fn of_campaign_entry<'a>(
         .filter(|e| e["type"] == kind && e["campaign"] == campaign && e["entry"] == entry)
         .collect()
 }
+
+/// The verdicts of an import's answer as (line, verdict, number or reason).
+fn dnc_verdicts(answer: &Value) -> Vec<(u64, String, String)> {
+    answer["lines"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no lines: {answer}"))
+        .iter()
+        .map(|l| {
+            let what = l["number"].as_str().or(l["reason"].as_str()).unwrap_or("");
+            (
+                l["line"].as_u64().unwrap(),
+                l["verdict"].as_str().unwrap().to_string(),
+                what.to_string(),
+            )
+        })
+        .collect()
+}
+
+fn verdict(line: u64, verdict: &str, what: &str) -> (u64, String, String) {
+    (line, verdict.to_string(), what.to_string())
+}
+
+/// Creates the progressive campaign `id` on the trunk `carrier` for the queue `support`.
+fn create_progressive(h: &Hotline, id: &str) {
+    let spec = json!({
+        "id": id, "mode": "progressive",
+        "audience": {"agents": {"queue": "support"}},
+        "caller_id": CALLER_ID, "trunk": {"name": "carrier", "channels": 2},
+        "amd": {"enabled": false},
+        "abandon_message": {"prompt": "goodbye", "callback_number": CALLER_ID}
+    });
+    let (status, c) = api(h, "POST", "/api/v1/campaigns", Some(spec));
+    assert_eq!(status, 201, "{c}");
+}
+
+#[test]
+fn do_not_call_lists_are_imported_in_bulk_with_a_verdict_per_line_listed_and_removed() {
+    let trunk = RawTrunk::bind();
+    let opts = options(trunk.addr);
+    let h = Hotline::start(opts.clone());
+    create_progressive(&h, "renewals");
+
+    // The global list: a CSV export, national numbers read in the country given.
+    let csv = "phone,name\n020 7946 0001,Ann\n12ab,Bad\n+44 20 7946 0002,Bob\n\
+               02079460001,Ann again\n,Nobody\n";
+    let (status, up) = request(&h, "POST", "/api/v1/dnc?country=GB", "text/csv", csv);
+    assert_eq!(status, 200, "{up}");
+    assert_eq!(
+        dnc_verdicts(&up),
+        [
+            verdict(2, "added", "+442079460001"),
+            verdict(3, "rejected", "invalid_number"),
+            verdict(4, "added", "+442079460002"),
+            verdict(5, "duplicate", "+442079460001"),
+            verdict(6, "rejected", "missing_number"),
+        ],
+        "{up}"
+    );
+    assert_eq!(
+        (&up["added"], &up["summary"]["rejected"]),
+        (&json!(2), &json!(2))
+    );
+    assert_eq!(up["lines"][1]["input"], "12ab", "{up}");
+    // JSON numbers: one listed already, one new.
+    let (status, up) = api(
+        &h,
+        "POST",
+        "/api/v1/dnc?country=GB",
+        Some(json!({"numbers": ["020 7946 0002", "+442079460003"]})),
+    );
+    assert_eq!(status, 200, "{up}");
+    assert_eq!(
+        dnc_verdicts(&up),
+        [
+            verdict(1, "already_listed", "+442079460002"),
+            verdict(2, "added", "+442079460003"),
+        ]
+    );
+    let (status, e) = request(&h, "POST", "/api/v1/dnc?country=XX", "text/plain", "1\n");
+    assert_eq!(status, 400, "{e}");
+    // One file, the campaigns' and the callbacks' list alike.
+    let file = std::fs::read_to_string(h.dir.path().join("dnc.txt")).unwrap();
+    assert_eq!(file, "+442079460001\n+442079460002\n+442079460003\n");
+    let (status, page) = api(&h, "GET", "/api/v1/dnc?limit=2", None);
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        (&page["numbers"], &page["total"], &page["next_offset"]),
+        (
+            &json!(["+442079460001", "+442079460002"]),
+            &json!(3),
+            &json!(2)
+        ),
+        "{page}"
+    );
+    let (status, r) = api(&h, "DELETE", "/api/v1/dnc/+442079460002", None);
+    assert_eq!(status, 200, "{r}");
+    let (_, page) = api(&h, "GET", "/api/v1/dnc?offset=1", None);
+    assert_eq!(page["numbers"], json!(["+442079460003"]), "{page}");
+    let file = std::fs::read_to_string(h.dir.path().join("dnc.txt")).unwrap();
+    assert_eq!(file, "+442079460001\n+442079460003\n");
+
+    // A campaign's own list: one number per line, UTF-8 with its byte order mark.
+    let text = "\u{feff}# asked not to be called\n07700 900123\nnot a number\n+447700900124\n";
+    let path = "/api/v1/campaigns/renewals/dnc?country=GB";
+    let (status, up) = request(&h, "POST", path, "text/plain", text);
+    assert_eq!(status, 200, "{up}");
+    assert_eq!(
+        dnc_verdicts(&up),
+        [
+            verdict(2, "added", "+447700900123"),
+            verdict(3, "rejected", "invalid_number"),
+            verdict(4, "added", "+447700900124"),
+        ],
+        "{up}"
+    );
+    let (status, r) = api(
+        &h,
+        "DELETE",
+        "/api/v1/campaigns/renewals/dnc/+447700900123",
+        None,
+    );
+    assert_eq!(status, 200, "{r}");
+    let (status, r) = api(
+        &h,
+        "DELETE",
+        "/api/v1/campaigns/renewals/dnc/+447700900123",
+        None,
+    );
+    assert_eq!(status, 404, "removed already: {r}");
+    let (status, r) = api(&h, "GET", "/api/v1/campaigns/nope/dnc", None);
+    assert_eq!(status, 404, "{r}");
+    let removed = h.wait_type("campaign.dnc_removed", Duration::from_secs(5));
+    assert_eq!(removed["numbers"], json!(["+447700900123"]), "{removed}");
+
+    // The command line prints the server's report.
+    let file = h.dir.path().join("dnc-upload.txt");
+    std::fs::write(&file, "07700 900125\n+447700900124\n12ab\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["dnc", "import"])
+        .arg(&file)
+        .args(["--country", "GB", "--campaign", "renewals"])
+        .args(["--server", &format!("http://{}", h.http), "--token", TOKEN])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(
+            "3 lines, 1 added to campaign renewals, 1 already listed, 0 duplicate, 1 rejected"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("      3  invalid number"), "{stdout}");
+
+    // A restart replays the campaign's additions and its removal.
+    let (sip, http) = (h.sip, h.http);
+    let mut h = h;
+    let dir = std::mem::replace(&mut h.dir, tempfile::tempdir().unwrap());
+    drop(h);
+    let h = Hotline::start_in(dir, sip, http, opts);
+    let (status, page) = api(&h, "GET", "/api/v1/campaigns/renewals/dnc", None);
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        page["numbers"],
+        json!(["+447700900124", "+447700900125"]),
+        "{page}"
+    );
+}
+
+#[test]
+fn a_campaign_naming_an_unknown_trunk_queue_flow_or_prompt_is_refused_naming_the_field() {
+    let trunk = RawTrunk::bind();
+    let h = Hotline::start(options(trunk.addr));
+    let base = json!({
+        "id": "checked", "mode": "progressive",
+        "audience": {"agents": {"queue": "support"}},
+        "caller_id": CALLER_ID, "trunk": {"name": "carrier", "channels": 2},
+        "amd": {"enabled": false},
+        "abandon_message": {"prompt": "goodbye", "callback_number": CALLER_ID}
+    });
+    let with = |edit: &dyn Fn(&mut Value)| {
+        let mut spec = base.clone();
+        edit(&mut spec);
+        spec
+    };
+    let cases: [(Value, &str, &str); 5] = [
+        (
+            with(&|s| s["trunk"]["name"] = json!("carier")),
+            "trunk.name",
+            "\"carier\"",
+        ),
+        (
+            with(&|s| s["audience"] = json!({"agents": {"queue": "sales"}})),
+            "audience.agents.queue",
+            "\"sales\"",
+        ),
+        (
+            with(&|s| {
+                s["mode"] = json!("agentless");
+                s["audience"] = json!({"flow": {"flow": "999"}});
+                s.as_object_mut().unwrap().remove("abandon_message");
+            }),
+            "audience.flow",
+            "\"999\"",
+        ),
+        (
+            with(&|s| s["abandon_message"]["prompt"] = json!("no_such_prompt")),
+            "abandon_message.prompt",
+            "\"no_such_prompt\"",
+        ),
+        (
+            with(&|s| s["caller_id"] = json!("0755 1234 5678")),
+            "caller_id",
+            "E.164",
+        ),
+    ];
+    for (spec, field, says) in cases {
+        let (status, e) = api(&h, "POST", "/api/v1/campaigns", Some(spec));
+        assert_eq!((status, &e["field"]), (400, &json!(field)), "{e}");
+        assert!(e["error"].as_str().unwrap().contains(says), "{e}");
+    }
+    let (status, list) = api(&h, "GET", "/api/v1/campaigns", None);
+    assert_eq!(
+        (status, list),
+        (200, json!([])),
+        "nothing refused was created"
+    );
+    // The same campaigns with what exists are created.
+    let agentless = with(&|s| {
+        s["id"] = json!("notice");
+        s["mode"] = json!("agentless");
+        s["audience"] = json!({"flow": {"flow": "100"}});
+        s.as_object_mut().unwrap().remove("abandon_message");
+    });
+    for spec in [base.clone(), agentless] {
+        let (status, c) = api(&h, "POST", "/api/v1/campaigns", Some(spec));
+        assert_eq!(status, 201, "{c}");
+    }
+}

@@ -10,6 +10,7 @@ mod config;
 mod crm;
 mod dialplan_cli;
 mod dialplan_reload;
+mod dnc_cli;
 mod endpoint;
 mod http;
 mod kpi_task;
@@ -63,6 +64,11 @@ enum Commands {
         #[command(subcommand)]
         command: campaign_cli::CampaignCommand,
     },
+    /// Do-not-call list tools.
+    Dnc {
+        #[command(subcommand)]
+        command: dnc_cli::DncCommand,
+    },
 }
 
 /// Options of `hotline serve`; each overrides the config file.
@@ -113,6 +119,7 @@ fn main() -> ExitCode {
         Commands::Simulate(args) => simulate::run(args),
         Commands::Bench { command } => bench_routing::run(command),
         Commands::Campaign { command } => campaign_cli::run(command),
+        Commands::Dnc { command } => dnc_cli::run(command),
         Commands::Serve(args) => {
             init_tracing();
             let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -44,7 +44,7 @@ pub fn authority(server: &str) -> Result<String> {
 }
 
 /// One HTTP/1.1 POST; the status and the body.
-fn post(authority: &str, path: &str, token: &str, body: &[u8]) -> Result<(u16, String)> {
+pub fn post(authority: &str, path: &str, token: &str, body: &[u8]) -> Result<(u16, String)> {
     let mut stream =
         TcpStream::connect(authority).with_context(|| format!("connecting to {authority}"))?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
