@@ -13,6 +13,9 @@
 //! - A service level under target holds the campaign with nobody waiting: a caller who waited
 //!   past the 2 s threshold and hung up puts `support` at 0% of its 80% target over its 6 s
 //!   window; the campaign dials only once that abandon left the window.
+//! - The campaign's own queue counts too: a campaign of `support` itself is held while a
+//!   caller waits there, and its customer queued there is no inbound caller (it holds nobody
+//!   and stays out of `support`'s service level).
 //! - `blend: {inbound_first: false}`: the campaign's agents are outbound only, so 1001 gets the
 //!   campaign's customer while the inbound caller still waits.
 
@@ -349,6 +352,68 @@ fn a_campaign_not_putting_inbound_first_dials_while_a_caller_waits() {
         millis(&connected) - millis(&queued)
     );
     caller.wait(Duration::from_secs(10)).assert_ok("caller");
+}
+
+#[test]
+fn a_caller_waiting_in_the_campaigns_own_queue_is_served_before_the_campaign_dials() {
+    let dir = tempfile::tempdir().unwrap();
+    let pending = gateway(dir.path());
+    // After 6 s of waiting the caller no longer needs French. A 0% target never holds the
+    // campaign but support's level is still measured: the caller's answer after 6 s is late.
+    let rules = "    service_level: { threshold: 5s, percent: 0 }\n    relaxation:\n      \
+                 - { after: 6s, action: { drop_skill: { skill: french } } }\n";
+    let h = Hotline::start_with_dialplan(options(pending.address(), rules), DIALPLAN);
+    let gw = pending.spawn();
+    let _agent = agent(&h);
+
+    // The campaign's customers go to `support`, the queue 300's callers wait in.
+    let (caller, _rtp, queued) = french_caller(&h, 10_000);
+    let id = "own_queue";
+    let mut spec = progressive(id);
+    spec["audience"] = json!({"agents": {"queue": "support"}});
+    campaign::create(&h, &spec, &list(), &[]);
+    campaign::start(&h, id);
+
+    // 1001 is ready, yet held for the caller waiting in the campaign's own queue.
+    let view = wait_held(&h, id, "waiting", 1, Duration::from_secs(5));
+    assert_eq!(view["pacing"]["dials"], 0, "{view:#}");
+    assert_eq!(h.agent("1001")["state"], "ready");
+
+    // The inbound call goes to 1001 first; the campaign has not dialed.
+    let call = &queued["call_id"];
+    let answered = call_event(&h, "call.answered", call, 15);
+    assert_eq!(answered["agent_id"], "1001", "{answered}");
+    assert!(
+        attempts(&h, id).is_empty() && invites(&gw) == 0,
+        "the campaign dialed while a caller waited in its queue: {:#?} {:#?}",
+        attempts(&h, id),
+        gw.invites()
+    );
+
+    // Once that call ended and 1001 wrapped up, the campaign dials; its customer, waiting in
+    // `support` for 1001, holds nobody and is connected to 1001.
+    let ended = call_event(&h, "call.ended", call, 20);
+    caller.wait(Duration::from_secs(10)).assert_ok("caller");
+    let entry = entry_of(&h, id, CUSTOMER);
+    let started = wait_entry_event(&h, id, entry, "campaign.attempt_started", 20, |_| true);
+    let after_end = millis(&started) - millis(&ended);
+    eprintln!("the campaign dialed {after_end} ms after the inbound call in its queue ended");
+    // Support's wrap-up is 2 s; the driver looks at the agents at least once a second.
+    assert!(
+        (1_500..5_000).contains(&after_end),
+        "the campaign dialed {after_end} ms after the inbound call ended"
+    );
+    gw.wait_step("invite", CUSTOMER, 1, Duration::from_secs(5));
+    let connected = wait_entry_event(&h, id, entry, "campaign.connected", 15, |_| true);
+    assert_eq!(connected["agent"], "1001", "{connected}");
+
+    // Support's level is its inbound caller's alone (answered late): the customer answered
+    // within the threshold is no inbound call.
+    let support = support::http::get(h.http, "/api/v1/queues/support", Some(campaign::TOKEN))
+        .map(|r| serde_json::from_str::<Value>(&r.body).unwrap())
+        .unwrap();
+    assert_eq!(support["statistics"]["service_level"], 0.0, "{support:#}");
+    assert_eq!(invites(&gw), 1);
 }
 
 fn leak(s: String) -> &'static str {

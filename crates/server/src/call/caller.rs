@@ -100,9 +100,12 @@ impl Call {
         self.phase = Phase::Queued {
             queue: queue.clone(),
         };
-        self.shared
-            .router
-            .enqueue(self.id, &queue, options, self.route_tx.clone());
+        let router = &self.shared.router;
+        if self.campaign.is_some() {
+            router.enqueue_outbound(self.id, &queue, options, self.route_tx.clone());
+        } else {
+            router.enqueue(self.id, &queue, options, self.route_tx.clone());
+        }
     }
 
     /// Sends 200 OK to the INVITE (answer or, for a late offer, our offer).

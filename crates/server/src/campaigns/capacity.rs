@@ -1,18 +1,24 @@
 //! What the campaigns can dial now, from the router's view of the agents and queues: per
 //! campaign its free agents (ready, reachable, not holding a preview offer) with the inbound
-//! queues each also serves (blending: inbound first while a queue is under its service-level
+//! queues each serves (blending: inbound first while a queue is under its service-level
 //! target or has callers waiting), and its busy agents with how long they have been busy (the
 //! predictive pacer forecasts who frees up soon).
+//!
+//! The campaign's own queue counts among the inbound queues: callers may be queued to it from
+//! the dialplan too. Its waiting count then leaves out the campaigns' answered customers
+//! waiting there for an agent (they are the campaign's own work, not inbound callers); its
+//! service level leaves them out already (the router keeps outbound entries out of it).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use hotline_campaigns::campaign::{
-    Audience, CampaignCapacity, CampaignSpec, DialCapacity, FreeAgent,
+    Audience, CampaignCapacity, CampaignEngine, CampaignSpec, DialCapacity, EntryState, FreeAgent,
 };
 use hotline_campaigns::pacing::{BusyAgent, InboundLevel};
 use hotline_campaigns::{AgentName, QueueName};
 
+use super::dial::LiveCall;
 use crate::http::{AgentInfo, QueueDetail};
 
 /// One inbound queue as blending sees it.
@@ -22,7 +28,7 @@ pub struct QueueLevel {
     pub service_level: f64,
     /// The target share (0 without a target: never below it).
     pub target: f64,
-    /// Callers waiting now.
+    /// Calls waiting now (inbound callers and the campaigns' answered customers alike).
     pub waiting: u32,
 }
 
@@ -49,8 +55,8 @@ pub fn campaign_queue(spec: &CampaignSpec) -> Option<&str> {
     }
 }
 
-/// The inbound queues whose levels blending needs: every other queue of the campaigns'
-/// agents, for campaigns that put inbound first.
+/// The inbound queues whose levels blending needs: every queue of the campaigns' agents (the
+/// campaign's own one included), for campaigns that put inbound first.
 pub fn inbound_queues<'a>(
     campaigns: impl IntoIterator<Item = &'a CampaignSpec>,
     agents: &[AgentInfo],
@@ -67,19 +73,45 @@ pub fn inbound_queues<'a>(
             .iter()
             .filter(|a| a.queues.iter().any(|q| q == queue))
         {
-            out.extend(agent.queues.iter().filter(|q| *q != queue).cloned());
+            out.extend(agent.queues.iter().cloned());
+        }
+    }
+    out
+}
+
+/// Per queue, the campaigns' answered customers waiting in it for an agent: the engine's
+/// entries waiting for an agent on the attempt of a call in progress not yet connected.
+pub fn outbound_waiting<'a>(
+    engine: &CampaignEngine,
+    calls: impl IntoIterator<Item = &'a LiveCall>,
+) -> BTreeMap<String, u32> {
+    let mut out = BTreeMap::new();
+    for call in calls.into_iter().filter(|c| !c.connected) {
+        let Some(queue) = engine.spec(&call.campaign).and_then(campaign_queue) else {
+            continue;
+        };
+        let waiting = engine
+            .entries(&call.campaign)
+            .get(call.entry.0 as usize)
+            .is_some_and(|e| {
+                matches!(e.state, EntryState::WaitingAgent { attempt, .. } if attempt == call.attempt)
+            });
+        if waiting {
+            *out.entry(queue.to_string()).or_insert(0) += 1;
         }
     }
     out
 }
 
 /// The capacity of each running campaign with agents. `offered`: agents holding a preview
-/// offer (not free for another record).
+/// offer (not free for another record); `outbound_waiting`: per queue, the campaigns' answered
+/// customers waiting in it for an agent (left out of its waiting callers).
 pub fn dial_capacity<'a>(
     campaigns: impl IntoIterator<Item = &'a CampaignSpec>,
     agents: &[AgentInfo],
     levels: &BTreeMap<String, QueueLevel>,
     offered: &BTreeSet<String>,
+    outbound_waiting: &BTreeMap<String, u32>,
 ) -> DialCapacity {
     let mut capacity = DialCapacity::default();
     for spec in campaigns {
@@ -98,13 +130,13 @@ pub fn dial_capacity<'a>(
                         agent
                             .queues
                             .iter()
-                            .filter(|q| *q != queue)
                             .filter_map(|q| {
+                                let outbound = outbound_waiting.get(q).copied().unwrap_or(0);
                                 levels.get(q).map(|l| InboundLevel {
                                     queue: QueueName::new(q.as_str()),
                                     service_level: l.service_level,
                                     target: l.target,
-                                    waiting: l.waiting,
+                                    waiting: l.waiting.saturating_sub(outbound),
                                 })
                             })
                             .collect()
@@ -130,6 +162,7 @@ pub fn dial_capacity<'a>(
 mod tests {
     use super::*;
     use hotline_campaigns::campaign::{CampaignId, TrunkName, TrunkSpec};
+    use hotline_campaigns::pacing::OutboundEligibility;
     use hotline_campaigns::E164;
 
     fn agent(id: &str, state: &str, queues: &[&str], ms: u64) -> AgentInfo {
@@ -169,7 +202,7 @@ mod tests {
         let specs = [spec()];
         assert_eq!(
             inbound_queues(&specs, &agents),
-            BTreeSet::from(["support".to_string()])
+            BTreeSet::from(["sales".to_string(), "support".to_string()])
         );
         let levels = BTreeMap::from([(
             "support".to_string(),
@@ -180,7 +213,7 @@ mod tests {
             },
         )]);
         let offered = BTreeSet::from(["erin".to_string()]);
-        let cap = dial_capacity(&specs, &agents, &levels, &offered);
+        let cap = dial_capacity(&specs, &agents, &levels, &offered, &BTreeMap::new());
         let c = &cap.campaigns[&CampaignId::new("renewals")];
         let free: Vec<&str> = c.free_agents.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(free, ["alice"]);
@@ -197,5 +230,76 @@ mod tests {
                 }
             ]
         );
+    }
+
+    /// Ann alone serves the campaign's queue "sales", which also takes inbound callers.
+    fn own_queue_eligibility(waiting: u32, outbound: u32) -> OutboundEligibility {
+        let agents = vec![agent("ann", "ready", &["sales"], 0)];
+        let specs = [spec()];
+        assert_eq!(
+            inbound_queues(&specs, &agents),
+            BTreeSet::from(["sales".to_string()])
+        );
+        let levels = BTreeMap::from([(
+            "sales".to_string(),
+            QueueLevel {
+                service_level: 1.0,
+                target: 0.8,
+                waiting,
+            },
+        )]);
+        let outbound_waiting = BTreeMap::from([("sales".to_string(), outbound)]);
+        let cap = dial_capacity(
+            &specs,
+            &agents,
+            &levels,
+            &BTreeSet::new(),
+            &outbound_waiting,
+        );
+        let c = &cap.campaigns[&CampaignId::new("renewals")];
+        assert_eq!(c.free_agents.len(), 1);
+        OutboundEligibility::of(&c.free_agents[0].inbound)
+    }
+
+    #[test]
+    fn an_inbound_caller_waiting_in_the_campaigns_own_queue_holds_its_agent() {
+        // Two waiting: one the campaign's answered customer, one an inbound caller.
+        assert_eq!(
+            own_queue_eligibility(2, 1),
+            OutboundEligibility::InboundWaiting {
+                queue: QueueName::new("sales")
+            }
+        );
+        assert_eq!(
+            own_queue_eligibility(1, 0),
+            OutboundEligibility::InboundWaiting {
+                queue: QueueName::new("sales")
+            }
+        );
+    }
+
+    #[test]
+    fn only_the_campaigns_own_customers_waiting_in_its_queue_hold_nobody() {
+        assert_eq!(own_queue_eligibility(2, 2), OutboundEligibility::Eligible);
+        assert_eq!(own_queue_eligibility(0, 0), OutboundEligibility::Eligible);
+        // The router counted one fewer than the campaigns think wait (one just connected).
+        assert_eq!(own_queue_eligibility(1, 2), OutboundEligibility::Eligible);
+    }
+
+    #[test]
+    fn the_campaigns_own_queue_under_its_target_holds_its_agent() {
+        let agents = vec![agent("ann", "ready", &["sales"], 0)];
+        let levels = BTreeMap::from([(
+            "sales".to_string(),
+            QueueLevel {
+                service_level: 0.5,
+                target: 0.8,
+                waiting: 0,
+            },
+        )]);
+        let specs = [spec()];
+        let cap = dial_capacity(&specs, &agents, &levels, &BTreeSet::new(), &BTreeMap::new());
+        let c = &cap.campaigns[&CampaignId::new("renewals")];
+        assert!(!OutboundEligibility::of(&c.free_agents[0].inbound).is_eligible());
     }
 }

@@ -18,7 +18,7 @@ use hotline_events::EventSink;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::capacity::{dial_capacity, inbound_queues, QueueLevel};
+use super::capacity::{dial_capacity, inbound_queues, outbound_waiting, QueueLevel};
 use super::config::CampaignsSettings;
 use super::dial::{call_of, campaign_dial, commands, LiveCall};
 use super::dnc::SharedDnc;
@@ -227,7 +227,8 @@ impl Driver {
                 .values()
                 .filter_map(|c| c.agent.as_ref().map(|a| a.as_str().to_string())),
         );
-        let mut capacity = dial_capacity(&running, &agents, &levels, &held);
+        let outbound = outbound_waiting(&self.engine, self.calls.values());
+        let mut capacity = dial_capacity(&running, &agents, &levels, &held, &outbound);
         if let Some(shared) = &self.dialer {
             capacity.trunks_free = shared
                 .trunks

@@ -76,6 +76,8 @@ enum Request {
         queue: String,
         /// The dialplan node's options; each one given wins over the queue's default.
         options: hotline_dialplan::QueueOptions,
+        /// An outbound campaign's answered customer: kept out of the queue's service level.
+        outbound: bool,
         notify: mpsc::UnboundedSender<RouteSignal>,
     },
     /// Data the dialplan attached to a call, shown with its offers (`call.offered`).
@@ -164,6 +166,25 @@ impl RouterHandle {
             call,
             queue: queue.to_string(),
             options,
+            outbound: false,
+            notify,
+        });
+    }
+
+    /// Puts an outbound campaign's answered customer in a queue like [`RouterHandle::enqueue`];
+    /// the entry stays out of the queue's service level (it measures the inbound callers).
+    pub fn enqueue_outbound(
+        &self,
+        call: Uuid,
+        queue: &str,
+        options: hotline_dialplan::QueueOptions,
+        notify: mpsc::UnboundedSender<RouteSignal>,
+    ) {
+        let _ = self.tx.send(Request::Enqueue {
+            call,
+            queue: queue.to_string(),
+            options,
+            outbound: true,
             notify,
         });
     }
@@ -479,6 +500,7 @@ impl RouterTask {
                 call,
                 queue,
                 options: node,
+                outbound,
                 notify,
             } => {
                 self.calls.insert(call.as_u128(), notify);
@@ -497,6 +519,7 @@ impl RouterTask {
                     preferred: requirements(&node.preferred_skills),
                     max_wait: node.max_wait,
                     callback_offer: node.callback_offer,
+                    outside_service_level: outbound,
                 };
                 let cmd = Command::EnqueueWith {
                     call: CallId(call.as_u128()),
