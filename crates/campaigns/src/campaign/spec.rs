@@ -227,6 +227,12 @@ pub struct CampaignSpec {
     /// The share of the abandonment cap kept free (0.2 with 3%: the pacer aims at 2.4%).
     #[serde(default = "default_margin")]
     pub abandon_margin: f64,
+    /// Predictive dials progressively until this many of its dials have a known outcome.
+    #[serde(default = "default_warmup_resolved")]
+    pub warmup_resolved_dials: u64,
+    /// ... and this many of them were answered by a person.
+    #[serde(default = "default_warmup_live")]
+    pub warmup_live_answers: u64,
     /// Agentless: calls in progress at once.
     #[serde(default = "default_agentless_lines")]
     pub agentless_lines: u32,
@@ -271,6 +277,14 @@ fn default_min_agents() -> u32 {
 
 fn default_margin() -> f64 {
     0.2
+}
+
+fn default_warmup_resolved() -> u64 {
+    crate::pacing::DEFAULT_WARMUP_RESOLVED_DIALS
+}
+
+fn default_warmup_live() -> u64 {
+    crate::pacing::DEFAULT_WARMUP_LIVE_ANSWERS
 }
 
 fn default_agentless_lines() -> u32 {
@@ -356,6 +370,8 @@ impl CampaignSpec {
             trunk,
             min_agents_predictive: default_min_agents(),
             abandon_margin: default_margin(),
+            warmup_resolved_dials: default_warmup_resolved(),
+            warmup_live_answers: default_warmup_live(),
             agentless_lines: default_agentless_lines(),
             ring_timeout: default_ring(),
             preview_timeout: default_preview(),
@@ -406,6 +422,8 @@ impl CampaignSpec {
             profile: self.profile.clone(),
             min_agents_predictive: self.min_agents_predictive,
             abandon_margin: self.abandon_margin,
+            warmup_resolved_dials: self.warmup_resolved_dials,
+            warmup_live_answers: self.warmup_live_answers,
             agentless_lines: self.agentless_lines,
             ..PacerConfig::default()
         }
@@ -495,6 +513,34 @@ mod tests {
                 .unwrap_or_default();
             assert!(err.contains("an E.164 number"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn the_warm_up_reads_from_the_spec_into_the_pacer_with_defaults() {
+        let read = |extra: &str| {
+            let json = format!(
+                r#"{{"id": "c", "mode": "predictive", "audience": {{"agents": {{"queue": "q"}}}},
+                    "profile": "us", "caller_id": "+15550100000",
+                    "trunk": {{"name": "t", "channels": 1}},
+                    "abandon_message": {{"prompt": "sorry", "callback_number": "+15550100000"}}{extra}}}"#
+            );
+            serde_json::from_str::<CampaignSpec>(&json)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .pacer_config()
+        };
+        let default = read("");
+        assert_eq!(
+            (default.warmup_resolved_dials, default.warmup_live_answers),
+            (
+                crate::pacing::DEFAULT_WARMUP_RESOLVED_DIALS,
+                crate::pacing::DEFAULT_WARMUP_LIVE_ANSWERS
+            )
+        );
+        let short = read(r#", "warmup_resolved_dials": 8, "warmup_live_answers": 2"#);
+        assert_eq!(
+            (short.warmup_resolved_dials, short.warmup_live_answers),
+            (8, 2)
+        );
     }
 
     fn base() -> CampaignSpec {

@@ -96,11 +96,24 @@ fn predictive_needs_its_minimum_of_agents_else_dials_progressively() {
         dials(&e.next_dials(t0(), &capacity(4, wrapping(10)), &NoDnc)).len(),
         4
     );
+    // 4 free and 16 about to be free, no dial ended yet: it warms up, one call per free agent.
     let mut e = engine_with(spec(DialMode::Predictive), 500);
-    // 4 free and 16 about to be free: it dials ahead.
+    assert_eq!(
+        dials(&e.next_dials(t0(), &capacity(4, wrapping(16)), &NoDnc)).len(),
+        4
+    );
+    assert!(matches!(
+        e.last_pacing(&cid()).map(|d| d.reason),
+        Some(PacingReason::WarmingUp { resolved: 0, .. })
+    ));
+    // The same without a warm-up: it dials ahead.
+    let mut cold = spec(DialMode::Predictive);
+    cold.warmup_resolved_dials = 0;
+    cold.warmup_live_answers = 0;
+    let mut e = engine_with(cold.clone(), 500);
     let n = dials(&e.next_dials(t0(), &capacity(4, wrapping(16)), &NoDnc)).len();
     assert!(n > 20, "{n}");
-    let mut s = spec(DialMode::Predictive);
+    let mut s = cold;
     s.min_agents_predictive = 30;
     let mut e = engine_with(s, 500);
     assert_eq!(

@@ -2,7 +2,9 @@
 //! rules.
 //!
 //! - [`DialMode`]: preview, progressive, predictive (at least
-//!   [`PacerConfig::min_agents_predictive`] agents, else progressive), agentless.
+//!   [`PacerConfig::min_agents_predictive`] agents, else progressive; progressive too while
+//!   it warms up, until [`PacerConfig::warmup_resolved_dials`] dials have an outcome),
+//!   agentless.
 //! - [`JurisdictionProfile`]: what counts as abandoned (a person's answer not connected to an
 //!   agent within [`JurisdictionProfile::connect_within`]), the cap, its rolling window, and
 //!   the no-redial period after an abandon (UK: 72 h).
@@ -32,5 +34,6 @@ pub use ledger::{AbandonLedger, AbandonStats};
 pub use model::{LogNormal, LogNormalEstimate};
 pub use pacer::{
     BusyAgent, Pacer, PacerConfig, PacerConfigError, PacingDecision, PacingInput, PacingReason,
+    DEFAULT_WARMUP_LIVE_ANSWERS, DEFAULT_WARMUP_RESOLVED_DIALS,
 };
 pub use profile::{DialMode, JurisdictionProfile, ProfileError};

@@ -1,5 +1,6 @@
 //! The `campaigns:` section of the configuration: what campaigns created through the API get
-//! when their specification leaves it out (jurisdiction profile, predictive minimum of agents)
+//! when their specification leaves it out (jurisdiction profile, predictive minimum of agents
+//! and warm-up),
 //! and the country of list numbers written without a country code. The global do-not-call list
 //! is not set here: it is one file, `callbacks.dnc_file` (default `dnc.txt` in the data
 //! folder), that the scheduled callbacks and the campaigns both read and `/api/v1/dnc` writes;
@@ -9,6 +10,8 @@
 //! campaigns:
 //!   default_profile: uk          # us | uk | {custom: {cap: 0.03, window: 24h, connect_within: 2s}}
 //!   min_agents_predictive: 15    # fewer agents logged in: predictive dials progressively
+//!   warmup_resolved_dials: 30    # predictive dials progressively until this many dials ended
+//!   warmup_live_answers: 5       # ... and this many were answered by a person
 //!   country: GB                  # list numbers without +country code
 //!   company: Example Ltd        # spoken first by the abandon message
 //!   machine_message: renewal_voicemail   # prompt left on machines (leave_message)
@@ -29,6 +32,12 @@ pub struct CampaignsSettings {
     /// A campaign whose specification gives no `min_agents_predictive` gets this.
     #[serde(default = "default_min_agents")]
     pub min_agents_predictive: u32,
+    /// A campaign whose specification gives no `warmup_resolved_dials` gets this.
+    #[serde(default = "default_warmup_resolved")]
+    pub warmup_resolved_dials: u64,
+    /// A campaign whose specification gives no `warmup_live_answers` gets this.
+    #[serde(default = "default_warmup_live")]
+    pub warmup_live_answers: u64,
     /// The country of list numbers without a country code (an upload's `country` wins).
     #[serde(default)]
     pub country: Option<Country>,
@@ -67,11 +76,21 @@ fn default_min_agents() -> u32 {
     15
 }
 
+fn default_warmup_resolved() -> u64 {
+    hotline_campaigns::pacing::DEFAULT_WARMUP_RESOLVED_DIALS
+}
+
+fn default_warmup_live() -> u64 {
+    hotline_campaigns::pacing::DEFAULT_WARMUP_LIVE_ANSWERS
+}
+
 impl Default for CampaignsSettings {
     fn default() -> Self {
         Self {
             default_profile: default_profile(),
             min_agents_predictive: default_min_agents(),
+            warmup_resolved_dials: default_warmup_resolved(),
+            warmup_live_answers: default_warmup_live(),
             country: None,
             retired_dnc_file: (),
             amd: hotline_media::AmdConfig::default(),
@@ -95,6 +114,12 @@ impl CampaignsSettings {
         object
             .entry("min_agents_predictive")
             .or_insert_with(|| self.min_agents_predictive.into());
+        object
+            .entry("warmup_resolved_dials")
+            .or_insert_with(|| self.warmup_resolved_dials.into());
+        object
+            .entry("warmup_live_answers")
+            .or_insert_with(|| self.warmup_live_answers.into());
     }
 }
 
@@ -126,5 +151,21 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("set callbacks.dnc_file instead"), "{err}");
+    }
+
+    #[test]
+    fn the_warm_up_comes_from_the_section_unless_the_spec_gives_it() {
+        let s: CampaignsSettings =
+            serde_saphyr::from_str("warmup_resolved_dials: 12\nwarmup_live_answers: 3\n")
+                .unwrap_or_else(|e| panic!("{e}"));
+        let mut spec = serde_json::json!({"id": "c", "warmup_live_answers": 0});
+        s.fill_spec(&mut spec);
+        assert_eq!(spec["warmup_resolved_dials"], 12);
+        assert_eq!(spec["warmup_live_answers"], 0);
+        let defaults = CampaignsSettings::default();
+        let mut spec = serde_json::json!({"id": "c"});
+        defaults.fill_spec(&mut spec);
+        assert_eq!(spec["warmup_resolved_dials"], 30);
+        assert_eq!(spec["warmup_live_answers"], 5);
     }
 }

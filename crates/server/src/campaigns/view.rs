@@ -4,9 +4,9 @@
 
 use hotline_campaigns::campaign::{CampaignSpec, CampaignStats, EntryRecord, NotAdded};
 use hotline_campaigns::list::{LineReport, Summary};
-use hotline_campaigns::pacing::{DialMode, InboundHold, PacingDecision, PacingReason};
+use hotline_campaigns::pacing::{DialMode, InboundHold, PacingDecision};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// One campaign: `GET /api/v1/campaigns/{id}` (and each item of the list).
 #[derive(Debug, Clone, Serialize)]
@@ -59,18 +59,8 @@ pub struct PacingView {
 impl PacingView {
     /// The view of a decision for a campaign in `mode`, with the agents blending held.
     pub fn of(mode: DialMode, d: &PacingDecision, held: InboundHold) -> Self {
-        let reason = match d.reason {
-            PacingReason::Preview => json!({"kind": "preview"}),
-            PacingReason::Progressive => json!({"kind": "progressive"}),
-            PacingReason::Predictive => json!({"kind": "predictive"}),
-            PacingReason::TooFewAgents { agents, min } => {
-                json!({"kind": "too_few_agents", "agents": agents, "min": min})
-            }
-            PacingReason::AtCap { rate, cap } => {
-                json!({"kind": "at_cap", "rate": rate, "cap": cap})
-            }
-            PacingReason::Agentless => json!({"kind": "agentless"}),
-        };
+        // `{"kind": "too_few_agents", "agents": 2, "min": 3}` and the like.
+        let reason = serde_json::to_value(d.reason).unwrap_or(Value::Null);
         Self {
             mode,
             followed: d.mode,
@@ -115,6 +105,8 @@ pub struct UploadView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hotline_campaigns::pacing::PacingReason;
+    use serde_json::json;
 
     #[test]
     fn the_pacing_view_says_how_many_agents_blending_held_and_why() {
@@ -139,5 +131,52 @@ mod tests {
         );
         assert_eq!(json["reason"], json!({"kind": "progressive"}));
         assert_eq!(json["dials"], 0);
+    }
+
+    #[test]
+    fn every_pacing_reason_shows_as_its_kind_and_figures_and_reads_back() {
+        let reasons = [
+            (PacingReason::Preview, json!({"kind": "preview"})),
+            (PacingReason::Progressive, json!({"kind": "progressive"})),
+            (PacingReason::Predictive, json!({"kind": "predictive"})),
+            (
+                PacingReason::WarmingUp {
+                    resolved: 4,
+                    needed: 8,
+                    live: 3,
+                    live_needed: 2,
+                },
+                json!({"kind": "warming_up", "resolved": 4, "needed": 8, "live": 3, "live_needed": 2}),
+            ),
+            (
+                PacingReason::TooFewAgents { agents: 2, min: 3 },
+                json!({"kind": "too_few_agents", "agents": 2, "min": 3}),
+            ),
+            (
+                PacingReason::AtCap {
+                    rate: 0.25,
+                    cap: 0.03,
+                },
+                json!({"kind": "at_cap", "rate": 0.25, "cap": 0.03}),
+            ),
+            (PacingReason::Agentless, json!({"kind": "agentless"})),
+        ];
+        for (reason, want) in reasons {
+            let decision = PacingDecision {
+                dials: 1,
+                mode: DialMode::Progressive,
+                reason,
+                answer_rate: 0.25,
+                expected_free: 1.0,
+                abandon_rate: 0.0,
+                safety: 0.0,
+            };
+            let view = PacingView::of(DialMode::Predictive, &decision, InboundHold::default());
+            let json = serde_json::to_value(&view).unwrap_or_default();
+            assert_eq!(json["reason"], want);
+            let back: PacingReason = serde_json::from_value(json["reason"].clone())
+                .unwrap_or_else(|e| panic!("{want}: {e}"));
+            assert_eq!(back, reason);
+        }
     }
 }
