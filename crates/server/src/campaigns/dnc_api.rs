@@ -98,11 +98,11 @@ struct ImportAnswer {
 }
 
 /// The country of an import: the query's, else the `campaigns:` section's.
-fn country(handle: &CampaignsHandle, query: &ImportQuery) -> Result<Option<Country>, Response> {
+fn country(handle: &CampaignsHandle, query: &ImportQuery) -> Result<Option<Country>, String> {
     match query.country.as_deref().map(str::parse::<Country>) {
         None => Ok(handle.settings.country),
         Some(Ok(country)) => Ok(Some(country)),
-        Some(Err(e)) => Err(error(StatusCode::BAD_REQUEST, format!("country: {e}"))),
+        Some(Err(e)) => Err(format!("country: {e}")),
     }
 }
 
@@ -143,7 +143,7 @@ pub async fn global_import(
 ) -> Response {
     let country = match country(&campaigns, &query) {
         Ok(country) => country,
-        Err(refused) => return refused,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
     let numbers = match read_body(&body, country) {
         Ok(numbers) => numbers,
@@ -187,7 +187,7 @@ pub async fn campaign_import(
 ) -> Response {
     let country = match country(&handle, &query) {
         Ok(country) => country,
-        Err(refused) => return refused,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
     let numbers = match read_body(&body, country) {
         Ok(numbers) => numbers,

@@ -92,7 +92,7 @@ pub fn check_numbers(body: &Value) -> Result<(), RefError> {
     ];
     for (field, value) in fields {
         let Some(value) = value else { continue };
-        if !value.as_str().is_some_and(|t| E164::parse(t).is_ok()) {
+        if value.as_str().is_none_or(|t| E164::parse(t).is_err()) {
             return Err(RefError::NotE164 {
                 field,
                 text: value.to_string(),
