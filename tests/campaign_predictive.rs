@@ -2,10 +2,12 @@
 //! to SIPp as the PSTN gateway (tests/sipp/pstn_gateway.xml), registered SIPp phones are the
 //! agents, and the predictive pacer decides from what it measures as the campaign runs.
 //!
-//! - Four agents (the minimum for predictive lowered to 3 in the configuration) and a list of
-//!   24: most answer as a person after a short ring and hang up a few seconds later, some are
-//!   busy, some never answer, some are voicemails playing a long greeting (machines dropped).
-//!   The API's pacing section says the pacer followed predictive; more customer calls were in
+//! - Four agents (the minimum for predictive lowered to 3 and the warm-up to 8 resolved dials
+//!   with 3 live answers in the configuration) and a list of 24: most answer as a person after
+//!   a short ring and hang up a few seconds later, some are busy, some never answer, some are
+//!   voicemails playing a long greeting (machines dropped). While fewer than 8 dials have an
+//!   outcome the API's pacing section says `warming_up` and no more calls are in flight than
+//!   the agents; after it, the pacer follows predictive and more customer calls were in
 //!   flight at once than the campaign has agents; every person who answered was connected to
 //!   an agent within 2 s or counted abandoned and heard the abandon message, and the API's and
 //!   the metrics' abandon rate is abandoned over live answers; machines never reach an agent;
@@ -14,7 +16,7 @@
 //!   call is left.
 //! - Two agents logged in, fewer than the minimum of 3: the pacer dials progressively and says
 //!   why (`too_few_agents`); once a third logs in it follows predictive and dials ahead of the
-//!   free agents.
+//!   free agents (this campaign's specification sets no warm-up).
 
 #![allow(clippy::unwrap_used)]
 
@@ -46,6 +48,11 @@ use support::{poll_until, Hotline, Options};
 const CALLER_ID: &str = "+12025550100";
 /// The predictive minimum of agents in the tests' configuration.
 const MIN_AGENTS: u64 = 3;
+/// The warm-up in the tests' configuration: predictive dials progressively until this many
+/// dials have an outcome ...
+const WARMUP_RESOLVED: u64 = 8;
+/// ... and this many of them were answered by a person.
+const WARMUP_LIVE: u64 = 3;
 /// The US profile's connect time: a person not with an agent this long after the end of their
 /// greeting is abandoned.
 const CONNECT_WITHIN_MS: i64 = 2_000;
@@ -53,8 +60,8 @@ const CONNECT_WITHIN_MS: i64 = 2_000;
 /// after-greeting silence), so that much less of the connect time is left after it.
 const AFTER_GREETING_MS: i64 = 800;
 
-/// Hotline with one trunk to `gateway`, the predictive minimum lowered to 3 and the four
-/// agents in queue `support`.
+/// Hotline with one trunk to `gateway`, the predictive minimum lowered to 3, the warm-up to 8
+/// resolved dials and 3 live answers, and the four agents in queue `support`.
 fn options(gateway: SocketAddr) -> Options {
     let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
     let trunk: &'static str = Box::leak(
@@ -67,7 +74,10 @@ fn options(gateway: SocketAddr) -> Options {
     Options {
         config_edits: vec![
             (anchor, trunk),
-            ("min_agents_predictive: 15", "min_agents_predictive: 3"),
+            (
+                "min_agents_predictive: 15",
+                "min_agents_predictive: 3\n  warmup_resolved_dials: 8\n  warmup_live_answers: 3",
+            ),
             // Four agents in the campaign's queue.
             (
                 "members: [\"1001\", \"1002\"]",
@@ -198,6 +208,61 @@ fn most_in_flight(events: &[Value], id: &str) -> usize {
     most
 }
 
+/// The warm-up's dials (journal order) and the most calls in flight among them.
+#[derive(Debug, Default)]
+struct WarmUp {
+    /// Dials started while warming up.
+    dials: usize,
+    /// The most calls in flight at once while warming up.
+    most: usize,
+}
+
+/// Replays the journal's events of campaign `id` the way the engine counts them: a dial is
+/// resolved at its answer or at its end with a SIP outcome, a live answer is one passed to an
+/// agent as a person. Returns the warm-up's dials and most calls in flight (dialed and not yet
+/// with an agent nor ended) until `WARMUP_RESOLVED` dials were resolved and `WARMUP_LIVE`
+/// answered live, and the most in flight after.
+fn in_flight_by_phase(events: &[Value], id: &str) -> (WarmUp, usize) {
+    let mut open: BTreeSet<(u64, u64)> = BTreeSet::new();
+    let (mut resolved, mut live) = (0, 0);
+    let mut warming = WarmUp::default();
+    let mut after = 0;
+    for e in events.iter().filter(|e| e["campaign"] == id) {
+        let key = (
+            e["entry"].as_u64().unwrap_or(u64::MAX),
+            e["attempt"].as_u64().unwrap_or(0),
+        );
+        match e["type"].as_str().unwrap_or_default() {
+            "campaign.attempt_started" => {
+                open.insert(key);
+                if resolved < WARMUP_RESOLVED || live < WARMUP_LIVE {
+                    warming.dials += 1;
+                    warming.most = warming.most.max(open.len());
+                } else {
+                    after = after.max(open.len());
+                }
+            }
+            "campaign.answered" => {
+                resolved += 1;
+                if e["action"]["to_agent"]["live"] == true {
+                    live += 1;
+                }
+            }
+            "campaign.connected" => {
+                open.remove(&key);
+            }
+            "campaign.attempt_ended" => {
+                open.remove(&key);
+                if e.get("outcome").is_some() {
+                    resolved += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    (warming, after)
+}
+
 /// Polls `GET /api/v1/campaigns/{id}` until `done` holds for a view (returned) or `secs`
 /// pass (panics); every view read is kept in `seen`.
 fn watch(
@@ -287,17 +352,48 @@ fn a_predictive_campaign_dials_ahead_of_its_agents_and_connects_or_abandons_ever
     let events = h.events();
     let stats = &last["stats"];
 
-    // The pacer followed predictive with four agents logged in: the minimum is 3.
+    // The campaign took the configuration's warm-up.
+    assert_eq!(
+        last["spec"]["warmup_resolved_dials"], WARMUP_RESOLVED,
+        "{last:#}"
+    );
+    assert_eq!(last["spec"]["warmup_live_answers"], WARMUP_LIVE, "{last:#}");
+
+    // With four agents logged in (the minimum is 3) the pacer warmed up progressively, then
+    // followed predictive; never warming up again once warm.
     let decisions: Vec<&Value> = seen.iter().filter(|v| v["pacing"].is_object()).collect();
     assert!(!decisions.is_empty(), "no pacing section: {last:#}");
+    let mut warm = false;
+    let mut warming_views = 0;
     for v in &decisions {
         let p = &v["pacing"];
         assert_eq!(p["mode"], "predictive", "{p:#}");
         assert_pacing_figures(p);
         match p["reason"]["kind"].as_str().unwrap() {
-            "predictive" => assert_eq!(p["followed"], "predictive", "{p:#}"),
+            "warming_up" => {
+                assert!(!warm, "warming up again after going predictive: {p:#}");
+                warming_views += 1;
+                assert_eq!(p["followed"], "progressive", "{p:#}");
+                let r = &p["reason"];
+                assert_eq!(
+                    (&r["needed"], &r["live_needed"]),
+                    (&json!(WARMUP_RESOLVED), &json!(WARMUP_LIVE)),
+                    "{p:#}"
+                );
+                assert!(
+                    r["resolved"].as_u64().unwrap() < WARMUP_RESOLVED
+                        || r["live"].as_u64().unwrap() < WARMUP_LIVE,
+                    "{p:#}"
+                );
+                assert_eq!(v["stats"]["abandoned"], 0, "{v:#}");
+            }
+            "predictive" => {
+                warm = true;
+                assert_eq!(p["followed"], "predictive", "{p:#}")
+            }
             // A pause in dialing ahead once abandons reached the cap.
             "at_cap" => {
+                warm = true;
                 assert_eq!(p["followed"], "progressive", "{p:#}");
                 assert!(v["stats"]["abandoned"].as_u64().unwrap() > 0, "{v:#}");
                 assert!(
@@ -317,11 +413,24 @@ fn a_predictive_campaign_dials_ahead_of_its_agents_and_connects_or_abandons_ever
         "{predictive_seen:#}"
     );
 
-    // It dialed ahead: more customer calls in flight at once than the campaign has agents.
-    let most = most_in_flight(&events, id);
+    assert!(warming_views > 0, "never warming up: {decisions:#?}");
+
+    // While warming up, no more calls in flight than agents; once warm, it dialed ahead: more
+    // customer calls in flight at once than the campaign has agents.
+    let (warming, most) = in_flight_by_phase(&events, id);
+    assert!(
+        warming.dials >= WARMUP_RESOLVED as usize / agent_ids.len(),
+        "{warming:?}"
+    );
+    assert!(
+        warming.most <= agent_ids.len(),
+        "{} calls in flight while warming up with {} agents",
+        warming.most,
+        agent_ids.len()
+    );
     assert!(
         most > agent_ids.len(),
-        "at most {most} calls in flight with {} agents",
+        "at most {most} calls in flight after the warm-up with {} agents",
         agent_ids.len()
     );
 
@@ -507,12 +616,14 @@ fn a_predictive_campaign_dials_ahead_of_its_agents_and_connects_or_abandons_ever
     h.wait_metric("hotline_active_calls", 0.0, Duration::from_secs(15));
     h.wait_metric("hotline_rtp_ports_in_use", 0.0, Duration::from_secs(15));
     eprintln!(
-        "predictive: {} dials, {} connected, {} live answers, {} abandoned, most in flight {most}, \
-         pacing ratio {ratio:.2}, views {}",
+        "predictive: {} dials, {} connected, {} live answers, {} abandoned, warm-up {} dials \
+         (at most {} in flight), then most in flight {most}, pacing ratio {ratio:.2}, views {}",
         dials,
         connects,
         humans.len(),
         abandons,
+        warming.dials,
+        warming.most,
         seen.len()
     );
 }
@@ -536,7 +647,11 @@ fn predictive_with_fewer_agents_than_its_minimum_dials_progressively_until_enoug
     let _a2 = agent(&h, "1002");
 
     let id = "fewagents";
-    campaign::create(&h, &predictive(id), &list(&ringing), &[]);
+    // No warm-up: it dials ahead as soon as the third agent logs in.
+    let mut spec = predictive(id);
+    spec["warmup_resolved_dials"] = json!(0);
+    spec["warmup_live_answers"] = json!(0);
+    campaign::create(&h, &spec, &list(&ringing), &[]);
     campaign::start(&h, id);
 
     // Two agents of a minimum of 3: one call per free agent, and the reason.
