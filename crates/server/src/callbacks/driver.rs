@@ -24,12 +24,12 @@ use hotline_routing::CallbackFailure;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::dnc::DncList;
 use super::journal;
 use super::metrics::{queue_counts, CallbackMetrics};
 use super::view::{CallbackView, StatsView};
 use super::{FreeAgents, RouterSignal};
 use crate::call::{DialReport, DueCallback};
+use crate::campaigns::dnc::SharedDnc;
 use crate::router_task::RouterHandle;
 
 /// What the API asks of the driver.
@@ -70,7 +70,7 @@ enum Entry {
 /// The task's state.
 pub(crate) struct Driver {
     pub scheduler: Scheduler,
-    pub dnc: DncList,
+    pub dnc: SharedDnc,
     pub router: RouterHandle,
     pub events: EventSink,
     pub metrics: CallbackMetrics,
@@ -122,7 +122,7 @@ impl Driver {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         scheduler: Scheduler,
-        dnc: DncList,
+        dnc: SharedDnc,
         router: RouterHandle,
         events: EventSink,
         metrics: CallbackMetrics,
@@ -181,7 +181,8 @@ impl Driver {
         let Some(free) = self.router.free_agents().await else {
             return;
         };
-        self.scheduler.dispatch(now(), &capacity(&free), &self.dnc);
+        self.scheduler
+            .dispatch(now(), &capacity(&free), self.dnc.current());
     }
 
     /// Journals every event the scheduler emitted, then carries them out.
@@ -259,9 +260,12 @@ impl Driver {
     async fn reserved(&mut self, call: Uuid, agent: String) {
         let id = CallbackId(call.as_u128());
         let at = now();
-        let answer =
-            self.scheduler
-                .agent_reserved(at, id, AgentName::new(agent.as_str()), &self.dnc);
+        let answer = self.scheduler.agent_reserved(
+            at,
+            id,
+            AgentName::new(agent.as_str()),
+            self.dnc.current(),
+        );
         match answer {
             Ok(Reservation::Dial(order)) => {
                 self.entries.insert(id, Entry::Dialing(agent.clone()));
@@ -396,16 +400,23 @@ impl Driver {
                 });
             }
             Request::DncList(reply) => {
-                let _ = reply.send(self.dnc.numbers().map(|n| n.as_str().to_string()).collect());
+                let listed = self.dnc.current().numbers();
+                let _ = reply.send(listed.map(|n| n.as_str().to_string()).collect());
             }
             Request::DncAdd(number, reply) => {
-                let _ = reply.send(self.dnc.add(number).map_err(|e| e.to_string()));
+                let _ = reply.send(
+                    self.dnc
+                        .change(|l| l.add(number))
+                        .map_err(|e| e.to_string()),
+                );
             }
             Request::DncRemove(number, reply) => {
-                let _ = reply.send(self.dnc.remove(&number).map_err(|e| e.to_string()));
+                let removed = self.dnc.change(|l| l.remove(&number));
+                let _ = reply.send(removed.map_err(|e| e.to_string()));
             }
             Request::DncImport(numbers, reply) => {
-                let _ = reply.send(self.dnc.add_all(&numbers).map_err(|e| e.to_string()));
+                let added = self.dnc.change(|l| l.add_all(&numbers));
+                let _ = reply.send(added.map_err(|e| e.to_string()));
             }
         }
     }

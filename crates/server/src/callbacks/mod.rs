@@ -178,9 +178,10 @@ pub fn spawn(s: DriverSettings<'_>) -> Result<CallbacksHandle> {
     if open > 0 {
         tracing::info!(open, "scheduled callbacks restored from the journal");
     }
+    // The one global list, also the campaigns'; read again whenever the file changes.
     let dnc = match &s.settings.dnc_file {
-        Some(path) => dnc::DncList::load(path, true)?,
-        None => dnc::DncList::load(&s.data_dir.join("dnc.txt"), false)?,
+        Some(path) => crate::campaigns::dnc::SharedDnc::load(path, true)?,
+        None => crate::campaigns::dnc::SharedDnc::load(&s.data_dir.join("dnc.txt"), false)?,
     };
     let metrics = metrics::CallbackMetrics::register(s.metrics)
         .context("registering the scheduled-callback metrics")?;

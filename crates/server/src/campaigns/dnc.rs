@@ -1,6 +1,7 @@
-//! The global do-not-call list as the campaigns see it: the same file as the scheduled
-//! callbacks' list (numbers added through `/api/v1/dnc` land there), read again whenever it
-//! changes on disk, so a number listed for callbacks is never dialed by a campaign either.
+//! The global do-not-call list as its readers see it, the scheduled callbacks and the campaigns
+//! alike: one file (numbers added through `/api/v1/dnc` land there), read again whenever it
+//! changes on disk (a number written there by hand is blocked at the next dial), so a number
+//! listed for callbacks is never dialed by a campaign either.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -34,6 +35,18 @@ impl SharedDnc {
         })
     }
 
+    /// Changes the list with `f` (the list read again first when the file changed; the
+    /// changes read the file again themselves and replace it atomically).
+    pub fn change<T>(
+        &mut self,
+        f: impl FnOnce(&mut DncList) -> Result<T, DncError>,
+    ) -> Result<T, DncError> {
+        self.current();
+        let out = f(&mut self.list);
+        self.stamp = stamp(&self.path);
+        out
+    }
+
     /// The list as the file says now (read again when its time or size changed; a file that
     /// no longer reads keeps the last good list, with a warning).
     pub fn current(&mut self) -> &DncList {
@@ -65,5 +78,24 @@ mod tests {
         assert!(!dnc.current().blocks(&number));
         std::fs::write(&path, "# listed later\n+442079460001\n").unwrap_or_else(|e| panic!("{e}"));
         assert!(dnc.current().blocks(&number));
+    }
+
+    #[test]
+    fn a_change_starts_from_the_file_as_it_is_and_every_reader_sees_it() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("dnc.txt");
+        let mut dnc = SharedDnc::load(&path, false).unwrap_or_else(|e| panic!("{e}"));
+        let by_hand = E164::parse("+33123456789").unwrap_or_else(|e| panic!("{e}"));
+        let by_api = E164::parse("+4930123456").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&path, "+33123456789\n").unwrap_or_else(|e| panic!("{e}"));
+        let added = dnc
+            .change(|l| l.add_all(&[by_hand.clone(), by_api.clone()]))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(added, std::slice::from_ref(&by_api));
+        assert!(dnc.current().blocks(&by_hand) && dnc.current().blocks(&by_api));
+        let mut other = SharedDnc::load(&path, true).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(other.current().numbers().count(), 2);
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(text, "+33123456789\n+4930123456\n");
     }
 }

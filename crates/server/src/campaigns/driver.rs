@@ -464,6 +464,7 @@ impl Driver {
                         })
                         .map(|_| new),
                 };
+                self.journaled("added to").await;
                 let _ = reply.send(result);
             }
             Request::DncList(campaign, reply) => {
@@ -481,6 +482,7 @@ impl Driver {
                         })
                         .map(|_| true),
                 };
+                self.journaled("taken off").await;
                 let _ = reply.send(result);
             }
             Request::Previews(agent, reply) => {
@@ -528,6 +530,14 @@ impl Driver {
                     }
                 }
             }
+        }
+    }
+
+    /// Waits until the do-not-call numbers just `changed` (added to, taken off) a campaign's
+    /// list are on disk, so an opt-out the API acknowledged survives a crash.
+    async fn journaled(&self, changed: &str) {
+        if let Err(e) = self.events.flush().await {
+            tracing::error!("numbers {changed} a campaign's do-not-call list not fsynced: {e}");
         }
     }
 
