@@ -488,7 +488,10 @@ fn survey_events_of_a_campaign_call_name_the_record_and_old_lines_still_read() {
         ),
         "{json}"
     );
-    assert!(!json.contains("agent_id") && !json.contains("queue"), "{json}");
+    assert!(
+        !json.contains("agent_id") && !json.contains("queue"),
+        "{json}"
+    );
     assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), event);
     // A line written before the campaign fields existed reads with none.
     let old = r#"{"v":1,"id":"00000000-0000-0000-0000-000000000000","seq":1,"ts":"2026-11-23T10:15:02.123Z","node":"n","type":"survey.answered","survey":"csat","question":0,"score":4,"agent_id":"alice","queue":"support"}"#;
