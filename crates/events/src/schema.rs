@@ -789,3 +789,5 @@ impl EventKind {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wire_tests;

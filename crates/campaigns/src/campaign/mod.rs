@@ -68,6 +68,8 @@ mod spec;
 mod state;
 
 #[cfg(test)]
+mod capacity_tests;
+#[cfg(test)]
 mod profile_tests;
 #[cfg(test)]
 mod proptests;

@@ -9,6 +9,7 @@ use super::*;
 use crate::ids::{AgentName, QueueName};
 use crate::list::ListRecord;
 use crate::number::E164;
+use crate::outcome::{DialOutcome, OutcomeKind};
 use crate::pacing::{BusyAgent, DialMode};
 use crate::scheduler::NoDnc;
 use crate::time::Zone;
@@ -96,4 +97,47 @@ pub(crate) fn capacity(free: u32, busy: Vec<BusyAgent>) -> DialCapacity {
         },
     );
     c
+}
+
+pub(crate) fn dials(work: &[Work]) -> Vec<DialOrder> {
+    work.iter()
+        .filter_map(|w| match w {
+            Work::Dial(d) => Some(d.clone()),
+            Work::Offer(_) => None,
+        })
+        .collect()
+}
+
+pub(crate) fn drain(e: &mut CampaignEngine) -> Vec<CampaignEvent> {
+    std::iter::from_fn(|| e.poll_event()).collect()
+}
+
+pub(crate) fn types(events: &[CampaignEvent]) -> Vec<&'static str> {
+    events.iter().map(|e| e.type_name()).collect()
+}
+
+pub(crate) fn ok(e: &mut CampaignEngine, now: Timestamp, c: Command) {
+    e.handle(now, c, &NoDnc).unwrap_or_else(|e| panic!("{e}"));
+}
+
+pub(crate) fn outcome(o: &DialOrder, kind: OutcomeKind) -> Command {
+    Command::Outcome {
+        campaign: o.campaign.clone(),
+        entry: o.entry,
+        attempt: o.attempt,
+        outcome: DialOutcome::of(kind),
+    }
+}
+
+pub(crate) fn answered(o: &DialOrder, verdict: AnswerVerdict) -> Command {
+    Command::Answered {
+        campaign: o.campaign.clone(),
+        entry: o.entry,
+        attempt: o.attempt,
+        verdict,
+    }
+}
+
+pub(crate) fn state(e: &CampaignEngine, entry: EntryId) -> EntryState {
+    e.entries(&cid())[entry.0 as usize].state.clone()
 }
