@@ -3,13 +3,14 @@
 //! abandonment rate over the profile's window and the pacing ratio (gauges, from the
 //! engine's statistics once a second).
 
-use hotline_campaigns::campaign::{CampaignEvent, CampaignStats};
+use hotline_campaigns::campaign::{CampaignEvent, CampaignStats, HoldReason};
 use prometheus::{GaugeVec, IntCounterVec, IntGaugeVec, Opts};
 
 /// The campaign metrics, registered with the server's.
 #[derive(Clone)]
 pub struct CampaignMetrics {
     dials: IntCounterVec,
+    trunk_busy: IntCounterVec,
     results: IntCounterVec,
     records: IntGaugeVec,
     abandon_rate: GaugeVec,
@@ -31,7 +32,16 @@ impl CampaignMetrics {
             dials: IntCounterVec::new(
                 Opts::new(
                     "hotline_campaign_dials_total",
-                    "Campaign dial attempts started",
+                    "Campaign dial attempts started (those that then found their trunk busy \
+                     and sent nothing are also in hotline_campaign_dials_trunk_busy_total)",
+                ),
+                &["campaign"],
+            )?,
+            trunk_busy: IntCounterVec::new(
+                Opts::new(
+                    "hotline_campaign_dials_trunk_busy_total",
+                    "Campaign dials that found every channel or the call rate of their trunk \
+                     taken and sent nothing (the record went back without using an attempt)",
                 ),
                 &["campaign"],
             )?,
@@ -66,6 +76,7 @@ impl CampaignMetrics {
         };
         for collector in [
             Box::new(this.dials.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(this.trunk_busy.clone()),
             Box::new(this.results.clone()),
             Box::new(this.records.clone()),
             Box::new(this.abandon_rate.clone()),
@@ -82,6 +93,14 @@ impl CampaignMetrics {
             CampaignEvent::AttemptStarted { campaign, .. } => {
                 self.dials.with_label_values(&[campaign.as_str()]).inc()
             }
+            CampaignEvent::Held {
+                campaign,
+                reason: HoldReason::TrunkBusy,
+                ..
+            } => self
+                .trunk_busy
+                .with_label_values(&[campaign.as_str()])
+                .inc(),
             CampaignEvent::AttemptEnded {
                 campaign, result, ..
             } => self
@@ -111,5 +130,32 @@ impl CampaignMetrics {
         self.pacing_ratio
             .with_label_values(&[id])
             .set(stats.pacing_ratio);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hotline_campaigns::campaign::{CampaignId, EntryId};
+
+    #[test]
+    fn a_dial_that_found_its_trunk_busy_is_counted_apart_from_other_holds() {
+        let metrics = crate::metrics::Metrics::new();
+        let campaign = CampaignMetrics::register(&metrics).unwrap_or_else(|e| panic!("{e}"));
+        let held = |reason| CampaignEvent::Held {
+            at: jiff::Timestamp::UNIX_EPOCH,
+            campaign: CampaignId::new("renewals"),
+            entry: EntryId(3),
+            reason,
+            until: jiff::Timestamp::UNIX_EPOCH,
+        };
+        campaign.count(&held(HoldReason::TrunkBusy));
+        campaign.count(&held(HoldReason::TrunkBusy));
+        campaign.count(&held(HoldReason::OutsideWindow));
+        let text = metrics.render();
+        assert!(
+            text.contains("hotline_campaign_dials_trunk_busy_total{campaign=\"renewals\"} 2"),
+            "{text}"
+        );
     }
 }
