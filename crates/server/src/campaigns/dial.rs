@@ -51,7 +51,6 @@ pub fn campaign_dial(
         identity,
         prompt: m.prompt.clone(),
         callback_number: m.callback_number.as_str().to_string(),
-        company: settings.company.clone(),
     });
     CampaignDial {
         campaign: order.campaign.as_str().to_string(),

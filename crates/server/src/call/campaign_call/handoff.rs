@@ -512,7 +512,6 @@ mod tests {
             identity: None,
             prompt: Some("abandoned".into()),
             callback_number: "+44 20 7946".into(),
-            company: "Acme".into(),
         };
         let digits = [
             "num_4", "num_4", "num_2", "num_0", "num_7", "num_9", "num_4", "num_6",

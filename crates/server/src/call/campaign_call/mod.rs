@@ -137,8 +137,6 @@ pub struct AbandonPlan {
     pub prompt: Option<String>,
     /// The number the customer can call back (E.164).
     pub callback_number: String,
-    /// Who called.
-    pub company: String,
 }
 
 /// A campaign call's milestones, in order; `Ended` is always the last.

@@ -157,7 +157,6 @@ fn dial(d: TestDial, report: mpsc::UnboundedSender<CampaignCallReport>) -> Campa
             identity: None,
             prompt: Some(prompt),
             callback_number: d.caller_id,
-            company: String::new(),
         }),
         report,
     }
