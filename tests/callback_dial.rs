@@ -40,20 +40,14 @@ numbers:
 /// `support` offers a callback after 2 s and retries after 2 s; one trunk whose gateway is
 /// `gateway`.
 fn options(gateway: SocketAddr) -> Options {
-    let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
-    let trunk: &'static str = Box::leak(
-        format!(
-            "{anchor}trunks:\n  carrier:\n    from_number: \"{FROM_NUMBER}\"\n    gateway: \"{gateway}\"\n    allow: [\"+86XXXXXXXXXXX\"]\n"
-        )
-        .into_boxed_str(),
-    );
+    let trunk = support::carrier_trunk(FROM_NUMBER, gateway, "+86XXXXXXXXXXX", "");
     Options {
         config_edits: vec![
             (
                 "    strategy: longest_idle\n",
                 "    strategy: longest_idle\n    callback_offer: 2s\n    callback_retry_delay: 2s\n",
             ),
-            (anchor, trunk),
+            trunk,
         ],
         ..Options::default()
     }

@@ -64,21 +64,15 @@ fn options(gateway: SocketAddr) -> Options {
 
 /// [`options`] with further settings of `support` (YAML lines).
 fn options_with(gateway: SocketAddr, queue: &str) -> Options {
-    let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
     let support: &'static str = Box::leak(
         format!(
             "    strategy: longest_idle\n    callback_offer: 2s\n    callback_retry_delay: 2s\n{queue}"
         )
         .into_boxed_str(),
     );
-    let trunk: &'static str = Box::leak(
-        format!(
-            "{anchor}trunks:\n  carrier:\n    from_number: \"{FROM_NUMBER}\"\n    gateway: \"{gateway}\"\n    allow: [\"+86XXXXXXXXXXX\"]\n"
-        )
-        .into_boxed_str(),
-    );
+    let trunk = support::carrier_trunk(FROM_NUMBER, gateway, "+86XXXXXXXXXXX", "");
     Options {
-        config_edits: vec![("    strategy: longest_idle\n", support), (anchor, trunk)],
+        config_edits: vec![("    strategy: longest_idle\n", support), trunk],
         // Caller B sends no audio while it waits through the callback.
         rtp_timeout: "90s",
         ..Options::default()

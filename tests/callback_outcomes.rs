@@ -49,13 +49,7 @@ fn options(gateway: SocketAddr, retry: &str) -> Options {
 
 /// [`options`] with `extra` lines in the trunk's settings.
 fn options_with_trunk(gateway: SocketAddr, retry: &str, extra: &str) -> Options {
-    let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
-    let trunk: &'static str = Box::leak(
-        format!(
-            "{anchor}trunks:\n  carrier:\n    from_number: \"{FROM_NUMBER}\"\n    gateway: \"{gateway}\"\n    allow: [\"+86XXXXXXXXXXX\"]\n{extra}"
-        )
-        .into_boxed_str(),
-    );
+    let trunk = support::carrier_trunk(FROM_NUMBER, gateway, "+86XXXXXXXXXXX", extra);
     let queue: &'static str = Box::leak(
         format!(
             "    strategy: longest_idle\n    callback_offer: 2s\n    callback_retry_delay: {retry}\n    callback_ring_timeout: 1s\n    callback_caller_id: \"{CALLER_ID}\"\n"
@@ -63,7 +57,7 @@ fn options_with_trunk(gateway: SocketAddr, retry: &str, extra: &str) -> Options 
         .into_boxed_str(),
     );
     Options {
-        config_edits: vec![("    strategy: longest_idle\n", queue), (anchor, trunk)],
+        config_edits: vec![("    strategy: longest_idle\n", queue), trunk],
         ..Options::default()
     }
 }

@@ -52,16 +52,9 @@ const TEXT: &str = "This is {company} calling about your contract renewal.";
 
 /// The config with one trunk to `gateway` and `COMPANY`, plus `edits`.
 fn options(gateway: SocketAddr, edits: &[(&'static str, &'static str)]) -> Options {
-    let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
-    let trunk: &'static str = Box::leak(
-        format!(
-            "{anchor}trunks:\n  carrier:\n    from_number: \"{CALLER_ID}\"\n    gateway: \"{gateway}\"\n    \
-             allow: [\"+1XXXXXXXXXX\"]\n"
-        )
-        .into_boxed_str(),
-    );
+    let trunk = support::carrier_trunk(CALLER_ID, gateway, "+1XXXXXXXXXX", "");
     let company: &'static str = Box::leak(format!("  company: {COMPANY}\n").into_boxed_str());
-    let mut config_edits = vec![(anchor, trunk), ("  company: hotline demo\n", company)];
+    let mut config_edits = vec![trunk, ("  company: hotline demo\n", company)];
     config_edits.extend_from_slice(edits);
     Options {
         config_edits,

@@ -69,14 +69,10 @@ const SUPPORT_RULES: &str = "    service_level: { threshold: 20s, percent: 80 }\
 /// Hotline with one trunk to `gateway`, a queue `outbound` of 1001 for the campaign, and
 /// `support`'s target and relaxation replaced by `support_rules`.
 fn options(gateway: SocketAddr, support_rules: &'static str) -> Options {
-    let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
-    let trunk = leak(format!(
-        "{anchor}trunks:\n  carrier:\n    from_number: \"{CALLER_ID}\"\n    gateway: \"{gateway}\"\n    \
-         allow: [\"+1XXXXXXXXXX\"]\n"
-    ));
+    let trunk = support::carrier_trunk(CALLER_ID, gateway, "+1XXXXXXXXXX", "");
     Options {
         config_edits: vec![
-            (anchor, trunk),
+            trunk,
             (
                 "\nqueues:\n  support:\n",
                 "\nqueues:\n  outbound:\n    ring_timeout: 15s\n    wrap_up: 1s\n    \
@@ -414,8 +410,4 @@ fn a_caller_waiting_in_the_campaigns_own_queue_is_served_before_the_campaign_dia
         .unwrap();
     assert_eq!(support["statistics"]["service_level"], 0.0, "{support:#}");
     assert_eq!(invites(&gw), 1);
-}
-
-fn leak(s: String) -> &'static str {
-    Box::leak(s.into_boxed_str())
 }

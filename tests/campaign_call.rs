@@ -76,15 +76,9 @@ fn start_hotline(gateway: SocketAddr) -> Hotline {
 
 /// The bundled config with one trunk, `carrier`, to `gateway`.
 fn trunk_options(gateway: SocketAddr) -> Options {
-    let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
-    let edited: &'static str = Box::leak(
-        format!(
-            "{anchor}trunks:\n  carrier:\n    from_number: \"+442070000000\"\n    gateway: \"{gateway}\"\n    allow: [\"+44*\"]\n"
-        )
-        .into_boxed_str(),
-    );
+    let edited = support::carrier_trunk("+442070000000", gateway, "+44*", "");
     Options {
-        config_edits: vec![(anchor, edited)],
+        config_edits: vec![edited],
         ..Options::default()
     }
 }
@@ -501,15 +495,9 @@ fn a_dial_finding_every_channel_of_its_trunk_taken_reports_trunk_busy_without_di
     // A gateway that never answers: the first call holds the trunk's one channel while it rings.
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let gw = silent.local_addr().unwrap();
-    let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
-    let edited: &'static str = Box::leak(
-        format!(
-            "{anchor}trunks:\n  carrier:\n    from_number: \"+442070000000\"\n    gateway: \"{gw}\"\n    allow: [\"+44*\"]\n    max_channels: 1\n"
-        )
-        .into_boxed_str(),
-    );
+    let edited = support::carrier_trunk("+442070000000", gw, "+44*", "    max_channels: 1\n");
     let h = Hotline::start(Options {
-        config_edits: vec![(anchor, edited)],
+        config_edits: vec![edited],
         ..Options::default()
     });
     let mut second = dial(None);

@@ -81,17 +81,10 @@ const BEEP_MS: u32 = 600;
 
 /// Hotline with one trunk to `gateway`, leaving `message_saved` on voicemails.
 fn options(gateway: SocketAddr) -> Options {
-    let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
-    let trunk: &'static str = Box::leak(
-        format!(
-            "{anchor}trunks:\n  carrier:\n    from_number: \"{CALLER_ID}\"\n    gateway: \"{gateway}\"\n    \
-             allow: [\"+1XXXXXXXXXX\"]\n"
-        )
-        .into_boxed_str(),
-    );
+    let trunk = support::carrier_trunk(CALLER_ID, gateway, "+1XXXXXXXXXX", "");
     Options {
         config_edits: vec![
-            (anchor, trunk),
+            trunk,
             // The prompt a voicemail is left.
             (
                 "\ncampaigns:\n",

@@ -35,15 +35,9 @@ const NUMBER: &str = "+447700900123";
 
 /// The bundled config with one trunk, `carrier`, to `gateway`.
 fn options(gateway: SocketAddr) -> Options {
-    let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
-    let edited: &'static str = Box::leak(
-        format!(
-            "{anchor}trunks:\n  carrier:\n    from_number: \"+442070000000\"\n    gateway: \"{gateway}\"\n    allow: [\"+44*\"]\n"
-        )
-        .into_boxed_str(),
-    );
+    let edited = support::carrier_trunk("+442070000000", gateway, "+44*", "");
     Options {
-        config_edits: vec![(anchor, edited)],
+        config_edits: vec![edited],
         ..Options::default()
     }
 }

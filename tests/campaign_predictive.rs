@@ -63,17 +63,10 @@ const AFTER_GREETING_MS: i64 = 800;
 /// Hotline with one trunk to `gateway`, the predictive minimum lowered to 3, the warm-up to 8
 /// resolved dials and 3 live answers, and the four agents in queue `support`.
 fn options(gateway: SocketAddr) -> Options {
-    let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
-    let trunk: &'static str = Box::leak(
-        format!(
-            "{anchor}trunks:\n  carrier:\n    from_number: \"{CALLER_ID}\"\n    gateway: \"{gateway}\"\n    \
-             allow: [\"+1XXXXXXXXXX\"]\n"
-        )
-        .into_boxed_str(),
-    );
+    let trunk = support::carrier_trunk(CALLER_ID, gateway, "+1XXXXXXXXXX", "");
     Options {
         config_edits: vec![
-            (anchor, trunk),
+            trunk,
             (
                 "min_agents_predictive: 15",
                 "min_agents_predictive: 3\n  warmup_resolved_dials: 8\n  warmup_live_answers: 3",

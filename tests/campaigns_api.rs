@@ -37,15 +37,9 @@ const CALLER_ID: &str = "+8675512345678";
 
 /// One trunk whose gateway is `gateway`.
 fn options(gateway: SocketAddr) -> Options {
-    let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
-    let trunk: &'static str = Box::leak(
-        format!(
-            "{anchor}trunks:\n  carrier:\n    from_number: \"{CALLER_ID}\"\n    gateway: \"{gateway}\"\n    allow: [\"+86XXXXXXXXXXX\"]\n"
-        )
-        .into_boxed_str(),
-    );
+    let trunk = support::carrier_trunk(CALLER_ID, gateway, "+86XXXXXXXXXXX", "");
     Options {
-        config_edits: vec![(anchor, trunk)],
+        config_edits: vec![trunk],
         ..Options::default()
     }
 }

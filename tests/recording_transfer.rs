@@ -60,16 +60,10 @@ const TOKEN: &str = "hotline-demo-token";
 
 /// The bundled config plus one trunk, `carrier`, at `gateway` (no credentials).
 fn with_trunk(gateway: &str) -> Options {
-    let anchor = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
-    let edited: &'static str = Box::leak(
-        format!(
-            "{anchor}trunks:\n  carrier:\n    from_number: \"+8675512345678\"\n    gateway: \"{gateway}\"\n    allow: [\"+86XXXXXXXXXXX\"]\n"
-        )
-        .into_boxed_str(),
-    );
+    let edited = support::carrier_trunk("+8675512345678", gateway, "+86XXXXXXXXXXX", "");
     Options {
         config_edits: vec![
-            (anchor, edited),
+            edited,
             // No queue covers an IVR recording transferred outside: the top-level redaction does.
             (
                 "  redact_numbers: none\n",

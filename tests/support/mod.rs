@@ -18,6 +18,25 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// The end of the bundled config's `routing:` section, where tests add their trunks.
+pub const TRUNK_ANCHOR: &str = "routing:\n  not_ready_reasons: []\n  seed: 0\n";
+
+/// A config edit (for [`Options::config_edits`]) adding trunk `carrier` after the `routing:`
+/// section: it presents `from_number`, dials through `gateway`, allows the numbers of the one
+/// pattern `allow` and takes the further trunk keys of `extra` (lines indented four spaces).
+pub fn carrier_trunk(
+    from_number: &str,
+    gateway: impl std::fmt::Display,
+    allow: &str,
+    extra: &str,
+) -> (&'static str, &'static str) {
+    let edited = format!(
+        "{TRUNK_ANCHOR}trunks:\n  carrier:\n    from_number: \"{from_number}\"\n    \
+         gateway: \"{gateway}\"\n    allow: [\"{allow}\"]\n{extra}"
+    );
+    (TRUNK_ANCHOR, Box::leak(edited.into_boxed_str()))
+}
+
 /// Polls `done` every 20 ms until it holds or `timeout` passes; returns whether it held. Used to
 /// wait on things outside the test process (a child exiting, a file appearing, an HTTP state).
 pub fn poll_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
